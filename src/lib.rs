@@ -1,1 +1,7 @@
 //! runbook: a Rust host that embeds Rhai and runs operational runbooks against Juju on MAAS.
+
+pub mod clients;
+pub mod context;
+pub mod effects;
+pub mod primitives;
+pub mod site;

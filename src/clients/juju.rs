@@ -1,0 +1,1 @@
+//! juju client (issue 4).

@@ -1,0 +1,1 @@
+//! maas client (issue 4).
