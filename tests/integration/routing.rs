@@ -270,5 +270,11 @@ fn roosevelt_overrides_the_osd_module() {
     let out = Test::new()
         .args(&["check", "--root", REPO, "--site", "roosevelt"])
         .run();
-    out.status(0).stderr_has("sites/roosevelt/osd.rhai");
+    out.status(0);
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("sites/roosevelt/osd.rhai"),
+        "`check` uses the site's variant\n{}{}",
+        out.stdout,
+        out.stderr
+    );
 }
