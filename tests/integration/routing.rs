@@ -67,7 +67,11 @@ fn ctl() -> Value {
 
 /// `state::classify(models, machines, "admin", site)` evaluated by the binary.
 fn classify(models: Vec<Value>, machines: Vec<Value>) -> Value {
-    classify_site(models, machines, json!({"models": ["openstack"], "targets": TARGETS}))
+    classify_site(
+        models,
+        machines,
+        json!({"models": ["openstack"], "targets": TARGETS}),
+    )
 }
 
 fn classify_site(models: Vec<Value>, machines: Vec<Value>, site: Value) -> Value {
@@ -78,7 +82,15 @@ fn classify_site(models: Vec<Value>, machines: Vec<Value>, site: Value) -> Value
         rhai(&site)
     );
     let out = Test::new()
-        .args(&["eval", "--root", REPO, "--site", "testcloud", "--json", &expr])
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            &expr,
+        ])
         .run();
     out.status(0);
     out.json()
@@ -139,7 +151,11 @@ fn present_all_deployed_is_dirty() {
 
 #[test]
 fn mixed_without_model_is_partial() {
-    let machines = vec![machine("a", 4, None), machine("b", 6, Some("admin")), machine("c", 12, Some("admin"))];
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("admin")),
+        machine("c", 12, Some("admin")),
+    ];
     let d = classify(vec![ctl()], machines);
     assert_route(&d, "partial", "absent:partial");
     assert_eq!(d["next"], "release");
@@ -148,7 +164,11 @@ fn mixed_without_model_is_partial() {
 
 #[test]
 fn mixed_with_model_is_partial() {
-    let machines = vec![machine("a", 4, None), machine("b", 6, Some("admin")), machine("c", 6, Some("admin"))];
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("admin")),
+        machine("c", 6, Some("admin")),
+    ];
     let d = classify(vec![model("openstack", "alive")], machines);
     assert_route(&d, "partial", "present:partial");
 }
@@ -157,7 +177,10 @@ fn mixed_with_model_is_partial() {
 
 #[test]
 fn a_target_missing_from_maas_is_unknown() {
-    let d = classify(vec![ctl()], vec![machine("a", 4, None), machine("b", 4, None)]);
+    let d = classify(
+        vec![ctl()],
+        vec![machine("a", 4, None), machine("b", 4, None)],
+    );
     assert_eq!(d["route"], "unknown", "{d:#}");
     assert_eq!(d["next"], "stop");
     assert!(reason(&d).contains("`c` is missing from MAAS"), "{d:#}");
@@ -174,29 +197,58 @@ fn a_target_listed_twice_is_unknown() {
 
 #[test]
 fn a_target_in_a_failed_state_is_unknown() {
-    for (status, name) in [(11, "Failed deployment"), (13, "Releasing failed"), (8, "Broken")] {
-        let machines = vec![machine("a", 6, Some("admin")), machine("b", status, Some("admin")), machine("c", 6, Some("admin"))];
+    for (status, name) in [
+        (11, "Failed deployment"),
+        (13, "Releasing failed"),
+        (8, "Broken"),
+    ] {
+        let machines = vec![
+            machine("a", 6, Some("admin")),
+            machine("b", status, Some("admin")),
+            machine("c", 6, Some("admin")),
+        ];
         let d = classify(vec![model("openstack", "alive")], machines);
         assert_eq!(d["route"], "unknown", "{name}: {d:#}");
-        assert!(reason(&d).contains(&format!("failed state: {name}")), "{d:#}");
+        assert!(
+            reason(&d).contains(&format!("failed state: {name}")),
+            "{d:#}"
+        );
     }
 }
 
 #[test]
 fn a_target_owned_by_someone_else_on_a_route_that_acts_is_unknown() {
-    let machines = vec![machine("a", 6, Some("admin")), machine("b", 6, Some("bob")), machine("c", 6, Some("admin"))];
+    let machines = vec![
+        machine("a", 6, Some("admin")),
+        machine("b", 6, Some("bob")),
+        machine("c", 6, Some("admin")),
+    ];
     let d = classify(vec![model("openstack", "alive")], machines);
     assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(reason(&d).contains("owned by `bob`, not by `admin`"), "{d:#}");
+    assert!(
+        reason(&d).contains("owned by `bob`, not by `admin`"),
+        "{d:#}"
+    );
 
-    let machines = vec![machine("a", 4, None), machine("b", 6, Some("bob")), machine("c", 6, Some("admin"))];
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("bob")),
+        machine("c", 6, Some("admin")),
+    ];
     let d = classify(vec![ctl()], machines);
-    assert_eq!(d["route"], "unknown", "partial with a foreign target: {d:#}");
+    assert_eq!(
+        d["route"], "unknown",
+        "partial with a foreign target: {d:#}"
+    );
 }
 
 #[test]
 fn a_not_ready_target_with_no_owner_on_a_route_that_acts_is_unknown() {
-    let machines = vec![machine("a", 4, None), machine("b", 1, None), machine("c", 6, Some("admin"))];
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 1, None),
+        machine("c", 6, Some("admin")),
+    ];
     let d = classify(vec![ctl()], machines);
     assert_eq!(d["route"], "unknown", "{d:#}");
     assert!(reason(&d).contains("Commissioning with no owner"), "{d:#}");
@@ -205,7 +257,11 @@ fn a_not_ready_target_with_no_owner_on_a_route_that_acts_is_unknown() {
 #[test]
 fn two_of_the_sites_models_present_is_unknown() {
     let site = json!({"models": ["openstack", "ceph"], "targets": TARGETS});
-    let d = classify_site(vec![model("openstack", "alive"), model("ceph", "alive")], deployed("admin"), site);
+    let d = classify_site(
+        vec![model("openstack", "alive"), model("ceph", "alive")],
+        deployed("admin"),
+        site,
+    );
     assert_eq!(d["route"], "unknown", "{d:#}");
     assert!(reason(&d).contains("one model at a time"), "{d:#}");
 }
@@ -226,7 +282,11 @@ fn machines_and_models_outside_the_site_are_ignored() {
     machines.push(machine("someone-elses", 6, Some("alice")));
     let d = classify(vec![ctl(), model("other", "alive")], machines);
     assert_route(&d, "clean", "absent:all_ready");
-    assert_eq!(d["targets"].as_array().unwrap().len(), 3, "only the site's targets are frozen");
+    assert_eq!(
+        d["targets"].as_array().unwrap().len(),
+        3,
+        "only the site's targets are frozen"
+    );
 }
 
 #[test]
@@ -242,10 +302,24 @@ fn the_frozen_target_set_carries_system_id_owner_and_status() {
 #[test]
 fn the_routing_table_reads_like_the_seed() {
     let out = Test::new()
-        .args(&["eval", "--root", REPO, "--site", "testcloud", "--json", r#"import "state" as state; state::routes()"#])
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            r#"import "state" as state; state::routes()"#,
+        ])
         .run();
     out.status(0);
-    let rows: Vec<String> = out.json().as_array().unwrap().iter().map(|r| format!("{} {}", r["when"], r["label"])).collect();
+    let rows: Vec<String> = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["when"], r["label"]))
+        .collect();
     assert_eq!(
         rows,
         [
@@ -263,7 +337,15 @@ fn the_routing_table_reads_like_the_seed() {
 #[test]
 fn roosevelt_overrides_the_osd_module() {
     let out = Test::new()
-        .args(&["eval", "--root", REPO, "--site", "roosevelt", "--json", r#"import "osd" as osd; osd::disks(site)"#])
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "roosevelt",
+            "--json",
+            r#"import "osd" as osd; osd::disks(site)"#,
+        ])
         .run();
     out.status(0);
     assert_eq!(out.json(), json!([]), "bare metal has no qcow2 disks");

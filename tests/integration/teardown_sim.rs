@@ -14,15 +14,32 @@ use crate::common::{Output, Test};
 use crate::sim_server::SimServer;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const TARGETS: [&str; 5] = ["openstack0", "openstack1", "openstack2", "openstack3", "capi-mgmt"];
+const TARGETS: [&str; 5] = [
+    "openstack0",
+    "openstack1",
+    "openstack2",
+    "openstack3",
+    "capi-mgmt",
+];
 
 /// `runbook run RUNBOOK --site testcloud --json` against `sim`, with short waits and no OSD
 /// disks (the wipe has its own test); `extra` adds flags.
 fn run(sim: &SimServer, runbook: &str, model_gone: u64, extra: &[&str]) -> Output {
     let model_gone = format!("timeouts.model_gone={model_gone}");
     let mut args = vec![
-        "run", runbook, "--root", REPO, "--site", "testcloud", "--json",
-        "--set", &model_gone, "--set", "timeouts.machines_ready=10", "--set", "osd_disks=",
+        "run",
+        runbook,
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--json",
+        "--set",
+        &model_gone,
+        "--set",
+        "timeouts.machines_ready=10",
+        "--set",
+        "osd_disks=",
     ];
     args.extend_from_slice(extra);
     let mut test = Test::new().args(&args);
@@ -49,7 +66,13 @@ fn changes(sim: &SimServer) -> Vec<String> {
     sim.log()
         .into_iter()
         .filter(|e| e["changed"] == true)
-        .map(|e| format!("{} {}", e["kind"].as_str().unwrap_or(""), e["request"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["kind"].as_str().unwrap_or(""),
+                e["request"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -70,7 +93,11 @@ fn released_ids(sim: &SimServer) -> Vec<String> {
         .filter(|e| e["kind"] == "maas")
         .filter_map(|e| e["request"].as_str().map(str::to_string))
         .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .filter_map(|r| r.split("/machines/").nth(1).map(|s| s.split('/').next().unwrap_or("").to_string()))
+        .filter_map(|r| {
+            r.split("/machines/")
+                .nth(1)
+                .map(|s| s.split('/').next().unwrap_or("").to_string())
+        })
         .collect()
 }
 
@@ -95,7 +122,10 @@ fn assert_torn_down(sim: &SimServer) {
         assert!(m["owner"].is_null(), "{h} still owned: {m}");
     }
     let models = juju_models(sim);
-    assert!(!models.contains(&"openstack".to_string()), "model still listed: {models:?}\n{listed:.300}");
+    assert!(
+        !models.contains(&"openstack".to_string()),
+        "model still listed: {models:?}\n{listed:.300}"
+    );
 }
 
 fn juju_models(sim: &SimServer) -> Vec<String> {
@@ -103,7 +133,11 @@ fn juju_models(sim: &SimServer) -> Vec<String> {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     v["models"]
         .as_array()
-        .map(|ms| ms.iter().filter_map(|m| m["short-name"].as_str().map(str::to_string)).collect())
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m["short-name"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -136,14 +170,26 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
     // Phase B: exactly the seed's flags.
     let destroys = juju_commands(&sim, "destroy-model");
     assert_eq!(destroys.len(), 1, "{destroys:?}");
-    for flag in ["openstack", "--force", "--no-wait", "--destroy-storage", "--no-prompt"] {
-        assert!(destroys[0].contains(flag), "`{flag}` missing from {destroys:?}");
+    for flag in [
+        "openstack",
+        "--force",
+        "--no-wait",
+        "--destroy-storage",
+        "--no-prompt",
+    ] {
+        assert!(
+            destroys[0].contains(flag),
+            "`{flag}` missing from {destroys:?}"
+        );
     }
     // Phase C: only the frozen targets, never anyone else's machines. (Juju releases the
     // model's machines too, so Phase C may find some already Releasing.)
     let released = released_ids(&sim);
     for id in &released {
-        assert!(ids.contains(id), "released {id}, which is not a target ({ids:?})");
+        assert!(
+            ids.contains(id),
+            "released {id}, which is not a target ({ids:?})"
+        );
     }
     assert_torn_down(&sim);
 
@@ -151,17 +197,36 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
     let dirs = backups(&out.home());
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let files = out.files_under(&dirs[0]);
-    for f in ["export-bundle.yaml", "status.json", "models.json", "controllers.json"] {
+    for f in [
+        "export-bundle.yaml",
+        "status.json",
+        "models.json",
+        "controllers.json",
+    ] {
         assert!(files.iter().any(|x| x == f), "{f} not in {files:?}");
     }
-    assert_eq!(pointer(&out.home()).as_deref(), Some(dirs[0].to_str().unwrap()));
+    assert_eq!(
+        pointer(&out.home()).as_deref(),
+        Some(dirs[0].to_str().unwrap())
+    );
 
     // The journal has every effect, executed.
     let executed = journal_effects(&out, "executed");
-    for e in ["write_backup", "seal_backup", "set_pointer", "juju_destroy_model"] {
-        assert!(executed.iter().any(|x| x == e), "{e} not executed: {executed:?}");
+    for e in [
+        "write_backup",
+        "seal_backup",
+        "set_pointer",
+        "juju_destroy_model",
+    ] {
+        assert!(
+            executed.iter().any(|x| x == e),
+            "{e} not executed: {executed:?}"
+        );
     }
-    assert!(executed.iter().any(|x| x.starts_with("release")), "{executed:?}");
+    assert!(
+        executed.iter().any(|x| x.starts_with("release")),
+        "{executed:?}"
+    );
 
     // The transcript says the route and why, and each phase before doing it.
     out.stderr_has("[DIRTY]")
@@ -179,7 +244,10 @@ fn clean_verifies_and_changes_nothing() {
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     assert!(backups(&out.home()).is_empty());
     assert!(pointer(&out.home()).is_none());
-    assert!(doc["checks"].as_array().unwrap().len() >= 6, "model row + 5 target rows");
+    assert!(
+        doc["checks"].as_array().unwrap().len() >= 6,
+        "model row + 5 target rows"
+    );
     out.stderr_has("[CLEAN]").stderr_has("§3.1");
 }
 
@@ -194,7 +262,10 @@ fn partial_releases_only_the_owned_targets_and_is_go() {
     for id in &released {
         assert!(ids.contains(id), "released {id}, not a target");
     }
-    assert!(juju_commands(&sim, "destroy-model").is_empty(), "no model to destroy");
+    assert!(
+        juju_commands(&sim, "destroy-model").is_empty(),
+        "no model to destroy"
+    );
     assert_torn_down(&sim);
     out.stderr_has("[PARTIAL]").stderr_has("Phase C");
 }
@@ -205,7 +276,11 @@ fn destroying_is_remediated_and_is_go() {
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "anomaly", Some("go"));
     let destroys = juju_commands(&sim, "destroy-model");
-    assert_eq!(destroys.len(), 1, "the model removal is re-attempted once: {destroys:?}");
+    assert_eq!(
+        destroys.len(),
+        1,
+        "the model removal is re-attempted once: {destroys:?}"
+    );
     assert!(destroys[0].contains("--force") && destroys[0].contains("--no-prompt"));
     assert!(released_ids(&sim).is_empty(), "targets were already Ready");
     assert_torn_down(&sim);
@@ -234,10 +309,15 @@ fn foreign_stops_with_3_and_touches_nothing() {
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 3, "anomaly", None);
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-    assert!(released_ids(&sim).is_empty(), "machines owned by someone else are never touched");
+    assert!(
+        released_ids(&sim).is_empty(),
+        "machines owned by someone else are never touched"
+    );
     assert!(backups(&out.home()).is_empty());
     assert!(journal_effects(&out, "executed").is_empty());
-    out.stderr_has("[ANOMALY]").stderr_has("Nothing was changed").stderr_has("alice");
+    out.stderr_has("[ANOMALY]")
+        .stderr_has("Nothing was changed")
+        .stderr_has("alice");
 }
 
 #[test]
@@ -247,7 +327,8 @@ fn missing_stops_with_3_and_touches_nothing() {
     assert_doc(&out, 3, "unknown", None);
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     assert!(backups(&out.home()).is_empty());
-    out.stderr_has("[UNKNOWN]").stderr_has("`capi-mgmt` is missing from MAAS");
+    out.stderr_has("[UNKNOWN]")
+        .stderr_has("`capi-mgmt` is missing from MAAS");
 }
 
 #[test]
@@ -257,13 +338,30 @@ fn dirty_dry_run_plans_every_effect_and_changes_nothing() {
     let doc = assert_doc(&out, 0, "dirty", None);
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     let plan = doc["plan"].to_string();
-    assert!(plan.contains("destroy-model openstack --force --no-wait --destroy-storage --no-prompt"), "{plan}");
-    assert!(plan.contains("backup") || plan.contains("export-bundle"), "the plan shows the backup: {plan}");
+    assert!(
+        plan.contains("destroy-model openstack --force --no-wait --destroy-storage --no-prompt"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("backup") || plan.contains("export-bundle"),
+        "the plan shows the backup: {plan}"
+    );
     for id in target_ids(&sim) {
-        assert!(plan.contains(&id), "the plan shows the release of {id}: {plan}");
+        assert!(
+            plan.contains(&id),
+            "the plan shows the release of {id}: {plan}"
+        );
     }
-    assert!(out.files_under(&out.home()).is_empty(), "nothing written: {:?}", out.files_under(&out.home()));
-    assert!(out.files_under(&out.state()).is_empty(), "nothing written: {:?}", out.files_under(&out.state()));
+    assert!(
+        out.files_under(&out.home()).is_empty(),
+        "nothing written: {:?}",
+        out.files_under(&out.home())
+    );
+    assert!(
+        out.files_under(&out.state()).is_empty(),
+        "nothing written: {:?}",
+        out.files_under(&out.state())
+    );
 }
 
 #[test]
@@ -282,12 +380,20 @@ fn a_model_that_never_goes_escalates_with_1() {
     let out = run(&sim, "teardown", 1, &["--yes"]);
     assert_doc(&out, 1, "dirty", Some("no-go"));
     out.stderr_has("controller-side state may be corrupted");
-    assert_eq!(juju_commands(&sim, "destroy-model").len(), 2, "Phase B, then the re-attempt");
+    assert_eq!(
+        juju_commands(&sim, "destroy-model").len(),
+        2,
+        "Phase B, then the re-attempt"
+    );
 }
 
 #[test]
 fn maas_faults_and_latency_still_reach_go() {
-    let sim = SimServer::with("dirty", &["maas-5xx:0.3", "maas-latency:50"], crate::sim_server::TEST_SPEED);
+    let sim = SimServer::with(
+        "dirty",
+        &["maas-5xx:0.3", "maas-latency:50"],
+        crate::sim_server::TEST_SPEED,
+    );
     let ids = target_ids(&sim);
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "dirty", Some("go"));
@@ -302,24 +408,50 @@ fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
     let sim = SimServer::start("dirty");
     let targets = format!("targets={}", serde_json::to_string(&TARGETS).unwrap());
     let mut test = Test::new().args(&[
-        "run", "teardown", "--root", REPO, "--site", "roosevelt", "--json", "--yes",
-        "--set", &targets, "--set", "timeouts.model_gone=10", "--set", "timeouts.machines_ready=10",
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "roosevelt",
+        "--json",
+        "--yes",
+        "--set",
+        &targets,
+        "--set",
+        "timeouts.model_gone=10",
+        "--set",
+        "timeouts.machines_ready=10",
     ]);
     for (k, v) in sim.env() {
         test = test.env(&k, &v);
     }
     let out = test.run();
     let doc = assert_doc(&out, 0, "dirty", Some("go"));
-    assert!(journal_effects(&out, "executed").iter().all(|e| e != "wipe_qcow2"));
+    assert!(journal_effects(&out, "executed")
+        .iter()
+        .all(|e| e != "wipe_qcow2"));
     let checks = doc["checks"].to_string();
-    assert!(checks.contains("powered off"), "roosevelt's OSD rows (sites/roosevelt/osd.rhai): {checks}");
+    assert!(
+        checks.contains("powered off"),
+        "roosevelt's OSD rows (sites/roosevelt/osd.rhai): {checks}"
+    );
     out.stderr_has("bare metal");
 }
 
 #[test]
 fn roosevelt_without_targets_stops_with_3() {
     let sim = SimServer::start("dirty");
-    let mut test = Test::new().args(&["run", "teardown", "--root", REPO, "--site", "roosevelt", "--json", "--yes"]);
+    let mut test = Test::new().args(&[
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "roosevelt",
+        "--json",
+        "--yes",
+    ]);
     for (k, v) in sim.env() {
         test = test.env(&k, &v);
     }
@@ -350,14 +482,28 @@ fn verify_and_accept_are_read_only() {
 
 #[test]
 fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
-    let Some(images) = qcow2_images(true) else { return };
+    let Some(images) = qcow2_images(true) else {
+        return;
+    };
     let sim = SimServer::start("clean");
     let glob = format!("{}/openstack[0-3]-1.qcow2", images.path().display());
     let disk_root = format!("disk_root={}", images.path().display());
     let osd = format!("osd_disks={glob}");
     let mut test = Test::new().args(&[
-        "run", "wipe-osd", "--root", REPO, "--site", "testcloud", "--json", "--yes",
-        "--set", &osd, "--set", &disk_root, "--set", "timeouts.machines_ready=10",
+        "run",
+        "wipe-osd",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--json",
+        "--yes",
+        "--set",
+        &osd,
+        "--set",
+        &disk_root,
+        "--set",
+        "timeouts.machines_ready=10",
     ]);
     for (k, v) in sim.env() {
         test = test.env(&k, &v);
@@ -365,17 +511,38 @@ fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
     let out = test.run();
     out.status(0);
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
-    assert_eq!(journal_effects(&out, "executed").iter().filter(|e| *e == "wipe_qcow2").count(), 4);
+    assert_eq!(
+        journal_effects(&out, "executed")
+            .iter()
+            .filter(|e| *e == "wipe_qcow2")
+            .count(),
+        4
+    );
     assert!(!sim.changed());
 }
 
 #[test]
 fn written_osd_disks_without_wipe_make_acceptance_no_go() {
-    let Some(images) = qcow2_images(true) else { return };
+    let Some(images) = qcow2_images(true) else {
+        return;
+    };
     let sim = SimServer::start("clean");
-    let osd = format!("osd_disks={}/openstack[0-3]-1.qcow2", images.path().display());
+    let osd = format!(
+        "osd_disks={}/openstack[0-3]-1.qcow2",
+        images.path().display()
+    );
     let mut test = Test::new().args(&[
-        "run", "teardown", "--root", REPO, "--site", "testcloud", "--json", "--set", &osd, "--set", "wipe_osd=false",
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--json",
+        "--set",
+        &osd,
+        "--set",
+        "wipe_osd=false",
     ]);
     for (k, v) in sim.env() {
         test = test.env(&k, &v);
@@ -388,7 +555,12 @@ fn written_osd_disks_without_wipe_make_acceptance_no_go() {
 /// Four qcow2 OSD disks (`openstack[0-3]-1.qcow2`), each with 4 MiB written when `written`;
 /// `None` (test skipped, with a note) when `qemu-img`/`qemu-io` are not installed.
 fn qcow2_images(written: bool) -> Option<tempfile::TempDir> {
-    let ok = |cmd: &str| std::process::Command::new(cmd).arg("--version").output().is_ok();
+    let ok = |cmd: &str| {
+        std::process::Command::new(cmd)
+            .arg("--version")
+            .output()
+            .is_ok()
+    };
     if !ok("qemu-img") || !ok("qemu-io") {
         eprintln!("note: qemu-img/qemu-io not installed; skipping the OSD disk test");
         return None;
@@ -403,7 +575,13 @@ fn qcow2_images(written: bool) -> Option<tempfile::TempDir> {
         assert!(st.success());
         if written {
             let st = std::process::Command::new("qemu-io")
-                .args(["-f", "qcow2", "-c", "write -P 0x5a 0 4M", path.to_str().unwrap()])
+                .args([
+                    "-f",
+                    "qcow2",
+                    "-c",
+                    "write -P 0x5a 0 4M",
+                    path.to_str().unwrap(),
+                ])
                 .output()
                 .expect("qemu-io");
             assert!(st.status.success());
