@@ -404,6 +404,61 @@ fn maas_faults_and_latency_still_reach_go() {
 }
 
 #[test]
+fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
+    let sim = SimServer::with(
+        "dirty",
+        &["release-fails:openstack1"],
+        crate::sim_server::TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes"]);
+    let doc = assert_doc(&out, 1, "dirty", Some("no-go"));
+    let failed: Vec<String> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(failed, ["openstack1 Ready, owner (none)"], "{}", out.stderr);
+    out.stderr_has("Releasing failed: MAAS will not finish this release by itself")
+        .stderr_has("look at the machines that are not Ready in MAAS");
+}
+
+#[test]
+fn juju_failing_at_detection_is_an_error_that_changes_nothing() {
+    let sim = SimServer::with(
+        "dirty",
+        &["juju-fail:models"],
+        crate::sim_server::TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes"]);
+    out.status(2)
+        .stderr_has("juju models --format json")
+        .stderr_has("ERROR");
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+}
+
+#[test]
+fn a_failing_phase_a_capture_stops_before_the_destroy() {
+    let sim = SimServer::with(
+        "dirty",
+        &["juju-fail:export-bundle"],
+        crate::sim_server::TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes"]);
+    out.status(2).stderr_has("export-bundle");
+    assert!(
+        juju_commands(&sim, "destroy-model").is_empty(),
+        "no backup, no destroy"
+    );
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    assert!(
+        pointer(&out.home()).is_none(),
+        "the pointer is not moved to a failed capture"
+    );
+}
+
+#[test]
 fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
     let sim = SimServer::start("dirty");
     let targets = format!("targets={}", serde_json::to_string(&TARGETS).unwrap());
