@@ -1,0 +1,81 @@
+//! Builds the one Rhai engine a run uses: explicit limits (identical in debug and release),
+//! strict variables, the module resolver, every primitive family, and the run context.
+//!
+//! `site` and `dry_run` reach scripts two ways, both needed: at compile time they are
+//! constants in the scope given to `compile_with_scope` (so strict variables accept them,
+//! also inside functions and imported modules), and at run time they are variables of a
+//! global module (`Module::set_var`), which Rhai searches after the local scope — so they
+//! are readable in the main script, in script functions and in functions of imported
+//! modules alike.
+
+use std::rc::Rc;
+
+use rhai::{Dynamic, Engine, Module, Scope};
+
+use crate::context::RunContext;
+use crate::primitives;
+use crate::resolve::{Resolver, ScriptModules, Sources};
+
+/// The engine's limits, set explicitly because Rhai's defaults differ between builds.
+pub mod limits {
+    pub const MAX_OPERATIONS: u64 = 50_000_000;
+    pub const MAX_CALL_LEVELS: usize = 64;
+    pub const MAX_EXPR_DEPTH: usize = 128;
+    pub const MAX_FN_EXPR_DEPTH: usize = 64;
+    pub const MAX_STRING_SIZE: usize = 64 * 1024 * 1024;
+    pub const MAX_ARRAY_SIZE: usize = 1_000_000;
+    pub const MAX_MAP_SIZE: usize = 1_000_000;
+    pub const MAX_MODULES: usize = 256;
+}
+
+/// An engine with limits, strict variables and every primitive, but no run context:
+/// enough to compile (`check`) and to read metadata (`doc`).
+pub fn bare() -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits::MAX_OPERATIONS)
+        .set_max_call_levels(limits::MAX_CALL_LEVELS)
+        .set_max_expr_depths(limits::MAX_EXPR_DEPTH, limits::MAX_FN_EXPR_DEPTH)
+        .set_max_string_size(limits::MAX_STRING_SIZE)
+        .set_max_array_size(limits::MAX_ARRAY_SIZE)
+        .set_max_map_size(limits::MAX_MAP_SIZE)
+        .set_max_modules(limits::MAX_MODULES)
+        .set_strict_variables(true);
+    primitives::register_all(&mut engine);
+    engine
+}
+
+/// The script constants `site` and `dry_run`, as a scope for compiling.
+pub fn constants(site: Dynamic, dry_run: bool) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push_constant("site", site);
+    scope.push_constant("dry_run", dry_run);
+    scope
+}
+
+/// The engine of one run.
+pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engine {
+    let mut engine = bare();
+    let site = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
+    let dry_run = ctx.gate().is_dry_run();
+    let mut globals = Module::new();
+    globals.set_var("site", site.clone());
+    globals.set_var("dry_run", dry_run);
+    engine.register_global_module(globals.into());
+    engine.set_module_resolver(ScriptModules::new(resolver, constants(site, dry_run), sources));
+
+    let c = ctx.clone();
+    engine.on_print(move |s| c.report().print(s));
+    let c = ctx.clone();
+    engine.on_debug(move |s, src, pos| {
+        let at = match (src, pos.line()) {
+            (Some(src), Some(l)) => format!("{src}:{l}: "),
+            _ => String::new(),
+        };
+        c.report().line(&format!("debug: {at}{s}"));
+    });
+    let c = ctx.clone();
+    engine.on_progress(move |_| c.interrupted().then(|| Dynamic::from("interrupted")));
+    engine.set_default_tag(Dynamic::from(ctx));
+    engine
+}
