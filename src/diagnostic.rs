@@ -27,6 +27,14 @@ pub fn message(err: &EvalAltResult) -> String {
     match innermost(err) {
         EvalAltResult::ErrorRuntime(v, _) | EvalAltResult::ErrorTerminated(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(p, _) => strip_position(&p.to_string()),
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "the script exceeded the limit of {} operations (a runaway loop?)",
+            crate::engine::limits::MAX_OPERATIONS
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "call depth exceeded the limit of {} (runaway recursion?)",
+            crate::engine::limits::MAX_CALL_LEVELS
+        ),
         e => strip_position(&e.to_string()),
     }
 }

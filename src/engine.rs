@@ -18,7 +18,7 @@ use crate::resolve::{Resolver, ScriptModules, Sources};
 
 /// The engine's limits, set explicitly because Rhai's defaults differ between builds.
 pub mod limits {
-    pub const MAX_OPERATIONS: u64 = 50_000_000;
+    pub const MAX_OPERATIONS: u64 = 20_000_000;
     pub const MAX_CALL_LEVELS: usize = 64;
     pub const MAX_EXPR_DEPTH: usize = 128;
     pub const MAX_FN_EXPR_DEPTH: usize = 64;
