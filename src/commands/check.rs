@@ -74,7 +74,10 @@ impl Checker<'_> {
                         imports.push((s.to_string(), x.1.name.to_string(), *pos));
                     }
                 }
-                Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos))) if f.op_token.is_none() => {
+                Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(f, pos)))
+                | Some(rhai::ASTNode::Stmt(rhai::Stmt::FnCall(f, pos)))
+                    if f.op_token.is_none() =>
+                {
                     let ns = (!f.namespace.is_empty()).then(|| f.namespace.root().to_string());
                     calls.push((ns, f.name.to_string(), *pos));
                 }
