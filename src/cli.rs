@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "runbook", version, about = "Runs operational runbooks (Rhai scripts) against clouds built with Juju on MAAS")]
+#[command(
+    name = "runbook",
+    version,
+    about = "Runs operational runbooks (Rhai scripts) against clouds built with Juju on MAAS"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

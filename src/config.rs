@@ -27,7 +27,11 @@ pub struct Env {
 impl Env {
     pub fn from_process() -> Env {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Env { maas_url: get("MAAS_URL"), maas_api_key: get("MAAS_API_KEY"), juju_bin: get("JUJU_BIN") }
+        Env {
+            maas_url: get("MAAS_URL"),
+            maas_api_key: get("MAAS_API_KEY"),
+            juju_bin: get("JUJU_BIN"),
+        }
     }
 }
 
@@ -47,16 +51,25 @@ impl Config {
             None => std::env::current_dir().context("cannot read the current directory")?,
         };
         if args.root.is_some() {
-            let meta = std::fs::metadata(&root).with_context(|| format!("cannot read root `{}`", root.display()))?;
+            let meta = std::fs::metadata(&root)
+                .with_context(|| format!("cannot read root `{}`", root.display()))?;
             if !meta.is_dir() {
                 bail!("root `{}` is not a directory", root.display());
             }
-            std::fs::read_dir(&root).with_context(|| format!("cannot read root `{}`", root.display()))?;
+            std::fs::read_dir(&root)
+                .with_context(|| format!("cannot read root `{}`", root.display()))?;
         }
-        let sets = args.set.iter().map(|s| site::parse_set(s)).collect::<Result<Vec<_>>>()?;
+        let sets = args
+            .set
+            .iter()
+            .map(|s| site::parse_set(s))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Config {
             root,
-            site_name: args.site.clone().unwrap_or_else(|| DEFAULT_SITE.to_string()),
+            site_name: args
+                .site
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SITE.to_string()),
             sets,
             json: args.json,
             env,
@@ -64,7 +77,10 @@ impl Config {
     }
 
     pub fn resolver(&self) -> Resolver {
-        Resolver { root: self.root.clone(), site: self.site_name.clone() }
+        Resolver {
+            root: self.root.clone(),
+            site: self.site_name.clone(),
+        }
     }
 
     /// The effective site: defaults < `site.rhai` < environment < `--set`.
@@ -97,7 +113,11 @@ impl Config {
         ];
         let site = Site::from_layers(name, &layers)?;
         if site.name != name {
-            bail!("`{}` says `name: \"{}\"` but lives in `sites/{name}/`; make them agree", file.display, site.name);
+            bail!(
+                "`{}` says `name: \"{}\"` but lives in `sites/{name}/`; make them agree",
+                file.display,
+                site.name
+            );
         }
         Ok(site)
     }
@@ -106,7 +126,10 @@ impl Config {
 /// Evaluate a `site.rhai` (a plain engine: no primitives, no imports) to a JSON map.
 fn eval_site_script(display: &str, text: &str) -> Result<Value> {
     let mut engine = rhai::Engine::new_raw();
-    engine.set_max_operations(100_000).set_max_expr_depths(64, 32).set_strict_variables(true);
+    engine
+        .set_max_operations(100_000)
+        .set_max_expr_depths(64, 32)
+        .set_strict_variables(true);
     let mut ast = engine
         .compile(text)
         .map_err(|e| anyhow!("{}", crate::diagnostic::render_parse(&e, display, text)))?;
@@ -115,7 +138,10 @@ fn eval_site_script(display: &str, text: &str) -> Result<Value> {
         .eval_ast(&ast)
         .map_err(|e| anyhow!("{}", crate::diagnostic::render_one(&e, display, text)))?;
     if !value.is_map() {
-        bail!("`{display}` must evaluate to a map (`#{{ name: \"...\", ... }}`), not a `{}`", value.type_name());
+        bail!(
+            "`{display}` must evaluate to a map (`#{{ name: \"...\", ... }}`), not a `{}`",
+            value.type_name()
+        );
     }
     let json: Value = rhai::serde::from_dynamic(&value).map_err(|e| anyhow!("`{display}`: {e}"))?;
     if json.get("maas").and_then(|m| m.get("api_key")).is_some() {
@@ -142,8 +168,12 @@ pub fn maas_api_key(env: &Env, site: &Site) -> Result<Option<String>> {
     }
     match &site.maas.api_key_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the MAAS API key file `{}` (site key `maas.api_key_file`)", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read the MAAS API key file `{}` (site key `maas.api_key_file`)",
+                    path.display()
+                )
+            })?;
             Ok(Some(text.trim().to_string()))
         }
         None => Ok(None),

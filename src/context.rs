@@ -32,7 +32,14 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    pub fn new(site: Site, gate: Gate, run_id: String, report: Rc<Report>, env: Env, interrupted: Arc<AtomicBool>) -> RunContext {
+    pub fn new(
+        site: Site,
+        gate: Gate,
+        run_id: String,
+        report: Rc<Report>,
+        env: Env,
+        interrupted: Arc<AtomicBool>,
+    ) -> RunContext {
         RunContext {
             site,
             gate,
@@ -133,6 +140,10 @@ impl RunContext {
 
     /// Effective juju binary (`--set juju.bin` > `JUJU_BIN` > site > `juju`).
     pub fn juju_bin(&self) -> String {
-        self.site.juju.bin.clone().unwrap_or_else(|| "juju".to_string())
+        self.site
+            .juju
+            .bin
+            .clone()
+            .unwrap_or_else(|| "juju".to_string())
     }
 }

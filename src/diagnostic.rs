@@ -42,7 +42,8 @@ pub fn message(err: &EvalAltResult) -> String {
 fn innermost(mut err: &EvalAltResult) -> &EvalAltResult {
     loop {
         match err {
-            EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => err = inner,
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => err = inner,
             e => return e,
         }
     }
@@ -57,14 +58,20 @@ pub fn render(err: &EvalAltResult, main: &str, sources: &HashMap<String, String>
     loop {
         match e {
             EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
-                frames.push(format!("in call to `{name}` at {}", position_text(&current, *pos)));
+                frames.push(format!(
+                    "in call to `{name}` at {}",
+                    position_text(&current, *pos)
+                ));
                 if !src.is_empty() {
                     current = src.clone();
                 }
                 e = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, pos) => {
-                frames.push(format!("in module `{name}` imported at {}", position_text(&current, *pos)));
+                frames.push(format!(
+                    "in module `{name}` imported at {}",
+                    position_text(&current, *pos)
+                ));
                 current = name.clone();
                 e = inner;
             }
@@ -72,7 +79,11 @@ pub fn render(err: &EvalAltResult, main: &str, sources: &HashMap<String, String>
         }
     }
     let mut out = format!("error: {}\n", message(e));
-    out.push_str(&location(&current, sources.get(&current).map(String::as_str), e.position()));
+    out.push_str(&location(
+        &current,
+        sources.get(&current).map(String::as_str),
+        e.position(),
+    ));
     for frame in frames.iter().rev() {
         let _ = writeln!(out, "   = {frame}");
     }

@@ -131,8 +131,21 @@ pub struct Gate {
 impl Gate {
     /// `dry_run`: plan instead of execute; `yes`: pre-approve confirmations; `terminal`:
     /// whether stdin is a terminal an operator can answer on.
-    pub fn new(dry_run: bool, yes: bool, terminal: bool, journal: Journal, report: Rc<Report>) -> Gate {
-        Gate { dry_run: Cell::new(dry_run), yes, terminal, journal, report, stop: RefCell::new(None) }
+    pub fn new(
+        dry_run: bool,
+        yes: bool,
+        terminal: bool,
+        journal: Journal,
+        report: Rc<Report>,
+    ) -> Gate {
+        Gate {
+            dry_run: Cell::new(dry_run),
+            yes,
+            terminal,
+            journal,
+            report,
+            stop: RefCell::new(None),
+        }
     }
 
     /// Arm (execute effects) or disarm (plan them), e.g. the REPL's `:arm`.
@@ -176,7 +189,11 @@ impl Gate {
     }
 
     /// Ask for a confirmation: `--yes` approves; no terminal refuses; else the operator types.
-    pub fn confirm(&self, confirmation: &Confirmation, effect: Option<&Effect>) -> Result<(), GateError> {
+    pub fn confirm(
+        &self,
+        confirmation: &Confirmation,
+        effect: Option<&Effect>,
+    ) -> Result<(), GateError> {
         let answer = if self.yes {
             Ok(())
         } else if !self.terminal {
@@ -190,7 +207,8 @@ impl Gate {
         };
         answer.map_err(|reason| {
             if let Some(effect) = effect {
-                self.journal.record(effect, Outcome::Declined, Some(&reason), 0);
+                self.journal
+                    .record(effect, Outcome::Declined, Some(&reason), 0);
             }
             self.record_stop(Stop::Refused(reason.clone()));
             GateError::Declined(reason)
@@ -253,7 +271,12 @@ impl Gate {
             // One refusal refuses the batch: journal every effect of it as refused.
             let msg = refusal.to_string();
             for e in effects.iter().filter(|e| !std::ptr::eq(*e, effect)) {
-                self.journal.record(e, Outcome::Refused, Some(&format!("batch refused: {msg}")), 0);
+                self.journal.record(
+                    e,
+                    Outcome::Refused,
+                    Some(&format!("batch refused: {msg}")),
+                    0,
+                );
             }
             return Err(self.refuse(effect, refusal));
         }
@@ -277,7 +300,9 @@ impl Gate {
         let ms = took.as_millis() as u64;
         match outcome {
             Ok(_) => self.journal.record(effect, Outcome::Executed, None, ms),
-            Err(e) => self.journal.record(effect, Outcome::Failed, Some(&format!("{e:#}")), ms),
+            Err(e) => self
+                .journal
+                .record(effect, Outcome::Failed, Some(&format!("{e:#}")), ms),
         }
     }
 
@@ -299,14 +324,19 @@ pub fn confirm_with(
     let _ = writer.flush();
     let mut line = String::new();
     match reader.read_line(&mut line) {
-        Ok(0) => Err(format!("confirmation declined (no answer) for: {}", c.question)),
+        Ok(0) => Err(format!(
+            "confirmation declined (no answer) for: {}",
+            c.question
+        )),
         Ok(_) if line.trim() == c.expected => Ok(()),
         Ok(_) => Err(format!(
             "confirmation declined: typed `{}`, expected `{}`",
             line.trim(),
             c.expected
         )),
-        Err(e) => Err(format!("confirmation declined: cannot read the answer: {e}")),
+        Err(e) => Err(format!(
+            "confirmation declined: cannot read the answer: {e}"
+        )),
     }
 }
 
@@ -322,7 +352,8 @@ impl GateError {
     pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
         match self {
             GateError::Refused(r) => {
-                rhai::EvalAltResult::ErrorTerminated(r.to_string().into(), rhai::Position::NONE).into()
+                rhai::EvalAltResult::ErrorTerminated(r.to_string().into(), rhai::Position::NONE)
+                    .into()
             }
             GateError::Declined(reason) => {
                 rhai::EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into()
@@ -335,7 +366,12 @@ impl GateError {
 /// `release`: the machine's hostname is in `site.targets`, it is not locked, and (unless it
 /// is already Ready/Releasing, which is a no-op) its owner is `whoami`.
 pub fn guard_release(targets: &[String], whoami: &str, m: &MachineFacts) -> Result<(), Refusal> {
-    let refuse = |reason: String| Err(Refusal { guard: "release.target", reason });
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "release.target",
+            reason,
+        })
+    };
     if !targets.iter().any(|t| t == &m.hostname) {
         return refuse(format!(
             "machine `{}` ({}) is not in `site.targets` ({})",
@@ -347,7 +383,10 @@ pub fn guard_release(targets: &[String], whoami: &str, m: &MachineFacts) -> Resu
     if m.locked {
         return Err(Refusal {
             guard: "release.locked",
-            reason: format!("machine `{}` ({}) is locked in MAAS; unlock it first if it really must go", m.system_id, m.hostname),
+            reason: format!(
+                "machine `{}` ({}) is locked in MAAS; unlock it first if it really must go",
+                m.system_id, m.hostname
+            ),
         });
     }
     if matches!(m.status_name.as_str(), "Ready" | "Releasing") {
@@ -394,12 +433,19 @@ fn guard_model(prefix: &'static str, models: &[String], model: &ModelFacts) -> R
         _ => ("remove_machine.scope", "remove_machine.controller"),
     };
     if model.is_controller {
-        return Err(Refusal { guard: controller, reason: format!("model `{}` is a controller model", model.name) });
+        return Err(Refusal {
+            guard: controller,
+            reason: format!("model `{}` is a controller model", model.name),
+        });
     }
     if !models.iter().any(|m| m == &model.name) {
         return Err(Refusal {
             guard: scope,
-            reason: format!("model `{}` is not in `site.models` ({})", model.name, models.join(", ")),
+            reason: format!(
+                "model `{}` is not in `site.models` ({})",
+                model.name,
+                models.join(", ")
+            ),
         });
     }
     Ok(())
@@ -412,17 +458,32 @@ pub fn guard_remove_machine(models: &[String], model: &ModelFacts) -> Result<(),
 
 /// `wipe_qcow2`: the path resolves (symlinks followed) to a file under `disk_root`.
 pub fn guard_wipe(disk_root: &Path, path: &Path) -> Result<(), Refusal> {
-    let refuse = |reason: String| Err(Refusal { guard: "wipe.disk_root", reason });
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "wipe.disk_root",
+            reason,
+        })
+    };
     let root = match disk_root.canonicalize() {
         Ok(r) => r,
-        Err(e) => return refuse(format!("`site.disk_root` `{}` cannot be resolved: {e}", disk_root.display())),
+        Err(e) => {
+            return refuse(format!(
+                "`site.disk_root` `{}` cannot be resolved: {e}",
+                disk_root.display()
+            ))
+        }
     };
     let real = match path.canonicalize() {
         Ok(r) => r,
         Err(e) => return refuse(format!("`{}` cannot be resolved: {e}", path.display())),
     };
     if !real.starts_with(&root) || real == root {
-        return refuse(format!("`{}` resolves to `{}`, outside `{}`", path.display(), real.display(), root.display()));
+        return refuse(format!(
+            "`{}` resolves to `{}`, outside `{}`",
+            path.display(),
+            real.display(),
+            root.display()
+        ));
     }
     if !real.is_file() {
         return refuse(format!("`{}` is not a regular file", real.display()));
@@ -433,13 +494,23 @@ pub fn guard_wipe(disk_root: &Path, path: &Path) -> Result<(), Refusal> {
 /// `write_backup`: `dir` is one of this run's backup dirs, `file` is a relative name without
 /// `..`, and nothing on the way (an existing file or folder) is a symlink.
 pub fn guard_write_backup(run_dirs: &[PathBuf], dir: &Path, file: &str) -> Result<(), Refusal> {
-    let refuse = |reason: String| Err(Refusal { guard: "write_backup.scope", reason });
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "write_backup.scope",
+            reason,
+        })
+    };
     if !run_dirs.iter().any(|d| d == dir) {
-        return refuse(format!("`{}` is not a backup dir made by this run (`backup_dir`)", dir.display()));
+        return refuse(format!(
+            "`{}` is not a backup dir made by this run (`backup_dir`)",
+            dir.display()
+        ));
     }
     let rel = Path::new(file);
     if file.is_empty() || rel.is_absolute() {
-        return refuse(format!("file name `{file}` must be relative to the backup dir"));
+        return refuse(format!(
+            "file name `{file}` must be relative to the backup dir"
+        ));
     }
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return refuse(format!("file name `{file}` may not contain `..` or `.`"));
@@ -454,7 +525,10 @@ pub fn guard_write_backup(run_dirs: &[PathBuf], dir: &Path, file: &str) -> Resul
     for part in rel.components() {
         at.push(part);
         if is_symlink(&at) {
-            return refuse(format!("`{}` is a symlink; backups never follow symlinks", at.display()));
+            return refuse(format!(
+                "`{}` is a symlink; backups never follow symlinks",
+                at.display()
+            ));
         }
     }
     Ok(())
@@ -487,56 +561,134 @@ mod tests {
 
     #[test]
     fn release_allows_owned_target() {
-        assert_eq!(guard_release(&targets(), "admin", &machine("openstack0", Some("admin"), false, "Deployed")), Ok(()));
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", Some("admin"), false, "Deployed")
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn release_refuses_non_target() {
-        let r = guard_release(&targets(), "admin", &machine("db1", Some("admin"), false, "Deployed")).unwrap_err();
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("db1", Some("admin"), false, "Deployed"),
+        )
+        .unwrap_err();
         assert_eq!(r.guard, "release.target");
     }
 
     #[test]
     fn release_refuses_locked() {
-        let r = guard_release(&targets(), "admin", &machine("openstack0", Some("admin"), true, "Deployed")).unwrap_err();
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", Some("admin"), true, "Deployed"),
+        )
+        .unwrap_err();
         assert_eq!(r.guard, "release.locked");
     }
 
     #[test]
     fn release_refuses_other_owner() {
-        let r = guard_release(&targets(), "admin", &machine("openstack0", Some("bob"), false, "Deployed")).unwrap_err();
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", Some("bob"), false, "Deployed"),
+        )
+        .unwrap_err();
         assert_eq!(r.to_string(), "refused by guard `release.owner`: machine `4y3h7n` (openstack0) is owned by `bob`, not `admin`");
-        let r = guard_release(&targets(), "admin", &machine("openstack0", None, false, "Deployed")).unwrap_err();
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", None, false, "Deployed"),
+        )
+        .unwrap_err();
         assert_eq!(r.guard, "release.owner");
     }
 
     #[test]
     fn release_of_ready_or_releasing_is_noop_ok() {
-        assert_eq!(guard_release(&targets(), "admin", &machine("openstack0", None, false, "Ready")), Ok(()));
-        assert_eq!(guard_release(&targets(), "admin", &machine("openstack0", Some("bob"), false, "Releasing")), Ok(()));
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", None, false, "Ready")
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", Some("bob"), false, "Releasing")
+            ),
+            Ok(())
+        );
     }
 
     fn model(name: &str, ctl: bool) -> ModelFacts {
-        ModelFacts { name: name.into(), is_controller: ctl }
+        ModelFacts {
+            name: name.into(),
+            is_controller: ctl,
+        }
     }
 
     #[test]
     fn destroy_model_branches() {
         let models = vec!["openstack".to_string()];
         let sealed = vec!["openstack".to_string()];
-        assert_eq!(guard_destroy_model(&models, true, &sealed, &model("openstack", false)), Ok(()));
-        assert_eq!(guard_destroy_model(&models, false, &[], &model("openstack", false)), Ok(()));
-        assert_eq!(guard_destroy_model(&models, true, &[], &model("openstack", false)).unwrap_err().guard, "destroy_model.backup");
-        assert_eq!(guard_destroy_model(&models, true, &sealed, &model("other", false)).unwrap_err().guard, "destroy_model.scope");
-        assert_eq!(guard_destroy_model(&models, false, &sealed, &model("openstack", true)).unwrap_err().guard, "destroy_model.controller");
+        assert_eq!(
+            guard_destroy_model(&models, true, &sealed, &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_destroy_model(&models, false, &[], &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_destroy_model(&models, true, &[], &model("openstack", false))
+                .unwrap_err()
+                .guard,
+            "destroy_model.backup"
+        );
+        assert_eq!(
+            guard_destroy_model(&models, true, &sealed, &model("other", false))
+                .unwrap_err()
+                .guard,
+            "destroy_model.scope"
+        );
+        assert_eq!(
+            guard_destroy_model(&models, false, &sealed, &model("openstack", true))
+                .unwrap_err()
+                .guard,
+            "destroy_model.controller"
+        );
     }
 
     #[test]
     fn remove_machine_branches() {
         let models = vec!["openstack".to_string()];
-        assert_eq!(guard_remove_machine(&models, &model("openstack", false)), Ok(()));
-        assert_eq!(guard_remove_machine(&models, &model("controller", true)).unwrap_err().guard, "remove_machine.controller");
-        assert_eq!(guard_remove_machine(&models, &model("x", false)).unwrap_err().guard, "remove_machine.scope");
+        assert_eq!(
+            guard_remove_machine(&models, &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_remove_machine(&models, &model("controller", true))
+                .unwrap_err()
+                .guard,
+            "remove_machine.controller"
+        );
+        assert_eq!(
+            guard_remove_machine(&models, &model("x", false))
+                .unwrap_err()
+                .guard,
+            "remove_machine.scope"
+        );
     }
 
     #[test]
@@ -576,13 +728,20 @@ mod tests {
     }
 
     fn conf() -> Confirmation {
-        Confirmation { summary: "model openstack: 12 units".into(), question: "type the model name to destroy it".into(), expected: "openstack".into() }
+        Confirmation {
+            summary: "model openstack: 12 units".into(),
+            question: "type the model name to destroy it".into(),
+            expected: "openstack".into(),
+        }
     }
 
     #[test]
     fn confirmation_accepts_exact_answer() {
         let mut out = Vec::new();
-        assert_eq!(confirm_with(&mut &b"openstack\n"[..], &mut out, &conf()), Ok(()));
+        assert_eq!(
+            confirm_with(&mut &b"openstack\n"[..], &mut out, &conf()),
+            Ok(())
+        );
         let shown = String::from_utf8(out).unwrap();
         assert!(shown.contains("model openstack: 12 units"));
         assert!(shown.contains("type the model name to destroy it"));
@@ -591,20 +750,31 @@ mod tests {
     #[test]
     fn confirmation_declines_wrong_answer_and_eof() {
         let mut out = Vec::new();
-        assert!(confirm_with(&mut &b"yes\n"[..], &mut out, &conf()).unwrap_err().contains("typed `yes`"));
-        assert!(confirm_with(&mut &b""[..], &mut out, &conf()).unwrap_err().contains("no answer"));
+        assert!(confirm_with(&mut &b"yes\n"[..], &mut out, &conf())
+            .unwrap_err()
+            .contains("typed `yes`"));
+        assert!(confirm_with(&mut &b""[..], &mut out, &conf())
+            .unwrap_err()
+            .contains("no answer"));
     }
 
     fn gate(dry: bool, yes: bool, terminal: bool) -> (tempfile::TempDir, Gate) {
         let tmp = tempfile::tempdir().unwrap();
         let journal = Journal::new(tmp.path(), "run-1", dry);
-        (tmp, Gate::new(dry, yes, terminal, journal, Rc::new(Report::new(true))))
+        (
+            tmp,
+            Gate::new(dry, yes, terminal, journal, Rc::new(Report::new(true))),
+        )
     }
 
     fn effect(confirm: bool) -> Effect {
         Effect {
             name: "thing".into(),
-            class: if confirm { EffectClass::Destroy } else { EffectClass::Change },
+            class: if confirm {
+                EffectClass::Destroy
+            } else {
+                EffectClass::Change
+            },
             target: "t".into(),
             args: serde_json::json!({}),
             command: "do thing".into(),
@@ -616,7 +786,10 @@ mod tests {
     fn gate_without_terminal_or_yes_declines_destroy() {
         let (_t, g) = gate(false, false, false);
         let mut ran = false;
-        let r = g.apply(effect(true), Ok(()), || { ran = true; Ok(1) });
+        let r = g.apply(effect(true), Ok(()), || {
+            ran = true;
+            Ok(1)
+        });
         assert!(matches!(r, Err(GateError::Declined(_))));
         assert!(!ran);
         assert!(matches!(g.stop(), Some(Stop::Refused(_))));
@@ -625,7 +798,10 @@ mod tests {
     #[test]
     fn gate_yes_runs_and_journals() {
         let (_t, g) = gate(false, true, false);
-        assert!(matches!(g.apply(effect(true), Ok(()), || Ok(1)), Ok(Applied::Executed(1))));
+        assert!(matches!(
+            g.apply(effect(true), Ok(()), || Ok(1)),
+            Ok(Applied::Executed(1))
+        ));
         assert!(g.journal().lines()[0].contains("\"outcome\":\"executed\""));
         assert!(g.journal().path().unwrap().exists());
     }
@@ -634,7 +810,13 @@ mod tests {
     fn gate_dry_run_plans_and_writes_nothing() {
         let (t, g) = gate(true, true, false);
         let mut ran = false;
-        assert!(matches!(g.apply(effect(false), Ok(()), || { ran = true; Ok(1) }), Ok(Applied::Planned)));
+        assert!(matches!(
+            g.apply(effect(false), Ok(()), || {
+                ran = true;
+                Ok(1)
+            }),
+            Ok(Applied::Planned)
+        ));
         assert!(!ran);
         assert!(g.journal().path().is_none());
         assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0);
@@ -643,8 +825,15 @@ mod tests {
     #[test]
     fn gate_refusal_beats_yes_and_batch_refuses_all() {
         let (_t, g) = gate(false, true, true);
-        let refusal = Refusal { guard: "x.y", reason: "no".into() };
-        let r = g.admit_all(&[effect(true), effect(true)], vec![Ok(()), Err(refusal)], None);
+        let refusal = Refusal {
+            guard: "x.y",
+            reason: "no".into(),
+        };
+        let r = g.admit_all(
+            &[effect(true), effect(true)],
+            vec![Ok(()), Err(refusal)],
+            None,
+        );
         assert!(matches!(r, Err(GateError::Refused(_))));
         assert_eq!(g.journal().lines().len(), 2);
         assert!(g.journal().lines().iter().all(|l| l.contains("refused")));
@@ -653,7 +842,9 @@ mod tests {
     #[test]
     fn failed_action_is_journaled() {
         let (_t, g) = gate(false, false, false);
-        let r = g.apply(effect(false), Ok(()), || -> anyhow::Result<i32> { anyhow::bail!("boom") });
+        let r = g.apply(effect(false), Ok(()), || -> anyhow::Result<i32> {
+            anyhow::bail!("boom")
+        });
         assert!(matches!(r, Err(GateError::Failed(_))));
         assert!(g.journal().lines()[0].contains("\"outcome\":\"failed\""));
         assert!(g.stop().is_none());

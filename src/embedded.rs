@@ -8,7 +8,10 @@ mod generated {
 
 /// The built-in text of `path` (relative, `/`-separated, e.g. `stdlib/state.rhai`).
 pub fn get(path: &str) -> Option<&'static str> {
-    generated::FILES.iter().find(|(p, _)| *p == path).map(|(_, text)| *text)
+    generated::FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
 }
 
 /// Every built-in path under `dir` (e.g. `runbooks/`), sorted.

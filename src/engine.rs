@@ -62,7 +62,11 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     globals.set_var("site", site.clone());
     globals.set_var("dry_run", dry_run);
     engine.register_global_module(globals.into());
-    engine.set_module_resolver(ScriptModules::new(resolver, constants(site, dry_run), sources));
+    engine.set_module_resolver(ScriptModules::new(
+        resolver,
+        constants(site, dry_run),
+        sources,
+    ));
 
     let c = ctx.clone();
     engine.on_print(move |s| c.report().print(s));

@@ -61,7 +61,13 @@ impl Journal {
         (!self.in_memory).then_some(self.path.as_path())
     }
 
-    pub fn record(&self, effect: &Effect, outcome: Outcome, detail: Option<&str>, duration_ms: u64) {
+    pub fn record(
+        &self,
+        effect: &Effect,
+        outcome: Outcome,
+        detail: Option<&str>,
+        duration_ms: u64,
+    ) {
         let line = Line {
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             run_id: &self.run_id,
@@ -76,7 +82,10 @@ impl Journal {
         let text = serde_json::to_string(&line).unwrap_or_default();
         if !self.in_memory {
             if let Err(e) = self.append(&text) {
-                eprintln!("warning: cannot write the journal `{}`: {e:#}", self.path.display());
+                eprintln!(
+                    "warning: cannot write the journal `{}`: {e:#}",
+                    self.path.display()
+                );
             }
         }
         self.lines.borrow_mut().push(text);
@@ -86,7 +95,10 @@ impl Journal {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         writeln!(f, "{text}")?;
         f.sync_data()?;
         Ok(())
@@ -101,6 +113,8 @@ impl Journal {
 pub fn default_state_dir() -> PathBuf {
     match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("runbook"),
-        None => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".local/state/runbook"),
+        None => dirs::home_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".local/state/runbook"),
     }
 }

@@ -57,7 +57,10 @@ pub struct Report {
 
 impl Report {
     pub fn new(json: bool) -> Report {
-        Report { json, ..Default::default() }
+        Report {
+            json,
+            ..Default::default()
+        }
     }
 
     /// A transcript line (stderr).
@@ -76,7 +79,10 @@ impl Report {
 
     pub fn step(&self, title: &str) {
         self.line(&format!("==> {title}"));
-        self.steps.borrow_mut().push(Step { title: title.to_string(), messages: Vec::new() });
+        self.steps.borrow_mut().push(Step {
+            title: title.to_string(),
+            messages: Vec::new(),
+        });
     }
 
     pub fn message(&self, level: &'static str, text: &str) {
@@ -92,16 +98,34 @@ impl Report {
         }
         let mut steps = self.steps.borrow_mut();
         if steps.is_empty() {
-            steps.push(Step { title: String::new(), messages: Vec::new() });
+            steps.push(Step {
+                title: String::new(),
+                messages: Vec::new(),
+            });
         }
         if let Some(step) = steps.last_mut() {
-            step.messages.push(Message { level, text: text.to_string() });
+            step.messages.push(Message {
+                level,
+                text: text.to_string(),
+            });
         }
     }
 
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
-        self.line(&format!("  {} {name}{}", if pass { "[GO]   " } else { "[NO-GO]" }, if detail.is_empty() { String::new() } else { format!(" — {detail}") }));
-        self.checks.borrow_mut().push(Check { name: name.to_string(), pass, detail: detail.to_string() });
+        self.line(&format!(
+            "  {} {name}{}",
+            if pass { "[GO]   " } else { "[NO-GO]" },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" — {detail}")
+            }
+        ));
+        self.checks.borrow_mut().push(Check {
+            name: name.to_string(),
+            pass,
+            detail: detail.to_string(),
+        });
     }
 
     pub fn plan(&self, entry: PlanEntry) {
@@ -142,13 +166,26 @@ impl Report {
         if checks.is_empty() {
             return;
         }
-        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0).max(5);
+        let width = checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(5);
         self.line("");
         self.line(&format!("{:<width$}  {:<6}  detail", "check", "result"));
         for c in checks.iter() {
-            self.line(&format!("{:<width$}  {:<6}  {}", c.name, if c.pass { "GO" } else { "NO-GO" }, c.detail));
+            self.line(&format!(
+                "{:<width$}  {:<6}  {}",
+                c.name,
+                if c.pass { "GO" } else { "NO-GO" },
+                c.detail
+            ));
         }
-        self.line(&format!("verdict: {}", self.verdict().unwrap_or("none").to_uppercase()));
+        self.line(&format!(
+            "verdict: {}",
+            self.verdict().unwrap_or("none").to_uppercase()
+        ));
     }
 
     pub fn print_plan_summary(&self) {
@@ -157,14 +194,32 @@ impl Report {
             return;
         }
         self.line("");
-        self.line(&format!("dry-run plan ({} effect{}; nothing was changed):", plan.len(), if plan.len() == 1 { "" } else { "s" }));
+        self.line(&format!(
+            "dry-run plan ({} effect{}; nothing was changed):",
+            plan.len(),
+            if plan.len() == 1 { "" } else { "s" }
+        ));
         for (i, p) in plan.iter().enumerate() {
-            self.line(&format!("  {}. [{}] {}", i + 1, serde_json::to_value(p.class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), p.command));
+            self.line(&format!(
+                "  {}. [{}] {}",
+                i + 1,
+                serde_json::to_value(p.class)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                p.command
+            ));
         }
     }
 
     /// The `--json` document.
-    pub fn document(&self, runbook: &str, site: &str, journal: Option<&std::path::Path>, extra: Option<(&str, serde_json::Value)>) -> serde_json::Value {
+    pub fn document(
+        &self,
+        runbook: &str,
+        site: &str,
+        journal: Option<&std::path::Path>,
+        extra: Option<(&str, serde_json::Value)>,
+    ) -> serde_json::Value {
         let mut doc = serde_json::json!({
             "version": 1,
             "runbook": runbook,
@@ -196,14 +251,20 @@ impl Progress {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] waiting for {prefix}: {msg}") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed}] waiting for {prefix}: {msg}",
+            ) {
                 bar.set_style(style);
             }
             bar.set_prefix(what.to_string());
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
-        Progress { what: what.to_string(), bar, last: RefCell::new((String::new(), std::time::Duration::ZERO)) }
+        Progress {
+            what: what.to_string(),
+            bar,
+            last: RefCell::new((String::new(), std::time::Duration::ZERO)),
+        }
     }
 
     pub fn tick(&self, elapsed: std::time::Duration, value: &str) {
@@ -213,7 +274,12 @@ impl Progress {
         }
         let mut last = self.last.borrow_mut();
         if last.0 != value || elapsed.saturating_sub(last.1).as_secs() >= 30 {
-            let _ = writeln!(std::io::stderr(), "  wait  [{}s] {}: {value}", elapsed.as_secs(), self.what);
+            let _ = writeln!(
+                std::io::stderr(),
+                "  wait  [{}s] {}: {value}",
+                elapsed.as_secs(),
+                self.what
+            );
             *last = (value.to_string(), elapsed);
         }
     }
@@ -224,7 +290,12 @@ impl Progress {
             bar.finish_and_clear();
         }
         if ok {
-            let _ = writeln!(std::io::stderr(), "  wait  [{}s] {}: done", elapsed.as_secs(), self.what);
+            let _ = writeln!(
+                std::io::stderr(),
+                "  wait  [{}s] {}: done",
+                elapsed.as_secs(),
+                self.what
+            );
         }
     }
 }

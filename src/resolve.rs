@@ -67,7 +67,10 @@ impl Resolver {
     /// Find NAME; `Ok(None)` when no candidate exists anywhere.
     pub fn find(&self, kind: Kind, name: &str) -> Result<Option<SourceFile>> {
         if !valid_name(name) {
-            bail!("`{name}` is not a valid {} name (letters, digits, `-`, `_`, `.`)", kind_word(kind));
+            bail!(
+                "`{name}` is not a valid {} name (letters, digits, `-`, `_`, `.`)",
+                kind_word(kind)
+            );
         }
         let candidates = self.candidates(kind, name);
         for rel in &candidates {
@@ -77,7 +80,10 @@ impl Resolver {
         }
         for rel in &candidates {
             if let Some(text) = embedded::get(rel) {
-                return Ok(Some(SourceFile { display: format!("<built-in>/{rel}"), text: text.to_string() }));
+                return Ok(Some(SourceFile {
+                    display: format!("<built-in>/{rel}"),
+                    text: text.to_string(),
+                }));
             }
         }
         Ok(None)
@@ -86,7 +92,10 @@ impl Resolver {
     fn read_disk(&self, rel: &str) -> Result<Option<SourceFile>> {
         let path = self.root.join(rel);
         match fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(SourceFile { display: path.display().to_string(), text })),
+            Ok(text) => Ok(Some(SourceFile {
+                display: path.display().to_string(),
+                text,
+            })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
         }
@@ -95,14 +104,22 @@ impl Resolver {
     /// A runbook by name, or a path to a `.rhai` file; the error lists what exists.
     pub fn runbook(&self, name: &str) -> Result<SourceFile> {
         if name.ends_with(".rhai") && (name.contains('/') || Path::new(name).exists()) {
-            let text = fs::read_to_string(name).with_context(|| format!("cannot read runbook file `{name}`"))?;
-            return Ok(SourceFile { display: name.to_string(), text });
+            let text = fs::read_to_string(name)
+                .with_context(|| format!("cannot read runbook file `{name}`"))?;
+            return Ok(SourceFile {
+                display: name.to_string(),
+                text,
+            });
         }
         match self.find(Kind::Runbook, name)? {
             Some(file) => Ok(file),
             None => {
                 let known = self.list(Kind::Runbook);
-                let list = if known.is_empty() { "none".to_string() } else { known.into_iter().collect::<Vec<_>>().join(", ") };
+                let list = if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                };
                 bail!(
                     "no runbook `{name}` for site `{}` (looked in `{}`, `{}` under `{}` and the built-in copies)\nhint: available runbooks: {list}",
                     self.site,
@@ -117,7 +134,10 @@ impl Resolver {
     /// Names reachable for KIND (site overlay, shared folder, built-ins), sorted.
     pub fn list(&self, kind: Kind) -> BTreeSet<String> {
         let mut names = BTreeSet::new();
-        let dirs = [format!("sites/{}/", self.site), format!("{}/", kind.folder())];
+        let dirs = [
+            format!("sites/{}/", self.site),
+            format!("{}/", kind.folder()),
+        ];
         for dir in &dirs {
             if let Ok(entries) = fs::read_dir(self.root.join(dir)) {
                 for e in entries.flatten() {
@@ -148,7 +168,10 @@ impl Resolver {
         if let Some(f) = self.read_disk(&rel)? {
             return Ok(Some(f));
         }
-        Ok(embedded::get(&rel).map(|t| SourceFile { display: format!("<built-in>/{rel}"), text: t.to_string() }))
+        Ok(embedded::get(&rel).map(|t| SourceFile {
+            display: format!("<built-in>/{rel}"),
+            text: t.to_string(),
+        }))
     }
 
     /// Every site name on disk or built in.
@@ -162,7 +185,10 @@ impl Resolver {
             }
         }
         for path in embedded::list("sites/") {
-            if let Some(site) = path.strip_prefix("sites/").and_then(|p| p.strip_suffix("/site.rhai")) {
+            if let Some(site) = path
+                .strip_prefix("sites/")
+                .and_then(|p| p.strip_suffix("/site.rhai"))
+            {
                 names.insert(site.to_string());
             }
         }
@@ -178,7 +204,9 @@ fn kind_word(kind: Kind) -> &'static str {
 }
 
 fn rhai_stem(file: &str) -> Option<String> {
-    file.strip_suffix(".rhai").filter(|s| !s.is_empty()).map(str::to_string)
+    file.strip_suffix(".rhai")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// The Rhai module resolver: `import "state" as state;` follows [`Resolver::find`] with
@@ -193,7 +221,12 @@ pub struct ScriptModules {
 
 impl ScriptModules {
     pub fn new(resolver: Resolver, constants: Scope<'static>, sources: Sources) -> Self {
-        Self { resolver, constants, sources, cache: RefCell::new(HashMap::new()) }
+        Self {
+            resolver,
+            constants,
+            sources,
+            cache: RefCell::new(HashMap::new()),
+        }
     }
 }
 
@@ -210,10 +243,21 @@ impl ModuleResolver for ScriptModules {
         }
         let file = match self.resolver.find(Kind::Module, path) {
             Ok(Some(file)) => file,
-            Ok(None) => return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into()),
-            Err(e) => return Err(EvalAltResult::ErrorInModule(path.to_string(), format!("{e:#}").into(), pos).into()),
+            Ok(None) => {
+                return Err(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos).into())
+            }
+            Err(e) => {
+                return Err(EvalAltResult::ErrorInModule(
+                    path.to_string(),
+                    format!("{e:#}").into(),
+                    pos,
+                )
+                .into())
+            }
         };
-        self.sources.borrow_mut().insert(file.display.clone(), file.text.clone());
+        self.sources
+            .borrow_mut()
+            .insert(file.display.clone(), file.text.clone());
         let mut ast = engine
             .compile_with_scope(&self.constants, &file.text)
             .map_err(|e| EvalAltResult::ErrorInModule(file.display.clone(), e.into(), pos))?;
@@ -222,7 +266,9 @@ impl ModuleResolver for ScriptModules {
         let module = Module::eval_ast_as_new(scope, &ast, engine)
             .map_err(|e| EvalAltResult::ErrorInModule(file.display.clone(), e, pos))?;
         let module: Shared<Module> = module.into();
-        self.cache.borrow_mut().insert(path.to_string(), module.clone());
+        self.cache
+            .borrow_mut()
+            .insert(path.to_string(), module.clone());
         Ok(module)
     }
 }

@@ -75,7 +75,10 @@ pub struct SimSettings {
 
 impl Default for SimSettings {
     fn default() -> Self {
-        SimSettings { scenario: "dirty".into(), speed: 1.0 }
+        SimSettings {
+            scenario: "dirty".into(),
+            speed: 1.0,
+        }
     }
 }
 
@@ -86,8 +89,16 @@ impl Site {
             name: name.to_string(),
             models: vec!["openstack".into()],
             targets: Vec::new(),
-            maas: MaasSettings { url: None, api_key_file: None, ca_file: None, concurrency: 16 },
-            juju: JujuSettings { bin: None, timeout: 300 },
+            maas: MaasSettings {
+                url: None,
+                api_key_file: None,
+                ca_file: None,
+                concurrency: 16,
+            },
+            juju: JujuSettings {
+                bin: None,
+                timeout: 300,
+            },
             backup_root: "~/backups".into(),
             backup_prefix: "pre-caracal-destroy".into(),
             pointer_file: "~/.last-pre-caracal-destroy-backup".into(),
@@ -97,7 +108,10 @@ impl Site {
             wipe_osd: false,
             disk_root: "/var/lib/libvirt/images".into(),
             require_backup: true,
-            timeouts: Timeouts { model_gone: 900, machines_ready: 900 },
+            timeouts: Timeouts {
+                model_gone: 900,
+                machines_ready: 900,
+            },
             sim: None,
         }
     }
@@ -123,14 +137,27 @@ impl Site {
 
     /// Replace a leading `~/` with `$HOME/` in every path setting.
     fn expand_home(&mut self) {
-        for p in [&mut self.backup_root, &mut self.pointer_file, &mut self.disk_root] {
+        for p in [
+            &mut self.backup_root,
+            &mut self.pointer_file,
+            &mut self.disk_root,
+        ] {
             *p = expand_tilde(p);
         }
-        for p in [&mut self.state_dir, &mut self.maas.api_key_file, &mut self.maas.ca_file].into_iter().flatten() {
+        for p in [
+            &mut self.state_dir,
+            &mut self.maas.api_key_file,
+            &mut self.maas.ca_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
             *p = expand_tilde(p);
         }
         if self.osd_disks.starts_with("~/") {
-            self.osd_disks = expand_tilde(&PathBuf::from(&self.osd_disks)).display().to_string();
+            self.osd_disks = expand_tilde(&PathBuf::from(&self.osd_disks))
+                .display()
+                .to_string();
         }
     }
 
@@ -155,7 +182,11 @@ fn flatten_into(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_into(&key, v, out);
             }
         }
@@ -178,7 +209,12 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         let path = parts[..=i].join(".");
-        let map = node.as_object_mut().ok_or_else(|| anyhow!("unknown key `{key}`: `{}` is not a map", parts[..i].join(".")))?;
+        let map = node.as_object_mut().ok_or_else(|| {
+            anyhow!(
+                "unknown key `{key}`: `{}` is not a map",
+                parts[..i].join(".")
+            )
+        })?;
         if !map.contains_key(*part) {
             bail!("unknown key `{path}`");
         }
@@ -186,7 +222,9 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
             map.insert(part.to_string(), value);
             return Ok(());
         }
-        let child = map.get_mut(*part).ok_or_else(|| anyhow!("unknown key `{path}`"))?;
+        let child = map
+            .get_mut(*part)
+            .ok_or_else(|| anyhow!("unknown key `{path}`"))?;
         if child.is_null() && path == "sim" {
             *child = serde_json::to_value(SimSettings::default())?;
         }
@@ -222,14 +260,19 @@ pub fn parse_set(arg: &str) -> Result<(String, Value)> {
     Ok((key.to_string(), parse_override(key, value)))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn layer(origin: &str, leaves: Vec<(&str, Value)>) -> (String, Vec<(String, Value)>) {
-        (origin.into(), leaves.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        (
+            origin.into(),
+            leaves
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     #[test]
@@ -237,7 +280,13 @@ mod tests {
         let site = Site::from_layers(
             "t",
             &[
-                layer("`site.rhai`", vec![("timeouts.model_gone", json!(10)), ("targets", json!(["a"]))]),
+                layer(
+                    "`site.rhai`",
+                    vec![
+                        ("timeouts.model_gone", json!(10)),
+                        ("targets", json!(["a"])),
+                    ],
+                ),
                 layer("`--set`", vec![("timeouts.model_gone", json!(30))]),
             ],
         )
@@ -251,28 +300,56 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named() {
-        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("timeout.model_gone", json!(1))])]).unwrap_err();
-        assert_eq!(err.to_string(), "unknown key `timeout` (key `timeout.model_gone` in `f.rhai`)");
+        let err = Site::from_layers(
+            "t",
+            &[layer("`f.rhai`", vec![("timeout.model_gone", json!(1))])],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown key `timeout` (key `timeout.model_gone` in `f.rhai`)"
+        );
     }
 
     #[test]
     fn mistyped_key_is_named() {
-        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("wipe_osd", json!("yes"))])]).unwrap_err();
-        assert!(err.to_string().starts_with("key `wipe_osd` in `f.rhai` has the wrong type"), "{err}");
+        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("wipe_osd", json!("yes"))])])
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("key `wipe_osd` in `f.rhai` has the wrong type"),
+            "{err}"
+        );
     }
 
     #[test]
     fn partial_sim_keeps_defaults() {
-        let site = Site::from_layers("demo", &[layer("x", vec![("sim.scenario", json!("clean"))])]).unwrap();
-        assert_eq!(site.sim, Some(SimSettings { scenario: "clean".into(), speed: 1.0 }));
+        let site = Site::from_layers(
+            "demo",
+            &[layer("x", vec![("sim.scenario", json!("clean"))])],
+        )
+        .unwrap();
+        assert_eq!(
+            site.sim,
+            Some(SimSettings {
+                scenario: "clean".into(),
+                speed: 1.0
+            })
+        );
     }
 
     #[test]
     fn set_values_are_typed_by_field() {
-        assert_eq!(parse_set("maas.url=http://x:5240/MAAS").unwrap().1, json!("http://x:5240/MAAS"));
+        assert_eq!(
+            parse_set("maas.url=http://x:5240/MAAS").unwrap().1,
+            json!("http://x:5240/MAAS")
+        );
         assert_eq!(parse_set("timeouts.model_gone=30").unwrap().1, json!(30));
         assert_eq!(parse_set("models=[\"a\"]").unwrap().1, json!(["a"]));
         assert_eq!(parse_set("name=123").unwrap().1, json!("123"));
-        assert!(parse_set("novalue").unwrap_err().to_string().contains("has no `=`"));
+        assert!(parse_set("novalue")
+            .unwrap_err()
+            .to_string()
+            .contains("has no `=`"));
     }
 }

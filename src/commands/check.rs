@@ -15,7 +15,16 @@ use crate::site::Site;
 
 /// Names callable without being registered or defined.
 const BUILTINS: &[&str] = &[
-    "print", "debug", "type_of", "Fn", "call", "curry", "is_shared", "is_def_fn", "is_def_var", "eval",
+    "print",
+    "debug",
+    "type_of",
+    "Fn",
+    "call",
+    "curry",
+    "is_shared",
+    "is_def_fn",
+    "is_def_var",
+    "eval",
 ];
 
 struct Checker<'a> {
@@ -36,7 +45,11 @@ impl Checker<'_> {
                 Some(ast)
             }
             Err(e) => {
-                self.problems.push(crate::diagnostic::render_parse(&e, &file.display, &file.text));
+                self.problems.push(crate::diagnostic::render_parse(
+                    &e,
+                    &file.display,
+                    &file.text,
+                ));
                 None
             }
         }
@@ -105,10 +118,20 @@ impl Checker<'_> {
             }
         }
         for (ns, name, pos) in calls {
-            let at = format!("{}:{}:{}", file.display, pos.line().unwrap_or(0), pos.position().unwrap_or(0));
+            let at = format!(
+                "{}:{}:{}",
+                file.display,
+                pos.line().unwrap_or(0),
+                pos.position().unwrap_or(0)
+            );
             match ns {
-                None if !self.known.contains(&name) && !defined.contains(&name) && !name.starts_with("anon$") => {
-                    self.problems.push(format!("error: call to undefined function `{name}`\n  --> {at}\n"));
+                None if !self.known.contains(&name)
+                    && !defined.contains(&name)
+                    && !name.starts_with("anon$") =>
+                {
+                    self.problems.push(format!(
+                        "error: call to undefined function `{name}`\n  --> {at}\n"
+                    ));
                 }
                 Some(alias) => match aliases.get(&alias) {
                     Some((display, fns)) if !fns.contains(&name) => {
@@ -136,7 +159,12 @@ pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
     let mut known: HashSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
     if let Ok(json) = engine.gen_fn_metadata_to_json(true) {
         if let Ok(meta) = serde_json::from_str::<serde_json::Value>(&json) {
-            for f in meta.get("functions").and_then(|v| v.as_array()).into_iter().flatten() {
+            for f in meta
+                .get("functions")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
                 if let Some(n) = f.get("name").and_then(|v| v.as_str()) {
                     known.insert(n.to_string());
                 }
@@ -162,7 +190,9 @@ pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
         match resolver.find(Kind::Runbook, &name) {
             Ok(Some(file)) => files.push(file),
             Ok(None) => {}
-            Err(e) => checker.problems.push(format!("error: {}\n", crate::commands::chain(&e))),
+            Err(e) => checker
+                .problems
+                .push(format!("error: {}\n", crate::commands::chain(&e))),
         }
     }
     for file in &files {
@@ -184,7 +214,12 @@ pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
         eprint!("{p}");
     }
     if checker.problems.is_empty() {
-        eprintln!("ok: {} runbook(s) and {} module(s) for site `{}`", files.len(), checker.modules.len(), config.site_name);
+        eprintln!(
+            "ok: {} runbook(s) and {} module(s) for site `{}`",
+            files.len(),
+            checker.modules.len(),
+            config.site_name
+        );
         Ok(0)
     } else {
         eprintln!("{} problem(s) found", checker.problems.len());

@@ -20,12 +20,28 @@ pub struct FnDoc {
 /// Every function registered by `primitives::register_all` (Rhai's standard library excluded).
 pub fn catalogue() -> Result<Vec<FnDoc>> {
     let engine = crate::engine::bare();
-    let json = engine.gen_fn_metadata_to_json(false).context("cannot read the engine's metadata")?;
-    let meta: serde_json::Value = serde_json::from_str(&json).context("the engine's metadata is not JSON")?;
+    let json = engine
+        .gen_fn_metadata_to_json(false)
+        .context("cannot read the engine's metadata")?;
+    let meta: serde_json::Value =
+        serde_json::from_str(&json).context("the engine's metadata is not JSON")?;
     let mut out = Vec::new();
-    for f in meta.get("functions").and_then(|v| v.as_array()).into_iter().flatten() {
-        let name = f.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let signature = f.get("signature").and_then(|v| v.as_str()).unwrap_or(&name).to_string();
+    for f in meta
+        .get("functions")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let name = f
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let signature = f
+            .get("signature")
+            .and_then(|v| v.as_str())
+            .unwrap_or(&name)
+            .to_string();
         let lines: Vec<String> = f
             .get("docComments")
             .and_then(|v| v.as_array())
@@ -33,14 +49,35 @@ pub fn catalogue() -> Result<Vec<FnDoc>> {
             .flatten()
             .filter_map(|l| l.as_str())
             .flat_map(|block| block.lines().map(str::to_string).collect::<Vec<_>>())
-            .map(|l| l.trim_start().trim_start_matches("///").strip_prefix(' ').map(str::to_string).unwrap_or_else(|| l.trim_start().trim_start_matches("///").to_string()))
+            .map(|l| {
+                l.trim_start()
+                    .trim_start_matches("///")
+                    .strip_prefix(' ')
+                    .map(str::to_string)
+                    .unwrap_or_else(|| l.trim_start().trim_start_matches("///").to_string())
+            })
             .collect();
         let effect = lines
             .iter()
-            .find_map(|l| l.trim().strip_prefix("Effect:").map(|c| c.trim().to_string()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Effect:")
+                    .map(|c| c.trim().to_string())
+            })
             .filter(|c| matches!(c.as_str(), "read" | "change" | "destroy"));
-        let doc = lines.into_iter().filter(|l| !l.trim().starts_with("Effect:")).collect::<Vec<_>>().join("\n").trim().to_string();
-        out.push(FnDoc { name, signature, effect, doc });
+        let doc = lines
+            .into_iter()
+            .filter(|l| !l.trim().starts_with("Effect:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string();
+        out.push(FnDoc {
+            name,
+            signature,
+            effect,
+            doc,
+        });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.signature.cmp(&b.signature)));
     Ok(out)
@@ -48,7 +85,8 @@ pub fn catalogue() -> Result<Vec<FnDoc>> {
 
 pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
     if let Some(dir) = &args.definitions {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
         crate::engine::bare()
             .definitions()
             .with_headers(true)
@@ -63,7 +101,11 @@ pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
         return Ok(0);
     }
     for d in &docs {
-        println!("{}    [{}]", d.signature, d.effect.as_deref().unwrap_or("NO EFFECT LINE"));
+        println!(
+            "{}    [{}]",
+            d.signature,
+            d.effect.as_deref().unwrap_or("NO EFFECT LINE")
+        );
         for line in d.doc.lines() {
             println!("    {line}");
         }

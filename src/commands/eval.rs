@@ -18,7 +18,10 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         }
     };
     let mut scope = session.constants.clone();
-    match session.engine.eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast) {
+    match session
+        .engine
+        .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
+    {
         Ok(value) => {
             session.ctx.report().print_plan_summary();
             if config.json {

@@ -27,13 +27,14 @@ use crate::resolve::Sources;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
-    let outcome = Config::from_args(&cli.global, Env::from_process()).and_then(|config| match cli.command {
-        Command::Run(args) => run::run(&config, &args),
-        Command::Eval(args) => eval::run(&config, &args),
-        Command::Check(args) => check::run(&config, &args),
-        Command::Doc(args) => doc::run(&config, &args),
-        Command::Sites(args) => sites::run(&config, &args),
-    });
+    let outcome =
+        Config::from_args(&cli.global, Env::from_process()).and_then(|config| match cli.command {
+            Command::Run(args) => run::run(&config, &args),
+            Command::Eval(args) => eval::run(&config, &args),
+            Command::Check(args) => check::run(&config, &args),
+            Command::Doc(args) => doc::run(&config, &args),
+            Command::Sites(args) => sites::run(&config, &args),
+        });
     match outcome {
         Ok(code) => code,
         Err(e) => {
@@ -89,7 +90,11 @@ impl Session {
         let services = config::start_site_services(&site, &mut env)?;
         // Services (the demo simulator) may set the environment; re-apply precedence.
         let site = if env != config.env {
-            Config { env: env.clone(), ..config.clone() }.load_site()?
+            Config {
+                env: env.clone(),
+                ..config.clone()
+            }
+            .load_site()?
         } else {
             site
         };
@@ -98,32 +103,66 @@ impl Session {
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let state_dir = site.state_dir.clone().unwrap_or_else(journal::default_state_dir);
+        let state_dir = site
+            .state_dir
+            .clone()
+            .unwrap_or_else(journal::default_state_dir);
         let journal = Journal::new(&state_dir, &run_id, dry_run);
         let report = Rc::new(Report::new(config.json));
-        let gate = Gate::new(dry_run, yes, std::io::stdin().is_terminal(), journal, report.clone());
-        let ctx = Rc::new(RunContext::new(site, gate, run_id, report, env, interrupt_flag()));
+        let gate = Gate::new(
+            dry_run,
+            yes,
+            std::io::stdin().is_terminal(),
+            journal,
+            report.clone(),
+        );
+        let ctx = Rc::new(RunContext::new(
+            site,
+            gate,
+            run_id,
+            report,
+            env,
+            interrupt_flag(),
+        ));
         let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
         let constants = crate::engine::constants(site_dyn, dry_run);
-        Ok(Session { ctx, engine, sources, constants, _services: services })
+        Ok(Session {
+            ctx,
+            engine,
+            sources,
+            constants,
+            _services: services,
+        })
     }
 
     /// The first transcript line: run id, site, mode and where the journal goes.
     pub fn announce(&self, what: &str) {
         let journal = match self.ctx.gate().journal().path() {
             Some(p) => p.display().to_string(),
-            None => "none (dry-run: nothing is written; the plan is printed at the end)".to_string(),
+            None => {
+                "none (dry-run: nothing is written; the plan is printed at the end)".to_string()
+            }
         };
-        let mode = if self.ctx.gate().is_dry_run() { " (dry-run)" } else { "" };
-        self.ctx.report().line(&format!("runbook {what}: site `{}`, run {}{mode}", self.ctx.site().name, self.ctx.run_id()));
+        let mode = if self.ctx.gate().is_dry_run() {
+            " (dry-run)"
+        } else {
+            ""
+        };
+        self.ctx.report().line(&format!(
+            "runbook {what}: site `{}`, run {}{mode}",
+            self.ctx.site().name,
+            self.ctx.run_id()
+        ));
         self.ctx.report().line(&format!("journal: {journal}"));
     }
 
     /// Compile `text` (known as `display`) with the constants; errors rendered.
     pub fn compile(&self, display: &str, text: &str) -> std::result::Result<rhai::AST, String> {
-        self.sources.borrow_mut().insert(display.to_string(), text.to_string());
+        self.sources
+            .borrow_mut()
+            .insert(display.to_string(), text.to_string());
         let mut ast = self
             .engine
             .compile_with_scope(&self.constants, text)
@@ -134,7 +173,11 @@ impl Session {
 
     /// The exit code and the error text (if any) of a script that ended with `err`.
     pub fn ending(&self, err: &EvalAltResult, display: &str) -> (i32, String) {
-        let stop = self.ctx.gate().stop().or_else(|| self.ctx.interrupted().then_some(Stop::Interrupted));
+        let stop = self
+            .ctx
+            .gate()
+            .stop()
+            .or_else(|| self.ctx.interrupted().then_some(Stop::Interrupted));
         match stop {
             Some(Stop::Interrupted) => {
                 let e = Effect {

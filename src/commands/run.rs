@@ -4,8 +4,8 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
-use crate::config::Config;
 use crate::commands::Session;
+use crate::config::Config;
 
 pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
@@ -32,7 +32,9 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     }
     if config.json {
         let journal = session.ctx.gate().journal().path();
-        let extra = error.as_ref().map(|e| ("error", serde_json::Value::String(e.trim_end().to_string())));
+        let extra = error
+            .as_ref()
+            .map(|e| ("error", serde_json::Value::String(e.trim_end().to_string())));
         let doc = report.document(&args.runbook, &session.ctx.site().name, journal, extra);
         println!("{}", serde_json::to_string_pretty(&doc)?);
     }

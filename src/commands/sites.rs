@@ -33,10 +33,19 @@ pub fn run(config: &Config, args: &SitesArgs) -> Result<i32> {
         Some(SitesAction::Diff { a, b }) => {
             let (sa, sb) = (config.load_named_site(a)?, config.load_named_site(b)?);
             let (fa, fb) = (sa.flatten(), sb.flatten());
-            let mut keys: Vec<&String> = fa.iter().map(|(k, _)| k).chain(fb.iter().map(|(k, _)| k)).collect();
+            let mut keys: Vec<&String> = fa
+                .iter()
+                .map(|(k, _)| k)
+                .chain(fb.iter().map(|(k, _)| k))
+                .collect();
             keys.sort();
             keys.dedup();
-            let get = |f: &[(String, Value)], k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+            let get = |f: &[(String, Value)], k: &str| {
+                f.iter()
+                    .find(|(x, _)| x == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Value::Null)
+            };
             let mut diffs = Vec::new();
             for k in keys {
                 let (va, vb) = (get(&fa, k), get(&fb, k));

@@ -34,18 +34,30 @@ pub struct FileEntry {
 
 fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
     let path = dir.join(MANIFEST);
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("`{}` is not a valid manifest", path.display()))
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a valid manifest", path.display()))
 }
 
 /// Write `bytes` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut f = fs::File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))?;
+    let mut f =
+        fs::File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))?;
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -61,20 +73,37 @@ pub fn verify_backup(dir: &Path) -> anyhow::Result<()> {
     }
     for (name, want) in &manifest.files {
         let path = dir.join(name);
-        let bytes = fs::read(&path).with_context(|| format!("backup file `{}` is missing or unreadable", path.display()))?;
+        let bytes = fs::read(&path).with_context(|| {
+            format!("backup file `{}` is missing or unreadable", path.display())
+        })?;
         if bytes.is_empty() {
             bail!("backup file `{}` is empty", path.display());
         }
-        let got = FileEntry { size: bytes.len() as u64, sha256: hex::encode(Sha256::digest(&bytes)) };
+        let got = FileEntry {
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        };
         if &got != want {
-            bail!("backup file `{}` does not match the manifest (size {} vs {}, or sha256 differs)", path.display(), got.size, want.size);
+            bail!(
+                "backup file `{}` does not match the manifest (size {} vs {}, or sha256 differs)",
+                path.display(),
+                got.size,
+                want.size
+            );
         }
     }
     Ok(())
 }
 
 fn effect(name: &str, target: String, args: serde_json::Value, command: String) -> Effect {
-    Effect { name: name.into(), class: EffectClass::Change, target, args, command, confirm: None }
+    Effect {
+        name: name.into(),
+        class: EffectClass::Change,
+        target,
+        args,
+        command,
+        confirm: None,
+    }
 }
 
 fn path_string(p: &Path) -> String {
@@ -94,8 +123,12 @@ pub mod files_functions {
     #[rhai_fn(return_raw, volatile)]
     pub fn glob(pattern: &str) -> RhaiResult<Array> {
         let pattern = expand_tilde(Path::new(pattern)).display().to_string();
-        let paths = glob::glob(&pattern).map_err(|e| format!("invalid glob pattern `{pattern}`: {e}"))?;
-        let mut out: Vec<String> = paths.filter_map(Result::ok).map(|p| path_string(&p)).collect();
+        let paths =
+            glob::glob(&pattern).map_err(|e| format!("invalid glob pattern `{pattern}`: {e}"))?;
+        let mut out: Vec<String> = paths
+            .filter_map(Result::ok)
+            .map(|p| path_string(&p))
+            .collect();
         out.sort();
         Ok(out.into_iter().map(Dynamic::from).collect())
     }
@@ -113,7 +146,9 @@ pub mod files_functions {
     pub fn backup_dir(ctx: NativeCallContext, prefix: &str) -> RhaiResult<String> {
         let run = RunContext::from_call(&ctx)?;
         if prefix.is_empty() || prefix.contains('/') || prefix.contains("..") {
-            return Err(format!("backup prefix `{prefix}` must be a plain name (no `/`, no `..`)").into());
+            return Err(
+                format!("backup prefix `{prefix}` must be a plain name (no `/`, no `..`)").into(),
+            );
         }
         let root = run.site().backup_root.clone();
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
@@ -123,11 +158,17 @@ pub mod files_functions {
             dir = root.join(format!("{prefix}-{stamp}-{n}"));
             n += 1;
         }
-        let e = effect("backup_dir", path_string(&dir), serde_json::json!({ "prefix": prefix }), format!("mkdir -p {}", dir.display()));
+        let e = effect(
+            "backup_dir",
+            path_string(&dir),
+            serde_json::json!({ "prefix": prefix }),
+            format!("mkdir -p {}", dir.display()),
+        );
         let target = dir.clone();
         run.gate()
             .apply(e, Ok(()), || {
-                fs::create_dir_all(&target).with_context(|| format!("cannot create backup dir `{}`", target.display()))?;
+                fs::create_dir_all(&target)
+                    .with_context(|| format!("cannot create backup dir `{}`", target.display()))?;
                 write_atomic(&target.join(MANIFEST), b"{\"files\":{}}\n")
             })
             .map_err(|e| e.into_rhai())?;
@@ -145,7 +186,12 @@ pub mod files_functions {
     ///
     /// Effect: change
     #[rhai_fn(return_raw, volatile)]
-    pub fn write_backup(ctx: NativeCallContext, dir: &str, file: &str, text: &str) -> RhaiResult<()> {
+    pub fn write_backup(
+        ctx: NativeCallContext,
+        dir: &str,
+        file: &str,
+        text: &str,
+    ) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         let dir = PathBuf::from(dir);
         let guard = effects::guard_write_backup(&run.backup_dirs(), &dir, file);
@@ -159,13 +205,20 @@ pub mod files_functions {
         run.gate()
             .apply(e, guard, || {
                 if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+                    fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create `{}`", parent.display()))?;
                 }
                 write_atomic(&path, text.as_bytes())?;
                 let mut manifest = read_manifest(&dir).unwrap_or_default();
-                let entry = FileEntry { size: text.len() as u64, sha256: hex::encode(Sha256::digest(text.as_bytes())) };
+                let entry = FileEntry {
+                    size: text.len() as u64,
+                    sha256: hex::encode(Sha256::digest(text.as_bytes())),
+                };
                 manifest.files.insert(file.to_string(), entry);
-                write_atomic(&dir.join(MANIFEST), serde_json::to_string_pretty(&manifest)?.as_bytes())
+                write_atomic(
+                    &dir.join(MANIFEST),
+                    serde_json::to_string_pretty(&manifest)?.as_bytes(),
+                )
             })
             .map_err(|e| e.into_rhai())?;
         Ok(())
@@ -203,10 +256,21 @@ pub mod files_functions {
         let guard = if run.backup_dirs().contains(&path) {
             Ok(())
         } else {
-            Err(effects::Refusal { guard: "seal_backup.scope", reason: format!("`{dir}` is not a backup dir made by this run") })
+            Err(effects::Refusal {
+                guard: "seal_backup.scope",
+                reason: format!("`{dir}` is not a backup dir made by this run"),
+            })
         };
-        let e = effect("seal_backup", format!("model {model}"), serde_json::json!({ "dir": dir, "model": model }), format!("seal backup {dir} for model {model}"));
-        let applied = run.gate().apply(e, guard, || verify_backup(&path)).map_err(|e| e.into_rhai())?;
+        let e = effect(
+            "seal_backup",
+            format!("model {model}"),
+            serde_json::json!({ "dir": dir, "model": model }),
+            format!("seal backup {dir} for model {model}"),
+        );
+        let applied = run
+            .gate()
+            .apply(e, guard, || verify_backup(&path))
+            .map_err(|e| e.into_rhai())?;
         if matches!(applied, Applied::Executed(()) | Applied::Planned) {
             run.record_sealed(model);
         }
@@ -224,8 +288,17 @@ pub mod files_functions {
     pub fn set_pointer(ctx: NativeCallContext, path: &str, target: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         let file = expand_tilde(Path::new(path));
-        let e = effect("set_pointer", path_string(&file), serde_json::json!({ "path": path_string(&file), "target": target }), format!("echo {target} > {}", file.display()));
-        run.gate().apply(e, Ok(()), || write_atomic(&file, format!("{target}\n").as_bytes())).map_err(|e| e.into_rhai())?;
+        let e = effect(
+            "set_pointer",
+            path_string(&file),
+            serde_json::json!({ "path": path_string(&file), "target": target }),
+            format!("echo {target} > {}", file.display()),
+        );
+        run.gate()
+            .apply(e, Ok(()), || {
+                write_atomic(&file, format!("{target}\n").as_bytes())
+            })
+            .map_err(|e| e.into_rhai())?;
         Ok(())
     }
 

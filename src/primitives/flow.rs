@@ -21,7 +21,11 @@ fn seconds(what: &str, v: &Dynamic) -> RhaiResult<f64> {
     } else if let Ok(f) = v.as_float() {
         f
     } else {
-        return Err(format!("`{what}` must be a number of seconds, not a `{}`", v.type_name()).into());
+        return Err(format!(
+            "`{what}` must be a number of seconds, not a `{}`",
+            v.type_name()
+        )
+        .into());
     };
     if !s.is_finite() || s < 0.0 {
         return Err(format!("`{what}` must be zero or more seconds, not {s}").into());
@@ -35,7 +39,9 @@ fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
     while Instant::now() < end {
         if ctx.interrupted() {
             ctx.gate().record_stop(Stop::Interrupted);
-            return Err(EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into());
+            return Err(
+                EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into(),
+            );
         }
         std::thread::sleep((end - Instant::now()).min(Duration::from_millis(50)));
     }
@@ -114,9 +120,20 @@ pub mod flow_functions {
     ///
     /// Effect: read
     #[rhai_fn(return_raw, volatile)]
-    pub fn check(ctx: NativeCallContext, name: &str, cond: bool, detail: Dynamic) -> RhaiResult<bool> {
-        let detail = if detail.is_unit() { String::new() } else { show(&detail) };
-        RunContext::from_call(&ctx)?.report().check(name, cond, &detail);
+    pub fn check(
+        ctx: NativeCallContext,
+        name: &str,
+        cond: bool,
+        detail: Dynamic,
+    ) -> RhaiResult<bool> {
+        let detail = if detail.is_unit() {
+            String::new()
+        } else {
+            show(&detail)
+        };
+        RunContext::from_call(&ctx)?
+            .report()
+            .check(name, cond, &detail);
         Ok(cond)
     }
 
@@ -145,7 +162,10 @@ pub mod flow_functions {
     pub fn halt(ctx: NativeCallContext, reason: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         run.gate().record_stop(Stop::Halted(reason.to_string()));
-        Err(EvalAltResult::ErrorTerminated(format!("stopped: {reason}").into(), Position::NONE).into())
+        Err(
+            EvalAltResult::ErrorTerminated(format!("stopped: {reason}").into(), Position::NONE)
+                .into(),
+        )
     }
 
     /// Call `f` every `poll_s` seconds until it returns `true`; any other value means "not
@@ -162,7 +182,13 @@ pub mod flow_functions {
     ///
     /// Effect: read
     #[rhai_fn(return_raw, volatile)]
-    pub fn wait_until(ctx: NativeCallContext, what: &str, timeout_s: Dynamic, poll_s: Dynamic, f: FnPtr) -> RhaiResult<bool> {
+    pub fn wait_until(
+        ctx: NativeCallContext,
+        what: &str,
+        timeout_s: Dynamic,
+        poll_s: Dynamic,
+        f: FnPtr,
+    ) -> RhaiResult<bool> {
         let run = RunContext::from_call(&ctx)?;
         let timeout = seconds("timeout_s", &timeout_s)?;
         let poll = seconds("poll_s", &poll_s)?.max(0.01);
@@ -179,7 +205,10 @@ pub mod flow_functions {
             progress.tick(elapsed, &last);
             if elapsed.as_secs_f64() >= timeout {
                 progress.done(elapsed, false);
-                return Err(format!("timed out after {timeout}s waiting for {what}; last value seen: {last}").into());
+                return Err(format!(
+                    "timed out after {timeout}s waiting for {what}; last value seen: {last}"
+                )
+                .into());
             }
             let left = timeout - elapsed.as_secs_f64();
             pause(&run, poll.min(left.max(0.0)))?;
@@ -215,7 +244,11 @@ pub mod flow_functions {
             run.note(&format!("dry-run: would ask `{question}`"));
             return Ok(true);
         }
-        let c = Confirmation { summary: String::new(), question: question.to_string(), expected: expected.to_string() };
+        let c = Confirmation {
+            summary: String::new(),
+            question: question.to_string(),
+            expected: expected.to_string(),
+        };
         run.gate().confirm(&c, None).map_err(|e| e.into_rhai())?;
         Ok(true)
     }
@@ -241,6 +274,7 @@ pub mod flow_functions {
     /// Effect: read
     #[rhai_fn(return_raw)]
     pub fn to_json(v: Dynamic) -> RhaiResult<String> {
-        serde_json::to_string(&v).map_err(|e| format!("cannot convert a `{}` to JSON: {e}", v.type_name()).into())
+        serde_json::to_string(&v)
+            .map_err(|e| format!("cannot convert a `{}` to JSON: {e}", v.type_name()).into())
     }
 }

@@ -6,7 +6,10 @@ use crate::common::Test;
 fn clean_tree_passes() {
     Test::new()
         .file("stdlib/m.rhai", "fn f() { site.name }")
-        .file("runbooks/a.rhai", "import \"m\" as m;\nfn g() { dry_run }\nprint(m::f() + g());\nstep(\"x\");")
+        .file(
+            "runbooks/a.rhai",
+            "import \"m\" as m;\nfn g() { dry_run }\nprint(m::f() + g());\nstep(\"x\");",
+        )
         .args(&["check"])
         .run()
         .status(0)
@@ -17,7 +20,10 @@ fn clean_tree_passes() {
 fn reports_every_problem_with_file() {
     let out = Test::new()
         .file("runbooks/a.rhai", "let x = ;\n")
-        .file("runbooks/b.rhai", "import \"ghost\" as g;\nfrobnicate(1);\n")
+        .file(
+            "runbooks/b.rhai",
+            "import \"ghost\" as g;\nfrobnicate(1);\n",
+        )
         .file("runbooks/c.rhai", "import \"m\" as m;\nm::nothere();\n")
         .file("stdlib/m.rhai", "fn f() { 1 }")
         .args(&["check"])
@@ -26,8 +32,12 @@ fn reports_every_problem_with_file() {
     let root = out.root().display().to_string();
     out.stderr_has(&format!("--> {root}/runbooks/a.rhai:1:"));
     out.stderr_has("error: import `ghost` does not resolve");
-    out.stderr_has(&format!("error: call to undefined function `frobnicate`\n  --> {root}/runbooks/b.rhai:2:1"));
-    out.stderr_has(&format!("error: module `m` (`{root}/stdlib/m.rhai`) has no function `nothere`"));
+    out.stderr_has(&format!(
+        "error: call to undefined function `frobnicate`\n  --> {root}/runbooks/b.rhai:2:1"
+    ));
+    out.stderr_has(&format!(
+        "error: module `m` (`{root}/stdlib/m.rhai`) has no function `nothere`"
+    ));
     out.stderr_has("4 problem(s) found");
 }
 

@@ -4,12 +4,18 @@ use crate::common::Test;
 
 #[test]
 fn eval_prints_value() {
-    Test::new().args(&["eval", "1 + 2"]).run().status(0).stdout_is("3\n");
+    Test::new()
+        .args(&["eval", "1 + 2"])
+        .run()
+        .status(0)
+        .stdout_is("3\n");
 }
 
 #[test]
 fn eval_json_prints_value_as_json() {
-    let out = Test::new().args(&["eval", "--json", "#{a: [1, 2], b: \"x\"}"]).run();
+    let out = Test::new()
+        .args(&["eval", "--json", "#{a: [1, 2], b: \"x\"}"])
+        .run();
     out.status(0);
     assert_eq!(out.json(), serde_json::json!({"a": [1, 2], "b": "x"}));
 }
@@ -21,7 +27,13 @@ fn help_lists_subcommands() {
     for sub in ["run", "eval", "check", "doc", "sites"] {
         out.stdout_has(sub);
     }
-    Test::new().args(&["run", "--help"]).run().status(0).stdout_has("--dry-run").stdout_has("--yes").stdout_has("--set");
+    Test::new()
+        .args(&["run", "--help"])
+        .run()
+        .status(0)
+        .stdout_has("--dry-run")
+        .stdout_has("--yes")
+        .stdout_has("--set");
 }
 
 #[test]
@@ -59,5 +71,10 @@ fn unknown_site_lists_known_ones() {
 
 #[test]
 fn site_from_environment() {
-    Test::new().args(&["eval", "site.name"]).env("RUNBOOK_SITE", "testcloud").run().status(0).stdout_is("testcloud\n");
+    Test::new()
+        .args(&["eval", "site.name"])
+        .env("RUNBOOK_SITE", "testcloud")
+        .run()
+        .status(0)
+        .stdout_is("testcloud\n");
 }

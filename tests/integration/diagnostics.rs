@@ -4,10 +4,15 @@ use crate::common::Test;
 
 #[test]
 fn parse_error_shows_file_line_col_and_caret() {
-    let out = Test::new().file("runbooks/bad.rhai", "let a = 1;\nlet b = a +;\n").args(&["run", "bad"]).run();
+    let out = Test::new()
+        .file("runbooks/bad.rhai", "let a = 1;\nlet b = a +;\n")
+        .args(&["run", "bad"])
+        .run();
     out.status(2);
     let file = out.root().join("runbooks/bad.rhai").display().to_string();
-    out.stderr_has(&format!("  --> {file}:2:12\n  |\n2 | let b = a +;\n  |            ^\n"));
+    out.stderr_has(&format!(
+        "  --> {file}:2:12\n  |\n2 | let b = a +;\n  |            ^\n"
+    ));
 }
 
 #[test]

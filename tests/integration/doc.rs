@@ -7,18 +7,41 @@ fn json_lists_primitives_with_effect_and_doc() {
     let out = Test::new().args(&["doc", "--json"]).run();
     out.status(0);
     let docs = out.json();
-    let find = |name: &str| docs.as_array().unwrap().iter().find(|d| d["name"] == name).cloned().unwrap_or_else(|| panic!("{name} missing"));
+    let find = |name: &str| {
+        docs.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
     let wb = find("write_backup");
     assert_eq!(wb["effect"], "change");
-    assert!(wb["signature"].as_str().unwrap().starts_with("write_backup(dir: &str, file: &str, text: &str)"), "{wb}");
+    assert!(
+        wb["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("write_backup(dir: &str, file: &str, text: &str)"),
+        "{wb}"
+    );
     assert!(wb["doc"].as_str().unwrap().contains("```rhai"));
     assert_eq!(find("glob")["effect"], "read");
-    assert!(docs.as_array().unwrap().iter().all(|d| d["effect"].is_string()));
+    assert!(docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["effect"].is_string()));
 }
 
 #[test]
 fn human_catalogue() {
-    Test::new().args(&["doc"]).run().status(0).stdout_has("wait_until(").stdout_has("[read]").stdout_has("[change]");
+    Test::new()
+        .args(&["doc"])
+        .run()
+        .status(0)
+        .stdout_has("wait_until(")
+        .stdout_has("[read]")
+        .stdout_has("[change]");
 }
 
 #[test]

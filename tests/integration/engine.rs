@@ -36,20 +36,44 @@ fn strict_variables_reject_undefined() {
 
 #[test]
 fn ctrl_c_exits_130_with_journal_line() {
-    let t = Test::new().file("runbooks/wait.rhai", "backup_dir(\"started\");\nloop { sleep(0.05); }\n").args(&["run", "wait"]);
+    let t = Test::new()
+        .file(
+            "runbooks/wait.rhai",
+            "backup_dir(\"started\");\nloop { sleep(0.05); }\n",
+        )
+        .args(&["run", "wait"]);
     let home = t.home();
-    let mut child = t.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = t
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let started = home.join(".local/state/runbook/demo/backups");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_dir(&started).map(|mut d| d.next().is_none()).unwrap_or(true) {
+    while std::fs::read_dir(&started)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true)
+    {
         assert!(Instant::now() < deadline, "the run never started");
         std::thread::sleep(Duration::from_millis(20));
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    let pattern = format!("{}/.local/state/runbook/demo/runs/*/journal.jsonl", home.display());
-    let journal = glob::glob(&pattern).unwrap().flatten().next().expect("a journal");
+    let pattern = format!(
+        "{}/.local/state/runbook/demo/runs/*/journal.jsonl",
+        home.display()
+    );
+    let journal = glob::glob(&pattern)
+        .unwrap()
+        .flatten()
+        .next()
+        .expect("a journal");
     let text = std::fs::read_to_string(journal).unwrap();
-    assert!(text.lines().any(|l| l.contains("\"outcome\":\"interrupted\"")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"outcome\":\"interrupted\"")),
+        "{text}"
+    );
 }

@@ -4,7 +4,12 @@ use crate::common::Test;
 
 #[test]
 fn runbook_from_root_runs() {
-    Test::new().file("runbooks/hello.rhai", "print(\"hello\");").args(&["run", "hello"]).run().status(0).stdout_is("hello\n");
+    Test::new()
+        .file("runbooks/hello.rhai", "print(\"hello\");")
+        .args(&["run", "hello"])
+        .run()
+        .status(0)
+        .stdout_is("hello\n");
 }
 
 #[test]
@@ -21,7 +26,9 @@ fn site_override_wins_over_shared_file() {
 
 #[test]
 fn edited_file_changes_behaviour_without_rebuild() {
-    let t = Test::new().file("runbooks/hello.rhai", "print(\"one\");").args(&["run", "hello"]);
+    let t = Test::new()
+        .file("runbooks/hello.rhai", "print(\"one\");")
+        .args(&["run", "hello"]);
     let root = t.root();
     std::fs::write(root.join("runbooks/hello.rhai"), "print(\"two\");").unwrap();
     t.run().status(0).stdout_is("two\n");
@@ -29,7 +36,11 @@ fn edited_file_changes_behaviour_without_rebuild() {
 
 #[test]
 fn empty_root_still_finds_built_in_sites() {
-    Test::new().args(&["eval", "site.targets.len()", "--site", "testcloud"]).run().status(0).stdout_is("5\n");
+    Test::new()
+        .args(&["eval", "site.targets.len()", "--site", "testcloud"])
+        .run()
+        .status(0)
+        .stdout_is("5\n");
 }
 
 #[test]
@@ -41,7 +52,11 @@ fn root_flag_and_env() {
     t.run().status(0).stdout_is("1\n");
     let t = Test::new().file("elsewhere/runbooks/x.rhai", "print(2);");
     let d = t.root().join("elsewhere").display().to_string();
-    t.args(&["run", "x"]).env("RUNBOOK_ROOT", &d).run().status(0).stdout_is("2\n");
+    t.args(&["run", "x"])
+        .env("RUNBOOK_ROOT", &d)
+        .run()
+        .status(0)
+        .stdout_is("2\n");
 }
 
 #[test]
@@ -103,7 +118,10 @@ fn broken_module_stops_with_its_own_error() {
 fn module_functions_see_site_and_dry_run() {
     Test::new()
         .file("stdlib/m.rhai", "fn f() { `${site.name} ${dry_run}` }")
-        .file("runbooks/r.rhai", "import \"m\" as m;\nfn g() { site.name }\nprint(m::f());\nprint(g());")
+        .file(
+            "runbooks/r.rhai",
+            "import \"m\" as m;\nfn g() { site.name }\nprint(m::f());\nprint(g());",
+        )
         .args(&["run", "r", "--dry-run"])
         .run()
         .status(0)

@@ -5,7 +5,12 @@ use crate::common::Test;
 #[test]
 fn set_overrides_site_and_env() {
     Test::new()
-        .args(&["eval", "site.maas.url", "--set", "maas.url=http://set:5240/MAAS"])
+        .args(&[
+            "eval",
+            "site.maas.url",
+            "--set",
+            "maas.url=http://set:5240/MAAS",
+        ])
         .env("MAAS_URL", "http://env:5240/MAAS")
         .run()
         .status(0)
@@ -21,7 +26,12 @@ fn set_overrides_site_and_env() {
 #[test]
 fn set_typed_number() {
     Test::new()
-        .args(&["eval", "site.timeouts.model_gone + 1", "--set", "timeouts.model_gone=30"])
+        .args(&[
+            "eval",
+            "site.timeouts.model_gone + 1",
+            "--set",
+            "timeouts.model_gone=30",
+        ])
         .run()
         .status(0)
         .stdout_is("31\n");
@@ -39,7 +49,10 @@ fn set_unknown_key_is_named() {
 #[test]
 fn short_site_file_falls_back_to_defaults() {
     Test::new()
-        .file("sites/tiny/site.rhai", "#{ name: \"tiny\", targets: [\"a\"] }")
+        .file(
+            "sites/tiny/site.rhai",
+            "#{ name: \"tiny\", targets: [\"a\"] }",
+        )
         .args(&["eval", "site.maas.concurrency", "--site", "tiny"])
         .run()
         .status(0)
@@ -54,13 +67,18 @@ fn unknown_key_in_site_file_names_key_and_file() {
         .run();
     out.status(2);
     let file = out.root().join("sites/bad/site.rhai").display().to_string();
-    out.stderr_has(&format!("unknown key `wipe_osdd` (key `wipe_osdd` in `{file}`)"));
+    out.stderr_has(&format!(
+        "unknown key `wipe_osdd` (key `wipe_osdd` in `{file}`)"
+    ));
 }
 
 #[test]
 fn mistyped_key_in_site_file_is_named() {
     Test::new()
-        .file("sites/bad/site.rhai", "#{ name: \"bad\", timeouts: #{ model_gone: \"soon\" } }")
+        .file(
+            "sites/bad/site.rhai",
+            "#{ name: \"bad\", timeouts: #{ model_gone: \"soon\" } }",
+        )
         .args(&["eval", "1", "--site", "bad"])
         .run()
         .status(2)
@@ -71,7 +89,10 @@ fn mistyped_key_in_site_file_is_named() {
 #[test]
 fn api_key_in_site_file_is_rejected() {
     Test::new()
-        .file("sites/bad/site.rhai", "#{ name: \"bad\", maas: #{ api_key: \"x:y:z\" } }")
+        .file(
+            "sites/bad/site.rhai",
+            "#{ name: \"bad\", maas: #{ api_key: \"x:y:z\" } }",
+        )
         .args(&["eval", "1", "--site", "bad"])
         .run()
         .status(2)
@@ -80,24 +101,38 @@ fn api_key_in_site_file_is_rejected() {
 
 #[test]
 fn show_redacts_api_key_and_expands_home() {
-    let out = Test::new().args(&["sites", "show", "testcloud"]).env("MAAS_API_KEY", "consumer:token:secret").run();
+    let out = Test::new()
+        .args(&["sites", "show", "testcloud"])
+        .env("MAAS_API_KEY", "consumer:token:secret")
+        .run();
     out.status(0).stdout_has("\"api_key\": \"<redacted>\"");
     assert!(!out.stdout.contains("secret"));
     let doc = out.json();
-    assert_eq!(doc["backup_root"], serde_json::json!(out.home().join("backups").display().to_string()));
+    assert_eq!(
+        doc["backup_root"],
+        serde_json::json!(out.home().join("backups").display().to_string())
+    );
     assert_eq!(doc["wipe_threshold"], serde_json::json!(1048576));
 }
 
 #[test]
 fn diff_prints_differing_keys() {
-    let out = Test::new().args(&["sites", "diff", "testcloud", "roosevelt"]).run();
-    out.status(0).stdout_has("wipe_osd: true → false").stdout_has("osd_disks:");
+    let out = Test::new()
+        .args(&["sites", "diff", "testcloud", "roosevelt"])
+        .run();
+    out.status(0)
+        .stdout_has("wipe_osd: true → false")
+        .stdout_has("osd_disks:");
     assert!(!out.stdout.contains("backup_prefix"));
 }
 
 #[test]
 fn list_sites() {
-    Test::new().args(&["sites"]).run().status(0).stdout_is("demo\nroosevelt\ntestcloud\n");
+    Test::new()
+        .args(&["sites"])
+        .run()
+        .status(0)
+        .stdout_is("demo\nroosevelt\ntestcloud\n");
 }
 
 #[test]
@@ -108,6 +143,9 @@ fn script_site_never_contains_api_key() {
         .run()
         .status(0)
         .stdout_has("\"name\":\"demo\"");
-    let out = Test::new().args(&["eval", "to_json(site)"]).env("MAAS_API_KEY", "consumer:token:secret").run();
+    let out = Test::new()
+        .args(&["eval", "to_json(site)"])
+        .env("MAAS_API_KEY", "consumer:token:secret")
+        .run();
     assert!(!out.stdout.contains("secret"), "{}", out.stdout);
 }

@@ -47,7 +47,13 @@ impl Test {
         for sub in ["root", "home", "state"] {
             std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
         }
-        Test { dir, args: Vec::new(), env: Vec::new(), stdin: String::new(), cwd: None }
+        Test {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: String::new(),
+            cwd: None,
+        }
     }
 
     pub fn root(&self) -> PathBuf {
@@ -110,7 +116,12 @@ impl Test {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn runbook");
-        child.stdin.take().expect("stdin").write_all(self.stdin.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(self.stdin.as_bytes())
+            .expect("write stdin");
         let out = child.wait_with_output().expect("wait");
         Output {
             code: out.status.code().unwrap_or(-1),
@@ -142,7 +153,10 @@ impl Output {
     }
 
     fn show(&self) -> String {
-        format!("status {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "status {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 
     pub fn status(&self, code: i32) -> &Output {
@@ -156,22 +170,35 @@ impl Output {
     }
 
     pub fn stdout_has(&self, text: &str) -> &Output {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n{}", self.show());
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n{}",
+            self.show()
+        );
         self
     }
 
     pub fn stderr_has(&self, text: &str) -> &Output {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n{}", self.show());
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.show()
+        );
         self
     }
 
     pub fn stderr_lacks(&self, text: &str) -> &Output {
-        assert!(!self.stderr.contains(text), "stderr has {text:?}\n{}", self.show());
+        assert!(
+            !self.stderr.contains(text),
+            "stderr has {text:?}\n{}",
+            self.show()
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.show()))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.show()))
     }
 
     /// Every line of every `journal.jsonl` under the temp dir, parsed.
@@ -193,7 +220,12 @@ impl Output {
             .expect("glob")
             .flatten()
             .filter(|p| p.is_file())
-            .map(|p| p.strip_prefix(dir).expect("under dir").display().to_string())
+            .map(|p| {
+                p.strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string()
+            })
             .collect();
         out.sort();
         out
