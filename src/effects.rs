@@ -208,7 +208,7 @@ impl Gate {
         answer.map_err(|reason| {
             if let Some(effect) = effect {
                 self.journal
-                    .record(effect, Outcome::Declined, Some(&reason), 0);
+                    .record(effect, Outcome::Refused, Some(&reason), 0);
             }
             self.record_stop(Stop::Refused(reason.clone()));
             GateError::Declined(reason)

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::effects::Effect;
 
+/// `planned | executed | refused | failed` per effect; a declined confirmation is `refused`
+/// (its detail says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -21,7 +23,7 @@ pub enum Outcome {
     Executed,
     Refused,
     Failed,
-    Declined,
+    /// The line written when Ctrl-C ends a run (not an effect's outcome).
     Interrupted,
 }
 
