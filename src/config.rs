@@ -203,14 +203,29 @@ mod tests {
 
     #[test]
     fn precedence_set_over_env_over_site_over_defaults() {
-        let dir = root_with_site(r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#);
-        let env = Env { maas_url: Some("http://env".into()), maas_api_key: None, juju_bin: Some("/env/juju".into()) };
-        let site = config(dir.path(), &["maas.url=http://set"], env).load_site().unwrap();
+        let dir = root_with_site(
+            r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#,
+        );
+        let env = Env {
+            maas_url: Some("http://env".into()),
+            maas_api_key: None,
+            juju_bin: Some("/env/juju".into()),
+        };
+        let site = config(dir.path(), &["maas.url=http://set"], env)
+            .load_site()
+            .unwrap();
         let mut want = Site::defaults("t");
         want.targets = vec!["a".into()];
         want.maas.url = Some("http://set".into());
         want.juju.bin = Some("/env/juju".into());
-        let want = Site::from_layers("t", &[("x".into(), crate::site::leaves_of(&serde_json::to_value(&want).unwrap()))]).unwrap();
+        let want = Site::from_layers(
+            "t",
+            &[(
+                "x".into(),
+                crate::site::leaves_of(&serde_json::to_value(&want).unwrap()),
+            )],
+        )
+        .unwrap();
         assert_eq!(site, want);
     }
 
@@ -222,22 +237,32 @@ mod tests {
         let key_file = dir.path().join("key");
         std::fs::write(&key_file, "a:b:c\n").unwrap();
         site.maas.api_key_file = Some(key_file);
-        assert_eq!(maas_api_key(&Env::default(), &site).unwrap(), Some("a:b:c".into()));
-        let env = Env { maas_api_key: Some("x:y:z".into()), ..Env::default() };
+        assert_eq!(
+            maas_api_key(&Env::default(), &site).unwrap(),
+            Some("a:b:c".into())
+        );
+        let env = Env {
+            maas_api_key: Some("x:y:z".into()),
+            ..Env::default()
+        };
         assert_eq!(maas_api_key(&env, &site).unwrap(), Some("x:y:z".into()));
     }
 
     #[test]
     fn site_name_must_match_folder() {
         let dir = root_with_site(r#"#{ name: "other" }"#);
-        let err = config(dir.path(), &[], Env::default()).load_site().unwrap_err();
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
         assert!(err.to_string().contains("says `name: \"other\"`"), "{err}");
     }
 
     #[test]
     fn site_file_must_be_a_map() {
         let dir = root_with_site("42");
-        let err = config(dir.path(), &[], Env::default()).load_site().unwrap_err();
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
         assert!(err.to_string().contains("must evaluate to a map"), "{err}");
     }
 }

@@ -319,7 +319,9 @@ pub fn confirm_with(
     writer: &mut dyn Write,
     c: &Confirmation,
 ) -> Result<(), String> {
-    let _ = writeln!(writer, "{}", c.summary);
+    if !c.summary.is_empty() {
+        let _ = writeln!(writer, "{}", c.summary);
+    }
     let _ = write!(writer, "{} [{}]: ", c.question, c.expected);
     let _ = writer.flush();
     let mut line = String::new();
