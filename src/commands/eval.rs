@@ -26,10 +26,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
     if let (Some(path), false) = (journal.path(), journal.lines().is_empty()) {
         eprintln!("journal: {}", path.display());
     }
-    match session
-        .engine
-        .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
-    {
+    match result {
         Ok(value) => {
             session.ctx.report().print_plan_summary();
             if config.json {
