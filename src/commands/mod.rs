@@ -108,6 +108,9 @@ impl Session {
             .clone()
             .unwrap_or_else(journal::default_state_dir);
         let journal = Journal::new(&state_dir, &run_id, dry_run);
+        if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+            journal.redact(&key);
+        }
         let report = Rc::new(Report::new(config.json));
         let gate = Gate::new(
             dry_run,

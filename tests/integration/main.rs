@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod diagnostics;
 mod doc;
+mod effects;
 mod engine;
 mod files;
 mod report;
