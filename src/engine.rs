@@ -3,14 +3,14 @@
 //!
 //! `site` and `dry_run` reach scripts two ways, both needed: at compile time they are
 //! constants in the scope given to `compile_with_scope` (so strict variables accept them,
-//! also inside functions and imported modules), and at run time they are variables of a
-//! global module (`Module::set_var`), which Rhai searches after the local scope — so they
-//! are readable in the main script, in script functions and in functions of imported
-//! modules alike.
+//! also inside functions and imported modules), and at run time the engine's variable
+//! resolver (`Engine::on_var`, consulted before any scope) answers them — so they are
+//! readable in the main script, in script functions and in functions of imported modules
+//! alike, and `dry_run` follows the gate live (the REPL's `:arm` flips it).
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, Module, Scope};
+use rhai::{Dynamic, Engine, Scope};
 
 use crate::context::RunContext;
 use crate::primitives;
@@ -58,15 +58,17 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     let mut engine = bare();
     let site = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
     let dry_run = ctx.gate().is_dry_run();
-    let mut globals = Module::new();
-    globals.set_var("site", site.clone());
-    globals.set_var("dry_run", dry_run);
-    engine.register_global_module(globals.into());
     engine.set_module_resolver(ScriptModules::new(
         resolver,
-        constants(site, dry_run),
+        constants(site.clone(), dry_run),
         sources,
     ));
+    let c = ctx.clone();
+    engine.on_var(move |name, _, _| match name {
+        "site" => Ok(Some(site.clone())),
+        "dry_run" => Ok(Some(Dynamic::from(c.gate().is_dry_run()))),
+        _ => Ok(None),
+    });
 
     let c = ctx.clone();
     engine.on_print(move |s| c.report().print(s));
