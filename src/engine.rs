@@ -64,6 +64,9 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
         sources,
     ));
     let c = ctx.clone();
+    // `on_var` is marked deprecated only as "volatile API"; it is the one hook consulted
+    // before every scope, which is what makes `dry_run` live inside module functions.
+    #[allow(deprecated)]
     engine.on_var(move |name, _, _| match name {
         "site" => Ok(Some(site.clone())),
         "dry_run" => Ok(Some(Dynamic::from(c.gate().is_dry_run()))),
@@ -84,4 +87,54 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     engine.on_progress(move |_| c.interrupted().then(|| Dynamic::from("interrupted")));
     engine.set_default_tag(Dynamic::from(ctx));
     engine
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    use crate::effects::Gate;
+    use crate::journal::Journal;
+    use crate::report::Report;
+    use crate::site::Site;
+
+    #[test]
+    fn dry_run_follows_the_gate_in_functions_too() {
+        let report = Rc::new(Report::new(true));
+        let tmp = tempfile::tempdir().unwrap();
+        let gate = Gate::new(
+            true,
+            false,
+            false,
+            Journal::new(tmp.path(), "r", true),
+            report.clone(),
+        );
+        let ctx = Rc::new(RunContext::new(
+            Site::defaults("t"),
+            gate,
+            "r".into(),
+            report,
+            crate::config::Env::default(),
+            Arc::new(AtomicBool::new(false)),
+        ));
+        let resolver = Resolver {
+            root: tmp.path().to_path_buf(),
+            site: "t".into(),
+        };
+        let engine = build(ctx.clone(), resolver, Rc::new(RefCell::new(HashMap::new())));
+        let scope = constants(Dynamic::UNIT, true);
+        let ast = engine
+            .compile_with_scope(&scope, "fn f() { [dry_run, site.name] } f()")
+            .unwrap();
+        let v: rhai::Array = engine.eval_ast(&ast).unwrap();
+        assert_eq!(v[0].as_bool(), Ok(true));
+        assert_eq!(v[1].clone().into_string().unwrap(), "t");
+        ctx.gate().set_armed(true);
+        let v: rhai::Array = engine.eval_ast(&ast).unwrap();
+        assert_eq!(v[0].as_bool(), Ok(false));
+    }
 }
