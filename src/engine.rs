@@ -41,6 +41,9 @@ pub fn bare() -> Engine {
         .set_max_map_size(limits::MAX_MAP_SIZE)
         .set_max_modules(limits::MAX_MODULES)
         .set_strict_variables(true);
+    // No optimizer: it would fold the compile-time constants `site` and `dry_run` into the
+    // AST, and `dry_run` must follow the gate live (the REPL's `:arm`).
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     primitives::register_all(&mut engine);
     engine
 }
