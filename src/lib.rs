@@ -5,3 +5,5 @@ pub mod context;
 pub mod effects;
 pub mod primitives;
 pub mod site;
+pub mod commands;
+pub mod sim;
