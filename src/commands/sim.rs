@@ -1,10 +1,6 @@
 //! `runbook sim`: start the simulated cloud (`serve`) or act as its `juju` CLI (`juju`).
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::Context;
 
 use crate::sim::{self, faults::FAULT_HELP, scenario::SCENARIOS, SimOptions};
@@ -73,9 +69,6 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         exe: None,
     })
     .with_context(|| format!("cannot start the simulator (scenarios: {SCENARIOS})"))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("cannot install the SIGINT/SIGTERM handler")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "export MAAS_URL={}", handle.maas_url)?;
     writeln!(out, "export MAAS_API_KEY={}", handle.api_key)?;
@@ -90,10 +83,31 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         handle.maas_url,
         handle.base_url()
     );
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_signal()?;
     eprintln!("runbook sim: stopped");
     drop(handle);
     Ok(0)
+}
+
+/// Blocks until SIGINT or SIGTERM, so `Drop` stops the server and removes the wrapper.
+fn wait_for_signal() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal runtime")?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.context("cannot install the SIGINT handler"),
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.context("cannot install the Ctrl-C handler")
+        }
+    })
 }

@@ -81,8 +81,8 @@ fn block_device(m: &MaasMachine, n: usize) -> Value {
 
 /// Renders one machine as MAAS's API does (compact JSON object).
 pub fn render(m: &MaasMachine) -> String {
-    let interfaces: Vec<Value> = (0..2).map(|n| interface(m, n)).collect();
-    let disks: Vec<Value> = (0..3).map(|n| block_device(m, n)).collect();
+    let interfaces: Vec<Value> = (0..1).map(|n| interface(m, n)).collect();
+    let disks: Vec<Value> = (0..2).map(|n| block_device(m, n)).collect();
     let deployed = m.owner.is_some();
     let mut value = json!({
         "system_id": m.system_id, "hostname": m.hostname, "description": "",
