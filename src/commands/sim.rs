@@ -1,12 +1,14 @@
 //! `runbook sim`: start the simulated cloud (`serve`) or act as its `juju` CLI (`juju`).
 
-use std::io::Write;
 use anyhow::Context;
+use std::io::Write;
 
 use crate::sim::{self, faults::FAULT_HELP, scenario::SCENARIOS, SimOptions};
 
 #[derive(Debug, clap::Args)]
-#[command(about = "The built-in simulated cloud (MAAS 2.0 API + juju CLI) for tests, demos and trying runbook changes")]
+#[command(
+    about = "The built-in simulated cloud (MAAS 2.0 API + juju CLI) for tests, demos and trying runbook changes"
+)]
 pub struct SimArgs {
     #[command(subcommand)]
     pub command: SimCommand,
@@ -45,7 +47,11 @@ pub struct ServeArgs {
 #[derive(Debug, clap::Args)]
 pub struct JujuArgs {
     /// The juju command line, e.g. `status -m openstack --format json`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
@@ -73,7 +79,8 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
     writeln!(out, "export MAAS_URL={}", handle.maas_url)?;
     writeln!(out, "export MAAS_API_KEY={}", handle.api_key)?;
     writeln!(out, "export JUJU_BIN={}", handle.juju_bin.display())?;
-    out.flush().context("cannot write the environment to stdout")?;
+    out.flush()
+        .context("cannot write the environment to stdout")?;
     drop(out);
     eprintln!(
         "runbook sim: scenario `{}`, speed {}, {} fault(s); serving {} (log: {}/_sim/log); Ctrl-C stops",
@@ -99,7 +106,8 @@ fn wait_for_signal() -> anyhow::Result<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+            let mut term =
+                signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
             tokio::select! {
                 r = tokio::signal::ctrl_c() => r.context("cannot install the SIGINT handler"),
                 _ = term.recv() => Ok(()),
@@ -107,7 +115,9 @@ fn wait_for_signal() -> anyhow::Result<()> {
         }
         #[cfg(not(unix))]
         {
-            tokio::signal::ctrl_c().await.context("cannot install the Ctrl-C handler")
+            tokio::signal::ctrl_c()
+                .await
+                .context("cannot install the Ctrl-C handler")
         }
     })
 }

@@ -15,7 +15,11 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(speed: f64) -> Clock {
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         Clock { speed }
     }
 

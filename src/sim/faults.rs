@@ -35,7 +35,10 @@ impl Fault {
         let need = |what: &str| -> anyhow::Result<String> {
             match arg {
                 Some(a) if !a.is_empty() => Ok(a.to_string()),
-                _ => bail!("fault `{spec}` needs {what}: `{kind}:{}`", what.to_uppercase()),
+                _ => bail!(
+                    "fault `{spec}` needs {what}: `{kind}:{}`",
+                    what.to_uppercase()
+                ),
             }
         };
         Ok(match kind {
@@ -48,17 +51,17 @@ impl Fault {
                 }
                 Fault::Maas5xx(rate)
             }
-            "maas-latency" => Fault::MaasLatency(
-                need("ms")?
-                    .parse()
-                    .with_context(|| format!("fault `{spec}`: the latency is not a whole number of milliseconds"))?,
-            ),
+            "maas-latency" => Fault::MaasLatency(need("ms")?.parse().with_context(|| {
+                format!("fault `{spec}`: the latency is not a whole number of milliseconds")
+            })?),
             "maas-hang" => Fault::MaasHang(need("path-substring")?),
             "juju-fail" => Fault::JujuFail(need("command")?),
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
-            _ => bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs"),
+            _ => {
+                bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs")
+            }
         })
     }
 }
@@ -72,8 +75,14 @@ pub struct Faults {
 
 impl Faults {
     pub fn parse(specs: &[String]) -> anyhow::Result<Faults> {
-        let list = specs.iter().map(|s| Fault::parse(s)).collect::<anyhow::Result<_>>()?;
-        Ok(Faults { list, rng: 0x9E37_79B9_7F4A_7C15 })
+        let list = specs
+            .iter()
+            .map(|s| Fault::parse(s))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Faults {
+            list,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        })
     }
 
     /// xorshift64*: deterministic, good enough to spread failures.
@@ -100,23 +109,40 @@ impl Faults {
     }
 
     pub fn latency_ms(&self) -> u64 {
-        self.list.iter().map(|f| if let Fault::MaasLatency(ms) = f { *ms } else { 0 }).sum()
+        self.list
+            .iter()
+            .map(|f| {
+                if let Fault::MaasLatency(ms) = f {
+                    *ms
+                } else {
+                    0
+                }
+            })
+            .sum()
     }
 
     pub fn hangs(&self, path_and_query: &str) -> bool {
-        self.list.iter().any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
     }
 
     pub fn juju_fails(&self, command: &str) -> bool {
-        self.list.iter().any(|f| matches!(f, Fault::JujuFail(c) if c == command))
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::JujuFail(c) if c == command))
     }
 
     pub fn juju_malformed(&self, command: &str) -> bool {
-        self.list.iter().any(|f| matches!(f, Fault::JujuMalformed(c) if c == command))
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::JujuMalformed(c) if c == command))
     }
 
     pub fn release_fails(&self, hostname: &str) -> bool {
-        self.list.iter().any(|f| matches!(f, Fault::ReleaseFails(h) if h == hostname))
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::ReleaseFails(h) if h == hostname))
     }
 
     pub fn model_stuck(&self) -> bool {
@@ -130,9 +156,18 @@ mod tests {
 
     #[test]
     fn parses_every_kind() {
-        let specs: Vec<String> = ["maas-5xx:0.5", "maas-latency:20", "maas-hang:op=release", "juju-fail:status",
-            "juju-malformed:models", "release-fails:openstack1", "model-stuck"]
-            .iter().map(|s| s.to_string()).collect();
+        let specs: Vec<String> = [
+            "maas-5xx:0.5",
+            "maas-latency:20",
+            "maas-hang:op=release",
+            "juju-fail:status",
+            "juju-malformed:models",
+            "release-fails:openstack1",
+            "model-stuck",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let f = Faults::parse(&specs).unwrap();
         assert_eq!(f.list.len(), 7);
         assert_eq!(f.latency_ms(), 20);
@@ -143,8 +178,13 @@ mod tests {
 
     #[test]
     fn bad_specs_say_what_is_wrong() {
-        for (spec, want) in [("maas-5xx", "needs rate"), ("maas-5xx:2", "between 0.0 and 1.0"),
-            ("maas-latency:x", "whole number"), ("nope", "unknown fault `nope`"), ("model-stuck:x", "unknown fault")] {
+        for (spec, want) in [
+            ("maas-5xx", "needs rate"),
+            ("maas-5xx:2", "between 0.0 and 1.0"),
+            ("maas-latency:x", "whole number"),
+            ("nope", "unknown fault `nope`"),
+            ("model-stuck:x", "unknown fault"),
+        ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");
         }

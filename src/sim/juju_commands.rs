@@ -32,16 +32,30 @@ pub struct JujuReply {
 
 impl JujuReply {
     fn ok(stdout: String) -> JujuReply {
-        JujuReply { stdout, ..JujuReply::default() }
+        JujuReply {
+            stdout,
+            ..JujuReply::default()
+        }
     }
     fn error(code: i32, message: &str) -> JujuReply {
-        JujuReply { stderr: format!("ERROR {message}\n"), code, ..JujuReply::default() }
+        JujuReply {
+            stderr: format!("ERROR {message}\n"),
+            code,
+            ..JujuReply::default()
+        }
     }
 }
 
 /// The model a bare `juju status` talks to (as if `juju switch openstack` had been run).
 const CURRENT_MODEL: &str = "openstack";
-const GLOBAL_BOOLS: [&str; 6] = ["--debug", "--quiet", "--verbose", "--show-log", "-B", "--no-browser-login"];
+const GLOBAL_BOOLS: [&str; 6] = [
+    "--debug",
+    "--quiet",
+    "--verbose",
+    "--show-log",
+    "-B",
+    "--no-browser-login",
+];
 
 struct Args {
     bools: HashSet<String>,
@@ -60,7 +74,11 @@ impl Args {
 
 /// Go-flag style parsing: `--flag`, `--flag=value`, `--flag value`, `-m value`.
 fn parse(args: &[String], bools: &[&str], values: &[&str]) -> Result<Args, String> {
-    let mut out = Args { bools: HashSet::new(), values: HashMap::new(), positional: Vec::new() };
+    let mut out = Args {
+        bools: HashSet::new(),
+        values: HashMap::new(),
+        positional: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         if !arg.starts_with('-') || arg == "-" {
@@ -76,11 +94,17 @@ fn parse(args: &[String], bools: &[&str], values: &[&str]) -> Result<Args, Strin
         } else if values.contains(&name.as_str()) {
             let value = match inline {
                 Some(v) => v,
-                None => it.next().cloned().ok_or_else(|| format!("option needs an argument: {name}"))?,
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("option needs an argument: {name}"))?,
             };
             out.values.insert(name, value);
         } else {
-            return Err(format!("option provided but not defined: {}", name.trim_start_matches('-')));
+            return Err(format!(
+                "option provided but not defined: {}",
+                name.trim_start_matches('-')
+            ));
         }
     }
     Ok(out)
@@ -109,10 +133,16 @@ fn resolve<'a>(cloud: &'a Cloud, spec: &str) -> Result<&'a Model, String> {
 }
 
 fn format_of(args: &Args) -> Result<&str, String> {
-    match args.value("--format").or(args.value("-o")).unwrap_or("tabular") {
+    match args
+        .value("--format")
+        .or(args.value("-o"))
+        .unwrap_or("tabular")
+    {
         f @ ("json" | "tabular") => Ok(f),
         "yaml" => Err("the simulated juju prints `--format json` or tabular only".to_string()),
-        other => Err(format!("invalid value \"{other}\" for option --format: unknown format \"{other}\"")),
+        other => Err(format!(
+            "invalid value \"{other}\" for option --format: unknown format \"{other}\""
+        )),
     }
 }
 
@@ -125,34 +155,75 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
         return (JujuReply::error(1, &format!("cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})")), false);
     }
     let result = match command.as_str() {
-        "version" => Ok((JujuReply::ok(format!("{JUJU_VERSION}-genericlinux-amd64\n")), false)),
-        "models" | "list-models" => read_only(cloud, rest, &["--all", "--uuid", "--exact-time"], &["--format", "-o", "-c", "--controller", "--user"], |c, _| {
-            let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
-            Ok(juju_formats::models(c, current.as_deref()))
-        }),
-        "controllers" | "list-controllers" => read_only(cloud, rest, &["--refresh", "--managed"], &["--format", "-o"], |c, _| {
-            let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
-            Ok(juju_formats::controllers(c, current.as_deref()))
-        }),
+        "version" => Ok((
+            JujuReply::ok(format!("{JUJU_VERSION}-genericlinux-amd64\n")),
+            false,
+        )),
+        "models" | "list-models" => read_only(
+            cloud,
+            rest,
+            &["--all", "--uuid", "--exact-time"],
+            &["--format", "-o", "-c", "--controller", "--user"],
+            |c, _| {
+                let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
+                Ok(juju_formats::models(c, current.as_deref()))
+            },
+        ),
+        "controllers" | "list-controllers" => read_only(
+            cloud,
+            rest,
+            &["--refresh", "--managed"],
+            &["--format", "-o"],
+            |c, _| {
+                let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
+                Ok(juju_formats::controllers(c, current.as_deref()))
+            },
+        ),
         "show-model" => read_only(cloud, rest, &[], &["--format", "-o"], |c, a| {
-            let spec = a.positional.first().map(String::as_str).unwrap_or(CURRENT_MODEL);
+            let spec = a
+                .positional
+                .first()
+                .map(String::as_str)
+                .unwrap_or(CURRENT_MODEL);
             Ok(juju_formats::show_model(c, resolve(c, spec)?))
         }),
-        "status" => read_only(cloud, rest, &["--relations", "--storage", "--no-color", "--color", "--integrations", "--utc"], &["--format", "-o", "-m", "--model"], |c, a| {
-            Ok(juju_formats::status(c, resolve(c, model_arg(a))?))
-        }),
-        "machines" | "list-machines" => read_only(cloud, rest, &["--utc"], &["--format", "-o", "-m", "--model"], |c, a| {
-            Ok(juju_formats::machines(c, resolve(c, model_arg(a))?))
-        }),
+        "status" => read_only(
+            cloud,
+            rest,
+            &[
+                "--relations",
+                "--storage",
+                "--no-color",
+                "--color",
+                "--integrations",
+                "--utc",
+            ],
+            &["--format", "-o", "-m", "--model"],
+            |c, a| Ok(juju_formats::status(c, resolve(c, model_arg(a))?)),
+        ),
+        "machines" | "list-machines" => read_only(
+            cloud,
+            rest,
+            &["--utc"],
+            &["--format", "-o", "-m", "--model"],
+            |c, a| Ok(juju_formats::machines(c, resolve(c, model_arg(a))?)),
+        ),
         "export-bundle" => export_bundle(cloud, rest),
         "destroy-model" => destroy_model(cloud, rest, req),
         "remove-machine" => remove_machine(cloud, rest, req),
-        other => Err((1, format!("juju: \"{other}\" is not a juju command. See \"juju --help\"."))),
+        other => Err((
+            1,
+            format!("juju: \"{other}\" is not a juju command. See \"juju --help\"."),
+        )),
     };
-    let (mut reply, changed) = result.unwrap_or_else(|(code, msg)| (JujuReply::error(code, &msg), false));
+    let (mut reply, changed) =
+        result.unwrap_or_else(|(code, msg)| (JujuReply::error(code, &msg), false));
     if reply.code == 0 && cloud.faults.juju_malformed(command) && !reply.stdout.is_empty() {
         let cut = reply.stdout.len() / 2;
-        let cut = (0..=cut).rev().find(|&i| reply.stdout.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=cut)
+            .rev()
+            .find(|&i| reply.stdout.is_char_boundary(i))
+            .unwrap_or(0);
         reply.stdout = format!("{}\u{1b}[0m\n", &reply.stdout[..cut]);
     }
     (reply, changed)
@@ -161,7 +232,9 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
 type Outcome = Result<(JujuReply, bool), (i32, String)>;
 
 fn model_arg(a: &Args) -> &str {
-    a.value("-m").or(a.value("--model")).unwrap_or(CURRENT_MODEL)
+    a.value("-m")
+        .or(a.value("--model"))
+        .unwrap_or(CURRENT_MODEL)
 }
 
 fn read_only(
@@ -174,30 +247,55 @@ fn read_only(
     let args = parse(rest, bools, values).map_err(|e| (2, e))?;
     let format = format_of(&args).map_err(|e| (2, e))?;
     let value = render(cloud, &args).map_err(|e| (1, e))?;
-    let out = if format == "json" { format!("{value}\n") } else { tabular(&value) };
+    let out = if format == "json" {
+        format!("{value}\n")
+    } else {
+        tabular(&value)
+    };
     Ok((JujuReply::ok(out), false))
 }
 
 /// A plain rendering for humans; scripts use `--format json`.
 fn tabular(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).map(|s| s + "\n").unwrap_or_default()
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .unwrap_or_default()
 }
 
 fn export_bundle(cloud: &Cloud, rest: &[String]) -> Outcome {
-    let args = parse(rest, &["--include-charm-defaults", "--include-series"], &["-m", "--model", "--filename"]).map_err(|e| (2, e))?;
+    let args = parse(
+        rest,
+        &["--include-charm-defaults", "--include-series"],
+        &["-m", "--model", "--filename"],
+    )
+    .map_err(|e| (2, e))?;
     let model = resolve(cloud, model_arg(&args)).map_err(|e| (1, e))?;
     let yaml = juju_formats::bundle(model);
     match args.value("--filename") {
         Some(path) => {
             std::fs::write(path, yaml).map_err(|e| (1, format!("open {path}: {e}")))?;
-            Ok((JujuReply::ok(format!("Bundle successfully exported to {path}\n")), false))
+            Ok((
+                JujuReply::ok(format!("Bundle successfully exported to {path}\n")),
+                false,
+            ))
         }
         None => Ok((JujuReply::ok(yaml), false)),
     }
 }
 
 fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outcome {
-    let args = parse(rest, &["--no-prompt", "--force", "--no-wait", "--destroy-storage", "--release-storage"], &["--timeout", "-t"]).map_err(|e| (2, e))?;
+    let args = parse(
+        rest,
+        &[
+            "--no-prompt",
+            "--force",
+            "--no-wait",
+            "--destroy-storage",
+            "--release-storage",
+        ],
+        &["--timeout", "-t"],
+    )
+    .map_err(|e| (2, e))?;
     let force = args.has("--force");
     match args.positional.as_slice() {
         [] => return Err((2, "no model specified".to_string())),
@@ -211,12 +309,18 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
         return Err((2, "--timeout without --force not valid".to_string()));
     }
     if args.has("--destroy-storage") && args.has("--release-storage") {
-        return Err((2, "--destroy-storage and --release-storage cannot both be specified".to_string()));
+        return Err((
+            2,
+            "--destroy-storage and --release-storage cannot both be specified".to_string(),
+        ));
     }
     let spec = &args.positional[0];
     let model = resolve(cloud, spec).map_err(|e| (1, e))?;
     if model.is_controller {
-        return Err((1, format!("{spec:?} is a controller; use 'juju destroy-controller' to destroy it")));
+        return Err((
+            1,
+            format!("{spec:?} is a controller; use 'juju destroy-controller' to destroy it"),
+        ));
     }
     let (name, uuid) = (model.name.clone(), model.uuid.clone());
     if !args.has("--no-prompt") {
@@ -226,20 +330,33 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
                 model.machines.len(),
                 model.applications.len()
             );
-            return Ok((JujuReply { prompt: Some(prompt), ..JujuReply::default() }, false));
+            return Ok((
+                JujuReply {
+                    prompt: Some(prompt),
+                    ..JujuReply::default()
+                },
+                false,
+            ));
         }
         if req.answer.as_deref().map(str::trim) != Some(name.as_str()) {
             return Err((1, "model destruction: aborted".to_string()));
         }
     }
-    let osd_volumes = model.applications.iter().find(|a| a.name == "ceph-osd").map_or(0, |a| a.units.len());
+    let osd_volumes = model
+        .applications
+        .iter()
+        .find(|a| a.name == "ceph-osd")
+        .map_or(0, |a| a.units.len());
     if osd_volumes > 0 && !args.has("--destroy-storage") && !args.has("--release-storage") {
         return Err((1, format!(
             "cannot destroy model {name:?}\n\nThe model has persistent storage remaining:\n\t{osd_volumes} volumes and 0 filesystems\n\nTo destroy the storage, run the destroy-model\ncommand again with the \"--destroy-storage\" option.\n\nTo release the storage from Juju's management\nwithout destroying it, use the \"--release-storage\"\noption instead. The storage can then be imported\ninto another Juju model.\n"
         )));
     }
     cloud.destroy_model(&name, force);
-    let mut reply = JujuReply { stderr: "Destroying model\n".to_string(), ..JujuReply::default() };
+    let mut reply = JujuReply {
+        stderr: "Destroying model\n".to_string(),
+        ..JujuReply::default()
+    };
     if !args.has("--no-wait") {
         reply.wait_for_model = Some(uuid);
     }
@@ -247,7 +364,18 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
 }
 
 fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outcome {
-    let args = parse(rest, &["--force", "--no-wait", "--keep-instance", "--dry-run", "--no-prompt"], &["-m", "--model"]).map_err(|e| (2, e))?;
+    let args = parse(
+        rest,
+        &[
+            "--force",
+            "--no-wait",
+            "--keep-instance",
+            "--dry-run",
+            "--no-prompt",
+        ],
+        &["-m", "--model"],
+    )
+    .map_err(|e| (2, e))?;
     if args.positional.is_empty() {
         return Err((2, "no machines specified".to_string()));
     }
@@ -265,7 +393,9 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     let mut accepted = Vec::new();
     for id in &args.positional {
         let Some(machine) = model.machines.iter().find(|m| &m.id == id) else {
-            errors.push_str(&format!("ERROR removing machine failed: machine {id} not found\n"));
+            errors.push_str(&format!(
+                "ERROR removing machine failed: machine {id} not found\n"
+            ));
             continue;
         };
         let units = model.unit_names_on(id);
@@ -286,9 +416,18 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     if !args.has("--no-prompt") && !accepted.is_empty() && !args.has("--dry-run") {
         if !req.asked {
             let prompt = format!("WARNING This command will perform the following actions:\n{plan}\nContinue [y/N]? ");
-            return Ok((JujuReply { prompt: Some(prompt), ..JujuReply::default() }, false));
+            return Ok((
+                JujuReply {
+                    prompt: Some(prompt),
+                    ..JujuReply::default()
+                },
+                false,
+            ));
         }
-        if !matches!(req.answer.as_deref().map(str::trim), Some("y" | "Y" | "yes")) {
+        if !matches!(
+            req.answer.as_deref().map(str::trim),
+            Some("y" | "Y" | "yes")
+        ) {
             return Err((1, "machine removal: aborted".to_string()));
         }
     }
@@ -299,7 +438,15 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
         }
     }
     let code = if errors.is_empty() { 0 } else { 1 };
-    Ok((JujuReply { stdout: plan, stderr: errors, code, ..JujuReply::default() }, changed))
+    Ok((
+        JujuReply {
+            stdout: plan,
+            stderr: errors,
+            code,
+            ..JujuReply::default()
+        },
+        changed,
+    ))
 }
 
 #[cfg(test)]
@@ -308,7 +455,11 @@ mod tests {
     use crate::sim::{clock::Clock, faults::Faults, scenario};
 
     fn juju(cloud: &mut Cloud, line: &str) -> JujuReply {
-        let req = JujuRequest { argv: line.split_whitespace().map(str::to_string).collect(), asked: true, answer: None };
+        let req = JujuRequest {
+            argv: line.split_whitespace().map(str::to_string).collect(),
+            asked: true,
+            answer: None,
+        };
         run(cloud, &req).0
     }
 
@@ -320,22 +471,52 @@ mod tests {
     fn destroy_model_argument_rules() {
         let mut c = dirty();
         for (line, want) in [
-            ("destroy-model -m openstack --no-prompt", "ERROR option provided but not defined: m"),
+            (
+                "destroy-model -m openstack --no-prompt",
+                "ERROR option provided but not defined: m",
+            ),
             ("destroy-model --no-prompt", "ERROR no model specified"),
-            ("destroy-model openstack --no-wait --no-prompt", "ERROR --no-wait without --force not valid"),
-            ("destroy-model openstack --timeout 5m --no-prompt", "ERROR --timeout without --force not valid"),
-            ("destroy-model openstack --destroy-storage --release-storage --no-prompt", "cannot both be specified"),
-            ("destroy-model controller --no-prompt", "is a controller; use 'juju destroy-controller'"),
-            ("destroy-model nope --no-prompt --destroy-storage", "ERROR model maas-controller:admin/nope not found"),
-            ("destroy-model openstack --force --no-wait", "ERROR model destruction: aborted"),
-            ("destroy-model openstack --no-prompt", "persistent storage remaining"),
+            (
+                "destroy-model openstack --no-wait --no-prompt",
+                "ERROR --no-wait without --force not valid",
+            ),
+            (
+                "destroy-model openstack --timeout 5m --no-prompt",
+                "ERROR --timeout without --force not valid",
+            ),
+            (
+                "destroy-model openstack --destroy-storage --release-storage --no-prompt",
+                "cannot both be specified",
+            ),
+            (
+                "destroy-model controller --no-prompt",
+                "is a controller; use 'juju destroy-controller'",
+            ),
+            (
+                "destroy-model nope --no-prompt --destroy-storage",
+                "ERROR model maas-controller:admin/nope not found",
+            ),
+            (
+                "destroy-model openstack --force --no-wait",
+                "ERROR model destruction: aborted",
+            ),
+            (
+                "destroy-model openstack --no-prompt",
+                "persistent storage remaining",
+            ),
         ] {
             let r = juju(&mut c, line);
             assert!(r.code != 0 && r.stderr.contains(want), "{line}: {r:?}");
         }
         assert!(!c.model("openstack").unwrap().dying);
-        let r = juju(&mut c, "destroy-model openstack --force --no-wait --destroy-storage --no-prompt");
-        assert_eq!((r.code, r.stderr.as_str(), r.wait_for_model.is_none()), (0, "Destroying model\n", true));
+        let r = juju(
+            &mut c,
+            "destroy-model openstack --force --no-wait --destroy-storage --no-prompt",
+        );
+        assert_eq!(
+            (r.code, r.stderr.as_str(), r.wait_for_model.is_none()),
+            (0, "Destroying model\n", true)
+        );
         assert!(c.model("openstack").unwrap().dying);
     }
 
@@ -343,26 +524,48 @@ mod tests {
     fn remove_machine_needs_force_for_units_and_a_prompt_answer() {
         let mut c = dirty();
         let r = juju(&mut c, "remove-machine -m openstack 0 --no-prompt");
-        assert_eq!(r.stderr, "ERROR removing machine failed: machine 0 has unit \"ceph-osd/0\" assigned\n");
+        assert_eq!(
+            r.stderr,
+            "ERROR removing machine failed: machine 0 has unit \"ceph-osd/0\" assigned\n"
+        );
         let r = juju(&mut c, "remove-machine -m openstack 0 --force");
         assert_eq!(r.stderr, "ERROR machine removal: aborted\n");
         let r = juju(&mut c, "remove-machine -m openstack 0 --force --no-prompt");
         assert_eq!(r.code, 0);
-        assert!(r.stdout.starts_with("will remove machine 0\n- will remove unit ceph-osd/0\n"), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .starts_with("will remove machine 0\n- will remove unit ceph-osd/0\n"),
+            "{}",
+            r.stdout
+        );
     }
 
     #[test]
     fn read_only_commands_print_json() {
         let mut c = dirty();
-        let models: serde_json::Value = serde_json::from_str(&juju(&mut c, "models --format json").stdout).unwrap();
+        let models: serde_json::Value =
+            serde_json::from_str(&juju(&mut c, "models --format json").stdout).unwrap();
         assert_eq!(models["models"][1]["short-name"], "openstack");
         assert_eq!(models["current-model"], "openstack");
-        let status: serde_json::Value = serde_json::from_str(&juju(&mut c, "status -m openstack --format json").stdout).unwrap();
+        let status: serde_json::Value =
+            serde_json::from_str(&juju(&mut c, "status -m openstack --format json").stdout)
+                .unwrap();
         assert_eq!(status["machines"].as_object().unwrap().len(), 5);
-        let machines: serde_json::Value = serde_json::from_str(&juju(&mut c, "machines -m maas-controller:admin/openstack --format json").stdout).unwrap();
+        let machines: serde_json::Value = serde_json::from_str(
+            &juju(
+                &mut c,
+                "machines -m maas-controller:admin/openstack --format json",
+            )
+            .stdout,
+        )
+        .unwrap();
         assert_eq!(machines["model"], "openstack");
-        assert!(juju(&mut c, "export-bundle -m openstack").stdout.contains("ceph-osd:"));
+        assert!(juju(&mut c, "export-bundle -m openstack")
+            .stdout
+            .contains("ceph-osd:"));
         assert_eq!(juju(&mut c, "frobnicate").code, 1);
-        assert!(juju(&mut c, "status --format xml").stderr.contains("unknown format"));
+        assert!(juju(&mut c, "status --format xml")
+            .stderr
+            .contains("unknown format"));
     }
 }

@@ -11,7 +11,11 @@ const SINCE: &str = "23 Nov 2026 09:12:44Z";
 const CA_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIEEzCCAnugAwIBAgIVAK9sim0000000000000000000000000000MA0GCSqGSIb3\n-----END CERTIFICATE-----\n";
 
 fn life(dying: bool) -> &'static str {
-    if dying { "dying" } else { "alive" }
+    if dying {
+        "dying"
+    } else {
+        "alive"
+    }
 }
 
 fn model_status(model: &Model) -> Value {
@@ -50,12 +54,21 @@ pub fn show_model(cloud: &Cloud, model: &Model) -> Value {
 }
 
 fn machine(cloud: &Cloud, m: &JujuMachine) -> Value {
-    let ip = format!("10.{}.{}.{}", 20 + (m.index / 65_000), (m.index / 250) % 250 + 1, m.index % 250 + 2);
+    let ip = format!(
+        "10.{}.{}.{}",
+        20 + (m.index / 65_000),
+        (m.index / 250) % 250 + 1,
+        m.index % 250 + 2
+    );
     let mut juju_status = json!({"current": "started", "since": SINCE, "version": JUJU_VERSION});
     if m.dying {
         juju_status["life"] = json!("dying");
     }
-    let zone = cloud.machines.get(m.index).map(|x| x.zone.as_str()).unwrap_or("default");
+    let zone = cloud
+        .machines
+        .get(m.index)
+        .map(|x| x.zone.as_str())
+        .unwrap_or("default");
     json!({
         "juju-status": juju_status, "hostname": m.hostname, "dns-name": ip, "ip-addresses": [ip],
         "instance-id": m.system_id, "display-name": m.hostname,
@@ -71,7 +84,11 @@ fn machine(cloud: &Cloud, m: &JujuMachine) -> Value {
 }
 
 fn machines_map(cloud: &Cloud, model: &Model) -> Value {
-    let map: Map<String, Value> = model.machines.iter().map(|m| (m.id.clone(), machine(cloud, m))).collect();
+    let map: Map<String, Value> = model
+        .machines
+        .iter()
+        .map(|m| (m.id.clone(), machine(cloud, m)))
+        .collect();
     Value::Object(map)
 }
 
@@ -80,11 +97,14 @@ fn applications(model: &Model) -> Value {
     for app in &model.applications {
         let mut units = Map::new();
         for u in &app.units {
-            let address = model
-                .machines
-                .iter()
-                .find(|m| m.id == u.machine)
-                .map(|m| format!("10.{}.{}.{}", 20 + (m.index / 65_000), (m.index / 250) % 250 + 1, m.index % 250 + 2));
+            let address = model.machines.iter().find(|m| m.id == u.machine).map(|m| {
+                format!(
+                    "10.{}.{}.{}",
+                    20 + (m.index / 65_000),
+                    (m.index / 250) % 250 + 1,
+                    m.index % 250 + 2
+                )
+            });
             let mut unit = json!({
                 "workload-status": {"current": "active", "message": "Unit is ready", "since": SINCE},
                 "juju-status": {"current": "idle", "since": SINCE, "version": JUJU_VERSION},
@@ -146,7 +166,11 @@ pub fn bundle(model: &Model) -> String {
     for app in &model.applications {
         y.push_str(&format!(
             "  {}:\n    charm: {}\n    channel: {}\n    revision: {}\n    num_units: {}\n    to:\n",
-            app.name, app.charm, app.channel, app.revision, app.units.len()
+            app.name,
+            app.charm,
+            app.channel,
+            app.revision,
+            app.units.len()
         ));
         for u in &app.units {
             y.push_str(&format!("    - \"{}\"\n", u.machine));
@@ -157,7 +181,10 @@ pub fn bundle(model: &Model) -> String {
     }
     y.push_str("machines:\n");
     for m in &model.machines {
-        y.push_str(&format!("  \"{}\":\n    constraints: arch=amd64 tags=virtual\n", m.id));
+        y.push_str(&format!(
+            "  \"{}\":\n    constraints: arch=amd64 tags=virtual\n",
+            m.id
+        ));
     }
     let names: Vec<&str> = model.applications.iter().map(|a| a.name.as_str()).collect();
     let relations = [
@@ -165,10 +192,16 @@ pub fn bundle(model: &Model) -> String {
         ("nova-compute:amqp", "rabbitmq-server:amqp"),
         ("keystone:shared-db", "mysql-innodb-cluster:db-router"),
         ("glance:identity-service", "keystone:identity-service"),
-        ("nova-cloud-controller:cloud-compute", "nova-compute:cloud-compute"),
+        (
+            "nova-cloud-controller:cloud-compute",
+            "nova-compute:cloud-compute",
+        ),
     ];
     let present = |ep: &str| names.contains(&ep.split(':').next().unwrap_or_default());
-    let kept: Vec<_> = relations.iter().filter(|(a, b)| present(a) && present(b)).collect();
+    let kept: Vec<_> = relations
+        .iter()
+        .filter(|(a, b)| present(a) && present(b))
+        .collect();
     if !kept.is_empty() {
         y.push_str("relations:\n");
         for (a, b) in kept {

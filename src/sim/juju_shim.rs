@@ -24,7 +24,11 @@ pub fn run(argv: Vec<String>) -> anyhow::Result<i32> {
         .timeout(Duration::from_secs(30))
         .build()
         .context("cannot build the HTTP client for the simulator")?;
-    let mut request = JujuRequest { argv, asked: false, answer: None };
+    let mut request = JujuRequest {
+        argv,
+        asked: false,
+        answer: None,
+    };
     let mut reply = send(&client, &base, &request)?;
     if let Some(prompt) = reply.prompt.take() {
         eprint!("{prompt}");
@@ -47,20 +51,34 @@ pub fn run(argv: Vec<String>) -> anyhow::Result<i32> {
     Ok(reply.code)
 }
 
-fn send(client: &reqwest::blocking::Client, base: &str, request: &JujuRequest) -> anyhow::Result<JujuReply> {
+fn send(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    request: &JujuRequest,
+) -> anyhow::Result<JujuReply> {
     let url = format!("{base}/_sim/juju");
-    let response = client.post(&url).json(request).send().with_context(|| format!("cannot reach the simulator: POST {url}"))?;
+    let response = client
+        .post(&url)
+        .json(request)
+        .send()
+        .with_context(|| format!("cannot reach the simulator: POST {url}"))?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().unwrap_or_default();
         bail!("the simulator refused the juju command: POST {url} -> {status}: {body}");
     }
-    response.json().with_context(|| format!("the simulator's answer to POST {url} is not a juju reply"))
+    response
+        .json()
+        .with_context(|| format!("the simulator's answer to POST {url} is not a juju reply"))
 }
 
 /// Juju's wait: `Waiting for model to be removed, N machine(s), N application(s)...`,
 /// a dot per second, a new line when the counts change, then `Model destroyed.`.
-fn wait_for_model(client: &reqwest::blocking::Client, base: &str, uuid: &str) -> anyhow::Result<()> {
+fn wait_for_model(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    uuid: &str,
+) -> anyhow::Result<()> {
     let url = format!("{base}/_sim/model?uuid={uuid}");
     let started = Instant::now();
     let mut last: Option<(u64, u64)> = None;
@@ -71,7 +89,9 @@ fn wait_for_model(client: &reqwest::blocking::Client, base: &str, uuid: &str) ->
             .get(&url)
             .send()
             .and_then(|r| r.json())
-            .with_context(|| format!("lost the simulator while waiting for the model: GET {url}"))?;
+            .with_context(|| {
+                format!("lost the simulator while waiting for the model: GET {url}")
+            })?;
         if progress["gone"] == true {
             if last.is_some() {
                 let _ = writeln!(stderr);
@@ -79,7 +99,10 @@ fn wait_for_model(client: &reqwest::blocking::Client, base: &str, uuid: &str) ->
             let _ = writeln!(stderr, "Model destroyed.");
             return Ok(());
         }
-        let counts = (progress["machines"].as_u64().unwrap_or(0), progress["applications"].as_u64().unwrap_or(0));
+        let counts = (
+            progress["machines"].as_u64().unwrap_or(0),
+            progress["applications"].as_u64().unwrap_or(0),
+        );
         if last != Some(counts) {
             if last.is_some() {
                 let _ = writeln!(stderr);
@@ -101,5 +124,8 @@ fn wait_for_model(client: &reqwest::blocking::Client, base: &str, uuid: &str) ->
         let _ = stderr.flush();
         std::thread::sleep(POLL);
     }
-    bail!("gave up waiting for the model to be removed after {}s (the simulator's limit)", MAX_WAIT.as_secs())
+    bail!(
+        "gave up waiting for the model to be removed after {}s (the simulator's limit)",
+        MAX_WAIT.as_secs()
+    )
 }

@@ -9,11 +9,21 @@ use super::state::{status_name, MaasMachine};
 const API: &str = "/MAAS/api/2.0";
 
 fn mac(index: usize, nic: usize) -> String {
-    format!("52:54:00:{:02x}:{:02x}:{:02x}", nic, (index >> 8) & 0xff, index & 0xff)
+    format!(
+        "52:54:00:{:02x}:{:02x}:{:02x}",
+        nic,
+        (index >> 8) & 0xff,
+        index & 0xff
+    )
 }
 
 fn ip(index: usize) -> String {
-    format!("10.{}.{}.{}", 20 + (index / 65_000), (index / 250) % 250 + 1, index % 250 + 2)
+    format!(
+        "10.{}.{}.{}",
+        20 + (index / 65_000),
+        (index / 250) % 250 + 1,
+        index % 250 + 2
+    )
 }
 
 fn vlan() -> Value {
@@ -53,7 +63,11 @@ fn interface(m: &MaasMachine, nic: usize) -> Value {
 fn block_device(m: &MaasMachine, n: usize) -> Value {
     let id = m.index * 4 + n + 1;
     let name = format!("vd{}", (b'a' + n as u8) as char);
-    let size: u64 = if n == 0 { 64_424_509_440 } else { 107_374_182_400 };
+    let size: u64 = if n == 0 {
+        64_424_509_440
+    } else {
+        107_374_182_400
+    };
     let partitions = if n == 0 {
         json!([{
             "uuid": format!("6a0d2bd1-0c9e-4d1e-9f2b-{:012x}", id), "size": size - 1_048_576 * 2,

@@ -12,8 +12,8 @@ pub mod faults;
 pub mod juju_commands;
 pub mod juju_formats;
 pub mod juju_shim;
-pub mod machine_json;
 pub mod maas_api;
+pub mod machine_json;
 pub mod oauth;
 pub mod scenario;
 pub mod server;
@@ -41,7 +41,13 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> SimOptions {
-        SimOptions { scenario: "dirty".to_string(), faults: Vec::new(), speed: 1.0, port: 0, exe: None }
+        SimOptions {
+            scenario: "dirty".to_string(),
+            faults: Vec::new(),
+            speed: 1.0,
+            port: 0,
+            exe: None,
+        }
     }
 }
 
@@ -77,14 +83,23 @@ pub fn start(options: SimOptions) -> anyhow::Result<SimHandle> {
     let api_key = cloud.api_key.clone();
     let exe = match options.exe {
         Some(exe) => exe,
-        None => std::env::current_exe().context("cannot find the runbook binary for the juju wrapper")?,
+        None => std::env::current_exe()
+            .context("cannot find the runbook binary for the juju wrapper")?,
     };
-    let shared = Arc::new(maas_api::Shared { cloud: Mutex::new(cloud) });
+    let shared = Arc::new(maas_api::Shared {
+        cloud: Mutex::new(cloud),
+    });
     let running = server::spawn(shared, options.port)?;
     let base_url = format!("http://{}", running.addr);
     let wrapper_dir = tempdir::TempDir::new()?;
     let juju_bin = server::write_juju_wrapper(wrapper_dir.path(), &exe, &base_url)?;
-    Ok(SimHandle { maas_url: format!("{base_url}/MAAS"), api_key, juju_bin, running, _wrapper_dir: wrapper_dir })
+    Ok(SimHandle {
+        maas_url: format!("{base_url}/MAAS"),
+        api_key,
+        juju_bin,
+        running,
+        _wrapper_dir: wrapper_dir,
+    })
 }
 
 /// A directory removed on drop (the wrapper's home), without a dev-only crate.
@@ -98,7 +113,8 @@ mod tempdir {
     impl TempDir {
         pub fn new() -> anyhow::Result<TempDir> {
             let dir = std::env::temp_dir().join(format!("runbook-sim-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
             Ok(TempDir(dir))
         }
         pub fn path(&self) -> &Path {

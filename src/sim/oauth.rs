@@ -27,7 +27,8 @@ pub fn parse(header: &str) -> Option<HashMap<String, String>> {
 /// (`consumer_key:token_key:token_secret`).
 pub fn authorized(header: Option<&str>, api_key: &str) -> bool {
     let mut parts = api_key.splitn(3, ':');
-    let (Some(consumer), Some(token), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(consumer), Some(token), Some(secret)) = (parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
     let Some(params) = header.and_then(parse) else {
@@ -61,7 +62,15 @@ mod tests {
     fn refuses_wrong_or_missing_credentials() {
         assert!(!authorized(None, KEY));
         assert!(!authorized(Some("Bearer x"), KEY));
-        assert!(!authorized(Some(r#"OAuth oauth_consumer_key="ck", oauth_token="tk", oauth_signature="&bad""#), KEY));
-        assert!(!authorized(Some(r#"OAuth oauth_consumer_key="ck", oauth_token="tk", oauth_signature="&ts", oauth_signature_method="HMAC-SHA1""#), KEY));
+        assert!(!authorized(
+            Some(r#"OAuth oauth_consumer_key="ck", oauth_token="tk", oauth_signature="&bad""#),
+            KEY
+        ));
+        assert!(!authorized(
+            Some(
+                r#"OAuth oauth_consumer_key="ck", oauth_token="tk", oauth_signature="&ts", oauth_signature_method="HMAC-SHA1""#
+            ),
+            KEY
+        ));
     }
 }

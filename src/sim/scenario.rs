@@ -12,7 +12,13 @@ use super::faults::Faults;
 use super::state::{Application, Cloud, JujuMachine, MaasMachine, Model, Unit, DEPLOYED, READY};
 
 pub const SCENARIOS: &str = "clean, dirty, partial, destroying, foreign, stuck, missing, large:N";
-pub const TARGETS: [&str; 5] = ["openstack0", "openstack1", "openstack2", "openstack3", "capi-mgmt"];
+pub const TARGETS: [&str; 5] = [
+    "openstack0",
+    "openstack1",
+    "openstack2",
+    "openstack3",
+    "capi-mgmt",
+];
 pub const USER: &str = "admin";
 pub const OTHER_USER: &str = "alice";
 pub const CONTROLLER: &str = "maas-controller";
@@ -25,7 +31,10 @@ pub const MAX_LARGE: usize = 10_000;
 /// A MAAS-looking system id (6 chars of [a-z0-9]) derived from the machine's index.
 fn system_id(index: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstwxy0123456789";
-    let mut x = (index as u64).wrapping_mul(2_654_435_761).wrapping_add(0x5bd1_e995) % 729_000_000;
+    let mut x = (index as u64)
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(0x5bd1_e995)
+        % 729_000_000;
     (0..6)
         .map(|_| {
             let c = ALPHABET[(x % 30) as usize] as char;
@@ -37,8 +46,14 @@ fn system_id(index: usize) -> String {
 
 fn juju_tags(model_uuid: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("juju-controller-uuid".to_string(), CONTROLLER_UUID.to_string()),
-        ("juju-is-controller".to_string(), (model_uuid == CONTROLLER_MODEL_UUID).to_string()),
+        (
+            "juju-controller-uuid".to_string(),
+            CONTROLLER_UUID.to_string(),
+        ),
+        (
+            "juju-is-controller".to_string(),
+            (model_uuid == CONTROLLER_MODEL_UUID).to_string(),
+        ),
         ("juju-model-uuid".to_string(), model_uuid.to_string()),
     ])
 }
@@ -64,7 +79,11 @@ impl Builder {
             power_state: if deployed { "on" } else { "off" },
             zone: "default".to_string(),
             pool: "default".to_string(),
-            tags: if hostname.starts_with("openstack") { vec!["openstack".to_string(), "virtual".to_string()] } else { vec!["virtual".to_string()] },
+            tags: if hostname.starts_with("openstack") {
+                vec!["openstack".to_string(), "virtual".to_string()]
+            } else {
+                vec!["virtual".to_string()]
+            },
             release_due: None,
             json: String::new(),
         });
@@ -108,7 +127,15 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
             charm: name.to_string(),
             channel: channel.to_string(),
             revision: *revision,
-            units: on.iter().enumerate().map(|(n, m)| Unit { number: n as u32, machine: m.to_string(), leader: n == 0 }).collect(),
+            units: on
+                .iter()
+                .enumerate()
+                .map(|(n, m)| Unit {
+                    number: n as u32,
+                    machine: m.to_string(),
+                    leader: n == 0,
+                })
+                .collect(),
         })
         .collect();
     Model {
@@ -129,13 +156,18 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
     let (name, large) = match scenario.split_once(':') {
         Some(("large", n)) => match n.parse::<usize>() {
             Ok(n) if (TARGETS.len() + 4..=MAX_LARGE).contains(&n) => ("large", n),
-            _ => bail!("scenario `{scenario}`: N must be a whole number from {} to {MAX_LARGE}", TARGETS.len() + 4),
+            _ => bail!(
+                "scenario `{scenario}`: N must be a whole number from {} to {MAX_LARGE}",
+                TARGETS.len() + 4
+            ),
         },
         _ => (scenario, 0),
     };
     let owned = Some(USER);
     let model_uuid = Some(OPENSTACK_MODEL_UUID);
-    let mut b = Builder { machines: Vec::new() };
+    let mut b = Builder {
+        machines: Vec::new(),
+    };
     b.add("juju-controller-0", owned, Some(CONTROLLER_MODEL_UUID));
     let mut model = None;
     match name {
@@ -158,11 +190,18 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
             for t in TARGETS {
                 b.add(t, owned, model_uuid);
             }
-            model = Some(openstack_model(&b.machines, (name == "stuck").then_some("3")));
+            model = Some(openstack_model(
+                &b.machines,
+                (name == "stuck").then_some("3"),
+            ));
         }
         "partial" => {
             for (i, t) in TARGETS.iter().enumerate() {
-                if i < 2 { b.add(t, None, None) } else { b.add(t, owned, model_uuid) };
+                if i < 2 {
+                    b.add(t, None, None)
+                } else {
+                    b.add(t, owned, model_uuid)
+                };
             }
         }
         "foreign" => {
@@ -179,7 +218,11 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
     while n < large {
         let host = format!("node{n:05}");
         // One in three spare nodes is deployed by someone else, like a shared MAAS.
-        if n % 3 == 0 { b.add(&host, Some(OTHER_USER), None) } else { b.add(&host, None, None) };
+        if n % 3 == 0 {
+            b.add(&host, Some(OTHER_USER), None)
+        } else {
+            b.add(&host, None, None)
+        };
         n += 1;
     }
     let controller_model = Model {
@@ -205,10 +248,18 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
             charm: "juju-controller".to_string(),
             channel: "3.4/stable".to_string(),
             revision: 79,
-            units: vec![Unit { number: 0, machine: "0".to_string(), leader: true }],
+            units: vec![Unit {
+                number: 0,
+                machine: "0".to_string(),
+                leader: true,
+            }],
         }],
     };
-    let by_system_id: HashMap<String, usize> = b.machines.iter().map(|m| (m.system_id.clone(), m.index)).collect();
+    let by_system_id: HashMap<String, usize> = b
+        .machines
+        .iter()
+        .map(|m| (m.system_id.clone(), m.index))
+        .collect();
     if by_system_id.len() != b.machines.len() {
         bail!("internal error: duplicate system ids in scenario `{scenario}`");
     }
@@ -241,11 +292,27 @@ mod tests {
 
     #[test]
     fn every_scenario_builds_with_its_targets() {
-        for s in ["clean", "dirty", "partial", "destroying", "foreign", "stuck", "missing", "large:100"] {
+        for s in [
+            "clean",
+            "dirty",
+            "partial",
+            "destroying",
+            "foreign",
+            "stuck",
+            "missing",
+            "large:100",
+        ] {
             let c = cloud(s);
-            let targets = c.machines.iter().filter(|m| TARGETS.contains(&m.hostname.as_str())).count();
+            let targets = c
+                .machines
+                .iter()
+                .filter(|m| TARGETS.contains(&m.hostname.as_str()))
+                .count();
             assert_eq!(targets, if s == "missing" { 4 } else { 5 }, "{s}");
-            assert!(c.machines.iter().any(|m| m.owner.as_deref() == Some(OTHER_USER)));
+            assert!(c
+                .machines
+                .iter()
+                .any(|m| m.owner.as_deref() == Some(OTHER_USER)));
         }
         assert_eq!(cloud("large:10000").machines.len(), 10_000);
     }
@@ -266,7 +333,10 @@ mod tests {
     #[test]
     fn bad_scenarios_are_refused() {
         for s in ["nope", "large:x", "large:3", "large:10001"] {
-            let err = build(s, Faults::default(), Clock::new(1.0)).err().unwrap().to_string();
+            let err = build(s, Faults::default(), Clock::new(1.0))
+                .err()
+                .unwrap()
+                .to_string();
             assert!(err.contains(&format!("`{s}`")), "{err}");
         }
     }

@@ -34,10 +34,15 @@ impl Running {
 
 /// Binds `127.0.0.1:port` (0 = a free port) and serves until `Running::shutdown`.
 pub fn spawn(shared: Arc<Shared>, port: u16) -> anyhow::Result<Running> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-        .with_context(|| format!("cannot bind the simulator to `127.0.0.1:{port}`; choose another `--port` or 0"))?;
-    listener.set_nonblocking(true).context("cannot make the simulator's socket non-blocking")?;
-    let addr = listener.local_addr().context("cannot read the simulator's bound address")?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| {
+        format!("cannot bind the simulator to `127.0.0.1:{port}`; choose another `--port` or 0")
+    })?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot make the simulator's socket non-blocking")?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the simulator's bound address")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -45,10 +50,12 @@ pub fn spawn(shared: Arc<Shared>, port: u16) -> anyhow::Result<Running> {
         .build()
         .context("cannot start the simulator's tokio runtime")?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-        let shared = shared.clone();
-        async move { maas_api::dispatch(shared, method, uri, headers, body).await }
-    });
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let shared = shared.clone();
+            async move { maas_api::dispatch(shared, method, uri, headers, body).await }
+        },
+    );
     let thread = std::thread::Builder::new()
         .name("runbook-sim".to_string())
         .spawn(move || {
@@ -71,7 +78,11 @@ pub fn spawn(shared: Arc<Shared>, port: u16) -> anyhow::Result<Running> {
             runtime.shutdown_background();
         })
         .context("cannot start the simulator's server thread")?;
-    Ok(Running { addr, stop: Some(stop), thread: Some(thread) })
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
 }
 
 fn shell_quote(s: &str) -> String {
@@ -86,12 +97,19 @@ pub fn write_juju_wrapper(dir: &Path, exe: &Path, base_url: &str) -> anyhow::Res
         shell_quote(base_url),
         shell_quote(&exe.to_string_lossy())
     );
-    std::fs::write(&path, script).with_context(|| format!("cannot write the juju wrapper `{}`", path.display()))?;
+    std::fs::write(&path, script)
+        .with_context(|| format!("cannot write the juju wrapper `{}`", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot make the juju wrapper `{}` executable", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).with_context(
+            || {
+                format!(
+                    "cannot make the juju wrapper `{}` executable",
+                    path.display()
+                )
+            },
+        )?;
     }
     Ok(path)
 }

@@ -18,11 +18,29 @@ pub const RELEASING_FAILED: u8 = 13;
 
 /// MAAS's status names, indexed by the status integer (FORMATS.md table).
 pub const STATUS_NAMES: [&str; 23] = [
-    "New", "Commissioning", "Failed commissioning", "Missing", "Ready", "Reserved", "Deployed",
-    "Retired", "Broken", "Deploying", "Allocated", "Failed deployment", "Releasing",
-    "Releasing failed", "Disk erasing", "Failed disk erasing", "Rescue mode",
-    "Entering rescue mode", "Failed to enter rescue mode", "Exiting rescue mode",
-    "Failed to exit rescue mode", "Testing", "Failed testing",
+    "New",
+    "Commissioning",
+    "Failed commissioning",
+    "Missing",
+    "Ready",
+    "Reserved",
+    "Deployed",
+    "Retired",
+    "Broken",
+    "Deploying",
+    "Allocated",
+    "Failed deployment",
+    "Releasing",
+    "Releasing failed",
+    "Disk erasing",
+    "Failed disk erasing",
+    "Rescue mode",
+    "Entering rescue mode",
+    "Failed to enter rescue mode",
+    "Exiting rescue mode",
+    "Failed to exit rescue mode",
+    "Testing",
+    "Failed testing",
 ];
 
 /// States MAAS accepts a release from (machines.py `RELEASABLE_STATUSES`), besides the
@@ -30,7 +48,10 @@ pub const STATUS_NAMES: [&str; 23] = [
 const RELEASABLE: [u8; 8] = [10, 5, 8, 9, DEPLOYED, 11, 15, RELEASING_FAILED];
 
 pub fn status_name(status: u8) -> &'static str {
-    STATUS_NAMES.get(status as usize).copied().unwrap_or("Unknown")
+    STATUS_NAMES
+        .get(status as usize)
+        .copied()
+        .unwrap_or("Unknown")
 }
 
 #[derive(Debug, Clone)]
@@ -103,7 +124,12 @@ impl Model {
     pub fn unit_names_on(&self, machine: &str) -> Vec<String> {
         self.applications
             .iter()
-            .flat_map(|a| a.units.iter().filter(|u| u.machine == machine).map(move |u| format!("{}/{}", a.name, u.number)))
+            .flat_map(|a| {
+                a.units
+                    .iter()
+                    .filter(|u| u.machine == machine)
+                    .map(move |u| format!("{}/{}", a.name, u.number))
+            })
             .collect()
     }
 }
@@ -139,7 +165,12 @@ pub struct ReleaseError {
 
 impl Cloud {
     pub fn record(&mut self, kind: &'static str, request: String, status: i64, changed: bool) {
-        self.log.push(LogEntry { kind, request, status, changed });
+        self.log.push(LogEntry {
+            kind,
+            request,
+            status,
+            changed,
+        });
     }
 
     pub fn rerender(&mut self, index: usize) {
@@ -152,11 +183,15 @@ impl Cloud {
     }
 
     pub fn model(&self, name: &str) -> Option<&Model> {
-        self.models.iter().find(|m| m.name == name || m.uuid == name)
+        self.models
+            .iter()
+            .find(|m| m.name == name || m.uuid == name)
     }
 
     pub fn model_mut(&mut self, name: &str) -> Option<&mut Model> {
-        self.models.iter_mut().find(|m| m.name == name || m.uuid == name)
+        self.models
+            .iter_mut()
+            .find(|m| m.name == name || m.uuid == name)
     }
 
     /// Applies every transition that is due.
@@ -174,9 +209,13 @@ impl Cloud {
                 model.removal_due = None;
                 // The model's applications and machines go; a stuck machine lingers, dying,
                 // with its units (scenario `stuck`).
-                let (stuck, gone): (Vec<_>, Vec<_>) = model.machines.drain(..).partition(|m| m.stuck);
+                let (stuck, gone): (Vec<_>, Vec<_>) =
+                    model.machines.drain(..).partition(|m| m.stuck);
                 releases.extend(gone.iter().map(|m| m.system_id.clone()));
-                model.machines = stuck.into_iter().map(|m| JujuMachine { dying: true, ..m }).collect();
+                model.machines = stuck
+                    .into_iter()
+                    .map(|m| JujuMachine { dying: true, ..m })
+                    .collect();
                 let remaining: Vec<String> = model.machines.iter().map(|m| m.id.clone()).collect();
                 for app in &mut model.applications {
                     app.units.retain(|u| remaining.contains(&u.machine));
@@ -201,7 +240,11 @@ impl Cloud {
         }
         self.models.retain(|m| {
             let stuck = model_stuck && !m.is_controller;
-            !(m.dying && m.removal_due.is_none() && m.machines.is_empty() && !m.awaiting_force && !stuck)
+            !(m.dying
+                && m.removal_due.is_none()
+                && m.machines.is_empty()
+                && !m.awaiting_force
+                && !stuck)
         });
         for system_id in releases {
             // Juju releases the nodes of removed machines itself and ignores refusals.
@@ -230,7 +273,10 @@ impl Cloud {
     /// behalf (allowed for anything the model's owner holds). Ok(true) when it changed.
     pub fn release(&mut self, system_id: &str, user: Option<&str>) -> Result<bool, ReleaseError> {
         let Some(&i) = self.by_system_id.get(system_id) else {
-            return Err(ReleaseError { status: 404, body: "No Machine matches the given query.".to_string() });
+            return Err(ReleaseError {
+                status: 404,
+                body: "No Machine matches the given query.".to_string(),
+            });
         };
         let m = &self.machines[i];
         let permitted = match user {
@@ -238,7 +284,10 @@ impl Cloud {
             None => m.owner.as_deref() == Some(self.user.as_str()),
         };
         if m.locked || !permitted {
-            return Err(ReleaseError { status: 403, body: String::new() });
+            return Err(ReleaseError {
+                status: 403,
+                body: String::new(),
+            });
         }
         if m.status == READY || m.status == RELEASING {
             return Ok(false);
@@ -246,7 +295,10 @@ impl Cloud {
         if !RELEASABLE.contains(&m.status) {
             return Err(ReleaseError {
                 status: 409,
-                body: format!("Machine cannot be released in its current state ('{}').", status_name(m.status)),
+                body: format!(
+                    "Machine cannot be released in its current state ('{}').",
+                    status_name(m.status)
+                ),
             });
         }
         let due = self.clock.after(RELEASE_SECS);

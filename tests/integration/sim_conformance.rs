@@ -15,10 +15,25 @@ fn python_libmaas_connects_lists_and_releases() {
         return;
     };
     let sim = SimServer::start("dirty");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/libmaas_check.py");
-    let out = Command::new(&python).arg(script).envs(sim.env()).output().expect("run the libmaas check");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/libmaas_check.py"
+    );
+    let out = Command::new(&python)
+        .arg(script)
+        .envs(sim.env())
+        .output()
+        .expect("run the libmaas check");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "libmaas check failed:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
-    let released = sim.log().into_iter().filter(|e| e["changed"] == true).count();
+    assert!(
+        out.status.success(),
+        "libmaas check failed:\n{}\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let released = sim
+        .log()
+        .into_iter()
+        .filter(|e| e["changed"] == true)
+        .count();
     assert_eq!(released, 1, "exactly one release changed the cloud");
 }

@@ -37,23 +37,47 @@ impl SimServer {
     /// A simulator with faults (`--fault` specs) and a speed.
     pub fn with(scenario: &str, faults: &[&str], speed: f64) -> SimServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
-        cmd.args(["sim", "serve", "--port", "0", "--scenario", scenario, "--speed", &speed.to_string()]);
+        cmd.args([
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--scenario",
+            scenario,
+            "--speed",
+            &speed.to_string(),
+        ]);
         for f in faults {
             cmd.args(["--fault", f]);
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn runbook sim serve");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn runbook sim serve");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let mut value = |name: &str| -> String {
-            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| panic!("runbook sim serve printed no `{name}` line"));
+            let line = lines
+                .next()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| panic!("runbook sim serve printed no `{name}` line"));
             let prefix = format!("export {name}=");
-            line.strip_prefix(&prefix).unwrap_or_else(|| panic!("expected `{prefix}...`, got `{line}`")).to_string()
+            line.strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("expected `{prefix}...`, got `{line}`"))
+                .to_string()
         };
         let maas_url = value("MAAS_URL");
         let api_key = value("MAAS_API_KEY");
         let juju_bin = value("JUJU_BIN");
         let base_url = maas_url.trim_end_matches("/MAAS").to_string();
-        SimServer { child, maas_url, api_key, juju_bin, base_url }
+        SimServer {
+            child,
+            maas_url,
+            api_key,
+            juju_bin,
+            base_url,
+        }
     }
 
     /// The environment a client uses: MAAS_URL, MAAS_API_KEY, JUJU_BIN.
@@ -66,12 +90,17 @@ impl SimServer {
     }
 
     fn get_json(&self, path: &str) -> Value {
-        reqwest::blocking::get(format!("{}{path}", self.base_url)).and_then(|r| r.json()).expect("simulator answers")
+        reqwest::blocking::get(format!("{}{path}", self.base_url))
+            .and_then(|r| r.json())
+            .expect("simulator answers")
     }
 
     /// Every MAAS request and juju command handled so far (`GET /_sim/log`).
     pub fn log(&self) -> Vec<Value> {
-        self.get_json("/_sim/log").as_array().cloned().unwrap_or_default()
+        self.get_json("/_sim/log")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The cloud now (`GET /_sim/state`).
@@ -86,13 +115,21 @@ impl SimServer {
 
     /// Runs the simulated juju with `args` (stdin closed).
     pub fn juju(&self, args: &[&str]) -> Output {
-        Command::new(&self.juju_bin).args(args).stdin(Stdio::null()).output().expect("run the juju wrapper")
+        Command::new(&self.juju_bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the juju wrapper")
     }
 
     /// A MAAS API request signed with the simulator's key (OAuth PLAINTEXT).
     pub fn maas(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
         let mut parts = self.api_key.splitn(3, ':');
-        let (ck, tk, ts) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let (ck, tk, ts) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
         let auth = format!(
             r#"OAuth oauth_version="1.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="{ck}", oauth_token="{tk}", oauth_signature="&{ts}", oauth_nonce="n", oauth_timestamp="1""#
         );
@@ -103,7 +140,10 @@ impl SimServer {
 
     /// The machine with `hostname` from `/_sim/state`.
     pub fn machine(&self, hostname: &str) -> Value {
-        self.state()["machines"].as_array().and_then(|ms| ms.iter().find(|m| m["hostname"] == hostname).cloned()).unwrap_or(Value::Null)
+        self.state()["machines"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["hostname"] == hostname).cloned())
+            .unwrap_or(Value::Null)
     }
 
     /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.
@@ -113,7 +153,10 @@ impl SimServer {
             if cond(&self.state()) {
                 return;
             }
-            assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+            assert!(
+                start.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
