@@ -9,6 +9,7 @@ use anyhow::bail;
 
 use super::clock::Clock;
 use super::faults::Faults;
+use super::machine_json;
 use super::state::{Application, Cloud, JujuMachine, MaasMachine, Model, Unit, DEPLOYED, READY};
 
 pub const SCENARIOS: &str = "clean, dirty, partial, destroying, foreign, stuck, missing, large:N";
@@ -276,10 +277,23 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         faults,
         log: Vec::new(),
     };
-    for i in 0..cloud.machines.len() {
-        cloud.rerender(i);
-    }
+    render_all(&mut cloud.machines);
     Ok(cloud)
+}
+
+/// Renders every machine's JSON up front, on all cores: `large:10000` is ~100 MB of JSON.
+fn render_all(machines: &mut [MaasMachine]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = machines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in machines.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for m in part {
+                    m.json = machine_json::render(m);
+                }
+            });
+        }
+    });
 }
 
 #[cfg(test)]

@@ -373,3 +373,112 @@ impl Cloud {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario;
+
+    fn cloud(s: &str, faults: &[&str]) -> Cloud {
+        let faults =
+            Faults::parse(&faults.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
+        scenario::build(s, faults, Clock::new(1000.0)).unwrap()
+    }
+
+    fn id(c: &Cloud, hostname: &str) -> String {
+        c.machines
+            .iter()
+            .find(|m| m.hostname == hostname)
+            .unwrap()
+            .system_id
+            .clone()
+    }
+
+    fn settle(c: &mut Cloud) {
+        for _ in 0..4 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            c.tick();
+        }
+    }
+
+    #[test]
+    fn release_follows_maas_status_rules() {
+        let mut c = cloud("dirty", &[]);
+        let target = id(&c, "openstack0");
+        let i = c.by_system_id[&target];
+        c.machines[i].status = 14;
+        let err = c.release(&target, Some("admin")).unwrap_err();
+        assert_eq!(
+            (err.status, err.body.as_str()),
+            (
+                409,
+                "Machine cannot be released in its current state ('Disk erasing')."
+            )
+        );
+        c.machines[i].status = DEPLOYED;
+        c.machines[i].locked = true;
+        assert_eq!(c.release(&target, Some("admin")).unwrap_err().status, 403);
+        c.machines[i].locked = false;
+        assert_eq!(c.release(&target, Some("admin")), Ok(true));
+        assert!(
+            c.machines[i].agent_name.is_empty(),
+            "release clears agent_name at once"
+        );
+        assert_eq!(
+            c.machines[i].owner.as_deref(),
+            Some("admin"),
+            "the owner goes when the release finishes"
+        );
+        assert_eq!(c.release(&target, Some("admin")), Ok(false));
+        settle(&mut c);
+        assert_eq!(
+            (c.machines[i].status, c.machines[i].owner.clone()),
+            (READY, None)
+        );
+        assert!(c.machines[i].owner_data.is_empty());
+        assert_eq!(
+            c.release(&id(&c, "alice-db0"), Some("admin"))
+                .unwrap_err()
+                .status,
+            403
+        );
+    }
+
+    #[test]
+    fn foreign_and_partial_targets() {
+        let mut c = cloud("foreign", &[]);
+        assert!(c.model("openstack").is_none());
+        assert_eq!(
+            c.release(&id(&c, "openstack0"), Some("admin"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        let c = cloud("partial", &[]);
+        let owned: Vec<_> = c
+            .machines
+            .iter()
+            .filter(|m| m.owner.as_deref() == Some("admin"))
+            .map(|m| m.hostname.as_str())
+            .collect();
+        assert_eq!(
+            owned,
+            ["juju-controller-0", "openstack2", "openstack3", "capi-mgmt"]
+        );
+    }
+
+    #[test]
+    fn model_stuck_keeps_the_model_but_releases_its_nodes() {
+        let mut c = cloud("dirty", &["model-stuck"]);
+        c.destroy_model("openstack", true);
+        settle(&mut c);
+        assert!(c
+            .model("openstack")
+            .is_some_and(|m| m.dying && m.machines.is_empty()));
+        assert!(c
+            .machines
+            .iter()
+            .filter(|m| m.hostname.starts_with("openstack"))
+            .all(|m| m.status == READY));
+    }
+}
