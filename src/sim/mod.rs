@@ -128,3 +128,65 @@ mod tempdir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn in_process_start_serves_and_drop_stops_even_with_a_hung_request() {
+        let options = SimOptions {
+            scenario: "clean".to_string(),
+            faults: vec!["maas-hang:op=whoami".to_string()],
+            exe: Some(PathBuf::from("/bin/false")),
+            ..SimOptions::default()
+        };
+        let sim = start(options).unwrap();
+        assert!(sim.maas_url.starts_with("http://127.0.0.1:") && sim.maas_url.ends_with("/MAAS"));
+        assert_eq!(sim.maas_url, format!("{}/MAAS", sim.base_url()));
+        let wrapper = std::fs::read_to_string(&sim.juju_bin).unwrap();
+        assert!(
+            wrapper.contains("'/bin/false' sim juju \"$@\""),
+            "{wrapper}"
+        );
+        let version = reqwest::blocking::get(format!("{}/api/2.0/version/", sim.maas_url)).unwrap();
+        assert_eq!(version.status(), 200);
+        let hung_url = format!("{}/api/2.0/users/?op=whoami", sim.maas_url);
+        let hung = std::thread::spawn(move || {
+            reqwest::blocking::Client::new()
+                .get(hung_url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .is_err()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let juju_bin = sim.juju_bin.clone();
+        let started = Instant::now();
+        drop(sim);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "drop waited for the hung request"
+        );
+        assert!(!juju_bin.exists(), "the wrapper dir is removed");
+        assert!(hung.join().unwrap());
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let err = start(SimOptions {
+            scenario: "nope".to_string(),
+            ..SimOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("unknown scenario `nope`"));
+        let err = start(SimOptions {
+            faults: vec!["x".to_string()],
+            ..SimOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("unknown fault `x`"));
+    }
+}

@@ -67,14 +67,17 @@ pub fn spawn(shared: Arc<Shared>, port: u16) -> anyhow::Result<Running> {
                         return;
                     }
                 };
-                let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                });
-                if let Err(e) = server.await {
-                    eprintln!("error: the simulator stopped: {e}");
+                // Not a graceful shutdown: a request held by a `maas-hang` fault never
+                // finishes, and stopping must not wait for it.
+                tokio::select! {
+                    result = axum::serve(listener, app) => {
+                        if let Err(e) = result {
+                            eprintln!("error: the simulator stopped: {e}");
+                        }
+                    }
+                    _ = stopped => {}
                 }
             });
-            // Requests held by a `maas-hang` fault never finish: don't wait for them.
             runtime.shutdown_background();
         })
         .context("cannot start the simulator's server thread")?;
