@@ -43,4 +43,9 @@ mod tests {
         assert_eq!(Clock::new(10.0).scaled(2.0), Duration::from_millis(200));
         assert_eq!(Clock::new(0.0).scaled(1.0), Duration::from_secs(1));
     }
+
+    #[test]
+    fn a_dirty_teardown_fits_in_five_seconds_at_default_speed() {
+        assert!(MODEL_REMOVAL_SECS + RELEASE_SECS <= 5.0);
+    }
 }

@@ -138,8 +138,7 @@ fn format_of(args: &Args) -> Result<&str, String> {
         .or(args.value("-o"))
         .unwrap_or("tabular")
     {
-        f @ ("json" | "tabular") => Ok(f),
-        "yaml" => Err("the simulated juju prints `--format json` or tabular only".to_string()),
+        f @ ("json" | "tabular" | "yaml") => Ok(f),
         other => Err(format!(
             "invalid value \"{other}\" for option --format: unknown format \"{other}\""
         )),
@@ -160,6 +159,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             false,
         )),
         "models" | "list-models" => read_only(
+            command,
             cloud,
             rest,
             &["--all", "--uuid", "--exact-time"],
@@ -170,6 +170,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             },
         ),
         "controllers" | "list-controllers" => read_only(
+            command,
             cloud,
             rest,
             &["--refresh", "--managed"],
@@ -179,7 +180,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
                 Ok(juju_formats::controllers(c, current.as_deref()))
             },
         ),
-        "show-model" => read_only(cloud, rest, &[], &["--format", "-o"], |c, a| {
+        "show-model" => read_only(command, cloud, rest, &[], &["--format", "-o"], |c, a| {
             let spec = a
                 .positional
                 .first()
@@ -188,6 +189,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             Ok(juju_formats::show_model(c, resolve(c, spec)?))
         }),
         "status" => read_only(
+            command,
             cloud,
             rest,
             &[
@@ -202,6 +204,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             |c, a| Ok(juju_formats::status(c, resolve(c, model_arg(a))?)),
         ),
         "machines" | "list-machines" => read_only(
+            command,
             cloud,
             rest,
             &["--utc"],
@@ -238,6 +241,7 @@ fn model_arg(a: &Args) -> &str {
 }
 
 fn read_only(
+    command: &str,
     cloud: &Cloud,
     rest: &[String],
     bools: &[&str],
@@ -247,19 +251,12 @@ fn read_only(
     let args = parse(rest, bools, values).map_err(|e| (2, e))?;
     let format = format_of(&args).map_err(|e| (2, e))?;
     let value = render(cloud, &args).map_err(|e| (1, e))?;
-    let out = if format == "json" {
-        format!("{value}\n")
-    } else {
-        tabular(&value)
+    let out = match format {
+        "json" => format!("{value}\n"),
+        "yaml" => juju_formats::yaml(&value),
+        _ => juju_formats::tabular(command, &value),
     };
     Ok((JujuReply::ok(out), false))
-}
-
-/// A plain rendering for humans; scripts use `--format json`.
-fn tabular(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value)
-        .map(|s| s + "\n")
-        .unwrap_or_default()
 }
 
 fn export_bundle(cloud: &Cloud, rest: &[String]) -> Outcome {
@@ -567,5 +564,8 @@ mod tests {
         assert!(juju(&mut c, "status --format xml")
             .stderr
             .contains("unknown format"));
+        assert!(juju(&mut c, "models").stdout.contains("openstack*"));
+        let yaml = juju(&mut c, "machines -m openstack --format=yaml").stdout;
+        assert!(yaml.starts_with("machines:\n  \"0\":\n"), "{yaml}");
     }
 }

@@ -77,7 +77,6 @@ fn machine(cloud: &Cloud, m: &JujuMachine) -> Value {
         "base": {"name": "ubuntu", "channel": "22.04"},
         "network-interfaces": {"enp1s0": {"ip-addresses": [ip], "mac-address": format!("52:54:00:00:{:02x}:{:02x}", (m.index >> 8) & 0xff, m.index & 0xff),
             "gateway": "10.20.0.1", "space": "alpha", "is-up": true}},
-        "containers": {},
         "constraints": "arch=amd64 tags=virtual",
         "hardware": format!("arch=amd64 cores=8 mem=32768M tags=virtual availability-zone={zone}"),
     })
@@ -121,7 +120,7 @@ fn applications(model: &Model) -> Value {
                 "charm": app.charm, "base": {"name": "ubuntu", "channel": "22.04"}, "charm-origin": "charmhub",
                 "charm-name": app.charm, "charm-rev": app.revision, "charm-channel": app.channel, "exposed": false,
                 "application-status": {"current": "active", "message": "Unit is ready", "since": SINCE},
-                "relations": {}, "units": units, "endpoint-bindings": {"": "alpha"},
+                "units": units, "endpoint-bindings": {"": "alpha"},
             }),
         );
     }
@@ -136,7 +135,6 @@ pub fn status(cloud: &Cloud, model: &Model) -> Value {
             "model-status": {"current": ms["current"], "since": SINCE}, "sla": "unsupported"},
         "machines": machines_map(cloud, model),
         "applications": applications(model),
-        "storage": {},
         "controller": {"timestamp": "09:14:02Z"},
     })
 }
@@ -209,4 +207,314 @@ pub fn bundle(model: &Model) -> String {
         }
     }
     y
+}
+
+/// Lays out rows in columns separated by two spaces, like Juju's tabwriter output.
+fn table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn machine_rows(machines: &Value) -> Vec<Vec<String>> {
+    let mut rows = vec![[
+        "Machine", "State", "Address", "Inst id", "Base", "AZ", "Message",
+    ]
+    .map(String::from)
+    .to_vec()];
+    let mut ids: Vec<&String> = machines
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
+    for id in ids {
+        let m = &machines[id.as_str()];
+        let state = if m["juju-status"]["life"] == "dying" {
+            "stopped".to_string()
+        } else {
+            s(&m["juju-status"]["current"])
+        };
+        let az = s(&m["hardware"])
+            .split("availability-zone=")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        rows.push(vec![
+            id.clone(),
+            state,
+            s(&m["dns-name"]),
+            s(&m["instance-id"]),
+            "ubuntu@22.04".to_string(),
+            az,
+            s(&m["machine-status"]["message"]),
+        ]);
+    }
+    rows
+}
+
+/// Juju's default (tabular) output for `models`, `status`, `machines` and `controllers`.
+pub fn tabular(command: &str, value: &Value) -> String {
+    match command {
+        "models" | "list-models" => {
+            let current = s(&value["current-model"]);
+            let mut rows = vec![[
+                "Model",
+                "Cloud/Region",
+                "Type",
+                "Status",
+                "Access",
+                "Last connection",
+            ]
+            .map(String::from)
+            .to_vec()];
+            for m in value["models"].as_array().into_iter().flatten() {
+                let mut name = s(&m["short-name"]);
+                if name == current {
+                    name.push('*');
+                }
+                rows.push(vec![
+                    name,
+                    format!("{}/{}", s(&m["cloud"]), s(&m["region"])),
+                    s(&m["type"]),
+                    s(&m["status"]["current"]),
+                    s(&m["access"]),
+                    s(&m["last-connection"]),
+                ]);
+            }
+            let controller = value["models"][0]["controller-name"].clone();
+            format!("Controller: {}\n\n{}", s(&controller), table(&rows))
+        }
+        "status" => {
+            let model = &value["model"];
+            let mut out = table(&[
+                [
+                    "Model",
+                    "Controller",
+                    "Cloud/Region",
+                    "Version",
+                    "SLA",
+                    "Timestamp",
+                ]
+                .map(String::from)
+                .to_vec(),
+                vec![
+                    s(&model["name"]),
+                    s(&model["controller"]),
+                    format!("{}/{}", s(&model["cloud"]), s(&model["region"])),
+                    s(&model["version"]),
+                    s(&model["sla"]),
+                    s(&value["controller"]["timestamp"]),
+                ],
+            ]);
+            let apps = value["applications"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            if !apps.is_empty() {
+                let mut rows = vec![[
+                    "App", "Status", "Scale", "Charm", "Channel", "Rev", "Exposed", "Message",
+                ]
+                .map(String::from)
+                .to_vec()];
+                let mut units = vec![[
+                    "Unit",
+                    "Workload",
+                    "Agent",
+                    "Machine",
+                    "Public address",
+                    "Message",
+                ]
+                .map(String::from)
+                .to_vec()];
+                for (name, app) in &apps {
+                    let app_units = app["units"].as_object().cloned().unwrap_or_default();
+                    rows.push(vec![
+                        name.clone(),
+                        s(&app["application-status"]["current"]),
+                        app_units.len().to_string(),
+                        s(&app["charm"]),
+                        s(&app["charm-channel"]),
+                        s(&app["charm-rev"]),
+                        "no".to_string(),
+                        s(&app["application-status"]["message"]),
+                    ]);
+                    for (unit, u) in &app_units {
+                        let star = if u["leader"] == true { "*" } else { "" };
+                        units.push(vec![
+                            format!("{unit}{star}"),
+                            s(&u["workload-status"]["current"]),
+                            s(&u["juju-status"]["current"]),
+                            s(&u["machine"]),
+                            s(&u["public-address"]),
+                            s(&u["workload-status"]["message"]),
+                        ]);
+                    }
+                }
+                out.push('\n');
+                out.push_str(&table(&rows));
+                out.push('\n');
+                out.push_str(&table(&units));
+            }
+            if value["machines"].as_object().is_some_and(|m| !m.is_empty()) {
+                out.push('\n');
+                out.push_str(&table(&machine_rows(&value["machines"])));
+            }
+            out
+        }
+        "machines" | "list-machines" => table(&machine_rows(&value["machines"])),
+        "controllers" | "list-controllers" => {
+            let current = s(&value["current-controller"]);
+            let mut rows = vec![[
+                "Controller",
+                "Model",
+                "User",
+                "Access",
+                "Cloud/Region",
+                "Models",
+                "Machines",
+                "HA",
+                "Version",
+            ]
+            .map(String::from)
+            .to_vec()];
+            for (name, c) in value["controllers"].as_object().into_iter().flatten() {
+                let star = if *name == current { "*" } else { "" };
+                let model = s(&c["current-model"])
+                    .split('/')
+                    .nth(1)
+                    .unwrap_or("-")
+                    .to_string();
+                rows.push(vec![
+                    format!("{name}{star}"),
+                    model,
+                    s(&c["user"]),
+                    s(&c["access"]),
+                    format!("{}/{}", s(&c["cloud"]), s(&c["region"])),
+                    s(&c["model-count"]),
+                    s(&c["machine-count"]),
+                    "none".to_string(),
+                    s(&c["agent-version"]),
+                ]);
+            }
+            format!(
+                "Use --refresh option with this command to see the latest information.\n\n{}",
+                table(&rows)
+            )
+        }
+        _ => yaml(value),
+    }
+}
+
+/// A small YAML emitter for `--format yaml` (maps, lists and scalars, as Juju's YAML).
+pub fn yaml(value: &Value) -> String {
+    let mut out = String::new();
+    emit_yaml(value, 0, &mut out);
+    out
+}
+
+fn yaml_scalar(v: &Value) -> String {
+    match v {
+        Value::String(s)
+            if s.is_empty()
+                || s.parse::<f64>().is_ok()
+                || s.contains([':', '#', '\n', '"', '\''])
+                || matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no")
+                || s.starts_with(['*', '&', '-', '[', '{', '!', '@', ' ']) =>
+        {
+            serde_json::to_string(s).unwrap_or_default()
+        }
+        Value::String(s) => s.clone(),
+        Value::Null => "null".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn emit_yaml(value: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(map) if map.is_empty() => out.push_str(&format!("{pad}{{}}\n")),
+        Value::Array(list) if list.is_empty() => out.push_str(&format!("{pad}[]\n")),
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = yaml_scalar(&Value::String(k.clone()));
+                match v {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        emit_yaml(v, indent + 2, out);
+                    }
+                    Value::Array(l) if !l.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        emit_yaml(v, indent, out);
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}{key}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{key}: []\n")),
+                    scalar => out.push_str(&format!("{pad}{key}: {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        Value::Array(list) => {
+            for item in list {
+                match item {
+                    Value::Object(m) if !m.is_empty() => {
+                        let mut inner = String::new();
+                        emit_yaml(item, indent + 2, &mut inner);
+                        out.push_str(&format!("{pad}- {}", &inner[indent + 2..]));
+                    }
+                    scalar => out.push_str(&format!("{pad}- {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        scalar => out.push_str(&format!("{pad}{}\n", yaml_scalar(scalar))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_quotes_what_would_change_meaning() {
+        let v =
+            json!({"a": {"b": ["x", "1", ""]}, "c": "x: y", "d": 3, "e": [{"f": true, "g": "h"}]});
+        assert_eq!(
+            yaml(&v),
+            "a:\n  b:\n  - x\n  - \"1\"\n  - \"\"\nc: \"x: y\"\nd: 3\ne:\n- f: true\n  g: h\n"
+        );
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        assert_eq!(
+            table(&[
+                vec!["a".into(), "bb".into()],
+                vec!["ccc".into(), "d".into()]
+            ]),
+            "a    bb\nccc  d\n"
+        );
+    }
 }
