@@ -20,8 +20,10 @@ pub enum SimCommand {
     ///
     /// Prints exactly three lines to stdout (`export MAAS_URL=...`, `export MAAS_API_KEY=...`,
     /// `export JUJU_BIN=...`), then serves until SIGINT/SIGTERM. Everything else goes to
-    /// stderr. `GET /_sim/log` lists every MAAS request and juju command handled;
-    /// `GET /_sim/state` shows the cloud.
+    /// stderr. `GET /_sim/log` lists every MAAS request and juju command handled as
+    /// `{"kind": "maas"|"juju", "request": "POST /MAAS/api/2.0/...", "status": HTTP status
+    /// or exit code (0 for a request held by `maas-hang`), "changed": bool}`;
+    /// `GET /_sim/state` shows the cloud (models, machines, owners, statuses).
     #[command(after_help = FAULT_HELP)]
     Serve(ServeArgs),
     /// The juju CLI shim: what the generated `JUJU_BIN` wrapper runs (needs `RUNBOOK_SIM_URL`).

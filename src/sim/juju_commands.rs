@@ -349,7 +349,7 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
             "cannot destroy model {name:?}\n\nThe model has persistent storage remaining:\n\t{osd_volumes} volumes and 0 filesystems\n\nTo destroy the storage, run the destroy-model\ncommand again with the \"--destroy-storage\" option.\n\nTo release the storage from Juju's management\nwithout destroying it, use the \"--release-storage\"\noption instead. The storage can then be imported\ninto another Juju model.\n"
         )));
     }
-    cloud.destroy_model(&name, force);
+    let changed = cloud.destroy_model(&name, force);
     let mut reply = JujuReply {
         stderr: "Destroying model\n".to_string(),
         ..JujuReply::default()
@@ -357,7 +357,7 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
     if !args.has("--no-wait") {
         reply.wait_for_model = Some(uuid);
     }
-    Ok((reply, true))
+    Ok((reply, changed))
 }
 
 fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outcome {

@@ -311,18 +311,20 @@ impl Cloud {
         Ok(true)
     }
 
-    /// `destroy-model`: marks the model dying and schedules its removal.
-    pub fn destroy_model(&mut self, name: &str, force: bool) {
+    /// `destroy-model`: marks the model dying and schedules its removal. False when nothing
+    /// changed (a model left dying by scenario `destroying` needs `--force` to move on).
+    pub fn destroy_model(&mut self, name: &str, force: bool) -> bool {
         let due = self.clock.after(MODEL_REMOVAL_SECS);
-        if let Some(model) = self.model_mut(name) {
-            // Scenario `destroying`: a model stuck dying only moves on after a forced destroy.
-            if model.awaiting_force && !force {
-                return;
-            }
-            model.awaiting_force = false;
-            model.dying = true;
-            model.removal_due = Some(due);
+        let Some(model) = self.model_mut(name) else {
+            return false;
+        };
+        if model.awaiting_force && !force {
+            return false;
         }
+        model.awaiting_force = false;
+        model.dying = true;
+        model.removal_due.get_or_insert(due);
+        true
     }
 
     /// `remove-machine --force` or an accepted plain removal.
@@ -470,7 +472,7 @@ mod tests {
     #[test]
     fn model_stuck_keeps_the_model_but_releases_its_nodes() {
         let mut c = cloud("dirty", &["model-stuck"]);
-        c.destroy_model("openstack", true);
+        assert!(c.destroy_model("openstack", true));
         settle(&mut c);
         assert!(c
             .model("openstack")

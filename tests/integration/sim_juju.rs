@@ -275,3 +275,16 @@ fn juju_faults_fail_or_garble_one_command() {
         .status
         .success());
 }
+
+#[test]
+fn the_shim_without_a_server_says_what_to_run() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+        .args(["sim", "juju", "status"])
+        .env_remove("RUNBOOK_SIM_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(
+        "`RUNBOOK_SIM_URL` is not set; run the `juju` wrapper printed by `runbook sim serve`"
+    ));
+}

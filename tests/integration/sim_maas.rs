@@ -270,6 +270,10 @@ fn bad_scenarios_and_faults_are_refused_clearly() {
         (vec!["--scenario", "large:20000"], "from 9 to 10000"),
         (vec!["--fault", "maas-5xx:lots"], "the rate is not a number"),
         (vec!["--fault", "explode"], "unknown fault `explode`"),
+        (
+            vec!["--speed", "0"],
+            "`--speed 0` must be a positive number",
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
             .args(["sim", "serve", "--port", "0"])
@@ -301,4 +305,33 @@ fn help_documents_the_fault_specs() {
     ] {
         assert!(help.contains(spec), "{spec} missing from --help");
     }
+}
+
+#[test]
+fn missing_and_large_scenarios() {
+    let sim = SimServer::start("missing");
+    let hosts = json(
+        sim.maas(
+            Method::GET,
+            "machines/?hostname=capi-mgmt&hostname=openstack0",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(
+        hosts.as_array().unwrap().len(),
+        1,
+        "capi-mgmt is absent from MAAS"
+    );
+    let sim = SimServer::start("large:200");
+    let all = json(sim.maas(Method::GET, "machines/").send().unwrap());
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["system_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 200);
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), 200);
 }
