@@ -21,6 +21,8 @@ pub const TEST_SPEED: f64 = 20.0;
 
 pub struct SimServer {
     child: Child,
+    /// Kept open so the server's few stderr lines never meet a closed pipe.
+    _stderr: Option<std::process::ChildStderr>,
     pub maas_url: String,
     pub api_key: String,
     pub juju_bin: String,
@@ -73,6 +75,7 @@ impl SimServer {
         let base_url = maas_url.trim_end_matches("/MAAS").to_string();
         SimServer {
             child,
+            _stderr: stderr,
             maas_url,
             api_key,
             juju_bin,
