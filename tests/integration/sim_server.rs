@@ -52,18 +52,23 @@ impl SimServer {
         for f in faults {
             cmd.args(["--fault", f]);
         }
+        // stderr is piped (the server writes a line or two) so a failed start can say why.
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn runbook sim serve");
+        let mut stderr = child.stderr.take();
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let mut value = |name: &str| -> String {
-            let line = lines
-                .next()
-                .and_then(Result::ok)
-                .unwrap_or_else(|| panic!("runbook sim serve printed no `{name}` line"));
+            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| {
+                let mut err = String::new();
+                if let Some(e) = stderr.as_mut() {
+                    let _ = std::io::Read::read_to_string(e, &mut err);
+                }
+                panic!("runbook sim serve printed no `{name}` line; stderr: {err}")
+            });
             let prefix = format!("export {name}=");
             line.strip_prefix(&prefix)
                 .unwrap_or_else(|| panic!("expected `{prefix}...`, got `{line}`"))
