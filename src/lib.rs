@@ -23,4 +23,5 @@ pub mod journal;
 pub mod primitives;
 pub mod report;
 pub mod resolve;
+pub mod sim;
 pub mod site;

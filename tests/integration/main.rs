@@ -13,3 +13,7 @@ mod files;
 mod report;
 mod resolve;
 mod sites;
+mod sim_conformance;
+mod sim_juju;
+mod sim_maas;
+pub mod sim_server;
