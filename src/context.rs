@@ -81,7 +81,9 @@ impl RunContext {
         use crate::clients::maas::{MaasClient, MaasConfig, DEFAULT_CONCURRENCY};
         self.clients.maas_or_init(|| {
             let url = self.maas_url().ok_or_else(|| {
-                anyhow::anyhow!("no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)")
+                anyhow::anyhow!(
+                    "no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)"
+                )
             })?;
             let api_key = self.maas_api_key().ok_or_else(|| {
                 anyhow::anyhow!("no MAAS API key: set `MAAS_API_KEY` or site `maas.api_key_file`")
@@ -91,7 +93,11 @@ impl RunContext {
                 url,
                 api_key,
                 ca_file: site.ca_file.clone(),
-                concurrency: if site.concurrency == 0 { DEFAULT_CONCURRENCY } else { site.concurrency },
+                concurrency: if site.concurrency == 0 {
+                    DEFAULT_CONCURRENCY
+                } else {
+                    site.concurrency
+                },
                 connect_timeout: std::time::Duration::from_secs(10),
                 request_timeout: std::time::Duration::from_secs(60),
             })
@@ -102,7 +108,10 @@ impl RunContext {
     pub fn juju(&self) -> anyhow::Result<&crate::clients::juju::JujuClient> {
         self.clients.juju_or_init(|| {
             let timeout = std::time::Duration::from_secs(self.site().juju.timeout.max(1));
-            Ok(crate::clients::juju::JujuClient::new(self.juju_bin(), timeout))
+            Ok(crate::clients::juju::JujuClient::new(
+                self.juju_bin(),
+                timeout,
+            ))
         })
     }
 }

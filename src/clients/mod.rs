@@ -20,7 +20,10 @@ pub struct Clients {
 
 impl Clients {
     /// The Juju client, built by `make` the first time.
-    pub fn juju_or_init(&self, make: impl FnOnce() -> Result<juju::JujuClient>) -> Result<&juju::JujuClient> {
+    pub fn juju_or_init(
+        &self,
+        make: impl FnOnce() -> Result<juju::JujuClient>,
+    ) -> Result<&juju::JujuClient> {
         if let Some(c) = self.juju.get() {
             return Ok(c);
         }
@@ -29,7 +32,10 @@ impl Clients {
     }
 
     /// The MAAS client, built by `make` the first time (a failure is retried next call).
-    pub fn maas_or_init(&self, make: impl FnOnce() -> Result<maas::MaasClient>) -> Result<&maas::MaasClient> {
+    pub fn maas_or_init(
+        &self,
+        make: impl FnOnce() -> Result<maas::MaasClient>,
+    ) -> Result<&maas::MaasClient> {
         if let Some(c) = self.maas.get() {
             return Ok(c);
         }
@@ -47,8 +53,16 @@ mod tests {
     fn clients_are_built_once() {
         let clients = Clients::default();
         assert!(clients.juju_or_init(|| anyhow::bail!("no juju")).is_err());
-        let a = clients.juju_or_init(|| Ok(juju::JujuClient::new("juju", Duration::from_secs(1)))).unwrap().bin().to_string();
-        let b = clients.juju_or_init(|| anyhow::bail!("not called again")).unwrap().bin().to_string();
+        let a = clients
+            .juju_or_init(|| Ok(juju::JujuClient::new("juju", Duration::from_secs(1))))
+            .unwrap()
+            .bin()
+            .to_string();
+        let b = clients
+            .juju_or_init(|| anyhow::bail!("not called again"))
+            .unwrap()
+            .bin()
+            .to_string();
         assert_eq!((a.as_str(), b.as_str()), ("juju", "juju"));
     }
 }

@@ -25,19 +25,32 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
     let file = Path::new(path);
     let guard = effects::guard_wipe(&rc.site().disk_root, file);
     // Read the image only when the guard allows touching it; a refusal says why first.
-    let info = if guard.is_ok() { Some(qcow2::stat(file).map_err(script_error)?) } else { None };
+    let info = if guard.is_ok() {
+        Some(qcow2::stat(file).map_err(script_error)?)
+    } else {
+        None
+    };
     if let Some(i) = &info {
         if !i.exists {
             return Err(format!("cannot wipe `{path}`: no such file").into());
         }
     }
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.to_string());
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
     let command = match &info {
-        Some(i) => format!("{}; chown/chmod as before; rename over {path}", qcow2::create_argv(i, Path::new(&format!("{path}.wipe-tmp"))).join(" ")),
+        Some(i) => format!(
+            "{}; chown/chmod as before; rename over {path}",
+            qcow2::create_argv(i, Path::new(&format!("{path}.wipe-tmp"))).join(" ")
+        ),
         None => format!("qemu-img create -f qcow2 ... {path}"),
     };
     let summary = match &info {
-        Some(i) => format!("qcow2 image `{path}`: virtual size {} bytes, {} bytes allocated; all its data is lost", i.virtual_size, i.actual_size),
+        Some(i) => format!(
+            "qcow2 image `{path}`: virtual size {} bytes, {} bytes allocated; all its data is lost",
+            i.virtual_size, i.actual_size
+        ),
         None => format!("qcow2 image `{path}`"),
     };
     let effect = Effect {
@@ -46,7 +59,11 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
         target: path.to_string(),
         args: json!({ "path": path }),
         command: command.clone(),
-        confirm: Some(Confirmation { summary, question: format!("type the file name `{name}` to wipe it"), expected: name }),
+        confirm: Some(Confirmation {
+            summary,
+            question: format!("type the file name `{name}` to wipe it"),
+            expected: name,
+        }),
     };
     let applied = rc
         .gate()
@@ -60,7 +77,9 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
         .map_err(|e| e.into_rhai())?;
     match applied {
         Applied::Executed(v) => rhai::serde::to_dynamic(v),
-        Applied::Planned => rhai::serde::to_dynamic(json!({ "path": path, "planned": true, "command": command })),
+        Applied::Planned => {
+            rhai::serde::to_dynamic(json!({ "path": path, "planned": true, "command": command }))
+        }
     }
 }
 

@@ -26,15 +26,22 @@ fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
     rhai::serde::to_dynamic(value)
 }
 
-fn with_juju<T>(ctx: &NativeCallContext, f: impl FnOnce(&RunContext, &JujuClient) -> anyhow::Result<T>) -> Result<T, Box<EvalAltResult>> {
+fn with_juju<T>(
+    ctx: &NativeCallContext,
+    f: impl FnOnce(&RunContext, &JujuClient) -> anyhow::Result<T>,
+) -> Result<T, Box<EvalAltResult>> {
     let rc: Rc<RunContext> = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     f(&rc, juju).map_err(script_error)
 }
 
 /// Options from a script map into a typed struct; unknown keys are an error.
-fn options<T: serde::de::DeserializeOwned>(function: &str, opts: Map) -> Result<T, Box<EvalAltResult>> {
-    rhai::serde::from_dynamic(&Dynamic::from_map(opts)).map_err(|e| format!("invalid options for `{function}`: {e}").into())
+fn options<T: serde::de::DeserializeOwned>(
+    function: &str,
+    opts: Map,
+) -> Result<T, Box<EvalAltResult>> {
+    rhai::serde::from_dynamic(&Dynamic::from_map(opts))
+        .map_err(|e| format!("invalid options for `{function}`: {e}").into())
 }
 
 /// Facts about `model` for its guard, read fresh from `juju models`.
@@ -50,16 +57,25 @@ fn gated(applied: Applied<serde_json::Value>, command: &str) -> RhaiResult {
     }
 }
 
-pub(crate) fn destroy_model(ctx: &NativeCallContext, name: &str, opts: DestroyOptions) -> RhaiResult {
+pub(crate) fn destroy_model(
+    ctx: &NativeCallContext,
+    name: &str,
+    opts: DestroyOptions,
+) -> RhaiResult {
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     let argv = juju::destroy_model_argv(juju.bin(), name, &opts).map_err(script_error)?;
     let command = juju::shell_line(&argv);
     let Some(model) = model_facts(juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
-        return to_map(json!({ "model": name, "result": "absent", "planned": false, "command": command }));
+        return to_map(
+            json!({ "model": name, "result": "absent", "planned": false, "command": command }),
+        );
     };
-    let facts = ModelFacts { name: model.name.clone(), is_controller: model.is_controller };
+    let facts = ModelFacts {
+        name: model.name.clone(),
+        is_controller: model.is_controller,
+    };
     let site = rc.site();
     let sealed = rc.sealed_models();
     let guard = effects::guard_destroy_model(&site.models, site.require_backup, &sealed, &facts);
@@ -71,7 +87,10 @@ pub(crate) fn destroy_model(ctx: &NativeCallContext, name: &str, opts: DestroyOp
             model.name, model.controller, s.application_count, s.unit_count, s.machine_count
         )
     } else {
-        format!("model `{}` on controller `{}`", model.name, model.controller)
+        format!(
+            "model `{}` on controller `{}`",
+            model.name, model.controller
+        )
     };
     let effect = Effect {
         name: "juju_destroy_model".into(),
@@ -95,14 +114,24 @@ pub(crate) fn destroy_model(ctx: &NativeCallContext, name: &str, opts: DestroyOp
     gated(applied, &command)
 }
 
-pub(crate) fn remove_machine(ctx: &NativeCallContext, model: &str, id: &str, opts: RemoveOptions) -> RhaiResult {
+pub(crate) fn remove_machine(
+    ctx: &NativeCallContext,
+    model: &str,
+    id: &str,
+    opts: RemoveOptions,
+) -> RhaiResult {
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     let command = juju::shell_line(&juju::remove_machine_argv(juju.bin(), model, id, &opts));
     let found = model_facts(juju, model)
         .map_err(script_error)?
-        .ok_or_else(|| format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it"))?;
-    let facts = ModelFacts { name: found.name.clone(), is_controller: found.is_controller };
+        .ok_or_else(|| {
+            format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it")
+        })?;
+    let facts = ModelFacts {
+        name: found.name.clone(),
+        is_controller: found.is_controller,
+    };
     let guard = effects::guard_remove_machine(&rc.site().models, &facts);
     let summary = if guard.is_ok() {
         let machines = juju.machines(model).map_err(script_error)?;
@@ -293,7 +322,12 @@ pub mod juju_functions {
     ///
     /// Effect: destroy
     #[rhai_fn(name = "juju_remove_machine", volatile, return_raw)]
-    pub fn juju_remove_machine_with(ctx: NativeCallContext, model: &str, id: &str, opts: Map) -> RhaiResult {
+    pub fn juju_remove_machine_with(
+        ctx: NativeCallContext,
+        model: &str,
+        id: &str,
+        opts: Map,
+    ) -> RhaiResult {
         let opts: RemoveOptions = options("juju_remove_machine", opts)?;
         remove_machine(&ctx, model, id, opts)
     }

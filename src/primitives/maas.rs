@@ -11,7 +11,7 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map};
 use serde_json::json;
 
-use crate::clients::maas::{self, Machine, MaasClient, ReleaseOptions, ReleaseResult};
+use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
 use crate::context::RunContext;
 use crate::effects::{self, Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts};
 
@@ -42,9 +42,13 @@ fn already_released(m: &Machine) -> bool {
 }
 
 /// The release options a script gave, with this run's id added to the comment.
-fn release_options(rc: &RunContext, opts: Option<Map>) -> Result<ReleaseOptions, Box<EvalAltResult>> {
+fn release_options(
+    rc: &RunContext,
+    opts: Option<Map>,
+) -> Result<ReleaseOptions, Box<EvalAltResult>> {
     let mut o: ReleaseOptions = match opts {
-        Some(map) => rhai::serde::from_dynamic(&Dynamic::from_map(map)).map_err(|e| format!("invalid options for `release`: {e}"))?,
+        Some(map) => rhai::serde::from_dynamic(&Dynamic::from_map(map))
+            .map_err(|e| format!("invalid options for `release`: {e}"))?,
         None => ReleaseOptions::default(),
     };
     let tag = format!("runbook run {}", rc.run_id());
@@ -55,13 +59,22 @@ fn release_options(rc: &RunContext, opts: Option<Map>) -> Result<ReleaseOptions,
     Ok(o)
 }
 
-fn release_effect(client: &MaasClient, m: &Machine, opts: &ReleaseOptions, confirm: bool) -> Effect {
+fn release_effect(
+    client: &MaasClient,
+    m: &Machine,
+    opts: &ReleaseOptions,
+    confirm: bool,
+) -> Effect {
     Effect {
         name: "release".into(),
         class: EffectClass::Destroy,
         target: format!("machine {} ({})", m.system_id, m.hostname),
         args: json!({ "system_id": m.system_id, "opts": opts }),
-        command: format!("{} (MAAS {})", maas::release_request(&m.system_id, opts), client.base()),
+        command: format!(
+            "{} (MAAS {})",
+            maas::release_request(&m.system_id, opts),
+            client.base()
+        ),
         confirm: confirm.then(|| Confirmation {
             summary: format!(
                 "machine `{}` ({}): {}, owner `{}`, power {}; its disks are released to the pool",
@@ -89,14 +102,22 @@ fn planned(m: &Machine, command: &str) -> serde_json::Value {
     json!({ "system_id": m.system_id, "hostname": m.hostname, "planned": true, "command": command })
 }
 
-pub(crate) fn release_one(ctx: &NativeCallContext, system_id: &str, opts: Option<Map>) -> RhaiResult {
+pub(crate) fn release_one(
+    ctx: &NativeCallContext,
+    system_id: &str,
+    opts: Option<Map>,
+) -> RhaiResult {
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, opts)?;
     let (whoami, machine) = rc
-        .block_on(async { Ok::<_, anyhow::Error>((client.whoami().await?, client.machine(system_id).await?)) })
+        .block_on(async {
+            Ok::<_, anyhow::Error>((client.whoami().await?, client.machine(system_id).await?))
+        })
         .map_err(script_error)?;
-    let m = machine.ok_or_else(|| format!("MAAS has no machine `{system_id}`; check the id with `maas_machines()`"))?;
+    let m = machine.ok_or_else(|| {
+        format!("MAAS has no machine `{system_id}`; check the id with `maas_machines()`")
+    })?;
     let guard = effects::guard_release(&rc.site().targets, &whoami, &facts(&m));
     if guard.is_ok() && already_released(&m) {
         return to_map(noop(&m));
@@ -121,13 +142,19 @@ pub(crate) fn release_one(ctx: &NativeCallContext, system_id: &str, opts: Option
 pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
     let ids: Vec<String> = system_ids
         .into_iter()
-        .map(|d| d.into_string().map_err(|t| format!("`release_all` takes an array of system ids (strings), not `{t}`")))
+        .map(|d| {
+            d.into_string().map_err(|t| {
+                format!("`release_all` takes an array of system ids (strings), not `{t}`")
+            })
+        })
         .collect::<Result<_, _>>()?;
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, None)?;
     let (whoami, all) = rc
-        .block_on(async { Ok::<_, anyhow::Error>((client.whoami().await?, client.machines(&[]).await?)) })
+        .block_on(async {
+            Ok::<_, anyhow::Error>((client.whoami().await?, client.machines(&[]).await?))
+        })
         .map_err(script_error)?;
     let mut machines = Vec::with_capacity(ids.len());
     let mut missing = Vec::new();
@@ -139,30 +166,61 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     }
     drop(all);
     if !missing.is_empty() {
-        return Err(format!("MAAS has no machine {}; nothing was released", missing.join(", ")).into());
+        return Err(format!(
+            "MAAS has no machine {}; nothing was released",
+            missing.join(", ")
+        )
+        .into());
     }
     let targets = &rc.site().targets;
-    let guards: Vec<_> = machines.iter().map(|m| effects::guard_release(targets, &whoami, &facts(m))).collect();
+    let guards: Vec<_> = machines
+        .iter()
+        .map(|m| effects::guard_release(targets, &whoami, &facts(m)))
+        .collect();
     // Machines already Ready/Releasing (and allowed) need no call; the rest form the batch.
-    let batch: Vec<usize> = (0..machines.len()).filter(|&i| !(guards[i].is_ok() && already_released(&machines[i]))).collect();
+    let batch: Vec<usize> = (0..machines.len())
+        .filter(|&i| !(guards[i].is_ok() && already_released(&machines[i])))
+        .collect();
     let mut results: Vec<serde_json::Value> = machines.iter().map(noop).collect();
     if !batch.is_empty() {
-        let effects: Vec<Effect> = batch.iter().map(|&i| release_effect(client, &machines[i], &opts, false)).collect();
+        let effects: Vec<Effect> = batch
+            .iter()
+            .map(|&i| release_effect(client, &machines[i], &opts, false))
+            .collect();
         let batch_guards: Vec<_> = batch.iter().map(|&i| guards[i].clone()).collect();
-        let hostnames: Vec<&str> = batch.iter().map(|&i| machines[i].hostname.as_str()).collect();
+        let hostnames: Vec<&str> = batch
+            .iter()
+            .map(|&i| machines[i].hostname.as_str())
+            .collect();
         let confirm = Confirmation {
-            summary: format!("{} machine(s) will be released: {}", batch.len(), hostnames.join(", ")),
-            question: format!("type `release {}` to release these {} machine(s)", batch.len(), batch.len()),
+            summary: format!(
+                "{} machine(s) will be released: {}",
+                batch.len(),
+                hostnames.join(", ")
+            ),
+            question: format!(
+                "type `release {}` to release these {} machine(s)",
+                batch.len(),
+                batch.len()
+            ),
             expected: format!("release {}", batch.len()),
         };
-        let admissions = rc.gate().admit_all(&effects, batch_guards, Some(confirm)).map_err(|e| e.into_rhai())?;
-        let go: Vec<usize> = (0..batch.len()).filter(|&k| admissions.get(k) == Some(&Admission::Go)).collect();
+        let admissions = rc
+            .gate()
+            .admit_all(&effects, batch_guards, Some(confirm))
+            .map_err(|e| e.into_rhai())?;
+        let go: Vec<usize> = (0..batch.len())
+            .filter(|&k| admissions.get(k) == Some(&Admission::Go))
+            .collect();
         for (k, &i) in batch.iter().enumerate() {
             if admissions.get(k) != Some(&Admission::Go) {
                 results[i] = planned(&machines[i], &effects[k].command);
             }
         }
-        let go_ids: Vec<String> = go.iter().map(|&k| machines[batch[k]].system_id.clone()).collect();
+        let go_ids: Vec<String> = go
+            .iter()
+            .map(|&k| machines[batch[k]].system_id.clone())
+            .collect();
         let started = Instant::now();
         let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
         let took = started.elapsed();
@@ -237,7 +295,11 @@ pub mod maas_functions {
     pub fn maas_machines_named(ctx: NativeCallContext, hostnames: Array) -> RhaiResult {
         let names: Vec<String> = hostnames
             .into_iter()
-            .map(|d| d.into_string().map_err(|t| format!("`maas_machines` takes an array of hostnames (strings), not `{t}`")))
+            .map(|d| {
+                d.into_string().map_err(|t| {
+                    format!("`maas_machines` takes an array of hostnames (strings), not `{t}`")
+                })
+            })
             .collect::<Result<_, _>>()?;
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
