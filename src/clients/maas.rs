@@ -27,6 +27,8 @@ const GET_ATTEMPTS: u32 = 4;
 const BACKOFF_START: Duration = Duration::from_millis(250);
 /// The longest `Retry-After` honoured; a longer one is cut to this.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(30);
+/// System ids per `GET machines/?id=...` request.
+pub const IDS_PER_REQUEST: usize = 100;
 /// How much of an error body is shown.
 const BODY_SHOWN: usize = 1000;
 
@@ -472,6 +474,35 @@ impl MaasClient {
             .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))?;
         if filter_here {
             machines.retain(|m| hostnames.contains(&m.hostname));
+        }
+        Ok(machines)
+    }
+
+    /// The machines with these system ids (those MAAS knows), fetched with `id=` filters in
+    /// slices of [`IDS_PER_REQUEST`] so a large batch neither lists every machine nor makes
+    /// one huge URL.
+    pub async fn machines_by_id(&self, ids: &[String]) -> Result<Vec<Machine>> {
+        let paths: Vec<String> = ids
+            .chunks(IDS_PER_REQUEST)
+            .map(|chunk| {
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(chunk.iter().map(|id| ("id", id)))
+                    .finish();
+                format!("machines/?{query}")
+            })
+            .collect();
+        let replies: Vec<Result<Vec<Machine>>> = futures::stream::iter(paths)
+            .map(|path| async move {
+                let reply = self.get_ok(&path).await?;
+                parse_machines(&reply.body)
+                    .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        let mut machines = Vec::with_capacity(ids.len());
+        for reply in replies {
+            machines.extend(reply?);
         }
         Ok(machines)
     }
@@ -1087,6 +1118,37 @@ mod tests {
         let server = serve(|_, _| answer(403, "")).await;
         let e = format!("{:#}", client(&server.url).machines(&[]).await.unwrap_err());
         assert!(e.contains("403 Forbidden: (empty body)"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn machines_by_id_uses_id_filters_in_slices() {
+        let server = serve(|s, _| {
+            let ids: Vec<String> = s
+                .uri
+                .split(['?', '&'])
+                .filter_map(|p| p.strip_prefix("id="))
+                .map(str::to_string)
+                .collect();
+            let list: Vec<String> = ids
+                .iter()
+                .map(|id| machine_json(id, &format!("h-{id}"), 6, Some("admin")))
+                .collect();
+            answer(200, format!("[{}]", list.join(",")))
+        })
+        .await;
+        let ids: Vec<String> = (0..250).map(|i| format!("m{i}")).collect();
+        let m = client(&server.url).machines_by_id(&ids).await.unwrap();
+        assert_eq!(m.len(), 250);
+        assert_eq!(m[249].system_id, "m249");
+        assert_eq!(server.seen().len(), 3);
+        assert!(server.seen()[0]
+            .uri
+            .starts_with("/MAAS/api/2.0/machines/?id=m0&id=m1&"));
+        assert!(client(&server.url)
+            .machines_by_id(&[])
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]

@@ -153,7 +153,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let opts = release_options(&rc, None)?;
     let (whoami, all) = rc
         .block_on(async {
-            Ok::<_, anyhow::Error>((client.whoami().await?, client.machines(&[]).await?))
+            Ok::<_, anyhow::Error>((client.whoami().await?, client.machines_by_id(&ids).await?))
         })
         .map_err(script_error)?;
     let mut machines = Vec::with_capacity(ids.len());
