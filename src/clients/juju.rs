@@ -1139,4 +1139,77 @@ mod tests {
             .unwrap();
         assert_eq!(out.trim(), "will remove machine 3");
     }
+
+    // The fuller samples in tests/fixtures (written from FORMATS.md).
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    #[test]
+    fn fixture_models() {
+        let models = parse_models(&fixture("juju-models-3.6.json")).unwrap();
+        let names: Vec<(&str, &str, bool)> = models
+            .iter()
+            .map(|m| (m.name.as_str(), m.life.as_str(), m.is_controller))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("controller", "alive", true),
+                ("openstack", "dying", false),
+                ("scratch", "alive", false)
+            ]
+        );
+        assert_eq!(models[1].status, "destroying");
+        assert_eq!(models[2].owner, "ops");
+        let e = format!(
+            "{:#}",
+            parse_models(&fixture("juju-models-4.0.json")).unwrap_err()
+        );
+        assert!(e.contains("Juju 4.x"), "{e}");
+    }
+
+    #[test]
+    fn fixture_status_and_machines_agree() {
+        let s = parse_status(&fixture("juju-status-openstack-3.6.json")).unwrap();
+        assert_eq!(
+            (s.application_count, s.unit_count, s.machine_count),
+            (3, 4, 3)
+        );
+        let ids: Vec<&str> = s.machines.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "10"]);
+        assert_eq!(s.machines[0].containers, ["0/lxd/0"]);
+        assert_eq!(
+            (s.machines[2].status.as_str(), s.machines[2].life.as_str()),
+            ("down", "dying")
+        );
+        let lost = s.units.iter().find(|u| u.name == "ceph-osd/2").unwrap();
+        assert_eq!(
+            (lost.machine.as_str(), lost.agent_status.as_str()),
+            ("10", "lost")
+        );
+        let m = parse_machines(&fixture("juju-machines-openstack-3.6.json")).unwrap();
+        assert_eq!(m, s.machines);
+        let instance_ids: Vec<&str> = m.iter().map(|m| m.instance_id.as_str()).collect();
+        assert_eq!(instance_ids, ["4y3h7n", "4y3h7p", "4y3h7q"]);
+    }
+
+    #[test]
+    fn fixture_controllers() {
+        let c = parse_controllers(&fixture("juju-controllers-3.6.json")).unwrap();
+        assert_eq!(c.len(), 1);
+        assert!(c[0].current);
+        assert_eq!(
+            (
+                c[0].name.as_str(),
+                c[0].current_model.as_str(),
+                c[0].machine_count
+            ),
+            ("maas-controller", "admin/openstack", Some(4))
+        );
+    }
 }

@@ -887,6 +887,46 @@ mod tests {
         );
     }
 
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn fixture_machines_and_whoami() {
+        let m = parse_machines(&fixture("maas-machines.json")).unwrap();
+        let summary: Vec<(&str, i64, Option<&str>, bool)> = m
+            .iter()
+            .map(|m| (m.hostname.as_str(), m.status, m.owner.as_deref(), m.locked))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("openstack0", 6, Some("admin"), false),
+                ("openstack1", 14, Some("admin"), false),
+                ("openstack2", 4, None, false),
+                ("locked-node", 6, Some("admin"), true)
+            ]
+        );
+        assert_eq!(
+            (m[2].pool.as_str(), m[2].zone.as_str(), m[2].tags.len()),
+            ("", "", 0)
+        );
+        assert_eq!(
+            (
+                m[0].pool.as_str(),
+                m[0].zone.as_str(),
+                m[0].power_state.as_str()
+            ),
+            ("default", "default", "on")
+        );
+        assert_eq!(parse_whoami(&fixture("maas-whoami.json")).unwrap(), "admin");
+    }
+
     #[test]
     fn whoami_parses() {
         assert_eq!(parse_whoami(br#"{"is_superuser":true,"username":"admin","email":"a@b","is_local":true,"resource_uri":"/MAAS/api/2.0/users/admin/"}"#).unwrap(), "admin");
