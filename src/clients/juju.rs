@@ -294,8 +294,21 @@ impl JujuClient {
         opts: &DestroyOptions,
         progress: &mut dyn FnMut(&str),
     ) -> Result<()> {
+        self.destroy_model_until(model, opts, progress, &|| false)
+    }
+
+    /// As [`destroy_model`](Self::destroy_model), stopping (killing the local `juju`) as soon
+    /// as `cancelled()` says so, e.g. on Ctrl-C. Juju carries on destroying the model on the
+    /// controller (FORMATS.md), so the error says that.
+    pub fn destroy_model_until(
+        &self,
+        model: &str,
+        opts: &DestroyOptions,
+        progress: &mut dyn FnMut(&str),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<()> {
         let argv = destroy_model_argv(&self.bin, model, opts)?;
-        run_streaming(&argv, self.timeout, progress)?;
+        run_streaming(&argv, self.timeout, progress, cancelled)?;
         Ok(())
     }
 
@@ -321,6 +334,9 @@ impl JujuClient {
         run_captured(&self.argv(args), self.timeout)
     }
 }
+
+/// How often a streaming command checks whether it was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
 
 /// Start `argv` in its own process group, stdin closed.
 fn expression(argv: &[String]) -> duct::Expression {
@@ -422,6 +438,7 @@ fn run_streaming(
     argv: &[String],
     timeout: Duration,
     progress: &mut dyn FnMut(&str),
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<String> {
     let reader = expression(argv)
         .stderr_to_stdout()
@@ -449,9 +466,10 @@ fn run_streaming(
     let deadline = Instant::now() + timeout;
     let mut transcript = String::new();
     let mut timed_out = false;
+    let mut interrupted = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
+        match rx.recv_timeout(left.min(CANCEL_POLL)) {
             Ok(line) => {
                 if !line.is_empty() {
                     progress(&line);
@@ -461,7 +479,11 @@ fn run_streaming(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                timed_out = true;
+                interrupted = cancelled();
+                timed_out = Instant::now() >= deadline;
+                if !interrupted && !timed_out {
+                    continue;
+                }
                 for pid in reader.pids() {
                     kill_group(pid);
                 }
@@ -471,6 +493,12 @@ fn run_streaming(
         }
     }
     let _ = pump.join();
+    if interrupted {
+        bail!(
+            "interrupted: stopped waiting for `{}`; Juju may carry on with it on the controller — check with `juju models`",
+            shell_line(argv)
+        );
+    }
     if timed_out {
         return Err(timeout_error(argv, timeout, &transcript));
     }
@@ -1211,5 +1239,26 @@ mod tests {
             ),
             ("maas-controller", "admin/openstack", Some(4))
         );
+    }
+
+    #[test]
+    fn destroy_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
+        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let started = Instant::now();
+        let seen = std::cell::Cell::new(false);
+        let e = c.destroy_model_until(
+            "m",
+            &DestroyOptions::default(),
+            &mut |_| seen.set(true),
+            &|| seen.get(),
+        );
+        let e = format!("{:#}", e.unwrap_err());
+        assert!(
+            e.starts_with("interrupted") && e.contains("juju models"),
+            "{e}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 }

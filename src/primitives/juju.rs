@@ -107,7 +107,7 @@ pub(crate) fn destroy_model(
     let applied = rc
         .gate()
         .apply(effect, guard, || {
-            juju.destroy_model(name, &opts, &mut |line| rc.note(line))?;
+            juju.destroy_model_until(name, &opts, &mut |line| rc.note(line), &|| rc.interrupted())?;
             Ok(json!({ "model": name, "result": "destroyed", "planned": false, "command": command }))
         })
         .map_err(|e| e.into_rhai())?;
