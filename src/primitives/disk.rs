@@ -122,3 +122,46 @@ pub mod disk_functions {
         wipe(&ctx, path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `runbook doc` reads these: each function says what it does, gives a `rhai` example,
+    /// and ends with its effect class.
+    #[test]
+    fn every_function_is_documented_with_an_example_and_its_effect() {
+        let mut engine = rhai::Engine::new_raw();
+        engine.register_global_module(rhai::exported_module!(super::disk_functions).into());
+        let meta: serde_json::Value =
+            serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+        let functions = meta["functions"].as_array().unwrap();
+        let mut names: Vec<&str> = functions
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["stat_qcow2", "wipe_qcow2"],
+            "DESIGN's table for this family"
+        );
+        for f in functions {
+            let name = f["name"].as_str().unwrap();
+            let doc: Vec<&str> = f["docComments"]
+                .as_array()
+                .map(|d| d.iter().map(|l| l.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let text = doc.join("\n");
+            assert!(text.contains("```rhai"), "{name}: no rhai example");
+            let last = text.lines().last().unwrap_or("");
+            assert!(
+                [
+                    "/// Effect: read",
+                    "/// Effect: change",
+                    "/// Effect: destroy"
+                ]
+                .contains(&last),
+                "{name}: last doc line is {last:?}"
+            );
+        }
+    }
+}

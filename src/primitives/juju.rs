@@ -332,3 +332,57 @@ pub mod juju_functions {
         remove_machine(&ctx, model, id, opts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `runbook doc` reads these: each function says what it does, gives a `rhai` example,
+    /// and ends with its effect class.
+    #[test]
+    fn every_function_is_documented_with_an_example_and_its_effect() {
+        let mut engine = rhai::Engine::new_raw();
+        engine.register_global_module(rhai::exported_module!(super::juju_functions).into());
+        let meta: serde_json::Value =
+            serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+        let functions = meta["functions"].as_array().unwrap();
+        let mut names: Vec<&str> = functions
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "juju_controllers",
+                "juju_destroy_model",
+                "juju_destroy_model",
+                "juju_export_bundle",
+                "juju_machines",
+                "juju_model",
+                "juju_models",
+                "juju_remove_machine",
+                "juju_remove_machine",
+                "juju_status"
+            ],
+            "DESIGN's table for this family"
+        );
+        for f in functions {
+            let name = f["name"].as_str().unwrap();
+            let doc: Vec<&str> = f["docComments"]
+                .as_array()
+                .map(|d| d.iter().map(|l| l.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let text = doc.join("\n");
+            assert!(text.contains("```rhai"), "{name}: no rhai example");
+            let last = text.lines().last().unwrap_or("");
+            assert!(
+                [
+                    "/// Effect: read",
+                    "/// Effect: change",
+                    "/// Effect: destroy"
+                ]
+                .contains(&last),
+                "{name}: last doc line is {last:?}"
+            );
+        }
+    }
+}
