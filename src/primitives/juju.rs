@@ -35,6 +35,10 @@ fn with_juju<T>(
     f(&rc, juju).map_err(script_error)
 }
 
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
 /// Options from a script map into a typed struct; unknown keys are an error.
 fn options<T: serde::de::DeserializeOwned>(
     function: &str,
@@ -81,10 +85,26 @@ pub(crate) fn destroy_model(
     let guard = effects::guard_destroy_model(&site.models, site.require_backup, &sealed, &facts);
     // The summary is only worth a `juju status` when the guard lets the call through.
     let summary = if guard.is_ok() {
-        let s = juju.status(name).map_err(script_error)?;
+        // A model Juju cannot report on may still need destroying (seed §3.3): say so
+        // instead of failing.
+        let counts = match juju.status(name) {
+            Ok(s) => format!(
+                "{} application(s), {} unit(s), {} machine(s)",
+                s.application_count, s.unit_count, s.machine_count
+            ),
+            Err(e) => format!(
+                "counts unknown (`juju status` failed: {})",
+                first_line(&format!("{e:#}"))
+            ),
+        };
+        let storage = if opts.destroy_storage {
+            "destroyed"
+        } else {
+            "released"
+        };
         format!(
-            "model `{}` on controller `{}`: {} application(s), {} unit(s), {} machine(s); storage is destroyed",
-            model.name, model.controller, s.application_count, s.unit_count, s.machine_count
+            "model `{}` ({}) on controller `{}`: {counts}; storage is {storage}",
+            model.name, model.life, model.controller
         )
     } else {
         format!(
