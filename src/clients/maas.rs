@@ -2,7 +2,7 @@
 //!
 //! Async reqwest with rustls (plus an optional private CA), OAuth 1.0 PLAINTEXT with a fresh
 //! nonce and timestamp on every request, timeouts on connect and on each request. GETs are
-//! retried with backoff on connection errors, timeouts and 5xx (honouring `Retry-After`),
+//! retried with backoff on connection errors and 5xx (honouring `Retry-After`),
 //! a bounded number of times; a release is never retried blindly: after a failure the machine
 //! is re-read to decide what happened (FORMATS.md, "MAAS 2.0 REST API"). The API key lives
 //! only in [`ApiKey`], whose `Debug` is redacted, and is never put in a URL, a log line or an
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// Default number of releases in flight at once (site `maas.concurrency`).
 pub const DEFAULT_CONCURRENCY: usize = 16;
-/// GET attempts before giving up on connection errors, timeouts and 5xx.
+/// GET attempts before giving up on connection errors and 5xx (a timeout is not retried).
 const GET_ATTEMPTS: u32 = 4;
 /// First backoff between GET attempts; doubles each time.
 const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -644,7 +644,7 @@ impl MaasClient {
         )
     }
 
-    /// GET with bounded retries on connection errors, timeouts and 5xx.
+    /// GET with bounded retries on connection errors and 5xx; a timeout ends it at once.
     async fn get(&self, path: &str) -> Result<Reply> {
         let mut delay = self.backoff_start;
         let mut attempt = 1;
@@ -655,7 +655,11 @@ impl MaasClient {
                     tokio::time::sleep(reply_delay(&reply, delay)).await;
                 }
                 Ok(reply) => return Ok(reply),
-                Err(SendError::Timeout(e)) | Err(SendError::Connect(e)) if last => {
+                // A hung MAAS is not asked again: one request timeout is the bound.
+                Err(SendError::Timeout(e)) => {
+                    bail!("`GET {}` failed: {}", self.url(path), self.key.redact(&e))
+                }
+                Err(SendError::Connect(e)) if last => {
                     bail!(
                         "`GET {}` failed after {attempt} attempts: {}",
                         self.url(path),
@@ -1250,6 +1254,7 @@ mod tests {
                 .unwrap_err()
         );
         assert!(e.contains("timed out"), "{e}");
+        assert_eq!(server.seen().len(), 1, "a timed-out GET is not repeated");
     }
 
     #[tokio::test]
