@@ -596,14 +596,18 @@ impl MaasClient {
         ids: &[String],
         opts: &ReleaseOptions,
     ) -> Vec<(String, Result<ReleaseOutcome>)> {
-        futures::stream::iter(ids.iter().cloned())
-            .map(|id| async move {
-                let r = self.release(&id, opts).await;
-                (id, r)
-            })
-            .buffered(self.concurrency)
-            .collect()
-            .await
+        // Unordered, so one slow machine does not hold back the others; sorted back after.
+        let mut results: Vec<(usize, String, Result<ReleaseOutcome>)> =
+            futures::stream::iter(ids.iter().cloned().enumerate())
+                .map(|(i, id)| async move {
+                    let r = self.release(&id, opts).await;
+                    (i, id, r)
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _, _)| *i);
+        results.into_iter().map(|(_, id, r)| (id, r)).collect()
     }
 
     fn url(&self, path: &str) -> String {
