@@ -8,7 +8,7 @@
 //! ones described in FORMATS.md ("Juju CLI"). This module knows nothing about Rhai.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -433,6 +433,72 @@ fn run_captured(argv: &[String], timeout: Duration) -> Result<String> {
         .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(argv)))
 }
 
+/// How long a line without its newline waits before it is shown anyway (Juju prints
+/// `Waiting for model to be removed...` and then a dot per poll, on one line).
+const PARTIAL_AFTER: Duration = Duration::from_secs(5);
+
+/// Splits a command's output into progress lines (on `\n` or `\r`) and keeps a transcript.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+    /// How much of `pending` was last shown, and when.
+    shown: usize,
+    since: Option<Instant>,
+    transcript: String,
+}
+
+impl Lines {
+    fn push(&mut self, bytes: &[u8], progress: &mut dyn FnMut(&str)) {
+        for &b in bytes {
+            if b == b'\n' || b == b'\r' {
+                self.end_line(progress);
+            } else {
+                if self.pending.is_empty() {
+                    self.since = Some(Instant::now());
+                }
+                self.pending.push(b);
+            }
+        }
+    }
+
+    fn end_line(&mut self, progress: &mut dyn FnMut(&str)) {
+        let line = String::from_utf8_lossy(&self.pending)
+            .trim_end()
+            .to_string();
+        if !line.is_empty() {
+            if self.pending.len() != self.shown {
+                progress(&line);
+            }
+            self.transcript.push_str(&line);
+            self.transcript.push('\n');
+        }
+        self.pending.clear();
+        self.shown = 0;
+        self.since = None;
+    }
+
+    /// Show a line still waiting for its newline, if it grew and has waited long enough.
+    fn show_partial(&mut self, progress: &mut dyn FnMut(&str)) {
+        let waited = self.since.is_some_and(|t| t.elapsed() >= PARTIAL_AFTER);
+        if waited && self.pending.len() > self.shown {
+            let line = String::from_utf8_lossy(&self.pending)
+                .trim_end()
+                .to_string();
+            if !line.is_empty() {
+                progress(&line);
+            }
+            self.shown = self.pending.len();
+            self.since = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self, progress: &mut dyn FnMut(&str)) {
+        if !self.pending.is_empty() {
+            self.end_line(progress);
+        }
+    }
+}
+
 /// Run `argv` with stdout and stderr merged, handing each line to `progress` as it comes.
 fn run_streaming(
     argv: &[String],
@@ -445,18 +511,15 @@ fn run_streaming(
         .reader()
         .map_err(|e| spawn_error(argv, e))?;
     let reader = Arc::new(reader);
-    let (tx, rx) = mpsc::channel::<String>();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let thread_reader = Arc::clone(&reader);
     let pump = std::thread::spawn(move || {
-        let mut lines = BufReader::new(&*thread_reader);
-        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
         loop {
-            buf.clear();
-            match lines.read_until(b'\n', &mut buf) {
+            match (&*thread_reader).read(&mut chunk) {
                 Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-                    if tx.send(line).is_err() {
+                Ok(n) => {
+                    if tx.send(chunk[..n].to_vec()).is_err() {
                         break;
                     }
                 }
@@ -464,34 +527,28 @@ fn run_streaming(
         }
     });
     let deadline = Instant::now() + timeout;
-    let mut transcript = String::new();
+    let mut lines = Lines::default();
     let mut timed_out = false;
     let mut interrupted = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left.min(CANCEL_POLL)) {
-            Ok(line) => {
-                if !line.is_empty() {
-                    progress(&line);
-                }
-                transcript.push_str(&line);
-                transcript.push('\n');
-            }
+            Ok(bytes) => lines.push(&bytes, progress),
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                interrupted = cancelled();
-                timed_out = Instant::now() >= deadline;
-                if !interrupted && !timed_out {
-                    continue;
-                }
-                for pid in reader.pids() {
-                    kill_group(pid);
-                }
-                let _ = reader.kill();
-                break;
+            Err(mpsc::RecvTimeoutError::Timeout) => lines.show_partial(progress),
+        }
+        interrupted = cancelled();
+        timed_out = Instant::now() >= deadline;
+        if interrupted || timed_out {
+            for pid in reader.pids() {
+                kill_group(pid);
             }
+            let _ = reader.kill();
+            break;
         }
     }
+    lines.finish(progress);
+    let transcript = lines.transcript;
     let _ = pump.join();
     if interrupted {
         bail!(
@@ -1260,5 +1317,28 @@ mod tests {
             "{e}"
         );
         assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn progress_lines_split_on_newline_and_carriage_return() {
+        let mut seen = Vec::new();
+        let mut lines = Lines::default();
+        lines.push(
+            b"Destroying model\nWaiting for model to be removed, 2 machine(s)",
+            &mut |l| seen.push(l.to_string()),
+        );
+        lines.push(b"...\r\nModel destroyed.", &mut |l| {
+            seen.push(l.to_string())
+        });
+        lines.finish(&mut |l| seen.push(l.to_string()));
+        assert_eq!(
+            seen,
+            [
+                "Destroying model",
+                "Waiting for model to be removed, 2 machine(s)...",
+                "Model destroyed."
+            ]
+        );
+        assert_eq!(lines.transcript.lines().count(), 3);
     }
 }
