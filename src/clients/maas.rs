@@ -523,12 +523,10 @@ impl MaasClient {
     /// Release one machine (FORMATS.md semantics): Ready/Releasing is a no-op; a failure is
     /// not retried but decided by re-reading the machine.
     pub async fn release(&self, system_id: &str, opts: &ReleaseOptions) -> Result<ReleaseOutcome> {
-        let before = self.machine(system_id).await?.ok_or_else(|| {
-            anyhow!(
-                "MAAS has no machine `{system_id}` (GET {} returned 404)",
-                self.url(&format!("machines/{system_id}/"))
-            )
-        })?;
+        let Some(before) = self.machine(system_id).await? else {
+            // FORMATS.md: a composed VM is deleted once Juju has released it.
+            return Ok(gone_unseen(system_id));
+        };
         if matches!(before.status, status::READY | status::RELEASING) {
             return Ok(outcome(
                 &before,
@@ -764,6 +762,17 @@ fn outcome(m: &Machine, result: ReleaseResult, message: String) -> ReleaseOutcom
         result,
         status_name: m.status_name.clone(),
         message,
+    }
+}
+
+/// A machine MAAS no longer knows at all: nothing to release.
+pub fn gone_unseen(system_id: &str) -> ReleaseOutcome {
+    ReleaseOutcome {
+        system_id: system_id.to_string(),
+        hostname: String::new(),
+        result: ReleaseResult::Gone,
+        status_name: String::new(),
+        message: format!("MAAS has no machine `{system_id}` (404): already gone (a composed VM is deleted once released), or a wrong id"),
     }
 }
 
@@ -1412,16 +1421,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn release_of_an_unknown_machine_is_an_error() {
+    async fn release_of_a_machine_maas_no_longer_has_is_gone() {
         let server = serve(scripted(vec![], (200, "MACHINE"))).await;
-        let e = format!(
-            "{:#}",
-            client(&server.url)
-                .release("zz", &ReleaseOptions::default())
-                .await
-                .unwrap_err()
-        );
-        assert!(e.contains("no machine `zz`"), "{e}");
+        let o = client(&server.url)
+            .release("zz", &ReleaseOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(o.result, ReleaseResult::Gone);
+        assert!(o.message.contains("no machine `zz`"), "{}", o.message);
         assert_eq!(server.posts(), 0);
     }
 

@@ -5,6 +5,7 @@
 //! evaluate the release guard from `effects.rs` for each machine, and hand the calls to the
 //! gate; a batch is admitted as a whole under one confirmation naming every hostname.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use rhai::plugin::*;
@@ -98,6 +99,15 @@ fn noop(m: &Machine) -> serde_json::Value {
     })
 }
 
+/// A client outcome as the script sees it: `#{system_id, hostname, result, status_name,
+/// message, planned: false}`.
+fn outcome_value(o: maas::ReleaseOutcome) -> serde_json::Value {
+    json!({
+        "system_id": o.system_id, "hostname": o.hostname, "result": o.result,
+        "status_name": o.status_name, "message": o.message, "planned": false,
+    })
+}
+
 fn planned(m: &Machine, command: &str) -> serde_json::Value {
     json!({ "system_id": m.system_id, "hostname": m.hostname, "planned": true, "command": command })
 }
@@ -115,9 +125,10 @@ pub(crate) fn release_one(
             Ok::<_, anyhow::Error>((client.whoami().await?, client.machine(system_id).await?))
         })
         .map_err(script_error)?;
-    let m = machine.ok_or_else(|| {
-        format!("MAAS has no machine `{system_id}`; check the id with `maas_machines()`")
-    })?;
+    let Some(m) = machine else {
+        // Gone from MAAS (e.g. a composed VM Juju already released): reported, not fatal.
+        return to_map(outcome_value(maas::gone_unseen(system_id)));
+    };
     let guard = effects::guard_release(&rc.site().targets, &whoami, &facts(&m));
     if guard.is_ok() && already_released(&m) {
         return to_map(noop(&m));
@@ -127,10 +138,9 @@ pub(crate) fn release_one(
     let applied = rc
         .gate()
         .apply(effect, guard, || {
-            let outcome = rc.block_on(client.release(system_id, &opts))?;
-            let mut v = serde_json::to_value(outcome)?;
-            v["planned"] = json!(false);
-            Ok(v)
+            Ok(outcome_value(
+                rc.block_on(client.release(system_id, &opts))?,
+            ))
         })
         .map_err(|e| e.into_rhai())?;
     match applied {
@@ -151,95 +161,78 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, None)?;
-    let (whoami, all) = rc
+    let (whoami, found) = rc
         .block_on(async {
             Ok::<_, anyhow::Error>((client.whoami().await?, client.machines_by_id(&ids).await?))
         })
         .map_err(script_error)?;
-    let mut machines = Vec::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for id in &ids {
-        match all.iter().find(|m| &m.system_id == id) {
-            Some(m) => machines.push(m.clone()),
-            None => missing.push(format!("`{id}`")),
-        }
-    }
-    drop(all);
-    if !missing.is_empty() {
-        return Err(format!(
-            "MAAS has no machine {}; nothing was released",
-            missing.join(", ")
-        )
-        .into());
-    }
+    let by_id: HashMap<String, Machine> = found
+        .into_iter()
+        .map(|m| (m.system_id.clone(), m))
+        .collect();
+    // One result per id, in order. Gone from MAAS (a composed VM Juju already released) and
+    // already Ready/Releasing are settled here; the rest form the batch for the gate.
+    let mut results: Vec<serde_json::Value> = Vec::with_capacity(ids.len());
+    let mut batch: Vec<(usize, Machine, Result<(), effects::Refusal>)> = Vec::new();
     let targets = &rc.site().targets;
-    let guards: Vec<_> = machines
-        .iter()
-        .map(|m| effects::guard_release(targets, &whoami, &facts(m)))
-        .collect();
-    // Machines already Ready/Releasing (and allowed) need no call; the rest form the batch.
-    let batch: Vec<usize> = (0..machines.len())
-        .filter(|&i| !(guards[i].is_ok() && already_released(&machines[i])))
-        .collect();
-    let mut results: Vec<serde_json::Value> = machines.iter().map(noop).collect();
-    if !batch.is_empty() {
-        let effects: Vec<Effect> = batch
-            .iter()
-            .map(|&i| release_effect(client, &machines[i], &opts, false))
-            .collect();
-        let batch_guards: Vec<_> = batch.iter().map(|&i| guards[i].clone()).collect();
-        let hostnames: Vec<&str> = batch
-            .iter()
-            .map(|&i| machines[i].hostname.as_str())
-            .collect();
-        let confirm = Confirmation {
-            summary: format!(
-                "{} machine(s) will be released: {}",
-                batch.len(),
-                hostnames.join(", ")
-            ),
-            question: format!(
-                "type `release {}` to release these {} machine(s)",
-                batch.len(),
-                batch.len()
-            ),
-            expected: format!("release {}", batch.len()),
+    for (i, id) in ids.iter().enumerate() {
+        let Some(m) = by_id.get(id).cloned() else {
+            results.push(outcome_value(maas::gone_unseen(id)));
+            continue;
         };
-        let admissions = rc
-            .gate()
-            .admit_all(&effects, batch_guards, Some(confirm))
-            .map_err(|e| e.into_rhai())?;
-        let go: Vec<usize> = (0..batch.len())
-            .filter(|&k| admissions.get(k) == Some(&Admission::Go))
-            .collect();
-        for (k, &i) in batch.iter().enumerate() {
-            if admissions.get(k) != Some(&Admission::Go) {
-                results[i] = planned(&machines[i], &effects[k].command);
-            }
+        let guard = effects::guard_release(targets, &whoami, &facts(&m));
+        if guard.is_ok() && already_released(&m) {
+            results.push(noop(&m));
+        } else {
+            results.push(serde_json::Value::Null);
+            batch.push((i, m, guard));
         }
-        let go_ids: Vec<String> = go
-            .iter()
-            .map(|&k| machines[batch[k]].system_id.clone())
-            .collect();
-        let started = Instant::now();
-        let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
-        let took = started.elapsed();
-        for (&k, (_, outcome)) in go.iter().zip(outcomes) {
-            let i = batch[k];
-            match outcome {
-                Ok(o) => {
-                    let mut v = serde_json::to_value(o).unwrap_or_else(|_| json!({}));
-                    v["planned"] = json!(false);
-                    rc.gate().finish(&effects[k], Ok(&v), took);
-                    results[i] = v;
-                }
-                Err(e) => {
-                    rc.gate().finish(&effects[k], Err(&e), took);
-                    results[i] = json!({
-                        "system_id": machines[i].system_id, "hostname": machines[i].hostname,
-                        "result": "failed", "error": format!("{e:#}"), "planned": false,
-                    });
-                }
+    }
+    if batch.is_empty() {
+        return to_map(results);
+    }
+    let effects: Vec<Effect> = batch
+        .iter()
+        .map(|(_, m, _)| release_effect(client, m, &opts, false))
+        .collect();
+    let guards: Vec<_> = batch.iter().map(|(_, _, g)| g.clone()).collect();
+    let hostnames: Vec<&str> = batch.iter().map(|(_, m, _)| m.hostname.as_str()).collect();
+    let n = batch.len();
+    let confirm = Confirmation {
+        summary: format!("{n} machine(s) will be released: {}", hostnames.join(", ")),
+        question: format!("type `release {n}` to release these {n} machine(s)"),
+        expected: format!("release {n}"),
+    };
+    let admissions = rc
+        .gate()
+        .admit_all(&effects, guards, Some(confirm))
+        .map_err(|e| e.into_rhai())?;
+    let mut go = Vec::new();
+    for (k, (i, m, _)) in batch.iter().enumerate() {
+        if admissions.get(k) == Some(&Admission::Go) {
+            go.push(k);
+        } else {
+            results[*i] = planned(m, &effects[k].command);
+        }
+    }
+    let go_ids: Vec<String> = go.iter().map(|&k| batch[k].1.system_id.clone()).collect();
+    let started = Instant::now();
+    let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
+    let took = started.elapsed();
+    for (&k, (_, outcome)) in go.iter().zip(outcomes) {
+        let (i, m, _) = &batch[k];
+        match outcome {
+            Ok(o) => {
+                let v = outcome_value(o);
+                rc.gate().finish(&effects[k], Ok(&v), took);
+                results[*i] = v;
+            }
+            Err(e) => {
+                rc.gate().finish(&effects[k], Err(&e), took);
+                results[*i] = json!({
+                    "system_id": m.system_id, "hostname": m.hostname,
+                    "result": "failed", "error": format!("{e:#}"), "planned": false,
+                });
             }
         }
     }
@@ -312,8 +305,8 @@ pub mod maas_functions {
     /// sends nothing. Asks the operator to type the hostname (or `--yes`). Returns
     /// `#{system_id, hostname, result, status_name, message, planned}` where `result` is
     /// `released`, `already_released`, `done` (MAAS refused with 409 but the machine is
-    /// already being released, e.g. by Juju) or `gone` (a composed VM deleted). Errors if
-    /// MAAS has no such machine or the release fails.
+    /// already being released, e.g. by Juju) or `gone` (MAAS no longer has it: a composed
+    /// VM is deleted once released). Errors if the release fails.
     ///
     /// ```rhai
     /// for m in maas_machines(site.targets) { release(m.system_id); }
@@ -341,7 +334,7 @@ pub mod maas_functions {
     /// once). Every machine's guard is checked first and one refusal refuses the whole
     /// batch before anything is released; one confirmation names every hostname. Returns one
     /// map per id, in order, as `release` returns, or `#{result: "failed", error}` for a
-    /// machine whose release failed. Errors if an id is unknown to MAAS (nothing released).
+    /// machine whose release failed; an id MAAS no longer has is `gone`.
     ///
     /// ```rhai
     /// let ids = maas_machines(site.targets).map(|m| m.system_id);
