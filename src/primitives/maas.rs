@@ -350,6 +350,66 @@ pub mod maas_functions {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn machine(status: i64) -> Machine {
+        Machine {
+            system_id: "4y3h7n".into(),
+            hostname: "openstack0".into(),
+            status_name: maas::status_name(status).into(),
+            status,
+            owner: Some("admin".into()),
+            locked: false,
+            power_state: "on".into(),
+            pool: "default".into(),
+            zone: "default".into(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn release_effect_names_the_request_and_asks_for_the_hostname() {
+        let client = MaasClient::new(maas::MaasConfig {
+            url: "http://maas:5240/MAAS".into(),
+            api_key: "a:b:c".into(),
+            ca_file: None,
+            concurrency: 16,
+            connect_timeout: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(1),
+        })
+        .unwrap();
+        let opts = ReleaseOptions {
+            comment: Some("runbook run r-7".into()),
+        };
+        let e = release_effect(&client, &machine(maas::status::DEPLOYED), &opts, true);
+        assert_eq!(e.class, EffectClass::Destroy);
+        assert_eq!(e.target, "machine 4y3h7n (openstack0)");
+        assert_eq!(
+            e.command,
+            "POST machines/4y3h7n/?op=release comment=\"runbook run r-7\" (MAAS http://maas:5240/MAAS/api/2.0/)"
+        );
+        let c = e.confirm.unwrap();
+        assert_eq!(c.expected, "openstack0");
+        assert!(
+            c.summary.contains("Deployed") && c.summary.contains("owner `admin`"),
+            "{}",
+            c.summary
+        );
+        assert!(release_effect(&client, &machine(6), &opts, false)
+            .confirm
+            .is_none());
+        assert!(!serde_json::to_string(&e.args).unwrap().contains(":b:c"));
+    }
+
+    #[test]
+    fn only_ready_and_releasing_are_already_released() {
+        assert!(already_released(&machine(maas::status::READY)));
+        assert!(already_released(&machine(maas::status::RELEASING)));
+        assert!(!already_released(&machine(maas::status::DISK_ERASING)));
+        assert!(!already_released(&machine(maas::status::DEPLOYED)));
+        assert_eq!(noop(&machine(4))["result"], "already_released");
+        assert_eq!(outcome_value(maas::gone_unseen("x"))["result"], "gone");
+    }
     /// `runbook doc` reads these: each function says what it does, gives a `rhai` example,
     /// and ends with its effect class.
     #[test]
