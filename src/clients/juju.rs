@@ -1135,9 +1135,19 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        // The grandchild `sleep` is gone (kill with signal 0 only probes), give or take reaping.
+        // The grandchild `sleep` is gone: no process, or a zombie waiting for its reaper.
+        let alive = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|stat| {
+                    stat.rsplit(')')
+                        .next()
+                        .map(|rest| rest.trim_start().chars().next())
+                        != Some(Some('Z'))
+                })
+                .unwrap_or(false)
+        };
         let deadline = Instant::now() + Duration::from_secs(5);
-        while unsafe { libc::kill(pid, 0) } == 0 {
+        while alive(pid) {
             assert!(
                 Instant::now() < deadline,
                 "grandchild {pid} survived the timeout"
