@@ -1,73 +1,194 @@
 //! RunContext: the one handle primitives reach — config, site, clients, gate, report, journal.
 //!
+//! It is stored in the engine's default tag as `Rc<RunContext>` (rhai is built without
+//! `sync`) and fetched by [`RunContext::from_call`].
+//!
 //! API CONTRACT (shared between issues — keep these signatures; add freely).
 
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
+use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rhai::{EvalAltResult, NativeCallContext};
 
+use crate::config::Env;
 use crate::effects::Gate;
+use crate::report::Report;
 use crate::site::Site;
 
 pub struct RunContext {
-    // Implementation detail (issue 2).
+    site: Site,
+    gate: Gate,
+    run_id: String,
+    report: Rc<Report>,
+    env: Env,
+    interrupted: Arc<AtomicBool>,
+    runtime: OnceCell<tokio::runtime::Runtime>,
+    sealed: RefCell<Vec<String>>,
+    backup_dirs: RefCell<Vec<PathBuf>>,
+    /// The Juju and MAAS clients, built on first use.
+    clients: crate::clients::Clients,
 }
 
 impl RunContext {
+    pub fn new(
+        site: Site,
+        gate: Gate,
+        run_id: String,
+        report: Rc<Report>,
+        env: Env,
+        interrupted: Arc<AtomicBool>,
+    ) -> RunContext {
+        RunContext {
+            site,
+            gate,
+            run_id,
+            report,
+            env,
+            interrupted,
+            runtime: OnceCell::new(),
+            sealed: RefCell::new(Vec::new()),
+            backup_dirs: RefCell::new(Vec::new()),
+            clients: crate::clients::Clients::default(),
+        }
+    }
+
     /// The context of the running script (stored as the engine's default tag).
     pub fn from_call(call: &NativeCallContext) -> Result<Rc<RunContext>, Box<EvalAltResult>> {
-        let _ = call;
-        todo!("issue 2")
+        call.tag()
+            .and_then(|tag| tag.clone().try_cast::<Rc<RunContext>>())
+            .ok_or_else(|| "internal error: no run context in this engine".into())
     }
 
     pub fn site(&self) -> &Site {
-        todo!("issue 2")
+        &self.site
     }
 
     pub fn gate(&self) -> &Gate {
-        todo!("issue 2")
+        &self.gate
+    }
+
+    pub fn report(&self) -> &Report {
+        &self.report
     }
 
     /// This run's id (also in the journal path and in MAAS release comments).
     pub fn run_id(&self) -> &str {
-        todo!("issue 2")
+        &self.run_id
     }
 
     /// A progress line in the transcript (e.g. a line of Juju's stderr while it blocks).
     pub fn note(&self, line: &str) {
-        let _ = line;
-        todo!("issue 2")
+        self.report.line(&format!("  ... {line}"));
     }
 
     /// True once Ctrl-C was pressed; long primitives poll it and stop.
     pub fn interrupted(&self) -> bool {
-        todo!("issue 2")
+        self.interrupted.load(Ordering::SeqCst)
     }
 
     /// Run a future on the host's tokio runtime (scripts stay synchronous).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _ = future;
-        todo!("issue 2")
+        let runtime = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"))
+        });
+        runtime.block_on(future)
     }
 
     /// Models this run sealed a backup of with `seal_backup` (read by the destroy guard).
     pub fn sealed_models(&self) -> Vec<String> {
-        todo!("issue 2")
+        self.sealed.borrow().clone()
+    }
+
+    /// Record that `model` has a sealed backup in this run.
+    pub fn record_sealed(&self, model: &str) {
+        let mut sealed = self.sealed.borrow_mut();
+        if !sealed.iter().any(|m| m == model) {
+            sealed.push(model.to_string());
+        }
+    }
+
+    /// Backup dirs this run made (or planned) with `backup_dir`.
+    pub fn backup_dirs(&self) -> Vec<PathBuf> {
+        self.backup_dirs.borrow().clone()
+    }
+
+    pub fn record_backup_dir(&self, dir: PathBuf) {
+        self.backup_dirs.borrow_mut().push(dir);
     }
 
     /// Effective MAAS URL (`--set maas.url` > `MAAS_URL` > site), if any.
     pub fn maas_url(&self) -> Option<String> {
-        todo!("issue 2")
+        // `config.rs` already folded `MAAS_URL` and `--set` into the site by precedence.
+        self.site.maas.url.clone()
     }
 
     /// The MAAS API key (`MAAS_API_KEY` or `maas.api_key_file`); never print it.
     pub fn maas_api_key(&self) -> Option<String> {
-        todo!("issue 2")
+        match crate::config::maas_api_key(&self.env, &self.site) {
+            Ok(key) => key,
+            Err(e) => {
+                self.report.line(&format!("warning: {e:#}"));
+                None
+            }
+        }
     }
 
     /// Effective juju binary (`--set juju.bin` > `JUJU_BIN` > site > `juju`).
     pub fn juju_bin(&self) -> String {
-        todo!("issue 2")
+        self.site
+            .juju
+            .bin
+            .clone()
+            .unwrap_or_else(|| "juju".to_string())
+    }
+
+    // ---- Clients (issue 4): built lazily from the effective settings. ----
+
+    /// The MAAS client of this run, built on first use from `maas_url()`, `maas_api_key()`
+    /// and site `maas.*`.
+    pub fn maas(&self) -> anyhow::Result<&crate::clients::maas::MaasClient> {
+        use crate::clients::maas::{MaasClient, MaasConfig, DEFAULT_CONCURRENCY};
+        self.clients.maas_or_init(|| {
+            let url = self.maas_url().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)"
+                )
+            })?;
+            let api_key = self.maas_api_key().ok_or_else(|| {
+                anyhow::anyhow!("no MAAS API key: set `MAAS_API_KEY` or site `maas.api_key_file`")
+            })?;
+            let site = &self.site().maas;
+            MaasClient::new(MaasConfig {
+                url,
+                api_key,
+                ca_file: site.ca_file.clone(),
+                concurrency: if site.concurrency == 0 {
+                    DEFAULT_CONCURRENCY
+                } else {
+                    site.concurrency
+                },
+                connect_timeout: std::time::Duration::from_secs(10),
+                request_timeout: std::time::Duration::from_secs(60),
+            })
+        })
+    }
+
+    /// The Juju client of this run: `juju_bin()` with site `juju.timeout` per command.
+    pub fn juju(&self) -> anyhow::Result<&crate::clients::juju::JujuClient> {
+        self.clients.juju_or_init(|| {
+            let timeout = std::time::Duration::from_secs(self.site().juju.timeout.max(1));
+            Ok(crate::clients::juju::JujuClient::new(
+                self.juju_bin(),
+                timeout,
+            ))
+        })
     }
 }

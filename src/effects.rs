@@ -9,10 +9,16 @@
 //!
 //! API CONTRACT (shared between issues — keep these signatures; add freely).
 
-use std::path::Path;
-use std::time::Duration;
+use std::cell::{Cell, RefCell};
+use std::io::{BufRead, Write};
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use crate::journal::{Journal, Outcome};
+use crate::report::{PlanEntry, Report};
 
 /// What kind of change an effect is; also printed by `runbook doc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,12 +107,114 @@ pub struct ModelFacts {
     pub is_controller: bool,
 }
 
+/// Why a run stopped before completing; decides the exit code (see `report::exit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A guard refused or a confirmation was declined: exit 4.
+    Refused(String),
+    /// `halt(reason)`: routing stopped, a human must investigate: exit 3.
+    Halted(String),
+    /// Ctrl-C: exit 130.
+    Interrupted,
+}
+
 /// The gate of one run. Built by `context.rs`; reached by primitives via `RunContext::gate`.
 pub struct Gate {
-    // Implementation detail (issue 2): mode (dry-run/armed), --yes, terminal, journal, plan.
+    dry_run: Cell<bool>,
+    yes: bool,
+    terminal: bool,
+    journal: Journal,
+    report: Rc<Report>,
+    stop: RefCell<Option<Stop>>,
 }
 
 impl Gate {
+    /// `dry_run`: plan instead of execute; `yes`: pre-approve confirmations; `terminal`:
+    /// whether stdin is a terminal an operator can answer on.
+    pub fn new(
+        dry_run: bool,
+        yes: bool,
+        terminal: bool,
+        journal: Journal,
+        report: Rc<Report>,
+    ) -> Gate {
+        Gate {
+            dry_run: Cell::new(dry_run),
+            yes,
+            terminal,
+            journal,
+            report,
+            stop: RefCell::new(None),
+        }
+    }
+
+    /// Arm (execute effects) or disarm (plan them), e.g. the REPL's `:arm`.
+    pub fn set_armed(&self, armed: bool) {
+        self.dry_run.set(!armed);
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Why the run stopped, if it did.
+    pub fn stop(&self) -> Option<Stop> {
+        self.stop.borrow().clone()
+    }
+
+    /// Record why the run stops (the first reason wins).
+    pub fn record_stop(&self, stop: Stop) {
+        let mut slot = self.stop.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(stop);
+        }
+    }
+
+    fn refuse(&self, effect: &Effect, refusal: Refusal) -> GateError {
+        let msg = refusal.to_string();
+        self.journal.record(effect, Outcome::Refused, Some(&msg), 0);
+        self.record_stop(Stop::Refused(msg));
+        GateError::Refused(refusal)
+    }
+
+    fn plan(&self, effect: &Effect) {
+        self.journal.record(effect, Outcome::Planned, None, 0);
+        self.report.plan(PlanEntry {
+            effect: effect.name.clone(),
+            class: effect.class,
+            target: effect.target.clone(),
+            command: effect.command.clone(),
+            args: effect.args.clone(),
+        });
+    }
+
+    /// Ask for a confirmation: `--yes` approves; no terminal refuses; else the operator types.
+    pub fn confirm(
+        &self,
+        confirmation: &Confirmation,
+        effect: Option<&Effect>,
+    ) -> Result<(), GateError> {
+        let answer = if self.yes {
+            Ok(())
+        } else if !self.terminal {
+            Err(format!(
+                "confirmation needed ({}) but stdin is not a terminal; rerun with `--yes` to pre-approve",
+                confirmation.question
+            ))
+        } else {
+            let stdin = std::io::stdin();
+            confirm_with(&mut stdin.lock(), &mut std::io::stderr(), confirmation)
+        };
+        answer.map_err(|reason| {
+            if let Some(effect) = effect {
+                self.journal
+                    .record(effect, Outcome::Refused, Some(&reason), 0);
+            }
+            self.record_stop(Stop::Refused(reason.clone()));
+            GateError::Declined(reason)
+        })
+    }
+
     /// Guards → dry-run plan → confirmation → run `act` → journal. On `Refused`/`Declined`
     /// nothing runs and the run will exit 4.
     pub fn apply<T: Serialize>(
@@ -115,8 +223,28 @@ impl Gate {
         guard: Result<(), Refusal>,
         act: impl FnOnce() -> anyhow::Result<T>,
     ) -> Result<Applied<T>, GateError> {
-        let _ = (effect, guard, act);
-        todo!("issue 2")
+        if let Err(refusal) = guard {
+            return Err(self.refuse(&effect, refusal));
+        }
+        if self.is_dry_run() {
+            self.plan(&effect);
+            return Ok(Applied::Planned);
+        }
+        if let Some(c) = confirmation_for(&effect) {
+            self.confirm(&c, Some(&effect))?;
+        }
+        let started = Instant::now();
+        match act() {
+            Ok(value) => {
+                let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+                self.finish(&effect, Ok(&json), started.elapsed());
+                Ok(Applied::Executed(value))
+            }
+            Err(e) => {
+                self.finish(&effect, Err(&e), started.elapsed());
+                Err(GateError::Failed(e))
+            }
+        }
     }
 
     /// A batch (e.g. `release_all`): every guard is checked first and one refusal refuses the
@@ -128,8 +256,38 @@ impl Gate {
         guards: Vec<Result<(), Refusal>>,
         confirm: Option<Confirmation>,
     ) -> Result<Vec<Admission>, GateError> {
-        let _ = (effects, guards, confirm);
-        todo!("issue 2")
+        if effects.len() != guards.len() {
+            return Err(GateError::Failed(anyhow::anyhow!(
+                "internal error: {} effects but {} guard results",
+                effects.len(),
+                guards.len()
+            )));
+        }
+        if let Some((effect, refusal)) = effects
+            .iter()
+            .zip(guards)
+            .find_map(|(e, g)| g.err().map(|r| (e, r)))
+        {
+            // One refusal refuses the batch: journal every effect of it as refused.
+            let msg = refusal.to_string();
+            for e in effects.iter().filter(|e| !std::ptr::eq(*e, effect)) {
+                self.journal.record(
+                    e,
+                    Outcome::Refused,
+                    Some(&format!("batch refused: {msg}")),
+                    0,
+                );
+            }
+            return Err(self.refuse(effect, refusal));
+        }
+        if self.is_dry_run() {
+            effects.iter().for_each(|e| self.plan(e));
+            return Ok(vec![Admission::Planned; effects.len()]);
+        }
+        if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
+            self.confirm(&c, effects.first())?;
+        }
+        Ok(vec![Admission::Go; effects.len()])
     }
 
     /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
@@ -139,28 +297,148 @@ impl Gate {
         outcome: Result<&serde_json::Value, &anyhow::Error>,
         took: Duration,
     ) {
-        let _ = (effect, outcome, took);
-        todo!("issue 2")
+        let ms = took.as_millis() as u64;
+        match outcome {
+            Ok(_) => self.journal.record(effect, Outcome::Executed, None, ms),
+            Err(e) => self
+                .journal
+                .record(effect, Outcome::Failed, Some(&format!("{e:#}")), ms),
+        }
     }
 
     /// True when state-changing calls are planned, not executed.
     pub fn is_dry_run(&self) -> bool {
-        todo!("issue 2")
+        self.dry_run.get()
+    }
+}
+
+/// What an effect must be confirmed with: its own confirmation, or — for a `destroy`
+/// effect that brought none — the command shown and its target typed, so no destructive
+/// call ever runs unconfirmed.
+fn confirmation_for(effect: &Effect) -> Option<Confirmation> {
+    match (&effect.confirm, effect.class) {
+        (Some(c), _) => Some(c.clone()),
+        (None, EffectClass::Destroy) => Some(Confirmation {
+            summary: format!("about to run: {}", effect.command),
+            question: "type the target to confirm".to_string(),
+            expected: effect.target.clone(),
+        }),
+        (None, _) => None,
+    }
+}
+
+/// A batch with `destroy` effects and no confirmation of its own: list the commands and
+/// have the operator type how many there are.
+fn batch_confirmation(effects: &[Effect]) -> Option<Confirmation> {
+    if !effects.iter().any(|e| e.class == EffectClass::Destroy) {
+        return None;
+    }
+    let commands: Vec<String> = effects.iter().map(|e| format!("  {}", e.command)).collect();
+    Some(Confirmation {
+        summary: format!(
+            "about to run {} destructive call(s):\n{}",
+            effects.len(),
+            commands.join("\n")
+        ),
+        question: "type the number of calls to confirm".to_string(),
+        expected: effects.len().to_string(),
+    })
+}
+
+/// Show the summary, ask the question, read one line: approved only if it equals
+/// `expected` (surrounding whitespace ignored). EOF or any other answer declines.
+pub fn confirm_with(
+    reader: &mut dyn BufRead,
+    writer: &mut dyn Write,
+    c: &Confirmation,
+) -> Result<(), String> {
+    if !c.summary.is_empty() {
+        let _ = writeln!(writer, "{}", c.summary);
+    }
+    let _ = write!(writer, "{} [{}]: ", c.question, c.expected);
+    let _ = writer.flush();
+    let mut line = String::new();
+    match reader.read_line(&mut line) {
+        Ok(0) => Err(format!(
+            "confirmation declined (no answer) for: {}",
+            c.question
+        )),
+        Ok(_) if line.trim() == c.expected => Ok(()),
+        Ok(_) => Err(format!(
+            "confirmation declined: typed `{}`, expected `{}`",
+            line.trim(),
+            c.expected
+        )),
+        Err(e) => Err(format!(
+            "confirmation declined: cannot read the answer: {e}"
+        )),
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused by guard `{}`: {}", self.guard, self.reason)
     }
 }
 
 impl GateError {
     /// The Rhai error a primitive returns; the engine adds the script position.
+    /// Refusals and declines end the run (scripts cannot catch them); failures can be caught.
     pub fn into_rhai(self) -> Box<rhai::EvalAltResult> {
-        todo!("issue 2")
+        match self {
+            GateError::Refused(r) => {
+                rhai::EvalAltResult::ErrorTerminated(r.to_string().into(), rhai::Position::NONE)
+                    .into()
+            }
+            GateError::Declined(reason) => {
+                rhai::EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into()
+            }
+            GateError::Failed(e) => format!("{e:#}").into(),
+        }
     }
 }
 
 /// `release`: the machine's hostname is in `site.targets`, it is not locked, and (unless it
 /// is already Ready/Releasing, which is a no-op) its owner is `whoami`.
 pub fn guard_release(targets: &[String], whoami: &str, m: &MachineFacts) -> Result<(), Refusal> {
-    let _ = (targets, whoami, m);
-    todo!("issue 2")
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "release.target",
+            reason,
+        })
+    };
+    if !targets.iter().any(|t| t == &m.hostname) {
+        return refuse(format!(
+            "machine `{}` ({}) is not in `site.targets` ({})",
+            m.system_id,
+            m.hostname,
+            targets.join(", ")
+        ));
+    }
+    if m.locked {
+        return Err(Refusal {
+            guard: "release.locked",
+            reason: format!(
+                "machine `{}` ({}) is locked in MAAS; unlock it first if it really must go",
+                m.system_id, m.hostname
+            ),
+        });
+    }
+    if matches!(m.status_name.as_str(), "Ready" | "Releasing") {
+        return Ok(());
+    }
+    match &m.owner {
+        Some(owner) if owner == whoami => Ok(()),
+        owner => Err(Refusal {
+            guard: "release.owner",
+            reason: format!(
+                "machine `{}` ({}) is owned by `{}`, not `{whoami}`",
+                m.system_id,
+                m.hostname,
+                owner.as_deref().unwrap_or("(none)")
+            ),
+        }),
+    }
 }
 
 /// `juju_destroy_model`: in `site.models`, not a controller model, and sealed by this run's
@@ -171,18 +449,454 @@ pub fn guard_destroy_model(
     sealed: &[String],
     model: &ModelFacts,
 ) -> Result<(), Refusal> {
-    let _ = (models, require_backup, sealed, model);
-    todo!("issue 2")
+    guard_model("destroy_model", models, model)?;
+    if require_backup && !sealed.iter().any(|s| s == &model.name) {
+        return Err(Refusal {
+            guard: "destroy_model.backup",
+            reason: format!(
+                "no backup of model `{}` was sealed in this run; run Phase A (`seal_backup(dir, \"{}\")`) first",
+                model.name, model.name
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn guard_model(prefix: &'static str, models: &[String], model: &ModelFacts) -> Result<(), Refusal> {
+    let (scope, controller) = match prefix {
+        "destroy_model" => ("destroy_model.scope", "destroy_model.controller"),
+        _ => ("remove_machine.scope", "remove_machine.controller"),
+    };
+    if model.is_controller {
+        return Err(Refusal {
+            guard: controller,
+            reason: format!("model `{}` is a controller model", model.name),
+        });
+    }
+    if !models.iter().any(|m| m == &model.name) {
+        return Err(Refusal {
+            guard: scope,
+            reason: format!(
+                "model `{}` is not in `site.models` ({})",
+                model.name,
+                models.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `juju_remove_machine`: the model is in `site.models` and is not a controller model.
 pub fn guard_remove_machine(models: &[String], model: &ModelFacts) -> Result<(), Refusal> {
-    let _ = (models, model);
-    todo!("issue 2")
+    guard_model("remove_machine", models, model)
 }
 
 /// `wipe_qcow2`: the path resolves (symlinks followed) to a file under `disk_root`.
 pub fn guard_wipe(disk_root: &Path, path: &Path) -> Result<(), Refusal> {
-    let _ = (disk_root, path);
-    todo!("issue 2")
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "wipe.disk_root",
+            reason,
+        })
+    };
+    let root = match disk_root.canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(format!(
+                "`site.disk_root` `{}` cannot be resolved: {e}",
+                disk_root.display()
+            ))
+        }
+    };
+    let real = match path.canonicalize() {
+        Ok(r) => r,
+        Err(e) => return refuse(format!("`{}` cannot be resolved: {e}", path.display())),
+    };
+    if !real.starts_with(&root) || real == root {
+        return refuse(format!(
+            "`{}` resolves to `{}`, outside `{}`",
+            path.display(),
+            real.display(),
+            root.display()
+        ));
+    }
+    if !real.is_file() {
+        return refuse(format!("`{}` is not a regular file", real.display()));
+    }
+    Ok(())
+}
+
+/// `write_backup`: `dir` is one of this run's backup dirs, `file` is a relative name without
+/// `..`, and nothing on the way (an existing file or folder) is a symlink.
+pub fn guard_write_backup(run_dirs: &[PathBuf], dir: &Path, file: &str) -> Result<(), Refusal> {
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "write_backup.scope",
+            reason,
+        })
+    };
+    if !run_dirs.iter().any(|d| d == dir) {
+        return refuse(format!(
+            "`{}` is not a backup dir made by this run (`backup_dir`)",
+            dir.display()
+        ));
+    }
+    let rel = Path::new(file);
+    if file.is_empty() || rel.is_absolute() {
+        return refuse(format!(
+            "file name `{file}` must be relative to the backup dir"
+        ));
+    }
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return refuse(format!("file name `{file}` may not contain `..` or `.`"));
+    }
+    if file == MANIFEST {
+        return refuse(format!("`{MANIFEST}` is kept by the host"));
+    }
+    let mut at = dir.to_path_buf();
+    if is_symlink(&at) {
+        return refuse(format!("backup dir `{}` is a symlink", dir.display()));
+    }
+    for part in rel.components() {
+        at.push(part);
+        if is_symlink(&at) {
+            return refuse(format!(
+                "`{}` is a symlink; backups never follow symlinks",
+                at.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The manifest file each backup dir keeps (size + sha256 per file).
+pub const MANIFEST: &str = "manifest.json";
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(host: &str, owner: Option<&str>, locked: bool, status: &str) -> MachineFacts {
+        MachineFacts {
+            system_id: "4y3h7n".into(),
+            hostname: host.into(),
+            owner: owner.map(str::to_string),
+            locked,
+            status_name: status.into(),
+        }
+    }
+
+    fn targets() -> Vec<String> {
+        vec!["openstack0".into(), "capi-mgmt".into()]
+    }
+
+    #[test]
+    fn release_allows_owned_target() {
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", Some("admin"), false, "Deployed")
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn release_refuses_non_target() {
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("db1", Some("admin"), false, "Deployed"),
+        )
+        .unwrap_err();
+        assert_eq!(r.guard, "release.target");
+    }
+
+    #[test]
+    fn release_refuses_locked() {
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", Some("admin"), true, "Deployed"),
+        )
+        .unwrap_err();
+        assert_eq!(r.guard, "release.locked");
+    }
+
+    #[test]
+    fn release_refuses_other_owner() {
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", Some("bob"), false, "Deployed"),
+        )
+        .unwrap_err();
+        assert_eq!(r.to_string(), "refused by guard `release.owner`: machine `4y3h7n` (openstack0) is owned by `bob`, not `admin`");
+        let r = guard_release(
+            &targets(),
+            "admin",
+            &machine("openstack0", None, false, "Deployed"),
+        )
+        .unwrap_err();
+        assert_eq!(r.guard, "release.owner");
+    }
+
+    #[test]
+    fn release_of_ready_or_releasing_is_noop_ok() {
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", None, false, "Ready")
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            guard_release(
+                &targets(),
+                "admin",
+                &machine("openstack0", Some("bob"), false, "Releasing")
+            ),
+            Ok(())
+        );
+    }
+
+    fn model(name: &str, ctl: bool) -> ModelFacts {
+        ModelFacts {
+            name: name.into(),
+            is_controller: ctl,
+        }
+    }
+
+    #[test]
+    fn destroy_model_branches() {
+        let models = vec!["openstack".to_string()];
+        let sealed = vec!["openstack".to_string()];
+        assert_eq!(
+            guard_destroy_model(&models, true, &sealed, &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_destroy_model(&models, false, &[], &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_destroy_model(&models, true, &[], &model("openstack", false))
+                .unwrap_err()
+                .guard,
+            "destroy_model.backup"
+        );
+        assert_eq!(
+            guard_destroy_model(&models, true, &sealed, &model("other", false))
+                .unwrap_err()
+                .guard,
+            "destroy_model.scope"
+        );
+        assert_eq!(
+            guard_destroy_model(&models, false, &sealed, &model("openstack", true))
+                .unwrap_err()
+                .guard,
+            "destroy_model.controller"
+        );
+    }
+
+    #[test]
+    fn remove_machine_branches() {
+        let models = vec!["openstack".to_string()];
+        assert_eq!(
+            guard_remove_machine(&models, &model("openstack", false)),
+            Ok(())
+        );
+        assert_eq!(
+            guard_remove_machine(&models, &model("controller", true))
+                .unwrap_err()
+                .guard,
+            "remove_machine.controller"
+        );
+        assert_eq!(
+            guard_remove_machine(&models, &model("x", false))
+                .unwrap_err()
+                .guard,
+            "remove_machine.scope"
+        );
+    }
+
+    #[test]
+    fn wipe_branches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("images");
+        std::fs::create_dir(&root).unwrap();
+        let disk = root.join("a.qcow2");
+        std::fs::write(&disk, b"x").unwrap();
+        let outside = tmp.path().join("b.qcow2");
+        std::fs::write(&outside, b"x").unwrap();
+        assert_eq!(guard_wipe(&root, &disk), Ok(()));
+        assert!(guard_wipe(&root, &outside).is_err());
+        assert!(guard_wipe(&root, &root.join("../b.qcow2")).is_err());
+        assert!(guard_wipe(&root, &root.join("missing.qcow2")).is_err());
+        assert!(guard_wipe(&root, &root).is_err());
+        std::os::unix::fs::symlink(&outside, root.join("link.qcow2")).unwrap();
+        assert!(guard_wipe(&root, &root.join("link.qcow2")).is_err());
+        assert!(guard_wipe(&tmp.path().join("nope"), &disk).is_err());
+    }
+
+    #[test]
+    fn write_backup_branches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("b-1");
+        std::fs::create_dir(&dir).unwrap();
+        let dirs = vec![dir.clone()];
+        assert_eq!(guard_write_backup(&dirs, &dir, "status.json"), Ok(()));
+        assert_eq!(guard_write_backup(&dirs, &dir, "sub/status.json"), Ok(()));
+        assert!(guard_write_backup(&dirs, &tmp.path().join("other"), "a").is_err());
+        assert!(guard_write_backup(&dirs, &dir, "../escape").is_err());
+        assert!(guard_write_backup(&dirs, &dir, "/etc/passwd").is_err());
+        assert!(guard_write_backup(&dirs, &dir, "").is_err());
+        assert!(guard_write_backup(&dirs, &dir, MANIFEST).is_err());
+        std::os::unix::fs::symlink(tmp.path(), dir.join("link")).unwrap();
+        assert!(guard_write_backup(&dirs, &dir, "link/x").is_err());
+    }
+
+    fn conf() -> Confirmation {
+        Confirmation {
+            summary: "model openstack: 12 units".into(),
+            question: "type the model name to destroy it".into(),
+            expected: "openstack".into(),
+        }
+    }
+
+    #[test]
+    fn confirmation_accepts_exact_answer() {
+        let mut out = Vec::new();
+        assert_eq!(
+            confirm_with(&mut &b"openstack\n"[..], &mut out, &conf()),
+            Ok(())
+        );
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.contains("model openstack: 12 units"));
+        assert!(shown.contains("type the model name to destroy it"));
+    }
+
+    #[test]
+    fn confirmation_declines_wrong_answer_and_eof() {
+        let mut out = Vec::new();
+        assert!(confirm_with(&mut &b"yes\n"[..], &mut out, &conf())
+            .unwrap_err()
+            .contains("typed `yes`"));
+        assert!(confirm_with(&mut &b""[..], &mut out, &conf())
+            .unwrap_err()
+            .contains("no answer"));
+    }
+
+    fn gate(dry: bool, yes: bool, terminal: bool) -> (tempfile::TempDir, Gate) {
+        let tmp = tempfile::tempdir().unwrap();
+        let journal = Journal::new(tmp.path(), "run-1", dry);
+        (
+            tmp,
+            Gate::new(dry, yes, terminal, journal, Rc::new(Report::new(true))),
+        )
+    }
+
+    fn effect(confirm: bool) -> Effect {
+        Effect {
+            name: "thing".into(),
+            class: if confirm {
+                EffectClass::Destroy
+            } else {
+                EffectClass::Change
+            },
+            target: "t".into(),
+            args: serde_json::json!({}),
+            command: "do thing".into(),
+            confirm: confirm.then(conf),
+        }
+    }
+
+    #[test]
+    fn gate_without_terminal_or_yes_declines_destroy() {
+        let (_t, g) = gate(false, false, false);
+        let mut ran = false;
+        let r = g.apply(effect(true), Ok(()), || {
+            ran = true;
+            Ok(1)
+        });
+        assert!(matches!(r, Err(GateError::Declined(_))));
+        assert!(!ran);
+        assert!(matches!(g.stop(), Some(Stop::Refused(_))));
+    }
+
+    #[test]
+    fn gate_yes_runs_and_journals() {
+        let (_t, g) = gate(false, true, false);
+        assert!(matches!(
+            g.apply(effect(true), Ok(()), || Ok(1)),
+            Ok(Applied::Executed(1))
+        ));
+        assert!(g.journal().lines()[0].contains("\"outcome\":\"executed\""));
+        assert!(g.journal().path().unwrap().exists());
+    }
+
+    #[test]
+    fn gate_dry_run_plans_and_writes_nothing() {
+        let (t, g) = gate(true, true, false);
+        let mut ran = false;
+        assert!(matches!(
+            g.apply(effect(false), Ok(()), || {
+                ran = true;
+                Ok(1)
+            }),
+            Ok(Applied::Planned)
+        ));
+        assert!(!ran);
+        assert!(g.journal().path().is_none());
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn gate_refusal_beats_yes_and_batch_refuses_all() {
+        let (_t, g) = gate(false, true, true);
+        let refusal = Refusal {
+            guard: "x.y",
+            reason: "no".into(),
+        };
+        let r = g.admit_all(
+            &[effect(true), effect(true)],
+            vec![Ok(()), Err(refusal)],
+            None,
+        );
+        assert!(matches!(r, Err(GateError::Refused(_))));
+        assert_eq!(g.journal().lines().len(), 2);
+        assert!(g.journal().lines().iter().all(|l| l.contains("refused")));
+    }
+
+    #[test]
+    fn destroy_without_confirmation_still_needs_one() {
+        let (_t, g) = gate(false, false, false);
+        let mut e = effect(true);
+        e.confirm = None;
+        assert!(matches!(
+            g.apply(e.clone(), Ok(()), || Ok(1)),
+            Err(GateError::Declined(_))
+        ));
+        assert_eq!(confirmation_for(&e).unwrap().expected, "t");
+        let b = batch_confirmation(&[e.clone(), e]).unwrap();
+        assert_eq!(b.expected, "2");
+        assert!(batch_confirmation(&[effect(false)]).is_none());
+    }
+
+    #[test]
+    fn failed_action_is_journaled() {
+        let (_t, g) = gate(false, false, false);
+        let r = g.apply(effect(false), Ok(()), || -> anyhow::Result<i32> {
+            anyhow::bail!("boom")
+        });
+        assert!(matches!(r, Err(GateError::Failed(_))));
+        assert!(g.journal().lines()[0].contains("\"outcome\":\"failed\""));
+        assert!(g.stop().is_none());
+    }
 }

@@ -1,3 +1,8 @@
+//! Parse the command line, run it, exit with its code. Nothing else.
+
+use clap::Parser;
+
 fn main() {
-    std::process::exit(0);
+    let cli = runbook::cli::Cli::parse();
+    std::process::exit(runbook::commands::dispatch(cli));
 }

@@ -3,10 +3,15 @@
 //! The script evaluates to a map; this module reads it into [`Site`] and hands it to
 //! scripts as the constant `site`. Loading, overrides (`--set`, environment) and
 //! validation live here; secrets do not (see `config.rs`).
+//!
+//! Missing keys fall back to [`Site::defaults`], so a site file can be short. An unknown or
+//! mistyped key is an error naming the dotted key and the file.
 
 use std::path::PathBuf;
 
+use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Everything a runbook may know about the cloud it runs against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,4 +71,285 @@ pub struct Timeouts {
 pub struct SimSettings {
     pub scenario: String,
     pub speed: f64,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            scenario: "dirty".into(),
+            speed: 1.0,
+        }
+    }
+}
+
+impl Site {
+    /// The values every key falls back to (the testcloud conventions, seed §3/§4).
+    pub fn defaults(name: &str) -> Site {
+        Site {
+            name: name.to_string(),
+            models: vec!["openstack".into()],
+            targets: Vec::new(),
+            maas: MaasSettings {
+                url: None,
+                api_key_file: None,
+                ca_file: None,
+                concurrency: 16,
+            },
+            juju: JujuSettings {
+                bin: None,
+                timeout: 300,
+            },
+            backup_root: "~/backups".into(),
+            backup_prefix: "pre-caracal-destroy".into(),
+            pointer_file: "~/.last-pre-caracal-destroy-backup".into(),
+            state_dir: None,
+            osd_disks: String::new(),
+            wipe_threshold: 1024 * 1024,
+            wipe_osd: false,
+            disk_root: "/var/lib/libvirt/images".into(),
+            require_backup: true,
+            timeouts: Timeouts {
+                model_gone: 900,
+                machines_ready: 900,
+            },
+            sim: None,
+        }
+    }
+
+    /// Build a site from layers of dotted-key overrides applied over the defaults, in order
+    /// (site file, environment, `--set`). `origin` names where each layer came from.
+    pub fn from_layers(name: &str, layers: &[(String, Vec<(String, Value)>)]) -> Result<Site> {
+        let mut doc = serde_json::to_value(Site::defaults(name))?;
+        for (origin, leaves) in layers {
+            for (key, value) in leaves {
+                set_leaf(&mut doc, key, value.clone())
+                    .map_err(|e| anyhow!("{e} (key `{key}` in {origin})"))?;
+                // Type-check this key on its own so the error names it.
+                if let Err(e) = serde_json::from_value::<Site>(doc.clone()) {
+                    bail!("key `{key}` in {origin} has the wrong type: {e}");
+                }
+            }
+        }
+        let mut site: Site = serde_json::from_value(doc)?;
+        site.expand_home();
+        Ok(site)
+    }
+
+    /// Replace a leading `~/` with `$HOME/` in every path setting.
+    fn expand_home(&mut self) {
+        for p in [
+            &mut self.backup_root,
+            &mut self.pointer_file,
+            &mut self.disk_root,
+        ] {
+            *p = expand_tilde(p);
+        }
+        for p in [
+            &mut self.state_dir,
+            &mut self.maas.api_key_file,
+            &mut self.maas.ca_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *p = expand_tilde(p);
+        }
+        if self.osd_disks.starts_with("~/") {
+            self.osd_disks = expand_tilde(&PathBuf::from(&self.osd_disks))
+                .display()
+                .to_string();
+        }
+    }
+
+    /// The site as a flat list of dotted keys and JSON values (for `sites diff`).
+    pub fn flatten(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        let value = serde_json::to_value(self).unwrap_or(Value::Null);
+        flatten_into("", &value, &mut out);
+        out
+    }
+}
+
+/// `~/x` → `$HOME/x`; anything else unchanged.
+pub fn expand_tilde(path: &std::path::Path) -> PathBuf {
+    match (path.strip_prefix("~"), dirs::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn flatten_into(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_into(&key, v, out);
+            }
+        }
+        _ => out.push((prefix.to_string(), value.clone())),
+    }
+}
+
+/// The leaves of a site map (`#{maas: #{url: ..}}` → `maas.url`). Nested maps of keys that
+/// hold a whole object (`sim`) are split too, so a partial `sim` keeps its defaults.
+pub fn leaves_of(value: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    flatten_into("", value, &mut out);
+    out.retain(|(k, _)| !k.is_empty());
+    out
+}
+
+fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut node = doc;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let path = parts[..=i].join(".");
+        let map = node.as_object_mut().ok_or_else(|| {
+            anyhow!(
+                "unknown key `{key}`: `{}` is not a map",
+                parts[..i].join(".")
+            )
+        })?;
+        if !map.contains_key(*part) {
+            bail!("unknown key `{path}`");
+        }
+        if last {
+            map.insert(part.to_string(), value);
+            return Ok(());
+        }
+        let child = map
+            .get_mut(*part)
+            .ok_or_else(|| anyhow!("unknown key `{path}`"))?;
+        if child.is_null() && path == "sim" {
+            *child = serde_json::to_value(SimSettings::default())?;
+        }
+        node = child;
+    }
+    Ok(())
+}
+
+/// Parse a `--set` value, typed by the field it sets: string fields take the text as is;
+/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text.
+pub fn parse_override(key: &str, text: &str) -> Value {
+    let defaults = serde_json::to_value(Site::defaults("x")).unwrap_or(Value::Null);
+    let mut node = &defaults;
+    for part in key.split('.') {
+        node = node.get(part).unwrap_or(&Value::Null);
+    }
+    let string_field = node.is_string() || (node.is_null() && key != "sim");
+    if string_field {
+        return Value::String(text.to_string());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// Leaves of the overrides map `--set` would build, for `KEY=VALUE` strings.
+pub fn parse_set(arg: &str) -> Result<(String, Value)> {
+    let (key, value) = arg
+        .split_once('=')
+        .ok_or_else(|| anyhow!("`--set {arg}` has no `=`\nhint: write `--set key=value`, e.g. `--set timeouts.model_gone=30`"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        bail!("`--set {arg}` has an empty key");
+    }
+    Ok((key.to_string(), parse_override(key, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layer(origin: &str, leaves: Vec<(&str, Value)>) -> (String, Vec<(String, Value)>) {
+        (
+            origin.into(),
+            leaves
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn later_layers_win_and_missing_keys_default() {
+        let site = Site::from_layers(
+            "t",
+            &[
+                layer(
+                    "`site.rhai`",
+                    vec![
+                        ("timeouts.model_gone", json!(10)),
+                        ("targets", json!(["a"])),
+                    ],
+                ),
+                layer("`--set`", vec![("timeouts.model_gone", json!(30))]),
+            ],
+        )
+        .unwrap();
+        let mut want = Site::defaults("t");
+        want.timeouts.model_gone = 30;
+        want.targets = vec!["a".into()];
+        want.expand_home();
+        assert_eq!(site, want);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Site::from_layers(
+            "t",
+            &[layer("`f.rhai`", vec![("timeout.model_gone", json!(1))])],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown key `timeout` (key `timeout.model_gone` in `f.rhai`)"
+        );
+    }
+
+    #[test]
+    fn mistyped_key_is_named() {
+        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("wipe_osd", json!("yes"))])])
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("key `wipe_osd` in `f.rhai` has the wrong type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn partial_sim_keeps_defaults() {
+        let site = Site::from_layers(
+            "demo",
+            &[layer("x", vec![("sim.scenario", json!("clean"))])],
+        )
+        .unwrap();
+        assert_eq!(
+            site.sim,
+            Some(SimSettings {
+                scenario: "clean".into(),
+                speed: 1.0
+            })
+        );
+    }
+
+    #[test]
+    fn set_values_are_typed_by_field() {
+        assert_eq!(
+            parse_set("maas.url=http://x:5240/MAAS").unwrap().1,
+            json!("http://x:5240/MAAS")
+        );
+        assert_eq!(parse_set("timeouts.model_gone=30").unwrap().1, json!(30));
+        assert_eq!(parse_set("models=[\"a\"]").unwrap().1, json!(["a"]));
+        assert_eq!(parse_set("name=123").unwrap().1, json!("123"));
+        assert!(parse_set("novalue")
+            .unwrap_err()
+            .to_string()
+            .contains("has no `=`"));
+    }
 }

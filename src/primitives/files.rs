@@ -1,6 +1,321 @@
-//! The `files` family of primitives.
+//! The `files` family: `glob`, backups (`backup_dir`, `write_backup`, `backup_ok`,
+//! `seal_backup`) and pointer files (`set_pointer`, `read_pointer`). Every write goes
+//! through the effects gate; `write_backup` only writes inside this run's backup dirs.
+//!
+//! A backup dir keeps `manifest.json`: `{"files": {"NAME": {"size": N, "sha256": "…"}}}`.
 
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
 use rhai::plugin::*;
+use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::context::RunContext;
+use crate::effects::{self, Applied, Effect, EffectClass, MANIFEST};
+use crate::site::expand_tilde;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub size: u64,
+    pub sha256: String,
+}
+
+fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+    let path = dir.join(MANIFEST);
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a valid manifest", path.display()))
+}
+
+/// Write `bytes` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f =
+        fs::File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))?;
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Verify a backup dir: the manifest lists at least one file, and every file exists with
+/// its recorded size and sha256 and is not empty.
+pub fn verify_backup(dir: &Path) -> anyhow::Result<()> {
+    let manifest = read_manifest(dir)?;
+    if manifest.files.is_empty() {
+        bail!("backup `{}` has no files in its manifest", dir.display());
+    }
+    for (name, want) in &manifest.files {
+        let path = dir.join(name);
+        let bytes = fs::read(&path).with_context(|| {
+            format!("backup file `{}` is missing or unreadable", path.display())
+        })?;
+        if bytes.is_empty() {
+            bail!("backup file `{}` is empty", path.display());
+        }
+        let got = FileEntry {
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        };
+        if &got != want {
+            bail!(
+                "backup file `{}` does not match the manifest (size {} vs {}, or sha256 differs)",
+                path.display(),
+                got.size,
+                want.size
+            );
+        }
+    }
+    Ok(())
+}
+
+fn effect(name: &str, target: String, args: serde_json::Value, command: String) -> Effect {
+    Effect {
+        name: name.into(),
+        class: EffectClass::Change,
+        target,
+        args,
+        command,
+        confirm: None,
+    }
+}
+
+fn path_string(p: &Path) -> String {
+    p.display().to_string()
+}
 
 #[export_module]
-pub mod files_functions {}
+pub mod files_functions {
+    /// Sorted paths matching a glob pattern (`~/` expands to the home dir). An invalid
+    /// pattern is an error; no match is an empty array.
+    ///
+    /// ```rhai
+    /// let disks = glob(site.osd_disks);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn glob(pattern: &str) -> RhaiResult<Array> {
+        let pattern = expand_tilde(Path::new(pattern)).display().to_string();
+        let paths =
+            glob::glob(&pattern).map_err(|e| format!("invalid glob pattern `{pattern}`: {e}"))?;
+        let mut out: Vec<String> = paths
+            .filter_map(Result::ok)
+            .map(|p| path_string(&p))
+            .collect();
+        out.sort();
+        Ok(out.into_iter().map(Dynamic::from).collect())
+    }
+
+    /// Create `<site.backup_root>/<prefix>-<YYYYmmdd-HHMMSS>/` and return its path. Only
+    /// dirs made this way accept `write_backup`. In dry-run nothing is created (the path is
+    /// returned and planned).
+    ///
+    /// ```rhai
+    /// let dir = backup_dir(site.backup_prefix);
+    /// ```
+    ///
+    /// Effect: change
+    #[rhai_fn(return_raw, volatile)]
+    pub fn backup_dir(ctx: NativeCallContext, prefix: &str) -> RhaiResult<String> {
+        let run = RunContext::from_call(&ctx)?;
+        if prefix.is_empty() || prefix.contains('/') || prefix.contains("..") {
+            return Err(
+                format!("backup prefix `{prefix}` must be a plain name (no `/`, no `..`)").into(),
+            );
+        }
+        let root = run.site().backup_root.clone();
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let mut dir = root.join(format!("{prefix}-{stamp}"));
+        let mut n = 2;
+        while dir.exists() || run.backup_dirs().contains(&dir) {
+            dir = root.join(format!("{prefix}-{stamp}-{n}"));
+            n += 1;
+        }
+        let e = effect(
+            "backup_dir",
+            path_string(&dir),
+            serde_json::json!({ "prefix": prefix }),
+            format!("mkdir -p {}", dir.display()),
+        );
+        let target = dir.clone();
+        run.gate()
+            .apply(e, Ok(()), || {
+                fs::create_dir_all(&target)
+                    .with_context(|| format!("cannot create backup dir `{}`", target.display()))?;
+                write_atomic(&target.join(MANIFEST), b"{\"files\":{}}\n")
+            })
+            .map_err(|e| e.into_rhai())?;
+        run.record_backup_dir(dir.clone());
+        Ok(path_string(&dir))
+    }
+
+    /// Write `text` to `file` (relative) inside a backup dir this run made, and record its
+    /// size and sha256 in the dir's manifest. Anything else (`..`, absolute names, symlinks,
+    /// another dir) is refused (exit 4) and nothing is written.
+    ///
+    /// ```rhai
+    /// write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
+    /// ```
+    ///
+    /// Effect: change
+    #[rhai_fn(return_raw, volatile)]
+    pub fn write_backup(
+        ctx: NativeCallContext,
+        dir: &str,
+        file: &str,
+        text: &str,
+    ) -> RhaiResult<()> {
+        let run = RunContext::from_call(&ctx)?;
+        let dir = PathBuf::from(dir);
+        let guard = effects::guard_write_backup(&run.backup_dirs(), &dir, file);
+        let path = dir.join(file);
+        let e = effect(
+            "write_backup",
+            path_string(&path),
+            serde_json::json!({ "dir": path_string(&dir), "file": file, "bytes": text.len() }),
+            format!("write {} ({} bytes)", path.display(), text.len()),
+        );
+        run.gate()
+            .apply(e, guard, || {
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create `{}`", parent.display()))?;
+                }
+                write_atomic(&path, text.as_bytes())?;
+                let mut manifest = read_manifest(&dir).unwrap_or_default();
+                let entry = FileEntry {
+                    size: text.len() as u64,
+                    sha256: hex::encode(Sha256::digest(text.as_bytes())),
+                };
+                manifest.files.insert(file.to_string(), entry);
+                write_atomic(
+                    &dir.join(MANIFEST),
+                    serde_json::to_string_pretty(&manifest)?.as_bytes(),
+                )
+            })
+            .map_err(|e| e.into_rhai())?;
+        Ok(())
+    }
+
+    /// Whether a backup dir's manifest verifies: at least one file, none empty, sizes and
+    /// sha256 as recorded.
+    ///
+    /// ```rhai
+    /// if !backup_ok(read_pointer(site.pointer_file)) { fail("last backup does not verify"); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile)]
+    pub fn backup_ok(dir: Dynamic) -> bool {
+        match dir.into_string() {
+            Ok(d) => verify_backup(Path::new(&d)).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Verify the backup dir (as `backup_ok`, and made by this run) and record that `model`
+    /// is backed up in this run — the guard of `juju_destroy_model` requires it. Errors name
+    /// the file that fails. In dry-run the record is planned and made.
+    ///
+    /// ```rhai
+    /// seal_backup(dir, "openstack");
+    /// ```
+    ///
+    /// Effect: change
+    #[rhai_fn(return_raw, volatile)]
+    pub fn seal_backup(ctx: NativeCallContext, dir: &str, model: &str) -> RhaiResult<()> {
+        let run = RunContext::from_call(&ctx)?;
+        let path = PathBuf::from(dir);
+        let guard = if run.backup_dirs().contains(&path) {
+            Ok(())
+        } else {
+            Err(effects::Refusal {
+                guard: "seal_backup.scope",
+                reason: format!("`{dir}` is not a backup dir made by this run"),
+            })
+        };
+        let e = effect(
+            "seal_backup",
+            format!("model {model}"),
+            serde_json::json!({ "dir": dir, "model": model }),
+            format!("seal backup {dir} for model {model}"),
+        );
+        let applied = run
+            .gate()
+            .apply(e, guard, || verify_backup(&path))
+            .map_err(|e| e.into_rhai())?;
+        if matches!(applied, Applied::Executed(()) | Applied::Planned) {
+            run.record_sealed(model);
+        }
+        Ok(())
+    }
+
+    /// Point the pointer file at `target`, atomically (write, fsync, rename).
+    ///
+    /// ```rhai
+    /// set_pointer(site.pointer_file, dir);
+    /// ```
+    ///
+    /// Effect: change
+    #[rhai_fn(return_raw, volatile)]
+    pub fn set_pointer(ctx: NativeCallContext, path: &str, target: &str) -> RhaiResult<()> {
+        let run = RunContext::from_call(&ctx)?;
+        let file = expand_tilde(Path::new(path));
+        let e = effect(
+            "set_pointer",
+            path_string(&file),
+            serde_json::json!({ "path": path_string(&file), "target": target }),
+            format!("echo {target} > {}", file.display()),
+        );
+        run.gate()
+            .apply(e, Ok(()), || {
+                write_atomic(&file, format!("{target}\n").as_bytes())
+            })
+            .map_err(|e| e.into_rhai())?;
+        Ok(())
+    }
+
+    /// The path a pointer file holds (trimmed), or `()` if the file does not exist.
+    ///
+    /// ```rhai
+    /// let last = read_pointer(site.pointer_file);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn read_pointer(path: &str) -> RhaiResult<Dynamic> {
+        let file = expand_tilde(Path::new(path));
+        match fs::read_to_string(&file) {
+            Ok(text) => Ok(Dynamic::from(text.trim().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Dynamic::UNIT),
+            Err(e) => Err(format!("cannot read pointer file `{}`: {e}", file.display()).into()),
+        }
+    }
+}

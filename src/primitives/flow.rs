@@ -1,6 +1,280 @@
-//! The `flow` family of primitives.
+//! The `flow` family: the transcript (`step`, `ok`, `warn`, `fail`), acceptance (`check`),
+//! routing (`set_route`, `halt`), waiting (`wait_until`, `sleep`), `confirm`, `now`, `to_json`.
+//!
+//! Escalation needs no primitive of its own: `fail(msg)` records the failure (verdict
+//! NO-GO, exit 1) and `halt(reason)` stops the run for a human (exit 3).
+
+use std::time::{Duration, Instant};
 
 use rhai::plugin::*;
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
+
+use crate::context::RunContext;
+use crate::effects::{Confirmation, Stop};
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Seconds from an INT or FLOAT argument.
+fn seconds(what: &str, v: &Dynamic) -> RhaiResult<f64> {
+    let s = if let Ok(i) = v.as_int() {
+        i as f64
+    } else if let Ok(f) = v.as_float() {
+        f
+    } else {
+        return Err(format!(
+            "`{what}` must be a number of seconds, not a `{}`",
+            v.type_name()
+        )
+        .into());
+    };
+    if !s.is_finite() || s < 0.0 {
+        return Err(format!("`{what}` must be zero or more seconds, not {s}").into());
+    }
+    Ok(s)
+}
+
+/// Sleep in small slices so Ctrl-C stops it promptly.
+fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    while Instant::now() < end {
+        if ctx.interrupted() {
+            ctx.gate().record_stop(Stop::Interrupted);
+            return Err(
+                EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into(),
+            );
+        }
+        std::thread::sleep((end - Instant::now()).min(Duration::from_millis(50)));
+    }
+    Ok(())
+}
+
+fn show(v: &Dynamic) -> String {
+    if v.is_string() {
+        v.to_string()
+    } else {
+        serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
+    }
+}
 
 #[export_module]
-pub mod flow_functions {}
+pub mod flow_functions {
+    /// Start a new step of the transcript (a heading in the report).
+    ///
+    /// ```rhai
+    /// step("Phase A — pre-destroy capture");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn step(ctx: NativeCallContext, title: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().step(title);
+        Ok(())
+    }
+
+    /// Record a success message in the current step.
+    ///
+    /// ```rhai
+    /// ok("no `openstack` model on the controller");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn ok(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().message("ok", msg);
+        Ok(())
+    }
+
+    /// Record a warning in the current step (does not change the verdict).
+    ///
+    /// ```rhai
+    /// warn("OSD qcow2 files not visible to the current user");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn warn(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().message("warn", msg);
+        Ok(())
+    }
+
+    /// Record a failure: the run continues, but its verdict is NO-GO (exit 1). Use it to
+    /// escalate; use `halt` to stop at once.
+    ///
+    /// ```rhai
+    /// fail("model `openstack` still listed after remediation; escalate");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn fail(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().message("fail", msg);
+        Ok(())
+    }
+
+    /// One acceptance criterion: a row of the scorecard. Returns `cond`. The verdict is GO
+    /// only if every check passed.
+    ///
+    /// ```rhai
+    /// check("targets Ready", ready == 5, `${ready}/5 Ready`);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn check(
+        ctx: NativeCallContext,
+        name: &str,
+        cond: bool,
+        detail: Dynamic,
+    ) -> RhaiResult<bool> {
+        let detail = if detail.is_unit() {
+            String::new()
+        } else {
+            show(&detail)
+        };
+        RunContext::from_call(&ctx)?
+            .report()
+            .check(name, cond, &detail);
+        Ok(cond)
+    }
+
+    /// Set the route this run took (the `route` field of `--json`), e.g. `DIRTY`.
+    ///
+    /// ```rhai
+    /// set_route("DIRTY");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn set_route(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().set_route(name);
+        Ok(())
+    }
+
+    /// Stop the run now (exit 3): routing found a state a human must investigate. `reason`
+    /// says what to look at. No further effect runs; scripts cannot catch it.
+    ///
+    /// ```rhai
+    /// halt("ANOMALY: no model but machines still Deployed; check MAAS owners");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn halt(ctx: NativeCallContext, reason: &str) -> RhaiResult<()> {
+        let run = RunContext::from_call(&ctx)?;
+        run.gate().record_stop(Stop::Halted(reason.to_string()));
+        Err(
+            EvalAltResult::ErrorTerminated(format!("stopped: {reason}").into(), Position::NONE)
+                .into(),
+        )
+    }
+
+    /// Call `f` every `poll_s` seconds until it returns `true`; any other value means "not
+    /// yet" and is shown as progress (return a string or map describing what is still
+    /// there). Errors after `timeout_s`, naming what it waited for and the last value seen.
+    /// Returns `true`.
+    ///
+    /// ```rhai
+    /// wait_until("model `openstack` gone", site.timeouts.model_gone, 5, || {
+    ///     let m = juju_model("openstack");
+    ///     if m == () { true } else { `life: ${m.life}` }
+    /// });
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn wait_until(
+        ctx: NativeCallContext,
+        what: &str,
+        timeout_s: Dynamic,
+        poll_s: Dynamic,
+        f: FnPtr,
+    ) -> RhaiResult<bool> {
+        let run = RunContext::from_call(&ctx)?;
+        let timeout = seconds("timeout_s", &timeout_s)?;
+        let poll = seconds("poll_s", &poll_s)?.max(0.01);
+        let started = Instant::now();
+        let progress = crate::report::Progress::new(what);
+        loop {
+            let value: Dynamic = f.call_within_context(&ctx, ())?;
+            if value.as_bool() == Ok(true) {
+                progress.done(started.elapsed(), true);
+                return Ok(true);
+            }
+            let last = show(&value);
+            let elapsed = started.elapsed();
+            progress.tick(elapsed, &last);
+            if elapsed.as_secs_f64() >= timeout {
+                progress.done(elapsed, false);
+                return Err(format!(
+                    "timed out after {timeout}s waiting for {what}; last value seen: {last}"
+                )
+                .into());
+            }
+            let left = timeout - elapsed.as_secs_f64();
+            pause(&run, poll.min(left.max(0.0)))?;
+        }
+    }
+
+    /// Sleep `s` seconds (INT or FLOAT); Ctrl-C interrupts it.
+    ///
+    /// ```rhai
+    /// sleep(0.5);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn sleep(ctx: NativeCallContext, s: Dynamic) -> RhaiResult<()> {
+        let run = RunContext::from_call(&ctx)?;
+        pause(&run, seconds("s", &s)?)
+    }
+
+    /// Ask the operator to type `expected` to go on. `--yes` approves; without a terminal
+    /// and without `--yes` the run stops (exit 4), as does a wrong answer. In dry-run it
+    /// returns `true` without asking. Returns `true` when approved.
+    ///
+    /// ```rhai
+    /// confirm("type the site name to continue", site.name);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn confirm(ctx: NativeCallContext, question: &str, expected: &str) -> RhaiResult<bool> {
+        let run = RunContext::from_call(&ctx)?;
+        if run.gate().is_dry_run() {
+            run.note(&format!("dry-run: would ask `{question}`"));
+            return Ok(true);
+        }
+        let c = Confirmation {
+            summary: String::new(),
+            question: question.to_string(),
+            expected: expected.to_string(),
+        };
+        run.gate().confirm(&c, None).map_err(|e| e.into_rhai())?;
+        Ok(true)
+    }
+
+    /// The current UTC time, RFC 3339 (`2026-05-27T10:00:00Z`).
+    ///
+    /// ```rhai
+    /// let started = now();
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile)]
+    pub fn now() -> String {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    /// Any value as compact JSON (maps, arrays, strings, numbers, `()` → `null`).
+    ///
+    /// ```rhai
+    /// print(to_json(#{a: [1, 2]}));   // {"a":[1,2]}
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw)]
+    pub fn to_json(v: Dynamic) -> RhaiResult<String> {
+        serde_json::to_string(&v)
+            .map_err(|e| format!("cannot convert a `{}` to JSON: {e}", v.type_name()).into())
+    }
+}

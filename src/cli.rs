@@ -1,0 +1,101 @@
+//! The command line, as clap definitions: flags and their help, no I/O. One `Command`
+//! variant per subcommand; `config.rs` turns these into a typed `Config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "runbook",
+    version,
+    about = "Runs operational runbooks (Rhai scripts) against clouds built with Juju on MAAS"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Folder holding `runbooks/`, `stdlib/` and `sites/` (default: the current directory;
+    /// the built-in copies are used for anything not found there).
+    #[arg(long, global = true, env = "RUNBOOK_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The site to run against (`sites/<NAME>/site.rhai`).
+    #[arg(long, global = true, env = "RUNBOOK_SITE", value_name = "NAME")]
+    pub site: Option<String>,
+    /// Override a site setting, e.g. `--set timeouts.model_gone=30` (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print one JSON document on stdout (human output goes to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a runbook.
+    Run(RunArgs),
+    /// Evaluate one expression and print its value.
+    Eval(EvalArgs),
+    /// Compile every runbook and module a site can reach, and lint them.
+    Check(CheckArgs),
+    /// The primitive catalogue, generated from the engine's metadata.
+    Doc(DocArgs),
+    /// List sites, show one's effective settings, or diff two.
+    Sites(SitesArgs),
+    /// The built-in simulated cloud: a MAAS API server and a juju CLI shim.
+    Sim(crate::commands::sim::SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Runbook name (`teardown`), or a path to a `.rhai` file.
+    pub runbook: String,
+    /// Plan state-changing calls instead of making them; nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Pre-approve every confirmation (guards still apply).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A Rhai expression or script, e.g. `1 + 2`.
+    pub expr: String,
+    /// Plan state-changing calls instead of making them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Pre-approve every confirmation (guards still apply).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {}
+
+#[derive(Debug, Clone, Args)]
+pub struct DocArgs {
+    /// Write Rhai definition files (`.d.rhai`) for editors into DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "json")]
+    pub definitions: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SitesArgs {
+    #[command(subcommand)]
+    pub action: Option<SitesAction>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SitesAction {
+    /// Print a site's effective settings (API key redacted).
+    Show { name: String },
+    /// Print the keys whose values differ between two sites.
+    Diff { a: String, b: String },
+}

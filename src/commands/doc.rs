@@ -1,0 +1,115 @@
+//! `runbook doc`: the primitive catalogue, generated from the engine's metadata (the Rust
+//! doc comments of the plugin modules) — never a hand-kept list. The effect class is the
+//! doc comment's `Effect: read|change|destroy` line.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::cli::DocArgs;
+use crate::config::Config;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FnDoc {
+    pub name: String,
+    pub signature: String,
+    /// `read`, `change`, `destroy`, or `None` when the doc comment has no `Effect:` line.
+    pub effect: Option<String>,
+    pub doc: String,
+}
+
+/// Every function registered by `primitives::register_all` (Rhai's standard library excluded).
+pub fn catalogue() -> Result<Vec<FnDoc>> {
+    let engine = crate::engine::bare();
+    let json = engine
+        .gen_fn_metadata_to_json(false)
+        .context("cannot read the engine's metadata")?;
+    let meta: serde_json::Value =
+        serde_json::from_str(&json).context("the engine's metadata is not JSON")?;
+    let mut out = Vec::new();
+    for f in meta
+        .get("functions")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let name = f
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let signature = f
+            .get("signature")
+            .and_then(|v| v.as_str())
+            .unwrap_or(&name)
+            .to_string();
+        let lines: Vec<String> = f
+            .get("docComments")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str())
+            .flat_map(|block| block.lines().map(str::to_string).collect::<Vec<_>>())
+            .map(|l| {
+                l.trim_start()
+                    .trim_start_matches("///")
+                    .strip_prefix(' ')
+                    .map(str::to_string)
+                    .unwrap_or_else(|| l.trim_start().trim_start_matches("///").to_string())
+            })
+            .collect();
+        let effect = lines
+            .iter()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Effect:")
+                    .map(|c| c.trim().to_string())
+            })
+            .filter(|c| matches!(c.as_str(), "read" | "change" | "destroy"));
+        let doc = lines
+            .into_iter()
+            .filter(|l| !l.trim().starts_with("Effect:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string();
+        out.push(FnDoc {
+            name,
+            signature,
+            effect,
+            doc,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.signature.cmp(&b.signature)));
+    Ok(out)
+}
+
+pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
+    if let Some(dir) = &args.definitions {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        crate::engine::bare()
+            .definitions()
+            .with_headers(true)
+            .write_to_dir(dir)
+            .with_context(|| format!("cannot write definition files into `{}`", dir.display()))?;
+        eprintln!("wrote Rhai definition files to `{}`", dir.display());
+        return Ok(0);
+    }
+    let docs = catalogue()?;
+    if config.json {
+        println!("{}", serde_json::to_string_pretty(&docs)?);
+        return Ok(0);
+    }
+    for d in &docs {
+        println!(
+            "{}    [{}]",
+            d.signature,
+            d.effect.as_deref().unwrap_or("NO EFFECT LINE")
+        );
+        for line in d.doc.lines() {
+            println!("    {line}");
+        }
+        println!();
+    }
+    Ok(0)
+}

@@ -1,0 +1,45 @@
+//! `runbook eval EXPR`: one expression or script, in a full session; the value is printed
+//! on stdout (as JSON with `--json`).
+
+use anyhow::Result;
+
+use crate::cli::EvalArgs;
+use crate::commands::Session;
+use crate::config::Config;
+
+pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
+    let session = Session::start(config, args.dry_run, args.yes)?;
+    let display = "<eval>";
+    let ast = match session.compile(display, &args.expr) {
+        Ok(ast) => ast,
+        Err(text) => {
+            eprint!("{text}");
+            return Ok(crate::report::exit::ERROR);
+        }
+    };
+    let mut scope = session.constants.clone();
+    let result = session
+        .engine
+        .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast);
+    // `eval` stays quiet unless it changed something: then say where the journal is.
+    let journal = session.ctx.gate().journal();
+    if let (Some(path), false) = (journal.path(), journal.lines().is_empty()) {
+        eprintln!("journal: {}", path.display());
+    }
+    match result {
+        Ok(value) => {
+            session.ctx.report().print_plan_summary();
+            if config.json {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else if !value.is_unit() {
+                println!("{value}");
+            }
+            Ok(session.ctx.report().completed_exit())
+        }
+        Err(err) => {
+            let (code, text) = session.ending(&err, display);
+            eprint!("{text}");
+            Ok(code)
+        }
+    }
+}

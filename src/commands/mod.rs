@@ -1,0 +1,215 @@
+//! One file per subcommand; this module dispatches and holds what `run` and `eval` share:
+//! a [`Session`] (site, context, engine) and how a script's ending becomes an exit code.
+
+pub mod check;
+pub mod doc;
+pub mod eval;
+pub mod run;
+pub mod sim;
+pub mod sites;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Result;
+use rhai::{Dynamic, Engine, EvalAltResult, Scope};
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Config, Env, ServiceGuard};
+use crate::context::RunContext;
+use crate::effects::{Effect, EffectClass, Gate, Stop};
+use crate::journal::{self, Journal, Outcome};
+use crate::report::{exit, Report};
+use crate::resolve::Sources;
+
+/// Run the parsed command line; returns the process exit code.
+pub fn dispatch(cli: Cli) -> i32 {
+    let outcome = match cli.command {
+        // The simulator needs no site or config: it is the cloud, not a client of one.
+        Command::Sim(args) => sim::run(args),
+        command => Config::from_args(&cli.global, Env::from_process()).and_then(|config| {
+            match command {
+                Command::Run(args) => run::run(&config, &args),
+                Command::Eval(args) => eval::run(&config, &args),
+                Command::Check(args) => check::run(&config, &args),
+                Command::Doc(args) => doc::run(&config, &args),
+                Command::Sites(args) => sites::run(&config, &args),
+                Command::Sim(args) => sim::run(args),
+            }
+        }),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            exit::ERROR
+        }
+    }
+}
+
+/// `anyhow` error text: the message, then `caused by:` lines.
+pub fn chain(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        out.push_str(&format!("\ncaused by: {cause}"));
+    }
+    out
+}
+
+/// The Ctrl-C flag, installed once per process.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        if ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                // Second Ctrl-C: the operator means it.
+                std::process::exit(exit::INTERRUPTED);
+            }
+        })
+        .is_err()
+        {
+            eprintln!("warning: cannot install the Ctrl-C handler");
+        }
+        flag
+    })
+    .clone()
+}
+
+/// Everything one script execution needs.
+pub struct Session {
+    pub ctx: Rc<RunContext>,
+    pub engine: Engine,
+    pub sources: Sources,
+    pub constants: Scope<'static>,
+    _services: Option<ServiceGuard>,
+}
+
+impl Session {
+    pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
+        let site = config.load_site()?;
+        let mut env = config.env.clone();
+        let services = config::start_site_services(&site, &mut env)?;
+        // Services (the demo simulator) may set the environment; re-apply precedence.
+        let site = if env != config.env {
+            Config {
+                env: env.clone(),
+                ..config.clone()
+            }
+            .load_site()?
+        } else {
+            site
+        };
+        let run_id = format!(
+            "{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let state_dir = site
+            .state_dir
+            .clone()
+            .unwrap_or_else(journal::default_state_dir);
+        let journal = Journal::new(&state_dir, &run_id, dry_run);
+        if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+            journal.redact(&key);
+        }
+        let report = Rc::new(Report::new(config.json));
+        let gate = Gate::new(
+            dry_run,
+            yes,
+            std::io::stdin().is_terminal(),
+            journal,
+            report.clone(),
+        );
+        let ctx = Rc::new(RunContext::new(
+            site,
+            gate,
+            run_id,
+            report,
+            env,
+            interrupt_flag(),
+        ));
+        let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
+        let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
+        let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
+        let constants = crate::engine::constants(site_dyn, dry_run);
+        Ok(Session {
+            ctx,
+            engine,
+            sources,
+            constants,
+            _services: services,
+        })
+    }
+
+    /// The first transcript line: run id, site, mode and where the journal goes.
+    pub fn announce(&self, what: &str) {
+        let journal = match self.ctx.gate().journal().path() {
+            Some(p) => p.display().to_string(),
+            None => {
+                "none (dry-run: nothing is written; the plan is printed at the end)".to_string()
+            }
+        };
+        let mode = if self.ctx.gate().is_dry_run() {
+            " (dry-run)"
+        } else {
+            ""
+        };
+        self.ctx.report().line(&format!(
+            "runbook {what}: site `{}`, run {}{mode}",
+            self.ctx.site().name,
+            self.ctx.run_id()
+        ));
+        self.ctx.report().line(&format!("journal: {journal}"));
+    }
+
+    /// Compile `text` (known as `display`) with the constants; errors rendered.
+    pub fn compile(&self, display: &str, text: &str) -> std::result::Result<rhai::AST, String> {
+        self.sources
+            .borrow_mut()
+            .insert(display.to_string(), text.to_string());
+        let mut ast = self
+            .engine
+            .compile_with_scope(&self.constants, text)
+            .map_err(|e| crate::diagnostic::render_parse(&e, display, text))?;
+        ast.set_source(display);
+        Ok(ast)
+    }
+
+    /// The exit code and the error text (if any) of a script that ended with `err`.
+    pub fn ending(&self, err: &EvalAltResult, display: &str) -> (i32, String) {
+        let stop = self
+            .ctx
+            .gate()
+            .stop()
+            .or_else(|| self.ctx.interrupted().then_some(Stop::Interrupted));
+        match stop {
+            Some(Stop::Interrupted) => {
+                let e = Effect {
+                    name: "interrupt".into(),
+                    class: EffectClass::Read,
+                    target: display.to_string(),
+                    args: serde_json::Value::Null,
+                    command: "Ctrl-C".into(),
+                    confirm: None,
+                };
+                self.ctx.gate().journal().record(&e, Outcome::Interrupted, Some("interrupted by the operator (Ctrl-C)"), 0);
+                (exit::INTERRUPTED, "error: interrupted (Ctrl-C); the journal records where the run stopped\n".to_string())
+            }
+            Some(Stop::Refused(_)) => {
+                let text = crate::diagnostic::render(err, display, &self.sources.borrow());
+                (exit::REFUSED, text)
+            }
+            Some(Stop::Halted(reason)) => (
+                exit::STOPPED,
+                format!("stopped: {reason}\nhint: routing stopped for a human to investigate; nothing further was changed\n"),
+            ),
+            None => (exit::ERROR, crate::diagnostic::render(err, display, &self.sources.borrow())),
+        }
+    }
+}

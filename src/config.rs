@@ -1,0 +1,285 @@
+//! The typed configuration of one invocation: root discovery, the site with its overrides
+//! (`--set` > environment > `site.rhai` > defaults), and secrets.
+//!
+//! Secrets (the MAAS API key) come only from `MAAS_API_KEY` or the file named by
+//! `maas.api_key_file`; they live in [`Env`], never in [`Site`].
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+
+use crate::cli::GlobalArgs;
+use crate::resolve::Resolver;
+use crate::site::{self, Site};
+
+/// The site used when neither `--site` nor `RUNBOOK_SITE` is given.
+pub const DEFAULT_SITE: &str = "demo";
+
+/// Values read from the environment (besides `RUNBOOK_ROOT` / `RUNBOOK_SITE`, which clap reads).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Env {
+    pub maas_url: Option<String>,
+    pub maas_api_key: Option<String>,
+    pub juju_bin: Option<String>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Env {
+            maas_url: get("MAAS_URL"),
+            maas_api_key: get("MAAS_API_KEY"),
+            juju_bin: get("JUJU_BIN"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub site_name: String,
+    pub sets: Vec<(String, Value)>,
+    pub json: bool,
+    pub env: Env,
+}
+
+impl Config {
+    pub fn from_args(args: &GlobalArgs, env: Env) -> Result<Config> {
+        let root = match &args.root {
+            Some(r) => r.clone(),
+            None => std::env::current_dir().context("cannot read the current directory")?,
+        };
+        if args.root.is_some() {
+            let meta = std::fs::metadata(&root)
+                .with_context(|| format!("cannot read root `{}`", root.display()))?;
+            if !meta.is_dir() {
+                bail!("root `{}` is not a directory", root.display());
+            }
+            std::fs::read_dir(&root)
+                .with_context(|| format!("cannot read root `{}`", root.display()))?;
+        }
+        let sets = args
+            .set
+            .iter()
+            .map(|s| site::parse_set(s))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Config {
+            root,
+            site_name: args
+                .site
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SITE.to_string()),
+            sets,
+            json: args.json,
+            env,
+        })
+    }
+
+    pub fn resolver(&self) -> Resolver {
+        Resolver {
+            root: self.root.clone(),
+            site: self.site_name.clone(),
+        }
+    }
+
+    /// The effective site: defaults < `site.rhai` < environment < `--set`.
+    pub fn load_site(&self) -> Result<Site> {
+        self.load_named_site(&self.site_name)
+    }
+
+    pub fn load_named_site(&self, name: &str) -> Result<Site> {
+        let resolver = self.resolver();
+        let file = resolver.site_file(name)?.ok_or_else(|| {
+            let known: Vec<String> = resolver.sites().into_iter().collect();
+            anyhow!(
+                "no site `{name}` (looked for `sites/{name}/site.rhai` under `{}` and in the built-in copies)\nhint: known sites: {}",
+                self.root.display(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )
+        })?;
+        let map = eval_site_script(&file.display, &file.text)?;
+        let mut env_leaves = Vec::new();
+        if let Some(url) = &self.env.maas_url {
+            env_leaves.push(("maas.url".to_string(), Value::String(url.clone())));
+        }
+        if let Some(bin) = &self.env.juju_bin {
+            env_leaves.push(("juju.bin".to_string(), Value::String(bin.clone())));
+        }
+        let layers = vec![
+            (format!("`{}`", file.display), site::leaves_of(&map)),
+            ("the environment".to_string(), env_leaves),
+            ("`--set`".to_string(), self.sets.clone()),
+        ];
+        let site = Site::from_layers(name, &layers)?;
+        if site.name != name {
+            bail!(
+                "`{}` says `name: \"{}\"` but lives in `sites/{name}/`; make them agree",
+                file.display,
+                site.name
+            );
+        }
+        Ok(site)
+    }
+}
+
+/// Evaluate a `site.rhai` (a plain engine: no primitives, no imports) to a JSON map.
+fn eval_site_script(display: &str, text: &str) -> Result<Value> {
+    let mut engine = rhai::Engine::new_raw();
+    engine
+        .set_max_operations(100_000)
+        .set_max_expr_depths(64, 32)
+        .set_strict_variables(true);
+    let mut ast = engine
+        .compile(text)
+        .map_err(|e| anyhow!("{}", crate::diagnostic::render_parse(&e, display, text)))?;
+    ast.set_source(display);
+    let value: rhai::Dynamic = engine
+        .eval_ast(&ast)
+        .map_err(|e| anyhow!("{}", crate::diagnostic::render_one(&e, display, text)))?;
+    if !value.is_map() {
+        bail!(
+            "`{display}` must evaluate to a map (`#{{ name: \"...\", ... }}`), not a `{}`",
+            value.type_name()
+        );
+    }
+    let json: Value = rhai::serde::from_dynamic(&value).map_err(|e| anyhow!("`{display}`: {e}"))?;
+    if json.get("maas").and_then(|m| m.get("api_key")).is_some() {
+        bail!("`{display}` sets `maas.api_key`: the MAAS API key comes only from `MAAS_API_KEY` or the file named by `maas.api_key_file`");
+    }
+    Ok(json)
+}
+
+/// Keeps site services (the demo's in-process simulator) alive for the run.
+pub type ServiceGuard = Box<dyn std::any::Any>;
+
+/// Start what a site needs before a run and point `env` at it: for a site with a `sim`
+/// section (`demo`), the built-in simulated cloud. Its MAAS URL, API key and juju wrapper
+/// replace whatever the environment says, so a demo run can never reach a real cloud.
+/// The returned guard keeps the simulator alive for the run.
+pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceGuard>> {
+    let Some(sim) = &site.sim else {
+        return Ok(None);
+    };
+    let handle = crate::sim::start(crate::sim::SimOptions {
+        scenario: sim.scenario.clone(),
+        speed: sim.speed,
+        ..Default::default()
+    })
+    .with_context(|| {
+        format!(
+            "cannot start the simulated cloud of site `{}` (scenario `{}`)",
+            site.name, sim.scenario
+        )
+    })?;
+    env.maas_url = Some(handle.maas_url.clone());
+    env.maas_api_key = Some(handle.api_key.clone());
+    env.juju_bin = Some(handle.juju_bin.display().to_string());
+    Ok(Some(Box::new(handle)))
+}
+
+/// The MAAS API key: `MAAS_API_KEY`, else the contents of `maas.api_key_file`.
+pub fn maas_api_key(env: &Env, site: &Site) -> Result<Option<String>> {
+    if let Some(key) = &env.maas_api_key {
+        return Ok(Some(key.clone()));
+    }
+    match &site.maas.api_key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read the MAAS API key file `{}` (site key `maas.api_key_file`)",
+                    path.display()
+                )
+            })?;
+            Ok(Some(text.trim().to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(root: &std::path::Path, sets: &[&str], env: Env) -> Config {
+        let args = GlobalArgs {
+            root: Some(root.to_path_buf()),
+            site: Some("t".into()),
+            set: sets.iter().map(|s| s.to_string()).collect(),
+            json: false,
+        };
+        Config::from_args(&args, env).unwrap()
+    }
+
+    fn root_with_site(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sites/t")).unwrap();
+        std::fs::write(dir.path().join("sites/t/site.rhai"), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn precedence_set_over_env_over_site_over_defaults() {
+        let dir = root_with_site(
+            r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#,
+        );
+        let env = Env {
+            maas_url: Some("http://env".into()),
+            maas_api_key: None,
+            juju_bin: Some("/env/juju".into()),
+        };
+        let site = config(dir.path(), &["maas.url=http://set"], env)
+            .load_site()
+            .unwrap();
+        let mut want = Site::defaults("t");
+        want.targets = vec!["a".into()];
+        want.maas.url = Some("http://set".into());
+        want.juju.bin = Some("/env/juju".into());
+        let want = Site::from_layers(
+            "t",
+            &[(
+                "x".into(),
+                crate::site::leaves_of(&serde_json::to_value(&want).unwrap()),
+            )],
+        )
+        .unwrap();
+        assert_eq!(site, want);
+    }
+
+    #[test]
+    fn api_key_from_env_then_file() {
+        let dir = root_with_site(r#"#{ name: "t" }"#);
+        let mut site = config(dir.path(), &[], Env::default()).load_site().unwrap();
+        assert_eq!(maas_api_key(&Env::default(), &site).unwrap(), None);
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, "a:b:c\n").unwrap();
+        site.maas.api_key_file = Some(key_file);
+        assert_eq!(
+            maas_api_key(&Env::default(), &site).unwrap(),
+            Some("a:b:c".into())
+        );
+        let env = Env {
+            maas_api_key: Some("x:y:z".into()),
+            ..Env::default()
+        };
+        assert_eq!(maas_api_key(&env, &site).unwrap(), Some("x:y:z".into()));
+    }
+
+    #[test]
+    fn site_name_must_match_folder() {
+        let dir = root_with_site(r#"#{ name: "other" }"#);
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
+        assert!(err.to_string().contains("says `name: \"other\"`"), "{err}");
+    }
+
+    #[test]
+    fn site_file_must_be_a_map() {
+        let dir = root_with_site("42");
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
+        assert!(err.to_string().contains("must evaluate to a map"), "{err}");
+    }
+}

@@ -1,0 +1,150 @@
+//! Renders Rhai errors for operators: `error: …`, then `--> file:line:col`, the source
+//! line with a caret, and the chain through function calls and imported modules
+//! (innermost first). The only place that formats script errors.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+/// A parse error in one file.
+pub fn render_parse(err: &ParseError, display: &str, text: &str) -> String {
+    let msg = strip_position(&err.0.to_string());
+    let mut out = format!("error: {msg}\n");
+    out.push_str(&location(display, Some(text), err.position()));
+    out
+}
+
+/// A runtime (or wrapped parse) error of a script with one known source.
+pub fn render_one(err: &EvalAltResult, display: &str, text: &str) -> String {
+    let mut sources = HashMap::new();
+    sources.insert(display.to_string(), text.to_string());
+    render(err, display, &sources)
+}
+
+/// The message of the innermost error, without position or chain.
+pub fn message(err: &EvalAltResult) -> String {
+    match innermost(err) {
+        EvalAltResult::ErrorRuntime(v, _) | EvalAltResult::ErrorTerminated(v, _) => v.to_string(),
+        EvalAltResult::ErrorParsing(p, _) => strip_position(&p.to_string()),
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "the script exceeded the limit of {} operations (a runaway loop?)",
+            crate::engine::limits::MAX_OPERATIONS
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "call depth exceeded the limit of {} (runaway recursion?)",
+            crate::engine::limits::MAX_CALL_LEVELS
+        ),
+        e => strip_position(&e.to_string()),
+    }
+}
+
+fn innermost(mut err: &EvalAltResult) -> &EvalAltResult {
+    loop {
+        match err {
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => err = inner,
+            e => return e,
+        }
+    }
+}
+
+/// An error raised while running `main` (display name); `sources` maps display names of
+/// every loaded script to their text.
+pub fn render(err: &EvalAltResult, main: &str, sources: &HashMap<String, String>) -> String {
+    let mut frames = Vec::new();
+    let mut current = main.to_string();
+    let mut e = err;
+    loop {
+        match e {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+                frames.push(format!(
+                    "in call to `{name}` at {}",
+                    position_text(&current, *pos)
+                ));
+                if !src.is_empty() {
+                    current = src.clone();
+                }
+                e = inner;
+            }
+            EvalAltResult::ErrorInModule(name, inner, pos) => {
+                frames.push(format!(
+                    "in module `{name}` imported at {}",
+                    position_text(&current, *pos)
+                ));
+                current = name.clone();
+                e = inner;
+            }
+            _ => break,
+        }
+    }
+    let mut out = format!("error: {}\n", message(e));
+    out.push_str(&location(
+        &current,
+        sources.get(&current).map(String::as_str),
+        e.position(),
+    ));
+    for frame in frames.iter().rev() {
+        let _ = writeln!(out, "   = {frame}");
+    }
+    out
+}
+
+fn position_text(file: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        (Some(l), None) => format!("{file}:{l}"),
+        _ => file.to_string(),
+    }
+}
+
+fn location(file: &str, text: Option<&str>, pos: Position) -> String {
+    let mut out = format!("  --> {}\n", position_text(file, pos));
+    if let (Some(text), Some(line)) = (text, pos.line()) {
+        if let Some(src) = text.lines().nth(line - 1) {
+            let num = line.to_string();
+            let pad = " ".repeat(num.len());
+            let col = pos.position().unwrap_or(1).max(1);
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {src}");
+            let _ = writeln!(out, "{pad} | {}^", " ".repeat(col - 1));
+        }
+    }
+    out
+}
+
+/// Rhai's `Display` ends with ` (line N, position M)`; the location is shown separately.
+fn strip_position(text: &str) -> String {
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_error_shows_file_line_col_and_caret() {
+        let engine = rhai::Engine::new();
+        let text = "let a = 1;\nlet b = (;\n";
+        let err = engine.compile(text).unwrap_err();
+        let out = render_parse(&err, "x.rhai", text);
+        assert!(out.starts_with("error: "), "{out}");
+        assert!(out.contains("--> x.rhai:2:"), "{out}");
+        assert!(out.contains("2 | let b = (;"), "{out}");
+    }
+
+    #[test]
+    fn runtime_error_in_function_shows_chain() {
+        let engine = rhai::Engine::new();
+        let text = "fn f() {\n  throw \"bad\";\n}\nf();\n";
+        let mut ast = engine.compile(text).unwrap();
+        ast.set_source("m.rhai");
+        let err = engine.run_ast(&ast).unwrap_err();
+        let out = render_one(&err, "m.rhai", text);
+        assert!(out.starts_with("error: bad\n  --> m.rhai:2:3\n"), "{out}");
+        assert!(out.contains("   = in call to `f` at m.rhai:4:1"), "{out}");
+    }
+}

@@ -1,0 +1,165 @@
+//! The append-only record of a run: one JSON line per effect in
+//! `<state dir>/runs/<run-id>/journal.jsonl`. The file is created at the first line.
+//!
+//! In dry-run nothing is written anywhere (the file system stays unchanged): the journal is
+//! kept in memory and the plan printed at the end is the record. Secrets never reach it:
+//! effects carry no secrets by contract.
+
+use std::cell::RefCell;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::effects::Effect;
+
+/// `planned | executed | refused | failed` per effect; a declined confirmation is `refused`
+/// (its detail says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Planned,
+    Executed,
+    Refused,
+    Failed,
+    /// The line written when Ctrl-C ends a run (not an effect's outcome).
+    Interrupted,
+}
+
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    time: String,
+    run_id: &'a str,
+    effect: &'a str,
+    class: crate::effects::EffectClass,
+    target: &'a str,
+    args: &'a serde_json::Value,
+    outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    duration_ms: u64,
+}
+
+pub struct Journal {
+    run_id: String,
+    path: PathBuf,
+    in_memory: bool,
+    lines: RefCell<Vec<String>>,
+    /// Redacted from every line, as a safety net (effects carry no secrets by contract).
+    secret: RefCell<Option<String>>,
+}
+
+impl Journal {
+    pub fn new(state_dir: &Path, run_id: &str, in_memory: bool) -> Journal {
+        Journal {
+            run_id: run_id.to_string(),
+            path: state_dir.join("runs").join(run_id).join("journal.jsonl"),
+            in_memory,
+            lines: RefCell::new(Vec::new()),
+            secret: RefCell::new(None),
+        }
+    }
+
+    /// Never write `secret` (the MAAS API key): it is replaced by `<redacted>`.
+    pub fn redact(&self, secret: &str) {
+        if !secret.is_empty() {
+            *self.secret.borrow_mut() = Some(secret.to_string());
+        }
+    }
+
+    /// The file path, or `None` in dry-run (nothing is written).
+    pub fn path(&self) -> Option<&Path> {
+        (!self.in_memory).then_some(self.path.as_path())
+    }
+
+    pub fn record(
+        &self,
+        effect: &Effect,
+        outcome: Outcome,
+        detail: Option<&str>,
+        duration_ms: u64,
+    ) {
+        let line = Line {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            run_id: &self.run_id,
+            effect: &effect.name,
+            class: effect.class,
+            target: &effect.target,
+            args: &effect.args,
+            outcome,
+            detail,
+            duration_ms,
+        };
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        if let Some(secret) = self.secret.borrow().as_deref() {
+            text = text.replace(secret, "<redacted>");
+        }
+        if !self.in_memory {
+            if let Err(e) = self.append(&text) {
+                eprintln!(
+                    "warning: cannot write the journal `{}`: {e:#}",
+                    self.path.display()
+                );
+            }
+        }
+        self.lines.borrow_mut().push(text);
+    }
+
+    fn append(&self, text: &str) -> anyhow::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(f, "{text}")?;
+        f.sync_data()?;
+        Ok(())
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.borrow().clone()
+    }
+}
+
+/// `$XDG_STATE_HOME/runbook`, else `~/.local/state/runbook`.
+pub fn default_state_dir() -> PathBuf {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("runbook"),
+        None => dirs::home_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".local/state/runbook"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effects::EffectClass;
+
+    #[test]
+    fn lines_have_the_fields_and_secrets_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::new(dir.path(), "r1", false);
+        j.redact("s3cret");
+        let e = Effect {
+            name: "set_pointer".into(),
+            class: EffectClass::Change,
+            target: "p".into(),
+            args: serde_json::json!({"oops": "s3cret"}),
+            command: "c".into(),
+            confirm: None,
+        };
+        j.record(&e, Outcome::Executed, None, 7);
+        let text = std::fs::read_to_string(dir.path().join("runs/r1/journal.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["run_id"], "r1");
+        assert_eq!(v["effect"], "set_pointer");
+        assert_eq!(v["outcome"], "executed");
+        assert_eq!(v["duration_ms"], 7);
+        assert_eq!(v["args"]["oops"], "<redacted>");
+        assert!(v["time"].is_string());
+    }
+}

@@ -1,0 +1,337 @@
+//! What a run did: steps with their messages, acceptance checks, the route, the plan; the
+//! verdict and the exit code. Human output goes to stderr as it happens (so `--json`
+//! stdout carries exactly one document); `print()` goes to stdout unless `--json`.
+
+use std::cell::RefCell;
+use std::io::Write;
+
+use serde::Serialize;
+
+/// Exit codes, exactly as DESIGN.md lists them.
+pub mod exit {
+    pub const GO: i32 = 0;
+    pub const NO_GO: i32 = 1;
+    pub const ERROR: i32 = 2;
+    pub const STOPPED: i32 = 3;
+    pub const REFUSED: i32 = 4;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub level: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub title: String,
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub pass: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub effect: String,
+    pub class: crate::effects::EffectClass,
+    pub target: String,
+    pub command: String,
+    pub args: serde_json::Value,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub json: bool,
+    steps: RefCell<Vec<Step>>,
+    checks: RefCell<Vec<Check>>,
+    plan: RefCell<Vec<PlanEntry>>,
+    route: RefCell<Option<String>>,
+    failed: RefCell<bool>,
+}
+
+impl Report {
+    pub fn new(json: bool) -> Report {
+        Report {
+            json,
+            ..Default::default()
+        }
+    }
+
+    /// A transcript line (stderr).
+    pub fn line(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+
+    /// Script `print()`: stdout, or stderr under `--json`.
+    pub fn print(&self, text: &str) {
+        if self.json {
+            self.line(text);
+        } else {
+            println!("{text}");
+        }
+    }
+
+    pub fn step(&self, title: &str) {
+        self.line(&format!("==> {title}"));
+        self.steps.borrow_mut().push(Step {
+            title: title.to_string(),
+            messages: Vec::new(),
+        });
+    }
+
+    pub fn message(&self, level: &'static str, text: &str) {
+        let tag = match level {
+            "ok" => "  ok  ",
+            "warn" => "  warn",
+            "fail" => "  FAIL",
+            _ => "  note",
+        };
+        self.line(&format!("{tag} {text}"));
+        if level == "fail" {
+            *self.failed.borrow_mut() = true;
+        }
+        let mut steps = self.steps.borrow_mut();
+        if steps.is_empty() {
+            steps.push(Step {
+                title: String::new(),
+                messages: Vec::new(),
+            });
+        }
+        if let Some(step) = steps.last_mut() {
+            step.messages.push(Message {
+                level,
+                text: text.to_string(),
+            });
+        }
+    }
+
+    pub fn check(&self, name: &str, pass: bool, detail: &str) {
+        self.line(&format!(
+            "  {} {name}{}",
+            if pass { "[GO]   " } else { "[NO-GO]" },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" — {detail}")
+            }
+        ));
+        self.checks.borrow_mut().push(Check {
+            name: name.to_string(),
+            pass,
+            detail: detail.to_string(),
+        });
+    }
+
+    pub fn plan(&self, entry: PlanEntry) {
+        self.line(&format!("  plan  {}", entry.command));
+        self.plan.borrow_mut().push(entry);
+    }
+
+    pub fn set_route(&self, route: &str) {
+        self.line(&format!("  route {route}"));
+        *self.route.borrow_mut() = Some(route.to_string());
+    }
+
+    /// `go` when every check passed, `no-go` when one failed or `fail()` was called, `None`
+    /// when the run made no checks and reported no failure.
+    pub fn verdict(&self) -> Option<&'static str> {
+        let checks = self.checks.borrow();
+        if *self.failed.borrow() || checks.iter().any(|c| !c.pass) {
+            Some("no-go")
+        } else if checks.is_empty() {
+            None
+        } else {
+            Some("go")
+        }
+    }
+
+    /// The exit code of a run that completed (no error, no halt, no refusal).
+    pub fn completed_exit(&self) -> i32 {
+        if self.verdict() == Some("no-go") {
+            exit::NO_GO
+        } else {
+            exit::GO
+        }
+    }
+
+    /// The acceptance scorecard as a table (stderr), if there were checks.
+    pub fn print_scorecard(&self) {
+        let checks = self.checks.borrow();
+        if checks.is_empty() {
+            return;
+        }
+        let width = checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        self.line("");
+        self.line(&format!("{:<width$}  {:<6}  detail", "check", "result"));
+        for c in checks.iter() {
+            self.line(&format!(
+                "{:<width$}  {:<6}  {}",
+                c.name,
+                if c.pass { "GO" } else { "NO-GO" },
+                c.detail
+            ));
+        }
+        self.line(&format!(
+            "verdict: {}",
+            self.verdict().unwrap_or("none").to_uppercase()
+        ));
+    }
+
+    pub fn print_plan_summary(&self) {
+        let plan = self.plan.borrow();
+        if plan.is_empty() {
+            return;
+        }
+        self.line("");
+        self.line(&format!(
+            "dry-run plan ({} effect{}; nothing was changed):",
+            plan.len(),
+            if plan.len() == 1 { "" } else { "s" }
+        ));
+        for (i, p) in plan.iter().enumerate() {
+            self.line(&format!(
+                "  {}. [{}] {}",
+                i + 1,
+                serde_json::to_value(p.class)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                p.command
+            ));
+        }
+    }
+
+    /// The `--json` document.
+    pub fn document(
+        &self,
+        runbook: &str,
+        site: &str,
+        journal: Option<&std::path::Path>,
+        extra: Option<(&str, serde_json::Value)>,
+    ) -> serde_json::Value {
+        let mut doc = serde_json::json!({
+            "version": 1,
+            "runbook": runbook,
+            "site": site,
+            "route": *self.route.borrow(),
+            "steps": *self.steps.borrow(),
+            "checks": *self.checks.borrow(),
+            "verdict": self.verdict(),
+            "plan": *self.plan.borrow(),
+            "journal": journal.map(|p| p.display().to_string()),
+        });
+        if let (Some((k, v)), Some(map)) = (extra, doc.as_object_mut()) {
+            map.insert(k.to_string(), v);
+        }
+        doc
+    }
+}
+
+/// The live line of a `wait_until`: an indicatif spinner with elapsed time on a terminal,
+/// plain lines (when the value changes, or every 30 s) otherwise.
+pub struct Progress {
+    what: String,
+    bar: Option<indicatif::ProgressBar>,
+    last: RefCell<(String, std::time::Duration)>,
+}
+
+impl Progress {
+    pub fn new(what: &str) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed}] waiting for {prefix}: {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar.set_prefix(what.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            what: what.to_string(),
+            bar,
+            last: RefCell::new((String::new(), std::time::Duration::ZERO)),
+        }
+    }
+
+    pub fn tick(&self, elapsed: std::time::Duration, value: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(value.to_string());
+            return;
+        }
+        let mut last = self.last.borrow_mut();
+        if last.0 != value || elapsed.saturating_sub(last.1).as_secs() >= 30 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "  wait  [{}s] {}: {value}",
+                elapsed.as_secs(),
+                self.what
+            );
+            *last = (value.to_string(), elapsed);
+        }
+    }
+
+    /// Clear the live line; `ok` says whether the wait succeeded (a timeout reports itself).
+    pub fn done(&self, elapsed: std::time::Duration, ok: bool) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if ok {
+            let _ = writeln!(
+                std::io::stderr(),
+                "  wait  [{}s] {}: done",
+                elapsed.as_secs(),
+                self.what
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_and_exit_codes() {
+        let r = Report::new(true);
+        assert_eq!((r.verdict(), r.completed_exit()), (None, exit::GO));
+        r.check("a", true, "");
+        assert_eq!((r.verdict(), r.completed_exit()), (Some("go"), exit::GO));
+        r.check("b", false, "x");
+        assert_eq!(
+            (r.verdict(), r.completed_exit()),
+            (Some("no-go"), exit::NO_GO)
+        );
+        let r = Report::new(true);
+        r.message("fail", "escalate");
+        assert_eq!(
+            (r.verdict(), r.completed_exit()),
+            (Some("no-go"), exit::NO_GO)
+        );
+    }
+
+    #[test]
+    fn document_has_the_contract_fields() {
+        let r = Report::new(true);
+        r.set_route("CLEAN");
+        let doc = r.document("teardown", "demo", None, None);
+        assert_eq!(
+            doc,
+            serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
+                "steps": [], "checks": [], "verdict": null, "plan": [], "journal": null})
+        );
+    }
+}

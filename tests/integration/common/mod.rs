@@ -1,0 +1,233 @@
+//! The test builder: drives the built `runbook` binary like an operator would.
+//!
+//! Each [`Test`] owns a temp dir with `root/` (the current directory and default root of
+//! the run), `home/` (`$HOME`) and `state/` (`$XDG_STATE_HOME`). The environment is
+//! cleared and pinned: only `PATH`, `HOME`, `XDG_STATE_HOME` and what `.env()` adds.
+//!
+//! ```ignore
+//! let out = Test::new()
+//!     .file("runbooks/hello.rhai", r#"print("hi");"#)   // under root/
+//!     .args(&["run", "hello"])
+//!     .env("MAAS_URL", "http://127.0.0.1:1/MAAS")
+//!     .stdin("openstack\n")                             // default: empty stdin (not a terminal)
+//!     .run();
+//! out.status(0).stdout_is("hi\n").stderr_has("journal:");
+//! let doc = out.json();                                 // stdout parsed as JSON
+//! let lines = out.journal_lines();                      // every journal.jsonl under home/ and state/
+//! ```
+//!
+//! `Output` keeps the temp dir alive, so files a run wrote can be inspected afterwards
+//! (`out.home()`, `out.root()`, `out.state()`).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: String,
+    cwd: Option<PathBuf>,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["root", "home", "state"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        }
+        Test {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: String::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Write `text` to `root/<rel>` (folders created).
+    pub fn file(self, rel: &str, text: &str) -> Test {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Test {
+        self.stdin = text.into();
+        self
+    }
+
+    /// Run from this directory instead of `root/`.
+    pub fn cwd(mut self, dir: &Path) -> Test {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The command, ready to spawn (for tests that signal the process).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args)
+            .current_dir(self.cwd.clone().unwrap_or_else(|| self.root()))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(self) -> Output {
+        let mut child = self
+            .command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn runbook");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(self.stdin.as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("wait");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            dir: self.dir,
+        }
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    dir: tempfile::TempDir,
+}
+
+impl Output {
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn show(&self) -> String {
+        format!(
+            "status {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    pub fn status(&self, code: i32) -> &Output {
+        assert_eq!(self.code, code, "unexpected exit status\n{}", self.show());
+        self
+    }
+
+    pub fn stdout_is(&self, text: &str) -> &Output {
+        assert_eq!(self.stdout, text, "unexpected stdout\n{}", self.show());
+        self
+    }
+
+    pub fn stdout_has(&self, text: &str) -> &Output {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n{}",
+            self.show()
+        );
+        self
+    }
+
+    pub fn stderr_has(&self, text: &str) -> &Output {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.show()
+        );
+        self
+    }
+
+    pub fn stderr_lacks(&self, text: &str) -> &Output {
+        assert!(
+            !self.stderr.contains(text),
+            "stderr has {text:?}\n{}",
+            self.show()
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.show()))
+    }
+
+    /// Every line of every `journal.jsonl` under the temp dir, parsed.
+    pub fn journal_lines(&self) -> Vec<serde_json::Value> {
+        let pattern = format!("{}/**/journal.jsonl", self.dir.path().display());
+        let mut lines = Vec::new();
+        for path in glob::glob(&pattern).expect("glob").flatten() {
+            for line in std::fs::read_to_string(path).expect("read journal").lines() {
+                lines.push(serde_json::from_str(line).expect("journal line is JSON"));
+            }
+        }
+        lines
+    }
+
+    /// Every file under `dir`, relative, sorted (to prove nothing was written).
+    pub fn files_under(&self, dir: &Path) -> Vec<String> {
+        let pattern = format!("{}/**/*", dir.display());
+        let mut out: Vec<String> = glob::glob(&pattern)
+            .expect("glob")
+            .flatten()
+            .filter(|p| p.is_file())
+            .map(|p| {
+                p.strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}

@@ -1,0 +1,19 @@
+//! The integration test crate: one module per area, all driving the built binary through
+//! the builder in `common`.
+
+mod common;
+
+mod check;
+mod cli;
+mod diagnostics;
+mod doc;
+mod effects;
+mod engine;
+mod files;
+mod report;
+mod resolve;
+mod sites;
+mod sim_conformance;
+mod sim_juju;
+mod sim_maas;
+pub mod sim_server;
