@@ -17,3 +17,6 @@ mod sim_conformance;
 mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
+
+mod routing;
+mod teardown_sim;
