@@ -458,6 +458,67 @@ fn a_failing_phase_a_capture_stops_before_the_destroy() {
     );
 }
 
+/// `teardown` on a terminal (a pty) against `sim`: answers each confirmation the gate asks
+/// with the next of `answers`, and returns the exit code.
+fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
+    let mut test = Test::new().args(&[
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--set",
+        "osd_disks=",
+        "--set",
+        "timeouts.model_gone=10",
+        "--set",
+        "timeouts.machines_ready=10",
+    ]);
+    for (k, v) in sim.env() {
+        test = test.env(&k, &v);
+    }
+    let mut session = expectrl::Session::spawn(test.command()).expect("spawn in a pty");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+    for (question, answer) in answers {
+        session
+            .expect(*question)
+            .unwrap_or_else(|e| panic!("no question {question:?}: {e}"));
+        session.send_line(answer).expect("answer");
+    }
+    session.expect(expectrl::Eof).expect("end of output");
+    match session.get_process().wait().expect("wait") {
+        expectrl::WaitStatus::Exited(_, code) => code,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn on_a_terminal_the_operator_types_the_model_name_and_the_release_count() {
+    let sim = SimServer::start("dirty");
+    let code = teardown_on_a_terminal(
+        &sim,
+        &[
+            ("type the model name `openstack` to destroy it", "openstack"),
+            ("type `release 5`", "release 5"),
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(juju_commands(&sim, "destroy-model").len(), 1);
+    assert_torn_down(&sim);
+}
+
+#[test]
+fn on_a_terminal_a_wrong_model_name_destroys_nothing() {
+    let sim = SimServer::start("dirty");
+    let code = teardown_on_a_terminal(
+        &sim,
+        &[("type the model name `openstack` to destroy it", "openstac")],
+    );
+    assert_eq!(code, 4);
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+}
+
 #[test]
 fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
     let sim = SimServer::start("dirty");
