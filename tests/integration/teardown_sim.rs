@@ -209,6 +209,21 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
         pointer(&out.home()).as_deref(),
         Some(dirs[0].to_str().unwrap())
     );
+    let manifest =
+        std::fs::read_to_string(dirs[0].join("manifest.json")).expect("sealed: manifest.json");
+    for f in [
+        "export-bundle.yaml",
+        "status.json",
+        "models.json",
+        "controllers.json",
+    ] {
+        assert!(manifest.contains(f), "{f} not in the manifest: {manifest}");
+    }
+    let bundle = std::fs::read_to_string(dirs[0].join("export-bundle.yaml")).unwrap();
+    assert!(
+        bundle.contains("applications"),
+        "the bundle is Juju's export: {bundle:.200}"
+    );
 
     // The journal has every effect, executed.
     let executed = journal_effects(&out, "executed");
