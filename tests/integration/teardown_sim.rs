@@ -299,7 +299,9 @@ fn destroying_is_remediated_and_is_go() {
     assert!(destroys[0].contains("--force") && destroys[0].contains("--no-prompt"));
     assert!(released_ids(&sim).is_empty(), "targets were already Ready");
     assert_torn_down(&sim);
-    out.stderr_has("[ANOMALY]").stderr_has("remediation");
+    out.stderr_has("[ANOMALY]")
+        .stderr_has("the model is being destroyed")
+        .stderr_has("remediation");
 }
 
 #[test]
