@@ -32,8 +32,8 @@ fn demo_ignores_a_real_maas_url_in_the_environment() {
     let out = Test::new()
         .args(&["eval", "site.maas.url", "--site", "demo"])
         .env("MAAS_URL", "http://real-maas:5240/MAAS")
-        .run()
-        .status(0);
+        .run();
+    let out = out.status(0);
     assert!(
         out.stdout.starts_with("http://127.0.0.1:"),
         "demo must use the simulator, got {}",
