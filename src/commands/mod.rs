@@ -31,16 +31,16 @@ pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
         Command::Sim(args) => sim::run(args),
-        command => Config::from_args(&cli.global, Env::from_process()).and_then(|config| {
-            match command {
+        command => {
+            Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
                 Command::Eval(args) => eval::run(&config, &args),
                 Command::Check(args) => check::run(&config, &args),
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args),
-            }
-        }),
+            })
+        }
     };
     match outcome {
         Ok(code) => code,

@@ -12,11 +12,11 @@ mod engine;
 mod files;
 mod report;
 mod resolve;
-mod sites;
 mod sim_conformance;
 mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
+mod sites;
 
 mod routing;
 mod teardown_sim;
