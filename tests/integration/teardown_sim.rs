@@ -603,6 +603,32 @@ fn destroy_model_on_a_clean_cloud_stops_with_3() {
 }
 
 #[test]
+fn destroy_model_alone_runs_phases_a_to_d_and_is_go() {
+    let sim = SimServer::start("dirty");
+    let out = run(&sim, "destroy-model", 10, &["--yes"]);
+    assert_doc(&out, 0, "dirty", Some("go"));
+    assert_eq!(juju_commands(&sim, "destroy-model").len(), 1);
+    assert_eq!(backups(&out.home()).len(), 1);
+    assert_torn_down(&sim);
+}
+
+#[test]
+fn remediate_refuses_a_live_cloud_with_3() {
+    let sim = SimServer::start("dirty");
+    let out = run(&sim, "remediate", 10, &["--yes"]);
+    out.status(3).stderr_has("that is a live cloud");
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+}
+
+#[test]
+fn remediate_alone_clears_a_dying_model() {
+    let sim = SimServer::start("destroying");
+    let out = run(&sim, "remediate", 10, &["--yes"]);
+    assert_doc(&out, 0, "anomaly", Some("go"));
+    assert_torn_down(&sim);
+}
+
+#[test]
 fn verify_and_accept_are_read_only() {
     let sim = SimServer::start("dirty");
     let out = run(&sim, "verify", 10, &[]);
@@ -652,6 +678,56 @@ fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
         4
     );
     assert!(!sim.changed());
+}
+
+#[test]
+fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
+    let Some(images) = qcow2_images(true) else {
+        return;
+    };
+    let sizes = || -> Vec<u64> {
+        let mut v: Vec<u64> = std::fs::read_dir(images.path())
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read(e.path()).unwrap().len() as u64)
+            .collect();
+        v.sort();
+        v
+    };
+    let before = sizes();
+    let sim = SimServer::start("clean");
+    let osd = format!(
+        "osd_disks={}/openstack[0-3]-1.qcow2",
+        images.path().display()
+    );
+    let disk_root = format!("disk_root={}", images.path().display());
+    let mut test = Test::new().args(&[
+        "run",
+        "wipe-osd",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--json",
+        "--dry-run",
+        "--set",
+        &osd,
+        "--set",
+        &disk_root,
+    ]);
+    for (k, v) in sim.env() {
+        test = test.env(&k, &v);
+    }
+    let out = test.run();
+    out.status(0);
+    let plan = out.json()["plan"].to_string();
+    for i in 0..4 {
+        assert!(
+            plan.contains(&format!("openstack{i}-1.qcow2")),
+            "the plan shows each wipe: {plan}"
+        );
+    }
+    assert_eq!(sizes(), before, "the disks are unchanged");
 }
 
 #[test]
