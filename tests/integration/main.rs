@@ -10,6 +10,8 @@ mod doc;
 mod effects;
 mod engine;
 mod files;
+mod primitives_fixture;
+mod primitives_maas;
 mod report;
 mod resolve;
 mod sim_conformance;
