@@ -11,6 +11,7 @@ mod effects;
 mod engine;
 mod files;
 mod primitives_fixture;
+mod primitives_guards;
 mod primitives_juju;
 mod primitives_maas;
 mod report;

@@ -131,3 +131,34 @@ pub fn assert_has_keys(v: &Value, want: &[&str]) {
         assert!(have.iter().any(|h| h == k), "no key `{k}` in {v:#}");
     }
 }
+
+/// Runs `qemu-img ARGS...`, panicking with its stderr if it fails.
+pub fn qemu_img(args: &[&str]) -> String {
+    let out = std::process::Command::new("qemu-img")
+        .args(args)
+        .output()
+        .expect("qemu-img is installed");
+    assert!(
+        out.status.success(),
+        "qemu-img {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A qcow2 image at `path` (`compat` 0.10 is v2, 1.1 is v3) of `size` (`64M`), empty.
+pub fn make_qcow2(path: &std::path::Path, compat: &str, size: &str) {
+    let p = path.display().to_string();
+    qemu_img(&["create", "-q", "-f", "qcow2", "-o", &format!("compat={compat}"), &p, size]);
+}
+
+/// `qemu-img info --output json PATH`.
+pub fn qemu_info(path: &std::path::Path) -> Value {
+    let text = qemu_img(&["info", "--output", "json", &path.display().to_string()]);
+    serde_json::from_str(&text).expect("qemu-img info prints JSON")
+}
+
+/// The bytes of a file, to prove it was not touched.
+pub fn bytes(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
