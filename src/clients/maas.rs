@@ -548,10 +548,13 @@ impl MaasClient {
                     format!("released from {}", before.status_name),
                 ));
             }
-            Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
-                return Ok(gone(&before, "MAAS answered 404: the machine no longer exists (a composed VM is deleted when released)"));
-            }
-            Ok(reply) if reply.status == StatusCode::CONFLICT || reply.status.is_server_error() => {
+            // 404: a composed VM Juju released meanwhile is deleted; the re-read below
+            // confirms it is gone rather than trusting one answer (a wrong URL is 404 too).
+            Ok(reply)
+                if reply.status == StatusCode::NOT_FOUND
+                    || reply.status == StatusCode::CONFLICT
+                    || reply.status.is_server_error() =>
+            {
                 self.http_error(Method::POST, &path, &reply)
             }
             Ok(reply) => return Err(self.http_error(Method::POST, &path, &reply)),

@@ -180,13 +180,16 @@ fn maas_404_on_a_read_points_at_the_url() {
 }
 
 #[test]
-fn maas_404_on_release_reports_the_machine_gone() {
-    // A composed VM Juju already released: MAAS deleted it between our read and the POST.
+fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
+    // A 404 is only "gone" when a fresh read agrees (a composed VM Juju released); here the
+    // machine is still there and Deployed, so the release failed.
     let sim = faulty(&["maas-status:404:op=release"]);
     let id = system_id(&sim, "openstack1");
-    let out = eval(&sim, &["--yes", "--json"], &format!(r#"release("{id}")"#));
-    out.status(0);
-    assert_eq!(out.json()["result"], "gone", "{}", out.stdout);
+    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    out.status(2)
+        .stderr_has(&format!("machine `{id}` was not released; it is `Deployed`"))
+        .stderr_has("returned 404");
+    assert_unchanged(&sim);
 }
 
 #[test]
