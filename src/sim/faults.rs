@@ -199,7 +199,10 @@ mod tests {
         .collect();
         let f = Faults::parse(&specs).unwrap();
         assert_eq!(f.list.len(), 8);
-        assert_eq!(f.forced_status("POST /MAAS/api/2.0/machines/x/?op=release"), Some(403));
+        assert_eq!(
+            f.forced_status("POST /MAAS/api/2.0/machines/x/?op=release"),
+            Some(403)
+        );
         assert_eq!(f.forced_status("GET /MAAS/api/2.0/machines/"), None);
         assert_eq!(f.latency_ms(), 20);
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));

@@ -138,7 +138,14 @@ fn stat_of_a_missing_file_says_it_does_not_exist() {
 fn stat_of_a_file_that_is_not_qcow2_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("disk.img");
-    qemu_img(&["create", "-q", "-f", "raw", &raw.display().to_string(), "1M"]);
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "raw",
+        &raw.display().to_string(),
+        "1M",
+    ]);
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "hello\n").unwrap();
     for path in [&raw, &text] {

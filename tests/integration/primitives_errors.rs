@@ -34,7 +34,11 @@ fn juju_failed(out: &Output) {
 
 #[test]
 fn juju_missing_says_how_to_point_at_it() {
-    let out = eval_in(site().env("JUJU_BIN", "/nonexistent/juju"), &[], "juju_models()");
+    let out = eval_in(
+        site().env("JUJU_BIN", "/nonexistent/juju"),
+        &[],
+        "juju_models()",
+    );
     juju_failed(&out);
     out.stderr_has("cannot run `/nonexistent/juju models --format json`")
         .stderr_has("not found")
@@ -46,8 +50,11 @@ fn juju_non_zero_exit_shows_argv_and_stderr() {
     let sim = faulty(&["juju-fail:models"]);
     let out = eval(&sim, &[], "juju_models()");
     juju_failed(&out);
-    out.stderr_has(&format!("`{} models --format json` failed (exit status 1)", sim.juju_bin))
-        .stderr_has("ERROR cannot connect to API");
+    out.stderr_has(&format!(
+        "`{} models --format json` failed (exit status 1)",
+        sim.juju_bin
+    ))
+    .stderr_has("ERROR cannot connect to API");
 }
 
 #[test]
@@ -80,11 +87,7 @@ fn juju_destroy_model_failure_is_an_error_and_journalled() {
 #[test]
 fn juju_remove_machine_failure_is_an_error() {
     let sim = faulty(&["juju-fail:remove-machine"]);
-    let out = eval(
-        &sim,
-        &["--yes"],
-        r#"juju_remove_machine("openstack", "1")"#,
-    );
+    let out = eval(&sim, &["--yes"], r#"juju_remove_machine("openstack", "1")"#);
     juju_failed(&out);
     out.stderr_has("remove-machine -m openstack --force 1 --no-prompt")
         .stderr_has("failed (exit status 1)");
@@ -94,7 +97,11 @@ fn juju_remove_machine_failure_is_an_error() {
 #[test]
 fn juju_malformed_json_is_a_parse_error_naming_the_command() {
     for (fault, expr, argv) in [
-        ("juju-malformed:models", "juju_models()", "models --format json"),
+        (
+            "juju-malformed:models",
+            "juju_models()",
+            "models --format json",
+        ),
         (
             "juju-malformed:status",
             r#"juju_status("openstack")"#,
@@ -109,8 +116,11 @@ fn juju_malformed_json_is_a_parse_error_naming_the_command() {
         let sim = faulty(&[fault]);
         let out = eval(&sim, &[], expr);
         juju_failed(&out);
-        out.stderr_has(&format!("cannot read the output of `{} {argv}`", sim.juju_bin))
-            .stderr_has("is not the JSON Juju 3.x prints");
+        out.stderr_has(&format!(
+            "cannot read the output of `{} {argv}`",
+            sim.juju_bin
+        ))
+        .stderr_has("is not the JSON Juju 3.x prints");
     }
 }
 
@@ -130,8 +140,10 @@ fn juju_timeout_kills_it_and_says_which_setting_to_raise() {
     let out = eval_in(t, &["--set", "juju.timeout=1"], "juju_models()");
     let took = started.elapsed();
     juju_failed(&out);
-    out.stderr_has(&format!("`{bin} models --format json` did not finish within 1s and was killed"))
-        .stderr_has("juju.timeout");
+    out.stderr_has(&format!(
+        "`{bin} models --format json` did not finish within 1s and was killed"
+    ))
+    .stderr_has("juju.timeout");
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
@@ -141,7 +153,10 @@ fn maas_wrong_key_is_401_with_a_hint_and_no_secret() {
     let t = with_sim(site(), &sim).env("MAAS_API_KEY", "ck:tk:notthesecret");
     let out = eval_in(t, &[], "maas_machines()");
     out.status(2)
-        .stderr_has(&format!("`GET {}/api/2.0/machines/` returned 401", sim.maas_url))
+        .stderr_has(&format!(
+            "`GET {}/api/2.0/machines/` returned 401",
+            sim.maas_url
+        ))
         .stderr_has("Invalid API key")
         .stderr_has("check `MAAS_API_KEY`")
         .stderr_lacks("notthesecret");
@@ -187,7 +202,9 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
     let id = system_id(&sim, "openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2)
-        .stderr_has(&format!("machine `{id}` was not released; it is `Deployed`"))
+        .stderr_has(&format!(
+            "machine `{id}` was not released; it is `Deployed`"
+        ))
         .stderr_has("returned 404");
     assert_unchanged(&sim);
 }
@@ -266,7 +283,10 @@ fn maas_hang_ends_at_the_request_timeout() {
     let out = eval(&sim, &["--set", "maas.timeout=1"], "maas_whoami()");
     let took = started.elapsed();
     out.status(2)
-        .stderr_has(&format!("`GET {}/api/2.0/users/?op=whoami` failed", sim.maas_url))
+        .stderr_has(&format!(
+            "`GET {}/api/2.0/users/?op=whoami` failed",
+            sim.maas_url
+        ))
         .stderr_has("timed out");
     assert!(took < Duration::from_secs(10), "took {took:?}");
     // A hung MAAS is asked once, not again and again.
@@ -291,7 +311,9 @@ fn maas_unreachable_names_the_url_after_bounded_retries() {
         .env("MAAS_API_KEY", "ck:tk:secret");
     let out = eval_in(t, &[], "maas_machines()");
     out.status(2)
-        .stderr_has(&format!("`GET {url}/api/2.0/machines/` failed after 4 attempts"))
+        .stderr_has(&format!(
+            "`GET {url}/api/2.0/machines/` failed after 4 attempts"
+        ))
         .stderr_has("Connection refused");
 }
 

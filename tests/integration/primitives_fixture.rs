@@ -149,7 +149,16 @@ pub fn qemu_img(args: &[&str]) -> String {
 /// A qcow2 image at `path` (`compat` 0.10 is v2, 1.1 is v3) of `size` (`64M`), empty.
 pub fn make_qcow2(path: &std::path::Path, compat: &str, size: &str) {
     let p = path.display().to_string();
-    qemu_img(&["create", "-q", "-f", "qcow2", "-o", &format!("compat={compat}"), &p, size]);
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-o",
+        &format!("compat={compat}"),
+        &p,
+        size,
+    ]);
 }
 
 /// `qemu-img info --output json PATH`.

@@ -131,12 +131,18 @@ fn destroy_without_a_sealed_backup_is_refused() {
 
 fn wipe_refused(t: Test, path: &std::path::Path) {
     let before = bytes(path);
-    let out = eval_in(t, &["--yes"], &format!("wipe_qcow2({:?})", path.display().to_string()));
+    let out = eval_in(
+        t,
+        &["--yes"],
+        &format!("wipe_qcow2({:?})", path.display().to_string()),
+    );
     out.status(4)
         .stderr_has("refused by guard `wipe.disk_root`");
     assert_eq!(bytes(path), before, "the image was touched");
     assert!(
-        out.files_under(&out.root()).iter().all(|f| !f.contains("wipe-tmp")),
+        out.files_under(&out.root())
+            .iter()
+            .all(|f| !f.contains("wipe-tmp")),
         "a temp file was left"
     );
 }
@@ -193,7 +199,10 @@ fn a_destroy_call_without_a_terminal_or_yes_is_refused() {
             r#"release_all(maas_machines(site.targets).map(|m| m.system_id))"#.to_string(),
             "op=release",
         ),
-        (format!(r#"{SEAL} juju_destroy_model("openstack")"#), "destroy-model"),
+        (
+            format!(r#"{SEAL} juju_destroy_model("openstack")"#),
+            "destroy-model",
+        ),
         (
             r#"juju_remove_machine("openstack", "2")"#.to_string(),
             "remove-machine",
@@ -233,7 +242,11 @@ fn a_wipe_without_a_terminal_or_yes_is_refused() {
 fn dry_run_plans_the_exact_release_and_sends_nothing() {
     let sim = SimServer::start("dirty");
     let id = system_id(&sim, "openstack1");
-    let out = eval(&sim, &["--dry-run", "--json"], &format!(r#"release("{id}")"#));
+    let out = eval(
+        &sim,
+        &["--dry-run", "--json"],
+        &format!(r#"release("{id}")"#),
+    );
     out.status(0);
     let r = out.json();
     assert_eq!(r["planned"], true);
@@ -244,7 +257,10 @@ fn dry_run_plans_the_exact_release_and_sends_nothing() {
         )),
         "{command}"
     );
-    assert!(command.ends_with(&format!("(MAAS {}/api/2.0/)", sim.maas_url)), "{command}");
+    assert!(
+        command.ends_with(&format!("(MAAS {}/api/2.0/)", sim.maas_url)),
+        "{command}"
+    );
     out.stderr_has("dry-run plan (1 effect; nothing was changed)")
         .stderr_has(&format!("[destroy] POST machines/{id}/?op=release"))
         .stderr_lacks(&sim.api_key);
@@ -260,7 +276,9 @@ fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
     let out = eval(
         &sim,
         &["--dry-run"],
-        &format!(r#"{SEAL} juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#),
+        &format!(
+            r#"{SEAL} juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#
+        ),
     );
     out.status(0)
         .stderr_has("destroy-model openstack --force --no-wait --destroy-storage --no-prompt")

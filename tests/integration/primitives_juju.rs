@@ -145,11 +145,14 @@ fn destroy_model_after_a_sealed_backup_destroys_it() {
     assert_eq!(r["planned"], false);
     let command = r["command"].as_str().unwrap();
     assert!(
-        command.ends_with("destroy-model openstack --force --no-wait --destroy-storage --no-prompt"),
+        command
+            .ends_with("destroy-model openstack --force --no-wait --destroy-storage --no-prompt"),
         "{command}"
     );
     assert!(
-        requests(&sim).iter().any(|r| r.starts_with("destroy-model")),
+        requests(&sim)
+            .iter()
+            .any(|r| r.starts_with("destroy-model")),
         "{:#?}",
         sim.log()
     );
@@ -216,7 +219,10 @@ fn remove_machine_with_yes_removes_it() {
     out.status(0);
     let r = out.json();
     assert_eq!(r["result"], "removed", "{r:#}");
-    assert_eq!((r["model"].as_str(), r["id"].as_str()), (Some("openstack"), Some("3")));
+    assert_eq!(
+        (r["model"].as_str(), r["id"].as_str()),
+        (Some("openstack"), Some("3"))
+    );
     let command = r["command"].as_str().unwrap();
     assert!(
         command.ends_with("remove-machine -m openstack --force 3 --no-prompt"),
@@ -250,12 +256,8 @@ fn remove_machine_with_yes_removes_it() {
 #[test]
 fn remove_machine_from_a_missing_model_says_so() {
     let sim = SimServer::start("clean");
-    eval(
-        &sim,
-        &["--yes"],
-        r#"juju_remove_machine("openstack", "3")"#,
-    )
-    .status(2)
-    .stderr_has("model `openstack` is not in `juju models`");
+    eval(&sim, &["--yes"], r#"juju_remove_machine("openstack", "3")"#)
+        .status(2)
+        .stderr_has("model `openstack` is not in `juju models`");
     assert_unchanged(&sim);
 }

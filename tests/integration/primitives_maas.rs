@@ -194,11 +194,15 @@ fn a_failed_release_is_a_per_machine_result() {
     let results = out.json();
     // The release is accepted by MAAS; the failure shows later as `Releasing failed`.
     assert_eq!(results.as_array().unwrap().len(), 2, "{results:#}");
-    sim.wait_for("openstack2 Releasing failed", Duration::from_secs(20), |s| {
-        s["machines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["hostname"] == "openstack2" && m["status_name"] == "Releasing failed")
-    });
+    sim.wait_for(
+        "openstack2 Releasing failed",
+        Duration::from_secs(20),
+        |s| {
+            s["machines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["hostname"] == "openstack2" && m["status_name"] == "Releasing failed")
+        },
+    );
 }
