@@ -133,9 +133,29 @@ fn juju_4_output_is_refused_clearly() {
     out.stderr_has("Juju 4.x").stderr_has("Juju 3.x");
 }
 
+/// True while `pid` is a live process (a zombie awaiting its reaper counts as gone).
+fn alive(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
 #[test]
-fn juju_timeout_kills_it_and_says_which_setting_to_raise() {
-    let (t, bin) = fake_juju(site(), "exec sleep 30");
+fn juju_timeout_kills_it_and_its_children_and_says_which_setting_to_raise() {
+    // The fake juju records its pid and its child's, then waits on the child.
+    let t = site();
+    let pids = t.root().join("pids");
+    let (t, bin) = fake_juju(
+        t,
+        &format!(
+            "echo $$ > {0}\nsleep 30 &\necho $! >> {0}\nwait",
+            pids.display()
+        ),
+    );
     let started = Instant::now();
     let out = eval_in(t, &["--set", "juju.timeout=1"], "juju_models()");
     let took = started.elapsed();
@@ -145,6 +165,17 @@ fn juju_timeout_kills_it_and_says_which_setting_to_raise() {
     ))
     .stderr_has("juju.timeout");
     assert!(took < Duration::from_secs(15), "took {took:?}");
+    let pids = std::fs::read_to_string(&pids).expect("the fake juju ran");
+    let pids: Vec<&str> = pids.lines().collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|p| alive(p)) {
+        assert!(
+            Instant::now() < deadline,
+            "an orphan survived the timeout: {pids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -172,6 +172,10 @@ fn destroy_model_without_backup_when_the_site_allows_it() {
     );
     out.status(0);
     assert_eq!(out.json()["result"], "destroyed");
+    // Juju's progress, streamed while the call blocks.
+    out.stderr_has("... Destroying model")
+        .stderr_has("... Waiting for model to be removed")
+        .stderr_has("... Model destroyed.");
     assert!(!model_names(&sim.state()).contains(&"openstack".to_string()));
 }
 

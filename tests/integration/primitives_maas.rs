@@ -94,6 +94,17 @@ fn release_with_yes_releases_the_machine() {
     assert_eq!(r["hostname"], "openstack1");
     assert_eq!(r["system_id"], id.as_str());
     assert_eq!(r["planned"], false);
+    // The journal has the release, and never the API key's secret.
+    let journal = out.journal_lines();
+    assert!(
+        journal
+            .iter()
+            .any(|l| l["effect"] == "release" && l["outcome"] == "executed"),
+        "{journal:#?}"
+    );
+    let secret = sim.api_key.rsplit(':').next().unwrap();
+    assert!(journal.iter().all(|l| !l.to_string().contains(secret)));
+    out.stderr_lacks(secret);
     let release = format!("POST /MAAS/api/2.0/machines/{id}/?op=release");
     let log = sim.log();
     let entry = log
