@@ -254,3 +254,12 @@ fn wipe_of_a_missing_file_is_refused_naming_it() {
     .stderr_has("refused by guard `wipe.disk_root`")
     .stderr_has("nope.qcow2");
 }
+
+#[test]
+fn an_empty_path_is_a_clear_error() {
+    for f in ["stat_qcow2", "wipe_qcow2"] {
+        eval_in(site(), &["--yes"], &format!(r#"{f}("")"#))
+            .status(2)
+            .stderr_has(&format!("`{f}` needs a file path, got an empty string"));
+    }
+}

@@ -265,3 +265,25 @@ fn remove_machine_from_a_missing_model_says_so() {
         .stderr_has("model `openstack` is not in `juju models`");
     assert_unchanged(&sim);
 }
+
+#[test]
+fn remove_machine_rejects_unknown_options_and_reports_an_unknown_id() {
+    let sim = SimServer::start("dirty");
+    eval(
+        &sim,
+        &["--yes"],
+        r#"juju_remove_machine("openstack", "1", #{ bogus: 1 })"#,
+    )
+    .status(2)
+    .stderr_has("invalid options for `juju_remove_machine`")
+    .stderr_has("unknown field `bogus`");
+    eval(
+        &sim,
+        &["--yes"],
+        r#"juju_remove_machine("openstack", "99")"#,
+    )
+    .status(2)
+    .stderr_has("remove-machine -m openstack --force 99 --no-prompt` failed")
+    .stderr_has("machine 99 not found");
+    assert_unchanged(&sim);
+}

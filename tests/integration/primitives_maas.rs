@@ -217,3 +217,18 @@ fn a_failed_release_is_a_per_machine_result() {
         },
     );
 }
+
+#[test]
+fn release_rejects_unknown_options() {
+    let sim = SimServer::start("dirty");
+    let id = system_id(&sim, "openstack1");
+    eval(
+        &sim,
+        &["--yes"],
+        &format!(r#"release("{id}", #{{ commnt: "x" }})"#),
+    )
+    .status(2)
+    .stderr_has("invalid options for `release`")
+    .stderr_has("unknown field `commnt`");
+    assert_unchanged(&sim);
+}
