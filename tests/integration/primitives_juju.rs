@@ -287,3 +287,51 @@ fn remove_machine_rejects_unknown_options_and_reports_an_unknown_id() {
     .stderr_has("machine 99 not found");
     assert_unchanged(&sim);
 }
+
+/// `runbook run FILE.rhai`: Phase A backup, the destroy and the release, end to end.
+#[test]
+fn a_runbook_file_backs_up_destroys_and_releases() {
+    let sim = SimServer::start("dirty");
+    let flow = r#"
+let dir = backup_dir(site.backup_prefix);
+write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
+seal_backup(dir, "openstack");
+let ids = juju_machines("openstack").map(|m| m.instance_id);
+juju_destroy_model("openstack", #{ no_wait: false });
+let results = release_all(ids);
+check("one result per machine", results.len() == 5, `${results.len()} results`);
+check("no release failed", results.all(|r| r.result != "failed"), `${results}`);
+"#;
+    let out = with_sim(site(), &sim)
+        .file("flow.rhai", flow)
+        .args(&["--site", "t", "run", "--yes", "flow.rhai"])
+        .run();
+    out.status(0)
+        .stderr_has("... Model destroyed.")
+        .stderr_has("verdict: GO");
+    let backups = out.files_under(&out.home());
+    assert!(
+        backups.iter().any(|f| f.ends_with("bundle.yaml")),
+        "{backups:#?}"
+    );
+    sim.wait_for(
+        "every target Ready and the model gone",
+        Duration::from_secs(30),
+        |s| {
+            !model_names(s).contains(&"openstack".to_string())
+                && s["machines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|m| TARGETS.contains(&m["hostname"].as_str().unwrap()))
+                    .all(|m| m["status_name"] == "Ready")
+        },
+    );
+    let state = sim.state();
+    assert!(model_names(&state).contains(&"controller".to_string()));
+    for m in state["machines"].as_array().unwrap() {
+        if m["owner"] == "alice" || m["hostname"] == "juju-controller-0" {
+            assert_eq!(m["status_name"], "Deployed", "{m}");
+        }
+    }
+}
