@@ -194,28 +194,42 @@ fn release_all_rejects_a_non_string() {
 }
 
 #[test]
-fn a_failed_release_is_a_per_machine_result() {
-    let sim = SimServer::with("dirty", &["release-fails:openstack2"], 20.0);
+fn a_failed_release_in_a_batch_is_that_machines_result() {
+    // System ids are derived from the scenario, so a first simulator names the one to fail.
+    let id = system_id(&SimServer::start("dirty"), "openstack2");
+    let fault = format!("maas-status:409:machines/{id}/?op=release");
+    let sim = SimServer::with("dirty", &[&fault], 20.0);
     let out = eval(
         &sim,
         &["--yes", "--json"],
-        r#"release_all(maas_machines(["openstack1", "openstack2"]).map(|m| m.system_id))"#,
+        r#"release_all(maas_machines(["openstack1", "openstack2", "openstack3"]).map(|m| m.system_id))"#,
     );
     out.status(0);
     let results = out.json();
-    // The release is accepted by MAAS; the failure shows later as `Releasing failed`.
-    assert_eq!(results.as_array().unwrap().len(), 2, "{results:#}");
-    sim.wait_for(
-        "openstack2 Releasing failed",
-        Duration::from_secs(20),
-        |s| {
-            s["machines"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|m| m["hostname"] == "openstack2" && m["status_name"] == "Releasing failed")
-        },
+    let by_host = |h: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["hostname"] == h)
+            .cloned()
+            .unwrap_or_else(|| panic!("no result for {h}: {results:#}"))
+    };
+    assert_eq!(by_host("openstack1")["result"], "released");
+    assert_eq!(by_host("openstack3")["result"], "released");
+    let failed = by_host("openstack2");
+    assert_eq!(failed["result"], "failed", "{failed:#}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains("was not released; it is `Deployed`") && error.contains("409"),
+        "{error}"
     );
+    assert_eq!(changes_since(&sim, 0).len(), 2, "{:#?}", sim.log());
+    // The journal records the failure against that machine.
+    assert!(out
+        .journal_lines()
+        .iter()
+        .any(|l| l["outcome"] == "failed" && l["target"].as_str().unwrap_or("").contains(&id)));
 }
 
 #[test]
