@@ -24,5 +24,6 @@ mod sim_maas;
 pub mod sim_server;
 mod sites;
 
+mod demo;
 mod routing;
 mod teardown_sim;
