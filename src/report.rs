@@ -148,7 +148,7 @@ impl Report {
     }
 
     pub fn set_route(&self, route: &str) {
-        self.line(&format!("  route {route}"));
+        self.line(&format!("  route: {route}"));
         *self.route.borrow_mut() = Some(route.to_string());
     }
 
