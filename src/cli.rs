@@ -48,6 +48,8 @@ pub enum Command {
     Doc(DocArgs),
     /// List sites, show one's effective settings, or diff two.
     Sites(SitesArgs),
+    /// Investigate a live cloud interactively; read-only until `:arm`.
+    Repl(ReplArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -97,3 +99,6 @@ pub enum SitesAction {
     /// Print the keys whose values differ between two sites.
     Diff { a: String, b: String },
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplArgs {}

@@ -21,6 +21,7 @@ pub mod embedded;
 pub mod engine;
 pub mod journal;
 pub mod primitives;
+pub mod repl;
 pub mod report;
 pub mod resolve;
 pub mod site;

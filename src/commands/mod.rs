@@ -34,6 +34,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             Command::Check(args) => check::run(&config, &args),
             Command::Doc(args) => doc::run(&config, &args),
             Command::Sites(args) => sites::run(&config, &args),
+            Command::Repl(args) => crate::repl::run(&config, &args),
         });
     match outcome {
         Ok(code) => code,
