@@ -153,7 +153,7 @@ fn doc(name: &str) -> Result<()> {
     for d in found {
         println!(
             "{}    [{}]",
-            d.signature,
+            super::script_signature(&d.signature),
             d.effect.as_deref().unwrap_or("no effect class")
         );
         for line in d.doc.lines() {

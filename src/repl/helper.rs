@@ -35,7 +35,12 @@ pub struct Names {
     /// Runbooks `:load` can run, sites `:site` can switch to.
     pub runbooks: Vec<String>,
     pub sites: Vec<String>,
+    /// True while the operator answers a question (`:arm`): no completion, no hints.
+    pub answering: bool,
 }
+
+/// A prefix this long (or longer) of exactly one primitive gets its signature as a hint.
+const HINT_MIN_PREFIX: usize = 3;
 
 /// Rhai keywords worth completing.
 const KEYWORDS: &[&str] = &[
@@ -181,6 +186,9 @@ impl Completer for ReplHelper {
         ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let names = self.names.borrow();
+        if names.answering {
+            return Ok((pos, Vec::new()));
+        }
         if line.trim_start().starts_with(':') {
             let head = line.trim_start();
             let offset = line.len() - head.len();
@@ -225,12 +233,12 @@ impl Names {
     /// The hint for a line ending at `pos`: inside `name(...` the signature of `name`;
     /// typing a prefix of exactly one primitive, its remaining letters and signature.
     pub fn hint(&self, line: &str, pos: usize) -> Option<SignatureHint> {
-        if pos < line.len() || line.trim_start().starts_with(':') {
+        if self.answering || pos < line.len() || line.trim_start().starts_with(':') {
             return None;
         }
         let start = word_start(line, pos);
         let word = &line[start..pos];
-        if !word.is_empty() && !word.contains('.') {
+        if word.len() >= HINT_MIN_PREFIX && !word.contains('.') {
             let mut matches = self.primitives.iter().filter(|(n, _)| n.starts_with(word));
             if let (Some((name, sigs)), None) = (matches.next(), matches.next()) {
                 let rest = &name[word.len()..];
@@ -312,6 +320,7 @@ mod tests {
             site: serde_json::json!({"name": "demo", "maas": {"url": "u", "concurrency": 8}}),
             runbooks: vec!["teardown".into(), "verify".into()],
             sites: vec!["demo".into(), "testcloud".into()],
+            answering: false,
         }
     }
 
@@ -365,6 +374,7 @@ mod tests {
         assert!(h.display().contains("maas_machines(hostnames: Array)"));
         assert_eq!(h.completion(), None);
         assert!(n.hint("maas_", 5).is_none(), "two primitives match");
+        assert!(n.hint("re", 2).is_none(), "too short a prefix to guess");
         assert!(n.hint("len(x)", 6).is_none());
     }
 

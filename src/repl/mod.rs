@@ -124,7 +124,7 @@ fn static_names(session: &ReplSession) -> Result<Names> {
             .primitives
             .entry(d.name)
             .or_default()
-            .push(d.signature);
+            .push(script_signature(&d.signature));
     }
     let meta = session
         .engine()
@@ -144,6 +144,22 @@ fn static_names(session: &ReplSession) -> Result<Names> {
     stdlib.dedup();
     names.stdlib = stdlib;
     Ok(names)
+}
+
+/// A signature as a script author reads it: Rhai's metadata shows Rust types
+/// (`&str`, `RhaiResult<Array>`); show the script's (`String`, `Array`).
+pub(crate) fn script_signature(rust: &str) -> String {
+    let mut s = rust.replace("&str", "String").replace("&mut ", "");
+    if let Some(i) = s.find("-> RhaiResult") {
+        let ret = s[i + "-> RhaiResult".len()..].trim();
+        let ret = ret
+            .strip_prefix('<')
+            .and_then(|r| r.strip_suffix('>'))
+            .unwrap_or("Dynamic")
+            .to_string();
+        s = format!("{}-> {ret}", &s[..i]);
+    }
+    s.trim_end_matches(" -> ()").to_string()
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -177,6 +193,28 @@ fn refresh_session_names(names: &Rc<RefCell<Names>>, session: &ReplSession) {
         .iter_functions()
         .map(|f| f.name.to_string())
         .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_read_as_script_types() {
+        assert_eq!(
+            script_signature("glob(pattern: &str) -> RhaiResult<Array>"),
+            "glob(pattern: String) -> Array"
+        );
+        assert_eq!(
+            script_signature("fail(msg: &str) -> RhaiResult<()>"),
+            "fail(msg: String)"
+        );
+        assert_eq!(
+            script_signature("release(system_id: &str) -> RhaiResult"),
+            "release(system_id: String) -> Dynamic"
+        );
+        assert_eq!(script_signature("now() -> String"), "now() -> String");
+    }
 }
 
 /// The line editor and the history file it is saved to.
@@ -248,7 +286,16 @@ impl ReplEditor {
 
 impl Terminal for ReplEditor {
     fn ask(&mut self, prompt: &str) -> Option<String> {
-        self.editor.readline(prompt).ok()
+        let names = self.editor.helper().map(|h| h.names.clone());
+        let set = |answering: bool| {
+            if let Some(n) = &names {
+                n.borrow_mut().answering = answering;
+            }
+        };
+        set(true);
+        let answer = self.editor.readline(prompt).ok();
+        set(false);
+        answer
     }
 
     fn history(&self) -> Vec<String> {
