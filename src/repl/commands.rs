@@ -77,7 +77,10 @@ pub fn execute(line: &str, session: &mut ReplSession, terminal: &mut dyn Termina
         return Flow::Continue;
     }
     if !wanted.is_empty() && arg.is_empty() {
-        eprintln!("error: `{name}` needs {wanted}, e.g. `{name} {}`", example(name));
+        eprintln!(
+            "error: `{name}` needs {wanted}, e.g. `{name} {}`",
+            example(name)
+        );
         return Flow::Continue;
     }
     let result = match name {
@@ -128,7 +131,9 @@ pub fn help() -> String {
     for (name, arg, what) in COMMANDS {
         let _ = writeln!(out, "  {:<16} {what}", format!("{name} {arg}").trim_end());
     }
-    out.push_str("\nTab completes names and `site.` keys; Ctrl-C clears the line; Ctrl-D leaves.\n");
+    out.push_str(
+        "\nTab completes names and `site.` keys; Ctrl-C clears the line; Ctrl-D leaves.\n",
+    );
     out
 }
 
@@ -169,14 +174,14 @@ fn current_controller(session: &ReplSession) -> String {
         .engine()
         .eval::<rhai::Dynamic>("juju_controllers()")
         .map_err(|e| crate::diagnostic::message(&e))
-        .and_then(|v| {
-            serde_json::to_value(&v).map_err(|e| format!("unexpected answer: {e}"))
-        });
+        .and_then(|v| serde_json::to_value(&v).map_err(|e| format!("unexpected answer: {e}")));
     match found {
         Err(e) => format!("unknown (cannot read `juju_controllers()`: {e})"),
         Ok(list) => {
-            let all: Vec<&serde_json::Value> =
-                list.as_array().map(|a| a.iter().collect()).unwrap_or_default();
+            let all: Vec<&serde_json::Value> = list
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
             let name = |c: &serde_json::Value| c["name"].as_str().unwrap_or("?").to_string();
             match all.iter().find(|c| c["current"] == true) {
                 Some(c) => name(c),
@@ -220,7 +225,9 @@ fn arm(session: &mut ReplSession, terminal: &mut dyn Terminal) -> Result<()> {
     match answer {
         Some(a) if a.trim() == c.expected => {
             session.set_armed(true)?;
-            eprintln!("ARMED: state-changing calls now run against site `{site}`; `:disarm` to go back");
+            eprintln!(
+                "ARMED: state-changing calls now run against site `{site}`; `:disarm` to go back"
+            );
             Ok(())
         }
         Some(a) => bail!(
@@ -306,6 +313,10 @@ fn save(session: &ReplSession, path: &Path) -> Result<()> {
         );
     }
     let text = draft(session);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder `{}`", dir.display()))?;
+    }
     std::fs::write(path, &text)
         .with_context(|| format!("cannot write the draft runbook `{}`", path.display()))?;
     let entries = session

@@ -194,7 +194,9 @@ impl Completer for ReplHelper {
             let offset = line.len() - head.len();
             return match head[..pos.saturating_sub(offset)].split_once(' ') {
                 None => {
-                    let commands = COMMANDS.iter().map(|(c, ..)| (c.to_string(), c.to_string()));
+                    let commands = COMMANDS
+                        .iter()
+                        .map(|(c, ..)| (c.to_string(), c.to_string()));
                     Ok((offset, pairs(&line[offset..pos], commands)))
                 }
                 Some((":save", _)) => self.files.complete(line, pos, ctx),
@@ -402,7 +404,10 @@ mod tests {
             "let x = 1",
             "}",
         ] {
-            assert!(!is_incomplete(&parser, text), "{text:?} should be submitted");
+            assert!(
+                !is_incomplete(&parser, text),
+                "{text:?} should be submitted"
+            );
         }
     }
 }

@@ -187,34 +187,13 @@ fn refresh_session_names(names: &Rc<RefCell<Names>>, session: &ReplSession) {
         .iter_raw()
         .map(|(name, ..)| name.to_string())
         .collect();
-    n.variables.extend(session.imports().iter().map(|i| i.alias.clone()));
+    n.variables
+        .extend(session.imports().iter().map(|i| i.alias.clone()));
     n.functions = session
         .functions()
         .iter_functions()
         .map(|f| f.name.to_string())
         .collect();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_read_as_script_types() {
-        assert_eq!(
-            script_signature("glob(pattern: &str) -> RhaiResult<Array>"),
-            "glob(pattern: String) -> Array"
-        );
-        assert_eq!(
-            script_signature("fail(msg: &str) -> RhaiResult<()>"),
-            "fail(msg: String)"
-        );
-        assert_eq!(
-            script_signature("release(system_id: &str) -> RhaiResult"),
-            "release(system_id: String) -> Dynamic"
-        );
-        assert_eq!(script_signature("now() -> String"), "now() -> String");
-    }
 }
 
 /// The line editor and the history file it is saved to.
@@ -300,5 +279,27 @@ impl Terminal for ReplEditor {
 
     fn history(&self) -> Vec<String> {
         self.editor.history().iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_read_as_script_types() {
+        assert_eq!(
+            script_signature("glob(pattern: &str) -> RhaiResult<Array>"),
+            "glob(pattern: String) -> Array"
+        );
+        assert_eq!(
+            script_signature("fail(msg: &str) -> RhaiResult<()>"),
+            "fail(msg: String)"
+        );
+        assert_eq!(
+            script_signature("release(system_id: &str) -> RhaiResult"),
+            "release(system_id: String) -> Dynamic"
+        );
+        assert_eq!(script_signature("now() -> String"), "now() -> String");
     }
 }

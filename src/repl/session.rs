@@ -407,6 +407,10 @@ pub mod tests {
         }
     }
 
+    fn ok(outcome: Outcome) {
+        let _ = value(outcome);
+    }
+
     fn error(outcome: Outcome) -> String {
         match outcome {
             Outcome::Error(e) => e,
@@ -417,11 +421,11 @@ pub mod tests {
     #[test]
     fn variables_functions_and_imports_persist() {
         let (_t, mut s) = session();
-        value(s.eval("let x = 40;"));
+        ok(s.eval("let x = 40;"));
         assert_eq!(value(s.eval("x + 2")).as_int().unwrap(), 42);
-        value(s.eval("fn inc(a) {\n  a + 1\n}"));
+        ok(s.eval("fn inc(a) {\n  a + 1\n}"));
         assert_eq!(value(s.eval("inc(x)")).as_int().unwrap(), 41);
-        value(s.eval("import \"m\" as m;"));
+        ok(s.eval("import \"m\" as m;"));
         assert_eq!(value(s.eval("m::twice(x)")).as_int().unwrap(), 80);
         assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "demo");
     }
@@ -429,7 +433,7 @@ pub mod tests {
     #[test]
     fn errors_point_into_the_entry() {
         let (_t, mut s) = session();
-        value(s.eval("let y = 1;"));
+        ok(s.eval("let y = 1;"));
         let e = error(s.eval("let z = y;\nz.no_such_property()"));
         assert!(e.contains("--> <repl:2>:2:"), "{e}");
         assert!(e.contains("2 | z.no_such_property()"), "{e}");
@@ -442,7 +446,7 @@ pub mod tests {
     #[test]
     fn error_in_an_earlier_function_shows_its_entry() {
         let (_t, mut s) = session();
-        value(s.eval("fn boom() {\n  throw \"bad thing\";\n}"));
+        ok(s.eval("fn boom() {\n  throw \"bad thing\";\n}"));
         let e = error(s.eval("boom()"));
         assert!(e.starts_with("error: bad thing\n"), "{e}");
         assert!(e.contains("  throw \"bad thing\";"), "{e}");
@@ -452,7 +456,7 @@ pub mod tests {
     #[test]
     fn failed_entries_are_not_saved_and_define_nothing() {
         let (_t, mut s) = session();
-        value(s.eval("let a = 1"));
+        ok(s.eval("let a = 1"));
         error(s.eval("fn never() { 1 }\nthrow \"x\";"));
         error(s.eval("never()"));
         assert_eq!(s.saved(), &[Saved::Entry("let a = 1".into())]);
@@ -461,7 +465,7 @@ pub mod tests {
     #[test]
     fn arming_updates_dry_run_everywhere_and_site_switch_keeps_variables() {
         let (_t, mut s) = session();
-        value(s.eval("import \"m\" as m; let kept = 7;"));
+        ok(s.eval("import \"m\" as m; let kept = 7;"));
         assert!(value(s.eval("dry_run")).as_bool().unwrap());
         assert!(value(s.eval("m::mode()")).as_bool().unwrap());
         s.set_armed(true).unwrap();
@@ -470,9 +474,15 @@ pub mod tests {
         assert!(!value(s.eval("m::mode()")).as_bool().unwrap());
         s.switch_site("testcloud").unwrap();
         assert!(!s.is_armed(), "a new site starts read-only");
-        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "testcloud");
+        assert_eq!(
+            value(s.eval("site.name")).into_string().unwrap(),
+            "testcloud"
+        );
         assert_eq!(value(s.eval("kept + m::twice(1)")).as_int().unwrap(), 9);
         assert!(s.switch_site("nowhere").is_err());
-        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "testcloud");
+        assert_eq!(
+            value(s.eval("site.name")).into_string().unwrap(),
+            "testcloud"
+        );
     }
 }

@@ -79,13 +79,11 @@ fn cell(value: Option<&Value>) -> String {
     let text = match value {
         None | Some(Value::Null) => "-".to_string(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
-            items
-                .iter()
-                .map(|v| cell(Some(v)))
-                .collect::<Vec<_>>()
-                .join(",")
-        }
+        Some(Value::Array(items)) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
+            .iter()
+            .map(|v| cell(Some(v)))
+            .collect::<Vec<_>>()
+            .join(","),
         Some(Value::Array(items)) => format!("[{} items]", items.len()),
         Some(Value::Object(map)) => format!("{{{} keys}}", map.len()),
         Some(v) => v.to_string(),
@@ -193,7 +191,10 @@ mod tests {
             render(&dynamic(serde_json::json!({"a": 1}))),
             "{\n  \"a\": 1\n}"
         );
-        assert_eq!(render(&dynamic(serde_json::json!([1, 2]))), "[\n  1,\n  2\n]");
+        assert_eq!(
+            render(&dynamic(serde_json::json!([1, 2]))),
+            "[\n  1,\n  2\n]"
+        );
     }
 
     #[test]
@@ -201,6 +202,9 @@ mod tests {
         let long = "x".repeat(100);
         let v = dynamic(serde_json::json!([{ "name": long }]));
         let out = render(&v);
-        assert!(out.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))), "{out}");
+        assert!(
+            out.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))),
+            "{out}"
+        );
     }
 }

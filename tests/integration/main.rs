@@ -9,6 +9,7 @@ mod diagnostics;
 mod doc;
 mod engine;
 mod files;
+mod repl;
 mod report;
 mod resolve;
 mod sites;
