@@ -48,6 +48,8 @@ pub enum Command {
     Doc(DocArgs),
     /// List sites, show one's effective settings, or diff two.
     Sites(SitesArgs),
+    /// The built-in simulated cloud: a MAAS API server and a juju CLI shim.
+    Sim(crate::commands::sim::SimArgs),
     /// Investigate a live cloud interactively; read-only until `:arm`.
     Repl(ReplArgs),
 }

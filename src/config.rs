@@ -179,3 +179,90 @@ pub fn maas_api_key(env: &Env, site: &Site) -> Result<Option<String>> {
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(root: &std::path::Path, sets: &[&str], env: Env) -> Config {
+        let args = GlobalArgs {
+            root: Some(root.to_path_buf()),
+            site: Some("t".into()),
+            set: sets.iter().map(|s| s.to_string()).collect(),
+            json: false,
+        };
+        Config::from_args(&args, env).unwrap()
+    }
+
+    fn root_with_site(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sites/t")).unwrap();
+        std::fs::write(dir.path().join("sites/t/site.rhai"), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn precedence_set_over_env_over_site_over_defaults() {
+        let dir = root_with_site(
+            r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#,
+        );
+        let env = Env {
+            maas_url: Some("http://env".into()),
+            maas_api_key: None,
+            juju_bin: Some("/env/juju".into()),
+        };
+        let site = config(dir.path(), &["maas.url=http://set"], env)
+            .load_site()
+            .unwrap();
+        let mut want = Site::defaults("t");
+        want.targets = vec!["a".into()];
+        want.maas.url = Some("http://set".into());
+        want.juju.bin = Some("/env/juju".into());
+        let want = Site::from_layers(
+            "t",
+            &[(
+                "x".into(),
+                crate::site::leaves_of(&serde_json::to_value(&want).unwrap()),
+            )],
+        )
+        .unwrap();
+        assert_eq!(site, want);
+    }
+
+    #[test]
+    fn api_key_from_env_then_file() {
+        let dir = root_with_site(r#"#{ name: "t" }"#);
+        let mut site = config(dir.path(), &[], Env::default()).load_site().unwrap();
+        assert_eq!(maas_api_key(&Env::default(), &site).unwrap(), None);
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, "a:b:c\n").unwrap();
+        site.maas.api_key_file = Some(key_file);
+        assert_eq!(
+            maas_api_key(&Env::default(), &site).unwrap(),
+            Some("a:b:c".into())
+        );
+        let env = Env {
+            maas_api_key: Some("x:y:z".into()),
+            ..Env::default()
+        };
+        assert_eq!(maas_api_key(&env, &site).unwrap(), Some("x:y:z".into()));
+    }
+
+    #[test]
+    fn site_name_must_match_folder() {
+        let dir = root_with_site(r#"#{ name: "other" }"#);
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
+        assert!(err.to_string().contains("says `name: \"other\"`"), "{err}");
+    }
+
+    #[test]
+    fn site_file_must_be_a_map() {
+        let dir = root_with_site("42");
+        let err = config(dir.path(), &[], Env::default())
+            .load_site()
+            .unwrap_err();
+        assert!(err.to_string().contains("must evaluate to a map"), "{err}");
+    }
+}

@@ -208,7 +208,7 @@ impl Gate {
         answer.map_err(|reason| {
             if let Some(effect) = effect {
                 self.journal
-                    .record(effect, Outcome::Declined, Some(&reason), 0);
+                    .record(effect, Outcome::Refused, Some(&reason), 0);
             }
             self.record_stop(Stop::Refused(reason.clone()));
             GateError::Declined(reason)
@@ -230,8 +230,8 @@ impl Gate {
             self.plan(&effect);
             return Ok(Applied::Planned);
         }
-        if let Some(c) = &effect.confirm {
-            self.confirm(c, Some(&effect))?;
+        if let Some(c) = confirmation_for(&effect) {
+            self.confirm(&c, Some(&effect))?;
         }
         let started = Instant::now();
         match act() {
@@ -284,8 +284,8 @@ impl Gate {
             effects.iter().for_each(|e| self.plan(e));
             return Ok(vec![Admission::Planned; effects.len()]);
         }
-        if let Some(c) = &confirm {
-            self.confirm(c, effects.first())?;
+        if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
+            self.confirm(&c, effects.first())?;
         }
         Ok(vec![Admission::Go; effects.len()])
     }
@@ -312,6 +312,39 @@ impl Gate {
     }
 }
 
+/// What an effect must be confirmed with: its own confirmation, or — for a `destroy`
+/// effect that brought none — the command shown and its target typed, so no destructive
+/// call ever runs unconfirmed.
+fn confirmation_for(effect: &Effect) -> Option<Confirmation> {
+    match (&effect.confirm, effect.class) {
+        (Some(c), _) => Some(c.clone()),
+        (None, EffectClass::Destroy) => Some(Confirmation {
+            summary: format!("about to run: {}", effect.command),
+            question: "type the target to confirm".to_string(),
+            expected: effect.target.clone(),
+        }),
+        (None, _) => None,
+    }
+}
+
+/// A batch with `destroy` effects and no confirmation of its own: list the commands and
+/// have the operator type how many there are.
+fn batch_confirmation(effects: &[Effect]) -> Option<Confirmation> {
+    if !effects.iter().any(|e| e.class == EffectClass::Destroy) {
+        return None;
+    }
+    let commands: Vec<String> = effects.iter().map(|e| format!("  {}", e.command)).collect();
+    Some(Confirmation {
+        summary: format!(
+            "about to run {} destructive call(s):\n{}",
+            effects.len(),
+            commands.join("\n")
+        ),
+        question: "type the number of calls to confirm".to_string(),
+        expected: effects.len().to_string(),
+    })
+}
+
 /// Show the summary, ask the question, read one line: approved only if it equals
 /// `expected` (surrounding whitespace ignored). EOF or any other answer declines.
 pub fn confirm_with(
@@ -319,7 +352,9 @@ pub fn confirm_with(
     writer: &mut dyn Write,
     c: &Confirmation,
 ) -> Result<(), String> {
-    let _ = writeln!(writer, "{}", c.summary);
+    if !c.summary.is_empty() {
+        let _ = writeln!(writer, "{}", c.summary);
+    }
     let _ = write!(writer, "{} [{}]: ", c.question, c.expected);
     let _ = writer.flush();
     let mut line = String::new();
@@ -837,6 +872,21 @@ mod tests {
         assert!(matches!(r, Err(GateError::Refused(_))));
         assert_eq!(g.journal().lines().len(), 2);
         assert!(g.journal().lines().iter().all(|l| l.contains("refused")));
+    }
+
+    #[test]
+    fn destroy_without_confirmation_still_needs_one() {
+        let (_t, g) = gate(false, false, false);
+        let mut e = effect(true);
+        e.confirm = None;
+        assert!(matches!(
+            g.apply(e.clone(), Ok(()), || Ok(1)),
+            Err(GateError::Declined(_))
+        ));
+        assert_eq!(confirmation_for(&e).unwrap().expected, "t");
+        let b = batch_confirmation(&[e.clone(), e]).unwrap();
+        assert_eq!(b.expected, "2");
+        assert!(batch_confirmation(&[effect(false)]).is_none());
     }
 
     #[test]

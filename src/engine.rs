@@ -3,14 +3,14 @@
 //!
 //! `site` and `dry_run` reach scripts two ways, both needed: at compile time they are
 //! constants in the scope given to `compile_with_scope` (so strict variables accept them,
-//! also inside functions and imported modules), and at run time they are variables of a
-//! global module (`Module::set_var`), which Rhai searches after the local scope — so they
-//! are readable in the main script, in script functions and in functions of imported
-//! modules alike.
+//! also inside functions and imported modules), and at run time the engine's variable
+//! resolver (`Engine::on_var`, consulted before any scope) answers them — so they are
+//! readable in the main script, in script functions and in functions of imported modules
+//! alike, and `dry_run` follows the gate live (the REPL's `:arm` flips it).
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, Module, Scope};
+use rhai::{Dynamic, Engine, Scope};
 
 use crate::context::RunContext;
 use crate::primitives;
@@ -41,6 +41,9 @@ pub fn bare() -> Engine {
         .set_max_map_size(limits::MAX_MAP_SIZE)
         .set_max_modules(limits::MAX_MODULES)
         .set_strict_variables(true);
+    // No optimizer: it would fold the compile-time constants `site` and `dry_run` into the
+    // AST, and `dry_run` must follow the gate live (the REPL's `:arm`).
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     primitives::register_all(&mut engine);
     engine
 }
@@ -58,15 +61,20 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     let mut engine = bare();
     let site = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
     let dry_run = ctx.gate().is_dry_run();
-    let mut globals = Module::new();
-    globals.set_var("site", site.clone());
-    globals.set_var("dry_run", dry_run);
-    engine.register_global_module(globals.into());
     engine.set_module_resolver(ScriptModules::new(
         resolver,
-        constants(site, dry_run),
+        constants(site.clone(), dry_run),
         sources,
     ));
+    let c = ctx.clone();
+    // `on_var` is marked deprecated only as "volatile API"; it is the one hook consulted
+    // before every scope, which is what makes `dry_run` live inside module functions.
+    #[allow(deprecated)]
+    engine.on_var(move |name, _, _| match name {
+        "site" => Ok(Some(site.clone())),
+        "dry_run" => Ok(Some(Dynamic::from(c.gate().is_dry_run()))),
+        _ => Ok(None),
+    });
 
     let c = ctx.clone();
     engine.on_print(move |s| c.report().print(s));
@@ -82,4 +90,54 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     engine.on_progress(move |_| c.interrupted().then(|| Dynamic::from("interrupted")));
     engine.set_default_tag(Dynamic::from(ctx));
     engine
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    use crate::effects::Gate;
+    use crate::journal::Journal;
+    use crate::report::Report;
+    use crate::site::Site;
+
+    #[test]
+    fn dry_run_follows_the_gate_in_functions_too() {
+        let report = Rc::new(Report::new(true));
+        let tmp = tempfile::tempdir().unwrap();
+        let gate = Gate::new(
+            true,
+            false,
+            false,
+            Journal::new(tmp.path(), "r", true),
+            report.clone(),
+        );
+        let ctx = Rc::new(RunContext::new(
+            Site::defaults("t"),
+            gate,
+            "r".into(),
+            report,
+            crate::config::Env::default(),
+            Arc::new(AtomicBool::new(false)),
+        ));
+        let resolver = Resolver {
+            root: tmp.path().to_path_buf(),
+            site: "t".into(),
+        };
+        let engine = build(ctx.clone(), resolver, Rc::new(RefCell::new(HashMap::new())));
+        let scope = constants(Dynamic::UNIT, true);
+        let ast = engine
+            .compile_with_scope(&scope, "fn f() { [dry_run, site.name] } f()")
+            .unwrap();
+        let v: rhai::Array = engine.eval_ast(&ast).unwrap();
+        assert_eq!(v[0].as_bool(), Ok(true));
+        assert_eq!(v[1].clone().into_string().unwrap(), "t");
+        ctx.gate().set_armed(true);
+        let v: rhai::Array = engine.eval_ast(&ast).unwrap();
+        assert_eq!(v[0].as_bool(), Ok(false));
+    }
 }

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::effects::Effect;
 
+/// `planned | executed | refused | failed` per effect; a declined confirmation is `refused`
+/// (its detail says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -21,7 +23,7 @@ pub enum Outcome {
     Executed,
     Refused,
     Failed,
-    Declined,
+    /// The line written when Ctrl-C ends a run (not an effect's outcome).
     Interrupted,
 }
 
@@ -44,6 +46,8 @@ pub struct Journal {
     path: PathBuf,
     in_memory: bool,
     lines: RefCell<Vec<String>>,
+    /// Redacted from every line, as a safety net (effects carry no secrets by contract).
+    secret: RefCell<Option<String>>,
 }
 
 impl Journal {
@@ -53,6 +57,14 @@ impl Journal {
             path: state_dir.join("runs").join(run_id).join("journal.jsonl"),
             in_memory,
             lines: RefCell::new(Vec::new()),
+            secret: RefCell::new(None),
+        }
+    }
+
+    /// Never write `secret` (the MAAS API key): it is replaced by `<redacted>`.
+    pub fn redact(&self, secret: &str) {
+        if !secret.is_empty() {
+            *self.secret.borrow_mut() = Some(secret.to_string());
         }
     }
 
@@ -79,7 +91,10 @@ impl Journal {
             detail,
             duration_ms,
         };
-        let text = serde_json::to_string(&line).unwrap_or_default();
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        if let Some(secret) = self.secret.borrow().as_deref() {
+            text = text.replace(secret, "<redacted>");
+        }
         if !self.in_memory {
             if let Err(e) = self.append(&text) {
                 eprintln!(
@@ -116,5 +131,35 @@ pub fn default_state_dir() -> PathBuf {
         None => dirs::home_dir()
             .unwrap_or_else(|| PathBuf::from("."))
             .join(".local/state/runbook"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effects::EffectClass;
+
+    #[test]
+    fn lines_have_the_fields_and_secrets_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::new(dir.path(), "r1", false);
+        j.redact("s3cret");
+        let e = Effect {
+            name: "set_pointer".into(),
+            class: EffectClass::Change,
+            target: "p".into(),
+            args: serde_json::json!({"oops": "s3cret"}),
+            command: "c".into(),
+            confirm: None,
+        };
+        j.record(&e, Outcome::Executed, None, 7);
+        let text = std::fs::read_to_string(dir.path().join("runs/r1/journal.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["run_id"], "r1");
+        assert_eq!(v["effect"], "set_pointer");
+        assert_eq!(v["outcome"], "executed");
+        assert_eq!(v["duration_ms"], 7);
+        assert_eq!(v["args"]["oops"], "<redacted>");
+        assert!(v["time"].is_string());
     }
 }

@@ -24,4 +24,5 @@ pub mod primitives;
 pub mod repl;
 pub mod report;
 pub mod resolve;
+pub mod sim;
 pub mod site;

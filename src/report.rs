@@ -299,3 +299,39 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_and_exit_codes() {
+        let r = Report::new(true);
+        assert_eq!((r.verdict(), r.completed_exit()), (None, exit::GO));
+        r.check("a", true, "");
+        assert_eq!((r.verdict(), r.completed_exit()), (Some("go"), exit::GO));
+        r.check("b", false, "x");
+        assert_eq!(
+            (r.verdict(), r.completed_exit()),
+            (Some("no-go"), exit::NO_GO)
+        );
+        let r = Report::new(true);
+        r.message("fail", "escalate");
+        assert_eq!(
+            (r.verdict(), r.completed_exit()),
+            (Some("no-go"), exit::NO_GO)
+        );
+    }
+
+    #[test]
+    fn document_has_the_contract_fields() {
+        let r = Report::new(true);
+        r.set_route("CLEAN");
+        let doc = r.document("teardown", "demo", None, None);
+        assert_eq!(
+            doc,
+            serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
+                "steps": [], "checks": [], "verdict": null, "plan": [], "journal": null})
+        );
+    }
+}

@@ -107,11 +107,12 @@ impl Checker<'_> {
                 None if !matches!(self.resolver.find(Kind::Module, &path), Ok(Some(_))) => {
                     let c = self.resolver.candidates(Kind::Module, &path);
                     self.problems.push(format!(
-                        "error: import `{path}` does not resolve (looked in `{}`, `{}` and the built-in copies)\n  --> {}:{}\n",
+                        "error: import `{path}` does not resolve (looked in `{}`, `{}` and the built-in copies)\n  --> {}:{}:{}\n",
                         c[0],
                         c[1],
                         file.display,
-                        pos.line().unwrap_or(0)
+                        pos.line().unwrap_or(0),
+                        pos.position().unwrap_or(0)
                     ));
                 }
                 None => {} // the module exists but is broken: its own error is reported

@@ -18,10 +18,15 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         }
     };
     let mut scope = session.constants.clone();
-    match session
+    let result = session
         .engine
-        .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
-    {
+        .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast);
+    // `eval` stays quiet unless it changed something: then say where the journal is.
+    let journal = session.ctx.gate().journal();
+    if let (Some(path), false) = (journal.path(), journal.lines().is_empty()) {
+        eprintln!("journal: {}", path.display());
+    }
+    match result {
         Ok(value) => {
             session.ctx.report().print_plan_summary();
             if config.json {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod doc;
 pub mod eval;
 pub mod run;
+pub mod sim;
 pub mod sites;
 
 use std::cell::RefCell;
@@ -27,15 +28,21 @@ use crate::resolve::Sources;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
-    let outcome =
-        Config::from_args(&cli.global, Env::from_process()).and_then(|config| match cli.command {
-            Command::Run(args) => run::run(&config, &args),
-            Command::Eval(args) => eval::run(&config, &args),
-            Command::Check(args) => check::run(&config, &args),
-            Command::Doc(args) => doc::run(&config, &args),
-            Command::Sites(args) => sites::run(&config, &args),
-            Command::Repl(args) => crate::repl::run(&config, &args),
-        });
+    let outcome = match cli.command {
+        // The simulator needs no site or config: it is the cloud, not a client of one.
+        Command::Sim(args) => sim::run(args),
+        command => {
+            Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
+                Command::Run(args) => run::run(&config, &args),
+                Command::Eval(args) => eval::run(&config, &args),
+                Command::Check(args) => check::run(&config, &args),
+                Command::Doc(args) => doc::run(&config, &args),
+                Command::Sites(args) => sites::run(&config, &args),
+                Command::Sim(args) => sim::run(args),
+                Command::Repl(args) => crate::repl::run(&config, &args),
+            })
+        }
+    };
     match outcome {
         Ok(code) => code,
         Err(e) => {
@@ -109,6 +116,9 @@ impl Session {
             .clone()
             .unwrap_or_else(journal::default_state_dir);
         let journal = Journal::new(&state_dir, &run_id, dry_run);
+        if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+            journal.redact(&key);
+        }
         let report = Rc::new(Report::new(config.json));
         let gate = Gate::new(
             dry_run,

@@ -224,7 +224,7 @@ fn arm(session: &mut ReplSession, terminal: &mut dyn Terminal) -> Result<()> {
     let answer = terminal.ask(&format!("{} [{}]: ", c.question, c.expected));
     match answer {
         Some(a) if a.trim() == c.expected => {
-            session.set_armed(true)?;
+            session.set_armed(true);
             eprintln!(
                 "ARMED: state-changing calls now run against site `{site}`; `:disarm` to go back"
             );
@@ -244,7 +244,7 @@ fn disarm(session: &mut ReplSession) -> Result<()> {
         println!("already read-only");
         return Ok(());
     }
-    session.set_armed(false)?;
+    session.set_armed(false);
     eprintln!("read-only: state-changing calls are planned again, not executed");
     Ok(())
 }

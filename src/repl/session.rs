@@ -141,13 +141,12 @@ impl ReplSession {
         !self.ctx.gate().is_dry_run()
     }
 
-    /// Arm (execute state-changing calls) or disarm (plan them). The engine is rebuilt so
-    /// `dry_run` reads the new mode everywhere, imported modules included.
-    pub fn set_armed(&mut self, armed: bool) -> Result<()> {
+    /// Arm (execute state-changing calls) or disarm (plan them). Scripts read `dry_run`
+    /// from the gate live (`engine.rs`); the scope's constant (what `:scope` shows and the
+    /// compiler sees) follows too.
+    pub fn set_armed(&mut self, armed: bool) {
         self.ctx.gate().set_armed(armed);
-        self.rebuild_engine()?;
         self.set_constant("dry_run", Dynamic::from(!armed));
-        Ok(())
     }
 
     /// Switch to site `name`: a new context and engine (unarmed); variables and functions
@@ -364,6 +363,9 @@ fn context(
         .unwrap_or_else(journal::default_state_dir);
     // A file journal even while unarmed: effects executed after `:arm` must be on record.
     let journal = Journal::new(&state_dir, &run_id, false);
+    if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+        journal.redact(&key);
+    }
     let report = Rc::new(Report::new(false));
     let gate = Gate::new(
         true,
@@ -468,7 +470,7 @@ pub mod tests {
         ok(s.eval("import \"m\" as m; let kept = 7;"));
         assert!(value(s.eval("dry_run")).as_bool().unwrap());
         assert!(value(s.eval("m::mode()")).as_bool().unwrap());
-        s.set_armed(true).unwrap();
+        s.set_armed(true);
         assert!(s.is_armed());
         assert!(!value(s.eval("dry_run")).as_bool().unwrap());
         assert!(!value(s.eval("m::mode()")).as_bool().unwrap());

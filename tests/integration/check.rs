@@ -32,6 +32,7 @@ fn reports_every_problem_with_file() {
     let root = out.root().display().to_string();
     out.stderr_has(&format!("--> {root}/runbooks/a.rhai:1:"));
     out.stderr_has("error: import `ghost` does not resolve");
+    out.stderr_has(&format!("--> {root}/runbooks/b.rhai:1:1"));
     out.stderr_has(&format!(
         "error: call to undefined function `frobnicate`\n  --> {root}/runbooks/b.rhai:2:1"
     ));

@@ -149,3 +149,32 @@ fn now_and_to_json() {
         .status(0)
         .stdout_is("{\"a\":[1,null],\"b\":20}\n");
 }
+
+#[test]
+fn halt_inside_module_function_exits_3() {
+    Test::new()
+        .file(
+            "stdlib/route.rhai",
+            "fn stop_here() { set_route(\"ANOMALY\"); halt(\"model present but no machines\"); }",
+        )
+        .file(
+            "runbooks/r.rhai",
+            "import \"route\" as route;\nroute::stop_here();\nprint(\"after\");",
+        )
+        .args(&["run", "r"])
+        .run()
+        .status(3)
+        .stdout_is("")
+        .stderr_has("route ANOMALY")
+        .stderr_has("stopped: model present but no machines");
+}
+
+#[test]
+fn eval_names_journal_when_it_changed_something() {
+    Test::new()
+        .args(&["eval", "backup_dir(\"x\"); 1"])
+        .run()
+        .status(0)
+        .stdout_is("1\n")
+        .stderr_has("journal: ");
+}

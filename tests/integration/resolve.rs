@@ -127,3 +127,28 @@ fn module_functions_see_site_and_dry_run() {
         .status(0)
         .stdout_is("demo true\ndemo\n");
 }
+
+#[test]
+fn path_like_names_are_rejected() {
+    Test::new()
+        .args(&["run", "../etc/passwd"])
+        .run()
+        .status(2)
+        .stderr_has("error: `../etc/passwd` is not a valid runbook name");
+    Test::new()
+        .file("runbooks/r.rhai", "import \"../secret\" as s;")
+        .args(&["run", "r"])
+        .run()
+        .status(2)
+        .stderr_has("not a valid module name");
+}
+
+#[test]
+fn runbook_by_file_path() {
+    Test::new()
+        .file("my.rhai", "print(\"file\");")
+        .args(&["run", "./my.rhai"])
+        .run()
+        .status(0)
+        .stdout_is("file\n");
+}

@@ -1,0 +1,49 @@
+//! Simulated time: real time scaled by `--speed`. The cloud never runs a background timer;
+//! each state transition carries a due `Instant` and is applied lazily on the next request.
+
+use std::time::{Duration, Instant};
+
+/// Base delays at speed 1.0, chosen so a whole `dirty` teardown takes about 4 seconds.
+pub const MODEL_REMOVAL_SECS: f64 = 1.5;
+pub const MACHINE_REMOVAL_SECS: f64 = 0.5;
+pub const RELEASE_SECS: f64 = 2.0;
+
+// At the default speed a whole `dirty` teardown (model gone, then nodes Ready) fits in 5 s.
+const _: () = assert!(MODEL_REMOVAL_SECS + RELEASE_SECS <= 5.0);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    speed: f64,
+}
+
+impl Clock {
+    pub fn new(speed: f64) -> Clock {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        Clock { speed }
+    }
+
+    /// The instant `secs` simulated seconds from now.
+    pub fn after(&self, secs: f64) -> Instant {
+        Instant::now() + self.scaled(secs)
+    }
+
+    /// Real duration of `secs` simulated seconds.
+    pub fn scaled(&self, secs: f64) -> Duration {
+        Duration::from_secs_f64((secs / self.speed).max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_divides_delays() {
+        assert_eq!(Clock::new(10.0).scaled(2.0), Duration::from_millis(200));
+        assert_eq!(Clock::new(0.0).scaled(1.0), Duration::from_secs(1));
+    }
+}

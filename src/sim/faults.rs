@@ -1,0 +1,205 @@
+//! Fault injection: parses `--fault` specs and answers "does this request fail?" with a
+//! seeded generator, so a test that injects faults sees the same sequence every run.
+
+use anyhow::{bail, Context};
+
+/// The `--fault` spec syntax, shown in `runbook sim serve --help`.
+pub const FAULT_HELP: &str = "\
+Fault specs (repeatable --fault):
+  maas-5xx:RATE           fail RATE (0.0-1.0) of MAAS API requests with 500 or 503
+                          (503 carries `Retry-After: 1`); seeded, reproducible
+  maas-latency:MS         add MS milliseconds to every MAAS API request
+  maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
+  juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
+  juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
+  release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
+  model-stuck             the `openstack` model never goes away, even with --force";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    Maas5xx(f64),
+    MaasLatency(u64),
+    MaasHang(String),
+    JujuFail(String),
+    JujuMalformed(String),
+    ReleaseFails(String),
+    ModelStuck,
+}
+
+impl Fault {
+    pub fn parse(spec: &str) -> anyhow::Result<Fault> {
+        let (kind, arg) = match spec.split_once(':') {
+            Some((k, a)) => (k, Some(a)),
+            None => (spec, None),
+        };
+        let need = |what: &str| -> anyhow::Result<String> {
+            match arg {
+                Some(a) if !a.is_empty() => Ok(a.to_string()),
+                _ => bail!(
+                    "fault `{spec}` needs {what}: `{kind}:{}`",
+                    what.to_uppercase()
+                ),
+            }
+        };
+        Ok(match kind {
+            "maas-5xx" => {
+                let rate: f64 = need("rate")?
+                    .parse()
+                    .with_context(|| format!("fault `{spec}`: the rate is not a number"))?;
+                if !(0.0..=1.0).contains(&rate) {
+                    bail!("fault `{spec}`: the rate must be between 0.0 and 1.0");
+                }
+                Fault::Maas5xx(rate)
+            }
+            "maas-latency" => Fault::MaasLatency(need("ms")?.parse().with_context(|| {
+                format!("fault `{spec}`: the latency is not a whole number of milliseconds")
+            })?),
+            "maas-hang" => Fault::MaasHang(need("path-substring")?),
+            "juju-fail" => Fault::JujuFail(need("command")?),
+            "juju-malformed" => Fault::JujuMalformed(need("command")?),
+            "release-fails" => Fault::ReleaseFails(need("hostname")?),
+            "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            _ => {
+                bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs")
+            }
+        })
+    }
+}
+
+/// The parsed faults plus the seeded generator that decides which requests fail.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub list: Vec<Fault>,
+    rng: u64,
+}
+
+impl Faults {
+    pub fn parse(specs: &[String]) -> anyhow::Result<Faults> {
+        let list = specs
+            .iter()
+            .map(|s| Fault::parse(s))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Faults {
+            list,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        })
+    }
+
+    /// xorshift64*: deterministic, good enough to spread failures.
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Some(500 or 503) when this MAAS request should fail.
+    pub fn maas_error(&mut self) -> Option<u16> {
+        let rate = self.list.iter().find_map(|f| match f {
+            Fault::Maas5xx(r) => Some(*r),
+            _ => None,
+        })?;
+        if self.next_unit() < rate {
+            Some(if self.next_unit() < 0.5 { 500 } else { 503 })
+        } else {
+            None
+        }
+    }
+
+    pub fn latency_ms(&self) -> u64 {
+        self.list
+            .iter()
+            .map(|f| {
+                if let Fault::MaasLatency(ms) = f {
+                    *ms
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
+    pub fn hangs(&self, path_and_query: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
+    }
+
+    pub fn juju_fails(&self, command: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::JujuFail(c) if c == command))
+    }
+
+    pub fn juju_malformed(&self, command: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::JujuMalformed(c) if c == command))
+    }
+
+    pub fn release_fails(&self, hostname: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::ReleaseFails(h) if h == hostname))
+    }
+
+    pub fn model_stuck(&self) -> bool {
+        self.list.contains(&Fault::ModelStuck)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_kind() {
+        let specs: Vec<String> = [
+            "maas-5xx:0.5",
+            "maas-latency:20",
+            "maas-hang:op=release",
+            "juju-fail:status",
+            "juju-malformed:models",
+            "release-fails:openstack1",
+            "model-stuck",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let f = Faults::parse(&specs).unwrap();
+        assert_eq!(f.list.len(), 7);
+        assert_eq!(f.latency_ms(), 20);
+        assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
+        assert!(f.juju_fails("status") && !f.juju_fails("models"));
+        assert!(f.model_stuck());
+    }
+
+    #[test]
+    fn bad_specs_say_what_is_wrong() {
+        for (spec, want) in [
+            ("maas-5xx", "needs rate"),
+            ("maas-5xx:2", "between 0.0 and 1.0"),
+            ("maas-latency:x", "whole number"),
+            ("nope", "unknown fault `nope`"),
+            ("model-stuck:x", "unknown fault"),
+        ] {
+            let err = Fault::parse(spec).unwrap_err().to_string();
+            assert!(err.contains(want), "{spec}: {err}");
+        }
+    }
+
+    #[test]
+    fn failures_are_reproducible_and_near_the_rate() {
+        let run = || {
+            let mut f = Faults::parse(&["maas-5xx:0.3".to_string()]).unwrap();
+            (0..1000).map(|_| f.maas_error()).collect::<Vec<_>>()
+        };
+        let a = run();
+        assert_eq!(a, run());
+        let failed = a.iter().filter(|e| e.is_some()).count();
+        assert!((200..400).contains(&failed), "{failed}");
+        assert!(a.contains(&Some(500)) && a.contains(&Some(503)));
+    }
+}

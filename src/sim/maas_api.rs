@@ -1,0 +1,535 @@
+//! The HTTP side of the simulator: MAAS 2.0 API routes under `/MAAS/api/2.0/`, the juju
+//! endpoint the shim calls, and the evidence routes `/_sim/log` and `/_sim/state`.
+//! One dispatcher handles every request so logging and fault injection are uniform.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Method, Response, StatusCode, Uri};
+use base64::Engine;
+use serde_json::json;
+
+use super::juju_commands::{self, JujuRequest};
+use super::oauth;
+use super::state::{status_name, Cloud};
+
+const API: &str = "/MAAS/api/2.0/";
+
+pub struct Shared {
+    pub cloud: Mutex<Cloud>,
+}
+
+impl Shared {
+    /// The cloud, with every due transition applied.
+    pub fn lock(&self) -> MutexGuard<'_, Cloud> {
+        let mut cloud = self
+            .cloud
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cloud.tick();
+        cloud
+    }
+}
+
+fn respond(status: u16, content_type: &str, body: impl Into<Body>) -> Response<Body> {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = content_type.parse() {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn text(status: u16, body: impl Into<String>) -> Response<Body> {
+    respond(status, "text/plain; charset=utf-8", body.into())
+}
+
+fn json_body(status: u16, body: String) -> Response<Body> {
+    respond(status, "application/json", body)
+}
+
+/// Request parameters: the query string plus an urlencoded or multipart body
+/// (multipart parts may be `Content-Transfer-Encoding: base64`, as python-libmaas sends).
+pub fn params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        if let Some(boundary) = content_type.split("boundary=").nth(1) {
+            out.extend(multipart(body, boundary.trim_matches('"')));
+        }
+    } else if !body.is_empty() {
+        out.extend(form_urlencoded::parse(body).into_owned());
+    }
+    out
+}
+
+fn multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
+    let body = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
+    let mut out = Vec::new();
+    for part in body.split(delimiter.as_str()).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let mut name = None;
+        let mut base64 = false;
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-disposition") {
+                name = line
+                    .split("name=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .map(str::to_string);
+            } else if lower.starts_with("content-transfer-encoding") && lower.contains("base64") {
+                base64 = true;
+            }
+        }
+        let value = if base64 {
+            let compact: String = value.split_whitespace().collect();
+            match base64::engine::general_purpose::STANDARD.decode(compact) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => value.to_string(),
+            }
+        } else {
+            value.to_string()
+        };
+        if let Some(name) = name {
+            out.push((name, value));
+        }
+    }
+    out
+}
+
+/// The one entry point for every request.
+pub async fn dispatch(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let path = uri.path().to_string();
+    if let Some(sim) = path.strip_prefix("/_sim/") {
+        return sim_route(&shared, &method, sim, &uri, &body);
+    }
+    let request = format!(
+        "{method} {}",
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or(&path)
+    );
+    let (latency, hang) = {
+        let cloud = shared.lock();
+        (cloud.faults.latency_ms(), cloud.faults.hangs(&request))
+    };
+    if hang {
+        shared.lock().record("maas", request.clone(), 0, false);
+        futures::future::pending::<()>().await;
+    }
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let mut cloud = shared.lock();
+    if path.starts_with(API) {
+        if let Some(code) = cloud.faults.maas_error() {
+            cloud.record("maas", request, code as i64, false);
+            let mut r = text(
+                code,
+                if code == 503 {
+                    "Service Unavailable"
+                } else {
+                    "Internal Server Error"
+                },
+            );
+            if code == 503 {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            }
+            return r;
+        }
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let params = params(&uri, &headers, &body);
+    let (response, changed) = maas_route(&mut cloud, &method, &path, &headers, &params, &host);
+    cloud.record("maas", request, response.status().as_u16() as i64, changed);
+    response
+}
+
+fn sim_route(
+    shared: &Shared,
+    method: &Method,
+    route: &str,
+    uri: &Uri,
+    body: &[u8],
+) -> Response<Body> {
+    match (method, route) {
+        (&Method::GET, "log") => json_body(200, json!(shared.lock().log).to_string()),
+        (&Method::GET, "state") => json_body(200, shared.lock().snapshot().to_string()),
+        (&Method::POST, "juju") => {
+            let req: JujuRequest = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(e) => return text(400, format!("bad juju request: {e}")),
+            };
+            let mut cloud = shared.lock();
+            let (reply, changed) = juju_commands::run(&mut cloud, &req);
+            if reply.prompt.is_none() {
+                cloud.record("juju", req.argv.join(" "), reply.code as i64, changed);
+            }
+            json_body(200, json!(reply).to_string())
+        }
+        (&Method::GET, "model") => {
+            // Progress of a blocking destroy-model: `?uuid=`.
+            let uuid = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "uuid")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let cloud = shared.lock();
+            let body = match cloud.model(&uuid) {
+                Some(m) => {
+                    json!({"gone": false, "machines": m.machines.len(), "applications": m.applications.len()})
+                }
+                None => json!({"gone": true}),
+            };
+            json_body(200, body.to_string())
+        }
+        _ => text(
+            404,
+            format!("unknown simulator route `/_sim/{route}`; try /_sim/log or /_sim/state"),
+        ),
+    }
+}
+
+fn op(params: &[(String, String)]) -> Option<&str> {
+    params
+        .iter()
+        .find(|(k, _)| k == "op")
+        .map(|(_, v)| v.as_str())
+}
+
+fn unrecognised(method: &Method, op: Option<&str>) -> Response<Body> {
+    text(
+        400,
+        format!(
+            "Unrecognised signature: method={method} op={}",
+            op.unwrap_or("None")
+        ),
+    )
+}
+
+fn maas_route(
+    cloud: &mut Cloud,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    host: &str,
+) -> (Response<Body>, bool) {
+    let Some(rest) = path.strip_prefix(API) else {
+        return (text(404, "Not Found"), false);
+    };
+    match rest {
+        "version/" => return (json_body(200, version().to_string()), false),
+        "describe/" => return (json_body(200, describe(host).to_string()), false),
+        _ => {}
+    }
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if !oauth::authorized(auth, &cloud.api_key) {
+        return (text(401, "Authorization Error: Invalid API key."), false);
+    }
+    let op = op(params);
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match (segments.as_slice(), method) {
+        (["users"], &Method::GET) if op == Some("whoami") => {
+            let user = &cloud.user;
+            let body = json!({"is_superuser": false, "username": user, "email": format!("{user}@example.com"),
+                "is_local": true, "resource_uri": format!("{API}users/{user}/")});
+            (json_body(200, body.to_string()), false)
+        }
+        (["machines"], &Method::GET) if op.is_none() => {
+            (json_body(200, list_machines(cloud, params)), false)
+        }
+        (["machines"], &Method::POST) if op == Some("release") => bulk_release(cloud, params),
+        (["machines", id], &Method::GET) if op.is_none() => match cloud.machine_by_system_id(id) {
+            Some(m) => (json_body(200, m.json.clone()), false),
+            None => (text(404, "No Machine matches the given query."), false),
+        },
+        (["machines", id], &Method::POST) if op == Some("release") => {
+            let user = cloud.user.clone();
+            match cloud.release(id, Some(&user)) {
+                Ok(changed) => {
+                    let body = cloud
+                        .machine_by_system_id(id)
+                        .map(|m| m.json.clone())
+                        .unwrap_or_default();
+                    (json_body(200, body), changed)
+                }
+                Err(e) => (text(e.status, e.body), false),
+            }
+        }
+        (["users"] | ["machines"] | ["machines", _], _) => (unrecognised(method, op), false),
+        _ => (text(404, "Not Found"), false),
+    }
+}
+
+/// MAAS's status filter names: lower-case with underscores (`failed_releasing` is the one
+/// whose words are swapped).
+fn status_filter_name(status: u8) -> String {
+    match status {
+        13 => "failed_releasing".to_string(),
+        s => status_name(s).to_ascii_lowercase().replace(' ', "_"),
+    }
+}
+
+/// `GET machines/`: repeatable filters OR within a name, AND across names; ordered by id.
+fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> String {
+    let values = |name: &str| -> Vec<&str> {
+        params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let (hostnames, ids, agents, owners, statuses, pools, zones, tags) = (
+        values("hostname"),
+        values("id"),
+        values("agent_name"),
+        values("owner"),
+        values("status"),
+        values("pool"),
+        values("zone"),
+        values("tags"),
+    );
+    let ok = |want: &Vec<&str>, have: &str| want.is_empty() || want.contains(&have);
+    let mut out = String::with_capacity(cloud.machines.len() * 7000);
+    out.push('[');
+    let mut first = true;
+    for m in &cloud.machines {
+        let hostname_ok = hostnames.is_empty()
+            || hostnames
+                .iter()
+                .any(|h| *h == m.hostname || h.strip_suffix(".maas") == Some(&m.hostname));
+        if hostname_ok
+            && ok(&ids, &m.system_id)
+            && ok(&agents, &m.agent_name)
+            && ok(&owners, m.owner.as_deref().unwrap_or(""))
+            && ok(&statuses, &status_filter_name(m.status))
+            && ok(&pools, &m.pool)
+            && ok(&zones, &m.zone)
+            && tags.iter().all(|t| m.tags.iter().any(|x| x == t))
+        {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(&m.json);
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// `POST machines/?op=release`: all-or-nothing, checked in MAAS's order (unknown ids,
+/// permission, state) with MachinesHandler's messages.
+fn bulk_release(cloud: &mut Cloud, params: &[(String, String)]) -> (Response<Body>, bool) {
+    let ids: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "machines")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let unknown: Vec<&str> = ids
+        .iter()
+        .filter(|id| cloud.machine_by_system_id(id).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return (
+            text(400, format!("Unknown machine(s): {}.", unknown.join(", "))),
+            false,
+        );
+    }
+    let user = cloud.user.clone();
+    let machines: Vec<_> = ids
+        .iter()
+        .filter_map(|id| cloud.machine_by_system_id(id))
+        .collect();
+    let denied: Vec<&str> = machines
+        .iter()
+        .filter(|m| m.locked || m.owner.as_deref().is_some_and(|o| o != user))
+        .map(|m| m.system_id.as_str())
+        .collect();
+    if !denied.is_empty() {
+        return (text(403, format!("You don't have the required permission to release the following machine(s): {}.", denied.join(", "))), false);
+    }
+    let releasable = [10u8, 5, 8, 9, 6, 11, 15, 13, 4, 12];
+    let wrong: Vec<String> = machines
+        .iter()
+        .filter(|m| !releasable.contains(&m.status))
+        .map(|m| format!("{} ('{}')", m.system_id, status_name(m.status)))
+        .collect();
+    if !wrong.is_empty() {
+        return (
+            text(
+                409,
+                format!(
+                    "Machine(s) cannot be released in their current state: {}.",
+                    wrong.join(", ")
+                ),
+            ),
+            false,
+        );
+    }
+    let mut changed = false;
+    let mut released = Vec::new();
+    for id in &ids {
+        if let Ok(c) = cloud.release(id, Some(&user)) {
+            changed |= c;
+            released.push(id.clone());
+        }
+    }
+    (json_body(200, json!(released).to_string()), changed)
+}
+
+fn version() -> serde_json::Value {
+    json!({
+        "capabilities": ["networks-management", "static-ipaddresses", "ipv6-deployment-ubuntu",
+            "devices-management", "storage-deployment-ubuntu", "network-deployment-ubuntu",
+            "bridging-interface-ubuntu", "bridging-automatic-ubuntu", "authenticate-api"],
+        "version": "3.4.2",
+        "subversion": "3.4.2-14353-g.5a5221d57",
+    })
+}
+
+fn action(
+    name: &str,
+    method: &str,
+    op: Option<&str>,
+    restful: bool,
+    doc: &str,
+) -> serde_json::Value {
+    json!({"name": name, "method": method, "op": op, "restful": restful, "doc": doc})
+}
+
+fn handler(
+    host: &str,
+    name: &str,
+    path: &str,
+    params: &[&str],
+    actions: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    json!({"name": name, "doc": format!("{name} (simulated MAAS)"), "path": path,
+        "uri": format!("http://{host}{path}"), "params": params, "actions": actions})
+}
+
+/// `describe/`: the handlers python-libmaas binds (URIs absolute, from the Host header).
+fn describe(host: &str) -> serde_json::Value {
+    let machines = handler(
+        host,
+        "MachinesHandler",
+        "/MAAS/api/2.0/machines/",
+        &[],
+        vec![
+            action("read", "GET", None, true, "List machines."),
+            action(
+                "release",
+                "POST",
+                Some("release"),
+                false,
+                "Release multiple machines.",
+            ),
+        ],
+    );
+    let machine = handler(
+        host,
+        "MachineHandler",
+        "/MAAS/api/2.0/machines/{system_id}/",
+        &["system_id"],
+        vec![
+            action("read", "GET", None, true, "Read a machine."),
+            action(
+                "release",
+                "POST",
+                Some("release"),
+                false,
+                "Release a machine.",
+            ),
+        ],
+    );
+    let users = handler(
+        host,
+        "UsersHandler",
+        "/MAAS/api/2.0/users/",
+        &[],
+        vec![action(
+            "whoami",
+            "GET",
+            Some("whoami"),
+            false,
+            "Retrieve the logged-in user.",
+        )],
+    );
+    let version = handler(
+        host,
+        "VersionHandler",
+        "/MAAS/api/2.0/version/",
+        &[],
+        vec![action(
+            "read",
+            "GET",
+            None,
+            true,
+            "Read version and capabilities.",
+        )],
+    );
+    json!({
+        "doc": "MAAS API",
+        "hash": "5e0f1c2a3b4d6e7f8091a2b3c4d5e6f708192a3b",
+        "resources": [
+            {"name": "MachinesHandler", "anon": null, "auth": machines},
+            {"name": "MachineHandler", "anon": null, "auth": machine},
+            {"name": "UsersHandler", "anon": null, "auth": users},
+            {"name": "VersionHandler", "anon": version, "auth": null},
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_with_base64_parts() {
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"comment\"\r\nContent-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n--XX\r\nContent-Disposition: form-data; name=\"erase\"\r\n\r\nfalse\r\n--XX--\r\n";
+        let got = multipart(body.as_bytes(), "XX");
+        assert_eq!(
+            got,
+            vec![
+                ("comment".to_string(), "hello world".to_string()),
+                ("erase".to_string(), "false".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn status_filters_use_maas_names() {
+        assert_eq!(status_filter_name(6), "deployed");
+        assert_eq!(status_filter_name(13), "failed_releasing");
+        assert_eq!(status_filter_name(14), "disk_erasing");
+    }
+}

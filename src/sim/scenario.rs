@@ -1,0 +1,357 @@
+//! Scenarios: the starting cloud for each `--scenario` name. Every scenario has the five
+//! targets of the seed (openstack0-3, capi-mgmt), a Juju controller with its `controller`
+//! model on a MAAS node of its own, and machines owned by another user (`alice`) that no
+//! Juju action ever touches.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::bail;
+
+use super::clock::Clock;
+use super::faults::Faults;
+use super::machine_json;
+use super::state::{Application, Cloud, JujuMachine, MaasMachine, Model, Unit, DEPLOYED, READY};
+
+pub const SCENARIOS: &str = "clean, dirty, partial, destroying, foreign, stuck, missing, large:N";
+pub const TARGETS: [&str; 5] = [
+    "openstack0",
+    "openstack1",
+    "openstack2",
+    "openstack3",
+    "capi-mgmt",
+];
+pub const USER: &str = "admin";
+pub const OTHER_USER: &str = "alice";
+pub const CONTROLLER: &str = "maas-controller";
+pub const CONTROLLER_UUID: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
+pub const CONTROLLER_MODEL_UUID: &str = "7b1e04d2-93f5-4c6a-8e21-d4a5c3f90b18";
+pub const OPENSTACK_MODEL_UUID: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+pub const API_KEY: &str = "SkTvsyHhzkREvvdtNk:Ywn5FvXVupVPvNUhrN:cm3Q2f5naXYPYsrPDPfQy9Q9cUFaEgbM";
+pub const MAX_LARGE: usize = 10_000;
+
+/// A MAAS-looking system id (6 chars of [a-z0-9]) derived from the machine's index.
+fn system_id(index: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstwxy0123456789";
+    let mut x = (index as u64)
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(0x5bd1_e995)
+        % 729_000_000;
+    (0..6)
+        .map(|_| {
+            let c = ALPHABET[(x % 30) as usize] as char;
+            x /= 30;
+            c
+        })
+        .collect()
+}
+
+fn juju_tags(model_uuid: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "juju-controller-uuid".to_string(),
+            CONTROLLER_UUID.to_string(),
+        ),
+        (
+            "juju-is-controller".to_string(),
+            (model_uuid == CONTROLLER_MODEL_UUID).to_string(),
+        ),
+        ("juju-model-uuid".to_string(), model_uuid.to_string()),
+    ])
+}
+
+struct Builder {
+    machines: Vec<MaasMachine>,
+}
+
+impl Builder {
+    fn add(&mut self, hostname: &str, owner: Option<&str>, model_uuid: Option<&str>) -> usize {
+        let index = self.machines.len();
+        let deployed = owner.is_some();
+        self.machines.push(MaasMachine {
+            index,
+            system_id: system_id(index),
+            hostname: hostname.to_string(),
+            status: if deployed { DEPLOYED } else { READY },
+            status_message: if deployed { "Deployed" } else { "Ready" }.to_string(),
+            owner: owner.map(str::to_string),
+            owner_data: model_uuid.map(juju_tags).unwrap_or_default(),
+            agent_name: model_uuid.unwrap_or_default().to_string(),
+            locked: false,
+            power_state: if deployed { "on" } else { "off" },
+            zone: "default".to_string(),
+            pool: "default".to_string(),
+            tags: if hostname.starts_with("openstack") {
+                vec!["openstack".to_string(), "virtual".to_string()]
+            } else {
+                vec!["virtual".to_string()]
+            },
+            release_due: None,
+            json: String::new(),
+        });
+        index
+    }
+}
+
+fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Model {
+    let juju_machines = TARGETS
+        .iter()
+        .enumerate()
+        .filter_map(|(id, host)| {
+            let m = machines.iter().find(|m| m.hostname == *host)?;
+            Some(JujuMachine {
+                id: id.to_string(),
+                system_id: m.system_id.clone(),
+                hostname: m.hostname.clone(),
+                index: m.index,
+                dying: false,
+                stuck: stuck_machine == Some(&id.to_string()),
+                keep_instance: false,
+                removal_due: None,
+            })
+        })
+        .collect();
+    // (application, charm channel, revision, machines it runs on)
+    let apps: [(&str, &str, u32, &[&str]); 8] = [
+        ("ceph-osd", "quincy/stable", 564, &["0", "1", "2", "3"]),
+        ("nova-compute", "2023.2/stable", 732, &["0", "1", "2"]),
+        ("ceph-mon", "quincy/stable", 201, &["3"]),
+        ("rabbitmq-server", "3.9/stable", 188, &["3"]),
+        ("keystone", "2023.2/stable", 661, &["4"]),
+        ("mysql-innodb-cluster", "8.0/stable", 113, &["4"]),
+        ("glance", "2023.2/stable", 598, &["4"]),
+        ("nova-cloud-controller", "2023.2/stable", 745, &["4"]),
+    ];
+    let applications = apps
+        .iter()
+        .map(|(name, channel, revision, on)| Application {
+            name: name.to_string(),
+            charm: name.to_string(),
+            channel: channel.to_string(),
+            revision: *revision,
+            units: on
+                .iter()
+                .enumerate()
+                .map(|(n, m)| Unit {
+                    number: n as u32,
+                    machine: m.to_string(),
+                    leader: n == 0,
+                })
+                .collect(),
+        })
+        .collect();
+    Model {
+        name: "openstack".to_string(),
+        uuid: OPENSTACK_MODEL_UUID.to_string(),
+        owner: USER.to_string(),
+        is_controller: false,
+        dying: false,
+        awaiting_force: false,
+        removal_due: None,
+        machines: juju_machines,
+        applications,
+    }
+}
+
+/// Builds the cloud for `scenario` (see `SCENARIOS`).
+pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Cloud> {
+    let (name, large) = match scenario.split_once(':') {
+        Some(("large", n)) => match n.parse::<usize>() {
+            Ok(n) if (TARGETS.len() + 4..=MAX_LARGE).contains(&n) => ("large", n),
+            _ => bail!(
+                "scenario `{scenario}`: N must be a whole number from {} to {MAX_LARGE}",
+                TARGETS.len() + 4
+            ),
+        },
+        _ => (scenario, 0),
+    };
+    let owned = Some(USER);
+    let model_uuid = Some(OPENSTACK_MODEL_UUID);
+    let mut b = Builder {
+        machines: Vec::new(),
+    };
+    b.add("juju-controller-0", owned, Some(CONTROLLER_MODEL_UUID));
+    let mut model = None;
+    match name {
+        "clean" | "missing" | "destroying" | "large" => {
+            for t in TARGETS {
+                if !(name == "missing" && t == "capi-mgmt") {
+                    b.add(t, None, None);
+                }
+            }
+            if name == "destroying" {
+                let mut m = openstack_model(&b.machines, None);
+                m.machines.clear();
+                m.applications.clear();
+                m.dying = true;
+                m.awaiting_force = true;
+                model = Some(m);
+            }
+        }
+        "dirty" | "stuck" => {
+            for t in TARGETS {
+                b.add(t, owned, model_uuid);
+            }
+            model = Some(openstack_model(
+                &b.machines,
+                (name == "stuck").then_some("3"),
+            ));
+        }
+        "partial" => {
+            for (i, t) in TARGETS.iter().enumerate() {
+                if i < 2 {
+                    b.add(t, None, None)
+                } else {
+                    b.add(t, owned, model_uuid)
+                };
+            }
+        }
+        "foreign" => {
+            for t in TARGETS {
+                b.add(t, Some(OTHER_USER), None);
+            }
+        }
+        _ => bail!("unknown scenario `{scenario}`; expected one of: {SCENARIOS}"),
+    }
+    for h in ["alice-build0", "alice-build1", "alice-db0"] {
+        b.add(h, Some(OTHER_USER), None);
+    }
+    let mut n = b.machines.len();
+    while n < large {
+        let host = format!("node{n:05}");
+        // One in three spare nodes is deployed by someone else, like a shared MAAS.
+        if n % 3 == 0 {
+            b.add(&host, Some(OTHER_USER), None)
+        } else {
+            b.add(&host, None, None)
+        };
+        n += 1;
+    }
+    let controller_model = Model {
+        name: "controller".to_string(),
+        uuid: CONTROLLER_MODEL_UUID.to_string(),
+        owner: USER.to_string(),
+        is_controller: true,
+        dying: false,
+        awaiting_force: false,
+        removal_due: None,
+        machines: vec![JujuMachine {
+            id: "0".to_string(),
+            system_id: b.machines[0].system_id.clone(),
+            hostname: b.machines[0].hostname.clone(),
+            index: 0,
+            dying: false,
+            stuck: false,
+            keep_instance: false,
+            removal_due: None,
+        }],
+        applications: vec![Application {
+            name: "controller".to_string(),
+            charm: "juju-controller".to_string(),
+            channel: "3.4/stable".to_string(),
+            revision: 79,
+            units: vec![Unit {
+                number: 0,
+                machine: "0".to_string(),
+                leader: true,
+            }],
+        }],
+    };
+    let by_system_id: HashMap<String, usize> = b
+        .machines
+        .iter()
+        .map(|m| (m.system_id.clone(), m.index))
+        .collect();
+    if by_system_id.len() != b.machines.len() {
+        bail!("internal error: duplicate system ids in scenario `{scenario}`");
+    }
+    let mut cloud = Cloud {
+        scenario: scenario.to_string(),
+        user: USER.to_string(),
+        api_key: API_KEY.to_string(),
+        controller_name: CONTROLLER.to_string(),
+        controller_uuid: CONTROLLER_UUID.to_string(),
+        models: std::iter::once(controller_model).chain(model).collect(),
+        machines: b.machines,
+        by_system_id,
+        clock,
+        faults,
+        log: Vec::new(),
+    };
+    render_all(&mut cloud.machines);
+    Ok(cloud)
+}
+
+/// Renders every machine's JSON up front, on all cores: `large:10000` is ~100 MB of JSON.
+fn render_all(machines: &mut [MaasMachine]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = machines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in machines.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for m in part {
+                    m.json = machine_json::render(m);
+                }
+            });
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cloud(s: &str) -> Cloud {
+        build(s, Faults::default(), Clock::new(1000.0)).unwrap()
+    }
+
+    #[test]
+    fn every_scenario_builds_with_its_targets() {
+        for s in [
+            "clean",
+            "dirty",
+            "partial",
+            "destroying",
+            "foreign",
+            "stuck",
+            "missing",
+            "large:100",
+        ] {
+            let c = cloud(s);
+            let targets = c
+                .machines
+                .iter()
+                .filter(|m| TARGETS.contains(&m.hostname.as_str()))
+                .count();
+            assert_eq!(targets, if s == "missing" { 4 } else { 5 }, "{s}");
+            assert!(c
+                .machines
+                .iter()
+                .any(|m| m.owner.as_deref() == Some(OTHER_USER)));
+        }
+        assert_eq!(cloud("large:10000").machines.len(), 10_000);
+    }
+
+    #[test]
+    fn dirty_targets_belong_to_the_model() {
+        let c = cloud("dirty");
+        let model = c.model("openstack").unwrap();
+        assert_eq!(model.machines.len(), 5);
+        for jm in &model.machines {
+            let m = c.machine_by_system_id(&jm.system_id).unwrap();
+            assert_eq!(m.agent_name, OPENSTACK_MODEL_UUID);
+            assert_eq!(m.owner.as_deref(), Some(USER));
+            assert!(m.json.len() > 4000, "{}", m.json.len());
+        }
+    }
+
+    #[test]
+    fn bad_scenarios_are_refused() {
+        for s in ["nope", "large:x", "large:3", "large:10001"] {
+            let err = build(s, Faults::default(), Clock::new(1.0))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains(&format!("`{s}`")), "{err}");
+        }
+    }
+}

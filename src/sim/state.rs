@@ -1,0 +1,486 @@
+//! The simulated cloud: MAAS machines, the Juju controller and its models, the request log.
+//! Transitions that take time (releases, dying models and machines) carry a due instant
+//! and are applied by `tick`, which every request calls first.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::clock::{Clock, MACHINE_REMOVAL_SECS, MODEL_REMOVAL_SECS, RELEASE_SECS};
+use super::faults::Faults;
+use super::machine_json;
+
+pub const READY: u8 = 4;
+pub const DEPLOYED: u8 = 6;
+pub const RELEASING: u8 = 12;
+pub const RELEASING_FAILED: u8 = 13;
+
+/// MAAS's status names, indexed by the status integer (FORMATS.md table).
+pub const STATUS_NAMES: [&str; 23] = [
+    "New",
+    "Commissioning",
+    "Failed commissioning",
+    "Missing",
+    "Ready",
+    "Reserved",
+    "Deployed",
+    "Retired",
+    "Broken",
+    "Deploying",
+    "Allocated",
+    "Failed deployment",
+    "Releasing",
+    "Releasing failed",
+    "Disk erasing",
+    "Failed disk erasing",
+    "Rescue mode",
+    "Entering rescue mode",
+    "Failed to enter rescue mode",
+    "Exiting rescue mode",
+    "Failed to exit rescue mode",
+    "Testing",
+    "Failed testing",
+];
+
+/// States MAAS accepts a release from (machines.py `RELEASABLE_STATUSES`), besides the
+/// Ready/Releasing no-op.
+const RELEASABLE: [u8; 8] = [10, 5, 8, 9, DEPLOYED, 11, 15, RELEASING_FAILED];
+
+pub fn status_name(status: u8) -> &'static str {
+    STATUS_NAMES
+        .get(status as usize)
+        .copied()
+        .unwrap_or("Unknown")
+}
+
+#[derive(Debug, Clone)]
+pub struct MaasMachine {
+    pub index: usize,
+    pub system_id: String,
+    pub hostname: String,
+    pub status: u8,
+    pub status_message: String,
+    pub owner: Option<String>,
+    pub owner_data: BTreeMap<String, String>,
+    pub agent_name: String,
+    pub locked: bool,
+    pub power_state: &'static str,
+    pub zone: String,
+    pub pool: String,
+    pub tags: Vec<String>,
+    pub release_due: Option<Instant>,
+    /// The rendered JSON object, kept current by `Cloud::rerender` so a 10,000-machine
+    /// list is a string join.
+    pub json: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct JujuMachine {
+    pub id: String,
+    pub system_id: String,
+    pub hostname: String,
+    pub index: usize,
+    pub dying: bool,
+    /// Scenario `stuck`: survives model destruction until `remove-machine --force`.
+    pub stuck: bool,
+    /// `remove-machine --keep-instance`: Juju forgets the machine but leaves the MAAS node.
+    pub keep_instance: bool,
+    pub removal_due: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub number: u32,
+    pub machine: String,
+    pub leader: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub name: String,
+    pub charm: String,
+    pub channel: String,
+    pub revision: u32,
+    pub units: Vec<Unit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub uuid: String,
+    pub owner: String,
+    pub is_controller: bool,
+    pub dying: bool,
+    /// Scenario `destroying`: left dying by an earlier destroy; only a new forced destroy
+    /// moves it on.
+    pub awaiting_force: bool,
+    pub removal_due: Option<Instant>,
+    pub machines: Vec<JujuMachine>,
+    pub applications: Vec<Application>,
+}
+
+impl Model {
+    pub fn unit_names_on(&self, machine: &str) -> Vec<String> {
+        self.applications
+            .iter()
+            .flat_map(|a| {
+                a.units
+                    .iter()
+                    .filter(|u| u.machine == machine)
+                    .map(move |u| format!("{}/{}", a.name, u.number))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub kind: &'static str,
+    pub request: String,
+    pub status: i64,
+    pub changed: bool,
+}
+
+pub struct Cloud {
+    pub scenario: String,
+    pub user: String,
+    pub api_key: String,
+    pub controller_name: String,
+    pub controller_uuid: String,
+    pub models: Vec<Model>,
+    pub machines: Vec<MaasMachine>,
+    pub by_system_id: HashMap<String, usize>,
+    pub clock: Clock,
+    pub faults: Faults,
+    pub log: Vec<LogEntry>,
+}
+
+/// Why a MAAS release was refused: the HTTP status and MAAS's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseError {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Cloud {
+    pub fn record(&mut self, kind: &'static str, request: String, status: i64, changed: bool) {
+        self.log.push(LogEntry {
+            kind,
+            request,
+            status,
+            changed,
+        });
+    }
+
+    pub fn rerender(&mut self, index: usize) {
+        let json = machine_json::render(&self.machines[index]);
+        self.machines[index].json = json;
+    }
+
+    pub fn machine_by_system_id(&self, system_id: &str) -> Option<&MaasMachine> {
+        self.by_system_id.get(system_id).map(|&i| &self.machines[i])
+    }
+
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models
+            .iter()
+            .find(|m| m.name == name || m.uuid == name)
+    }
+
+    pub fn model_mut(&mut self, name: &str) -> Option<&mut Model> {
+        self.models
+            .iter_mut()
+            .find(|m| m.name == name || m.uuid == name)
+    }
+
+    /// Applies every transition that is due.
+    pub fn tick(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.machines.len() {
+            if self.machines[i].release_due.is_some_and(|due| due <= now) {
+                self.finish_release(i);
+            }
+        }
+        let model_stuck = self.faults.model_stuck();
+        let mut releases = Vec::new();
+        for model in &mut self.models {
+            if model.removal_due.is_some_and(|due| due <= now) {
+                model.removal_due = None;
+                // The model's applications and machines go; a stuck machine lingers, dying,
+                // with its units (scenario `stuck`).
+                let (stuck, gone): (Vec<_>, Vec<_>) =
+                    model.machines.drain(..).partition(|m| m.stuck);
+                releases.extend(gone.iter().map(|m| m.system_id.clone()));
+                model.machines = stuck
+                    .into_iter()
+                    .map(|m| JujuMachine { dying: true, ..m })
+                    .collect();
+                let remaining: Vec<String> = model.machines.iter().map(|m| m.id.clone()).collect();
+                for app in &mut model.applications {
+                    app.units.retain(|u| remaining.contains(&u.machine));
+                }
+                model.applications.retain(|a| !a.units.is_empty());
+            }
+            let mut removed = Vec::new();
+            model.machines.retain(|m| {
+                let due = m.removal_due.is_some_and(|due| due <= now);
+                if due {
+                    removed.push(m.id.clone());
+                    if !m.keep_instance {
+                        releases.push(m.system_id.clone());
+                    }
+                }
+                !due
+            });
+            for app in &mut model.applications {
+                app.units.retain(|u| !removed.contains(&u.machine));
+            }
+            model.applications.retain(|a| !a.units.is_empty());
+        }
+        self.models.retain(|m| {
+            let stuck = model_stuck && !m.is_controller;
+            !(m.dying
+                && m.removal_due.is_none()
+                && m.machines.is_empty()
+                && !m.awaiting_force
+                && !stuck)
+        });
+        for system_id in releases {
+            // Juju releases the nodes of removed machines itself and ignores refusals.
+            let _ = self.release(&system_id, None);
+        }
+    }
+
+    fn finish_release(&mut self, i: usize) {
+        let fails = self.faults.release_fails(&self.machines[i].hostname);
+        let m = &mut self.machines[i];
+        m.release_due = None;
+        if fails {
+            m.status = RELEASING_FAILED;
+            m.status_message = "Failed to release node: power driver error".to_string();
+        } else {
+            m.status = READY;
+            m.status_message = "Released".to_string();
+            m.owner = None;
+            m.owner_data.clear();
+            m.power_state = "off";
+        }
+        self.rerender(i);
+    }
+
+    /// MAAS release semantics (FORMATS.md). `user` None is Juju releasing on its own
+    /// behalf (allowed for anything the model's owner holds). Ok(true) when it changed.
+    pub fn release(&mut self, system_id: &str, user: Option<&str>) -> Result<bool, ReleaseError> {
+        let Some(&i) = self.by_system_id.get(system_id) else {
+            return Err(ReleaseError {
+                status: 404,
+                body: "No Machine matches the given query.".to_string(),
+            });
+        };
+        let m = &self.machines[i];
+        let permitted = match user {
+            Some(user) => m.owner.is_none() || m.owner.as_deref() == Some(user),
+            None => m.owner.as_deref() == Some(self.user.as_str()),
+        };
+        if m.locked || !permitted {
+            return Err(ReleaseError {
+                status: 403,
+                body: String::new(),
+            });
+        }
+        if m.status == READY || m.status == RELEASING {
+            return Ok(false);
+        }
+        if !RELEASABLE.contains(&m.status) {
+            return Err(ReleaseError {
+                status: 409,
+                body: format!(
+                    "Machine cannot be released in its current state ('{}').",
+                    status_name(m.status)
+                ),
+            });
+        }
+        let due = self.clock.after(RELEASE_SECS);
+        let m = &mut self.machines[i];
+        m.status = RELEASING;
+        m.status_message = "Releasing".to_string();
+        m.agent_name.clear();
+        m.release_due = Some(due);
+        self.rerender(i);
+        Ok(true)
+    }
+
+    /// `destroy-model`: marks the model dying and schedules its removal. False when nothing
+    /// changed (a model left dying by scenario `destroying` needs `--force` to move on).
+    pub fn destroy_model(&mut self, name: &str, force: bool) -> bool {
+        let due = self.clock.after(MODEL_REMOVAL_SECS);
+        let Some(model) = self.model_mut(name) else {
+            return false;
+        };
+        if model.awaiting_force && !force {
+            return false;
+        }
+        model.awaiting_force = false;
+        model.dying = true;
+        model.removal_due.get_or_insert(due);
+        true
+    }
+
+    /// `remove-machine --force` or an accepted plain removal.
+    pub fn remove_machine(&mut self, model: &str, id: &str, keep_instance: bool) {
+        let due = self.clock.after(MACHINE_REMOVAL_SECS);
+        if let Some(model) = self.model_mut(model) {
+            if let Some(m) = model.machines.iter_mut().find(|m| m.id == id) {
+                m.dying = true;
+                m.keep_instance = keep_instance;
+                m.removal_due.get_or_insert(due);
+            }
+        }
+    }
+
+    /// The whole cloud as JSON, for `GET /_sim/state`.
+    pub fn snapshot(&self) -> serde_json::Value {
+        let machines: Vec<serde_json::Value> = self
+            .machines
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "system_id": m.system_id, "hostname": m.hostname, "status": m.status,
+                    "status_name": status_name(m.status), "owner": m.owner, "owner_data": m.owner_data,
+                    "agent_name": m.agent_name, "locked": m.locked, "power_state": m.power_state,
+                })
+            })
+            .collect();
+        let models: Vec<serde_json::Value> = self
+            .models
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.name, "uuid": m.uuid, "owner": m.owner, "is_controller": m.is_controller,
+                    "life": if m.dying { "dying" } else { "alive" },
+                    "machines": m.machines.iter().map(|j| serde_json::json!({
+                        "id": j.id, "instance_id": j.system_id, "hostname": j.hostname,
+                        "life": if j.dying { "dying" } else { "alive" }, "stuck": j.stuck,
+                    })).collect::<Vec<_>>(),
+                    "applications": m.applications.iter().map(|a| serde_json::json!({
+                        "name": a.name, "units": a.units.len(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "scenario": self.scenario, "user": self.user, "controller": self.controller_name,
+            "models": models, "machines": machines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario;
+
+    fn cloud(s: &str, faults: &[&str]) -> Cloud {
+        let faults =
+            Faults::parse(&faults.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
+        scenario::build(s, faults, Clock::new(1000.0)).unwrap()
+    }
+
+    fn id(c: &Cloud, hostname: &str) -> String {
+        c.machines
+            .iter()
+            .find(|m| m.hostname == hostname)
+            .unwrap()
+            .system_id
+            .clone()
+    }
+
+    fn settle(c: &mut Cloud) {
+        for _ in 0..4 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            c.tick();
+        }
+    }
+
+    #[test]
+    fn release_follows_maas_status_rules() {
+        let mut c = cloud("dirty", &[]);
+        let target = id(&c, "openstack0");
+        let i = c.by_system_id[&target];
+        c.machines[i].status = 14;
+        let err = c.release(&target, Some("admin")).unwrap_err();
+        assert_eq!(
+            (err.status, err.body.as_str()),
+            (
+                409,
+                "Machine cannot be released in its current state ('Disk erasing')."
+            )
+        );
+        c.machines[i].status = DEPLOYED;
+        c.machines[i].locked = true;
+        assert_eq!(c.release(&target, Some("admin")).unwrap_err().status, 403);
+        c.machines[i].locked = false;
+        assert_eq!(c.release(&target, Some("admin")), Ok(true));
+        assert!(
+            c.machines[i].agent_name.is_empty(),
+            "release clears agent_name at once"
+        );
+        assert_eq!(
+            c.machines[i].owner.as_deref(),
+            Some("admin"),
+            "the owner goes when the release finishes"
+        );
+        assert_eq!(c.release(&target, Some("admin")), Ok(false));
+        settle(&mut c);
+        assert_eq!(
+            (c.machines[i].status, c.machines[i].owner.clone()),
+            (READY, None)
+        );
+        assert!(c.machines[i].owner_data.is_empty());
+        assert_eq!(
+            c.release(&id(&c, "alice-db0"), Some("admin"))
+                .unwrap_err()
+                .status,
+            403
+        );
+    }
+
+    #[test]
+    fn foreign_and_partial_targets() {
+        let mut c = cloud("foreign", &[]);
+        assert!(c.model("openstack").is_none());
+        assert_eq!(
+            c.release(&id(&c, "openstack0"), Some("admin"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        let c = cloud("partial", &[]);
+        let owned: Vec<_> = c
+            .machines
+            .iter()
+            .filter(|m| m.owner.as_deref() == Some("admin"))
+            .map(|m| m.hostname.as_str())
+            .collect();
+        assert_eq!(
+            owned,
+            ["juju-controller-0", "openstack2", "openstack3", "capi-mgmt"]
+        );
+    }
+
+    #[test]
+    fn model_stuck_keeps_the_model_but_releases_its_nodes() {
+        let mut c = cloud("dirty", &["model-stuck"]);
+        assert!(c.destroy_model("openstack", true));
+        settle(&mut c);
+        assert!(c
+            .model("openstack")
+            .is_some_and(|m| m.dying && m.machines.is_empty()));
+        assert!(c
+            .machines
+            .iter()
+            .filter(|m| m.hostname.starts_with("openstack"))
+            .all(|m| m.status == READY));
+    }
+}

@@ -1,0 +1,40 @@
+//! The confirmation on a real terminal (a pty): the operator types the fact; a wrong
+//! answer declines with exit 4.
+
+use std::time::Duration;
+
+use expectrl::WaitStatus;
+
+use crate::common::Test;
+
+fn run_in_pty(answer: &str) -> i32 {
+    let t = Test::new().file(
+        "runbooks/c.rhai",
+        "confirm(\"type the site name to continue\", site.name);\nprint(\"approved\");",
+    );
+    let t = t.args(&["run", "c"]);
+    let mut session = expectrl::Session::spawn(t.command()).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+        .expect("type the site name to continue [demo]: ")
+        .expect("the question");
+    session.send_line(answer).expect("answer");
+    if answer == "demo" {
+        session.expect("approved").expect("approved");
+    }
+    session.expect(expectrl::Eof).expect("end of output");
+    match session.get_process().wait().expect("wait") {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn typed_fact_approves() {
+    assert_eq!(run_in_pty("demo"), 0);
+}
+
+#[test]
+fn wrong_answer_declines_with_exit_4() {
+    assert_eq!(run_in_pty("yes"), 4);
+}

@@ -1,0 +1,190 @@
+//! `SimServer`: a simulator for one test. It runs the built binary as
+//! `runbook sim serve --port 0 --scenario S [--speed X] [--fault F]...`, reads the three
+//! `export` lines, and kills the child on drop.
+//!
+//! ```ignore
+//! let sim = SimServer::start("dirty");
+//! let out = Command::new(env!("CARGO_BIN_EXE_runbook")).envs(sim.env()).args(["run", "teardown"]).output()?;
+//! assert!(!sim.changed(), "nothing was released or destroyed");
+//! ```
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Tests run time 20x faster than the simulator's default.
+pub const TEST_SPEED: f64 = 20.0;
+
+pub struct SimServer {
+    child: Child,
+    /// Kept open so the server's few stderr lines never meet a closed pipe.
+    _stderr: Option<std::process::ChildStderr>,
+    pub maas_url: String,
+    pub api_key: String,
+    pub juju_bin: String,
+    /// `http://127.0.0.1:PORT`, where `/_sim/log` and `/_sim/state` live.
+    pub base_url: String,
+}
+
+impl SimServer {
+    /// A simulator of `scenario` at `TEST_SPEED`, no faults.
+    pub fn start(scenario: &str) -> SimServer {
+        SimServer::with(scenario, &[], TEST_SPEED)
+    }
+
+    /// A simulator with faults (`--fault` specs) and a speed.
+    pub fn with(scenario: &str, faults: &[&str], speed: f64) -> SimServer {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
+        cmd.args([
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--scenario",
+            scenario,
+            "--speed",
+            &speed.to_string(),
+        ]);
+        for f in faults {
+            cmd.args(["--fault", f]);
+        }
+        // stderr is piped (the server writes a line or two) so a failed start can say why.
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn runbook sim serve");
+        let mut stderr = child.stderr.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut value = |name: &str| -> String {
+            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| {
+                let mut err = String::new();
+                if let Some(e) = stderr.as_mut() {
+                    let _ = std::io::Read::read_to_string(e, &mut err);
+                }
+                panic!("runbook sim serve printed no `{name}` line; stderr: {err}")
+            });
+            let prefix = format!("export {name}=");
+            line.strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("expected `{prefix}...`, got `{line}`"))
+                .to_string()
+        };
+        let maas_url = value("MAAS_URL");
+        let api_key = value("MAAS_API_KEY");
+        let juju_bin = value("JUJU_BIN");
+        let base_url = maas_url.trim_end_matches("/MAAS").to_string();
+        SimServer {
+            child,
+            _stderr: stderr,
+            maas_url,
+            api_key,
+            juju_bin,
+            base_url,
+        }
+    }
+
+    /// The environment a client uses: MAAS_URL, MAAS_API_KEY, JUJU_BIN.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("MAAS_URL".to_string(), self.maas_url.clone()),
+            ("MAAS_API_KEY".to_string(), self.api_key.clone()),
+            ("JUJU_BIN".to_string(), self.juju_bin.clone()),
+        ]
+    }
+
+    fn get_json(&self, path: &str) -> Value {
+        reqwest::blocking::get(format!("{}{path}", self.base_url))
+            .and_then(|r| r.json())
+            .expect("simulator answers")
+    }
+
+    /// Every MAAS request and juju command handled so far (`GET /_sim/log`).
+    pub fn log(&self) -> Vec<Value> {
+        self.get_json("/_sim/log")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The cloud now (`GET /_sim/state`).
+    pub fn state(&self) -> Value {
+        self.get_json("/_sim/state")
+    }
+
+    /// True when any logged request changed the cloud.
+    pub fn changed(&self) -> bool {
+        self.log().iter().any(|e| e["changed"] == true)
+    }
+
+    /// Runs the simulated juju with `args` (stdin closed).
+    pub fn juju(&self, args: &[&str]) -> Output {
+        Command::new(&self.juju_bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the juju wrapper")
+    }
+
+    /// A MAAS API request signed with the simulator's key (OAuth PLAINTEXT).
+    pub fn maas(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        let mut parts = self.api_key.splitn(3, ':');
+        let (ck, tk, ts) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let auth = format!(
+            r#"OAuth oauth_version="1.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="{ck}", oauth_token="{tk}", oauth_signature="&{ts}", oauth_nonce="n", oauth_timestamp="1""#
+        );
+        reqwest::blocking::Client::new()
+            .request(method, format!("{}/api/2.0/{path}", self.maas_url))
+            .header("Authorization", auth)
+    }
+
+    /// The machine with `hostname` from `/_sim/state`.
+    pub fn machine(&self, hostname: &str) -> Value {
+        self.state()["machines"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["hostname"] == hostname).cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.
+    pub fn wait_for(&self, what: &str, timeout: Duration, cond: impl Fn(&Value) -> bool) {
+        let start = Instant::now();
+        loop {
+            if cond(&self.state()) {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        unsafe {
+            // SIGTERM lets the server remove its wrapper dir.
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
