@@ -153,12 +153,29 @@ fn eval_site_script(display: &str, text: &str) -> Result<Value> {
 /// Keeps site services (the demo's in-process simulator) alive for the run.
 pub type ServiceGuard = Box<dyn std::any::Any>;
 
-/// Start what a site needs before a run and point `env` at it. Today: nothing. At merge the
-/// integrator fills this in for `site.sim` (start the simulator; set `maas_url`,
-/// `maas_api_key`, `juju_bin` in `env`, which then win over the site like real variables).
+/// Start what a site needs before a run and point `env` at it: for a site with a `sim`
+/// section (`demo`), the built-in simulated cloud. Its MAAS URL, API key and juju wrapper
+/// replace whatever the environment says, so a demo run can never reach a real cloud.
+/// The returned guard keeps the simulator alive for the run.
 pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceGuard>> {
-    let _ = (site, env);
-    Ok(None)
+    let Some(sim) = &site.sim else {
+        return Ok(None);
+    };
+    let handle = crate::sim::start(crate::sim::SimOptions {
+        scenario: sim.scenario.clone(),
+        speed: sim.speed,
+        ..Default::default()
+    })
+    .with_context(|| {
+        format!(
+            "cannot start the simulated cloud of site `{}` (scenario `{}`)",
+            site.name, sim.scenario
+        )
+    })?;
+    env.maas_url = Some(handle.maas_url.clone());
+    env.maas_api_key = Some(handle.api_key.clone());
+    env.juju_bin = Some(handle.juju_bin.display().to_string());
+    Ok(Some(Box::new(handle)))
 }
 
 /// The MAAS API key: `MAAS_API_KEY`, else the contents of `maas.api_key_file`.

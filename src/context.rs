@@ -29,6 +29,8 @@ pub struct RunContext {
     runtime: OnceCell<tokio::runtime::Runtime>,
     sealed: RefCell<Vec<String>>,
     backup_dirs: RefCell<Vec<PathBuf>>,
+    /// The Juju and MAAS clients, built on first use.
+    clients: crate::clients::Clients,
 }
 
 impl RunContext {
@@ -50,6 +52,7 @@ impl RunContext {
             runtime: OnceCell::new(),
             sealed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
+            clients: crate::clients::Clients::default(),
         }
     }
 
@@ -145,5 +148,47 @@ impl RunContext {
             .bin
             .clone()
             .unwrap_or_else(|| "juju".to_string())
+    }
+
+    // ---- Clients (issue 4): built lazily from the effective settings. ----
+
+    /// The MAAS client of this run, built on first use from `maas_url()`, `maas_api_key()`
+    /// and site `maas.*`.
+    pub fn maas(&self) -> anyhow::Result<&crate::clients::maas::MaasClient> {
+        use crate::clients::maas::{MaasClient, MaasConfig, DEFAULT_CONCURRENCY};
+        self.clients.maas_or_init(|| {
+            let url = self.maas_url().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)"
+                )
+            })?;
+            let api_key = self.maas_api_key().ok_or_else(|| {
+                anyhow::anyhow!("no MAAS API key: set `MAAS_API_KEY` or site `maas.api_key_file`")
+            })?;
+            let site = &self.site().maas;
+            MaasClient::new(MaasConfig {
+                url,
+                api_key,
+                ca_file: site.ca_file.clone(),
+                concurrency: if site.concurrency == 0 {
+                    DEFAULT_CONCURRENCY
+                } else {
+                    site.concurrency
+                },
+                connect_timeout: std::time::Duration::from_secs(10),
+                request_timeout: std::time::Duration::from_secs(60),
+            })
+        })
+    }
+
+    /// The Juju client of this run: `juju_bin()` with site `juju.timeout` per command.
+    pub fn juju(&self) -> anyhow::Result<&crate::clients::juju::JujuClient> {
+        self.clients.juju_or_init(|| {
+            let timeout = std::time::Duration::from_secs(self.site().juju.timeout.max(1));
+            Ok(crate::clients::juju::JujuClient::new(
+                self.juju_bin(),
+                timeout,
+            ))
+        })
     }
 }

@@ -1,1 +1,1354 @@
-//! juju client (issue 4).
+//! The Juju client: runs the `juju` binary (3.x) and parses its `--format json` output.
+//!
+//! Every command runs through duct with stdin closed, stdout and stderr captured, in its own
+//! process group, under a per-command timeout that kills the whole group (no orphans). Output
+//! is parsed into slim typed structs that ignore unknown fields and tolerate missing optional
+//! ones and empty strings; Juju 4.x output (`qualifier` instead of `owner`) is refused clearly
+//! instead of mis-parsed. Errors show the exact argv and Juju's stderr. The formats are the
+//! ones described in FORMATS.md ("Juju CLI"). This module knows nothing about Rhai.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Runs one `juju` binary with one timeout per command.
+#[derive(Debug, Clone)]
+pub struct JujuClient {
+    bin: String,
+    timeout: Duration,
+}
+
+/// One model of `juju models`, as scripts see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Model {
+    /// The short name, e.g. `openstack`.
+    pub name: String,
+    /// The owner-qualified name, e.g. `admin/openstack`.
+    pub qualified: String,
+    pub owner: String,
+    pub uuid: String,
+    /// `alive`, `dying` or `dead` (`alive` when Juju leaves it empty).
+    pub life: String,
+    /// `status.current`, e.g. `available` or `destroying` (empty when absent).
+    pub status: String,
+    pub controller: String,
+    pub is_controller: bool,
+    pub model_type: String,
+}
+
+/// One machine of `juju machines` or `juju status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Machine {
+    pub id: String,
+    /// On MAAS, the MAAS `system_id`.
+    pub instance_id: String,
+    pub dns_name: String,
+    /// The MAAS hostname (`display-name`), or Juju's `hostname`, when known.
+    pub hostname: String,
+    /// `juju-status.current`, e.g. `started`, `down`, `pending`; `error` for a status-error.
+    pub status: String,
+    /// `alive` unless Juju says otherwise (`dying`, `dead`).
+    pub life: String,
+    /// Ids of the containers on this machine, e.g. `0/lxd/0`.
+    pub containers: Vec<String>,
+    /// The text of a `status-error` entry Juju gave instead of the machine.
+    pub error: Option<String>,
+}
+
+/// A summary of `juju status -m MODEL`: what is left in the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub model: String,
+    pub controller: String,
+    /// `model-status.current`, e.g. `available` or `destroying`.
+    pub model_status: String,
+    pub application_count: usize,
+    pub unit_count: usize,
+    pub machine_count: usize,
+    pub applications: Vec<Application>,
+    pub units: Vec<Unit>,
+    pub machines: Vec<Machine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Application {
+    pub name: String,
+    pub status: String,
+    pub unit_count: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    pub name: String,
+    pub application: String,
+    pub machine: String,
+    pub workload_status: String,
+    pub agent_status: String,
+    pub error: Option<String>,
+}
+
+/// One controller of `juju controllers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Controller {
+    pub name: String,
+    pub uuid: String,
+    pub cloud: String,
+    pub region: String,
+    pub agent_version: String,
+    pub current_model: String,
+    pub user: String,
+    pub model_count: Option<u64>,
+    pub machine_count: Option<u64>,
+    pub controller_machines_active: Option<u64>,
+    pub controller_machines_total: Option<u64>,
+    /// True for `current-controller`.
+    pub current: bool,
+}
+
+/// Flags of `juju destroy-model` (FORMATS.md: `--no-wait` and `--timeout` need `--force`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DestroyOptions {
+    pub force: bool,
+    pub no_wait: bool,
+    /// `--destroy-storage` when true, `--release-storage` when false.
+    pub destroy_storage: bool,
+    /// `--timeout` in seconds (only with `force`).
+    pub timeout: Option<u64>,
+}
+
+impl Default for DestroyOptions {
+    /// The seed's runbook 01 Phase B: `--force --no-wait --destroy-storage`.
+    fn default() -> Self {
+        DestroyOptions {
+            force: true,
+            no_wait: true,
+            destroy_storage: true,
+            timeout: None,
+        }
+    }
+}
+
+/// Flags of `juju remove-machine`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoveOptions {
+    pub force: bool,
+    pub no_wait: bool,
+    pub keep_instance: bool,
+}
+
+impl Default for RemoveOptions {
+    /// seed §3.3 remediation: `juju remove-machine -m MODEL --force ID`.
+    fn default() -> Self {
+        RemoveOptions {
+            force: true,
+            no_wait: false,
+            keep_instance: false,
+        }
+    }
+}
+
+/// `juju destroy-model MODEL ...` (the model is positional; `--no-prompt` always).
+pub fn destroy_model_argv(bin: &str, model: &str, opts: &DestroyOptions) -> Result<Vec<String>> {
+    if (opts.no_wait || opts.timeout.is_some()) && !opts.force {
+        bail!("`no_wait` and `timeout` need `force: true` for `juju destroy-model {model}`");
+    }
+    let mut argv = vec![bin.to_string(), "destroy-model".into(), model.to_string()];
+    if opts.force {
+        argv.push("--force".into());
+    }
+    if opts.no_wait {
+        argv.push("--no-wait".into());
+    }
+    if let Some(t) = opts.timeout {
+        argv.push("--timeout".into());
+        argv.push(format!("{t}s"));
+    }
+    argv.push(
+        if opts.destroy_storage {
+            "--destroy-storage"
+        } else {
+            "--release-storage"
+        }
+        .into(),
+    );
+    argv.push("--no-prompt".into());
+    Ok(argv)
+}
+
+/// `juju remove-machine -m MODEL ID ... --no-prompt` (without it, 3.2+ prompts and aborts).
+pub fn remove_machine_argv(bin: &str, model: &str, id: &str, opts: &RemoveOptions) -> Vec<String> {
+    let mut argv = vec![
+        bin.to_string(),
+        "remove-machine".into(),
+        "-m".into(),
+        model.to_string(),
+    ];
+    if opts.force {
+        argv.push("--force".into());
+    }
+    if opts.no_wait {
+        argv.push("--no-wait".into());
+    }
+    if opts.keep_instance {
+        argv.push("--keep-instance".into());
+    }
+    argv.push(id.to_string());
+    argv.push("--no-prompt".into());
+    argv
+}
+
+/// An argv as an operator would type it (words with spaces or quotes are quoted).
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl JujuClient {
+    pub fn new(bin: impl Into<String>, timeout: Duration) -> Self {
+        JujuClient {
+            bin: bin.into(),
+            timeout,
+        }
+    }
+
+    pub fn bin(&self) -> &str {
+        &self.bin
+    }
+
+    /// `juju models --format json`: every model this user can see.
+    pub fn models(&self) -> Result<Vec<Model>> {
+        let out = self.run(&["models", "--format", "json"])?;
+        parse_models(&out).with_context(|| {
+            format!(
+                "cannot read the output of `{}`",
+                self.line(&["models", "--format", "json"])
+            )
+        })
+    }
+
+    /// The model whose short name (or uuid) is `name`, if it exists.
+    pub fn model(&self, name: &str) -> Result<Option<Model>> {
+        Ok(self
+            .models()?
+            .into_iter()
+            .find(|m| m.name == name || m.uuid == name))
+    }
+
+    /// `juju status -m MODEL --format json`, summarised.
+    pub fn status(&self, model: &str) -> Result<Status> {
+        let args = ["status", "-m", model, "--format", "json"];
+        let out = self.run(&args)?;
+        parse_status(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// `juju machines -m MODEL --format json`, sorted by id (`2` before `10`).
+    pub fn machines(&self, model: &str) -> Result<Vec<Machine>> {
+        let args = ["machines", "-m", model, "--format", "json"];
+        let out = self.run(&args)?;
+        parse_machines(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// `juju controllers --format json`; none registered is an empty list.
+    pub fn controllers(&self) -> Result<Vec<Controller>> {
+        let args = ["controllers", "--format", "json"];
+        match self.run(&args) {
+            Ok(out) => parse_controllers(&out)
+                .with_context(|| format!("cannot read the output of `{}`", self.line(&args))),
+            Err(e) if format!("{e:#}").contains("No controllers registered") => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here).
+    pub fn export_bundle(&self, model: &str) -> Result<String> {
+        self.run(&["export-bundle", "-m", model])
+    }
+
+    /// `juju destroy-model ...`; blocks until Juju returns, handing each progress line Juju
+    /// prints (stderr and stdout) to `progress`.
+    pub fn destroy_model(
+        &self,
+        model: &str,
+        opts: &DestroyOptions,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        self.destroy_model_until(model, opts, progress, &|| false)
+    }
+
+    /// As [`destroy_model`](Self::destroy_model), stopping (killing the local `juju`) as soon
+    /// as `cancelled()` says so, e.g. on Ctrl-C. Juju carries on destroying the model on the
+    /// controller (FORMATS.md), so the error says that.
+    pub fn destroy_model_until(
+        &self,
+        model: &str,
+        opts: &DestroyOptions,
+        progress: &mut dyn FnMut(&str),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<()> {
+        let argv = destroy_model_argv(&self.bin, model, opts)?;
+        run_streaming(&argv, self.timeout, progress, cancelled)?;
+        Ok(())
+    }
+
+    /// `juju remove-machine -m MODEL ID --no-prompt ...`; returns Juju's stdout.
+    pub fn remove_machine(&self, model: &str, id: &str, opts: &RemoveOptions) -> Result<String> {
+        let argv = remove_machine_argv(&self.bin, model, id, opts);
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        self.run(&args)
+    }
+
+    fn line(&self, args: &[&str]) -> String {
+        shell_line(&self.argv(args))
+    }
+
+    fn argv(&self, args: &[&str]) -> Vec<String> {
+        std::iter::once(self.bin.clone())
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect()
+    }
+
+    /// Run `juju ARGS`, returning stdout; a non-zero exit is an error with argv and stderr.
+    fn run(&self, args: &[&str]) -> Result<String> {
+        run_captured(&self.argv(args), self.timeout)
+    }
+}
+
+/// How often a streaming command checks whether it was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
+
+/// Start `argv` in its own process group, stdin closed.
+fn expression(argv: &[String]) -> duct::Expression {
+    duct::cmd(&argv[0], &argv[1..])
+        .stdin_null()
+        .unchecked()
+        .before_spawn(|c| {
+            // Own process group, so a timeout can kill the child's children too.
+            c.process_group(0);
+            Ok(())
+        })
+}
+
+fn spawn_error(argv: &[String], e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        anyhow!(
+            "cannot run `{}`: `{}` not found; install Juju 3.x or set `JUJU_BIN` (or site `juju.bin`)",
+            shell_line(argv),
+            argv[0]
+        )
+    } else {
+        anyhow!("cannot run `{}`: {e}", shell_line(argv))
+    }
+}
+
+/// Kill the whole process group led by `pid`.
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+fn timeout_error(argv: &[String], timeout: Duration, stderr: &str) -> anyhow::Error {
+    anyhow!(
+        "`{}` did not finish within {}s and was killed; raise site `juju.timeout` if Juju is just slow{}",
+        shell_line(argv),
+        timeout.as_secs(),
+        stderr_tail(stderr)
+    )
+}
+
+fn stderr_tail(stderr: &str) -> String {
+    let s = stderr.trim();
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!("\nstderr:\n{s}")
+    }
+}
+
+fn exit_error(argv: &[String], status: std::process::ExitStatus, stderr: &str) -> anyhow::Error {
+    let code = match status.code() {
+        Some(c) => format!("exit status {c}"),
+        None => "killed by a signal".to_string(),
+    };
+    anyhow!(
+        "`{}` failed ({code}){}",
+        shell_line(argv),
+        stderr_tail(stderr)
+    )
+}
+
+fn run_captured(argv: &[String], timeout: Duration) -> Result<String> {
+    let handle = expression(argv)
+        .stdout_capture()
+        .stderr_capture()
+        .start()
+        .map_err(|e| spawn_error(argv, e))?;
+    let waited = handle
+        .wait_timeout(timeout)
+        .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?;
+    let output = match waited {
+        Some(out) => out,
+        None => {
+            for pid in handle.pids() {
+                kill_group(pid);
+            }
+            let _ = handle.kill();
+            let out = handle.wait().ok();
+            let stderr = out
+                .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                .unwrap_or_default();
+            return Err(timeout_error(argv, timeout, &stderr));
+        }
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(exit_error(argv, output.status, &stderr));
+    }
+    String::from_utf8(output.stdout.clone())
+        .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(argv)))
+}
+
+/// How long a line without its newline waits before it is shown anyway (Juju prints
+/// `Waiting for model to be removed...` and then a dot per poll, on one line).
+const PARTIAL_AFTER: Duration = Duration::from_secs(5);
+
+/// Splits a command's output into progress lines (on `\n` or `\r`) and keeps a transcript.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+    /// How much of `pending` was last shown, and when.
+    shown: usize,
+    since: Option<Instant>,
+    transcript: String,
+}
+
+impl Lines {
+    fn push(&mut self, bytes: &[u8], progress: &mut dyn FnMut(&str)) {
+        for &b in bytes {
+            if b == b'\n' || b == b'\r' {
+                self.end_line(progress);
+            } else {
+                if self.pending.is_empty() {
+                    self.since = Some(Instant::now());
+                }
+                self.pending.push(b);
+            }
+        }
+    }
+
+    fn end_line(&mut self, progress: &mut dyn FnMut(&str)) {
+        let line = String::from_utf8_lossy(&self.pending)
+            .trim_end()
+            .to_string();
+        if !line.is_empty() {
+            if self.pending.len() != self.shown {
+                progress(&line);
+            }
+            self.transcript.push_str(&line);
+            self.transcript.push('\n');
+        }
+        self.pending.clear();
+        self.shown = 0;
+        self.since = None;
+    }
+
+    /// Show a line still waiting for its newline, if it grew and has waited long enough.
+    fn show_partial(&mut self, progress: &mut dyn FnMut(&str)) {
+        let waited = self.since.is_some_and(|t| t.elapsed() >= PARTIAL_AFTER);
+        if waited && self.pending.len() > self.shown {
+            let line = String::from_utf8_lossy(&self.pending)
+                .trim_end()
+                .to_string();
+            if !line.is_empty() {
+                progress(&line);
+            }
+            self.shown = self.pending.len();
+            self.since = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self, progress: &mut dyn FnMut(&str)) {
+        if !self.pending.is_empty() {
+            self.end_line(progress);
+        }
+    }
+}
+
+/// Run `argv` with stdout and stderr merged, handing each line to `progress` as it comes.
+fn run_streaming(
+    argv: &[String],
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<String> {
+    let reader = expression(argv)
+        .stderr_to_stdout()
+        .reader()
+        .map_err(|e| spawn_error(argv, e))?;
+    let reader = Arc::new(reader);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let thread_reader = Arc::clone(&reader);
+    let pump = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match (&*thread_reader).read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(chunk[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let deadline = Instant::now() + timeout;
+    let mut lines = Lines::default();
+    let mut timed_out = false;
+    let mut interrupted = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(CANCEL_POLL)) {
+            Ok(bytes) => lines.push(&bytes, progress),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => lines.show_partial(progress),
+        }
+        interrupted = cancelled();
+        timed_out = Instant::now() >= deadline;
+        if interrupted || timed_out {
+            for pid in reader.pids() {
+                kill_group(pid);
+            }
+            let _ = reader.kill();
+            break;
+        }
+    }
+    lines.finish(progress);
+    let transcript = lines.transcript;
+    let _ = pump.join();
+    if interrupted {
+        bail!(
+            "interrupted: stopped waiting for `{}`; Juju may carry on with it on the controller — check with `juju models`",
+            shell_line(argv)
+        );
+    }
+    if timed_out {
+        return Err(timeout_error(argv, timeout, &transcript));
+    }
+    let status = reader
+        .try_wait()
+        .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?
+        .map(|o| o.status);
+    match status {
+        Some(s) if s.success() => Ok(transcript),
+        Some(s) => Err(exit_error(argv, s, &transcript)),
+        None => bail!("`{}` closed its output but did not exit", shell_line(argv)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing (FORMATS.md "Juju CLI"). Raw structs mirror Juju's JSON; every field is optional.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawStatusInfo {
+    current: Option<String>,
+    life: Option<String>,
+    #[serde(rename = "status-error")]
+    status_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawModels {
+    models: Vec<RawModel>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawModel {
+    name: Option<String>,
+    short_name: Option<String>,
+    model_uuid: Option<String>,
+    model_type: Option<String>,
+    controller_name: Option<String>,
+    is_controller: Option<bool>,
+    owner: Option<String>,
+    // Juju 4.x: `owner` became `qualifier` / `namespace`.
+    qualifier: Option<String>,
+    namespace: Option<String>,
+    life: Option<String>,
+    status: Option<RawStatusInfo>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+pub(crate) fn parse_models(json: &str) -> Result<Vec<Model>> {
+    let raw: RawModels = serde_json::from_str(json).context(
+        "`juju models` output is not the JSON Juju 3.x prints (expected `{\"models\": [...]}`)",
+    )?;
+    raw.models.into_iter().map(model_from_raw).collect()
+}
+
+fn model_from_raw(m: RawModel) -> Result<Model> {
+    let qualified = non_empty(m.name).unwrap_or_default();
+    let Some(owner) = non_empty(m.owner) else {
+        if m.qualifier.is_some() || m.namespace.is_some() {
+            bail!(
+                "model `{qualified}` has `qualifier` instead of `owner`: this is Juju 4.x output; runbook supports Juju 3.x (3.0–3.6)"
+            );
+        }
+        bail!("model `{qualified}` has no `owner` in `juju models` output; runbook supports Juju 3.x (3.0–3.6)");
+    };
+    let name = non_empty(m.short_name)
+        .or_else(|| qualified.rsplit('/').next().map(str::to_string))
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| anyhow!("a model in `juju models` output has no name"))?;
+    let is_controller = m.is_controller.unwrap_or(false);
+    Ok(Model {
+        qualified: if qualified.is_empty() {
+            format!("{owner}/{name}")
+        } else {
+            qualified
+        },
+        name,
+        owner,
+        uuid: m.model_uuid.unwrap_or_default(),
+        life: non_empty(m.life).unwrap_or_else(|| "alive".into()),
+        status: m.status.and_then(|s| s.current).unwrap_or_default(),
+        controller: m.controller_name.unwrap_or_default(),
+        is_controller,
+        model_type: m.model_type.unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawMachine {
+    juju_status: Option<RawStatusInfo>,
+    hostname: Option<String>,
+    display_name: Option<String>,
+    dns_name: Option<String>,
+    instance_id: Option<String>,
+    containers: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    status_error: Option<String>,
+}
+
+fn machine_from_raw(id: String, m: RawMachine) -> Machine {
+    let js = m.juju_status.unwrap_or_default();
+    let error = m.status_error.or(js.status_error);
+    let mut containers: Vec<String> = m.containers.unwrap_or_default().into_keys().collect();
+    sort_ids(&mut containers);
+    Machine {
+        id,
+        instance_id: m.instance_id.unwrap_or_default(),
+        dns_name: m.dns_name.unwrap_or_default(),
+        hostname: non_empty(m.display_name).or(m.hostname).unwrap_or_default(),
+        status: if error.is_some() {
+            "error".into()
+        } else {
+            js.current.unwrap_or_default()
+        },
+        life: non_empty(js.life).unwrap_or_else(|| "alive".into()),
+        containers,
+        error,
+    }
+}
+
+/// Juju ids sort as strings ("10" before "2"); sort them the way humans count.
+fn sort_ids(ids: &mut [String]) {
+    ids.sort_by_cached_key(|id| {
+        id.split('/')
+            .map(|part| match part.parse::<u64>() {
+                Ok(n) => (0u8, n, String::new()),
+                Err(_) => (1u8, 0, part.to_string()),
+            })
+            .collect::<Vec<_>>()
+    });
+}
+
+fn machines_from_map(map: BTreeMap<String, RawMachine>) -> Vec<Machine> {
+    let mut machines: Vec<Machine> = map
+        .into_iter()
+        .map(|(id, m)| machine_from_raw(id, m))
+        .collect();
+    let mut ids: Vec<String> = machines.iter().map(|m| m.id.clone()).collect();
+    sort_ids(&mut ids);
+    machines.sort_by_key(|m| ids.iter().position(|i| *i == m.id));
+    machines
+}
+
+#[derive(Deserialize)]
+struct RawMachines {
+    #[serde(default)]
+    machines: BTreeMap<String, RawMachine>,
+}
+
+pub(crate) fn parse_machines(json: &str) -> Result<Vec<Machine>> {
+    let raw: RawMachines = serde_json::from_str(json).context("`juju machines` output is not the JSON Juju 3.x prints (expected `{\"model\": ..., \"machines\": {...}}`)")?;
+    Ok(machines_from_map(raw.machines))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawStatus {
+    model: Option<RawStatusModel>,
+    machines: BTreeMap<String, RawMachine>,
+    applications: BTreeMap<String, RawApplication>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawStatusModel {
+    name: Option<String>,
+    controller: Option<String>,
+    model_status: Option<RawStatusInfo>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawApplication {
+    application_status: Option<RawStatusInfo>,
+    units: BTreeMap<String, RawUnit>,
+    status_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawUnit {
+    machine: Option<String>,
+    workload_status: Option<RawStatusInfo>,
+    juju_status: Option<RawStatusInfo>,
+    status_error: Option<String>,
+}
+
+pub(crate) fn parse_status(json: &str) -> Result<Status> {
+    let raw: RawStatus = serde_json::from_str(json)
+        .context("`juju status` output is not the JSON Juju 3.x prints")?;
+    let model = raw.model.unwrap_or_default();
+    let mut applications = Vec::new();
+    let mut units = Vec::new();
+    for (app_name, app) in raw.applications {
+        let app_status = app.application_status.unwrap_or_default();
+        let error = app.status_error.or(app_status.status_error);
+        applications.push(Application {
+            name: app_name.clone(),
+            status: if error.is_some() {
+                "error".into()
+            } else {
+                app_status.current.unwrap_or_default()
+            },
+            unit_count: app.units.len(),
+            error,
+        });
+        for (unit_name, u) in app.units {
+            let workload = u.workload_status.unwrap_or_default();
+            let agent = u.juju_status.unwrap_or_default();
+            let error = u
+                .status_error
+                .or(workload.status_error)
+                .or(agent.status_error);
+            units.push(Unit {
+                name: unit_name,
+                application: app_name.clone(),
+                machine: u.machine.unwrap_or_default(),
+                workload_status: workload.current.unwrap_or_default(),
+                agent_status: agent.current.unwrap_or_default(),
+                error,
+            });
+        }
+    }
+    let machines = machines_from_map(raw.machines);
+    let model_status = model.model_status.unwrap_or_default();
+    Ok(Status {
+        model: model.name.unwrap_or_default(),
+        controller: model.controller.unwrap_or_default(),
+        model_status: model_status
+            .current
+            .or(model_status.status_error.map(|_| "error".to_string()))
+            .unwrap_or_default(),
+        application_count: applications.len(),
+        unit_count: units.len(),
+        machine_count: machines.len(),
+        applications,
+        units,
+        machines,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawControllers {
+    #[serde(default)]
+    controllers: Option<BTreeMap<String, RawController>>,
+    #[serde(default)]
+    current_controller: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct RawController {
+    uuid: Option<String>,
+    cloud: Option<String>,
+    region: Option<String>,
+    agent_version: Option<String>,
+    current_model: Option<String>,
+    user: Option<String>,
+    model_count: Option<u64>,
+    machine_count: Option<u64>,
+    controller_machines: Option<RawControllerMachines>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawControllerMachines {
+    #[serde(rename = "Active")]
+    active: Option<u64>,
+    #[serde(rename = "Total")]
+    total: Option<u64>,
+}
+
+pub(crate) fn parse_controllers(json: &str) -> Result<Vec<Controller>> {
+    let raw: RawControllers = serde_json::from_str(json)
+        .context("`juju controllers` output is not the JSON Juju 3.x prints")?;
+    let current = raw.current_controller.unwrap_or_default();
+    Ok(raw
+        .controllers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, c)| {
+            let cm = c.controller_machines.unwrap_or_default();
+            Controller {
+                current: name == current,
+                name,
+                uuid: c.uuid.unwrap_or_default(),
+                cloud: c.cloud.unwrap_or_default(),
+                region: c.region.unwrap_or_default(),
+                agent_version: c.agent_version.unwrap_or_default(),
+                current_model: c.current_model.unwrap_or_default(),
+                user: c.user.unwrap_or_default(),
+                model_count: c.model_count,
+                machine_count: c.machine_count,
+                controller_machines_active: cm.active,
+                controller_machines_total: cm.total,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Samples written from FORMATS.md ("Juju CLI"), not from any simulator.
+    const MODELS: &str = r#"{"models":[{"name":"admin/controller","short-name":"controller","model-uuid":"u-ctl","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":true,"owner":"admin","cloud":"maas","type":"maas","life":"alive","status":{"current":"available","since":"18 hours ago"},"access":"admin","last-connection":"just now","agent-version":"3.6.4"},{"name":"admin/openstack","short-name":"openstack","model-uuid":"u-os","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":false,"owner":"admin","cloud":"maas","region":"default","life":"dying","status":{"current":"destroying","message":"attempt 1 to destroy model"},"access":"admin","last-connection":"never connected","future-field":[1,2]},{"name":"bob/scratch","short-name":"scratch","model-uuid":"u-sc","controller-name":"maas-ctl","owner":"bob","life":""}],"current-model":"admin/openstack"}"#;
+
+    #[test]
+    fn models_parse_juju_3() {
+        let models = parse_models(MODELS).unwrap();
+        assert_eq!(models.len(), 3);
+        let ctl = &models[0];
+        assert_eq!(
+            (ctl.name.as_str(), ctl.qualified.as_str(), ctl.is_controller),
+            ("controller", "admin/controller", true)
+        );
+        let os = &models[1];
+        assert_eq!(os.name, "openstack");
+        assert_eq!(os.owner, "admin");
+        assert_eq!(os.uuid, "u-os");
+        assert_eq!(os.life, "dying");
+        assert_eq!(os.status, "destroying");
+        assert_eq!(os.controller, "maas-ctl");
+        assert!(!os.is_controller);
+        // Empty `life`, no status, no is-controller, no model-type: tolerated.
+        let sc = &models[2];
+        assert_eq!(
+            (sc.life.as_str(), sc.status.as_str(), sc.is_controller),
+            ("alive", "", false)
+        );
+    }
+
+    #[test]
+    fn models_without_current_or_with_none() {
+        assert!(parse_models(r#"{"models":[]}"#).unwrap().is_empty());
+    }
+
+    #[test]
+    fn models_short_name_missing_falls_back_to_qualified() {
+        let m = parse_models(r#"{"models":[{"name":"admin/openstack","owner":"admin"}]}"#).unwrap();
+        assert_eq!(m[0].name, "openstack");
+    }
+
+    #[test]
+    fn models_juju_4_is_a_clear_error() {
+        let j4 = r#"{"models":[{"name":"admin/openstack","short-name":"openstack","qualifier":"admin","model-uuid":"u"}]}"#;
+        let e = format!("{:#}", parse_models(j4).unwrap_err());
+        assert!(e.contains("Juju 4.x"), "{e}");
+        assert!(e.contains("`admin/openstack`"), "{e}");
+    }
+
+    #[test]
+    fn models_malformed_is_an_error() {
+        let e = format!("{:#}", parse_models("ERROR nope").unwrap_err());
+        assert!(e.contains("not the JSON"), "{e}");
+        assert!(parse_models(r#"{"current-model":"x"}"#).is_err());
+    }
+
+    const STATUS: &str = r#"{"model":{"name":"openstack","type":"iaas","controller":"maas-ctl","cloud":"maas","version":"3.6.4","model-status":{"current":"available","since":"1 hour ago"}},"machines":{"0":{"juju-status":{"current":"started","since":"x","version":"3.6.4"},"hostname":"node0","dns-name":"10.0.0.10","ip-addresses":["10.0.0.10"],"instance-id":"abc123","display-name":"openstack0","machine-status":{"current":"running"},"base":{"name":"ubuntu","channel":"22.04"},"containers":{"0/lxd/10":{"juju-status":{"current":"started"}},"0/lxd/2":{"juju-status":{"current":"started"}}},"hardware":"arch=amd64"},"10":{"juju-status":{"current":"down","life":"dying"},"dns-name":"10.0.0.20","instance-id":"def456"},"2":{"status-error":"machine status error!"}},"applications":{"keystone":{"charm":"keystone","application-status":{"current":"active"},"units":{"keystone/0":{"machine":"0/lxd/2","workload-status":{"current":"active"},"juju-status":{"current":"idle"},"leader":true},"keystone/1":{"status-error":"unit status error!"}}},"broken":{"status-error":"app status error!"}},"storage":{},"controller":{"timestamp":"10:00:00Z"}}"#;
+
+    #[test]
+    fn status_summarises_applications_units_and_machines() {
+        let s = parse_status(STATUS).unwrap();
+        assert_eq!(s.model, "openstack");
+        assert_eq!(s.controller, "maas-ctl");
+        assert_eq!(s.model_status, "available");
+        assert_eq!(
+            (s.application_count, s.unit_count, s.machine_count),
+            (2, 2, 3)
+        );
+        let ids: Vec<&str> = s.machines.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0", "2", "10"]);
+        assert_eq!(s.machines[0].instance_id, "abc123");
+        assert_eq!(s.machines[0].hostname, "openstack0");
+        assert_eq!(s.machines[0].containers, ["0/lxd/2", "0/lxd/10"]);
+        assert_eq!(s.machines[1].status, "error");
+        assert_eq!(
+            s.machines[1].error.as_deref(),
+            Some("machine status error!")
+        );
+        assert_eq!(s.machines[2].life, "dying");
+        let broken = s.applications.iter().find(|a| a.name == "broken").unwrap();
+        assert_eq!(broken.error.as_deref(), Some("app status error!"));
+        let k0 = s.units.iter().find(|u| u.name == "keystone/0").unwrap();
+        assert_eq!(
+            (
+                k0.machine.as_str(),
+                k0.workload_status.as_str(),
+                k0.agent_status.as_str()
+            ),
+            ("0/lxd/2", "active", "idle")
+        );
+        let k1 = s.units.iter().find(|u| u.name == "keystone/1").unwrap();
+        assert_eq!(k1.error.as_deref(), Some("unit status error!"));
+    }
+
+    #[test]
+    fn status_of_an_empty_model() {
+        let s = parse_status(r#"{"model":{"name":"openstack","model-status":{"status-error":"boom"}},"machines":{},"applications":{}}"#).unwrap();
+        assert_eq!(
+            (s.machine_count, s.unit_count, s.application_count),
+            (0, 0, 0)
+        );
+        assert_eq!(s.model_status, "error");
+    }
+
+    #[test]
+    fn machines_are_sorted_numerically() {
+        let json = r#"{"model":"openstack","machines":{"0":{"juju-status":{"current":"started"},"instance-id":"a"},"1":{"instance-id":"b","dns-name":""},"10":{"instance-id":"c"},"2":{"instance-id":"d","juju-status":{"current":"pending","life":""}}}}"#;
+        let m = parse_machines(json).unwrap();
+        let ids: Vec<&str> = m.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2", "10"]);
+        assert_eq!(m[3].instance_id, "c");
+        assert_eq!(m[2].life, "alive");
+        assert_eq!(m[1].status, "");
+        assert!(parse_machines(r#"{"model":"x","machines":{}}"#)
+            .unwrap()
+            .is_empty());
+        assert!(parse_machines("[").is_err());
+    }
+
+    #[test]
+    fn controllers_parse() {
+        let json = r#"{"controllers":{"maas-ctl":{"uuid":"c-1","api-endpoints":["10.0.0.2:17070"],"ca-cert":"---","cloud":"maas","agent-version":"3.6.4","current-model":"admin/openstack","user":"admin","access":"superuser","model-count":2,"machine-count":7,"controller-machines":{"Active":1,"Total":1}},"other":{"uuid":"c-2"}},"current-controller":"maas-ctl"}"#;
+        let c = parse_controllers(json).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].name, "maas-ctl");
+        assert!(c[0].current);
+        assert_eq!(
+            (
+                c[0].model_count,
+                c[0].controller_machines_active,
+                c[0].controller_machines_total
+            ),
+            (Some(2), Some(1), Some(1))
+        );
+        assert!(!c[1].current);
+        assert_eq!(c[1].model_count, None);
+    }
+
+    #[test]
+    fn destroy_argv_follows_formats() {
+        let argv = destroy_model_argv("juju", "openstack", &DestroyOptions::default()).unwrap();
+        assert_eq!(
+            shell_line(&argv),
+            "juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt"
+        );
+        let o = DestroyOptions {
+            force: true,
+            no_wait: false,
+            destroy_storage: false,
+            timeout: Some(600),
+        };
+        assert_eq!(
+            shell_line(&destroy_model_argv("juju", "m", &o).unwrap()),
+            "juju destroy-model m --force --timeout 600s --release-storage --no-prompt"
+        );
+        let bad = DestroyOptions {
+            force: false,
+            ..DestroyOptions::default()
+        };
+        assert!(destroy_model_argv("juju", "m", &bad).is_err());
+    }
+
+    #[test]
+    fn remove_machine_argv_always_no_prompt() {
+        let argv = remove_machine_argv("juju", "openstack", "3", &RemoveOptions::default());
+        assert_eq!(
+            shell_line(&argv),
+            "juju remove-machine -m openstack --force 3 --no-prompt"
+        );
+        let argv = remove_machine_argv(
+            "juju",
+            "m",
+            "3",
+            &RemoveOptions {
+                force: false,
+                no_wait: false,
+                keep_instance: false,
+            },
+        );
+        assert_eq!(argv.last().unwrap(), "--no-prompt");
+    }
+
+    #[test]
+    fn shell_line_quotes() {
+        assert_eq!(
+            shell_line(&["a b".into(), "it's".into(), "".into()]),
+            r"'a b' 'it'\''s' ''"
+        );
+    }
+
+    // Subprocess behaviour, with fake `juju` scripts.
+
+    fn fake_juju(dir: &tempfile::TempDir, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.path().join("juju");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn subprocess_success_reads_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            &format!("[ \"$1 $2 $3\" = 'models --format json' ] || exit 9\ncat <<'J'\n{MODELS}\nJ"),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        assert_eq!(c.models().unwrap().len(), 3);
+        assert_eq!(c.model("openstack").unwrap().unwrap().uuid, "u-os");
+        assert!(c.model("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn subprocess_non_zero_exit_shows_argv_and_stderr() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            "echo 'ERROR model maas-ctl:admin/openstack not found' >&2\nexit 1",
+        );
+        let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
+        let e = format!("{:#}", c.status("openstack").unwrap_err());
+        assert!(
+            e.contains(&format!(
+                "`{bin} status -m openstack --format json` failed (exit status 1)"
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains("ERROR model maas-ctl:admin/openstack not found"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn subprocess_malformed_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo '{\"models\": [oops'");
+        let e = format!(
+            "{:#}",
+            JujuClient::new(bin, Duration::from_secs(10))
+                .models()
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("cannot read the output of") && e.contains("models --format json"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn subprocess_timeout_kills_the_child_and_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let bin = fake_juju(
+            &dir,
+            &format!("sleep 30 &\necho $! > {}\nwait", pidfile.display()),
+        );
+        let c = JujuClient::new(bin, Duration::from_millis(300));
+        let started = Instant::now();
+        let e = format!("{:#}", c.models().unwrap_err());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            e.contains("did not finish within") && e.contains("killed"),
+            "{e}"
+        );
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The grandchild `sleep` is gone: no process, or a zombie waiting for its reaper.
+        let alive = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|stat| {
+                    stat.rsplit(')')
+                        .next()
+                        .map(|rest| rest.trim_start().chars().next())
+                        != Some(Some('Z'))
+                })
+                .unwrap_or(false)
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "grandchild {pid} survived the timeout"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn subprocess_missing_binary() {
+        let c = JujuClient::new("/nonexistent/juju", Duration::from_secs(5));
+        let e = format!("{:#}", c.models().unwrap_err());
+        assert!(e.contains("not found") && e.contains("JUJU_BIN"), "{e}");
+    }
+
+    #[test]
+    fn controllers_none_registered_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'ERROR No controllers registered.' >&2\nexit 1");
+        assert!(JujuClient::new(bin, Duration::from_secs(5))
+            .controllers()
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn destroy_streams_progress_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let argfile = dir.path().join("args");
+        let bin = fake_juju(
+            &dir,
+            &format!("echo \"$@\" > {}\necho 'Destroying model' >&2\necho 'Waiting for model to be removed, 2 machine(s), 1 application(s)....' >&2\necho 'Model destroyed.' >&2", argfile.display()),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let mut lines = Vec::new();
+        c.destroy_model("openstack", &DestroyOptions::default(), &mut |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2], "Model destroyed.");
+        let args = std::fs::read_to_string(argfile).unwrap();
+        assert_eq!(
+            args.trim(),
+            "destroy-model openstack --force --no-wait --destroy-storage --no-prompt"
+        );
+    }
+
+    #[test]
+    fn destroy_failure_and_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'ERROR \"admin/controller\" is a controller; use '\"'\"'juju destroy-controller'\"'\"' to destroy it' >&2\nexit 1");
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let e = format!(
+            "{:#}",
+            c.destroy_model("controller", &DestroyOptions::default(), &mut |_| {})
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("is a controller") && e.contains("destroy-model controller"),
+            "{e}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
+        let c = JujuClient::new(bin, Duration::from_millis(300));
+        let mut seen = 0;
+        let e = format!(
+            "{:#}",
+            c.destroy_model("m", &DestroyOptions::default(), &mut |_| seen += 1)
+                .unwrap_err()
+        );
+        assert!(e.contains("did not finish within"), "{e}");
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn remove_machine_returns_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo \"will remove machine $5\"");
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let out = c
+            .remove_machine("openstack", "3", &RemoveOptions::default())
+            .unwrap();
+        assert_eq!(out.trim(), "will remove machine 3");
+    }
+
+    // The fuller samples in tests/fixtures (written from FORMATS.md).
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    #[test]
+    fn fixture_models() {
+        let models = parse_models(&fixture("juju-models-3.6.json")).unwrap();
+        let names: Vec<(&str, &str, bool)> = models
+            .iter()
+            .map(|m| (m.name.as_str(), m.life.as_str(), m.is_controller))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("controller", "alive", true),
+                ("openstack", "dying", false),
+                ("scratch", "alive", false)
+            ]
+        );
+        assert_eq!(models[1].status, "destroying");
+        assert_eq!(models[2].owner, "ops");
+        let e = format!(
+            "{:#}",
+            parse_models(&fixture("juju-models-4.0.json")).unwrap_err()
+        );
+        assert!(e.contains("Juju 4.x"), "{e}");
+    }
+
+    #[test]
+    fn fixture_status_and_machines_agree() {
+        let s = parse_status(&fixture("juju-status-openstack-3.6.json")).unwrap();
+        assert_eq!(
+            (s.application_count, s.unit_count, s.machine_count),
+            (3, 4, 3)
+        );
+        let ids: Vec<&str> = s.machines.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "10"]);
+        assert_eq!(s.machines[0].containers, ["0/lxd/0"]);
+        assert_eq!(
+            (s.machines[2].status.as_str(), s.machines[2].life.as_str()),
+            ("down", "dying")
+        );
+        let lost = s.units.iter().find(|u| u.name == "ceph-osd/2").unwrap();
+        assert_eq!(
+            (lost.machine.as_str(), lost.agent_status.as_str()),
+            ("10", "lost")
+        );
+        let m = parse_machines(&fixture("juju-machines-openstack-3.6.json")).unwrap();
+        assert_eq!(m, s.machines);
+        let instance_ids: Vec<&str> = m.iter().map(|m| m.instance_id.as_str()).collect();
+        assert_eq!(instance_ids, ["4y3h7n", "4y3h7p", "4y3h7q"]);
+    }
+
+    #[test]
+    fn fixture_controllers() {
+        let c = parse_controllers(&fixture("juju-controllers-3.6.json")).unwrap();
+        assert_eq!(c.len(), 1);
+        assert!(c[0].current);
+        assert_eq!(
+            (
+                c[0].name.as_str(),
+                c[0].current_model.as_str(),
+                c[0].machine_count
+            ),
+            ("maas-controller", "admin/openstack", Some(4))
+        );
+    }
+
+    #[test]
+    fn destroy_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
+        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let started = Instant::now();
+        let seen = std::cell::Cell::new(false);
+        let e = c.destroy_model_until(
+            "m",
+            &DestroyOptions::default(),
+            &mut |_| seen.set(true),
+            &|| seen.get(),
+        );
+        let e = format!("{:#}", e.unwrap_err());
+        assert!(
+            e.starts_with("interrupted") && e.contains("juju models"),
+            "{e}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn progress_lines_split_on_newline_and_carriage_return() {
+        let mut seen = Vec::new();
+        let mut lines = Lines::default();
+        lines.push(
+            b"Destroying model\nWaiting for model to be removed, 2 machine(s)",
+            &mut |l| seen.push(l.to_string()),
+        );
+        lines.push(b"...\r\nModel destroyed.", &mut |l| {
+            seen.push(l.to_string())
+        });
+        lines.finish(&mut |l| seen.push(l.to_string()));
+        assert_eq!(
+            seen,
+            [
+                "Destroying model",
+                "Waiting for model to be removed, 2 machine(s)...",
+                "Model destroyed."
+            ]
+        );
+        assert_eq!(lines.transcript.lines().count(), 3);
+    }
+}

@@ -1,6 +1,408 @@
-//! The `juju` family of primitives.
+//! The `juju` family of primitives: thin adapters over [`crate::clients::juju`].
+//!
+//! Reads call the client and turn its structs into maps. The two state-changing calls
+//! (`juju_destroy_model`, `juju_remove_machine`) read fresh facts (`juju models`, `juju
+//! status`), evaluate their guard from `effects.rs`, and hand the call to the gate, which
+//! refuses, plans, confirms, runs and journals it.
+
+use std::rc::Rc;
 
 use rhai::plugin::*;
+use rhai::{Dynamic, EvalAltResult, Map};
+use serde_json::json;
+
+use crate::clients::juju::{self, DestroyOptions, JujuClient, RemoveOptions};
+use crate::context::RunContext;
+use crate::effects::{self, Applied, Confirmation, Effect, EffectClass, ModelFacts};
+
+type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+
+/// An error message for the script (the engine adds the position).
+fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
+    format!("{e:#}").into()
+}
+
+fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
+    rhai::serde::to_dynamic(value)
+}
+
+fn with_juju<T>(
+    ctx: &NativeCallContext,
+    f: impl FnOnce(&RunContext, &JujuClient) -> anyhow::Result<T>,
+) -> Result<T, Box<EvalAltResult>> {
+    let rc: Rc<RunContext> = RunContext::from_call(ctx)?;
+    let juju = rc.juju().map_err(script_error)?;
+    f(&rc, juju).map_err(script_error)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// Options from a script map into a typed struct; unknown keys are an error.
+fn options<T: serde::de::DeserializeOwned>(
+    function: &str,
+    opts: Map,
+) -> Result<T, Box<EvalAltResult>> {
+    rhai::serde::from_dynamic(&Dynamic::from_map(opts))
+        .map_err(|e| format!("invalid options for `{function}`: {e}").into())
+}
+
+/// Facts about `model` for its guard, read fresh from `juju models`.
+fn model_facts(juju: &JujuClient, model: &str) -> anyhow::Result<Option<juju::Model>> {
+    juju.model(model)
+}
+
+/// The result of a gated call as a script value.
+fn gated(applied: Applied<serde_json::Value>, command: &str) -> RhaiResult {
+    match applied {
+        Applied::Executed(v) => to_map(v),
+        Applied::Planned => to_map(json!({ "planned": true, "command": command })),
+    }
+}
+
+pub(crate) fn destroy_model(
+    ctx: &NativeCallContext,
+    name: &str,
+    opts: DestroyOptions,
+) -> RhaiResult {
+    let rc = RunContext::from_call(ctx)?;
+    let juju = rc.juju().map_err(script_error)?;
+    let argv = juju::destroy_model_argv(juju.bin(), name, &opts).map_err(script_error)?;
+    let command = juju::shell_line(&argv);
+    let Some(model) = model_facts(juju, name).map_err(script_error)? else {
+        // Nothing to destroy: the model is already gone (or was never there).
+        return to_map(
+            json!({ "model": name, "result": "absent", "planned": false, "command": command }),
+        );
+    };
+    let facts = ModelFacts {
+        name: model.name.clone(),
+        is_controller: model.is_controller,
+    };
+    let site = rc.site();
+    let sealed = rc.sealed_models();
+    let guard = effects::guard_destroy_model(&site.models, site.require_backup, &sealed, &facts);
+    // The summary is only worth a `juju status` when the guard lets the call through.
+    let summary = if guard.is_ok() {
+        // A model Juju cannot report on may still need destroying (seed §3.3): say so
+        // instead of failing.
+        let counts = match juju.status(name) {
+            Ok(s) => format!(
+                "{} application(s), {} unit(s), {} machine(s)",
+                s.application_count, s.unit_count, s.machine_count
+            ),
+            Err(e) => format!(
+                "counts unknown (`juju status` failed: {})",
+                first_line(&format!("{e:#}"))
+            ),
+        };
+        let storage = if opts.destroy_storage {
+            "destroyed"
+        } else {
+            "released"
+        };
+        format!(
+            "model `{}` ({}) on controller `{}`: {counts}; storage is {storage}",
+            model.name, model.life, model.controller
+        )
+    } else {
+        format!(
+            "model `{}` on controller `{}`",
+            model.name, model.controller
+        )
+    };
+    let effect = Effect {
+        name: "juju_destroy_model".into(),
+        class: EffectClass::Destroy,
+        target: format!("model {}", model.name),
+        args: json!({ "name": name, "opts": opts }),
+        command: command.clone(),
+        confirm: Some(Confirmation {
+            summary,
+            question: format!("type the model name `{}` to destroy it", model.name),
+            expected: model.name.clone(),
+        }),
+    };
+    let applied = rc
+        .gate()
+        .apply(effect, guard, || {
+            juju.destroy_model_until(name, &opts, &mut |line| rc.note(line), &|| rc.interrupted())?;
+            Ok(json!({ "model": name, "result": "destroyed", "planned": false, "command": command }))
+        })
+        .map_err(|e| e.into_rhai())?;
+    gated(applied, &command)
+}
+
+pub(crate) fn remove_machine(
+    ctx: &NativeCallContext,
+    model: &str,
+    id: &str,
+    opts: RemoveOptions,
+) -> RhaiResult {
+    let rc = RunContext::from_call(ctx)?;
+    let juju = rc.juju().map_err(script_error)?;
+    let command = juju::shell_line(&juju::remove_machine_argv(juju.bin(), model, id, &opts));
+    let found = model_facts(juju, model)
+        .map_err(script_error)?
+        .ok_or_else(|| {
+            format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it")
+        })?;
+    let facts = ModelFacts {
+        name: found.name.clone(),
+        is_controller: found.is_controller,
+    };
+    let guard = effects::guard_remove_machine(&rc.site().models, &facts);
+    let summary = if guard.is_ok() {
+        let machines = juju.machines(model).map_err(script_error)?;
+        match machines.iter().find(|m| m.id == id) {
+            Some(m) => format!(
+                "machine `{}` of model `{model}`: instance `{}`, host `{}`, status `{}`, life `{}`",
+                m.id, m.instance_id, m.hostname, m.status, m.life
+            ),
+            None => format!("machine `{id}` is not listed in model `{model}` (Juju will say so)"),
+        }
+    } else {
+        format!("machine `{id}` of model `{model}`")
+    };
+    let expected = format!("{model}/{id}");
+    let effect = Effect {
+        name: "juju_remove_machine".into(),
+        class: EffectClass::Destroy,
+        target: format!("machine {id} of model {model}"),
+        args: json!({ "model": model, "id": id, "opts": opts }),
+        command: command.clone(),
+        confirm: Some(Confirmation {
+            summary,
+            question: format!("type `{expected}` to remove the machine"),
+            expected,
+        }),
+    };
+    let applied = rc
+        .gate()
+        .apply(effect, guard, || {
+            let out = juju.remove_machine(model, id, &opts)?;
+            Ok(json!({ "model": model, "id": id, "result": "removed", "output": out.trim(), "planned": false, "command": command }))
+        })
+        .map_err(|e| e.into_rhai())?;
+    gated(applied, &command)
+}
 
 #[export_module]
-pub mod juju_functions {}
+pub mod juju_functions {
+    use super::*;
+
+    /// Every model this Juju user can see, as maps
+    /// `#{name, qualified, owner, uuid, life, status, controller, is_controller, model_type}`
+    /// (`name` is the short name). Errors if `juju` is missing, fails, times out, or prints
+    /// something that is not Juju 3.x's JSON (Juju 4.x is refused).
+    ///
+    /// ```rhai
+    /// for m in juju_models() { print(`${m.name}: ${m.life} ${m.status}`); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_models(ctx: NativeCallContext) -> RhaiResult {
+        to_map(with_juju(&ctx, |_, j| j.models())?)
+    }
+
+    /// The model with this short name (or uuid) as a map like `juju_models()`'s, or `()` if
+    /// no such model exists. Errors as `juju_models()`.
+    ///
+    /// ```rhai
+    /// let m = juju_model("openstack");
+    /// if m == () { print("model gone"); } else if m.life == "dying" { print("destroying"); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
+        match with_juju(&ctx, |_, j| j.model(name))? {
+            Some(m) => to_map(m),
+            None => Ok(Dynamic::UNIT),
+        }
+    }
+
+    /// A summary of `juju status -m MODEL`: `#{model, controller, model_status,
+    /// application_count, unit_count, machine_count, applications, units, machines}`.
+    /// Errors if the model does not exist (Juju's `ERROR model ... not found`) or Juju fails.
+    ///
+    /// ```rhai
+    /// let s = juju_status("openstack");
+    /// print(`${s.unit_count} units on ${s.machine_count} machines`);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_status(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        to_map(with_juju(&ctx, |_, j| j.status(model))?)
+    }
+
+    /// The model's machines, sorted by id (`2` before `10`), as maps `#{id, instance_id,
+    /// dns_name, hostname, status, life, containers, error}`; on MAAS `instance_id` is the
+    /// MAAS `system_id`. Errors if the model does not exist or Juju fails.
+    ///
+    /// ```rhai
+    /// for m in juju_machines("openstack") { print(`${m.id} ${m.instance_id} ${m.status}`); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_machines(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        to_map(with_juju(&ctx, |_, j| j.machines(model))?)
+    }
+
+    /// The registered controllers as maps `#{name, uuid, cloud, region, agent_version,
+    /// current_model, user, model_count, machine_count, controller_machines_active,
+    /// controller_machines_total, current}`; empty when none is registered. Errors if Juju
+    /// fails otherwise.
+    ///
+    /// ```rhai
+    /// let c = juju_controllers();
+    /// print(`${c.len()} controller(s)`);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_controllers(ctx: NativeCallContext) -> RhaiResult {
+        to_map(with_juju(&ctx, |_, j| j.controllers())?)
+    }
+
+    /// The model's bundle as YAML text (`juju export-bundle -m MODEL`), for the Phase A
+    /// backup (seed runbook 01). Errors if the model does not exist or Juju fails.
+    ///
+    /// ```rhai
+    /// let dir = backup_dir("openstack");
+    /// write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_export_bundle(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        Ok(with_juju(&ctx, |_, j| j.export_bundle(model))?.into())
+    }
+
+    /// Destroy a model: `juju destroy-model NAME --force --no-wait --destroy-storage
+    /// --no-prompt`, blocking until Juju returns while its progress lines go to the
+    /// transcript. Refused unless the model is in `site.models`, is not a controller model,
+    /// and this run sealed its backup (`seal_backup`) — unless `require_backup: false`. Asks
+    /// the operator to type the model name (or `--yes`). Returns `#{model, result, command,
+    /// planned}`: `result` is `destroyed`, or `absent` when the model is already gone; in a
+    /// dry run `#{planned: true, command}`. Errors if Juju fails or times out.
+    ///
+    /// ```rhai
+    /// seal_backup(dir, "openstack");
+    /// juju_destroy_model("openstack");
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_destroy_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
+        destroy_model(&ctx, name, DestroyOptions::default())
+    }
+
+    /// As `juju_destroy_model(name)`, with options `#{force, no_wait, destroy_storage,
+    /// timeout}` (defaults `true, true, true, ()`; `no_wait` and `timeout` need `force`;
+    /// `destroy_storage: false` releases storage instead). Unknown keys are an error.
+    ///
+    /// ```rhai
+    /// juju_destroy_model("openstack", #{ no_wait: false, timeout: 600 });
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(name = "juju_destroy_model", volatile, return_raw)]
+    pub fn juju_destroy_model_with(ctx: NativeCallContext, name: &str, opts: Map) -> RhaiResult {
+        let opts: DestroyOptions = options("juju_destroy_model", opts)?;
+        destroy_model(&ctx, name, opts)
+    }
+
+    /// Remove one machine from a model: `juju remove-machine -m MODEL --force ID --no-prompt`
+    /// (seed §3.3 remediation). Refused unless the model is in `site.models` and is not a
+    /// controller model; asks the operator to type `MODEL/ID` (or `--yes`). Juju accepts the
+    /// removal and returns; it does not wait. Returns `#{model, id, result, output, command,
+    /// planned}`. Errors if the model does not exist or Juju fails.
+    ///
+    /// ```rhai
+    /// for m in juju_machines("openstack") { juju_remove_machine("openstack", m.id); }
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_remove_machine(ctx: NativeCallContext, model: &str, id: &str) -> RhaiResult {
+        remove_machine(&ctx, model, id, RemoveOptions::default())
+    }
+
+    /// As `juju_remove_machine(model, id)`, with options `#{force, no_wait, keep_instance}`
+    /// (defaults `true, false, false`). Unknown keys are an error.
+    ///
+    /// ```rhai
+    /// juju_remove_machine("openstack", "3", #{ no_wait: true });
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(name = "juju_remove_machine", volatile, return_raw)]
+    pub fn juju_remove_machine_with(
+        ctx: NativeCallContext,
+        model: &str,
+        id: &str,
+        opts: Map,
+    ) -> RhaiResult {
+        let opts: RemoveOptions = options("juju_remove_machine", opts)?;
+        remove_machine(&ctx, model, id, opts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `runbook doc` reads these: each function says what it does, gives a `rhai` example,
+    /// and ends with its effect class.
+    #[test]
+    fn every_function_is_documented_with_an_example_and_its_effect() {
+        let mut engine = rhai::Engine::new_raw();
+        engine.register_global_module(rhai::exported_module!(super::juju_functions).into());
+        let meta: serde_json::Value =
+            serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+        let functions = meta["functions"].as_array().unwrap();
+        let mut names: Vec<&str> = functions
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "juju_controllers",
+                "juju_destroy_model",
+                "juju_destroy_model",
+                "juju_export_bundle",
+                "juju_machines",
+                "juju_model",
+                "juju_models",
+                "juju_remove_machine",
+                "juju_remove_machine",
+                "juju_status"
+            ],
+            "DESIGN's table for this family"
+        );
+        for f in functions {
+            let name = f["name"].as_str().unwrap();
+            let doc: Vec<&str> = f["docComments"]
+                .as_array()
+                .map(|d| d.iter().map(|l| l.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let text = doc.join("\n");
+            assert!(text.contains("```rhai"), "{name}: no rhai example");
+            let last = text.lines().last().unwrap_or("");
+            assert!(
+                [
+                    "/// Effect: read",
+                    "/// Effect: change",
+                    "/// Effect: destroy"
+                ]
+                .contains(&last),
+                "{name}: last doc line is {last:?}"
+            );
+        }
+    }
+}

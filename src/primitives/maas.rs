@@ -1,6 +1,459 @@
-//! The `maas` family of primitives.
+//! The `maas` family of primitives: thin adapters over [`crate::clients::maas`].
+//!
+//! Reads block on the host's runtime and turn the client's structs into maps. `release` and
+//! `release_all` read fresh facts first (`maas_whoami()` and the machines themselves),
+//! evaluate the release guard from `effects.rs` for each machine, and hand the calls to the
+//! gate; a batch is admitted as a whole under one confirmation naming every hostname.
+
+use std::collections::HashMap;
+use std::time::Instant;
 
 use rhai::plugin::*;
+use rhai::{Array, Dynamic, EvalAltResult, Map};
+use serde_json::json;
+
+use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
+use crate::context::RunContext;
+use crate::effects::{self, Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts};
+
+type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+
+/// An error message for the script (the engine adds the position).
+fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
+    format!("{e:#}").into()
+}
+
+fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
+    rhai::serde::to_dynamic(value)
+}
+
+fn facts(m: &Machine) -> MachineFacts {
+    MachineFacts {
+        system_id: m.system_id.clone(),
+        hostname: m.hostname.clone(),
+        owner: m.owner.clone(),
+        locked: m.locked,
+        status_name: m.status_name.clone(),
+    }
+}
+
+/// Ready or Releasing: a release would change nothing (FORMATS.md).
+fn already_released(m: &Machine) -> bool {
+    matches!(m.status, maas::status::READY | maas::status::RELEASING)
+}
+
+/// The release options a script gave, with this run's id added to the comment.
+fn release_options(
+    rc: &RunContext,
+    opts: Option<Map>,
+) -> Result<ReleaseOptions, Box<EvalAltResult>> {
+    let mut o: ReleaseOptions = match opts {
+        Some(map) => rhai::serde::from_dynamic(&Dynamic::from_map(map))
+            .map_err(|e| format!("invalid options for `release`: {e}"))?,
+        None => ReleaseOptions::default(),
+    };
+    let tag = format!("runbook run {}", rc.run_id());
+    o.comment = Some(match o.comment {
+        Some(c) if !c.is_empty() => format!("{c} ({tag})"),
+        _ => tag,
+    });
+    Ok(o)
+}
+
+fn release_effect(
+    client: &MaasClient,
+    m: &Machine,
+    opts: &ReleaseOptions,
+    confirm: bool,
+) -> Effect {
+    Effect {
+        name: "release".into(),
+        class: EffectClass::Destroy,
+        target: format!("machine {} ({})", m.system_id, m.hostname),
+        args: json!({ "system_id": m.system_id, "opts": opts }),
+        command: format!(
+            "{} (MAAS {})",
+            maas::release_request(&m.system_id, opts),
+            client.base()
+        ),
+        confirm: confirm.then(|| Confirmation {
+            summary: format!(
+                "machine `{}` ({}): {}, owner `{}`, power {}; its disks are released to the pool",
+                m.hostname,
+                m.system_id,
+                m.status_name,
+                m.owner.as_deref().unwrap_or("-"),
+                m.power_state
+            ),
+            question: format!("type the hostname `{}` to release it", m.hostname),
+            expected: m.hostname.clone(),
+        }),
+    }
+}
+
+fn noop(m: &Machine) -> serde_json::Value {
+    json!({
+        "system_id": m.system_id, "hostname": m.hostname,
+        "result": ReleaseResult::AlreadyReleased, "status_name": m.status_name,
+        "message": format!("already {}; nothing to do", m.status_name), "planned": false,
+    })
+}
+
+/// A client outcome as the script sees it: `#{system_id, hostname, result, status_name,
+/// message, planned: false}`.
+fn outcome_value(o: maas::ReleaseOutcome) -> serde_json::Value {
+    json!({
+        "system_id": o.system_id, "hostname": o.hostname, "result": o.result,
+        "status_name": o.status_name, "message": o.message, "planned": false,
+    })
+}
+
+fn planned(m: &Machine, command: &str) -> serde_json::Value {
+    json!({ "system_id": m.system_id, "hostname": m.hostname, "planned": true, "command": command })
+}
+
+pub(crate) fn release_one(
+    ctx: &NativeCallContext,
+    system_id: &str,
+    opts: Option<Map>,
+) -> RhaiResult {
+    let rc = RunContext::from_call(ctx)?;
+    let client = rc.maas().map_err(script_error)?;
+    let opts = release_options(&rc, opts)?;
+    let (whoami, machine) = rc
+        .block_on(async {
+            Ok::<_, anyhow::Error>((client.whoami().await?, client.machine(system_id).await?))
+        })
+        .map_err(script_error)?;
+    let Some(m) = machine else {
+        // Gone from MAAS (e.g. a composed VM Juju already released): reported, not fatal.
+        return to_map(outcome_value(maas::gone_unseen(system_id)));
+    };
+    let guard = effects::guard_release(&rc.site().targets, &whoami, &facts(&m));
+    if guard.is_ok() && already_released(&m) {
+        return to_map(noop(&m));
+    }
+    let effect = release_effect(client, &m, &opts, true);
+    let command = effect.command.clone();
+    let applied = rc
+        .gate()
+        .apply(effect, guard, || {
+            Ok(outcome_value(
+                rc.block_on(client.release(system_id, &opts))?,
+            ))
+        })
+        .map_err(|e| e.into_rhai())?;
+    match applied {
+        Applied::Executed(v) => to_map(v),
+        Applied::Planned => to_map(planned(&m, &command)),
+    }
+}
+
+pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
+    let ids: Vec<String> = system_ids
+        .into_iter()
+        .map(|d| {
+            d.into_string().map_err(|t| {
+                format!("`release_all` takes an array of system ids (strings), not `{t}`")
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let rc = RunContext::from_call(ctx)?;
+    let client = rc.maas().map_err(script_error)?;
+    let opts = release_options(&rc, None)?;
+    let (whoami, found) = rc
+        .block_on(async {
+            Ok::<_, anyhow::Error>((client.whoami().await?, client.machines_by_id(&ids).await?))
+        })
+        .map_err(script_error)?;
+    let by_id: HashMap<String, Machine> = found
+        .into_iter()
+        .map(|m| (m.system_id.clone(), m))
+        .collect();
+    // One result per id, in order. Gone from MAAS (a composed VM Juju already released) and
+    // already Ready/Releasing are settled here; the rest form the batch for the gate.
+    let mut results: Vec<serde_json::Value> = Vec::with_capacity(ids.len());
+    let mut batch: Vec<(usize, Machine, Result<(), effects::Refusal>)> = Vec::new();
+    let targets = &rc.site().targets;
+    for (i, id) in ids.iter().enumerate() {
+        let Some(m) = by_id.get(id).cloned() else {
+            results.push(outcome_value(maas::gone_unseen(id)));
+            continue;
+        };
+        let guard = effects::guard_release(targets, &whoami, &facts(&m));
+        if guard.is_ok() && already_released(&m) {
+            results.push(noop(&m));
+        } else {
+            results.push(serde_json::Value::Null);
+            batch.push((i, m, guard));
+        }
+    }
+    if batch.is_empty() {
+        return to_map(results);
+    }
+    let effects: Vec<Effect> = batch
+        .iter()
+        .map(|(_, m, _)| release_effect(client, m, &opts, false))
+        .collect();
+    let guards: Vec<_> = batch.iter().map(|(_, _, g)| g.clone()).collect();
+    let hostnames: Vec<&str> = batch.iter().map(|(_, m, _)| m.hostname.as_str()).collect();
+    let n = batch.len();
+    let confirm = Confirmation {
+        summary: format!("{n} machine(s) will be released: {}", hostnames.join(", ")),
+        question: format!("type `release {n}` to release these {n} machine(s)"),
+        expected: format!("release {n}"),
+    };
+    let admissions = rc
+        .gate()
+        .admit_all(&effects, guards, Some(confirm))
+        .map_err(|e| e.into_rhai())?;
+    let mut go = Vec::new();
+    for (k, (i, m, _)) in batch.iter().enumerate() {
+        if admissions.get(k) == Some(&Admission::Go) {
+            go.push(k);
+        } else {
+            results[*i] = planned(m, &effects[k].command);
+        }
+    }
+    let go_ids: Vec<String> = go.iter().map(|&k| batch[k].1.system_id.clone()).collect();
+    let started = Instant::now();
+    let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
+    let took = started.elapsed();
+    for (&k, (_, outcome)) in go.iter().zip(outcomes) {
+        let (i, m, _) = &batch[k];
+        match outcome {
+            Ok(o) => {
+                let v = outcome_value(o);
+                rc.gate().finish(&effects[k], Ok(&v), took);
+                results[*i] = v;
+            }
+            Err(e) => {
+                rc.gate().finish(&effects[k], Err(&e), took);
+                results[*i] = json!({
+                    "system_id": m.system_id, "hostname": m.hostname,
+                    "result": "failed", "error": format!("{e:#}"), "planned": false,
+                });
+            }
+        }
+    }
+    to_map(results)
+}
 
 #[export_module]
-pub mod maas_functions {}
+pub mod maas_functions {
+    use super::*;
+
+    /// The MAAS user name the API key belongs to (`GET users/?op=whoami`). Errors if MAAS
+    /// is not configured (`MAAS_URL`, `MAAS_API_KEY`), unreachable, or refuses the key (401).
+    ///
+    /// ```rhai
+    /// print(`acting as ${maas_whoami()}`);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn maas_whoami(ctx: NativeCallContext) -> RhaiResult {
+        let rc = RunContext::from_call(&ctx)?;
+        let client = rc.maas().map_err(script_error)?;
+        Ok(rc.block_on(client.whoami()).map_err(script_error)?.into())
+    }
+
+    /// Every MAAS machine as maps `#{system_id, hostname, status_name, status, owner,
+    /// locked, power_state, pool, zone, tags}` (`owner` is `()` when unowned; `pool` and
+    /// `zone` are names). Errors if MAAS is not configured, unreachable, or answers an error.
+    ///
+    /// ```rhai
+    /// let ready = maas_machines().filter(|m| m.status_name == "Ready");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn maas_machines(ctx: NativeCallContext) -> RhaiResult {
+        let rc = RunContext::from_call(&ctx)?;
+        let client = rc.maas().map_err(script_error)?;
+        to_map(rc.block_on(client.machines(&[])).map_err(script_error)?)
+    }
+
+    /// The machines with these hostnames (those MAAS knows; a missing one is simply not in
+    /// the result), as `maas_machines()` maps. Errors as `maas_machines()`, or if an element
+    /// is not a string.
+    ///
+    /// ```rhai
+    /// let targets = maas_machines(site.targets);
+    /// if targets.len() != site.targets.len() { fail("a target is missing from MAAS"); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(name = "maas_machines", volatile, return_raw)]
+    pub fn maas_machines_named(ctx: NativeCallContext, hostnames: Array) -> RhaiResult {
+        let names: Vec<String> = hostnames
+            .into_iter()
+            .map(|d| {
+                d.into_string().map_err(|t| {
+                    format!("`maas_machines` takes an array of hostnames (strings), not `{t}`")
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let rc = RunContext::from_call(&ctx)?;
+        let client = rc.maas().map_err(script_error)?;
+        to_map(rc.block_on(client.machines(&names)).map_err(script_error)?)
+    }
+
+    /// Release one MAAS machine (`POST machines/ID/?op=release`, the comment carrying this
+    /// run's id). Refused unless its hostname is in `site.targets`, it is not locked, and it
+    /// is owned by `maas_whoami()`; an already Ready/Releasing machine is a success that
+    /// sends nothing. Asks the operator to type the hostname (or `--yes`). Returns
+    /// `#{system_id, hostname, result, status_name, message, planned}` where `result` is
+    /// `released`, `already_released`, `done` (MAAS refused with 409 but the machine is
+    /// already being released, e.g. by Juju) or `gone` (MAAS no longer has it: a composed
+    /// VM is deleted once released). Errors if the release fails.
+    ///
+    /// ```rhai
+    /// for m in maas_machines(site.targets) { release(m.system_id); }
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(volatile, return_raw)]
+    pub fn release(ctx: NativeCallContext, system_id: &str) -> RhaiResult {
+        release_one(&ctx, system_id, None)
+    }
+
+    /// As `release(system_id)`, with options `#{comment}` (the run id is appended).
+    ///
+    /// ```rhai
+    /// release("4y3h7n", #{ comment: "teardown of openstack" });
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(name = "release", volatile, return_raw)]
+    pub fn release_with(ctx: NativeCallContext, system_id: &str, opts: Map) -> RhaiResult {
+        release_one(&ctx, system_id, Some(opts))
+    }
+
+    /// Release many machines concurrently (at most site `maas.concurrency`, default 16, at
+    /// once). Every machine's guard is checked first and one refusal refuses the whole
+    /// batch before anything is released; one confirmation names every hostname. Returns one
+    /// map per id, in order, as `release` returns, or `#{result: "failed", error}` for a
+    /// machine whose release failed; an id MAAS no longer has is `gone`.
+    ///
+    /// ```rhai
+    /// let ids = maas_machines(site.targets).map(|m| m.system_id);
+    /// for r in release_all(ids) { print(`${r.hostname}: ${r.result}`); }
+    /// ```
+    ///
+    /// Effect: destroy
+    #[rhai_fn(volatile, return_raw)]
+    pub fn release_all(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
+        release_many(&ctx, system_ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(status: i64) -> Machine {
+        Machine {
+            system_id: "4y3h7n".into(),
+            hostname: "openstack0".into(),
+            status_name: maas::status_name(status).into(),
+            status,
+            owner: Some("admin".into()),
+            locked: false,
+            power_state: "on".into(),
+            pool: "default".into(),
+            zone: "default".into(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn release_effect_names_the_request_and_asks_for_the_hostname() {
+        let client = MaasClient::new(maas::MaasConfig {
+            url: "http://maas:5240/MAAS".into(),
+            api_key: "a:b:c".into(),
+            ca_file: None,
+            concurrency: 16,
+            connect_timeout: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(1),
+        })
+        .unwrap();
+        let opts = ReleaseOptions {
+            comment: Some("runbook run r-7".into()),
+        };
+        let e = release_effect(&client, &machine(maas::status::DEPLOYED), &opts, true);
+        assert_eq!(e.class, EffectClass::Destroy);
+        assert_eq!(e.target, "machine 4y3h7n (openstack0)");
+        assert_eq!(
+            e.command,
+            "POST machines/4y3h7n/?op=release comment=\"runbook run r-7\" (MAAS http://maas:5240/MAAS/api/2.0/)"
+        );
+        let c = e.confirm.unwrap();
+        assert_eq!(c.expected, "openstack0");
+        assert!(
+            c.summary.contains("Deployed") && c.summary.contains("owner `admin`"),
+            "{}",
+            c.summary
+        );
+        assert!(release_effect(&client, &machine(6), &opts, false)
+            .confirm
+            .is_none());
+        assert!(!serde_json::to_string(&e.args).unwrap().contains(":b:c"));
+    }
+
+    #[test]
+    fn only_ready_and_releasing_are_already_released() {
+        assert!(already_released(&machine(maas::status::READY)));
+        assert!(already_released(&machine(maas::status::RELEASING)));
+        assert!(!already_released(&machine(maas::status::DISK_ERASING)));
+        assert!(!already_released(&machine(maas::status::DEPLOYED)));
+        assert_eq!(noop(&machine(4))["result"], "already_released");
+        assert_eq!(outcome_value(maas::gone_unseen("x"))["result"], "gone");
+    }
+    /// `runbook doc` reads these: each function says what it does, gives a `rhai` example,
+    /// and ends with its effect class.
+    #[test]
+    fn every_function_is_documented_with_an_example_and_its_effect() {
+        let mut engine = rhai::Engine::new_raw();
+        engine.register_global_module(rhai::exported_module!(super::maas_functions).into());
+        let meta: serde_json::Value =
+            serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+        let functions = meta["functions"].as_array().unwrap();
+        let mut names: Vec<&str> = functions
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "maas_machines",
+                "maas_machines",
+                "maas_whoami",
+                "release",
+                "release",
+                "release_all"
+            ],
+            "DESIGN's table for this family"
+        );
+        for f in functions {
+            let name = f["name"].as_str().unwrap();
+            let doc: Vec<&str> = f["docComments"]
+                .as_array()
+                .map(|d| d.iter().map(|l| l.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let text = doc.join("\n");
+            assert!(text.contains("```rhai"), "{name}: no rhai example");
+            let last = text.lines().last().unwrap_or("");
+            assert!(
+                [
+                    "/// Effect: read",
+                    "/// Effect: change",
+                    "/// Effect: destroy"
+                ]
+                .contains(&last),
+                "{name}: last doc line is {last:?}"
+            );
+        }
+    }
+}
