@@ -147,19 +147,35 @@ fn static_names(session: &ReplSession) -> Result<Names> {
 }
 
 /// A signature as a script author reads it: Rhai's metadata shows Rust types
-/// (`&str`, `RhaiResult<Array>`); show the script's (`String`, `Array`).
+/// (`&str`, `RhaiResult<Array>`, `Result<Dynamic, Box<EvalAltResult>>`); show the
+/// script's (`String`, `Array`, `Dynamic`), and no `-> ()`.
 pub(crate) fn script_signature(rust: &str) -> String {
-    let mut s = rust.replace("&str", "String").replace("&mut ", "");
-    if let Some(i) = s.find("-> RhaiResult") {
-        let ret = s[i + "-> RhaiResult".len()..].trim();
-        let ret = ret
-            .strip_prefix('<')
-            .and_then(|r| r.strip_suffix('>'))
-            .unwrap_or("Dynamic")
-            .to_string();
-        s = format!("{}-> {ret}", &s[..i]);
+    let s = rust.replace("&str", "String").replace("&mut ", "");
+    let Some(i) = s.rfind(" -> ") else {
+        return s;
+    };
+    let (head, ret) = (&s[..i], s[i + 4..].trim());
+    let ret = if let Some(inner) = ret
+        .strip_prefix("Result<")
+        .and_then(|r| r.strip_suffix(", Box<EvalAltResult>>"))
+    {
+        inner
+    } else if let Some(inner) = ret
+        .strip_prefix("RhaiResultOf<")
+        .or_else(|| ret.strip_prefix("RhaiResult<"))
+        .and_then(|r| r.strip_suffix('>'))
+    {
+        inner
+    } else if ret == "RhaiResult" {
+        "Dynamic"
+    } else {
+        ret
+    };
+    if ret == "()" {
+        head.to_string()
+    } else {
+        format!("{head} -> {ret}")
     }
-    s.trim_end_matches(" -> ()").to_string()
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -301,5 +317,12 @@ mod tests {
             "release(system_id: String) -> Dynamic"
         );
         assert_eq!(script_signature("now() -> String"), "now() -> String");
+        assert_eq!(
+            script_signature(
+                "maas_machines(hostnames: Array) -> Result<Dynamic, Box<EvalAltResult>>"
+            ),
+            "maas_machines(hostnames: Array) -> Dynamic"
+        );
+        assert_eq!(script_signature("sleep(s: i64)"), "sleep(s: i64)");
     }
 }
