@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use expectrl::Session;
 
 use crate::common::Test;
+use crate::sim_server::SimServer;
 
 /// How long any one expected piece of output may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -416,4 +417,156 @@ fn arm_asks_for_the_site_name_and_disarm_goes_back() {
     repl.run(":disarm");
     assert!(repl.screen[repl.seen - 20..].contains("demo (read-only)> "));
     repl.quit();
+}
+
+// ---- Against the simulated cloud (`runbook sim serve`) ----
+
+const LAB_SITE: &str = r#"#{
+    name: "lab",
+    models: ["openstack"],
+    targets: ["openstack0", "openstack1", "openstack2", "openstack3", "capi-mgmt"],
+}"#;
+
+/// A REPL on site `lab` pointed at `sim` through the environment, as an operator would.
+fn lab(sim: &SimServer) -> Test {
+    let mut test = repl_test()
+        .file("sites/lab/site.rhai", LAB_SITE)
+        .args(&["--site", "lab"]);
+    for (k, v) in sim.env() {
+        test = test.env(&k, &v);
+    }
+    test
+}
+
+fn releases(sim: &SimServer) -> Vec<serde_json::Value> {
+    sim.log()
+        .into_iter()
+        .filter(|e| e["request"].as_str().unwrap_or("").contains("op=release"))
+        .collect()
+}
+
+#[test]
+fn simulator_machines_as_a_count_and_a_table() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    let count = sim.state()["machines"].as_array().unwrap().len();
+    let out = repl.run("maas_machines().len()");
+    assert!(out.contains(&format!("\n{count}\n")), "{out}");
+
+    let out = repl.run("maas_machines()");
+    assert!(
+        out.contains("\nhostname           system_id  status    owner  power  locked\n"),
+        "{out}"
+    );
+    let id = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        out.contains(&format!(
+            "\nopenstack0         {id}     Deployed  admin  on     false\n"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("({count} rows)")), "{out}");
+
+    // Tab completes a primitive's name; the hint line does not get in the way.
+    repl.send("maas_who\t");
+    repl.expect("maas_whoami(");
+    let out = repl.run(")");
+    assert!(out.contains("\nadmin\n"), "{out}");
+    repl.quit();
+    assert!(!sim.changed());
+}
+
+#[test]
+fn unarmed_release_is_planned_shown_and_changes_nothing() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
+    let id = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = repl.run("release(m.system_id)");
+    assert!(
+        out.contains(&format!("plan  POST machines/{id}/?op=release")),
+        "{out}"
+    );
+    assert!(out.contains("\"planned\": true"), "{out}");
+    assert!(
+        out.contains("read-only: 1 state-changing call was planned, not executed"),
+        "{out}"
+    );
+    let out = repl.run(":plan");
+    assert!(
+        out.contains(&format!("1. [destroy] POST machines/{id}/?op=release")),
+        "{out}"
+    );
+    // Guards hold unarmed too: a machine outside `site.targets` is refused, not planned.
+    let out = repl.run(r#"release(maas_machines(["alice-db0"])[0].system_id)"#);
+    assert!(out.contains("refused by guard `release.target`"), "{out}");
+    // ...and the session goes on.
+    assert!(repl.run("1 + 1").contains("\n2\n"));
+    repl.quit();
+
+    assert!(releases(&sim).is_empty(), "{:?}", sim.log());
+    assert!(!sim.changed(), "{:?}", sim.log());
+    assert_eq!(sim.machine("openstack0")["status_name"], "Deployed");
+}
+
+#[test]
+fn armed_release_asks_and_then_releases() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
+
+    repl.send(":arm\r");
+    let shown = repl.expect("type the site name to arm this session [lab]: ");
+    assert!(shown.contains("site:            lab"), "{shown}");
+    assert!(
+        shown.contains(&format!("MAAS:            {}", sim.maas_url)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Juju controller: maas-controller"),
+        "{shown}"
+    );
+    let out = repl.run("lab");
+    assert!(out.contains("ARMED"), "{out}");
+
+    // The gate still asks for the destructive call itself.
+    repl.send("release(m.system_id)\r");
+    repl.expect("[openstack0]: ");
+    let out = repl.run("openstack0");
+    assert!(out.contains("\"result\": \"released\""), "{out}");
+    assert!(!out.contains("planned, not executed"), "{out}");
+    repl.quit();
+
+    let released = releases(&sim);
+    assert_eq!(released.len(), 1, "{:?}", sim.log());
+    assert_eq!(released[0]["changed"], true);
+    assert!(released[0]["request"]
+        .as_str()
+        .unwrap()
+        .contains(sim.machine("openstack0")["system_id"].as_str().unwrap()));
+    // The executed effect is on record in the session's journal.
+    let pattern = format!(
+        "{}/**/journal.jsonl",
+        test.root().join("../state").display()
+    );
+    let journals: Vec<_> = glob::glob(&pattern).unwrap().flatten().collect();
+    assert_eq!(journals.len(), 1, "{pattern}");
+    let journal = std::fs::read_to_string(&journals[0]).unwrap();
+    assert!(
+        journal.contains("\"effect\":\"release\"") && journal.contains("\"outcome\":\"executed\""),
+        "{journal}"
+    );
+    assert!(
+        !journal.contains(&sim.api_key),
+        "the API key never reaches the journal"
+    );
 }
