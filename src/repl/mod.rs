@@ -256,7 +256,8 @@ impl ReplEditor {
         })
     }
 
-    /// Add an entry to the history and save the file; a failure warns once, never stops.
+    /// Add an entry to the history and append it to the file (rewriting the whole file per
+    /// entry costs milliseconds); a failure warns once, never stops.
     fn remember(&mut self, line: &str) {
         let _ = self.editor.add_history_entry(line);
         let Some(path) = &self.history_file else {
@@ -266,7 +267,11 @@ impl ReplEditor {
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .map_err(anyhow::Error::from)
-            .and_then(|()| self.editor.save_history(path).map_err(anyhow::Error::from));
+            .and_then(|()| {
+                self.editor
+                    .append_history(path)
+                    .map_err(anyhow::Error::from)
+            });
         if let Err(e) = saved {
             if !self.warned {
                 eprintln!(
