@@ -77,10 +77,12 @@ pub fn is_incomplete(parser: &rhai::Engine, input: &str) -> bool {
         Ok(_) => false,
         Err(err) => {
             use rhai::{LexError, ParseErrorType as P};
-            matches!(
-                &*err.0,
-                P::UnexpectedEOF | P::BadInput(LexError::UnterminatedString)
-            ) || at_end(input, err.position())
+            match &*err.0 {
+                P::UnexpectedEOF => true,
+                // Only a back-tick string may span lines; an open one continues.
+                P::BadInput(LexError::UnterminatedString) => input.matches('`').count() % 2 == 1,
+                _ => at_end(input, err.position()),
+            }
         }
     }
 }
@@ -399,6 +401,7 @@ mod tests {
             "fn f(x) { x }",
             "let a = ;",
             "1 +* 2",
+            "let s = \"no newline in here",
             "",
             ":help",
             "let x = 1",

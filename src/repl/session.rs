@@ -156,30 +156,28 @@ impl ReplSession {
             site_name: name.to_string(),
             ..self.config.clone()
         };
+        // Build everything for the new site first: on any error the session stays as it was.
         let (ctx, services) = context(&config, self.interrupted.clone())?;
+        let mut engine = crate::engine::build(ctx.clone(), config.resolver(), self.sources.clone());
+        for import in &self.imports {
+            register_import(&mut engine, import, &self.sources)
+                .map_err(|e| anyhow::anyhow!("{}", e.trim_end()))
+                .with_context(|| {
+                    format!(
+                        "`import \"{}\" as {}` does not resolve for site `{name}`",
+                        import.path, import.alias
+                    )
+                })?;
+        }
         // Drop the old site's services before keeping the new ones.
         self._services = None;
         self._services = services;
         self.config = config;
         self.ctx = ctx;
-        self.rebuild_engine()?;
+        self.engine = engine;
         let site = site_value(&self.ctx);
         self.set_constant("site", site);
         self.set_constant("dry_run", Dynamic::from(true));
-        Ok(())
-    }
-
-    fn rebuild_engine(&mut self) -> Result<()> {
-        self.engine = crate::engine::build(
-            self.ctx.clone(),
-            self.config.resolver(),
-            self.sources.clone(),
-        );
-        for import in self.imports.clone() {
-            self.register_import(&import)
-                .map_err(|e| anyhow::anyhow!("{}", e.trim_end()))
-                .with_context(|| format!("cannot import `{}` again", import.path))?;
-        }
         Ok(())
     }
 
@@ -245,7 +243,7 @@ impl ReplSession {
                 self.functions = program;
                 for import in top_level_imports(&ast) {
                     // The entry just imported it, so this only fails if the module changed.
-                    if let Err(e) = self.register_import(&import) {
+                    if let Err(e) = register_import(&mut self.engine, &import, &self.sources) {
                         return Outcome::Error(e);
                     }
                     self.imports.retain(|i| i.alias != import.alias);
@@ -263,19 +261,6 @@ impl ReplSession {
                 &self.sources.borrow(),
             )),
         }
-    }
-
-    /// Make an imported module visible to later entries (also to the compiler, which
-    /// with strict variables only accepts `alias::name` for modules it knows).
-    fn register_import(&mut self, import: &Import) -> std::result::Result<(), String> {
-        let module = self
-            .engine
-            .module_resolver()
-            .resolve(&self.engine, None, &import.path, Position::NONE)
-            .map_err(|e| crate::diagnostic::render(&e, "<import>", &self.sources.borrow()))?;
-        self.engine
-            .register_static_module(import.alias.as_str(), module);
-        Ok(())
     }
 
     /// The number of effects planned so far in this session.
@@ -307,6 +292,21 @@ fn attribute(
         }
         e => e,
     }
+}
+
+/// Make an imported module visible to later entries (also to the compiler, which with
+/// strict variables only accepts `alias::name` for modules it knows).
+fn register_import(
+    engine: &mut Engine,
+    import: &Import,
+    sources: &Sources,
+) -> std::result::Result<(), String> {
+    let module = engine
+        .module_resolver()
+        .resolve(engine, None, &import.path, Position::NONE)
+        .map_err(|e| crate::diagnostic::render(&e, "<import>", &sources.borrow()))?;
+    engine.register_static_module(import.alias.as_str(), module);
+    Ok(())
 }
 
 /// `import "path" as alias;` statements at the top level of `ast`.
@@ -390,9 +390,16 @@ pub mod tests {
             "fn twice(x) { x * 2 }\nfn mode() { dry_run }\n",
         )
         .unwrap();
+        for site in ["one", "two"] {
+            let dir = tmp.path().join("sites").join(site);
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = format!("#{{ name: \"{site}\" }}");
+            std::fs::write(dir.join("site.rhai"), text).unwrap();
+        }
+        std::fs::write(tmp.path().join("sites/one/only.rhai"), "fn here() { 1 }").unwrap();
         let config = Config {
             root: tmp.path().to_path_buf(),
-            site_name: "demo".into(),
+            site_name: "one".into(),
             sets: vec![],
             json: false,
             env: crate::config::Env::default(),
@@ -429,7 +436,7 @@ pub mod tests {
         assert_eq!(value(s.eval("inc(x)")).as_int().unwrap(), 41);
         ok(s.eval("import \"m\" as m;"));
         assert_eq!(value(s.eval("m::twice(x)")).as_int().unwrap(), 80);
-        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "demo");
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "one");
     }
 
     #[test]
@@ -474,17 +481,21 @@ pub mod tests {
         assert!(s.is_armed());
         assert!(!value(s.eval("dry_run")).as_bool().unwrap());
         assert!(!value(s.eval("m::mode()")).as_bool().unwrap());
-        s.switch_site("testcloud").unwrap();
+        s.switch_site("two").unwrap();
         assert!(!s.is_armed(), "a new site starts read-only");
-        assert_eq!(
-            value(s.eval("site.name")).into_string().unwrap(),
-            "testcloud"
-        );
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "two");
         assert_eq!(value(s.eval("kept + m::twice(1)")).as_int().unwrap(), 9);
         assert!(s.switch_site("nowhere").is_err());
-        assert_eq!(
-            value(s.eval("site.name")).into_string().unwrap(),
-            "testcloud"
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "two");
+        // An import only the current site has: switching away fails and changes nothing.
+        s.switch_site("one").unwrap();
+        ok(s.eval("import \"only\" as only;"));
+        let e = format!("{:#}", s.switch_site("two").unwrap_err());
+        assert!(
+            e.contains("`import \"only\" as only` does not resolve for site `two`"),
+            "{e}"
         );
+        let here = value(s.eval("site.name + only::here()"));
+        assert_eq!(here.into_string().unwrap(), "one1");
     }
 }
