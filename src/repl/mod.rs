@@ -29,6 +29,9 @@ use helper::{Names, ReplHelper};
 use session::{Outcome, ReplSession};
 
 pub fn run(config: &Config, _args: &ReplArgs) -> Result<i32> {
+    if config.json {
+        anyhow::bail!("`--json` does not apply to `runbook repl`; use `runbook eval --json EXPR` for one value as JSON");
+    }
     let mut session = ReplSession::start(config)?;
     let names = Rc::new(RefCell::new(static_names(&session)?));
     refresh_site_names(&names, &session);

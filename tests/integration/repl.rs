@@ -207,7 +207,36 @@ fn a_count_a_multiline_function_and_session_scope() {
     repl.prompt();
     let out = repl.run("double(xs.len() * 7)");
     assert!(out.contains("\n42\n"), "{out}");
+    let out = repl.run(":scope");
+    assert!(out.contains("\nxs: array = [3,1,2]\n"), "{out}");
+    assert!(out.contains("\nfn double(x)\n"), "{out}");
+    let out = repl.run(":help");
+    assert!(out.contains(":save FILE"), "{out}");
+    assert!(out.contains(":arm"), "{out}");
+    assert!(repl
+        .run(":plan")
+        .contains("nothing planned in this session"));
     repl.quit();
+}
+
+#[test]
+fn entries_from_a_pipe_run_without_a_terminal() {
+    Test::new()
+        .args(&["repl"])
+        .stdin("let xs = [1, 2, 3];\nfn sum(a) {\n  a.reduce(|s, x| s + x, 0)\n}\nsum(xs)\n:quit\n")
+        .run()
+        .status(0)
+        .stdout_is("6\n")
+        .stderr_has("read-only until `:arm`");
+}
+
+#[test]
+fn json_flag_is_refused_with_a_pointer_to_eval() {
+    Test::new()
+        .args(&["--json", "repl"])
+        .run()
+        .status(2)
+        .stderr_has("error: `--json` does not apply to `runbook repl`");
 }
 
 #[test]
@@ -254,15 +283,20 @@ fn tab_completes_commands_site_keys_and_session_names() {
 }
 
 #[test]
-fn load_runs_a_runbook_in_the_session_scope() {
-    let test = repl_test().file(
-        "runbooks/hello.rhai",
-        "let greeting = \"hi\";\nfn shout(s) { s + \"!\" }\n",
-    );
+fn load_runs_a_runbook_and_imports_last_across_entries() {
+    let test = repl_test()
+        .file(
+            "runbooks/hello.rhai",
+            "let greeting = \"hi\";\nfn shout(s) { s + \"!\" }\n",
+        )
+        .file("stdlib/words.rhai", "fn twice(s) { s + s }\n");
     let mut repl = Repl::start(&test);
     repl.run(":load hello");
     let out = repl.run("shout(greeting)");
     assert!(out.contains("\nhi!\n"), "{out}");
+    repl.run(r#"import "words" as words;"#);
+    let out = repl.run("words::twice(greeting)");
+    assert!(out.contains("\nhihi\n"), "{out}");
     repl.quit();
 }
 
