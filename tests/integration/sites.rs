@@ -8,6 +8,8 @@ fn set_overrides_site_and_env() {
         .args(&[
             "eval",
             "site.maas.url",
+            "--site",
+            "testcloud",
             "--set",
             "maas.url=http://set:5240/MAAS",
         ])
@@ -16,11 +18,27 @@ fn set_overrides_site_and_env() {
         .status(0)
         .stdout_is("http://set:5240/MAAS\n");
     Test::new()
-        .args(&["eval", "site.maas.url"])
+        .args(&["eval", "site.maas.url", "--site", "testcloud"])
         .env("MAAS_URL", "http://env:5240/MAAS")
         .run()
         .status(0)
         .stdout_is("http://env:5240/MAAS\n");
+}
+
+/// The demo site always talks to its own simulator: a `MAAS_URL` left in the operator's
+/// environment must not send a demo run to a real MAAS.
+#[test]
+fn demo_ignores_a_real_maas_url_in_the_environment() {
+    let out = Test::new()
+        .args(&["eval", "site.maas.url", "--site", "demo"])
+        .env("MAAS_URL", "http://real-maas:5240/MAAS")
+        .run();
+    let out = out.status(0);
+    assert!(
+        out.stdout.starts_with("http://127.0.0.1:"),
+        "demo must use the simulator, got {}",
+        out.stdout
+    );
 }
 
 #[test]
