@@ -329,6 +329,15 @@ fn save(session: &ReplSession, path: &Path) -> Result<()> {
         if entries == 1 { "y" } else { "ies" },
         path.display()
     );
+    // Compiled as `runbook check` would: an entry that leaned on one that failed shows now.
+    let site = rhai::serde::to_dynamic(session.ctx().site()).unwrap_or(rhai::Dynamic::UNIT);
+    let constants = crate::engine::constants(site, true);
+    if let Err(e) = crate::engine::bare().compile_with_scope(&constants, &text) {
+        eprint!(
+            "warning: the draft does not compile yet; edit it before running it\n{}",
+            crate::diagnostic::render_parse(&e, &path.display().to_string(), &text)
+        );
+    }
     Ok(())
 }
 

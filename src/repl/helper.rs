@@ -235,7 +235,8 @@ impl Hint for SignatureHint {
 
 impl Names {
     /// The hint for a line ending at `pos`: inside `name(...` the signature of `name`;
-    /// typing a prefix of exactly one primitive, its remaining letters and signature.
+    /// typing a prefix (3+ letters) of exactly one primitive, its remaining letters and
+    /// signature. Nothing while answering a question or typing a `:` command.
     pub fn hint(&self, line: &str, pos: usize) -> Option<SignatureHint> {
         if self.answering || pos < line.len() || line.trim_start().starts_with(':') {
             return None;

@@ -178,6 +178,9 @@ impl ReplSession {
         let site = site_value(&self.ctx);
         self.set_constant("site", site);
         self.set_constant("dry_run", Dynamic::from(true));
+        self.saved.push(Saved::Note(format!(
+            "`:site {name}`: the entries below ran against site `{name}`"
+        )));
         Ok(())
     }
 
@@ -497,5 +500,8 @@ pub mod tests {
         );
         let here = value(s.eval("site.name + only::here()"));
         assert_eq!(here.into_string().unwrap(), "one1");
+        assert!(s.saved().contains(&Saved::Note(
+            "`:site two`: the entries below ran against site `two`".into()
+        )));
     }
 }

@@ -317,11 +317,22 @@ fn save_writes_a_draft_that_runbook_check_accepts() {
         out.contains("saved 3 entries to `runbooks/draft.rhai`"),
         "{out}"
     );
+    assert!(!out.contains("warning"), "{out}");
     let out = repl.run(":save runbooks/draft.rhai");
     assert!(
         out.contains("error: `runbooks/draft.rhai` already exists"),
         "{out}"
     );
+    // An entry that leaned on a failed one: the draft is saved, with a warning.
+    repl.run(r#"let q = 1; throw "stop here";"#);
+    repl.run("q + 1");
+    let out = repl.run(":save drafts/leaning.rhai");
+    assert!(out.contains("saved 4 entries"), "{out}");
+    assert!(
+        out.contains("warning: the draft does not compile yet; edit it before running it"),
+        "{out}"
+    );
+    assert!(out.contains("drafts/leaning.rhai:"), "{out}");
     repl.quit();
 
     let draft = std::fs::read_to_string(test.root().join("runbooks/draft.rhai")).unwrap();
