@@ -22,7 +22,12 @@ struct Repl {
     eof: bool,
 }
 
-/// Remove ANSI escape sequences (CSI, OSC, two-byte) and `\r`.
+/// Marks where the line editor starts reading a new entry: it switches bracketed paste
+/// on (`ESC [?2004h`) right before drawing a fresh prompt, never for a redraw while typing.
+const FRESH: char = '\u{2}';
+
+/// Remove ANSI escape sequences (CSI, OSC, two-byte) and `\r`; bracketed paste on
+/// becomes [`FRESH`].
 fn strip(raw: &str) -> String {
     let mut out = String::new();
     let mut chars = raw.chars().peekable();
@@ -30,10 +35,15 @@ fn strip(raw: &str) -> String {
         match c {
             '\x1b' => match chars.next() {
                 Some('[') => {
+                    let mut sequence = String::new();
                     for c in chars.by_ref() {
+                        sequence.push(c);
                         if ('\x40'..='\x7e').contains(&c) {
                             break;
                         }
+                    }
+                    if sequence == "?2004h" {
+                        out.push(FRESH);
                     }
                 }
                 Some(']') => {
@@ -52,29 +62,21 @@ fn strip(raw: &str) -> String {
     out
 }
 
-/// The end of the first fresh prompt (`SITE (read-only)> ` or `SITE (ARMED)> ` at the
-/// start of a line) in `text`, if any.
+/// The end of the first fresh prompt (`SITE (read-only)> ` or `SITE (ARMED)> ` right
+/// after [`FRESH`]) in `text`, if any.
 fn prompt_end(text: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if !line.ends_with('\n') {
-            for mode in ["(read-only)> ", "(ARMED)> "] {
-                if let Some((site, _)) = line.split_once(mode) {
-                    let is_site = !site.is_empty()
-                        && site.ends_with(' ')
-                        && site
-                            .trim_end()
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-                    if is_site {
-                        return Some(offset + site.len() + mode.len());
-                    }
-                }
-            }
-        }
-        offset += line.len();
-    }
-    None
+    text.match_indices(FRESH).find_map(|(i, _)| {
+        let rest = &text[i + FRESH.len_utf8()..];
+        let (site, after) = rest.split_once(" (")?;
+        let valid_site = !site.is_empty()
+            && site
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let mode = ["read-only)> ", "ARMED)> "]
+            .into_iter()
+            .find(|m| after.starts_with(m))?;
+        valid_site.then(|| text.len() - after.len() + mode.len())
+    })
 }
 
 impl Repl {
