@@ -175,8 +175,8 @@ impl RunContext {
                 } else {
                     site.concurrency
                 },
-                connect_timeout: std::time::Duration::from_secs(10),
-                request_timeout: std::time::Duration::from_secs(60),
+                connect_timeout: std::time::Duration::from_secs(site.timeout.clamp(1, 10)),
+                request_timeout: std::time::Duration::from_secs(site.timeout.max(1)),
             })
         })
     }

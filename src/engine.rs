@@ -70,10 +70,16 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     // `on_var` is marked deprecated only as "volatile API"; it is the one hook consulted
     // before every scope, which is what makes `dry_run` live inside module functions.
     #[allow(deprecated)]
-    engine.on_var(move |name, _, _| match name {
-        "site" => Ok(Some(site.clone())),
-        "dry_run" => Ok(Some(Dynamic::from(c.gate().is_dry_run()))),
-        _ => Ok(None),
+    engine.on_var(move |name, _, context| {
+        // A local variable or parameter of the same name shadows the constant.
+        if context.scope().contains(name) {
+            return Ok(None);
+        }
+        match name {
+            "site" => Ok(Some(site.clone())),
+            "dry_run" => Ok(Some(Dynamic::from(c.gate().is_dry_run()))),
+            _ => Ok(None),
+        }
     });
 
     let c = ctx.clone();

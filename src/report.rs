@@ -85,6 +85,15 @@ impl Report {
         });
     }
 
+    /// A transcript line as the script wrote it, kept in the current step as `info`.
+    pub fn note(&self, text: &str) {
+        self.line(text);
+        self.record(Message {
+            level: "info",
+            text: text.to_string(),
+        });
+    }
+
     pub fn message(&self, level: &'static str, text: &str) {
         let tag = match level {
             "ok" => "  ok  ",
@@ -96,6 +105,14 @@ impl Report {
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
+        self.record(Message {
+            level,
+            text: text.to_string(),
+        });
+    }
+
+    /// Keep a message in the current step (a nameless one before the first `step`).
+    fn record(&self, message: Message) {
         let mut steps = self.steps.borrow_mut();
         if steps.is_empty() {
             steps.push(Step {
@@ -104,10 +121,7 @@ impl Report {
             });
         }
         if let Some(step) = steps.last_mut() {
-            step.messages.push(Message {
-                level,
-                text: text.to_string(),
-            });
+            step.messages.push(message);
         }
     }
 

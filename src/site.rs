@@ -49,6 +49,8 @@ pub struct MaasSettings {
     pub api_key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub concurrency: usize,
+    /// Seconds one MAAS request may take before it is abandoned (connect: at most 10).
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +96,7 @@ impl Site {
                 api_key_file: None,
                 ca_file: None,
                 concurrency: 16,
+                timeout: 60,
             },
             juju: JujuSettings {
                 bin: None,

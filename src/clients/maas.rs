@@ -548,10 +548,13 @@ impl MaasClient {
                     format!("released from {}", before.status_name),
                 ));
             }
-            Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
-                return Ok(gone(&before, "MAAS answered 404: the machine no longer exists (a composed VM is deleted when released)"));
-            }
-            Ok(reply) if reply.status == StatusCode::CONFLICT || reply.status.is_server_error() => {
+            // 404: a composed VM Juju released meanwhile is deleted; the re-read below
+            // confirms it is gone rather than trusting one answer (a wrong URL is 404 too).
+            Ok(reply)
+                if reply.status == StatusCode::NOT_FOUND
+                    || reply.status == StatusCode::CONFLICT
+                    || reply.status.is_server_error() =>
+            {
                 self.http_error(Method::POST, &path, &reply)
             }
             Ok(reply) => return Err(self.http_error(Method::POST, &path, &reply)),
@@ -628,9 +631,12 @@ impl MaasClient {
 
     fn http_error(&self, method: Method, path: &str, reply: &Reply) -> anyhow::Error {
         let hint = match reply.status {
-            StatusCode::UNAUTHORIZED => "\nhint: the API key was refused; check `MAAS_API_KEY` (or site `maas.api_key_file`)",
-            StatusCode::FORBIDDEN => "\nhint: this user may not do that (machine locked, or owned by someone else)",
-            _ => "",
+            StatusCode::UNAUTHORIZED => "\nhint: the API key was refused; check `MAAS_API_KEY` (or site `maas.api_key_file`)".to_string(),
+            StatusCode::FORBIDDEN => "\nhint: this user may not do that (machine locked, or owned by someone else)".to_string(),
+            StatusCode::NOT_FOUND => "\nhint: no such object, or the URL is wrong: `MAAS_URL` (or site `maas.url`) must be the MAAS base, e.g. `http://maas:5240/MAAS`".to_string(),
+            s if s.is_server_error() && method == Method::GET => format!("\nhint: MAAS failed on its side {GET_ATTEMPTS} times in a row; check the region controller (`regiond.log`)"),
+            s if s.is_server_error() => "\nhint: MAAS failed on its side; check the region controller (`regiond.log`)".to_string(),
+            _ => String::new(),
         };
         let body = reply.text();
         let body = if body.is_empty() {

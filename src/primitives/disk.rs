@@ -20,7 +20,16 @@ fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
     format!("{e:#}").into()
 }
 
+/// An empty path is a script bug (e.g. an unset site key), not a file that does not exist.
+fn need_path(function: &str, path: &str) -> Result<(), Box<EvalAltResult>> {
+    if path.trim().is_empty() {
+        return Err(format!("`{function}` needs a file path, got an empty string").into());
+    }
+    Ok(())
+}
+
 pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
+    need_path("wipe_qcow2", path)?;
     let rc = RunContext::from_call(ctx)?;
     let file = Path::new(path);
     let guard = effects::guard_wipe(&rc.site().disk_root, file);
@@ -90,7 +99,8 @@ pub mod disk_functions {
     /// Read a qcow2 image's header natively: `#{path, exists, format, version, virtual_size,
     /// actual_size, apparent_size, cluster_bits, backing_file}`. `actual_size` is the bytes
     /// allocated on disk (as `qemu-img info` "disk size"); a missing file gives `exists:
-    /// false`. Errors if the file is not a qcow2 image (v2 or v3) or cannot be read.
+    /// false`. Errors if the path is empty, the file is not a qcow2 image (v2 or v3), or it
+    /// cannot be read.
     ///
     /// ```rhai
     /// for p in glob(site.osd_disks) {
@@ -102,6 +112,7 @@ pub mod disk_functions {
     /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn stat_qcow2(path: &str) -> RhaiResult {
+        need_path("stat_qcow2", path)?;
         rhai::serde::to_dynamic(qcow2::stat(Path::new(path)).map_err(script_error)?)
     }
 

@@ -71,6 +71,21 @@ pub mod flow_functions {
         Ok(())
     }
 
+    /// Write one line of the transcript (stderr, in order with the steps and checks) and
+    /// record it in the current step. Unlike `print`, it never goes to stdout, so the
+    /// transcript stays in one stream.
+    ///
+    /// ```rhai
+    /// note("will release 5 machine(s) owned by `admin`");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn note(ctx: NativeCallContext, text: &str) -> RhaiResult<()> {
+        RunContext::from_call(&ctx)?.report().note(text);
+        Ok(())
+    }
+
     /// Record a success message in the current step.
     ///
     /// ```rhai

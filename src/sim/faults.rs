@@ -10,6 +10,9 @@ Fault specs (repeatable --fault):
                           (503 carries `Retry-After: 1`); seeded, reproducible
   maas-latency:MS         add MS milliseconds to every MAAS API request
   maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
+  maas-status:CODE:SUBSTRING
+                          answer MAAS requests whose `METHOD path?query` contains
+                          SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
   juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
   juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
@@ -20,6 +23,8 @@ pub enum Fault {
     Maas5xx(f64),
     MaasLatency(u64),
     MaasHang(String),
+    /// (HTTP status, substring of `METHOD path?query`)
+    MaasStatus(u16, String),
     JujuFail(String),
     JujuMalformed(String),
     ReleaseFails(String),
@@ -55,6 +60,21 @@ impl Fault {
                 format!("fault `{spec}`: the latency is not a whole number of milliseconds")
             })?),
             "maas-hang" => Fault::MaasHang(need("path-substring")?),
+            "maas-status" => {
+                let arg = need("code:substring")?;
+                let (code, sub) = arg.split_once(':').unwrap_or((arg.as_str(), ""));
+                let code: u16 = code
+                    .parse()
+                    .ok()
+                    .filter(|c| (400..600).contains(c))
+                    .with_context(|| {
+                        format!("fault `{spec}`: the status must be an HTTP error code (400-599)")
+                    })?;
+                if sub.is_empty() {
+                    bail!("fault `{spec}` needs a substring: `maas-status:CODE:SUBSTRING`");
+                }
+                Fault::MaasStatus(code, sub.to_string())
+            }
             "juju-fail" => Fault::JujuFail(need("command")?),
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
@@ -127,6 +147,14 @@ impl Faults {
             .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
     }
 
+    /// The status forced on this request (`METHOD path?query`) by `maas-status`, if any.
+    pub fn forced_status(&self, request: &str) -> Option<u16> {
+        self.list.iter().find_map(|f| match f {
+            Fault::MaasStatus(code, s) if request.contains(s.as_str()) => Some(*code),
+            _ => None,
+        })
+    }
+
     pub fn juju_fails(&self, command: &str) -> bool {
         self.list
             .iter()
@@ -160,6 +188,7 @@ mod tests {
             "maas-5xx:0.5",
             "maas-latency:20",
             "maas-hang:op=release",
+            "maas-status:403:op=release",
             "juju-fail:status",
             "juju-malformed:models",
             "release-fails:openstack1",
@@ -169,7 +198,12 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 7);
+        assert_eq!(f.list.len(), 8);
+        assert_eq!(
+            f.forced_status("POST /MAAS/api/2.0/machines/x/?op=release"),
+            Some(403)
+        );
+        assert_eq!(f.forced_status("GET /MAAS/api/2.0/machines/"), None);
         assert_eq!(f.latency_ms(), 20);
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
         assert!(f.juju_fails("status") && !f.juju_fails("models"));
@@ -184,6 +218,8 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("maas-status:200:x", "HTTP error code"),
+            ("maas-status:403", "needs a substring"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");

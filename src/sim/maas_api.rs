@@ -142,6 +142,10 @@ pub async fn dispatch(
     }
     let mut cloud = shared.lock();
     if path.starts_with(API) {
+        if let Some(code) = cloud.faults.forced_status(&request) {
+            cloud.record("maas", request, code as i64, false);
+            return text(code, format!("simulated HTTP {code} (fault `maas-status`)"));
+        }
         if let Some(code) = cloud.faults.maas_error() {
             cloud.record("maas", request, code as i64, false);
             let mut r = text(
@@ -281,6 +285,17 @@ fn maas_route(
                     (json_body(200, body), changed)
                 }
                 Err(e) => (text(e.status, e.body), false),
+            }
+        }
+        (["machines", id], &Method::POST) if matches!(op, Some("lock" | "unlock")) => {
+            let lock = op == Some("lock");
+            match cloud.machine_by_system_id(id).map(|m| (m.index, m.locked)) {
+                Some((i, was)) => {
+                    cloud.machines[i].locked = lock;
+                    cloud.rerender(i);
+                    (json_body(200, cloud.machines[i].json.clone()), was != lock)
+                }
+                None => (text(404, "No Machine matches the given query."), false),
             }
         }
         (["users"] | ["machines"] | ["machines", _], _) => (unrecognised(method, op), false),

@@ -68,7 +68,8 @@ fn missing_runbook_lists_available() {
         .run()
         .status(2)
         .stderr_has("error: no runbook `gamma` for site `demo`")
-        .stderr_has("available runbooks: alpha, beta");
+        .stderr_has("available runbooks: ")
+        .stderr_has(", alpha, beta, ");
 }
 
 #[test]

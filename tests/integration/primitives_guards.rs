@@ -1,0 +1,317 @@
+//! Every guard refusal of the state-changing primitives ends the run with exit 4 and a
+//! message naming the guard, and the simulator's request log (or the file itself) proves
+//! nothing changed. Also the gate: a destroy-class call with no terminal and no `--yes` is
+//! refused, and `--dry-run` plans the exact request without sending it or writing a file.
+
+use crate::common::Test;
+use crate::primitives_fixture::*;
+use crate::primitives_juju::SEAL;
+use crate::sim_server::SimServer;
+
+/// Asserts a refusal by `guard`: exit 4, the guard named, nothing changed, and no
+/// request line containing any of `never` reached the simulator.
+fn assert_refused(sim: &SimServer, out: &crate::common::Output, guard: &str, never: &[&str]) {
+    out.status(4)
+        .stderr_has(&format!("refused by guard `{guard}`"));
+    assert_unchanged(sim);
+    for r in requests(sim) {
+        for n in never {
+            assert!(!r.contains(n), "`{r}` reached the simulator");
+        }
+    }
+}
+
+fn release_of(sim: &SimServer, hostname: &str) -> String {
+    format!(r#"release("{}")"#, system_id(sim, hostname))
+}
+
+#[test]
+fn release_of_a_machine_owned_by_someone_else_is_refused() {
+    // foreign: the five targets are deployed by alice.
+    let sim = SimServer::start("foreign");
+    let out = eval(&sim, &["--yes"], &release_of(&sim, "openstack2"));
+    assert_refused(&sim, &out, "release.owner", &["op=release"]);
+    out.stderr_has("owned by `alice`, not `admin`");
+}
+
+#[test]
+fn release_of_a_hostname_not_in_targets_is_refused() {
+    let sim = SimServer::start("dirty");
+    let out = eval(&sim, &["--yes"], &release_of(&sim, "alice-db0"));
+    assert_refused(&sim, &out, "release.target", &["op=release"]);
+    out.stderr_has("(alice-db0) is not in `site.targets`");
+}
+
+#[test]
+fn release_of_a_locked_machine_is_refused() {
+    let sim = SimServer::start("dirty");
+    let id = system_id(&sim, "openstack0");
+    let lock = sim
+        .maas(reqwest::Method::POST, &format!("machines/{id}/?op=lock"))
+        .send()
+        .expect("lock");
+    assert_eq!(lock.status(), 200);
+    assert_eq!(sim.machine("openstack0")["locked"], true);
+    let before = sim.log().len();
+    let out = eval(&sim, &["--yes"], &release_of(&sim, "openstack0"));
+    out.status(4)
+        .stderr_has("refused by guard `release.locked`")
+        .stderr_has("is locked in MAAS");
+    assert!(changes_since(&sim, before).is_empty(), "{:#?}", sim.log());
+    assert!(!requests(&sim).iter().any(|r| r.contains("op=release")));
+    assert_eq!(sim.machine("openstack0")["status_name"], "Deployed");
+}
+
+#[test]
+fn one_refusal_refuses_the_whole_release_batch() {
+    let sim = SimServer::start("dirty");
+    let out = eval(
+        &sim,
+        &["--yes"],
+        r#"release_all(maas_machines(["openstack0", "openstack1", "alice-build0"]).map(|m| m.system_id))"#,
+    );
+    assert_refused(&sim, &out, "release.target", &["op=release"]);
+    // The journal records the whole batch as refused.
+    let refused = out
+        .journal_lines()
+        .into_iter()
+        .filter(|l| l.to_string().contains("refused"))
+        .count();
+    assert!(refused >= 3, "{:#?}", out.journal_lines());
+}
+
+#[test]
+fn destroy_of_a_model_not_in_site_models_is_refused() {
+    let sim = SimServer::start("dirty");
+    let out = eval(
+        &sim,
+        &["--yes", "--set", r#"models=["other"]"#],
+        &format!(r#"{SEAL} juju_destroy_model("openstack")"#),
+    );
+    assert_refused(&sim, &out, "destroy_model.scope", &["destroy-model"]);
+    out.stderr_has("model `openstack` is not in `site.models`");
+    let out = eval(
+        &sim,
+        &["--yes", "--set", r#"models=["other"]"#],
+        r#"juju_remove_machine("openstack", "1")"#,
+    );
+    assert_refused(&sim, &out, "remove_machine.scope", &["remove-machine"]);
+}
+
+#[test]
+fn the_controller_model_is_never_destroyed() {
+    let sim = SimServer::start("dirty");
+    // Even listed in site.models and with backups not required.
+    let flags = [
+        "--yes",
+        "--set",
+        r#"models=["openstack", "controller"]"#,
+        "--set",
+        "require_backup=false",
+    ];
+    let out = eval(&sim, &flags, r#"juju_destroy_model("controller")"#);
+    assert_refused(&sim, &out, "destroy_model.controller", &["destroy-model"]);
+    out.stderr_has("model `controller` is a controller model");
+    let out = eval(&sim, &flags, r#"juju_remove_machine("controller", "0")"#);
+    assert_refused(&sim, &out, "remove_machine.controller", &["remove-machine"]);
+}
+
+#[test]
+fn destroy_without_a_sealed_backup_is_refused() {
+    let sim = SimServer::start("dirty");
+    // A backup made but not sealed is not enough.
+    let out = eval(
+        &sim,
+        &["--yes"],
+        r#"let dir = backup_dir("pre"); write_backup(dir, "b.yaml", "x"); juju_destroy_model("openstack")"#,
+    );
+    assert_refused(&sim, &out, "destroy_model.backup", &["destroy-model"]);
+    out.stderr_has("no backup of model `openstack` was sealed in this run");
+}
+
+fn wipe_refused(t: Test, path: &std::path::Path) {
+    let before = bytes(path);
+    let out = eval_in(
+        t,
+        &["--yes"],
+        &format!("wipe_qcow2({:?})", path.display().to_string()),
+    );
+    out.status(4)
+        .stderr_has("refused by guard `wipe.disk_root`");
+    assert_eq!(bytes(path), before, "the image was touched");
+    assert!(
+        out.files_under(&out.root())
+            .iter()
+            .all(|f| !f.contains("wipe-tmp")),
+        "a temp file was left"
+    );
+}
+
+#[test]
+fn wipe_outside_disk_root_is_refused() {
+    let t = site();
+    let outside = t.root().join("outside.qcow2");
+    make_qcow2(&outside, "1.1", "16M");
+    wipe_refused(t, &outside);
+}
+
+#[test]
+fn wipe_through_a_symlink_escaping_disk_root_is_refused() {
+    let t = site();
+    let outside = t.root().join("outside.qcow2");
+    make_qcow2(&outside, "1.1", "16M");
+    let link = images(&t).join("osd.qcow2");
+    std::os::unix::fs::symlink(&outside, &link).expect("symlink");
+    wipe_refused(t, &link);
+}
+
+#[test]
+fn wipe_through_dot_dot_is_refused() {
+    let t = site();
+    let outside = t.root().join("outside.qcow2");
+    make_qcow2(&outside, "1.1", "16M");
+    let sneaky = images(&t).join("..").join("outside.qcow2");
+    wipe_refused(t, &sneaky);
+}
+
+#[test]
+fn wipe_of_a_folder_under_disk_root_is_refused() {
+    let t = site();
+    std::fs::create_dir(images(&t).join("sub")).expect("mkdir");
+    let path = images(&t).join("sub");
+    let out = eval_in(
+        t,
+        &["--yes"],
+        &format!("wipe_qcow2({:?})", path.display().to_string()),
+    );
+    out.status(4)
+        .stderr_has("refused by guard `wipe.disk_root`")
+        .stderr_has("is not a regular file");
+}
+
+/// The gate's first end-to-end refusal: stdin is not a terminal and `--yes` was not given.
+#[test]
+fn a_destroy_call_without_a_terminal_or_yes_is_refused() {
+    let sim = SimServer::start("dirty");
+    for (expr, never) in [
+        (release_of(&sim, "openstack1"), "op=release"),
+        (
+            r#"release_all(maas_machines(site.targets).map(|m| m.system_id))"#.to_string(),
+            "op=release",
+        ),
+        (
+            format!(r#"{SEAL} juju_destroy_model("openstack")"#),
+            "destroy-model",
+        ),
+        (
+            r#"juju_remove_machine("openstack", "2")"#.to_string(),
+            "remove-machine",
+        ),
+    ] {
+        let out = eval(&sim, &[], &expr);
+        out.status(4)
+            .stderr_has("stdin is not a terminal; rerun with `--yes`");
+        assert_unchanged(&sim);
+        assert!(
+            !requests(&sim).iter().any(|r| r.contains(never)),
+            "{expr}: {:#?}",
+            sim.log()
+        );
+    }
+}
+
+#[test]
+fn a_wipe_without_a_terminal_or_yes_is_refused() {
+    let t = site();
+    let image = images(&t).join("osd.qcow2");
+    make_qcow2(&image, "1.1", "16M");
+    qemu_img(&["resize", "-q", &image.display().to_string(), "32M"]);
+    let before = bytes(&image);
+    let out = eval_in(
+        t,
+        &[],
+        &format!("wipe_qcow2({:?})", image.display().to_string()),
+    );
+    out.status(4)
+        .stderr_has("type the file name `osd.qcow2` to wipe it")
+        .stderr_has("stdin is not a terminal");
+    assert_eq!(bytes(&image), before);
+}
+
+#[test]
+fn dry_run_plans_the_exact_release_and_sends_nothing() {
+    let sim = SimServer::start("dirty");
+    let id = system_id(&sim, "openstack1");
+    let out = eval(
+        &sim,
+        &["--dry-run", "--json"],
+        &format!(r#"release("{id}")"#),
+    );
+    out.status(0);
+    let r = out.json();
+    assert_eq!(r["planned"], true);
+    let command = r["command"].as_str().unwrap();
+    assert!(
+        command.starts_with(&format!(
+            "POST machines/{id}/?op=release comment=\"runbook run "
+        )),
+        "{command}"
+    );
+    assert!(
+        command.ends_with(&format!("(MAAS {}/api/2.0/)", sim.maas_url)),
+        "{command}"
+    );
+    out.stderr_has("dry-run plan (1 effect; nothing was changed)")
+        .stderr_has(&format!("[destroy] POST machines/{id}/?op=release"))
+        .stderr_lacks(&sim.api_key);
+    assert_unchanged(&sim);
+    assert!(!requests(&sim).iter().any(|r| r.contains("op=release")));
+    assert_eq!(out.files_under(&out.home()), Vec::<String>::new());
+    assert_eq!(out.files_under(&out.state()), Vec::<String>::new());
+}
+
+#[test]
+fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
+    let sim = SimServer::start("dirty");
+    let out = eval(
+        &sim,
+        &["--dry-run"],
+        &format!(
+            r#"{SEAL} juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#
+        ),
+    );
+    out.status(0)
+        .stderr_has("destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
+        .stderr_has("remove-machine -m openstack --force 3 --no-prompt");
+    assert_unchanged(&sim);
+    assert!(!requests(&sim)
+        .iter()
+        .any(|r| r.contains("destroy-model") || r.contains("remove-machine")));
+    assert_eq!(out.files_under(&out.home()), Vec::<String>::new());
+    assert_eq!(out.files_under(&out.state()), Vec::<String>::new());
+}
+
+#[test]
+fn dry_run_plans_the_wipe_and_leaves_the_image() {
+    let t = site();
+    let image = images(&t).join("osd.qcow2");
+    make_qcow2(&image, "1.1", "16M");
+    let before = bytes(&image);
+    let out = eval_in(
+        t,
+        &["--dry-run", "--json"],
+        &format!("wipe_qcow2({:?})", image.display().to_string()),
+    );
+    out.status(0);
+    let r = out.json();
+    assert_eq!(r["planned"], true);
+    let command = r["command"].as_str().unwrap();
+    assert!(command.starts_with("qemu-img create"), "{command}");
+    assert!(command.contains("16777216"), "{command}");
+    assert_eq!(bytes(&image), before);
+    assert_eq!(out.files_under(&images_of(&out)), ["osd.qcow2"]);
+}
+
+fn images_of(out: &crate::common::Output) -> std::path::PathBuf {
+    out.root().join("images")
+}

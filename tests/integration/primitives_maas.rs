@@ -1,0 +1,248 @@
+//! The `maas` primitives against `runbook sim serve`: reads return DESIGN's map shapes;
+//! `release` and `release_all`, approved with `--yes`, really release in the simulator.
+
+use std::time::Duration;
+
+use crate::primitives_fixture::*;
+use crate::sim_server::SimServer;
+
+const MACHINE_KEYS: [&str; 10] = [
+    "hostname",
+    "locked",
+    "owner",
+    "pool",
+    "power_state",
+    "status",
+    "status_name",
+    "system_id",
+    "tags",
+    "zone",
+];
+
+#[test]
+fn whoami_is_the_api_keys_user() {
+    let sim = SimServer::start("dirty");
+    assert_eq!(eval_json(&sim, "maas_whoami()"), "admin");
+    assert!(requests(&sim)
+        .iter()
+        .any(|r| r == "GET /MAAS/api/2.0/users/?op=whoami"));
+}
+
+#[test]
+fn machines_lists_every_machine_as_designs_map() {
+    let sim = SimServer::start("clean");
+    let all = eval_json(&sim, "maas_machines()");
+    let all = all.as_array().expect("an array");
+    // The controller node, the five targets and alice's three machines.
+    assert_eq!(all.len(), 9, "{all:#?}");
+    for m in all {
+        assert_eq!(keys(m), MACHINE_KEYS, "{m:#}");
+    }
+    let target = all
+        .iter()
+        .find(|m| m["hostname"] == "openstack0")
+        .expect("openstack0");
+    assert_eq!(target["status_name"], "Ready");
+    assert_eq!(target["status"], 4);
+    assert!(target["owner"].is_null(), "unowned is (): {target}");
+    assert_eq!(target["locked"], false);
+    assert_eq!(target["pool"], "default");
+    assert_eq!(target["zone"], "default");
+    assert_eq!(target["tags"], serde_json::json!(["openstack", "virtual"]));
+    assert_eq!(target["system_id"], system_id(&sim, "openstack0").as_str());
+    let alice = all
+        .iter()
+        .find(|m| m["hostname"] == "alice-db0")
+        .expect("alice-db0");
+    assert_eq!(alice["owner"], "alice");
+    assert_eq!(alice["status_name"], "Deployed");
+    assert_unchanged(&sim);
+}
+
+#[test]
+fn machines_by_hostname_skips_unknown_names() {
+    let sim = SimServer::start("dirty");
+    let got = eval_json(
+        &sim,
+        r#"maas_machines(["openstack1", "no-such-host", "capi-mgmt"]).map(|m| m.hostname)"#,
+    );
+    let mut got: Vec<String> = serde_json::from_value(got).unwrap();
+    got.sort();
+    assert_eq!(got, ["capi-mgmt", "openstack1"]);
+}
+
+#[test]
+fn machines_by_hostname_rejects_a_non_string() {
+    let sim = SimServer::start("dirty");
+    eval(&sim, &[], r#"maas_machines(["openstack1", 7])"#)
+        .status(2)
+        .stderr_has("`maas_machines` takes an array of hostnames (strings)");
+}
+
+#[test]
+fn release_with_yes_releases_the_machine() {
+    let sim = SimServer::start("dirty");
+    let id = system_id(&sim, "openstack1");
+    let out = eval(
+        &sim,
+        &["--yes", "--json"],
+        &format!(r#"release("{id}", #{{ comment: "teardown" }})"#),
+    );
+    out.status(0);
+    let r = out.json();
+    assert_eq!(r["result"], "released", "{r:#}");
+    assert_eq!(r["hostname"], "openstack1");
+    assert_eq!(r["system_id"], id.as_str());
+    assert_eq!(r["planned"], false);
+    // The journal has the release, and never the API key's secret.
+    let journal = out.journal_lines();
+    assert!(
+        journal
+            .iter()
+            .any(|l| l["effect"] == "release" && l["outcome"] == "executed"),
+        "{journal:#?}"
+    );
+    let secret = sim.api_key.rsplit(':').next().unwrap();
+    assert!(journal.iter().all(|l| !l.to_string().contains(secret)));
+    out.stderr_lacks(secret);
+    let release = format!("POST /MAAS/api/2.0/machines/{id}/?op=release");
+    let log = sim.log();
+    let entry = log
+        .iter()
+        .find(|e| e["request"] == release.as_str())
+        .unwrap_or_else(|| panic!("no `{release}` in {log:#?}"));
+    assert_eq!(entry["changed"], true);
+    sim.wait_for("openstack1 Ready", Duration::from_secs(20), |s| {
+        s["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["hostname"] == "openstack1" && m["status_name"] == "Ready")
+    });
+    // Only the one machine was touched.
+    assert_eq!(sim.machine("openstack2")["status_name"], "Deployed");
+    assert_eq!(changes_since(&sim, 0).len(), 1);
+}
+
+#[test]
+fn release_of_a_ready_machine_sends_nothing() {
+    let sim = SimServer::start("clean");
+    let id = system_id(&sim, "openstack0");
+    let out = eval(&sim, &["--yes", "--json"], &format!(r#"release("{id}")"#));
+    out.status(0);
+    assert_eq!(out.json()["result"], "already_released");
+    assert!(
+        !requests(&sim).iter().any(|r| r.contains("op=release")),
+        "{:#?}",
+        sim.log()
+    );
+    assert_unchanged(&sim);
+}
+
+#[test]
+fn release_of_an_unknown_machine_is_reported_gone() {
+    let sim = SimServer::start("dirty");
+    let out = eval(&sim, &["--yes", "--json"], r#"release("zzzzzz")"#);
+    out.status(0);
+    let r = out.json();
+    assert_eq!(r["result"], "gone", "{r:#}");
+    assert_eq!(r["system_id"], "zzzzzz");
+    assert_unchanged(&sim);
+}
+
+#[test]
+fn release_all_releases_every_target_and_returns_one_result_each() {
+    let sim = SimServer::start("partial");
+    let out = eval(
+        &sim,
+        &["--yes", "--json"],
+        "release_all(maas_machines(site.targets).map(|m| m.system_id))",
+    );
+    out.status(0);
+    let results = out.json();
+    let results = results.as_array().expect("an array");
+    assert_eq!(results.len(), 5, "{results:#?}");
+    for r in results {
+        // partial: openstack0/1 are already Ready, the other three are released.
+        let want = if r["hostname"] == "openstack0" || r["hostname"] == "openstack1" {
+            "already_released"
+        } else {
+            "released"
+        };
+        assert_eq!(r["result"], want, "{r:#}");
+    }
+    let released = changes_since(&sim, 0);
+    assert_eq!(released.len(), 3, "{released:#?}");
+    sim.wait_for("every target Ready", Duration::from_secs(20), |s| {
+        s["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| TARGETS.contains(&m["hostname"].as_str().unwrap()))
+            .all(|m| m["status_name"] == "Ready")
+    });
+    assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");
+}
+
+#[test]
+fn release_all_rejects_a_non_string() {
+    let sim = SimServer::start("dirty");
+    eval(&sim, &["--yes"], "release_all([1, 2])")
+        .status(2)
+        .stderr_has("`release_all` takes an array of system ids (strings)");
+    assert_unchanged(&sim);
+}
+
+#[test]
+fn a_failed_release_in_a_batch_is_that_machines_result() {
+    // System ids are derived from the scenario, so a first simulator names the one to fail.
+    let id = system_id(&SimServer::start("dirty"), "openstack2");
+    let fault = format!("maas-status:409:machines/{id}/?op=release");
+    let sim = SimServer::with("dirty", &[&fault], 20.0);
+    let out = eval(
+        &sim,
+        &["--yes", "--json"],
+        r#"release_all(maas_machines(["openstack1", "openstack2", "openstack3"]).map(|m| m.system_id))"#,
+    );
+    out.status(0);
+    let results = out.json();
+    let by_host = |h: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["hostname"] == h)
+            .cloned()
+            .unwrap_or_else(|| panic!("no result for {h}: {results:#}"))
+    };
+    assert_eq!(by_host("openstack1")["result"], "released");
+    assert_eq!(by_host("openstack3")["result"], "released");
+    let failed = by_host("openstack2");
+    assert_eq!(failed["result"], "failed", "{failed:#}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains("was not released; it is `Deployed`") && error.contains("409"),
+        "{error}"
+    );
+    assert_eq!(changes_since(&sim, 0).len(), 2, "{:#?}", sim.log());
+    // The journal records the failure against that machine.
+    assert!(out
+        .journal_lines()
+        .iter()
+        .any(|l| l["outcome"] == "failed" && l["target"].as_str().unwrap_or("").contains(&id)));
+}
+
+#[test]
+fn release_rejects_unknown_options() {
+    let sim = SimServer::start("dirty");
+    let id = system_id(&sim, "openstack1");
+    eval(
+        &sim,
+        &["--yes"],
+        &format!(r#"release("{id}", #{{ commnt: "x" }})"#),
+    )
+    .status(2)
+    .stderr_has("invalid options for `release`")
+    .stderr_has("unknown field `commnt`");
+    assert_unchanged(&sim);
+}

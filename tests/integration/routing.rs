@@ -1,0 +1,362 @@
+//! Golden tests of the seed's §2 routing table (`stdlib/state.rhai`): every row, and each
+//! way the classifier fails closed. `state::classify` is pure, so these feed it synthetic
+//! Juju models and MAAS machines through `runbook eval` — no cloud, no simulator.
+
+use serde_json::{json, Value};
+
+use crate::common::Test;
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+const TARGETS: [&str; 3] = ["a", "b", "c"];
+
+/// A JSON value as a Rhai literal (`null` → `()`, objects → `#{...}`).
+fn rhai(v: &Value) -> String {
+    match v {
+        Value::Null => "()".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => serde_json::to_string(s).expect("string"),
+        Value::Array(a) => format!("[{}]", a.iter().map(rhai).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "#{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", serde_json::to_string(k).expect("key"), rhai(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn machine(hostname: &str, status: i64, owner: Option<&str>) -> Value {
+    let name = match status {
+        1 => "Commissioning",
+        4 => "Ready",
+        6 => "Deployed",
+        8 => "Broken",
+        11 => "Failed deployment",
+        12 => "Releasing",
+        13 => "Releasing failed",
+        _ => "Other",
+    };
+    json!({
+        "system_id": format!("id-{hostname}"), "hostname": hostname, "status": status,
+        "status_name": name, "owner": owner, "locked": false, "power_state": "off",
+        "pool": "default", "zone": "default", "tags": [],
+    })
+}
+
+fn model(name: &str, life: &str) -> Value {
+    json!({
+        "name": name, "qualified": format!("admin/{name}"), "owner": "admin", "uuid": format!("uuid-{name}"),
+        "life": life, "status": if life == "alive" { "available" } else { "destroying" },
+        "controller": "maas-controller", "is_controller": name == "controller",
+    })
+}
+
+fn ready() -> Vec<Value> {
+    TARGETS.iter().map(|h| machine(h, 4, None)).collect()
+}
+
+fn deployed(owner: &str) -> Vec<Value> {
+    TARGETS.iter().map(|h| machine(h, 6, Some(owner))).collect()
+}
+
+fn ctl() -> Value {
+    model("controller", "alive")
+}
+
+/// `state::classify(models, machines, "admin", site)` evaluated by the binary.
+fn classify(models: Vec<Value>, machines: Vec<Value>) -> Value {
+    classify_site(
+        models,
+        machines,
+        json!({"models": ["openstack"], "targets": TARGETS}),
+    )
+}
+
+fn classify_site(models: Vec<Value>, machines: Vec<Value>, site: Value) -> Value {
+    let expr = format!(
+        r#"import "state" as state; state::classify({}, {}, "admin", {})"#,
+        rhai(&Value::Array(models)),
+        rhai(&Value::Array(machines)),
+        rhai(&site)
+    );
+    let out = Test::new()
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            &expr,
+        ])
+        .run();
+    out.status(0);
+    out.json()
+}
+
+fn assert_route(d: &Value, route: &str, key: &str) {
+    assert_eq!(d["route"], route, "{d:#}");
+    assert_eq!(d["key"], key, "{d:#}");
+}
+
+fn reason(d: &Value) -> String {
+    d["reason"].as_str().unwrap_or_default().to_string()
+}
+
+// --- the rows of seed §2's `case`, top to bottom ---
+
+#[test]
+fn absent_all_ready_is_clean() {
+    let d = classify(vec![ctl()], ready());
+    assert_route(&d, "clean", "absent:all_ready");
+    assert_eq!(d["next"], "verify");
+    assert!(reason(&d).contains("already torn down"));
+    assert_eq!(d["targets"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn present_all_ready_is_the_destroying_anomaly_routed_to_remediation() {
+    let d = classify(vec![ctl(), model("openstack", "dying")], ready());
+    assert_route(&d, "anomaly", "present:all_ready");
+    assert_eq!(d["next"], "remediate");
+    assert_eq!(d["dying"], true, "a dying model is reported as such");
+    assert!(d["evidence"].to_string().contains("life dying"), "{d:#}");
+}
+
+#[test]
+fn absent_all_deployed_is_the_anomaly_that_stops() {
+    let d = classify(vec![ctl()], deployed("admin"));
+    assert_route(&d, "anomaly", "absent:all_deployed_or_other");
+    assert_eq!(d["next"], "stop");
+    assert!(reason(&d).contains("someone else owns the machines"));
+}
+
+#[test]
+fn foreign_owner_without_model_is_the_anomaly_that_stops() {
+    let d = classify(vec![ctl()], deployed("alice"));
+    assert_route(&d, "anomaly", "absent:all_deployed_or_other");
+    assert_eq!(d["next"], "stop");
+}
+
+#[test]
+fn present_all_deployed_is_dirty() {
+    let d = classify(vec![ctl(), model("openstack", "alive")], deployed("admin"));
+    assert_route(&d, "dirty", "present:all_deployed_or_other");
+    assert_eq!(d["next"], "destroy");
+    assert_eq!(d["model"], "openstack");
+    assert_eq!(d["dying"], false);
+}
+
+#[test]
+fn mixed_without_model_is_partial() {
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("admin")),
+        machine("c", 12, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_route(&d, "partial", "absent:partial");
+    assert_eq!(d["next"], "release");
+    assert_eq!(d["ready"], 1);
+}
+
+#[test]
+fn mixed_with_model_is_partial() {
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("admin")),
+        machine("c", 6, Some("admin")),
+    ];
+    let d = classify(vec![model("openstack", "alive")], machines);
+    assert_route(&d, "partial", "present:partial");
+}
+
+// --- fail closed: UNKNOWN ---
+
+#[test]
+fn a_target_missing_from_maas_is_unknown() {
+    let d = classify(
+        vec![ctl()],
+        vec![machine("a", 4, None), machine("b", 4, None)],
+    );
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert_eq!(d["next"], "stop");
+    assert!(reason(&d).contains("`c` is missing from MAAS"), "{d:#}");
+}
+
+#[test]
+fn a_target_listed_twice_is_unknown() {
+    let mut machines = ready();
+    machines.push(json!({"system_id": "id-c2", "hostname": "c", "status": 4, "status_name": "Ready", "owner": null}));
+    let d = classify(vec![ctl()], machines);
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert!(reason(&d).contains("matches 2 MAAS machines"), "{d:#}");
+}
+
+#[test]
+fn a_target_in_a_failed_state_is_unknown() {
+    for (status, name) in [
+        (11, "Failed deployment"),
+        (13, "Releasing failed"),
+        (8, "Broken"),
+    ] {
+        let machines = vec![
+            machine("a", 6, Some("admin")),
+            machine("b", status, Some("admin")),
+            machine("c", 6, Some("admin")),
+        ];
+        let d = classify(vec![model("openstack", "alive")], machines);
+        assert_eq!(d["route"], "unknown", "{name}: {d:#}");
+        assert!(
+            reason(&d).contains(&format!("failed state: {name}")),
+            "{d:#}"
+        );
+    }
+}
+
+#[test]
+fn a_target_owned_by_someone_else_on_a_route_that_acts_is_unknown() {
+    let machines = vec![
+        machine("a", 6, Some("admin")),
+        machine("b", 6, Some("bob")),
+        machine("c", 6, Some("admin")),
+    ];
+    let d = classify(vec![model("openstack", "alive")], machines);
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert!(
+        reason(&d).contains("owned by `bob`, not by `admin`"),
+        "{d:#}"
+    );
+
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 6, Some("bob")),
+        machine("c", 6, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_eq!(
+        d["route"], "unknown",
+        "partial with a foreign target: {d:#}"
+    );
+}
+
+#[test]
+fn a_not_ready_target_with_no_owner_on_a_route_that_acts_is_unknown() {
+    let machines = vec![
+        machine("a", 4, None),
+        machine("b", 1, None),
+        machine("c", 6, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert!(reason(&d).contains("Commissioning with no owner"), "{d:#}");
+}
+
+#[test]
+fn two_of_the_sites_models_present_is_unknown() {
+    let site = json!({"models": ["openstack", "ceph"], "targets": TARGETS});
+    let d = classify_site(
+        vec![model("openstack", "alive"), model("ceph", "alive")],
+        deployed("admin"),
+        site,
+    );
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert!(reason(&d).contains("one model at a time"), "{d:#}");
+}
+
+#[test]
+fn a_site_without_targets_is_unknown() {
+    let site = json!({"models": ["openstack"], "targets": []});
+    let d = classify_site(vec![ctl()], vec![], site);
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert!(reason(&d).contains("lists no targets"), "{d:#}");
+}
+
+// --- what the classifier ignores ---
+
+#[test]
+fn machines_and_models_outside_the_site_are_ignored() {
+    let mut machines = ready();
+    machines.push(machine("someone-elses", 6, Some("alice")));
+    let d = classify(vec![ctl(), model("other", "alive")], machines);
+    assert_route(&d, "clean", "absent:all_ready");
+    assert_eq!(
+        d["targets"].as_array().unwrap().len(),
+        3,
+        "only the site's targets are frozen"
+    );
+}
+
+#[test]
+fn the_frozen_target_set_carries_system_id_owner_and_status() {
+    let d = classify(vec![ctl(), model("openstack", "alive")], deployed("admin"));
+    let t = &d["targets"][1];
+    assert_eq!(t["system_id"], "id-b");
+    assert_eq!(t["hostname"], "b");
+    assert_eq!(t["owner"], "admin");
+    assert_eq!(t["status_name"], "Deployed");
+}
+
+#[test]
+fn the_routing_table_reads_like_the_seed() {
+    let out = Test::new()
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            r#"import "state" as state; state::routes()"#,
+        ])
+        .run();
+    out.status(0);
+    let rows: Vec<String> = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["when"], r["label"]))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            r#""absent:all_ready" "CLEAN""#,
+            r#""present:all_ready" "ANOMALY""#,
+            r#""absent:all_deployed_or_other" "ANOMALY""#,
+            r#""present:all_deployed_or_other" "DIRTY""#,
+            r#""*:partial" "PARTIAL""#,
+        ]
+    );
+}
+
+// --- site variants ---
+
+#[test]
+fn roosevelt_overrides_the_osd_module() {
+    let out = Test::new()
+        .args(&[
+            "eval",
+            "--root",
+            REPO,
+            "--site",
+            "roosevelt",
+            "--json",
+            r#"import "osd" as osd; osd::disks(site)"#,
+        ])
+        .run();
+    out.status(0);
+    assert_eq!(out.json(), json!([]), "bare metal has no qcow2 disks");
+    let out = Test::new()
+        .args(&["check", "--root", REPO, "--site", "roosevelt"])
+        .run();
+    out.status(0);
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("sites/roosevelt/osd.rhai"),
+        "`check` uses the site's variant\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+}
