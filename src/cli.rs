@@ -50,6 +50,8 @@ pub enum Command {
     Sites(SitesArgs),
     /// The built-in simulated cloud: a MAAS API server and a juju CLI shim.
     Sim(crate::commands::sim::SimArgs),
+    /// Investigate a live cloud interactively; read-only until `:arm`.
+    Repl(ReplArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -99,3 +101,6 @@ pub enum SitesAction {
     /// Print the keys whose values differ between two sites.
     Diff { a: String, b: String },
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplArgs {}

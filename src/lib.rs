@@ -3,6 +3,7 @@
 //! Map of the tree (the data path reads top to bottom):
 //! - `cli` — clap flags; `config` — precedence `--set` > env > site > defaults, secrets;
 //! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`);
+//! - `repl/` — `runbook repl`: the interactive session, read-only until `:arm`;
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
@@ -21,6 +22,7 @@ pub mod embedded;
 pub mod engine;
 pub mod journal;
 pub mod primitives;
+pub mod repl;
 pub mod report;
 pub mod resolve;
 pub mod sim;

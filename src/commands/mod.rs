@@ -39,6 +39,7 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args),
+                Command::Repl(args) => crate::repl::run(&config, &args),
             })
         }
     };

@@ -16,6 +16,7 @@ mod primitives_fixture;
 mod primitives_guards;
 mod primitives_juju;
 mod primitives_maas;
+mod repl;
 mod report;
 mod resolve;
 mod sim_conformance;

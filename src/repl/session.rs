@@ -1,0 +1,507 @@
+//! The state of one REPL session: the run context and engine of the current site, one
+//! scope across entries, the functions and imports defined so far, and the entries that
+//! succeeded (for `:save`). It evaluates one entry at a time and never prints; the loop
+//! (`mod.rs`) decides what the operator sees.
+//!
+//! The context is built from the same parts as `commands::Session` (site, gate, journal,
+//! report, engine) with two REPL differences: the gate starts unarmed (dry-run) but the
+//! journal is a file, so effects executed after `:arm` are on record; and Ctrl-C stops the
+//! current entry only — its flag is cleared before the next one.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result};
+use rhai::{Dynamic, Engine, Position, Scope, AST};
+
+use crate::config::{self, Config, ServiceGuard};
+use crate::context::RunContext;
+use crate::effects::Gate;
+use crate::journal::{self, Journal};
+use crate::report::Report;
+use crate::resolve::Sources;
+
+/// What one entry did.
+pub enum Outcome {
+    /// It ran; its value (`()` for statements).
+    Value(Dynamic),
+    /// It failed to compile or run: the rendered diagnostic.
+    Error(String),
+    /// Ctrl-C stopped it.
+    Interrupted,
+}
+
+/// A top-level `import "path" as alias;` of an entry that ran, kept for later entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub path: String,
+    pub alias: String,
+}
+
+/// One line of the draft `:save` writes: an entry's text, or a note about a `:load`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    Entry(String),
+    Note(String),
+}
+
+pub struct ReplSession {
+    pub config: Config,
+    ctx: Rc<RunContext>,
+    engine: Engine,
+    sources: Sources,
+    scope: Scope<'static>,
+    /// Every function defined by an entry that ran (statements cleared).
+    functions: AST,
+    /// Function name → the entry (display name) that defined it, for error locations.
+    defined_in: HashMap<String, String>,
+    imports: Vec<Import>,
+    saved: Vec<Saved>,
+    entries: usize,
+    interrupted: Arc<AtomicBool>,
+    _services: Option<ServiceGuard>,
+}
+
+/// The REPL's Ctrl-C flag: set by Ctrl-C while an entry runs (the engine's progress
+/// callback and long primitives poll it); cleared before each entry. At the prompt the
+/// line editor reads Ctrl-C as a key, so no signal arrives there.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        if ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C before the entry noticed the first: the operator means it.
+                std::process::exit(crate::report::exit::INTERRUPTED);
+            }
+        })
+        .is_err()
+        {
+            eprintln!("warning: cannot install the Ctrl-C handler; Ctrl-C will end the REPL");
+        }
+        flag
+    })
+    .clone()
+}
+
+impl ReplSession {
+    /// A session on `config`'s site: unarmed, empty scope (but `site` and `dry_run`).
+    pub fn start(config: &Config) -> Result<ReplSession> {
+        let interrupted = interrupt_flag();
+        let (ctx, services) = context(config, interrupted.clone())?;
+        let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
+        let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
+        let scope = constants(&ctx);
+        Ok(ReplSession {
+            config: config.clone(),
+            ctx,
+            engine,
+            sources,
+            scope,
+            functions: AST::empty(),
+            defined_in: HashMap::new(),
+            imports: Vec::new(),
+            saved: Vec::new(),
+            entries: 0,
+            interrupted,
+            _services: services,
+        })
+    }
+
+    pub fn ctx(&self) -> &RunContext {
+        &self.ctx
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn scope(&self) -> &Scope<'static> {
+        &self.scope
+    }
+
+    pub fn functions(&self) -> &AST {
+        &self.functions
+    }
+
+    pub fn saved(&self) -> &[Saved] {
+        &self.saved
+    }
+
+    pub fn imports(&self) -> &[Import] {
+        &self.imports
+    }
+
+    pub fn is_armed(&self) -> bool {
+        !self.ctx.gate().is_dry_run()
+    }
+
+    /// Arm (execute state-changing calls) or disarm (plan them). Scripts read `dry_run`
+    /// from the gate live (`engine.rs`); the scope's constant (what `:scope` shows and the
+    /// compiler sees) follows too.
+    pub fn set_armed(&mut self, armed: bool) {
+        self.ctx.gate().set_armed(armed);
+        self.set_constant("dry_run", Dynamic::from(!armed));
+    }
+
+    /// Switch to site `name`: a new context and engine (unarmed); variables and functions
+    /// stay, `site` becomes the new site's.
+    pub fn switch_site(&mut self, name: &str) -> Result<()> {
+        let config = Config {
+            site_name: name.to_string(),
+            ..self.config.clone()
+        };
+        // Build everything for the new site first: on any error the session stays as it was.
+        let (ctx, services) = context(&config, self.interrupted.clone())?;
+        let mut engine = crate::engine::build(ctx.clone(), config.resolver(), self.sources.clone());
+        for import in &self.imports {
+            register_import(&mut engine, import, &self.sources)
+                .map_err(|e| anyhow::anyhow!("{}", e.trim_end()))
+                .with_context(|| {
+                    format!(
+                        "`import \"{}\" as {}` does not resolve for site `{name}`",
+                        import.path, import.alias
+                    )
+                })?;
+        }
+        // Drop the old site's services before keeping the new ones.
+        self._services = None;
+        self._services = services;
+        self.config = config;
+        self.ctx = ctx;
+        self.engine = engine;
+        let site = site_value(&self.ctx);
+        self.set_constant("site", site);
+        self.set_constant("dry_run", Dynamic::from(true));
+        self.saved.push(Saved::Note(format!(
+            "`:site {name}`: the entries below ran against site `{name}`"
+        )));
+        Ok(())
+    }
+
+    /// Replace a constant of the scope, keeping every other variable in order.
+    fn set_constant(&mut self, name: &str, value: Dynamic) {
+        let mut scope = Scope::new();
+        for (n, constant, v) in self.scope.iter() {
+            if n == name {
+                scope.push_constant_dynamic(n.to_string(), value.clone());
+            } else if constant {
+                scope.push_constant_dynamic(n.to_string(), v);
+            } else {
+                scope.push_dynamic(n.to_string(), v);
+            }
+        }
+        self.scope = scope;
+    }
+
+    /// Evaluate one entry typed at the prompt.
+    pub fn eval(&mut self, text: &str) -> Outcome {
+        self.entries += 1;
+        let display = format!("<repl:{}>", self.entries);
+        self.run(&display, text, Some(text))
+    }
+
+    /// `:load`: run a runbook (a name or a path) in the session scope.
+    pub fn load(&mut self, name: &str) -> Result<Outcome> {
+        let file = self.config.resolver().runbook(name)?;
+        let outcome = self.run(&file.display, &file.text, None);
+        if matches!(outcome, Outcome::Value(_)) {
+            self.saved.push(Saved::Note(format!(
+                "`:load {name}` ran `{}` here",
+                file.display
+            )));
+        }
+        Ok(outcome)
+    }
+
+    fn run(&mut self, display: &str, text: &str, save: Option<&str>) -> Outcome {
+        self.sources
+            .borrow_mut()
+            .insert(display.to_string(), text.to_string());
+        let mut ast = match self.engine.compile_with_scope(&self.scope, text) {
+            Ok(ast) => ast,
+            Err(e) => return Outcome::Error(crate::diagnostic::render_parse(&e, display, text)),
+        };
+        ast.set_source(display);
+        let mut program = self.functions.merge(&ast);
+        program.set_source(display);
+        self.interrupted.store(false, Ordering::SeqCst);
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        let stopped = self.interrupted.swap(false, Ordering::SeqCst);
+        let mut defined_in = self.defined_in.clone();
+        for f in ast.iter_functions() {
+            defined_in.insert(f.name.to_string(), display.to_string());
+        }
+        match result {
+            Ok(value) => {
+                self.defined_in = defined_in;
+                program.clear_statements();
+                self.functions = program;
+                for import in top_level_imports(&ast) {
+                    // The entry just imported it, so this only fails if the module changed.
+                    if let Err(e) = register_import(&mut self.engine, &import, &self.sources) {
+                        return Outcome::Error(e);
+                    }
+                    self.imports.retain(|i| i.alias != import.alias);
+                    self.imports.push(import);
+                }
+                if let Some(text) = save {
+                    self.saved.push(Saved::Entry(text.to_string()));
+                }
+                Outcome::Value(value)
+            }
+            Err(_) if stopped => Outcome::Interrupted,
+            Err(err) => Outcome::Error(crate::diagnostic::render(
+                &attribute(*err, display, &defined_in),
+                display,
+                &self.sources.borrow(),
+            )),
+        }
+    }
+
+    /// The number of effects planned so far in this session.
+    pub fn planned_count(&self) -> usize {
+        self.ctx
+            .report()
+            .document("repl", "", None, None)
+            .get("plan")
+            .and_then(|p| p.as_array())
+            .map_or(0, Vec::len)
+    }
+}
+
+/// Rhai reports an error inside a script function as coming from the running entry; a
+/// session function's body lives in the entry that defined it, so point there instead.
+fn attribute(
+    err: rhai::EvalAltResult,
+    running: &str,
+    defined_in: &HashMap<String, String>,
+) -> rhai::EvalAltResult {
+    match err {
+        rhai::EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
+            let src = match defined_in.get(&name) {
+                Some(entry) if src == running || src.is_empty() => entry.clone(),
+                _ => src,
+            };
+            let inner = attribute(*inner, running, defined_in);
+            rhai::EvalAltResult::ErrorInFunctionCall(name, src, inner.into(), pos)
+        }
+        e => e,
+    }
+}
+
+/// Make an imported module visible to later entries (also to the compiler, which with
+/// strict variables only accepts `alias::name` for modules it knows).
+fn register_import(
+    engine: &mut Engine,
+    import: &Import,
+    sources: &Sources,
+) -> std::result::Result<(), String> {
+    let module = engine
+        .module_resolver()
+        .resolve(engine, None, &import.path, Position::NONE)
+        .map_err(|e| crate::diagnostic::render(&e, "<import>", &sources.borrow()))?;
+    engine.register_static_module(import.alias.as_str(), module);
+    Ok(())
+}
+
+/// `import "path" as alias;` statements at the top level of `ast`.
+fn top_level_imports(ast: &AST) -> Vec<Import> {
+    ast.statements()
+        .iter()
+        .filter_map(|stmt| match stmt {
+            rhai::Stmt::Import(x, _) => match &x.0 {
+                rhai::Expr::StringConstant(path, _) if !x.1.name.is_empty() => Some(Import {
+                    path: path.to_string(),
+                    alias: x.1.name.to_string(),
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn site_value(ctx: &RunContext) -> Dynamic {
+    rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT)
+}
+
+fn constants(ctx: &RunContext) -> Scope<'static> {
+    crate::engine::constants(site_value(ctx), ctx.gate().is_dry_run())
+}
+
+/// The run context of a session on `config`'s site: unarmed gate, journal file, report.
+fn context(
+    config: &Config,
+    interrupted: Arc<AtomicBool>,
+) -> Result<(Rc<RunContext>, Option<ServiceGuard>)> {
+    let site = config.load_site()?;
+    let mut env = config.env.clone();
+    let services = config::start_site_services(&site, &mut env)?;
+    // Services (the demo simulator) may set the environment; re-apply precedence.
+    let site = if env != config.env {
+        Config {
+            env: env.clone(),
+            ..config.clone()
+        }
+        .load_site()?
+    } else {
+        site
+    };
+    let run_id = format!(
+        "{}-repl-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let state_dir = site
+        .state_dir
+        .clone()
+        .unwrap_or_else(journal::default_state_dir);
+    // A file journal even while unarmed: effects executed after `:arm` must be on record.
+    let journal = Journal::new(&state_dir, &run_id, false);
+    if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+        journal.redact(&key);
+    }
+    let report = Rc::new(Report::new(false));
+    let gate = Gate::new(
+        true,
+        false,
+        std::io::stdin().is_terminal(),
+        journal,
+        report.clone(),
+    );
+    let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
+    Ok((Rc::new(ctx), services))
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    pub fn session() -> (tempfile::TempDir, ReplSession) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("stdlib")).unwrap();
+        std::fs::write(
+            tmp.path().join("stdlib/m.rhai"),
+            "fn twice(x) { x * 2 }\nfn mode() { dry_run }\n",
+        )
+        .unwrap();
+        for site in ["one", "two"] {
+            let dir = tmp.path().join("sites").join(site);
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = format!("#{{ name: \"{site}\" }}");
+            std::fs::write(dir.join("site.rhai"), text).unwrap();
+        }
+        std::fs::write(tmp.path().join("sites/one/only.rhai"), "fn here() { 1 }").unwrap();
+        let config = Config {
+            root: tmp.path().to_path_buf(),
+            site_name: "one".into(),
+            sets: vec![],
+            json: false,
+            env: crate::config::Env::default(),
+        };
+        let session = ReplSession::start(&config).unwrap();
+        (tmp, session)
+    }
+
+    fn value(outcome: Outcome) -> Dynamic {
+        match outcome {
+            Outcome::Value(v) => v,
+            Outcome::Error(e) => panic!("error: {e}"),
+            Outcome::Interrupted => panic!("interrupted"),
+        }
+    }
+
+    fn ok(outcome: Outcome) {
+        let _ = value(outcome);
+    }
+
+    fn error(outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Error(e) => e,
+            _ => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn variables_functions_and_imports_persist() {
+        let (_t, mut s) = session();
+        ok(s.eval("let x = 40;"));
+        assert_eq!(value(s.eval("x + 2")).as_int().unwrap(), 42);
+        ok(s.eval("fn inc(a) {\n  a + 1\n}"));
+        assert_eq!(value(s.eval("inc(x)")).as_int().unwrap(), 41);
+        ok(s.eval("import \"m\" as m;"));
+        assert_eq!(value(s.eval("m::twice(x)")).as_int().unwrap(), 80);
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "one");
+    }
+
+    #[test]
+    fn errors_point_into_the_entry() {
+        let (_t, mut s) = session();
+        ok(s.eval("let y = 1;"));
+        let e = error(s.eval("let z = y;\nz.no_such_property()"));
+        assert!(e.contains("--> <repl:2>:2:"), "{e}");
+        assert!(e.contains("2 | z.no_such_property()"), "{e}");
+        let e = error(s.eval("let = ;"));
+        assert!(e.contains("--> <repl:3>:1:"), "{e}");
+        let e = error(s.eval("undefined_variable + 1"));
+        assert!(e.contains("undefined_variable"), "{e}");
+    }
+
+    #[test]
+    fn error_in_an_earlier_function_shows_its_entry() {
+        let (_t, mut s) = session();
+        ok(s.eval("fn boom() {\n  throw \"bad thing\";\n}"));
+        let e = error(s.eval("boom()"));
+        assert!(e.starts_with("error: bad thing\n"), "{e}");
+        assert!(e.contains("  throw \"bad thing\";"), "{e}");
+        assert!(e.contains("in call to `boom` at <repl:2>:1:1"), "{e}");
+    }
+
+    #[test]
+    fn failed_entries_are_not_saved_and_define_nothing() {
+        let (_t, mut s) = session();
+        ok(s.eval("let a = 1"));
+        error(s.eval("fn never() { 1 }\nthrow \"x\";"));
+        error(s.eval("never()"));
+        assert_eq!(s.saved(), &[Saved::Entry("let a = 1".into())]);
+    }
+
+    #[test]
+    fn arming_updates_dry_run_everywhere_and_site_switch_keeps_variables() {
+        let (_t, mut s) = session();
+        ok(s.eval("import \"m\" as m; let kept = 7;"));
+        assert!(value(s.eval("dry_run")).as_bool().unwrap());
+        assert!(value(s.eval("m::mode()")).as_bool().unwrap());
+        s.set_armed(true);
+        assert!(s.is_armed());
+        assert!(!value(s.eval("dry_run")).as_bool().unwrap());
+        assert!(!value(s.eval("m::mode()")).as_bool().unwrap());
+        s.switch_site("two").unwrap();
+        assert!(!s.is_armed(), "a new site starts read-only");
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "two");
+        assert_eq!(value(s.eval("kept + m::twice(1)")).as_int().unwrap(), 9);
+        assert!(s.switch_site("nowhere").is_err());
+        assert_eq!(value(s.eval("site.name")).into_string().unwrap(), "two");
+        // An import only the current site has: switching away fails and changes nothing.
+        s.switch_site("one").unwrap();
+        ok(s.eval("import \"only\" as only;"));
+        let e = format!("{:#}", s.switch_site("two").unwrap_err());
+        assert!(
+            e.contains("`import \"only\" as only` does not resolve for site `two`"),
+            "{e}"
+        );
+        let here = value(s.eval("site.name + only::here()"));
+        assert_eq!(here.into_string().unwrap(), "one1");
+        assert!(s.saved().contains(&Saved::Note(
+            "`:site two`: the entries below ran against site `two`".into()
+        )));
+    }
+}

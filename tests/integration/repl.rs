@@ -1,0 +1,619 @@
+//! `runbook repl` driven through a pseudo-terminal, as an operator at a keyboard would:
+//! entries and their values, multi-line input, Tab completion, `:` commands, Ctrl-C,
+//! history, `:save` → `runbook check`, and errors that say what to do.
+
+use std::time::{Duration, Instant};
+
+use expectrl::Session;
+
+use crate::common::Test;
+use crate::sim_server::SimServer;
+
+/// How long any one expected piece of output may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A REPL on a pseudo-terminal. `screen` is everything it printed, with terminal escape
+/// sequences and carriage returns removed; `seen` is how far the test has read.
+struct Repl {
+    session: Session,
+    screen: String,
+    raw: Vec<u8>,
+    seen: usize,
+    eof: bool,
+}
+
+/// Marks where the line editor starts reading a new entry: it switches bracketed paste
+/// on (`ESC [?2004h`) right before drawing a fresh prompt, never for a redraw while typing.
+const FRESH: char = '\u{2}';
+
+/// Remove ANSI escape sequences (CSI, OSC, two-byte) and `\r`; bracketed paste on
+/// becomes [`FRESH`].
+fn strip(raw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => {
+                    let mut sequence = String::new();
+                    for c in chars.by_ref() {
+                        sequence.push(c);
+                        if ('\x40'..='\x7e').contains(&c) {
+                            break;
+                        }
+                    }
+                    if sequence == "?2004h" {
+                        out.push(FRESH);
+                    }
+                }
+                Some(']') => {
+                    for c in chars.by_ref() {
+                        if c == '\x07' {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The end of the first fresh prompt (`SITE (read-only)> ` or `SITE (ARMED)> ` right
+/// after [`FRESH`]) in `text`, if any.
+fn prompt_end(text: &str) -> Option<usize> {
+    text.match_indices(FRESH).find_map(|(i, _)| {
+        let rest = &text[i + FRESH.len_utf8()..];
+        let (site, after) = rest.split_once(" (")?;
+        let valid_site = !site.is_empty()
+            && site
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let mode = ["read-only)> ", "ARMED)> "]
+            .into_iter()
+            .find(|m| after.starts_with(m))?;
+        valid_site.then(|| text.len() - after.len() + mode.len())
+    })
+}
+
+impl Repl {
+    /// Start `runbook repl` from `test` (its root, pinned environment) and wait for the prompt.
+    fn start(test: &Test) -> Repl {
+        let mut session = Session::spawn(test.command()).expect("spawn runbook repl on a pty");
+        session
+            .get_process_mut()
+            .set_window_size(200, 50)
+            .expect("set the pty size");
+        let mut repl = Repl {
+            session,
+            screen: String::new(),
+            raw: Vec::new(),
+            seen: 0,
+            eof: false,
+        };
+        repl.prompt();
+        repl
+    }
+
+    /// Read what the REPL printed so far; false once it exited.
+    fn pump(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.session.try_read(&mut buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.raw.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        self.screen = strip(&String::from_utf8_lossy(&self.raw));
+        !self.eof
+    }
+
+    /// Wait until `find` locates something in the unread screen; returns the unread text
+    /// up to the end of the match and marks it read.
+    fn wait(&mut self, what: &str, find: impl Fn(&str) -> Option<usize>) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let alive = self.pump();
+            let unread = &self.screen[self.seen..];
+            if let Some(end) = find(unread) {
+                let text = unread[..end].to_string();
+                self.seen += end;
+                return text;
+            }
+            if !alive || Instant::now() > deadline {
+                panic!(
+                    "the REPL did not show {what} ({})\n--- unread screen:\n{unread}\n--- whole screen:\n{}",
+                    if alive { "timed out" } else { "it exited" },
+                    self.screen
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Wait for `text`; returns the unread screen up to and including it.
+    fn expect(&mut self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), |s| {
+            s.find(text).map(|i| i + text.len())
+        })
+    }
+
+    /// Wait for the next fresh prompt; returns what came before it.
+    fn prompt(&mut self) -> String {
+        self.wait("a fresh prompt", prompt_end)
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.send(keys).expect("write to the pty");
+    }
+
+    /// Type `entry`, press Enter, and return everything printed until the next prompt.
+    fn run(&mut self, entry: &str) -> String {
+        self.session.send_line(entry).expect("write to the pty");
+        self.prompt()
+    }
+
+    /// Ctrl-D at the prompt; the REPL must end with status 0.
+    fn quit(mut self) {
+        self.send("\x04");
+        let deadline = Instant::now() + TIMEOUT;
+        while self.pump() {
+            assert!(Instant::now() < deadline, "the REPL did not exit on Ctrl-D");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = self
+            .session
+            .get_process()
+            .wait()
+            .expect("wait for the REPL");
+        assert_eq!(
+            format!("{status:?}"),
+            format!("Exited(Pid({}), 0)", self.session.get_process().pid()),
+            "{}",
+            self.screen
+        );
+    }
+}
+
+fn repl_test() -> Test {
+    Test::new().args(&["repl"])
+}
+
+#[test]
+fn a_count_a_multiline_function_and_session_scope() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    assert!(
+        repl.screen.contains("read-only until `:arm`"),
+        "{}",
+        repl.screen
+    );
+    repl.run("let xs = [3, 1, 2];");
+    assert!(repl.run("xs.len()").contains("\n3\n"), "{}", repl.screen);
+    // An open brace continues the entry on the next line instead of failing.
+    repl.send("fn double(x) {\r");
+    repl.expect("fn double(x) {\n");
+    repl.send("  x * 2\r");
+    repl.send("}\r");
+    repl.prompt();
+    let out = repl.run("double(xs.len() * 7)");
+    assert!(out.contains("\n42\n"), "{out}");
+    let out = repl.run(":scope");
+    assert!(out.contains("\nxs: array = [3,1,2]\n"), "{out}");
+    assert!(out.contains("\nfn double(x)\n"), "{out}");
+    let out = repl.run(":help");
+    assert!(out.contains(":save FILE"), "{out}");
+    assert!(out.contains(":arm"), "{out}");
+    assert!(repl
+        .run(":plan")
+        .contains("nothing planned in this session"));
+    repl.quit();
+}
+
+#[test]
+fn entries_from_a_pipe_run_without_a_terminal() {
+    Test::new()
+        .args(&["repl"])
+        .stdin("let xs = [1, 2, 3];\nfn sum(a) {\n  a.reduce(|s, x| s + x, 0)\n}\nsum(xs)\n:quit\n")
+        .run()
+        .status(0)
+        .stdout_is("6\n")
+        .stderr_has("read-only until `:arm`");
+}
+
+#[test]
+fn json_flag_is_refused_with_a_pointer_to_eval() {
+    Test::new()
+        .args(&["--json", "repl"])
+        .run()
+        .status(2)
+        .stderr_has("error: `--json` does not apply to `runbook repl`");
+}
+
+#[test]
+fn arrays_of_maps_print_as_aligned_tables() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    let out = repl.run(r#"[#{name: "a", size: 1}, #{name: "bbb", size: 22}]"#);
+    assert!(
+        out.contains("name  size\n----  ----\na     1\nbbb   22\n(2 rows)\n"),
+        "{out}"
+    );
+    let out = repl.run(r#"#{b: [1, 2], a: "x"}"#);
+    assert!(
+        out.contains("{\n  \"a\": \"x\",\n  \"b\": [\n    1,\n    2\n  ]\n}\n"),
+        "{out}"
+    );
+    repl.quit();
+}
+
+#[test]
+fn tab_completes_commands_site_keys_and_session_names() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    repl.send(":do\t");
+    repl.expect(":doc");
+    let out = repl.run(" glob");
+    assert!(
+        out.contains("glob(pattern: String) -> Array    [read]"),
+        "{out}"
+    );
+
+    repl.send("site.ma\t");
+    repl.expect("site.maas");
+    let out = repl.run(".concurrency");
+    assert!(out.starts_with(".concurrency\n"), "{out}");
+    assert!(!out.contains("error"), "{out}");
+
+    repl.run("let machine_count = 5;");
+    repl.send("machine_c\t");
+    repl.expect("machine_count");
+    let out = repl.run(" + 1");
+    assert!(out.contains("\n6\n"), "{out}");
+    repl.quit();
+}
+
+#[test]
+fn load_runs_a_runbook_and_imports_last_across_entries() {
+    let test = repl_test()
+        .file(
+            "runbooks/hello.rhai",
+            "let greeting = \"hi\";\nfn shout(s) { s + \"!\" }\n",
+        )
+        .file("stdlib/words.rhai", "fn twice(s) { s + s }\n");
+    let mut repl = Repl::start(&test);
+    repl.run(":load hello");
+    let out = repl.run("shout(greeting)");
+    assert!(out.contains("\nhi!\n"), "{out}");
+    repl.run(r#"import "words" as words;"#);
+    let out = repl.run("words::twice(greeting)");
+    assert!(out.contains("\nhihi\n"), "{out}");
+    repl.quit();
+}
+
+#[test]
+fn save_writes_a_draft_that_runbook_check_accepts() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    repl.run("let n = 2;");
+    repl.send("fn twice(x) {\r");
+    repl.send("  x * 2\r");
+    repl.send("}\r");
+    repl.prompt();
+    repl.run("let m = twice(n)");
+    let out = repl.run("no_such_function(m)");
+    assert!(out.contains("error: "), "{out}");
+    let out = repl.run(":save runbooks/draft.rhai");
+    assert!(
+        out.contains("saved 3 entries to `runbooks/draft.rhai`"),
+        "{out}"
+    );
+    assert!(!out.contains("warning"), "{out}");
+    let out = repl.run(":save runbooks/draft.rhai");
+    assert!(
+        out.contains("error: `runbooks/draft.rhai` already exists"),
+        "{out}"
+    );
+    // An entry that leaned on a failed one: the draft is saved, with a warning.
+    repl.run(r#"let q = 1; throw "stop here";"#);
+    repl.run("q + 1");
+    let out = repl.run(":save drafts/leaning.rhai");
+    assert!(out.contains("saved 4 entries"), "{out}");
+    assert!(
+        out.contains("warning: the draft does not compile yet; edit it before running it"),
+        "{out}"
+    );
+    assert!(out.contains("drafts/leaning.rhai:"), "{out}");
+    repl.quit();
+
+    let draft = std::fs::read_to_string(test.root().join("runbooks/draft.rhai")).unwrap();
+    assert!(draft.contains("let m = twice(n);\n"), "{draft}");
+    assert!(!draft.contains("no_such_function"), "{draft}");
+    Test::new()
+        .cwd(&test.root())
+        .args(&["check"])
+        .run()
+        .status(0)
+        .stderr_has("runbooks/draft.rhai")
+        .stderr_has("ok: ");
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    let out = repl.run(":frobnicate");
+    assert!(
+        out.contains("error: unknown command `:frobnicate`"),
+        "{out}"
+    );
+    assert!(out.contains("hint: `:help` lists the commands"), "{out}");
+    let out = repl.run(":doc no_such_primitive");
+    assert!(
+        out.contains("error: no primitive `no_such_primitive`"),
+        "{out}"
+    );
+    let out = repl.run(":load no_such_runbook");
+    assert!(out.contains("error: no runbook `no_such_runbook`"), "{out}");
+    let out = repl.run(":site nowhere");
+    assert!(out.contains("error: still on site `demo`"), "{out}");
+    assert!(out.contains("no site `nowhere`"), "{out}");
+    let out = repl.run(":save");
+    assert!(out.contains("error: `:save` needs FILE"), "{out}");
+    let out = repl.run(":plan now");
+    assert!(out.contains("error: `:plan` takes no argument"), "{out}");
+    // Script errors point into the line typed.
+    let out = repl.run("let x = 1;");
+    assert_eq!(out.matches("error").count(), 0, "{out}");
+    let out = repl.run("x + y");
+    assert!(out.contains("error: "), "{out}");
+    assert!(out.contains("--> <repl:2>:1:5"), "{out}");
+    assert!(out.contains("1 | x + y\n  |     ^"), "{out}");
+    repl.quit();
+}
+
+#[test]
+fn ctrl_c_stops_an_entry_or_clears_the_line_and_the_session_goes_on() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    repl.run("let spins = 0;");
+    // The entry says when it runs; only then is Ctrl-C an interrupt of it.
+    repl.send("print(\"spinning\"); loop { spins += 1; }\r");
+    repl.expect("\nspinning\n");
+    repl.send("\x03");
+    let out = repl.prompt();
+    assert!(out.contains("interrupted (Ctrl-C)"), "{out}");
+    assert!(repl.run("spins > 0").contains("\ntrue\n"));
+    // A second interrupted entry works the same (the flag was cleared).
+    repl.send("print(\"again\"); loop { spins += 1; }\r");
+    repl.expect("\nagain\n");
+    repl.send("\x03");
+    assert!(repl.prompt().contains("interrupted (Ctrl-C)"));
+    // Ctrl-C on an unfinished line throws it away.
+    repl.send("if true {\r");
+    repl.send("\x03");
+    repl.prompt();
+    assert!(repl.run("1 + 1").contains("\n2\n"));
+    repl.quit();
+}
+
+#[test]
+fn history_persists_in_the_state_dir_and_a_failed_save_only_warns() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    repl.run("40 + 2");
+    repl.quit();
+    let history = test.root().join("../state/runbook/repl_history");
+    let text = std::fs::read_to_string(&history).expect("history file");
+    assert!(text.contains("40 + 2"), "{text}");
+    let mut repl = Repl::start(&test);
+    let out = repl.run(":history");
+    assert!(out.contains("    1  40 + 2\n"), "{out}");
+    repl.quit();
+
+    // A state dir that cannot be created: a warning, and the REPL works on.
+    let blocked = repl_test();
+    let file = blocked.root().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let blocked = blocked.env("XDG_STATE_HOME", file.to_str().unwrap());
+    let mut repl = Repl::start(&blocked);
+    let out = repl.run("1 + 1");
+    assert!(
+        out.contains("warning: cannot save the REPL history"),
+        "{out}"
+    );
+    assert!(out.contains("\n2\n"), "{out}");
+    let out = repl.run("2 + 2");
+    assert!(!out.contains("warning"), "warned once: {out}");
+    repl.quit();
+}
+
+#[test]
+fn arm_asks_for_the_site_name_and_disarm_goes_back() {
+    let test = repl_test();
+    let mut repl = Repl::start(&test);
+    repl.send(":arm\r");
+    let shown = repl.expect("type the site name to arm this session [demo]: ");
+    assert!(shown.contains("site:            demo"), "{shown}");
+    assert!(shown.contains("MAAS:"), "{shown}");
+    assert!(shown.contains("Juju controller:"), "{shown}");
+    let out = repl.run("yes");
+    assert!(
+        out.contains("error: not armed: typed `yes`, expected `demo`"),
+        "{out}"
+    );
+    assert!(repl.run("dry_run").contains("\ntrue\n"));
+
+    repl.send(":arm\r");
+    repl.expect("[demo]: ");
+    let out = repl.run("demo");
+    assert!(out.contains("ARMED"), "{out}");
+    assert!(repl.screen[repl.seen - 20..].contains("demo (ARMED)> "));
+    assert!(repl.run("dry_run").contains("\nfalse\n"));
+    repl.run(":disarm");
+    assert!(repl.screen[repl.seen - 20..].contains("demo (read-only)> "));
+    repl.quit();
+}
+
+// ---- Against the simulated cloud (`runbook sim serve`) ----
+
+const LAB_SITE: &str = r#"#{
+    name: "lab",
+    models: ["openstack"],
+    targets: ["openstack0", "openstack1", "openstack2", "openstack3", "capi-mgmt"],
+}"#;
+
+/// A REPL on site `lab` pointed at `sim` through the environment, as an operator would.
+fn lab(sim: &SimServer) -> Test {
+    let mut test = repl_test()
+        .file("sites/lab/site.rhai", LAB_SITE)
+        .args(&["--site", "lab"]);
+    for (k, v) in sim.env() {
+        test = test.env(&k, &v);
+    }
+    test
+}
+
+fn releases(sim: &SimServer) -> Vec<serde_json::Value> {
+    sim.log()
+        .into_iter()
+        .filter(|e| e["request"].as_str().unwrap_or("").contains("op=release"))
+        .collect()
+}
+
+#[test]
+fn simulator_machines_as_a_count_and_a_table() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    let count = sim.state()["machines"].as_array().unwrap().len();
+    let out = repl.run("maas_machines().len()");
+    assert!(out.contains(&format!("\n{count}\n")), "{out}");
+
+    let out = repl.run("maas_machines()");
+    assert!(
+        out.contains("\nhostname           system_id  status    owner  power  locked\n"),
+        "{out}"
+    );
+    let id = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        out.contains(&format!(
+            "\nopenstack0         {id}     Deployed  admin  on     false\n"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("({count} rows)")), "{out}");
+
+    // Tab completes a primitive's name; the hint line does not get in the way.
+    repl.send("maas_who\t");
+    repl.expect("maas_whoami(");
+    let out = repl.run(")");
+    assert!(out.contains("\nadmin\n"), "{out}");
+    repl.quit();
+    assert!(!sim.changed());
+}
+
+#[test]
+fn unarmed_release_is_planned_shown_and_changes_nothing() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
+    let id = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = repl.run("release(m.system_id)");
+    assert!(
+        out.contains(&format!("plan  POST machines/{id}/?op=release")),
+        "{out}"
+    );
+    assert!(out.contains("\"planned\": true"), "{out}");
+    assert!(
+        out.contains("read-only: 1 state-changing call was planned, not executed"),
+        "{out}"
+    );
+    let out = repl.run(":plan");
+    assert!(
+        out.contains(&format!("1. [destroy] POST machines/{id}/?op=release")),
+        "{out}"
+    );
+    // Guards hold unarmed too: a machine outside `site.targets` is refused, not planned.
+    let out = repl.run(r#"release(maas_machines(["alice-db0"])[0].system_id)"#);
+    assert!(out.contains("refused by guard `release.target`"), "{out}");
+    // ...and the session goes on.
+    assert!(repl.run("1 + 1").contains("\n2\n"));
+    repl.quit();
+
+    assert!(releases(&sim).is_empty(), "{:?}", sim.log());
+    assert!(!sim.changed(), "{:?}", sim.log());
+    assert_eq!(sim.machine("openstack0")["status_name"], "Deployed");
+}
+
+#[test]
+fn armed_release_asks_and_then_releases() {
+    let sim = SimServer::start("dirty");
+    let test = lab(&sim);
+    let mut repl = Repl::start(&test);
+    repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
+
+    repl.send(":arm\r");
+    let shown = repl.expect("type the site name to arm this session [lab]: ");
+    assert!(shown.contains("site:            lab"), "{shown}");
+    assert!(
+        shown.contains(&format!("MAAS:            {}", sim.maas_url)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Juju controller: maas-controller"),
+        "{shown}"
+    );
+    let out = repl.run("lab");
+    assert!(out.contains("ARMED"), "{out}");
+
+    // The gate still asks for the destructive call itself.
+    repl.send("release(m.system_id)\r");
+    repl.expect("[openstack0]: ");
+    let out = repl.run("openstack0");
+    assert!(out.contains("\"result\": \"released\""), "{out}");
+    assert!(!out.contains("planned, not executed"), "{out}");
+    repl.quit();
+
+    let released = releases(&sim);
+    assert_eq!(released.len(), 1, "{:?}", sim.log());
+    assert_eq!(released[0]["changed"], true);
+    assert!(released[0]["request"]
+        .as_str()
+        .unwrap()
+        .contains(sim.machine("openstack0")["system_id"].as_str().unwrap()));
+    // The executed effect is on record in the session's journal.
+    let pattern = format!(
+        "{}/**/journal.jsonl",
+        test.root().join("../state").display()
+    );
+    let journals: Vec<_> = glob::glob(&pattern).unwrap().flatten().collect();
+    assert_eq!(journals.len(), 1, "{pattern}");
+    let journal = std::fs::read_to_string(&journals[0]).unwrap();
+    assert!(
+        journal.contains("\"effect\":\"release\"") && journal.contains("\"outcome\":\"executed\""),
+        "{journal}"
+    );
+    assert!(
+        !journal.contains(&sim.api_key),
+        "the API key never reaches the journal"
+    );
+}
