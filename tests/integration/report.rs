@@ -165,7 +165,7 @@ fn halt_inside_module_function_exits_3() {
         .run()
         .status(3)
         .stdout_is("")
-        .stderr_has("route ANOMALY")
+        .stderr_has("route: ANOMALY")
         .stderr_has("stopped: model present but no machines");
 }
 
