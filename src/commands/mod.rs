@@ -91,50 +91,75 @@ pub struct Session {
     _services: Option<ServiceGuard>,
 }
 
+/// How a run context starts: its gate's mode and where its journal goes.
+pub struct ContextMode {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub json: bool,
+    /// Journal to a file. A dry run keeps it in memory (nothing at all is written); the
+    /// REPL writes one even while unarmed, so effects after `:arm` are on record.
+    pub journal_file: bool,
+    /// Put into the run id after the timestamp (e.g. `repl-`), so journals say what ran.
+    pub run_label: &'static str,
+}
+
+/// The run context of `config`'s site — site services started (the demo's simulator),
+/// site reloaded so their environment takes the usual precedence, journal with the MAAS
+/// key redacted, gate, report — and the guard that keeps the services alive.
+pub fn build_context(
+    config: &Config,
+    mode: &ContextMode,
+    interrupted: Arc<AtomicBool>,
+) -> Result<(Rc<RunContext>, Option<ServiceGuard>)> {
+    let site = config.load_site()?;
+    let mut env = config.env.clone();
+    let services = config::start_site_services(&site, &mut env)?;
+    // Services (the demo simulator) may set the environment; re-apply precedence.
+    let site = if env != config.env {
+        Config {
+            env: env.clone(),
+            ..config.clone()
+        }
+        .load_site()?
+    } else {
+        site
+    };
+    let run_id = format!(
+        "{}-{}{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        mode.run_label,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let state_dir = site
+        .state_dir
+        .clone()
+        .unwrap_or_else(journal::default_state_dir);
+    let journal = Journal::new(&state_dir, &run_id, !mode.journal_file);
+    if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
+        journal.redact(&key);
+    }
+    let report = Rc::new(Report::new(mode.json));
+    let gate = Gate::new(
+        mode.dry_run,
+        mode.yes,
+        std::io::stdin().is_terminal(),
+        journal,
+        report.clone(),
+    );
+    let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
+    Ok((Rc::new(ctx), services))
+}
+
 impl Session {
     pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
-        let site = config.load_site()?;
-        let mut env = config.env.clone();
-        let services = config::start_site_services(&site, &mut env)?;
-        // Services (the demo simulator) may set the environment; re-apply precedence.
-        let site = if env != config.env {
-            Config {
-                env: env.clone(),
-                ..config.clone()
-            }
-            .load_site()?
-        } else {
-            site
-        };
-        let run_id = format!(
-            "{}-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
-        let state_dir = site
-            .state_dir
-            .clone()
-            .unwrap_or_else(journal::default_state_dir);
-        let journal = Journal::new(&state_dir, &run_id, dry_run);
-        if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
-            journal.redact(&key);
-        }
-        let report = Rc::new(Report::new(config.json));
-        let gate = Gate::new(
+        let mode = ContextMode {
             dry_run,
             yes,
-            std::io::stdin().is_terminal(),
-            journal,
-            report.clone(),
-        );
-        let ctx = Rc::new(RunContext::new(
-            site,
-            gate,
-            run_id,
-            report,
-            env,
-            interrupt_flag(),
-        ));
+            json: config.json,
+            journal_file: !dry_run,
+            run_label: "",
+        };
+        let (ctx, services) = build_context(config, &mode, interrupt_flag())?;
         let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);

@@ -10,7 +10,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,11 +17,9 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Context, Result};
 use rhai::{Dynamic, Engine, Position, Scope, AST};
 
-use crate::config::{self, Config, ServiceGuard};
+use crate::commands::{build_context, ContextMode};
+use crate::config::{Config, ServiceGuard};
 use crate::context::RunContext;
-use crate::effects::Gate;
-use crate::journal::{self, Journal};
-use crate::report::Report;
 use crate::resolve::Sources;
 
 /// What one entry did.
@@ -89,11 +86,20 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
+/// Unarmed (the gate plans), but journaled to a file: effects after `:arm` are on record.
+const REPL_MODE: ContextMode = ContextMode {
+    dry_run: true,
+    yes: false,
+    json: false,
+    journal_file: true,
+    run_label: "repl-",
+};
+
 impl ReplSession {
     /// A session on `config`'s site: unarmed, empty scope (but `site` and `dry_run`).
     pub fn start(config: &Config) -> Result<ReplSession> {
         let interrupted = interrupt_flag();
-        let (ctx, services) = context(config, interrupted.clone())?;
+        let (ctx, services) = build_context(config, &REPL_MODE, interrupted.clone())?;
         let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let scope = constants(&ctx);
@@ -157,7 +163,7 @@ impl ReplSession {
             ..self.config.clone()
         };
         // Build everything for the new site first: on any error the session stays as it was.
-        let (ctx, services) = context(&config, self.interrupted.clone())?;
+        let (ctx, services) = build_context(&config, &REPL_MODE, self.interrupted.clone())?;
         let mut engine = crate::engine::build(ctx.clone(), config.resolver(), self.sources.clone());
         for import in &self.imports {
             register_import(&mut engine, import, &self.sources)
@@ -335,50 +341,6 @@ fn site_value(ctx: &RunContext) -> Dynamic {
 
 fn constants(ctx: &RunContext) -> Scope<'static> {
     crate::engine::constants(site_value(ctx), ctx.gate().is_dry_run())
-}
-
-/// The run context of a session on `config`'s site: unarmed gate, journal file, report.
-fn context(
-    config: &Config,
-    interrupted: Arc<AtomicBool>,
-) -> Result<(Rc<RunContext>, Option<ServiceGuard>)> {
-    let site = config.load_site()?;
-    let mut env = config.env.clone();
-    let services = config::start_site_services(&site, &mut env)?;
-    // Services (the demo simulator) may set the environment; re-apply precedence.
-    let site = if env != config.env {
-        Config {
-            env: env.clone(),
-            ..config.clone()
-        }
-        .load_site()?
-    } else {
-        site
-    };
-    let run_id = format!(
-        "{}-repl-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let state_dir = site
-        .state_dir
-        .clone()
-        .unwrap_or_else(journal::default_state_dir);
-    // A file journal even while unarmed: effects executed after `:arm` must be on record.
-    let journal = Journal::new(&state_dir, &run_id, false);
-    if let Ok(Some(key)) = config::maas_api_key(&env, &site) {
-        journal.redact(&key);
-    }
-    let report = Rc::new(Report::new(false));
-    let gate = Gate::new(
-        true,
-        false,
-        std::io::stdin().is_terminal(),
-        journal,
-        report.clone(),
-    );
-    let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
-    Ok((Rc::new(ctx), services))
 }
 
 #[cfg(test)]
