@@ -37,11 +37,8 @@ pub fn catalogue() -> Result<Vec<FnDoc>> {
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_string();
-        let signature = f
-            .get("signature")
-            .and_then(|v| v.as_str())
-            .unwrap_or(&name)
-            .to_string();
+        let signature =
+            script_signature(f.get("signature").and_then(|v| v.as_str()).unwrap_or(&name));
         let lines: Vec<String> = f
             .get("docComments")
             .and_then(|v| v.as_array())
@@ -83,6 +80,38 @@ pub fn catalogue() -> Result<Vec<FnDoc>> {
     Ok(out)
 }
 
+/// A signature as a script author reads it: Rhai's metadata shows Rust types
+/// (`&str`, `RhaiResult<Array>`, `Result<Dynamic, Box<EvalAltResult>>`); show the
+/// script's (`String`, `Array`, `Dynamic`), and no `-> ()`.
+pub fn script_signature(rust: &str) -> String {
+    let s = rust.replace("&str", "String").replace("&mut ", "");
+    let Some(i) = s.rfind(" -> ") else {
+        return s;
+    };
+    let (head, ret) = (&s[..i], s[i + 4..].trim());
+    let ret = if let Some(inner) = ret
+        .strip_prefix("Result<")
+        .and_then(|r| r.strip_suffix(", Box<EvalAltResult>>"))
+    {
+        inner
+    } else if let Some(inner) = ret
+        .strip_prefix("RhaiResultOf<")
+        .or_else(|| ret.strip_prefix("RhaiResult<"))
+        .and_then(|r| r.strip_suffix('>'))
+    {
+        inner
+    } else if ret == "RhaiResult" {
+        "Dynamic"
+    } else {
+        ret
+    };
+    if ret == "()" {
+        head.to_string()
+    } else {
+        format!("{head} -> {ret}")
+    }
+}
+
 pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
     if let Some(dir) = &args.definitions {
         std::fs::create_dir_all(dir)
@@ -112,4 +141,33 @@ pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
         println!();
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_read_as_script_types() {
+        assert_eq!(
+            script_signature("glob(pattern: &str) -> RhaiResult<Array>"),
+            "glob(pattern: String) -> Array"
+        );
+        assert_eq!(
+            script_signature("fail(msg: &str) -> RhaiResult<()>"),
+            "fail(msg: String)"
+        );
+        assert_eq!(
+            script_signature("release(system_id: &str) -> RhaiResult"),
+            "release(system_id: String) -> Dynamic"
+        );
+        assert_eq!(script_signature("now() -> String"), "now() -> String");
+        assert_eq!(
+            script_signature(
+                "maas_machines(hostnames: Array) -> Result<Dynamic, Box<EvalAltResult>>"
+            ),
+            "maas_machines(hostnames: Array) -> Dynamic"
+        );
+        assert_eq!(script_signature("sleep(s: i64)"), "sleep(s: i64)");
+    }
 }

@@ -158,7 +158,7 @@ fn doc(name: &str) -> Result<()> {
     for d in found {
         println!(
             "{}    [{}]",
-            super::script_signature(&d.signature),
+            d.signature,
             d.effect.as_deref().unwrap_or("no effect class")
         );
         for line in d.doc.lines() {

@@ -127,7 +127,7 @@ fn static_names(session: &ReplSession) -> Result<Names> {
             .primitives
             .entry(d.name)
             .or_default()
-            .push(script_signature(&d.signature));
+            .push(d.signature);
     }
     let meta = session
         .engine()
@@ -147,38 +147,6 @@ fn static_names(session: &ReplSession) -> Result<Names> {
     stdlib.dedup();
     names.stdlib = stdlib;
     Ok(names)
-}
-
-/// A signature as a script author reads it: Rhai's metadata shows Rust types
-/// (`&str`, `RhaiResult<Array>`, `Result<Dynamic, Box<EvalAltResult>>`); show the
-/// script's (`String`, `Array`, `Dynamic`), and no `-> ()`.
-pub(crate) fn script_signature(rust: &str) -> String {
-    let s = rust.replace("&str", "String").replace("&mut ", "");
-    let Some(i) = s.rfind(" -> ") else {
-        return s;
-    };
-    let (head, ret) = (&s[..i], s[i + 4..].trim());
-    let ret = if let Some(inner) = ret
-        .strip_prefix("Result<")
-        .and_then(|r| r.strip_suffix(", Box<EvalAltResult>>"))
-    {
-        inner
-    } else if let Some(inner) = ret
-        .strip_prefix("RhaiResultOf<")
-        .or_else(|| ret.strip_prefix("RhaiResult<"))
-        .and_then(|r| r.strip_suffix('>'))
-    {
-        inner
-    } else if ret == "RhaiResult" {
-        "Dynamic"
-    } else {
-        ret
-    };
-    if ret == "()" {
-        head.to_string()
-    } else {
-        format!("{head} -> {ret}")
-    }
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -303,34 +271,5 @@ impl Terminal for ReplEditor {
 
     fn history(&self) -> Vec<String> {
         self.editor.history().iter().cloned().collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_read_as_script_types() {
-        assert_eq!(
-            script_signature("glob(pattern: &str) -> RhaiResult<Array>"),
-            "glob(pattern: String) -> Array"
-        );
-        assert_eq!(
-            script_signature("fail(msg: &str) -> RhaiResult<()>"),
-            "fail(msg: String)"
-        );
-        assert_eq!(
-            script_signature("release(system_id: &str) -> RhaiResult"),
-            "release(system_id: String) -> Dynamic"
-        );
-        assert_eq!(script_signature("now() -> String"), "now() -> String");
-        assert_eq!(
-            script_signature(
-                "maas_machines(hostnames: Array) -> Result<Dynamic, Box<EvalAltResult>>"
-            ),
-            "maas_machines(hostnames: Array) -> Dynamic"
-        );
-        assert_eq!(script_signature("sleep(s: i64)"), "sleep(s: i64)");
     }
 }

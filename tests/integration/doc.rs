@@ -21,7 +21,7 @@ fn json_lists_primitives_with_effect_and_doc() {
         wb["signature"]
             .as_str()
             .unwrap()
-            .starts_with("write_backup(dir: &str, file: &str, text: &str)"),
+            .starts_with("write_backup(dir: String, file: String, text: String)"),
         "{wb}"
     );
     assert!(wb["doc"].as_str().unwrap().contains("```rhai"));
