@@ -135,7 +135,8 @@ pub fn harness(maas: &Maas, site: Site, state_dir: &Path) -> Harness {
         root: state_dir.to_path_buf(),
         site: site.name.clone(),
     };
-    let engine = runbook::engine::build(ctx.clone(), resolver, Rc::new(RefCell::new(HashMap::new())));
+    let engine =
+        runbook::engine::build(ctx.clone(), resolver, Rc::new(RefCell::new(HashMap::new())));
     Harness { ctx, engine }
 }
 

@@ -42,7 +42,10 @@ pub fn run() {
         let rhai = measure::median(5, || h.engine.eval_ast::<i64>(&ast).expect("stat_qcow2"));
         row(&table, "stat_qcow2(path)", calls, rust, rhai);
     } else {
-        table.row(vec!["stat_qcow2(path)".into(), "skipped: no qemu-img".into()]);
+        table.row(vec![
+            "stat_qcow2(path)".into(),
+            "skipped: no qemu-img".into(),
+        ]);
     }
 
     let calls = 200;
