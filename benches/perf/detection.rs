@@ -16,12 +16,19 @@ const DETECT: &str = "let models = juju_models(); let machines = maas_machines()
                       `${models.len()} ${machines.len()}`";
 
 /// One `runbook eval` run: wall time, peak RSS in bytes, stdout.
+///
+/// Linux carries a process's peak RSS across `exec` from the image that spawned it, so
+/// the benchmark (which holds simulators) cannot spawn `runbook` itself and read
+/// `ru_maxrss`: it re-runs itself as a small spawner (`RUNBOOK_BENCH_CHILD=spawn`) that
+/// starts `runbook`, times it and reads its `wait4` usage.
 fn eval(sim: &SimHandle, expr: &str, dir: &std::path::Path) -> (Duration, u64, String) {
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
-    let started = Instant::now();
-    let child = Command::new(RUNBOOK_BIN)
-        .args(["eval", "--site", "testcloud", expr])
+    let measure_path = dir.join("measure");
+    let status = Command::new(std::env::current_exe().expect("the benchmark's own path"))
+        .env(crate::CHILD_ENV, "spawn")
+        .env("BENCH_MEASURE_OUT", &measure_path)
+        .args([RUNBOOK_BIN, "eval", "--site", "testcloud", expr])
         .current_dir(dir)
         .env_remove("RUNBOOK_ROOT")
         .env_remove("RUNBOOK_SITE")
@@ -31,18 +38,42 @@ fn eval(sim: &SimHandle, expr: &str, dir: &std::path::Path) -> (Duration, u64, S
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("a stdout file"))
         .stderr(std::fs::File::create(&err_path).expect("a stderr file"))
-        .spawn()
-        .expect("the runbook binary runs");
-    let (status, peak) = wait4(child.id() as libc::pid_t);
-    let took = started.elapsed();
+        .status()
+        .expect("the spawner runs");
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    if !status.success() {
-        panic!(
+    let measured = std::fs::read_to_string(&measure_path).unwrap_or_default();
+    let fields: Vec<u64> = measured
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    match (status.success(), fields.as_slice()) {
+        (true, [nanos, peak]) => (
+            Duration::from_nanos(*nanos),
+            *peak,
+            stdout.trim().to_string(),
+        ),
+        _ => panic!(
             "`runbook eval {expr}` failed: {status}\n{stdout}{}",
             std::fs::read_to_string(&err_path).unwrap_or_default()
-        );
+        ),
     }
-    (took, peak, stdout.trim().to_string())
+}
+
+/// The spawner side: runs its arguments as a command (inheriting stdio, environment and
+/// directory), writes `nanoseconds peak_rss_bytes` to `BENCH_MEASURE_OUT`, exits with the
+/// command's status.
+pub fn spawner() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let out = std::env::var("BENCH_MEASURE_OUT").expect("BENCH_MEASURE_OUT");
+    let started = Instant::now();
+    let child = Command::new(&args[0])
+        .args(&args[1..])
+        .spawn()
+        .expect("the command runs");
+    let (status, peak) = wait4(child.id() as libc::pid_t);
+    let took = started.elapsed();
+    std::fs::write(out, format!("{} {peak}", took.as_nanos())).expect("the measure file");
+    std::process::exit(status.code().unwrap_or(1));
 }
 
 /// Waits for `pid` and returns its exit status and peak RSS (`ru_maxrss`, bytes).

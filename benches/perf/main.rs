@@ -23,9 +23,10 @@ const SECTIONS: [(&str, fn()); 4] = [
 ];
 
 fn main() {
-    if let Ok(mode) = std::env::var(CHILD_ENV) {
-        maas_list::child(&mode);
-        return;
+    match std::env::var(CHILD_ENV).as_deref() {
+        Ok("spawn") => return detection::spawner(),
+        Ok(mode) => return maas_list::child(mode),
+        Err(_) => {}
     }
     // cargo passes `--bench`; any other word names sections to run.
     let picked: Vec<String> = std::env::args()
