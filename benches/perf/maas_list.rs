@@ -17,15 +17,9 @@ pub const SIZES: [(&str, usize); 3] = [("clean", 50), ("large:1000", 10), ("larg
 /// `GET machines/` with a fresh OAuth header, read chunk by chunk and discarded: what the
 /// simulator and the transfer cost, the baseline. Returns the body's length.
 pub async fn raw_list(http: &reqwest::Client, maas: &Maas) -> u64 {
-    let key = ApiKey::parse(&maas.api_key).expect("the simulator's key");
-    let nonce = uuid::Uuid::new_v4().simple().to_string();
-    let timestamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     let mut response = http
         .get(format!("{}/api/2.0/machines/", maas.url))
-        .header("authorization", key.header(&nonce, timestamp))
+        .header("authorization", auth(maas))
         .send()
         .await
         .expect("the simulator answers");
@@ -37,6 +31,29 @@ pub async fn raw_list(http: &reqwest::Client, maas: &Maas) -> u64 {
     length
 }
 
+/// A fresh OAuth PLAINTEXT header for the simulator's key.
+fn auth(maas: &Maas) -> String {
+    let key = ApiKey::parse(&maas.api_key).expect("the simulator's key");
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    key.header(&nonce, timestamp)
+}
+
+/// The whole `GET machines/` body.
+async fn full_body(http: &reqwest::Client, maas: &Maas) -> axum::body::Bytes {
+    http.get(format!("{}/api/2.0/machines/", maas.url))
+        .header("authorization", auth(maas))
+        .send()
+        .await
+        .expect("the simulator answers")
+        .bytes()
+        .await
+        .expect("a body")
+}
+
 pub fn run() {
     let table = Table::new(
         "`maas_machines()`: time vs the raw GET, peak memory vs the response",
@@ -44,6 +61,7 @@ pub fn run() {
             "scenario",
             "machines",
             "raw GET",
+            "parse only",
             "client list+parse",
             "maas_machines() (Rhai)",
             "Rhai / raw",
@@ -60,6 +78,11 @@ pub fn run() {
         let http = reqwest::Client::new();
         let size = rt.block_on(raw_list(&http, &maas));
         let raw = measure::median(runs, || rt.block_on(raw_list(&http, &maas)));
+        let body = rt.block_on(full_body(&http, &maas));
+        let parse = measure::median(runs, || {
+            runbook::clients::maas::parse_machines(&body).map(|m| m.len())
+        });
+        drop(body);
         let client = fixture::client(&maas);
         let count = rt
             .block_on(client.machines(&[]))
@@ -76,6 +99,7 @@ pub fn run() {
             scenario.to_string(),
             count.to_string(),
             measure::ms(raw),
+            measure::ms(parse),
             measure::ms(parsed),
             measure::ms(rhai),
             measure::ratio(rhai.as_secs_f64(), raw.as_secs_f64()),
