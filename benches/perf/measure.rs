@@ -16,6 +16,30 @@ pub fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
     times[times.len() / 2]
 }
 
+/// Times `a` and `b` in alternating batches (after one warm-up each) so load changes on a
+/// shared machine hit both alike; returns both medians.
+pub fn paired<A, B>(
+    runs: usize,
+    mut a: impl FnMut() -> A,
+    mut b: impl FnMut() -> B,
+) -> (Duration, Duration) {
+    std::hint::black_box(a());
+    std::hint::black_box(b());
+    let mut ta = Vec::new();
+    let mut tb = Vec::new();
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        std::hint::black_box(a());
+        ta.push(started.elapsed());
+        let started = Instant::now();
+        std::hint::black_box(b());
+        tb.push(started.elapsed());
+    }
+    ta.sort();
+    tb.sort();
+    (ta[ta.len() / 2], tb[tb.len() / 2])
+}
+
 /// Times one run of `f` (no warm-up): for long runs that change state.
 pub fn once<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     let started = Instant::now();

@@ -11,9 +11,12 @@ use runbook::site::Site;
 use crate::fixture;
 use crate::measure::{self, Table};
 
+/// Alternating batches of Rust and Rhai calls; the medians are compared.
+const RUNS: usize = 11;
+
 pub fn run() {
     let table = Table::new(
-        "A read primitive from Rhai vs the direct Rust call (per call, median of 5 batches)",
+        "A read primitive from Rhai vs the direct Rust call (per call, medians of 11 alternating batches)",
         &["call", "calls", "Rust", "Rhai", "overhead", "Rhai / Rust"],
     );
     let sim = fixture::sim("clean", &[]);
@@ -31,15 +34,18 @@ pub fn run() {
     if made {
         let calls = 5000;
         let path = image.display().to_string();
-        let rust = measure::median(5, || {
-            for _ in 0..calls {
-                std::hint::black_box(qcow2::stat(Path::new(&path)).expect("a qcow2 image"));
-            }
-        });
         let ast = h.compile(&format!(
             "let n = 0; for i in 0..{calls} {{ n += stat_qcow2({path:?}).virtual_size; }} n"
         ));
-        let rhai = measure::median(5, || h.engine.eval_ast::<i64>(&ast).expect("stat_qcow2"));
+        let (rust, rhai) = measure::paired(
+            RUNS,
+            || {
+                for _ in 0..calls {
+                    std::hint::black_box(qcow2::stat(Path::new(&path)).expect("a qcow2 image"));
+                }
+            },
+            || h.engine.eval_ast::<i64>(&ast).expect("stat_qcow2"),
+        );
         row(&table, "stat_qcow2(path)", calls, rust, rhai);
     } else {
         table.row(vec![
@@ -51,15 +57,18 @@ pub fn run() {
     // The same client and runtime the primitive uses, called directly.
     let calls = 200;
     let client = h.ctx.maas().expect("a MAAS client");
-    let rust = measure::median(5, || {
-        for _ in 0..calls {
-            std::hint::black_box(h.ctx.block_on(client.whoami()).expect("whoami"));
-        }
-    });
     let ast = h.compile(&format!(
         "let n = 0; for i in 0..{calls} {{ n += maas_whoami().len(); }} n"
     ));
-    let rhai = measure::median(5, || h.engine.eval_ast::<i64>(&ast).expect("maas_whoami"));
+    let (rust, rhai) = measure::paired(
+        RUNS,
+        || {
+            for _ in 0..calls {
+                std::hint::black_box(h.ctx.block_on(client.whoami()).expect("whoami"));
+            }
+        },
+        || h.engine.eval_ast::<i64>(&ast).expect("maas_whoami"),
+    );
     row(&table, "maas_whoami()", calls, rust, rhai);
 }
 
@@ -76,7 +85,11 @@ fn row(
         calls.to_string(),
         measure::ms(rust),
         measure::ms(rhai),
-        measure::ms(rhai.saturating_sub(rust)),
+        if rhai >= rust {
+            format!("+{}", measure::ms(rhai - rust))
+        } else {
+            format!("-{} (noise)", measure::ms(rust - rhai))
+        },
         measure::ratio(rhai.as_secs_f64(), rust.as_secs_f64()),
     ]);
 }

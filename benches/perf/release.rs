@@ -51,6 +51,31 @@ fn client_only() -> Duration {
     took
 }
 
+/// What the journal alone costs for a batch: one line per machine, each appended and
+/// synced to disk (`Gate::finish` → `Journal::record`), in a temp dir like a run's state.
+fn journal_only() -> Duration {
+    use runbook::effects::{Effect, EffectClass};
+    use runbook::journal::{Journal, Outcome};
+    let state = tempfile::tempdir().expect("a temp dir");
+    let journal = Journal::new(state.path(), "bench", false);
+    let effects: Vec<Effect> = (0..MACHINES)
+        .map(|i| Effect {
+            name: "release".into(),
+            class: EffectClass::Destroy,
+            target: format!("machine m{i:05} (node{i:05})"),
+            args: serde_json::json!({ "system_id": format!("m{i:05}"), "opts": {"comment": "runbook run bench"} }),
+            command: format!("POST machines/m{i:05}/?op=release"),
+            confirm: None,
+        })
+        .collect();
+    measure::once(|| {
+        for e in &effects {
+            journal.record(e, Outcome::Executed, None, 40);
+        }
+    })
+    .0
+}
+
 fn median3(f: impl Fn() -> Duration) -> Duration {
     let mut runs = [f(), f(), f()];
     runs.sort();
@@ -69,13 +94,22 @@ pub fn run() {
         ("`release_all` primitive", 16, concurrent),
         ("`release_all` primitive", 1, serial),
         ("client only, no gate/journal", 16, client),
+        ("journal alone: 1000 synced lines", 0, journal_only()),
     ] {
         table.row(vec![
             how.to_string(),
-            concurrency.to_string(),
+            if concurrency == 0 {
+                "-".to_string()
+            } else {
+                concurrency.to_string()
+            },
             measure::ms(took),
             measure::ms(took / MACHINES as u32),
-            measure::ratio(serial.as_secs_f64(), took.as_secs_f64()),
+            if concurrency == 0 {
+                "-".to_string()
+            } else {
+                measure::ratio(serial.as_secs_f64(), took.as_secs_f64())
+            },
         ]);
     }
 }
