@@ -45,7 +45,7 @@ fn text(status: u16, body: impl Into<String>) -> Response<Body> {
     respond(status, "text/plain; charset=utf-8", body.into())
 }
 
-fn json_body(status: u16, body: String) -> Response<Body> {
+fn json_body(status: u16, body: impl Into<Body>) -> Response<Body> {
     respond(status, "application/json", body)
 }
 
@@ -266,9 +266,7 @@ fn maas_route(
                 "is_local": true, "resource_uri": format!("{API}users/{user}/")});
             (json_body(200, body.to_string()), false)
         }
-        (["machines"], &Method::GET) if op.is_none() => {
-            (json_body(200, list_machines(cloud, params)), false)
-        }
+        (["machines"], &Method::GET) if op.is_none() => (list_machines(cloud, params), false),
         (["machines"], &Method::POST) if op == Some("release") => bulk_release(cloud, params),
         (["machines", id], &Method::GET) if op.is_none() => match cloud.machine_by_system_id(id) {
             Some(m) => (json_body(200, m.json.clone()), false),
@@ -313,7 +311,10 @@ fn status_filter_name(status: u8) -> String {
 }
 
 /// `GET machines/`: repeatable filters OR within a name, AND across names; ordered by id.
-fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> String {
+/// The body is streamed from each machine's shared JSON bytes, with an exact
+/// `Content-Length` as MAAS sends: a 10,000-machine list (~90 MB) is neither copied nor
+/// held twice, and the first byte leaves at once.
+fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
     let values = |name: &str| -> Vec<&str> {
         params
             .iter()
@@ -332,9 +333,8 @@ fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> String {
         values("tags"),
     );
     let ok = |want: &Vec<&str>, have: &str| want.is_empty() || want.contains(&have);
-    let mut out = String::with_capacity(cloud.machines.len() * 7000);
-    out.push('[');
-    let mut first = true;
+    let mut parts: Vec<Bytes> = Vec::with_capacity(cloud.machines.len() * 2 + 2);
+    parts.push(Bytes::from_static(b"["));
     for m in &cloud.machines {
         let hostname_ok = hostnames.is_empty()
             || hostnames
@@ -344,20 +344,24 @@ fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> String {
             && ok(&ids, &m.system_id)
             && ok(&agents, &m.agent_name)
             && ok(&owners, m.owner.as_deref().unwrap_or(""))
-            && ok(&statuses, &status_filter_name(m.status))
+            && (statuses.is_empty() || ok(&statuses, &status_filter_name(m.status)))
             && ok(&pools, &m.pool)
             && ok(&zones, &m.zone)
             && tags.iter().all(|t| m.tags.iter().any(|x| x == t))
         {
-            if !first {
-                out.push(',');
+            if parts.len() > 1 {
+                parts.push(Bytes::from_static(b","));
             }
-            first = false;
-            out.push_str(&m.json);
+            parts.push(m.json.clone());
         }
     }
-    out.push(']');
-    out
+    parts.push(Bytes::from_static(b"]"));
+    let length: usize = parts.iter().map(Bytes::len).sum();
+    let stream = futures::stream::iter(parts.into_iter().map(Ok::<_, std::convert::Infallible>));
+    let mut r = json_body(200, Body::from_stream(stream));
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
+    r
 }
 
 /// `POST machines/?op=release`: all-or-nothing, checked in MAAS's order (unknown ids,
@@ -539,6 +543,44 @@ mod tests {
                 ("erase".to_string(), "false".to_string())
             ]
         );
+    }
+
+    async fn list(cloud: &Cloud, query: &[(&str, &str)]) -> (Option<String>, Bytes) {
+        let params: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let r = list_machines(cloud, &params);
+        let length = r
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .map(|v| v.to_str().unwrap().to_string());
+        (
+            length,
+            axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn machine_list_is_streamed_with_its_exact_length() {
+        let cloud = super::super::scenario::build(
+            "large:20",
+            Default::default(),
+            super::super::clock::Clock::new(1.0),
+        )
+        .unwrap();
+        let (length, body) = list(&cloud, &[]).await;
+        assert_eq!(length, Some(body.len().to_string()));
+        let all: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(all.as_array().unwrap().len(), 20);
+        let (length, body) = list(&cloud, &[("hostname", "openstack1")]).await;
+        let one: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(one[0]["hostname"], "openstack1");
+        assert_eq!(length, Some(body.len().to_string()));
+        let (length, body) = list(&cloud, &[("hostname", "nope")]).await;
+        assert_eq!((length.as_deref(), &body[..]), (Some("2"), &b"[]"[..]));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::bail;
+use axum::body::Bytes;
 
 use super::clock::Clock;
 use super::faults::Faults;
@@ -86,7 +87,7 @@ impl Builder {
                 vec!["virtual".to_string()]
             },
             release_due: None,
-            json: String::new(),
+            json: Bytes::new(),
         });
         index
     }
@@ -289,7 +290,7 @@ fn render_all(machines: &mut [MaasMachine]) {
         for part in machines.chunks_mut(chunk) {
             scope.spawn(move || {
                 for m in part {
-                    m.json = machine_json::render(m);
+                    m.json = Bytes::from(machine_json::render(m));
                 }
             });
         }

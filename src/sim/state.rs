@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use axum::body::Bytes;
 use serde::Serialize;
 
 use super::clock::{Clock, MACHINE_REMOVAL_SECS, MODEL_REMOVAL_SECS, RELEASE_SECS};
@@ -70,9 +71,9 @@ pub struct MaasMachine {
     pub pool: String,
     pub tags: Vec<String>,
     pub release_due: Option<Instant>,
-    /// The rendered JSON object, kept current by `Cloud::rerender` so a 10,000-machine
-    /// list is a string join.
-    pub json: String,
+    /// The rendered JSON object, kept current by `Cloud::rerender`. Shared bytes, so a
+    /// 10,000-machine list is streamed from these without copying ~100 MB per request.
+    pub json: Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -175,7 +176,7 @@ impl Cloud {
 
     pub fn rerender(&mut self, index: usize) {
         let json = machine_json::render(&self.machines[index]);
-        self.machines[index].json = json;
+        self.machines[index].json = Bytes::from(json);
     }
 
     pub fn machine_by_system_id(&self, system_id: &str) -> Option<&MaasMachine> {
