@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::journal::{Journal, Outcome};
+use crate::journal::{Entry, Journal, Outcome};
 use crate::report::{PlanEntry, Report};
 
 /// What kind of change an effect is; also printed by `runbook doc`.
@@ -304,6 +304,35 @@ impl Gate {
                 .journal
                 .record(effect, Outcome::Failed, Some(&format!("{e:#}")), ms),
         }
+    }
+
+    /// [`Gate::finish`] for a batch: the outcomes are journaled together (one write and
+    /// one sync), in order.
+    pub fn finish_all(
+        &self,
+        outcomes: &[(&Effect, Result<&serde_json::Value, &anyhow::Error>)],
+        took: Duration,
+    ) {
+        let ms = took.as_millis() as u64;
+        let details: Vec<Option<String>> = outcomes
+            .iter()
+            .map(|(_, o)| o.as_ref().err().map(|e| format!("{e:#}")))
+            .collect();
+        let entries: Vec<Entry> = outcomes
+            .iter()
+            .zip(&details)
+            .map(|((effect, outcome), detail)| Entry {
+                effect,
+                outcome: if outcome.is_ok() {
+                    Outcome::Executed
+                } else {
+                    Outcome::Failed
+                },
+                detail: detail.as_deref(),
+                duration_ms: ms,
+            })
+            .collect();
+        self.journal.record_all(&entries);
     }
 
     /// True when state-changing calls are planned, not executed.

@@ -41,6 +41,14 @@ struct Line<'a> {
     duration_ms: u64,
 }
 
+/// One effect's outcome, as [`Journal::record_all`] takes it.
+pub struct Entry<'a> {
+    pub effect: &'a Effect,
+    pub outcome: Outcome,
+    pub detail: Option<&'a str>,
+    pub duration_ms: u64,
+}
+
 pub struct Journal {
     run_id: String,
     path: PathBuf,
@@ -80,33 +88,49 @@ impl Journal {
         detail: Option<&str>,
         duration_ms: u64,
     ) {
-        let line = Line {
-            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            run_id: &self.run_id,
-            effect: &effect.name,
-            class: effect.class,
-            target: &effect.target,
-            args: &effect.args,
+        self.record_all(&[Entry {
+            effect,
             outcome,
             detail,
             duration_ms,
-        };
-        let mut text = serde_json::to_string(&line).unwrap_or_default();
-        if let Some(secret) = self.secret.borrow().as_deref() {
-            text = text.replace(secret, "<redacted>");
-        }
-        if !self.in_memory {
-            if let Err(e) = self.append(&text) {
+        }]);
+    }
+
+    /// Record a batch (e.g. the outcomes of `release_all`): one write and one sync for all
+    /// of them, instead of one per line.
+    pub fn record_all(&self, entries: &[Entry]) {
+        let texts: Vec<String> = entries.iter().map(|e| self.line_text(e)).collect();
+        if !self.in_memory && !texts.is_empty() {
+            if let Err(e) = self.append(&texts) {
                 eprintln!(
                     "warning: cannot write the journal `{}`: {e:#}",
                     self.path.display()
                 );
             }
         }
-        self.lines.borrow_mut().push(text);
+        self.lines.borrow_mut().extend(texts);
     }
 
-    fn append(&self, text: &str) -> anyhow::Result<()> {
+    fn line_text(&self, entry: &Entry) -> String {
+        let line = Line {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            run_id: &self.run_id,
+            effect: &entry.effect.name,
+            class: entry.effect.class,
+            target: &entry.effect.target,
+            args: &entry.effect.args,
+            outcome: entry.outcome,
+            detail: entry.detail,
+            duration_ms: entry.duration_ms,
+        };
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        if let Some(secret) = self.secret.borrow().as_deref() {
+            text = text.replace(secret, "<redacted>");
+        }
+        text
+    }
+
+    fn append(&self, texts: &[String]) -> anyhow::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -114,7 +138,9 @@ impl Journal {
             .create(true)
             .append(true)
             .open(&self.path)?;
-        writeln!(f, "{text}")?;
+        let mut block = texts.join("\n");
+        block.push('\n');
+        f.write_all(block.as_bytes())?;
         f.sync_data()?;
         Ok(())
     }
@@ -161,5 +187,54 @@ mod tests {
         assert_eq!(v["duration_ms"], 7);
         assert_eq!(v["args"]["oops"], "<redacted>");
         assert!(v["time"].is_string());
+    }
+
+    #[test]
+    fn a_batch_is_one_line_per_effect_in_order_after_earlier_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::new(dir.path(), "r2", false);
+        let effect = |target: &str| Effect {
+            name: "release".into(),
+            class: EffectClass::Destroy,
+            target: target.into(),
+            args: serde_json::json!({}),
+            command: "c".into(),
+            confirm: None,
+        };
+        let (a, b, c) = (effect("a"), effect("b"), effect("c"));
+        j.record(&a, Outcome::Executed, None, 1);
+        j.record_all(&[
+            Entry {
+                effect: &b,
+                outcome: Outcome::Executed,
+                detail: None,
+                duration_ms: 2,
+            },
+            Entry {
+                effect: &c,
+                outcome: Outcome::Failed,
+                detail: Some("409"),
+                duration_ms: 2,
+            },
+        ]);
+        let text = std::fs::read_to_string(dir.path().join("runs/r2/journal.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let seen: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l["target"].as_str().unwrap(),
+                    l["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [("a", "executed"), ("b", "executed"), ("c", "failed")]
+        );
+        assert_eq!(lines[2]["detail"], "409");
     }
 }

@@ -219,22 +219,25 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let started = Instant::now();
     let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
     let took = started.elapsed();
-    for (&k, (_, outcome)) in go.iter().zip(outcomes) {
+    let outcomes: Vec<(usize, anyhow::Result<serde_json::Value>)> = go
+        .iter()
+        .zip(outcomes)
+        .map(|(&k, (_, outcome))| (k, outcome.map(outcome_value)))
+        .collect();
+    let journaled: Vec<_> = outcomes
+        .iter()
+        .map(|(k, o)| (&effects[*k], o.as_ref()))
+        .collect();
+    rc.gate().finish_all(&journaled, took);
+    for (k, outcome) in outcomes {
         let (i, m, _) = &batch[k];
-        match outcome {
-            Ok(o) => {
-                let v = outcome_value(o);
-                rc.gate().finish(&effects[k], Ok(&v), took);
-                results[*i] = v;
-            }
-            Err(e) => {
-                rc.gate().finish(&effects[k], Err(&e), took);
-                results[*i] = json!({
-                    "system_id": m.system_id, "hostname": m.hostname,
-                    "result": "failed", "error": format!("{e:#}"), "planned": false,
-                });
-            }
-        }
+        results[*i] = match outcome {
+            Ok(v) => v,
+            Err(e) => json!({
+                "system_id": m.system_id, "hostname": m.hostname,
+                "result": "failed", "error": format!("{e:#}"), "planned": false,
+            }),
+        };
     }
     to_map(results)
 }
