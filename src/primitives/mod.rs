@@ -21,3 +21,96 @@ pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(maas::maas_functions).into());
     engine.register_global_module(exported_module!(disk::disk_functions).into());
 }
+
+#[cfg(test)]
+mod tests {
+    use rhai::{exported_module, Engine, Module};
+
+    /// One family's function names, sorted, after checking what `runbook doc` reads: each
+    /// function says what it does, gives a `rhai` example, and ends with its effect class.
+    fn documented_names(family: Module) -> Vec<String> {
+        let mut engine = Engine::new_raw();
+        engine.register_global_module(family.into());
+        let meta: serde_json::Value =
+            serde_json::from_str(&engine.gen_fn_metadata_to_json(false).unwrap()).unwrap();
+        let mut names = Vec::new();
+        for f in meta["functions"].as_array().unwrap() {
+            let name = f["name"].as_str().unwrap().to_string();
+            let text = f["docComments"]
+                .as_array()
+                .map(|d| d.iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .join("\n");
+            assert!(text.contains("```rhai"), "{name}: no rhai example");
+            let last = text.lines().last().unwrap_or("");
+            assert!(
+                [
+                    "/// Effect: read",
+                    "/// Effect: change",
+                    "/// Effect: destroy"
+                ]
+                .contains(&last),
+                "{name}: last doc line is {last:?}"
+            );
+            names.push(name);
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn every_family_is_designs_table_and_documented() {
+        assert_eq!(
+            documented_names(exported_module!(super::juju::juju_functions)),
+            [
+                "juju_controllers",
+                "juju_destroy_model",
+                "juju_export_bundle",
+                "juju_machines",
+                "juju_model",
+                "juju_models",
+                "juju_remove_machine",
+                "juju_status"
+            ]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::maas::maas_functions)),
+            ["maas_machines", "maas_whoami", "release", "release_all"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::disk::disk_functions)),
+            ["stat_qcow2", "wipe_qcow2"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::files::files_functions)),
+            [
+                "backup_dir",
+                "backup_ok",
+                "glob",
+                "read_pointer",
+                "seal_backup",
+                "set_pointer",
+                "write_backup"
+            ]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::flow::flow_functions)),
+            [
+                "check",
+                "confirm",
+                "fail",
+                "halt",
+                "note",
+                "now",
+                "ok",
+                "set_route",
+                "sleep",
+                "step",
+                "to_json",
+                "wait_until",
+                "warn"
+            ]
+        );
+    }
+}
