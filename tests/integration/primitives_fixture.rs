@@ -55,9 +55,7 @@ pub fn images(t: &Test) -> PathBuf {
 
 /// `t` with the simulator's MAAS_URL, MAAS_API_KEY and JUJU_BIN.
 pub fn with_sim(mut t: Test, sim: &SimServer) -> Test {
-    for (k, v) in sim.env() {
-        t = t.env(&k, &v);
-    }
+    t = t.envs(sim.env());
     t
 }
 

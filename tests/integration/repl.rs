@@ -479,9 +479,7 @@ fn lab(sim: &SimServer) -> Test {
     let mut test = repl_test()
         .file("sites/lab/site.rhai", LAB_SITE)
         .args(&["--site", "lab"]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     test
 }
 

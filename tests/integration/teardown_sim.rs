@@ -43,9 +43,7 @@ fn run(sim: &SimServer, runbook: &str, model_gone: u64, extra: &[&str]) -> Outpu
     ];
     args.extend_from_slice(extra);
     let mut test = Test::new().args(&args);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     test.run()
 }
 
@@ -492,9 +490,7 @@ fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
         "--set",
         "timeouts.machines_ready=10",
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let mut session = expectrl::Session::spawn(test.command()).expect("spawn in a pty");
     session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
     for (question, answer) in answers {
@@ -556,9 +552,7 @@ fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
         "--set",
         "timeouts.machines_ready=10",
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let out = test.run();
     let doc = assert_doc(&out, 0, "dirty", Some("go"));
     assert!(journal_effects(&out, "executed")
@@ -585,9 +579,7 @@ fn roosevelt_without_targets_stops_with_3() {
         "--json",
         "--yes",
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let out = test.run();
     assert_doc(&out, 3, "unknown", None);
     out.stderr_has("lists no targets");
@@ -662,9 +654,7 @@ fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
         "--set",
         "timeouts.machines_ready=10",
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let out = test.run();
     out.status(0);
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
@@ -711,9 +701,7 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
         "--set",
         &disk_root,
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let out = test.run();
     out.status(0);
     let plan = out.json()["plan"].to_string();
@@ -747,9 +735,7 @@ fn written_osd_disks_without_wipe_make_acceptance_no_go() {
         "--set",
         "wipe_osd=false",
     ]);
-    for (k, v) in sim.env() {
-        test = test.env(&k, &v);
-    }
+    test = test.envs(sim.env());
     let out = test.run();
     out.status(1).stderr_has("OSD disk");
     assert_eq!(out.json()["verdict"], "no-go");

@@ -82,6 +82,12 @@ impl Test {
         self
     }
 
+    /// Several variables at once, e.g. a simulator's `MAAS_URL`, `MAAS_API_KEY`, `JUJU_BIN`.
+    pub fn envs(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Test {
+        self.env.extend(vars);
+        self
+    }
+
     pub fn stdin(mut self, text: &str) -> Test {
         self.stdin = text.into();
         self
