@@ -61,8 +61,11 @@ pub fn chain(e: &anyhow::Error) -> String {
     out
 }
 
-/// The Ctrl-C flag, installed once per process.
-fn interrupt_flag() -> Arc<AtomicBool> {
+/// The Ctrl-C flag, installed once per process. Long primitives and the engine's progress
+/// callback poll it; the REPL clears it before each entry (at its prompt the line editor
+/// reads Ctrl-C as a key, so no signal arrives there). A second Ctrl-C before the first
+/// was noticed exits at once.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));

@@ -12,12 +12,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rhai::{Dynamic, Engine, Position, Scope, AST};
 
-use crate::commands::{build_context, ContextMode};
+use crate::commands::{build_context, interrupt_flag, ContextMode};
 use crate::config::{Config, ServiceGuard};
 use crate::context::RunContext;
 use crate::resolve::Sources;
@@ -61,29 +61,6 @@ pub struct ReplSession {
     entries: usize,
     interrupted: Arc<AtomicBool>,
     _services: Option<ServiceGuard>,
-}
-
-/// The REPL's Ctrl-C flag: set by Ctrl-C while an entry runs (the engine's progress
-/// callback and long primitives poll it); cleared before each entry. At the prompt the
-/// line editor reads Ctrl-C as a key, so no signal arrives there.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        if ctrlc::set_handler(move || {
-            if f.swap(true, Ordering::SeqCst) {
-                // A second Ctrl-C before the entry noticed the first: the operator means it.
-                std::process::exit(crate::report::exit::INTERRUPTED);
-            }
-        })
-        .is_err()
-        {
-            eprintln!("warning: cannot install the Ctrl-C handler; Ctrl-C will end the REPL");
-        }
-        flag
-    })
-    .clone()
 }
 
 /// Unarmed (the gate plans), but journaled to a file: effects after `:arm` are on record.
