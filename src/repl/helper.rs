@@ -28,6 +28,8 @@ pub struct Names {
     pub stdlib: Vec<String>,
     /// Functions defined in the session.
     pub functions: Vec<String>,
+    /// Modules imported in the session (`stdlib/` and site modules): alias → functions.
+    pub modules: BTreeMap<String, Vec<String>>,
     /// Session variables (`site`, `dry_run` included).
     pub variables: Vec<String>,
     /// The effective site, for `site.` keys.
@@ -120,6 +122,18 @@ fn word_start(line: &str, pos: usize) -> usize {
         .map_or(pos, |(i, _)| i)
 }
 
+/// `state` when `before` (the line up to the word being completed) ends in `state::`.
+fn module_alias(before: &str) -> Option<&str> {
+    let head = before.strip_suffix("::")?;
+    let start = head
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map(|(i, _)| i)?;
+    Some(&head[start..])
+}
+
 fn pairs(prefix: &str, candidates: impl IntoIterator<Item = (String, String)>) -> Vec<Pair> {
     let mut out: Vec<Pair> = candidates
         .into_iter()
@@ -164,6 +178,12 @@ impl Names {
             .chain(KEYWORDS.iter().map(|k| k.to_string()))
             .map(|n| (n.clone(), n));
         (0, pairs(word, calls.chain(plain)))
+    }
+
+    /// Completions for `alias::word`: the functions of the module imported as `alias`.
+    fn module(&self, alias: &str, word: &str) -> Vec<Pair> {
+        let functions = self.modules.get(alias).into_iter().flatten();
+        pairs(word, functions.map(|f| (f.clone(), format!("{f}("))))
     }
 
     /// Completions for the argument of a `:` command.
@@ -212,6 +232,9 @@ impl Completer for ReplHelper {
             };
         }
         let start = word_start(line, pos);
+        if let Some(alias) = module_alias(&line[..start]) {
+            return Ok((start, names.module(alias, &line[start..pos])));
+        }
         let (offset, found) = names.script(&line[start..pos]);
         Ok((start + offset, found))
     }
@@ -321,6 +344,10 @@ mod tests {
             primitives,
             stdlib: vec!["len".into(), "filter".into()],
             functions: vec!["my_fn".into()],
+            modules: BTreeMap::from([(
+                "state".to_string(),
+                vec!["classify".to_string(), "detect".to_string()],
+            )]),
             variables: vec!["machines".into(), "site".into()],
             site: serde_json::json!({"name": "demo", "maas": {"url": "u", "concurrency": 8}}),
             runbooks: vec!["teardown".into(), "verify".into()],
@@ -349,6 +376,19 @@ mod tests {
         );
         assert_eq!(complete("mach"), (0, vec!["machines".into()]));
         assert_eq!(complete("print(my"), (6, vec!["my_fn(".into()]));
+    }
+
+    #[test]
+    fn completes_functions_of_imported_modules() {
+        assert_eq!(
+            complete("let r = state::cl"),
+            (15, vec!["classify(".into()])
+        );
+        assert_eq!(
+            complete("state::"),
+            (7, vec!["classify(".into(), "detect(".into()])
+        );
+        assert_eq!(complete("other::cl"), (7, Vec::<String>::new()));
     }
 
     #[test]

@@ -176,6 +176,7 @@ fn refresh_session_names(names: &Rc<RefCell<Names>>, session: &ReplSession) {
         .collect();
     n.variables
         .extend(session.imports().iter().map(|i| i.alias.clone()));
+    n.modules = session.module_functions().clone();
     n.functions = session
         .functions()
         .iter_functions()

@@ -9,7 +9,7 @@
 //! current entry only — its flag is cleared before the next one.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -57,6 +57,8 @@ pub struct ReplSession {
     /// Function name → the entry (display name) that defined it, for error locations.
     defined_in: HashMap<String, String>,
     imports: Vec<Import>,
+    /// Import alias → the public functions of its module (for `alias::` completion).
+    module_functions: BTreeMap<String, Vec<String>>,
     saved: Vec<Saved>,
     entries: usize,
     interrupted: Arc<AtomicBool>,
@@ -89,6 +91,7 @@ impl ReplSession {
             functions: AST::empty(),
             defined_in: HashMap::new(),
             imports: Vec::new(),
+            module_functions: BTreeMap::new(),
             saved: Vec::new(),
             entries: 0,
             interrupted,
@@ -120,6 +123,11 @@ impl ReplSession {
         &self.imports
     }
 
+    /// Import alias → the public functions of the module it names.
+    pub fn module_functions(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.module_functions
+    }
+
     pub fn is_armed(&self) -> bool {
         !self.ctx.gate().is_dry_run()
     }
@@ -142,8 +150,9 @@ impl ReplSession {
         // Build everything for the new site first: on any error the session stays as it was.
         let (ctx, services) = build_context(&config, &REPL_MODE, self.interrupted.clone())?;
         let mut engine = crate::engine::build(ctx.clone(), config.resolver(), self.sources.clone());
+        let mut module_functions = BTreeMap::new();
         for import in &self.imports {
-            register_import(&mut engine, import, &self.sources)
+            let functions = register_import(&mut engine, import, &self.sources)
                 .map_err(|e| anyhow::anyhow!("{}", e.trim_end()))
                 .with_context(|| {
                     format!(
@@ -151,6 +160,7 @@ impl ReplSession {
                         import.path, import.alias
                     )
                 })?;
+            module_functions.insert(import.alias.clone(), functions);
         }
         // Drop the old site's services before keeping the new ones.
         self._services = None;
@@ -158,6 +168,7 @@ impl ReplSession {
         self.config = config;
         self.ctx = ctx;
         self.engine = engine;
+        self.module_functions = module_functions;
         let site = site_value(&self.ctx);
         self.set_constant("site", site);
         self.set_constant("dry_run", Dynamic::from(true));
@@ -229,8 +240,12 @@ impl ReplSession {
                 self.functions = program;
                 for import in top_level_imports(&ast) {
                     // The entry just imported it, so this only fails if the module changed.
-                    if let Err(e) = register_import(&mut self.engine, &import, &self.sources) {
-                        return Outcome::Error(e);
+                    match register_import(&mut self.engine, &import, &self.sources) {
+                        Ok(functions) => {
+                            self.module_functions
+                                .insert(import.alias.clone(), functions);
+                        }
+                        Err(e) => return Outcome::Error(e),
                     }
                     self.imports.retain(|i| i.alias != import.alias);
                     self.imports.push(import);
@@ -281,18 +296,26 @@ fn attribute(
 }
 
 /// Make an imported module visible to later entries (also to the compiler, which with
-/// strict variables only accepts `alias::name` for modules it knows).
+/// strict variables only accepts `alias::name` for modules it knows). Returns the names of
+/// the module's public functions.
 fn register_import(
     engine: &mut Engine,
     import: &Import,
     sources: &Sources,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<Vec<String>, String> {
     let module = engine
         .module_resolver()
         .resolve(engine, None, &import.path, Position::NONE)
         .map_err(|e| crate::diagnostic::render(&e, "<import>", &sources.borrow()))?;
+    let mut functions: Vec<String> = module
+        .iter_script_fn_info()
+        .filter(|(_, access, ..)| *access == rhai::FnAccess::Public)
+        .map(|(_, _, name, ..)| name.to_string())
+        .collect();
+    functions.sort();
+    functions.dedup();
     engine.register_static_module(import.alias.as_str(), module);
-    Ok(())
+    Ok(functions)
 }
 
 /// `import "path" as alias;` statements at the top level of `ast`.

@@ -285,7 +285,7 @@ fn tab_completes_commands_site_keys_and_session_names() {
 }
 
 #[test]
-fn load_runs_a_runbook_and_imports_last_across_entries() {
+fn load_runs_a_runbook_and_imports_last_across_entries_and_complete() {
     let test = repl_test()
         .file(
             "runbooks/hello.rhai",
@@ -297,7 +297,10 @@ fn load_runs_a_runbook_and_imports_last_across_entries() {
     let out = repl.run("shout(greeting)");
     assert!(out.contains("\nhi!\n"), "{out}");
     repl.run(r#"import "words" as words;"#);
-    let out = repl.run("words::twice(greeting)");
+    // Tab completes the functions of a module the session imported.
+    repl.send("words::tw\t");
+    repl.expect("words::twice(");
+    let out = repl.run("greeting)");
     assert!(out.contains("\nhihi\n"), "{out}");
     repl.quit();
 }
