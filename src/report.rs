@@ -263,17 +263,22 @@ pub struct Progress {
 impl Progress {
     pub fn new(what: &str) -> Progress {
         use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed}] waiting for {prefix}: {msg}",
-            ) {
-                bar.set_style(style);
-            }
-            bar.set_prefix(what.to_string());
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        });
+        // indicatif draws nothing on a terminal it can't drive (`TERM` unset or `dumb`, as
+        // under some schedulers): then the plain lines, never a silent wait.
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(indicatif::ProgressBar::new_spinner)
+            .filter(|bar| !bar.is_hidden())
+            .map(|bar| {
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed}] waiting for {prefix}: {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar.set_prefix(what.to_string());
+                bar.enable_steady_tick(std::time::Duration::from_millis(200));
+                bar
+            });
         Progress {
             what: what.to_string(),
             bar,

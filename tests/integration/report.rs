@@ -104,6 +104,46 @@ fn wait_until_returns_when_true() {
         .stderr_has("wait  [0s] n to reach 3: n=1");
 }
 
+/// The session, and the test that keeps its temporary root alive.
+fn wait_in_pty(term: Option<&str>) -> (Test, expectrl::Session) {
+    let mut t = Test::new()
+        .file("runbooks/r.rhai", "let n = 0;\nwait_until(\"n to reach 8\", 10, 0.1, || { n += 1; if n >= 8 { true } else { `n=${n}` } });\nprint(\"after\");")
+        .args(&["run", "r"]);
+    if let Some(term) = term {
+        t = t.env("TERM", term);
+    }
+    let mut session = expectrl::Session::spawn(t.command()).expect("spawn in a pty");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    (t, session)
+}
+
+#[test]
+fn wait_until_on_a_terminal_shows_a_live_line_with_elapsed_time() {
+    let (_t, mut session) = wait_in_pty(Some("xterm"));
+    // The indicatif line: spinner, elapsed time, what, the last value seen.
+    session
+        .expect(expectrl::Regex(r"\[\d+s\] waiting for n to reach 8: n=\d"))
+        .expect("a live progress line");
+    session
+        .expect("n to reach 8: done")
+        .expect("the closing line");
+    session.expect("after").expect("the script goes on");
+    session.expect(expectrl::Eof).expect("end of output");
+}
+
+#[test]
+fn wait_until_on_a_terminal_indicatif_cannot_drive_prints_plain_lines() {
+    // `TERM` unset: indicatif would draw nothing, so the plain lines show the wait.
+    let (_t, mut session) = wait_in_pty(None);
+    session
+        .expect("wait  [0s] n to reach 8: n=1")
+        .expect("a plain progress line");
+    session
+        .expect("n to reach 8: done")
+        .expect("the closing line");
+    session.expect(expectrl::Eof).expect("end of output");
+}
+
 #[test]
 fn wait_until_timeout_names_what_and_last_value() {
     Test::new()
