@@ -58,6 +58,9 @@ pub fn run(config: &Config, args: &SitesArgs) -> Result<i32> {
             }
             if config.json {
                 println!("{}", serde_json::to_string_pretty(&diffs)?);
+            } else if diffs.is_empty() {
+                // Say so: an empty output reads like a failure to compare.
+                println!("no differences: sites `{a}` and `{b}` have the same effective settings");
             }
         }
     }

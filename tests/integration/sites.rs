@@ -145,6 +145,17 @@ fn diff_prints_differing_keys() {
 }
 
 #[test]
+fn diff_of_identical_sites_says_so() {
+    Test::new()
+        .args(&["sites", "diff", "testcloud", "testcloud"])
+        .run()
+        .status(0)
+        .stdout_is(
+            "no differences: sites `testcloud` and `testcloud` have the same effective settings\n",
+        );
+}
+
+#[test]
 fn list_sites() {
     Test::new()
         .args(&["sites"])
