@@ -79,7 +79,11 @@ pub struct EvalArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// Runbook files to check as well, wherever they are (e.g. a draft saved by the REPL).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct DocArgs {

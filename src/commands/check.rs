@@ -146,7 +146,48 @@ impl Checker<'_> {
     }
 }
 
-pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
+impl<'a> Checker<'a> {
+    /// A checker for `site`: the engine's registered functions are the known ones.
+    fn new(resolver: &'a Resolver, site: &Site, problems: Vec<String>) -> Checker<'a> {
+        let engine = crate::engine::bare();
+        let mut known: HashSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
+        if let Ok(json) = engine.gen_fn_metadata_to_json(true) {
+            if let Ok(meta) = serde_json::from_str::<serde_json::Value>(&json) {
+                for f in meta
+                    .get("functions")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(n) = f.get("name").and_then(|v| v.as_str()) {
+                        known.insert(n.to_string());
+                    }
+                }
+            }
+        }
+        let site_dyn = rhai::serde::to_dynamic(site).unwrap_or(rhai::Dynamic::UNIT);
+        Checker {
+            engine,
+            resolver,
+            constants: crate::engine::constants(site_dyn, false),
+            known,
+            problems,
+            modules: BTreeMap::new(),
+        }
+    }
+}
+
+/// The problems `runbook check` would report in one file of `site` (and the modules it
+/// imports), rendered; empty when it passes. The REPL's `:save` checks its draft with it.
+pub fn check_file(resolver: &Resolver, site: &Site, file: &SourceFile) -> Vec<String> {
+    let mut checker = Checker::new(resolver, site, Vec::new());
+    if let Some(ast) = checker.compile(file) {
+        checker.lint(file, &ast);
+    }
+    checker.problems
+}
+
+pub fn run(config: &Config, args: &CheckArgs) -> Result<i32> {
     let resolver = config.resolver();
     let mut problems = Vec::new();
     let site = match config.load_site() {
@@ -156,36 +197,12 @@ pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
             Site::defaults(&config.site_name)
         }
     };
-    let engine = crate::engine::bare();
-    let mut known: HashSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
-    if let Ok(json) = engine.gen_fn_metadata_to_json(true) {
-        if let Ok(meta) = serde_json::from_str::<serde_json::Value>(&json) {
-            for f in meta
-                .get("functions")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let Some(n) = f.get("name").and_then(|v| v.as_str()) {
-                    known.insert(n.to_string());
-                }
-            }
-        }
-    }
     for d in crate::commands::doc::catalogue()? {
         if d.effect.is_none() {
             problems.push(format!("error: primitive `{}` has no `Effect: read|change|destroy` line in its doc comment\n", d.signature));
         }
     }
-    let site_dyn = rhai::serde::to_dynamic(&site).unwrap_or(rhai::Dynamic::UNIT);
-    let mut checker = Checker {
-        engine,
-        resolver: &resolver,
-        constants: crate::engine::constants(site_dyn, false),
-        known,
-        problems,
-        modules: BTreeMap::new(),
-    };
+    let mut checker = Checker::new(&resolver, &site, problems);
     let mut files = Vec::new();
     for name in resolver.list(Kind::Runbook) {
         match resolver.find(Kind::Runbook, &name) {
@@ -194,6 +211,18 @@ pub fn run(config: &Config, _args: &CheckArgs) -> Result<i32> {
             Err(e) => checker
                 .problems
                 .push(format!("error: {}\n", crate::commands::chain(&e))),
+        }
+    }
+    for path in &args.files {
+        match std::fs::read_to_string(path) {
+            Ok(text) => files.push(SourceFile {
+                display: path.display().to_string(),
+                text,
+            }),
+            Err(e) => checker.problems.push(format!(
+                "error: cannot read runbook `{}`: {e}\n",
+                path.display()
+            )),
         }
     }
     for file in &files {

@@ -325,17 +325,23 @@ fn save(session: &ReplSession, path: &Path) -> Result<()> {
         .filter(|s| matches!(s, Saved::Entry(_)))
         .count();
     eprintln!(
-        "saved {entries} entr{} to `{}`; check it with `runbook check`",
+        "saved {entries} entr{} to `{}`; check it with `runbook check {}`",
         if entries == 1 { "y" } else { "ies" },
+        path.display(),
         path.display()
     );
-    // Compiled as `runbook check` would: an entry that leaned on one that failed shows now.
-    let site = rhai::serde::to_dynamic(session.ctx().site()).unwrap_or(rhai::Dynamic::UNIT);
-    let constants = crate::engine::constants(site, true);
-    if let Err(e) = crate::engine::bare().compile_with_scope(&constants, &text) {
+    // Checked as `runbook check` checks a runbook (strict variables, undefined functions,
+    // imports): an entry that leaned on one that failed, or on a `:load`, shows now.
+    let file = crate::resolve::SourceFile {
+        display: path.display().to_string(),
+        text,
+    };
+    let problems =
+        crate::commands::check::check_file(&session.config.resolver(), session.ctx().site(), &file);
+    if !problems.is_empty() {
         eprint!(
             "warning: the draft does not compile yet; edit it before running it\n{}",
-            crate::diagnostic::render_parse(&e, &path.display().to_string(), &text)
+            problems.concat()
         );
     }
     Ok(())

@@ -51,3 +51,29 @@ fn strict_variables_in_check() {
         .status(2)
         .stderr_has("Undefined variable: undefined_thing");
 }
+
+#[test]
+fn files_named_on_the_command_line_are_checked_too() {
+    let out = Test::new()
+        .file("drafts/good.rhai", "import \"m\" as m;\nprint(m::f());\n")
+        .file("drafts/bad.rhai", "frobnicate(1);\n")
+        .file("stdlib/m.rhai", "fn f() { 1 }")
+        .args(&[
+            "check",
+            "drafts/good.rhai",
+            "drafts/bad.rhai",
+            "drafts/none.rhai",
+        ])
+        .run();
+    out.status(2)
+        .stderr_has("checked drafts/good.rhai\n")
+        .stderr_has("error: call to undefined function `frobnicate`\n  --> drafts/bad.rhai:1:1")
+        .stderr_has("error: cannot read runbook `drafts/none.rhai`: ")
+        .stderr_has("2 problem(s) found");
+    Test::new()
+        .file("drafts/good.rhai", "print(site.name);\n")
+        .args(&["check", "drafts/good.rhai"])
+        .run()
+        .status(0)
+        .stderr_has("checked drafts/good.rhai\n");
+}

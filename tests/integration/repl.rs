@@ -353,6 +353,35 @@ fn save_writes_a_draft_that_runbook_check_accepts() {
 }
 
 #[test]
+fn save_warns_as_check_would_about_functions_only_a_load_defined() {
+    let test = repl_test().file("runbooks/helpers.rhai", "fn shout(s) { s + \"!\" }\n");
+    let mut repl = Repl::start(&test);
+    repl.run(":load helpers");
+    let out = repl.run(r#"shout("hi")"#);
+    assert!(out.contains("\nhi!\n"), "{out}");
+    let out = repl.run(":save drafts/loaded.rhai");
+    assert!(
+        out.contains("check it with `runbook check drafts/loaded.rhai`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: the draft does not compile yet; edit it before running it"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: call to undefined function `shout`\n  --> drafts/loaded.rhai:"),
+        "{out}"
+    );
+    repl.quit();
+    Test::new()
+        .cwd(&test.root())
+        .args(&["check", "drafts/loaded.rhai"])
+        .run()
+        .status(2)
+        .stderr_has("error: call to undefined function `shout`");
+}
+
+#[test]
 fn bad_input_gets_clear_errors() {
     let test = repl_test();
     let mut repl = Repl::start(&test);
