@@ -269,7 +269,7 @@ impl Progress {
             .is_terminal()
             .then(indicatif::ProgressBar::new_spinner)
             .filter(|bar| !bar.is_hidden())
-            .map(|bar| {
+            .inspect(|bar| {
                 if let Ok(style) = indicatif::ProgressStyle::with_template(
                     "{spinner} [{elapsed}] waiting for {prefix}: {msg}",
                 ) {
@@ -277,7 +277,6 @@ impl Progress {
                 }
                 bar.set_prefix(what.to_string());
                 bar.enable_steady_tick(std::time::Duration::from_millis(200));
-                bar
             });
         Progress {
             what: what.to_string(),
