@@ -123,6 +123,12 @@ impl Config {
     }
 }
 
+/// A rendered diagnostic as an error: `dispatch` adds the `error: ` prefix itself.
+fn diagnostic_error(rendered: String) -> anyhow::Error {
+    let text = rendered.trim_end();
+    anyhow!("{}", text.strip_prefix("error: ").unwrap_or(text))
+}
+
 /// Evaluate a `site.rhai` (a plain engine: no primitives, no imports) to a JSON map.
 fn eval_site_script(display: &str, text: &str) -> Result<Value> {
     let mut engine = rhai::Engine::new_raw();
@@ -132,11 +138,11 @@ fn eval_site_script(display: &str, text: &str) -> Result<Value> {
         .set_strict_variables(true);
     let mut ast = engine
         .compile(text)
-        .map_err(|e| anyhow!("{}", crate::diagnostic::render_parse(&e, display, text)))?;
+        .map_err(|e| diagnostic_error(crate::diagnostic::render_parse(&e, display, text)))?;
     ast.set_source(display);
     let value: rhai::Dynamic = engine
         .eval_ast(&ast)
-        .map_err(|e| anyhow!("{}", crate::diagnostic::render_one(&e, display, text)))?;
+        .map_err(|e| diagnostic_error(crate::diagnostic::render_one(&e, display, text)))?;
     if !value.is_map() {
         bail!(
             "`{display}` must evaluate to a map (`#{{ name: \"...\", ... }}`), not a `{}`",

@@ -91,6 +91,29 @@ fn unknown_key_in_site_file_names_key_and_file() {
 }
 
 #[test]
+fn broken_site_file_is_one_error_with_its_position() {
+    for (text, message, at) in [
+        ("#{ name: \"bad\", models: [ }", "error: ", ":1:"),
+        (
+            "#{ name: \"bad\",\n  wipe_threshold: 1 / 0 }",
+            "error: Division by zero",
+            ":2:",
+        ),
+    ] {
+        let out = Test::new()
+            .file("sites/bad/site.rhai", text)
+            .args(&["eval", "1", "--site", "bad"])
+            .run();
+        out.status(2);
+        let file = out.root().join("sites/bad/site.rhai").display().to_string();
+        assert!(out.stderr.starts_with(message), "{}", out.stderr);
+        assert!(!out.stderr.contains("error: error:"), "{}", out.stderr);
+        assert!(!out.stderr.contains("\n\n"), "{}", out.stderr);
+        out.stderr_has(&format!("--> {file}{at}"));
+    }
+}
+
+#[test]
 fn mistyped_key_in_site_file_is_named() {
     Test::new()
         .file(
