@@ -131,10 +131,16 @@ fn diagnostic_error(rendered: String) -> anyhow::Error {
 
 /// Evaluate a `site.rhai` (a plain engine: no primitives, no imports) to a JSON map.
 fn eval_site_script(display: &str, text: &str) -> Result<Value> {
+    use crate::engine::limits;
     let mut engine = rhai::Engine::new_raw();
+    // Explicit limits here too: a runaway site script must end with an error, not eat memory.
     engine
         .set_max_operations(100_000)
+        .set_max_call_levels(limits::MAX_CALL_LEVELS)
         .set_max_expr_depths(64, 32)
+        .set_max_string_size(limits::MAX_STRING_SIZE)
+        .set_max_array_size(limits::MAX_ARRAY_SIZE)
+        .set_max_map_size(limits::MAX_MAP_SIZE)
         .set_strict_variables(true);
     let mut ast = engine
         .compile(text)
