@@ -13,6 +13,8 @@ use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Write};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -126,6 +128,8 @@ pub struct Gate {
     journal: Journal,
     report: Rc<Report>,
     stop: RefCell<Option<Stop>>,
+    /// The Ctrl-C flag: a confirmation being typed when it is set is declined.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Gate {
@@ -145,7 +149,21 @@ impl Gate {
             journal,
             report,
             stop: RefCell::new(None),
+            interrupt: None,
         }
+    }
+
+    /// Watch `flag` (Ctrl-C) while the operator types a confirmation: Ctrl-C at the
+    /// prompt declines it and stops the run as interrupted, instead of waiting for a line.
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Gate {
+        self.interrupt = Some(flag);
+        self
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
     /// Arm (execute effects) or disarm (plan them), e.g. the REPL's `:arm`.
@@ -202,17 +220,47 @@ impl Gate {
                 confirmation.question
             ))
         } else {
-            let stdin = std::io::stdin();
-            confirm_with(&mut stdin.lock(), &mut std::io::stderr(), confirmation)
+            let mut stdin = std::io::BufReader::new(InterruptibleStdin {
+                flag: self.interrupt.clone(),
+            });
+            confirm_with(&mut stdin, &mut std::io::stderr(), confirmation)
         };
-        answer.map_err(|reason| {
-            if let Some(effect) = effect {
-                self.journal
-                    .record(effect, Outcome::Refused, Some(&reason), 0);
-            }
-            self.record_stop(Stop::Refused(reason.clone()));
-            GateError::Declined(reason)
-        })
+        answer
+            .map_err(|reason| {
+                // Ctrl-C at the prompt (even if a line was typed after it) declines.
+                let (reason, stop) = if self.interrupted() {
+                    // End the prompt's line: what follows is the run's own ending.
+                    eprintln!();
+                    let reason = format!(
+                        "confirmation interrupted (Ctrl-C) for: {}",
+                        confirmation.question
+                    );
+                    (reason, Stop::Interrupted)
+                } else {
+                    (reason.clone(), Stop::Refused(reason))
+                };
+                if let Some(effect) = effect {
+                    self.journal
+                        .record(effect, Outcome::Refused, Some(&reason), 0);
+                }
+                self.record_stop(stop);
+                GateError::Declined(reason)
+            })
+            .and_then(|()| {
+                if self.interrupted() {
+                    let reason = format!(
+                        "confirmation interrupted (Ctrl-C) for: {}",
+                        confirmation.question
+                    );
+                    if let Some(effect) = effect {
+                        self.journal
+                            .record(effect, Outcome::Refused, Some(&reason), 0);
+                    }
+                    self.record_stop(Stop::Interrupted);
+                    return Err(GateError::Declined(reason));
+                }
+                Ok(())
+            })
     }
 
     /// Guards → dry-run plan → confirmation → run `act` → journal. On `Refused`/`Declined`
@@ -376,6 +424,42 @@ fn batch_confirmation(effects: &[Effect]) -> Option<Confirmation> {
 
 /// Show the summary, ask the question, read one line: approved only if it equals
 /// `expected` (surrounding whitespace ignored). EOF or any other answer declines.
+/// Standard input for a confirmation, read only once a line is ready, so that Ctrl-C
+/// (which the handler turns into a flag; the blocked read itself would just restart) ends
+/// the wait at once.
+struct InterruptibleStdin {
+    flag: Option<Arc<AtomicBool>>,
+}
+
+impl std::io::Read for InterruptibleStdin {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let stdin = std::io::stdin();
+        let fd = stdin.as_raw_fd();
+        loop {
+            if self.flag.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
+                return Err(std::io::Error::other("interrupted (Ctrl-C)"));
+            }
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let ready = unsafe { libc::poll(&mut pfd, 1, 100) };
+            if ready > 0 {
+                return std::io::Read::read(&mut stdin.lock(), buf);
+            }
+            if ready < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
 pub fn confirm_with(
     reader: &mut dyn BufRead,
     writer: &mut dyn Write,

@@ -148,7 +148,8 @@ pub fn build_context(
         std::io::stdin().is_terminal(),
         journal,
         report.clone(),
-    );
+    )
+    .with_interrupt(interrupted.clone());
     let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
     Ok((Rc::new(ctx), services))
 }

@@ -38,3 +38,40 @@ fn typed_fact_approves() {
 fn wrong_answer_declines_with_exit_4() {
     assert_eq!(run_in_pty("yes"), 4);
 }
+
+#[test]
+fn ctrl_c_at_the_prompt_declines_and_exits_130_with_a_journal_line() {
+    let t = Test::new()
+        .file(
+            "runbooks/c.rhai",
+            "confirm(\"type the site name to continue\", site.name);\nprint(\"approved\");",
+        )
+        .args(&["run", "c"]);
+    let mut session = expectrl::Session::spawn(t.command()).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+        .expect("type the site name to continue [demo]: ")
+        .expect("the question");
+    // One Ctrl-C ends the wait at once (it used to be ignored until a line came).
+    session
+        .send(expectrl::ControlCode::EndOfText)
+        .expect("Ctrl-C");
+    let ending = session
+        .expect("error: interrupted (Ctrl-C)")
+        .expect("the run ends as interrupted");
+    let before = String::from_utf8_lossy(ending.before()).to_string();
+    assert!(!before.contains("approved"), "{before}");
+    session.expect(expectrl::Eof).expect("end of output");
+    match session.get_process().wait().expect("wait") {
+        WaitStatus::Exited(_, code) => assert_eq!(code, 130),
+        other => panic!("unexpected {other:?}"),
+    }
+    let pattern = format!("{}/**/journal.jsonl", t.root().parent().unwrap().display());
+    let path = glob::glob(&pattern)
+        .unwrap()
+        .flatten()
+        .next()
+        .expect("a journal");
+    let journal = std::fs::read_to_string(path).unwrap();
+    assert!(journal.contains("\"outcome\":\"interrupted\""), "{journal}");
+}
