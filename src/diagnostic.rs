@@ -35,6 +35,17 @@ pub fn message(err: &EvalAltResult) -> String {
             "call depth exceeded the limit of {} (runaway recursion?)",
             crate::engine::limits::MAX_CALL_LEVELS
         ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            use crate::engine::limits;
+            let (thing, limit, unit) = if what.contains("string") {
+                ("a string", limits::MAX_STRING_SIZE, "bytes")
+            } else if what.contains("map") {
+                ("an object map", limits::MAX_MAP_SIZE, "entries")
+            } else {
+                ("an array", limits::MAX_ARRAY_SIZE, "elements")
+            };
+            format!("{thing} grew past the limit of {limit} {unit} (a runaway loop?)")
+        }
         e => strip_position(&e.to_string()),
     }
 }

@@ -16,6 +16,28 @@ fn runaway_loop_ends_with_clear_error() {
 }
 
 #[test]
+fn runaway_growth_ends_with_clear_error() {
+    for (script, message) in [
+        (
+            "let s = \"x\";\nloop { s += s; }\n",
+            "error: a string grew past the limit of 67108864 bytes (a runaway loop?)",
+        ),
+        (
+            "let a = [1];\nloop { a += a; }\n",
+            "error: an array grew past the limit of 1000000 elements (a runaway loop?)",
+        ),
+    ] {
+        Test::new()
+            .file("runbooks/grow.rhai", script)
+            .args(&["run", "grow"])
+            .run()
+            .status(2)
+            .stderr_has(message)
+            .stderr_has("grow.rhai:2:");
+    }
+}
+
+#[test]
 fn runaway_recursion_ends_with_clear_error() {
     Test::new()
         .args(&["eval", "fn f(x) { f(x + 1) } f(0)"])
