@@ -64,6 +64,9 @@ impl Config {
             .iter()
             .map(|s| site::parse_set(s))
             .collect::<Result<Vec<_>>>()?;
+        if sets.iter().any(|(k, _)| k == "maas.api_key") {
+            bail!("`--set maas.api_key` is refused: the MAAS API key never goes on a command line (it shows in `ps` and shell history)\nhint: set `MAAS_API_KEY`, or name a file with `--set maas.api_key_file=PATH`");
+        }
         Ok(Config {
             root,
             site_name: args

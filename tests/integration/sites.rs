@@ -141,6 +141,19 @@ fn api_key_in_site_file_is_rejected() {
 }
 
 #[test]
+fn api_key_on_the_command_line_is_refused_with_the_ways_that_work() {
+    let out = Test::new()
+        .args(&["eval", "1", "--set", "maas.api_key=a:b:c"])
+        .run();
+    out.status(2)
+        .stderr_has(
+            "error: `--set maas.api_key` is refused: the MAAS API key never goes on a command line",
+        )
+        .stderr_has("hint: set `MAAS_API_KEY`, or name a file with `--set maas.api_key_file=PATH`");
+    assert!(!out.stderr.contains("a:b:c"), "{}", out.stderr);
+}
+
+#[test]
 fn show_redacts_api_key_and_expands_home() {
     let out = Test::new()
         .args(&["sites", "show", "testcloud"])
