@@ -390,6 +390,11 @@ fn dirty_without_a_terminal_and_without_yes_is_refused_with_4() {
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     assert!(juju_commands(&sim, "destroy-model").is_empty());
     assert!(released_ids(&sim).is_empty());
+    // Refused before Phase A: no backup written, the pointer not moved.
+    assert!(backups(&out.home()).is_empty());
+    assert!(pointer(&out.home()).is_none());
+    assert!(journal_effects(&out, "executed").is_empty());
+    out.stderr_has("stdin is not a terminal; rerun with `--yes`");
 }
 
 #[test]
