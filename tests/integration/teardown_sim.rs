@@ -398,6 +398,18 @@ fn dirty_without_a_terminal_and_without_yes_is_refused_with_4() {
 }
 
 #[test]
+fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
+    let sim = SimServer::start("destroying");
+    let out = teardown(&sim, &[]);
+    out.status(4)
+        .stderr_has("stdin is not a terminal; rerun with `--yes`");
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    assert!(backups(&out.home()).is_empty());
+    assert!(pointer(&out.home()).is_none());
+    assert!(journal_effects(&out, "executed").is_empty());
+}
+
+#[test]
 fn a_model_that_never_goes_escalates_with_1() {
     let sim = SimServer::with("dirty", &["model-stuck"], crate::sim_server::TEST_SPEED);
     let out = run(&sim, "teardown", 1, &["--yes"]);
