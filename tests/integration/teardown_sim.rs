@@ -439,6 +439,26 @@ fn maas_faults_and_latency_still_reach_go() {
 }
 
 #[test]
+fn a_hung_release_settled_by_a_re_read_says_so() {
+    let sim = SimServer::with(
+        "dirty",
+        &["maas-hang:op=release"],
+        crate::sim_server::TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes", "--set", "maas.timeout=1"]);
+    assert_doc(&out, 0, "dirty", Some("go"));
+    // Juju released the nodes while our requests hung: the transcript says what happened.
+    out.stderr_has("openstack0 (")
+        .stderr_has("after: `POST ")
+        .stderr_has("op=release` failed");
+    assert!(
+        !out.stderr.contains("released openstack0"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
     let sim = SimServer::with(
         "dirty",
