@@ -387,6 +387,11 @@ impl Gate {
     pub fn is_dry_run(&self) -> bool {
         self.dry_run.get()
     }
+
+    /// Whether a confirmation can be approved at all: `--yes`, a terminal, or a dry run.
+    pub fn can_confirm(&self) -> bool {
+        self.yes || self.terminal || self.is_dry_run()
+    }
 }
 
 /// What an effect must be confirmed with: its own confirmation, or — for a `destroy`

@@ -268,6 +268,20 @@ pub mod flow_functions {
         Ok(true)
     }
 
+    /// Whether a confirmation could be approved in this run: `--yes` was given, stdin is a
+    /// terminal, or it is a dry run. Lets a runbook refuse before its first change when a
+    /// later confirmation is bound to be refused.
+    ///
+    /// ```rhai
+    /// if !can_confirm() { confirm("type the model name to destroy it", "openstack"); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile)]
+    pub fn can_confirm(ctx: NativeCallContext) -> bool {
+        RunContext::from_call(&ctx).is_ok_and(|run| run.gate().can_confirm())
+    }
+
     /// The current UTC time, RFC 3339 (`2026-05-27T10:00:00Z`).
     ///
     /// ```rhai

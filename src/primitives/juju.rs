@@ -53,6 +53,20 @@ fn model_facts(juju: &JujuClient, model: &str) -> anyhow::Result<Option<juju::Mo
     juju.model(model)
 }
 
+/// The changing calls take the short name (as in `site.models`) or the uuid. A qualified
+/// name (`admin/openstack`, `ctl:admin/openstack`) matches no model by short name, so it
+/// would read as "already gone" and the call would silently do nothing: refuse it instead.
+fn short_name(function: &str, model: &str) -> Result<(), Box<EvalAltResult>> {
+    if model.contains('/') || model.contains(':') {
+        let short = model.rsplit(['/', ':']).next().unwrap_or(model);
+        return Err(format!(
+            "`{function}` takes the model's short name (as in `site.models`), not `{model}`; write `{short}`"
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// The result of a gated call as a script value.
 fn gated(applied: Applied<serde_json::Value>, command: &str) -> RhaiResult {
     match applied {
@@ -66,6 +80,7 @@ pub(crate) fn destroy_model(
     name: &str,
     opts: DestroyOptions,
 ) -> RhaiResult {
+    short_name("juju_destroy_model", name)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     let argv = juju::destroy_model_argv(juju.bin(), name, &opts).map_err(script_error)?;
@@ -140,6 +155,7 @@ pub(crate) fn remove_machine(
     id: &str,
     opts: RemoveOptions,
 ) -> RhaiResult {
+    short_name("juju_remove_machine", model)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     let command = juju::shell_line(&juju::remove_machine_argv(juju.bin(), model, id, &opts));
@@ -289,7 +305,8 @@ pub mod juju_functions {
     /// and this run sealed its backup (`seal_backup`) — unless `require_backup: false`. Asks
     /// the operator to type the model name (or `--yes`). Returns `#{model, result, command,
     /// planned}`: `result` is `destroyed`, or `absent` when the model is already gone; in a
-    /// dry run `#{planned: true, command}`. Errors if Juju fails or times out.
+    /// dry run `#{planned: true, command}`. Errors if Juju fails or times out, or if `NAME`
+    /// is qualified (`admin/openstack`): give the short name or the uuid.
     ///
     /// ```rhai
     /// seal_backup(dir, "openstack");
@@ -321,7 +338,8 @@ pub mod juju_functions {
     /// (seed §3.3 remediation). Refused unless the model is in `site.models` and is not a
     /// controller model; asks the operator to type `MODEL/ID` (or `--yes`). Juju accepts the
     /// removal and returns; it does not wait. Returns `#{model, id, result, output, command,
-    /// planned}`. Errors if the model does not exist or Juju fails.
+    /// planned}`. Errors if the model does not exist, is qualified (give the short name) or
+    /// Juju fails.
     ///
     /// ```rhai
     /// for m in juju_machines("openstack") { juju_remove_machine("openstack", m.id); }

@@ -97,6 +97,7 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::flow::flow_functions)),
             [
+                "can_confirm",
                 "check",
                 "confirm",
                 "fail",

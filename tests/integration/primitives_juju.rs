@@ -193,6 +193,35 @@ fn destroy_of_an_absent_model_changes_nothing() {
 }
 
 #[test]
+fn a_qualified_model_name_is_refused_not_reported_absent() {
+    let sim = SimServer::start("dirty");
+    for call in [
+        r#"juju_destroy_model("admin/openstack")"#,
+        r#"juju_destroy_model("maas-controller:admin/openstack")"#,
+        r#"juju_remove_machine("admin/openstack", "0")"#,
+    ] {
+        let function = call.split('(').next().unwrap();
+        eval(&sim, &["--yes"], &format!("{SEAL} {call}"))
+            .status(2)
+            .stderr_has(&format!(
+                "`{function}` takes the model's short name (as in `site.models`)"
+            ))
+            .stderr_has("write `openstack`");
+    }
+    assert!(
+        sim.log().iter().all(|e| !e["request"]
+            .as_str()
+            .unwrap_or("")
+            .contains("destroy-model")
+            && !e["request"]
+                .as_str()
+                .unwrap_or("")
+                .contains("remove-machine")),
+        "nothing was attempted"
+    );
+}
+
+#[test]
 fn destroy_model_rejects_unknown_and_inconsistent_options() {
     let sim = SimServer::start("dirty");
     eval(

@@ -160,7 +160,10 @@ fn journal_effects(out: &Output, outcome: &str) -> Vec<String> {
 
 #[test]
 fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
-    let sim = SimServer::start("dirty");
+    // Slow enough that Juju's own release of the model's nodes (due when the model goes)
+    // cannot beat Phase C on a loaded machine: at TEST_SPEED it came after 75 ms and the
+    // "a release executed" check below raced it.
+    let sim = SimServer::with("dirty", &[], 2.0);
     let ids = target_ids(&sim);
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "dirty", Some("go"));
@@ -387,6 +390,23 @@ fn dirty_without_a_terminal_and_without_yes_is_refused_with_4() {
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     assert!(juju_commands(&sim, "destroy-model").is_empty());
     assert!(released_ids(&sim).is_empty());
+    // Refused before Phase A: no backup written, the pointer not moved.
+    assert!(backups(&out.home()).is_empty());
+    assert!(pointer(&out.home()).is_none());
+    assert!(journal_effects(&out, "executed").is_empty());
+    out.stderr_has("stdin is not a terminal; rerun with `--yes`");
+}
+
+#[test]
+fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
+    let sim = SimServer::start("destroying");
+    let out = teardown(&sim, &[]);
+    out.status(4)
+        .stderr_has("stdin is not a terminal; rerun with `--yes`");
+    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    assert!(backups(&out.home()).is_empty());
+    assert!(pointer(&out.home()).is_none());
+    assert!(journal_effects(&out, "executed").is_empty());
 }
 
 #[test]
@@ -416,6 +436,58 @@ fn maas_faults_and_latency_still_reach_go() {
         assert!(ids.contains(&id));
     }
     assert_torn_down(&sim);
+}
+
+#[test]
+fn partial_with_maas_5xx_asks_again_for_the_failed_releases_and_is_go() {
+    // Seeded: at this rate some release POSTs of the partial scenario fail with 5xx, and
+    // no model is left whose destruction would release the machines instead. One release
+    // in flight keeps the request order, so the seeded failures, the same every run.
+    let sim = SimServer::with("partial", &["maas-5xx:0.3"], crate::sim_server::TEST_SPEED);
+    let ids = target_ids(&sim);
+    let out = teardown(
+        &sim,
+        &[
+            "--yes",
+            "--set",
+            "timeouts.machines_ready=20",
+            "--set",
+            "maas.concurrency=1",
+        ],
+    );
+    assert_doc(&out, 0, "partial", Some("go"));
+    out.stderr_has("asking MAAS again for");
+    let posts: Vec<String> = sim
+        .log()
+        .iter()
+        .filter_map(|e| e["request"].as_str().map(str::to_string))
+        .filter(|r| r.starts_with("POST"))
+        .collect();
+    assert!(posts.len() > 3, "a release was asked again: {posts:#?}");
+    for p in &posts {
+        assert!(ids.iter().any(|id| p.contains(id.as_str())), "{p}");
+    }
+    assert_torn_down(&sim);
+}
+
+#[test]
+fn a_hung_release_settled_by_a_re_read_says_so() {
+    let sim = SimServer::with(
+        "dirty",
+        &["maas-hang:op=release"],
+        crate::sim_server::TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes", "--set", "maas.timeout=1"]);
+    assert_doc(&out, 0, "dirty", Some("go"));
+    // Juju released the nodes while our requests hung: the transcript says what happened.
+    out.stderr_has("openstack0 (")
+        .stderr_has("after: `POST ")
+        .stderr_has("op=release` failed");
+    assert!(
+        !out.stderr.contains("released openstack0"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
