@@ -103,12 +103,11 @@ fn stat_reads_v2_and_v3_images_with_data() {
     }
 }
 
-#[test]
-fn stat_reads_an_overlays_backing_file() {
-    let t = site();
-    let base = images(&t).join("base.qcow2");
+/// A 16M v3 image `base.qcow2` and `overlay.qcow2` backed by it, in the site's images dir.
+fn make_overlay(t: &Test) -> (PathBuf, PathBuf) {
+    let base = images(t).join("base.qcow2");
     make_qcow2(&base, "1.1", "16M");
-    let overlay = images(&t).join("overlay.qcow2");
+    let overlay = images(t).join("overlay.qcow2");
     qemu_img(&[
         "create",
         "-q",
@@ -120,6 +119,13 @@ fn stat_reads_an_overlays_backing_file() {
         "qcow2",
         &overlay.display().to_string(),
     ]);
+    (base, overlay)
+}
+
+#[test]
+fn stat_reads_an_overlays_backing_file() {
+    let t = site();
+    let (base, overlay) = make_overlay(&t);
     let (_out, s) = stat(t, &overlay);
     assert_eq!(s["backing_file"], base.display().to_string());
     assert_eq!(s["virtual_size"], 16 * 1024 * 1024);
@@ -206,20 +212,7 @@ fn wipe_empties_the_image_keeping_size_version_owner_and_mode() {
 #[test]
 fn wipe_refuses_an_overlay_and_a_non_qcow2_file() {
     let t = site();
-    let base = images(&t).join("base.qcow2");
-    make_qcow2(&base, "1.1", "16M");
-    let overlay = images(&t).join("overlay.qcow2");
-    qemu_img(&[
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-b",
-        &base.display().to_string(),
-        "-F",
-        "qcow2",
-        &overlay.display().to_string(),
-    ]);
+    let (_base, overlay) = make_overlay(&t);
     let before = bytes(&overlay);
     let out = eval_in(
         t,

@@ -42,8 +42,7 @@ fn run(sim: &SimServer, runbook: &str, model_gone: u64, extra: &[&str]) -> Outpu
         "osd_disks=",
     ];
     args.extend_from_slice(extra);
-    let mut test = Test::new().args(&args);
-    test = test.envs(sim.env());
+    let test = Test::new().args(&args).envs(sim.env());
     test.run()
 }
 
@@ -548,21 +547,22 @@ fn a_failing_phase_a_capture_stops_before_the_destroy() {
 /// `teardown` on a terminal (a pty) against `sim`: answers each confirmation the gate asks
 /// with the next of `answers`, and returns the exit code.
 fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
-    let mut test = Test::new().args(&[
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--set",
-        "osd_disks=",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=10",
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--set",
+            "osd_disks=",
+            "--set",
+            "timeouts.model_gone=10",
+            "--set",
+            "timeouts.machines_ready=10",
+        ])
+        .envs(sim.env());
     let mut session = expectrl::Session::spawn(test.command()).expect("spawn in a pty");
     session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
     for (question, answer) in answers {
@@ -608,23 +608,24 @@ fn on_a_terminal_a_wrong_model_name_destroys_nothing() {
 fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
     let sim = SimServer::start("dirty");
     let targets = format!("targets={}", serde_json::to_string(&TARGETS).unwrap());
-    let mut test = Test::new().args(&[
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "roosevelt",
-        "--json",
-        "--yes",
-        "--set",
-        &targets,
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=10",
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--root",
+            REPO,
+            "--site",
+            "roosevelt",
+            "--json",
+            "--yes",
+            "--set",
+            &targets,
+            "--set",
+            "timeouts.model_gone=10",
+            "--set",
+            "timeouts.machines_ready=10",
+        ])
+        .envs(sim.env());
     let out = test.run();
     let doc = assert_doc(&out, 0, "dirty", Some("go"));
     assert!(journal_effects(&out, "executed")
@@ -641,17 +642,18 @@ fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
 #[test]
 fn roosevelt_without_targets_stops_with_3() {
     let sim = SimServer::start("dirty");
-    let mut test = Test::new().args(&[
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "roosevelt",
-        "--json",
-        "--yes",
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--root",
+            REPO,
+            "--site",
+            "roosevelt",
+            "--json",
+            "--yes",
+        ])
+        .envs(sim.env());
     let out = test.run();
     assert_doc(&out, 3, "unknown", None);
     out.stderr_has("lists no targets");
@@ -710,23 +712,24 @@ fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
     let glob = format!("{}/openstack[0-3]-1.qcow2", images.path().display());
     let disk_root = format!("disk_root={}", images.path().display());
     let osd = format!("osd_disks={glob}");
-    let mut test = Test::new().args(&[
-        "run",
-        "wipe-osd",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--yes",
-        "--set",
-        &osd,
-        "--set",
-        &disk_root,
-        "--set",
-        "timeouts.machines_ready=10",
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "wipe-osd",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            "--yes",
+            "--set",
+            &osd,
+            "--set",
+            &disk_root,
+            "--set",
+            "timeouts.machines_ready=10",
+        ])
+        .envs(sim.env());
     let out = test.run();
     out.status(0);
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
@@ -759,21 +762,22 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
         images.path().display()
     );
     let disk_root = format!("disk_root={}", images.path().display());
-    let mut test = Test::new().args(&[
-        "run",
-        "wipe-osd",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--dry-run",
-        "--set",
-        &osd,
-        "--set",
-        &disk_root,
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "wipe-osd",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            "--dry-run",
+            "--set",
+            &osd,
+            "--set",
+            &disk_root,
+        ])
+        .envs(sim.env());
     let out = test.run();
     out.status(0);
     let plan = out.json()["plan"].to_string();
@@ -794,20 +798,21 @@ fn written_osd_disks_without_wipe_make_acceptance_no_go() {
         "osd_disks={}/openstack[0-3]-1.qcow2",
         images.path().display()
     );
-    let mut test = Test::new().args(&[
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--set",
-        &osd,
-        "--set",
-        "wipe_osd=false",
-    ]);
-    test = test.envs(sim.env());
+    let test = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--json",
+            "--set",
+            &osd,
+            "--set",
+            "wipe_osd=false",
+        ])
+        .envs(sim.env());
     let out = test.run();
     out.status(1).stderr_has("OSD disk");
     assert_eq!(out.json()["verdict"], "no-go");
