@@ -38,6 +38,8 @@ pub struct Model {
     /// `status.current`, e.g. `available` or `destroying` (empty when absent).
     pub status: String,
     pub controller: String,
+    /// The uuid of the controller that lists the model (`controller-uuid`).
+    pub controller_uuid: String,
     pub is_controller: bool,
     pub model_type: String,
 }
@@ -596,6 +598,7 @@ struct RawModel {
     model_uuid: Option<String>,
     model_type: Option<String>,
     controller_name: Option<String>,
+    controller_uuid: Option<String>,
     is_controller: Option<bool>,
     owner: Option<String>,
     // Juju 4.x: `owner` became `qualifier` / `namespace`.
@@ -643,6 +646,7 @@ fn model_from_raw(m: RawModel) -> Result<Model> {
         life: non_empty(m.life).unwrap_or_else(|| "alive".into()),
         status: m.status.and_then(|s| s.current).unwrap_or_default(),
         controller: m.controller_name.unwrap_or_default(),
+        controller_uuid: m.controller_uuid.unwrap_or_default(),
         is_controller,
         model_type: m.model_type.unwrap_or_default(),
     })
