@@ -1,11 +1,15 @@
 //! What a run did: steps with their messages, acceptance checks, the route, the plan; the
-//! verdict and the exit code. Human output goes to stderr as it happens (so `--json`
-//! stdout carries exactly one document); `print()` goes to stdout unless `--json`.
+//! verdict and the exit code. The transcript goes to stdout as it happens (so
+//! `runbook run ... | tee run.log` keeps it), or to stderr under `--json`, where stdout
+//! carries exactly one document; diagnostics (warnings, `debug()`) and progress always go
+//! to stderr. `print()` goes to stdout (stderr under `--json`); `eval` keeps its transcript on stderr.
 
 use std::cell::RefCell;
 use std::io::Write;
 
 use serde::Serialize;
+
+use crate::color::{self, Stream, Tone};
 
 /// Exit codes, exactly as DESIGN.md lists them.
 pub mod exit {
@@ -48,6 +52,8 @@ pub struct PlanEntry {
 #[derive(Debug, Default)]
 pub struct Report {
     pub json: bool,
+    /// Where transcript lines go; `None`: stdout, or stderr under `--json`.
+    transcript: std::cell::Cell<Option<Stream>>,
     steps: RefCell<Vec<Step>>,
     checks: RefCell<Vec<Check>>,
     plan: RefCell<Vec<PlanEntry>>,
@@ -63,22 +69,51 @@ impl Report {
         }
     }
 
-    /// A transcript line (stderr).
+    /// Send the transcript to `stream` (`eval` keeps stdout for the value it prints).
+    pub fn set_stream(&self, stream: Stream) {
+        self.transcript.set(Some(stream));
+    }
+
+    /// Where the transcript goes: stdout, or stderr under `--json`.
+    pub fn stream(&self) -> Stream {
+        if let Some(stream) = self.transcript.get() {
+            stream
+        } else if self.json {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        }
+    }
+
+    /// A transcript line.
     pub fn line(&self, text: &str) {
+        let _ = match self.stream() {
+            Stream::Stdout => writeln!(std::io::stdout(), "{text}"),
+            Stream::Stderr => writeln!(std::io::stderr(), "{text}"),
+        };
+    }
+
+    /// `text` coloured for the transcript's stream (see [`crate::color`]).
+    fn paint(&self, tone: Tone, text: &str) -> String {
+        color::paint(self.stream(), tone, text)
+    }
+
+    /// A diagnostic line (a warning, `debug()` output): always stderr.
+    pub fn diag(&self, text: &str) {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
     /// Script `print()`: stdout, or stderr under `--json`.
     pub fn print(&self, text: &str) {
         if self.json {
-            self.line(text);
+            self.diag(text);
         } else {
             println!("{text}");
         }
     }
 
     pub fn step(&self, title: &str) {
-        self.line(&format!("==> {title}"));
+        self.line(&self.paint(Tone::Heading, &format!("==> {title}")));
         self.steps.borrow_mut().push(Step {
             title: title.to_string(),
             messages: Vec::new(),
@@ -95,13 +130,13 @@ impl Report {
     }
 
     pub fn message(&self, level: &'static str, text: &str) {
-        let tag = match level {
-            "ok" => "  ok  ",
-            "warn" => "  warn",
-            "fail" => "  FAIL",
-            _ => "  note",
+        let (tag, tone) = match level {
+            "ok" => ("  ok  ", Tone::Good),
+            "warn" => ("  warn", Tone::Warn),
+            "fail" => ("  FAIL", Tone::Bad),
+            _ => ("  note", Tone::Quiet),
         };
-        self.line(&format!("{tag} {text}"));
+        self.line(&format!("{} {text}", self.paint(tone, tag)));
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
@@ -128,7 +163,11 @@ impl Report {
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
         self.line(&format!(
             "  {} {name}{}",
-            if pass { "[GO]   " } else { "[NO-GO]" },
+            if pass {
+                self.paint(Tone::Good, "[GO]   ")
+            } else {
+                self.paint(Tone::Bad, "[NO-GO]")
+            },
             if detail.is_empty() {
                 String::new()
             } else {
@@ -187,19 +226,26 @@ impl Report {
             .unwrap_or(0)
             .max(5);
         self.line("");
-        self.line(&format!("{:<width$}  {:<6}  detail", "check", "result"));
-        for c in checks.iter() {
-            self.line(&format!(
-                "{:<width$}  {:<6}  {}",
-                c.name,
-                if c.pass { "GO" } else { "NO-GO" },
-                c.detail
-            ));
-        }
-        self.line(&format!(
-            "verdict: {}",
-            self.verdict().unwrap_or("none").to_uppercase()
+        self.line(&self.paint(
+            Tone::Heading,
+            &format!("{:<width$}  {:<6}  detail", "check", "result"),
         ));
+        for c in checks.iter() {
+            // Pad before painting: escape codes have no width.
+            let result = if c.pass {
+                self.paint(Tone::Good, &format!("{:<6}", "GO"))
+            } else {
+                self.paint(Tone::Bad, &format!("{:<6}", "NO-GO"))
+            };
+            self.line(&format!("{:<width$}  {result}  {}", c.name, c.detail));
+        }
+        let verdict = self.verdict().unwrap_or("none").to_uppercase();
+        let tone = match self.verdict() {
+            Some("go") => Tone::Good,
+            Some(_) => Tone::Bad,
+            None => Tone::Quiet,
+        };
+        self.line(&format!("verdict: {}", self.paint(tone, &verdict)));
     }
 
     pub fn print_plan_summary(&self) {

@@ -28,7 +28,10 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     report.print_plan_summary();
     report.print_scorecard();
     if let Some(text) = &error {
-        eprint!("{text}");
+        match text.strip_prefix("error:") {
+            Some(rest) => eprint!("{}{rest}", crate::commands::error_tag()),
+            None => eprint!("{text}"),
+        }
     }
     if config.json {
         let journal = session.ctx.gate().journal().path();
