@@ -9,7 +9,8 @@
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings; `effects` — the gate; `journal` — the JSONL record;
 //! - `report` — steps, checks, verdict, exit codes; `diagnostic` — script error rendering;
-//! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust.
+//! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
+//! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
 pub mod cli;
 pub mod clients;
@@ -22,6 +23,7 @@ pub mod embedded;
 pub mod engine;
 pub mod journal;
 pub mod primitives;
+pub mod recorder;
 pub mod repl;
 pub mod report;
 pub mod resolve;

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod doc;
 pub mod eval;
+pub mod record;
 pub mod run;
 pub mod sim;
 pub mod sites;
@@ -30,7 +31,7 @@ use crate::resolve::Sources;
 pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
-        Command::Sim(args) => sim::run(args),
+        Command::Sim(args) => sim::run(args, &cli.global),
         command => {
             Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
@@ -38,7 +39,7 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Check(args) => check::run(&config, &args),
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
-                Command::Sim(args) => sim::run(args),
+                Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
             })
         }

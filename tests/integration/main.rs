@@ -17,6 +17,7 @@ mod primitives_guards;
 mod primitives_juju;
 mod primitives_maas;
 mod repl;
+mod replay;
 mod report;
 mod resolve;
 mod sim_conformance;

@@ -38,17 +38,19 @@ impl SimServer {
 
     /// A simulator with faults (`--fault` specs) and a speed.
     pub fn with(scenario: &str, faults: &[&str], speed: f64) -> SimServer {
+        SimServer::spawn(&["--scenario", scenario], faults, speed)
+    }
+
+    /// A simulator serving a capture made by `runbook sim record` (`--from PATH`).
+    pub fn from_capture(path: &std::path::Path, faults: &[&str]) -> SimServer {
+        let path = path.display().to_string();
+        SimServer::spawn(&["--from", &path], faults, TEST_SPEED)
+    }
+
+    fn spawn(start: &[&str], faults: &[&str], speed: f64) -> SimServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
-        cmd.args([
-            "sim",
-            "serve",
-            "--port",
-            "0",
-            "--scenario",
-            scenario,
-            "--speed",
-            &speed.to_string(),
-        ]);
+        cmd.args(["sim", "serve", "--port", "0", "--speed", &speed.to_string()]);
+        cmd.args(start);
         for f in faults {
             cmd.args(["--fault", f]);
         }
