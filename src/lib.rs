@@ -2,7 +2,8 @@
 //!
 //! Map of the tree (the data path reads top to bottom):
 //! - `cli` — clap flags; `config` — precedence `--set` > env > site > defaults, secrets;
-//! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`);
+//! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`, `plan`,
+//!   `apply`, `rehearse`, `record`); `plan_file` / `plan_facts` — a saved plan and its facts;
 //! - `repl/` — `runbook repl`: the interactive session, read-only until `:arm`;
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
@@ -22,6 +23,8 @@ pub mod effects;
 pub mod embedded;
 pub mod engine;
 pub mod journal;
+pub mod plan_facts;
+pub mod plan_file;
 pub mod primitives;
 pub mod recorder;
 pub mod repl;

@@ -1,10 +1,13 @@
 //! One file per subcommand; this module dispatches and holds what `run` and `eval` share:
 //! a [`Session`] (site, context, engine) and how a script's ending becomes an exit code.
 
+pub mod apply;
 pub mod check;
 pub mod doc;
 pub mod eval;
+pub mod plan;
 pub mod record;
+pub mod rehearse;
 pub mod run;
 pub mod sim;
 pub mod sites;
@@ -41,6 +44,9 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::Plan(args) => plan::run(&config, &args),
+                Command::Apply(args) => apply::run(&config, &cli.global, &args),
+                Command::Rehearse(args) => rehearse::run(&config, &args),
             })
         }
     };
