@@ -303,6 +303,15 @@ impl Report {
     }
 }
 
+/// A transcript line of a command outside a run's report: stdout, or stderr under `--json`.
+pub fn say(json: bool, text: &str) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+}
+
 /// The live line of a `wait_until`: an indicatif spinner with elapsed time on a terminal,
 /// plain lines (when the value changes, or every 30 s) otherwise.
 pub struct Progress {
