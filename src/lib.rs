@@ -8,7 +8,7 @@
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings; `effects` — the gate; `journal` — the JSONL record;
-//! - `report` — steps, checks, verdict, exit codes; `diagnostic` — script error rendering;
+//! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code; `diagnostic` — script error rendering;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust.
 
 pub mod cli;
@@ -21,9 +21,11 @@ pub mod effects;
 pub mod embedded;
 pub mod engine;
 pub mod journal;
+pub mod outcome;
 pub mod primitives;
 pub mod repl;
 pub mod report;
 pub mod resolve;
+pub mod signals;
 pub mod sim;
 pub mod site;
