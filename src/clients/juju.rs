@@ -225,6 +225,17 @@ pub fn shell_line(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// The juju commands that only read (what [`JujuClient::read_raw`] accepts).
+pub const READ_ONLY_COMMANDS: [&str; 7] = [
+    "models",
+    "show-model",
+    "status",
+    "machines",
+    "controllers",
+    "export-bundle",
+    "version",
+];
+
 impl JujuClient {
     pub fn new(bin: impl Into<String>, timeout: Duration) -> Self {
         JujuClient {
@@ -319,6 +330,18 @@ impl JujuClient {
         let argv = remove_machine_argv(&self.bin, model, id, opts);
         let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
         self.run(&args)
+    }
+
+    /// A read-only command's stdout as Juju printed it (for `sim record`): only the
+    /// commands in [`READ_ONLY_COMMANDS`] are accepted, so a capture can never change a cloud.
+    pub fn read_raw(&self, args: &[&str]) -> Result<String> {
+        match args.first() {
+            Some(command) if READ_ONLY_COMMANDS.contains(command) => self.run(args),
+            _ => bail!(
+                "internal error: `{}` is not a read-only juju command",
+                self.line(args)
+            ),
+        }
     }
 
     fn line(&self, args: &[&str]) -> String {

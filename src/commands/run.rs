@@ -16,25 +16,12 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
     let file = config.resolver().runbook(&args.runbook)?;
     session.announce(&format!("run `{}` ({})", args.runbook, file.display));
-    let (ending, error) = match session.compile(&file.display, &file.text) {
-        Err(text) => (Ending::Error, Some(text)),
-        Ok(ast) => {
-            let mut scope = session.constants.clone();
-            match session.engine.run_ast_with_scope(&mut scope, &ast) {
-                Ok(()) => (Ending::Completed, None),
-                Err(err) => {
-                    let (ending, text) = session.ending(&err, &file.display);
-                    (ending, Some(text))
-                }
-            }
-        }
-    };
+    let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();
-    report.set_ending(ending);
     if let Some(text) = &error {
         eprint!("{text}");
     }
-    if ending == Ending::Error {
+    if report.ending() == Ending::Error {
         session.score_after_failure();
     }
     report.print_plan_summary();
