@@ -1003,7 +1003,10 @@ mod tests {
             g.apply(effect(true), Ok(()), || Ok(1)),
             Ok(Applied::Executed(1))
         ));
-        assert!(g.journal().lines()[0].contains("\"outcome\":\"executed\""));
+        // Write-ahead: the intent of the destroy-class effect, then its outcome.
+        let lines = g.journal().lines();
+        assert!(lines[0].contains("\"outcome\":\"intent\""), "{lines:?}");
+        assert!(lines[1].contains("\"outcome\":\"executed\""), "{lines:?}");
         assert!(g.journal().path().unwrap().exists());
     }
 
