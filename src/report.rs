@@ -147,6 +147,11 @@ impl Report {
         self.plan.borrow_mut().push(entry);
     }
 
+    /// The effects planned so far (a dry run's plan), in order.
+    pub fn planned(&self) -> Vec<PlanEntry> {
+        self.plan.borrow().clone()
+    }
+
     pub fn set_route(&self, route: &str) {
         self.line(&format!("  route: {route}"));
         *self.route.borrow_mut() = Some(route.to_string());

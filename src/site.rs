@@ -38,6 +38,8 @@ pub struct Site {
     pub disk_root: PathBuf,
     pub require_backup: bool,
     pub timeouts: Timeouts,
+    /// Seconds a plan saved by `runbook plan` stays valid; `runbook apply` refuses an older one.
+    pub plan_max_age: u64,
     /// Only the `demo` site: start the built-in simulator.
     pub sim: Option<SimSettings>,
 }
@@ -119,6 +121,7 @@ impl Site {
                 machines_ready: 900,
                 destroy_cli: 300,
             },
+            plan_max_age: 24 * 3600,
             sim: None,
         }
     }

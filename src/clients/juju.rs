@@ -250,6 +250,17 @@ pub fn shell_line(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// The juju commands that only read (what [`JujuClient::read_raw`] accepts).
+pub const READ_ONLY_COMMANDS: [&str; 7] = [
+    "models",
+    "show-model",
+    "status",
+    "machines",
+    "controllers",
+    "export-bundle",
+    "version",
+];
+
 impl JujuClient {
     pub fn new(bin: impl Into<String>, timeout: Duration) -> Self {
         JujuClient {
@@ -377,6 +388,18 @@ impl JujuClient {
         }
         String::from_utf8(out.stdout)
             .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(&argv)))
+    }
+
+    /// A read-only command's stdout as Juju printed it (for `sim record`): only the
+    /// commands in [`READ_ONLY_COMMANDS`] are accepted, so a capture can never change a cloud.
+    pub fn read_raw(&self, args: &[&str]) -> Result<String> {
+        match args.first() {
+            Some(command) if READ_ONLY_COMMANDS.contains(command) => self.run(args),
+            _ => bail!(
+                "internal error: `{}` is not a read-only juju command",
+                self.line(args)
+            ),
+        }
     }
 
     fn line(&self, args: &[&str]) -> String {

@@ -1,9 +1,13 @@
 //! One file per subcommand; this module dispatches and holds what `run` and `eval` share:
 //! a [`Session`] (site, context, engine) and how a script's ending becomes an exit code.
 
+pub mod apply;
 pub mod check;
 pub mod doc;
 pub mod eval;
+pub mod plan;
+pub mod record;
+pub mod rehearse;
 pub mod run;
 pub mod sim;
 pub mod sites;
@@ -30,7 +34,7 @@ use crate::resolve::Sources;
 pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
-        Command::Sim(args) => sim::run(args),
+        Command::Sim(args) => sim::run(args, &cli.global),
         command => {
             Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
@@ -38,8 +42,11 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Check(args) => check::run(&config, &args),
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
-                Command::Sim(args) => sim::run(args),
+                Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::Plan(args) => plan::run(&config, &args),
+                Command::Apply(args) => apply::run(&config, &cli.global, &args),
+                Command::Rehearse(args) => rehearse::run(&config, &args),
             })
         }
     };

@@ -247,7 +247,13 @@ fn maas_route(
         return (text(404, "Not Found"), false);
     };
     match rest {
-        "version/" => return (json_body(200, version().to_string()), false),
+        "version/" => {
+            let recorded = cloud.replay.as_ref().and_then(|r| r.maas_version.clone());
+            return (
+                json_body(200, recorded.unwrap_or_else(version).to_string()),
+                false,
+            );
+        }
         "describe/" => return (json_body(200, describe(host).to_string()), false),
         _ => {}
     }
