@@ -468,11 +468,33 @@ fn expression(argv: &[String]) -> duct::Expression {
         .stdin_null()
         .unchecked()
         .before_spawn(|c| {
-            // Own process group, so a timeout can kill the child's children too.
+            // Own process group, so a timeout or a signal can kill the child's children too.
             c.process_group(0);
+            die_with_parent(c);
             Ok(())
         })
 }
+
+/// The child gets SIGKILL when runbook dies, even by SIGKILL (Linux `PR_SET_PDEATHSIG`), so
+/// no `juju destroy-model` outlives the run that started it.
+#[cfg(target_os = "linux")]
+fn die_with_parent(c: &mut std::process::Command) {
+    let parent = std::process::id();
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid, raise).
+    unsafe {
+        c.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // The parent may have died before prctl took effect.
+            if libc::getppid() as u32 != parent {
+                libc::raise(libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut std::process::Command) {}
 
 fn spawn_error(argv: &[String], e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::NotFound {
@@ -533,11 +555,31 @@ fn run_output(argv: &[String], timeout: Duration) -> Result<std::process::Output
         .stderr_capture()
         .start()
         .map_err(|e| spawn_error(argv, e))?;
-    let waited = handle
-        .wait_timeout(timeout)
-        .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?;
+    // Wait in slices, so a signal (SIGINT/SIGTERM/SIGHUP) kills the child's group promptly.
+    let started = Instant::now();
+    let waited = loop {
+        let slice = CANCEL_POLL.min(timeout.saturating_sub(started.elapsed()));
+        let waited = handle
+            .wait_timeout(slice)
+            .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?;
+        if waited.is_some() || started.elapsed() >= timeout || crate::signals::pending() {
+            break waited;
+        }
+    };
     let output = match waited {
         Some(out) => out,
+        None if crate::signals::pending() => {
+            for pid in handle.pids() {
+                kill_group(pid);
+            }
+            let _ = handle.kill();
+            let _ = handle.wait();
+            bail!(
+                "interrupted ({}): `{}` was stopped",
+                crate::signals::name(crate::signals::received()),
+                shell_line(argv)
+            );
+        }
         None => {
             for pid in handle.pids() {
                 kill_group(pid);

@@ -10,6 +10,7 @@ mod doc;
 mod effects;
 mod engine;
 mod files;
+mod outcomes;
 mod plan_apply;
 mod primitives_disk;
 mod primitives_errors;
