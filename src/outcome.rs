@@ -134,6 +134,36 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
     out
 }
 
+/// The effect a signal cut short, from the journal: the last destroy-class `intent` with no
+/// outcome after it, or the last effect that failed because it was interrupted. Named for
+/// the `interrupted` journal line and the transcript; `juju_destroy_model` says that the
+/// controller may carry on.
+pub fn cut_short(lines: &[String]) -> Option<String> {
+    let lines: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let (i, l) = lines.iter().enumerate().rev().find(|(i, l)| {
+        let open_intent = l["outcome"] == "intent"
+            && !lines[i + 1..]
+                .iter()
+                .any(|o| o["effect"] == l["effect"] && o["target"] == l["target"]);
+        let interrupted = l["outcome"] == "failed"
+            && l["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("interrupted"));
+        open_intent || interrupted
+    })?;
+    let _ = i;
+    let effect = l["effect"].as_str().unwrap_or_default();
+    let target = l["target"].as_str().unwrap_or_default();
+    let mut text = format!("{effect} of {target} was in flight");
+    if effect == "juju_destroy_model" {
+        text.push_str(" (the controller may carry on destroying the model by itself)");
+    }
+    Some(text)
+}
+
 /// Whether this run executed a destroy-class effect (the cloud was changed for real).
 pub fn destroyed_something(lines: &[String]) -> bool {
     lines
@@ -210,5 +240,13 @@ mod tests {
         assert_eq!(said.len(), 1);
         assert!(said[0].starts_with("in flight when the run stopped: juju_destroy_model"));
         assert!(!destroyed_something(&lines));
+        assert_eq!(
+            cut_short(&lines).as_deref(),
+            Some("juju_destroy_model of model openstack was in flight (the controller may carry on destroying the model by itself)")
+        );
+        let done = serde_json::json!({"time": "2026-12-03T10:02:12.000Z",
+            "effect": "juju_destroy_model", "target": "model openstack", "outcome": "executed"})
+        .to_string();
+        assert_eq!(cut_short(&[lines[0].clone(), done]), None);
     }
 }

@@ -257,6 +257,11 @@ impl Report {
                 self.line(&format!("  - {c}"));
             }
         }
+        if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
+            self.line(
+                "to continue: run the same command again; it detects where the teardown stands and finishes it",
+            );
+        }
     }
 
     pub fn print_plan_summary(&self) {

@@ -216,19 +216,28 @@ impl Session {
                     name: "interrupt".into(),
                     class: EffectClass::Read,
                     target: display.to_string(),
-                    args: serde_json::Value::Null,
+                    args: serde_json::json!({ "signal": signals::name(signal) }),
                     command: signals::name(signal).into(),
                     confirm: None,
                 };
-                let detail = format!("interrupted by {}", signals::describe(signal));
-                self.ctx.gate().journal().record(&e, Outcome::Interrupted, Some(&detail), 0);
-                (
-                    Ending::Interrupted(signal),
-                    format!(
-                        "error: interrupted ({}); the journal records where the run stopped\n",
+                let journal = self.ctx.gate().journal();
+                let in_flight = crate::outcome::cut_short(&journal.lines());
+                let detail = match &in_flight {
+                    Some(what) => format!("interrupted by {}; {what}", signals::describe(signal)),
+                    None => format!(
+                        "interrupted by {} between steps; no effect was in flight",
                         signals::describe(signal)
                     ),
-                )
+                };
+                journal.record(&e, Outcome::Interrupted, Some(&detail), 0);
+                let mut text = format!(
+                    "error: interrupted ({}); the journal records where the run stopped\n",
+                    signals::describe(signal)
+                );
+                if let Some(what) = in_flight {
+                    text.push_str(&format!("note: {what}\n"));
+                }
+                (Ending::Interrupted(signal), text)
             }
             Some(Stop::Refused(_)) => {
                 let text = crate::diagnostic::render(err, display, &self.sources.borrow());

@@ -23,6 +23,7 @@ mod repl;
 mod replay;
 mod report;
 mod resolve;
+mod signals;
 mod sim_conformance;
 mod sim_juju;
 mod sim_maas;
