@@ -38,6 +38,7 @@ fn assert_only_read(sim: &SimServer) {
             _ => [
                 "models",
                 "show-model",
+                "version",
                 "status",
                 "machines",
                 "controllers",
