@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod cli;
 mod diagnostics;
+mod discover;
 mod doc;
 mod effects;
 mod engine;
