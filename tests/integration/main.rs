@@ -19,6 +19,7 @@ mod primitives_fixture;
 mod primitives_guards;
 mod primitives_juju;
 mod primitives_maas;
+mod profiles;
 mod rehearse;
 mod repl;
 mod replay;
