@@ -148,9 +148,10 @@ impl Site {
         let mut ranks = KeyRanks::default();
         for (layer, (origin, leaves)) in layers.iter().enumerate() {
             for (key, value) in leaves {
-                match key.as_str() {
-                    "maas.profile" => ranks.profile = layer + 1,
-                    "maas.api_key_file" => ranks.api_key_file = layer + 1,
+                // A null clears the key: the rank stays with whoever set it last, if anyone.
+                match (key.as_str(), value.is_null()) {
+                    ("maas.profile", false) => ranks.profile = layer + 1,
+                    ("maas.api_key_file", false) => ranks.api_key_file = layer + 1,
                     _ => {}
                 }
                 set_leaf(&mut doc, key, value.clone())
