@@ -240,6 +240,9 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<i32> {
             }
         }
     }
+    // A problem met twice (a module imported by several files) is reported once.
+    let mut seen = HashSet::new();
+    checker.problems.retain(|p| seen.insert(p.clone()));
     for p in &checker.problems {
         eprint!("{p}");
     }

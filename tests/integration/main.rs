@@ -5,6 +5,7 @@ mod common;
 
 mod check;
 mod cli;
+mod defaults;
 mod diagnostics;
 mod discover;
 mod doc;
