@@ -12,6 +12,7 @@ mod doc;
 mod effects;
 mod engine;
 mod files;
+mod guide;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;
