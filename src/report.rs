@@ -8,6 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::outcome::Ending;
+use crate::term::{escape, escape_line};
 
 /// Exit codes, exactly as DESIGN.md lists them.
 pub mod exit {
@@ -90,17 +91,18 @@ impl Report {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
-    /// Script `print()`: stdout, or stderr under `--json`.
+    /// Script `print()`: stdout, or stderr under `--json`; control characters escaped.
     pub fn print(&self, text: &str) {
+        let text = escape(text);
         if self.json {
-            self.line(text);
+            self.line(&text);
         } else {
             println!("{text}");
         }
     }
 
     pub fn step(&self, title: &str) {
-        self.line(&format!("==> {title}"));
+        self.line(&format!("==> {}", escape(title)));
         self.steps.borrow_mut().push(Step {
             title: title.to_string(),
             messages: Vec::new(),
@@ -109,7 +111,7 @@ impl Report {
 
     /// A transcript line as the script wrote it, kept in the current step as `info`.
     pub fn note(&self, text: &str) {
-        self.line(text);
+        self.line(&escape(text));
         self.record(Message {
             level: "info",
             text: text.to_string(),
@@ -123,7 +125,7 @@ impl Report {
             "fail" => "  FAIL",
             _ => "  note",
         };
-        self.line(&format!("{tag} {text}"));
+        self.line(&format!("{tag} {}", escape(text)));
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
@@ -149,12 +151,13 @@ impl Report {
 
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
         self.line(&format!(
-            "  {} {name}{}",
+            "  {} {}{}",
             if pass { "[GO]   " } else { "[NO-GO]" },
+            escape(name),
             if detail.is_empty() {
                 String::new()
             } else {
-                format!(" — {detail}")
+                format!(" — {}", escape(detail))
             }
         ));
         self.checks.borrow_mut().push(Check {
@@ -165,7 +168,7 @@ impl Report {
     }
 
     pub fn plan(&self, entry: PlanEntry) {
-        self.line(&format!("  plan  {}", entry.command));
+        self.line(&format!("  plan  {}", escape(&entry.command)));
         self.plan.borrow_mut().push(entry);
     }
 
@@ -175,7 +178,7 @@ impl Report {
     }
 
     pub fn set_route(&self, route: &str) {
-        self.line(&format!("  route: {route}"));
+        self.line(&format!("  route: {}", escape_line(route)));
         *self.route.borrow_mut() = Some(route.to_string());
     }
 
@@ -212,7 +215,7 @@ impl Report {
         }
         let width = checks
             .iter()
-            .map(|c| c.name.len())
+            .map(|c| escape_line(&c.name).chars().count())
             .max()
             .unwrap_or(0)
             .max(5);
@@ -221,9 +224,9 @@ impl Report {
         for c in checks.iter() {
             self.line(&format!(
                 "{:<width$}  {:<6}  {}",
-                c.name,
+                escape_line(&c.name),
                 if c.pass { "GO" } else { "NO-GO" },
-                c.detail
+                escape_line(&c.detail)
             ));
         }
         // Only a run with a verdict says one: an unfinished run never reads as GO.
@@ -254,7 +257,7 @@ impl Report {
         } else {
             self.line("already changed (per the journal):");
             for c in changes {
-                self.line(&format!("  - {c}"));
+                self.line(&format!("  - {}", escape(c)));
             }
         }
         if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
@@ -283,7 +286,7 @@ impl Report {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
-                p.command
+                escape(&p.command)
             ));
         }
     }
@@ -325,6 +328,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(what: &str) -> Progress {
+        let what: &str = &escape_line(what);
         use std::io::IsTerminal;
         // indicatif draws nothing on a terminal it can't drive (`TERM` unset or `dumb`, as
         // under some schedulers): then the plain lines, never a silent wait.
@@ -349,6 +353,7 @@ impl Progress {
     }
 
     pub fn tick(&self, elapsed: std::time::Duration, value: &str) {
+        let value: &str = &escape_line(value);
         if let Some(bar) = &self.bar {
             bar.set_message(value.to_string());
             return;

@@ -19,7 +19,7 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();
     if let Some(text) = &error {
-        eprint!("{text}");
+        eprint!("{}", crate::term::escape(text));
     }
     if report.ending() == Ending::Error {
         session.score_after_failure();

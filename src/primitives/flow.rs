@@ -43,6 +43,9 @@ fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
                 EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into(),
             );
         }
+        if let Some(why) = ctx.over_time() {
+            return Err(EvalAltResult::ErrorTerminated(why.into(), Position::NONE).into());
+        }
         std::thread::sleep((end - Instant::now()).min(Duration::from_millis(50)));
     }
     Ok(())
@@ -241,6 +244,19 @@ pub mod flow_functions {
     pub fn sleep(ctx: NativeCallContext, s: Dynamic) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         pause(&run, seconds("s", &s)?)
+    }
+
+    // Rhai's core package has its own `sleep(INT)` and `sleep(FLOAT)`, which an exact type
+    // match would pick over `sleep(Dynamic)`: these shadow them (a later global module wins),
+    // so every `sleep` stops on a signal or at the time limit.
+    #[rhai_fn(name = "sleep", return_raw, volatile)]
+    pub fn sleep_int(ctx: NativeCallContext, s: rhai::INT) -> RhaiResult<()> {
+        sleep(ctx, Dynamic::from(s))
+    }
+
+    #[rhai_fn(name = "sleep", return_raw, volatile)]
+    pub fn sleep_float(ctx: NativeCallContext, s: rhai::FLOAT) -> RhaiResult<()> {
+        sleep(ctx, Dynamic::from(s))
     }
 
     /// Ask the operator to type `expected` to go on. `--yes` approves; without a terminal
