@@ -18,6 +18,7 @@
 pub mod bounds;
 pub mod cli;
 pub mod clients;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod context;

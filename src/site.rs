@@ -77,6 +77,9 @@ pub struct JujuSettings {
 pub struct Timeouts {
     pub model_gone: u64,
     pub machines_ready: u64,
+    /// Seconds Phase B lets `juju destroy-model` block before it stops the CLI and goes on
+    /// (the destroy carries on in the controller; teardown.md §3.2 Phase B).
+    pub destroy_cli: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +128,7 @@ impl Site {
             timeouts: Timeouts {
                 model_gone: 900,
                 machines_ready: 900,
+                destroy_cli: 300,
             },
             plan_max_age: 24 * 3600,
             // Generous: a slow bare-metal teardown waits up to 2 × 15 min on its own.

@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod cli;
 mod diagnostics;
+mod discover;
 mod doc;
 mod effects;
 mod engine;
@@ -29,6 +30,7 @@ mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
 mod sites;
+mod streams;
 
 mod demo;
 mod routing;

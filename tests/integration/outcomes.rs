@@ -151,12 +151,21 @@ fn control_characters_from_scripts_and_systems_are_escaped_on_the_terminal() {
             "a raw control character reached the terminal: {text:?}"
         );
     }
-    out.stderr_has("title \\x1b[2J")
-        .stderr_has("owner=\\x1b]0;pwn\\x07")
-        .stderr_has("status \\x0d\\x1b[1A")
-        .stderr_has("row \\x1b[2K")
-        .stderr_has("detail \\u{9b}2J")
-        .stderr_has("boom \\x1b[H");
+    // The transcript (stdout) and the error (stderr), as the operator's terminal shows them.
+    let screen = format!("{}{}", out.stdout, out.stderr);
+    for shown in [
+        "title \\x1b[2J",
+        "owner=\\x1b]0;pwn\\x07",
+        "status \\x0d\\x1b[1A",
+        "row \\x1b[2K",
+        "detail \\u{9b}2J",
+        "boom \\x1b[H",
+    ] {
+        assert!(
+            screen.contains(shown),
+            "{shown:?} not shown escaped:\n{screen}"
+        );
+    }
     out.stdout_has("msg \\x1b[31m");
 }
 
