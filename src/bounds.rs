@@ -35,7 +35,7 @@ fn whole_numbers(site: &Site) -> Vec<(&'static str, u64, u64, u64, &'static str)
             "seconds",
         ),
         ("wipe_threshold", site.wipe_threshold, 0, 1 << 40, "bytes"),
-        ("plan_max_age", site.plan_max_age, 1, 365 * DAY, "seconds"),
+        ("plan_max_age", site.plan_max_age, 0, 365 * DAY, "seconds"),
         (
             "limits.max_seconds",
             site.limits.max_seconds,

@@ -246,14 +246,27 @@ pub mod flow_functions {
         pause(&run, seconds("s", &s)?)
     }
 
-    // Rhai's core package has its own `sleep(INT)` and `sleep(FLOAT)`, which an exact type
-    // match would pick over `sleep(Dynamic)`: these shadow them (a later global module wins),
-    // so every `sleep` stops on a signal or at the time limit.
+    /// Sleep `s` whole seconds; a signal or the run's time limit stops it. (Rhai's core
+    /// has its own `sleep(INT)` and `sleep(FLOAT)`, which an exact type match would pick:
+    /// these shadow them, as a later global module wins.)
+    ///
+    /// ```rhai
+    /// sleep(2);
+    /// ```
+    ///
+    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_int(ctx: NativeCallContext, s: rhai::INT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
     }
 
+    /// Sleep `s` seconds (FLOAT); a signal or the run's time limit stops it.
+    ///
+    /// ```rhai
+    /// sleep(0.5);
+    /// ```
+    ///
+    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_float(ctx: NativeCallContext, s: rhai::FLOAT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
