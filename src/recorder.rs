@@ -77,8 +77,13 @@ fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
         let text = juju.read_raw(args)?;
         parse_json(&text, &format!("juju {}", args.join(" ")))
     };
-    let controllers = read(&["controllers", "--format", "json"])?;
-    let models = read(&["models", "--format", "json"])?;
+    // Every read is its own subprocess: run them side by side.
+    let (controllers, models) = std::thread::scope(|scope| {
+        let controllers = scope.spawn(|| read(&["controllers", "--format", "json"]));
+        let models = read(&["models", "--format", "json"]);
+        (joined(controllers), models)
+    });
+    let (controllers, models) = (controllers?, models?);
     let listed = models.get("models").and_then(Value::as_array);
     let controller = listed
         .and_then(|l| l.first())
@@ -103,21 +108,36 @@ fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
         .unwrap_or_default();
     let mut details = Map::new();
     let mut node_ids = BTreeSet::new();
-    for name in &recorded {
-        let status = read(&["status", "-m", name, "--format", "json"])?;
+    let read_all = std::thread::scope(|scope| {
+        let threads: Vec<_> = recorded
+            .iter()
+            .map(|name| {
+                let reads = [
+                    vec!["status", "-m", name, "--format", "json"],
+                    vec!["show-model", name, "--format", "json"],
+                    vec!["machines", "-m", name, "--format", "json"],
+                    vec!["export-bundle", "-m", name],
+                ];
+                reads.map(|args| scope.spawn(move || juju.read_raw(&args)))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.map(joined))
+            .collect::<Vec<_>>()
+    });
+    for (name, [status, show_model, machines, bundle]) in recorded.iter().zip(read_all) {
+        let json = |r: Result<String>, what: &str| -> Result<Value> {
+            parse_json(&r?, &format!("juju {what} {name}"))
+        };
+        let status = json(status, "status -m")?;
         collect_instance_ids(status.get("machines"), &mut node_ids);
         let mut d = Map::new();
-        d.insert(
-            "show_model".into(),
-            read(&["show-model", name, "--format", "json"])?,
-        );
+        d.insert("show_model".into(), json(show_model, "show-model")?);
         d.insert("status".into(), status);
-        d.insert(
-            "machines".into(),
-            read(&["machines", "-m", name, "--format", "json"])?,
-        );
+        d.insert("machines".into(), json(machines, "machines -m")?);
         // export-bundle fails on some Juju 4.0 releases: record the failure, go on.
-        match juju.read_raw(&["export-bundle", "-m", name]) {
+        match bundle {
             Ok(yaml) => d.insert("bundle".into(), Value::String(yaml)),
             Err(e) => d.insert("bundle_error".into(), Value::String(format!("{e:#}"))),
         };
@@ -134,6 +154,13 @@ fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
         node_ids,
         recorded: recorded.len(),
     })
+}
+
+/// A scoped thread's result; a panic becomes an error.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: a Juju read panicked")))
 }
 
 /// A machine list split into its objects (validated, not rebuilt), secrets stripped.
@@ -191,9 +218,7 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
                 maas.get_raw(&machines_path),
             )
         });
-        let juju_part = juju_thread
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: the Juju reads panicked")));
+        let juju_part = joined(juju_thread);
         (juju_part, maas_part)
     });
     let mut juju_part = juju_part?;
@@ -340,10 +365,7 @@ mod tests {
             text[0], r#"{"system_id":"a","n":1}"#,
             "passed through as sent"
         );
-        assert_eq!(
-            text[1],
-            r#"{"power_parameters":{},"system_id":"b"}"#
-        );
+        assert_eq!(text[1], r#"{"power_parameters":{},"system_id":"b"}"#);
         assert_eq!(text[2], r#"{"c":"(redacted)","system_id":"c"}"#);
         assert!(machine_list(b"[{", "machines/", &secrets).is_err());
     }
