@@ -311,6 +311,7 @@ impl Gate {
         if let Some(c) = confirmation_for(&effect) {
             self.confirm(&c, Some(&effect))?;
         }
+        self.record_intents(std::slice::from_ref(&effect));
         let started = Instant::now();
         match act() {
             Ok(value) => {
@@ -365,7 +366,24 @@ impl Gate {
         if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
             self.confirm(&c, effects.first())?;
         }
+        self.record_intents(effects);
         Ok(vec![Admission::Go; effects.len()])
+    }
+
+    /// Write-ahead: journal (and sync) an `intent` line for each destroy-class effect about
+    /// to run, so a run killed mid-call still shows what was in flight.
+    fn record_intents(&self, effects: &[Effect]) {
+        let entries: Vec<Entry> = effects
+            .iter()
+            .filter(|e| e.class == EffectClass::Destroy)
+            .map(|effect| Entry {
+                effect,
+                outcome: Outcome::Intent,
+                detail: None,
+                duration_ms: 0,
+            })
+            .collect();
+        self.journal.record_all(&entries);
     }
 
     /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
@@ -985,7 +1003,10 @@ mod tests {
             g.apply(effect(true), Ok(()), || Ok(1)),
             Ok(Applied::Executed(1))
         ));
-        assert!(g.journal().lines()[0].contains("\"outcome\":\"executed\""));
+        // Write-ahead: the intent of the destroy-class effect, then its outcome.
+        let lines = g.journal().lines();
+        assert!(lines[0].contains("\"outcome\":\"intent\""), "{lines:?}");
+        assert!(lines[1].contains("\"outcome\":\"executed\""), "{lines:?}");
         assert!(g.journal().path().unwrap().exists());
     }
 

@@ -9,12 +9,14 @@
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings; `effects` — the gate; `journal` — the JSONL record;
-//! - `report` — steps, checks, verdict, exit codes; `diagnostic` — script error rendering;
+//! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
+//! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
 pub mod cli;
 pub mod clients;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod context;
@@ -23,6 +25,7 @@ pub mod effects;
 pub mod embedded;
 pub mod engine;
 pub mod journal;
+pub mod outcome;
 pub mod plan_facts;
 pub mod plan_file;
 pub mod primitives;
@@ -30,5 +33,6 @@ pub mod recorder;
 pub mod repl;
 pub mod report;
 pub mod resolve;
+pub mod signals;
 pub mod sim;
 pub mod site;

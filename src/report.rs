@@ -1,11 +1,16 @@
 //! What a run did: steps with their messages, acceptance checks, the route, the plan; the
-//! verdict and the exit code. Human output goes to stderr as it happens (so `--json`
-//! stdout carries exactly one document); `print()` goes to stdout unless `--json`.
+//! verdict and the exit code. The transcript goes to stdout as it happens (so
+//! `runbook run ... | tee run.log` keeps it), or to stderr under `--json`, where stdout
+//! carries exactly one document; diagnostics (warnings, `debug()`) and progress always go
+//! to stderr. `print()` goes to stdout (stderr under `--json`); `eval` keeps its transcript on stderr.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 
 use serde::Serialize;
+
+use crate::color::{self, Stream, Tone};
+use crate::outcome::Ending;
 
 /// Exit codes, exactly as DESIGN.md lists them.
 pub mod exit {
@@ -14,6 +19,7 @@ pub mod exit {
     pub const ERROR: i32 = 2;
     pub const STOPPED: i32 = 3;
     pub const REFUSED: i32 = 4;
+    /// SIGINT; SIGTERM is 143 and SIGHUP 129 (128 + the signal, see `outcome`).
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -48,11 +54,17 @@ pub struct PlanEntry {
 #[derive(Debug, Default)]
 pub struct Report {
     pub json: bool,
+    /// Where transcript lines go; `None`: stdout, or stderr under `--json`.
+    transcript: Cell<Option<Stream>>,
     steps: RefCell<Vec<Step>>,
     checks: RefCell<Vec<Check>>,
     plan: RefCell<Vec<PlanEntry>>,
     route: RefCell<Option<String>>,
     failed: RefCell<bool>,
+    /// How the run ended (set once the script returned or failed).
+    ending: Cell<Option<Ending>>,
+    /// An error run whose scorecard was still read (after the cloud was changed).
+    scored: Cell<bool>,
 }
 
 impl Report {
@@ -63,22 +75,66 @@ impl Report {
         }
     }
 
-    /// A transcript line (stderr).
+    /// How the run ended; decides whether there is a verdict at all.
+    pub fn set_ending(&self, ending: Ending) {
+        self.ending.set(Some(ending));
+    }
+
+    pub fn ending(&self) -> Ending {
+        self.ending.get().unwrap_or(Ending::Completed)
+    }
+
+    /// The checks recorded from here on are the scorecard of a run that failed after it
+    /// changed the cloud: its verdict is NO-GO whatever they say.
+    pub fn mark_scored_after_failure(&self) {
+        self.scored.set(true);
+    }
+
+    /// Send the transcript to `stream` (`eval` keeps stdout for the value it prints).
+    pub fn set_stream(&self, stream: Stream) {
+        self.transcript.set(Some(stream));
+    }
+
+    /// Where the transcript goes: stdout, or stderr under `--json`.
+    pub fn stream(&self) -> Stream {
+        if let Some(stream) = self.transcript.get() {
+            stream
+        } else if self.json {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        }
+    }
+
+    /// A transcript line.
     pub fn line(&self, text: &str) {
+        let _ = match self.stream() {
+            Stream::Stdout => writeln!(std::io::stdout(), "{text}"),
+            Stream::Stderr => writeln!(std::io::stderr(), "{text}"),
+        };
+    }
+
+    /// `text` coloured for the transcript's stream (see [`crate::color`]).
+    fn paint(&self, tone: Tone, text: &str) -> String {
+        color::paint(self.stream(), tone, text)
+    }
+
+    /// A diagnostic line (a warning, `debug()` output): always stderr.
+    pub fn diag(&self, text: &str) {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
     /// Script `print()`: stdout, or stderr under `--json`.
     pub fn print(&self, text: &str) {
         if self.json {
-            self.line(text);
+            self.diag(text);
         } else {
             println!("{text}");
         }
     }
 
     pub fn step(&self, title: &str) {
-        self.line(&format!("==> {title}"));
+        self.line(&self.paint(Tone::Heading, &format!("==> {title}")));
         self.steps.borrow_mut().push(Step {
             title: title.to_string(),
             messages: Vec::new(),
@@ -95,13 +151,13 @@ impl Report {
     }
 
     pub fn message(&self, level: &'static str, text: &str) {
-        let tag = match level {
-            "ok" => "  ok  ",
-            "warn" => "  warn",
-            "fail" => "  FAIL",
-            _ => "  note",
+        let (tag, tone) = match level {
+            "ok" => ("  ok  ", Tone::Good),
+            "warn" => ("  warn", Tone::Warn),
+            "fail" => ("  FAIL", Tone::Bad),
+            _ => ("  note", Tone::Quiet),
         };
-        self.line(&format!("{tag} {text}"));
+        self.line(&format!("{} {text}", self.paint(tone, tag)));
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
@@ -128,7 +184,11 @@ impl Report {
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
         self.line(&format!(
             "  {} {name}{}",
-            if pass { "[GO]   " } else { "[NO-GO]" },
+            if pass {
+                self.paint(Tone::Good, "[GO]   ")
+            } else {
+                self.paint(Tone::Bad, "[NO-GO]")
+            },
             if detail.is_empty() {
                 String::new()
             } else {
@@ -157,9 +217,21 @@ impl Report {
         *self.route.borrow_mut() = Some(route.to_string());
     }
 
+    /// The run's verdict: what the checks say if the run completed (see
+    /// [`Ending::verdict`]); none for a run that ended otherwise.
+    pub fn verdict(&self) -> Option<&'static str> {
+        self.ending()
+            .verdict(self.checks_verdict(), self.scored.get())
+    }
+
+    /// The exit code: the one mapping in `outcome`, from the ending and the verdict.
+    pub fn exit_code(&self) -> i32 {
+        self.ending().exit_code(self.verdict())
+    }
+
     /// `go` when every check passed, `no-go` when one failed or `fail()` was called, `None`
     /// when the run made no checks and reported no failure.
-    pub fn verdict(&self) -> Option<&'static str> {
+    pub fn checks_verdict(&self) -> Option<&'static str> {
         let checks = self.checks.borrow();
         if *self.failed.borrow() || checks.iter().any(|c| !c.pass) {
             Some("no-go")
@@ -167,15 +239,6 @@ impl Report {
             None
         } else {
             Some("go")
-        }
-    }
-
-    /// The exit code of a run that completed (no error, no halt, no refusal).
-    pub fn completed_exit(&self) -> i32 {
-        if self.verdict() == Some("no-go") {
-            exit::NO_GO
-        } else {
-            exit::GO
         }
     }
 
@@ -192,19 +255,63 @@ impl Report {
             .unwrap_or(0)
             .max(5);
         self.line("");
-        self.line(&format!("{:<width$}  {:<6}  detail", "check", "result"));
+        self.line(&self.paint(
+            Tone::Heading,
+            &format!("{:<width$}  {:<6}  detail", "check", "result"),
+        ));
         for c in checks.iter() {
+            // Pad before painting: escape codes have no width.
+            let result = if c.pass {
+                self.paint(Tone::Good, &format!("{:<6}", "GO"))
+            } else {
+                self.paint(Tone::Bad, &format!("{:<6}", "NO-GO"))
+            };
+            self.line(&format!("{:<width$}  {result}  {}", c.name, c.detail));
+        }
+        // Only a run with a verdict says one: an unfinished run never reads as GO.
+        if let Some(verdict) = self.verdict() {
+            let tone = if verdict == "go" {
+                Tone::Good
+            } else {
+                Tone::Bad
+            };
             self.line(&format!(
-                "{:<width$}  {:<6}  {}",
-                c.name,
-                if c.pass { "GO" } else { "NO-GO" },
-                c.detail
+                "verdict: {}",
+                self.paint(tone, &verdict.to_uppercase())
             ));
         }
+    }
+
+    /// How a run that did not complete ended, and what it had already changed (from the
+    /// journal), so the operator knows where the cloud stands.
+    pub fn print_ending(&self, changes: &[String]) {
+        let ending = self.ending();
+        if ending == Ending::Completed {
+            return;
+        }
+        self.line("");
         self.line(&format!(
-            "verdict: {}",
-            self.verdict().unwrap_or("none").to_uppercase()
+            "run ended: {}{}",
+            ending.name(),
+            if self.scored.get() {
+                " after the cloud was changed (the scorecard above is as far as it could be read)"
+            } else {
+                " — no verdict"
+            }
         ));
+        if changes.is_empty() {
+            self.line("already changed: nothing (per the journal)");
+        } else {
+            self.line("already changed (per the journal):");
+            for c in changes {
+                self.line(&format!("  - {c}"));
+            }
+        }
+        if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
+            self.line(
+                "to continue: run the same command again; it detects where the teardown stands and finishes it",
+            );
+        }
     }
 
     pub fn print_plan_summary(&self) {
@@ -247,6 +354,7 @@ impl Report {
             "steps": *self.steps.borrow(),
             "checks": *self.checks.borrow(),
             "verdict": self.verdict(),
+            "outcome": self.ending().name(),
             "plan": *self.plan.borrow(),
             "journal": journal.map(|p| p.display().to_string()),
         });
@@ -254,6 +362,15 @@ impl Report {
             map.insert(k.to_string(), v);
         }
         doc
+    }
+}
+
+/// A transcript line of a command outside a run's report: stdout, or stderr under `--json`.
+pub fn say(json: bool, text: &str) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
     }
 }
 
@@ -330,20 +447,29 @@ mod tests {
     #[test]
     fn verdicts_and_exit_codes() {
         let r = Report::new(true);
-        assert_eq!((r.verdict(), r.completed_exit()), (None, exit::GO));
+        assert_eq!((r.verdict(), r.exit_code()), (None, exit::GO));
         r.check("a", true, "");
-        assert_eq!((r.verdict(), r.completed_exit()), (Some("go"), exit::GO));
+        assert_eq!((r.verdict(), r.exit_code()), (Some("go"), exit::GO));
         r.check("b", false, "x");
-        assert_eq!(
-            (r.verdict(), r.completed_exit()),
-            (Some("no-go"), exit::NO_GO)
-        );
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
         let r = Report::new(true);
         r.message("fail", "escalate");
-        assert_eq!(
-            (r.verdict(), r.completed_exit()),
-            (Some("no-go"), exit::NO_GO)
-        );
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
+    }
+
+    #[test]
+    fn a_run_that_did_not_complete_has_no_verdict() {
+        let r = Report::new(true);
+        r.check("a", true, "");
+        r.set_ending(Ending::Error);
+        assert_eq!((r.verdict(), r.exit_code()), (None, exit::ERROR));
+        r.mark_scored_after_failure();
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
+        let r = Report::new(true);
+        r.check("a", true, "");
+        r.set_ending(Ending::Interrupted(15));
+        assert_eq!((r.verdict(), r.exit_code()), (None, 143));
+        assert_eq!(r.document("t", "s", None, None)["outcome"], "interrupted");
     }
 
     #[test]
@@ -354,7 +480,8 @@ mod tests {
         assert_eq!(
             doc,
             serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
-                "steps": [], "checks": [], "verdict": null, "plan": [], "journal": null})
+                "steps": [], "checks": [], "verdict": null, "outcome": "completed", "plan": [],
+                "journal": null})
         );
     }
 }

@@ -107,8 +107,11 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     record_applied(&applied, &plan, session.ctx.run_id())?;
     session.ctx.gate().set_plan(Allowlist::new(&plan));
     let file = config.resolver().runbook(&plan.runbook)?;
-    let (code, error) = super::plan::execute(&session, &file);
+    let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();
+    if report.ending() == crate::outcome::Ending::Error {
+        session.score_after_failure();
+    }
     report.print_scorecard();
     let not_run = session.ctx.gate().plan_not_run();
     if !not_run.is_empty() && error.is_none() {
@@ -123,6 +126,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     if let Some(text) = &error {
         eprint!("{text}");
     }
+    report.print_ending(&session.changes());
     if config.json {
         let journal = session.ctx.gate().journal().path();
         let extra = error
@@ -131,7 +135,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         let doc = report.document(&plan.runbook, &plan.site, journal, extra);
         println!("{}", serde_json::to_string_pretty(&doc)?);
     }
-    Ok(code)
+    Ok(report.exit_code())
 }
 
 fn expired(plan: &Plan) -> Result<Option<String>> {

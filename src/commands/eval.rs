@@ -1,5 +1,5 @@
 //! `runbook eval EXPR`: one expression or script, in a full session; the value is printed
-//! on stdout (as JSON with `--json`).
+//! on stdout (as JSON with `--json`); transcript lines (a plan, a step) go to stderr.
 
 use anyhow::Result;
 
@@ -9,6 +9,11 @@ use crate::config::Config;
 
 pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
+    // stdout is for the value (and `print()`); what the gate planned or did goes to stderr.
+    session
+        .ctx
+        .report()
+        .set_stream(crate::color::Stream::Stderr);
     let display = "<eval>";
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,
@@ -34,12 +39,13 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             } else if !value.is_unit() {
                 println!("{value}");
             }
-            Ok(session.ctx.report().completed_exit())
+            Ok(session.ctx.report().exit_code())
         }
         Err(err) => {
-            let (code, text) = session.ending(&err, display);
+            let (ending, text) = session.ending(&err, display);
             eprint!("{text}");
-            Ok(code)
+            session.ctx.report().set_ending(ending);
+            Ok(session.ctx.report().exit_code())
         }
     }
 }

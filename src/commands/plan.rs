@@ -9,25 +9,29 @@ use anyhow::{Context, Result};
 use crate::cli::PlanArgs;
 use crate::commands::Session;
 use crate::config::Config;
+use crate::outcome::Ending;
 use crate::plan_file::{self, Plan, PlannedEffect, SourceHash};
 use crate::report::exit;
 use crate::resolve::SourceFile;
 
-/// Compile and run `file` in `session`; the exit code and the rendered error, if any.
+/// Compile and run `file` in `session`, recording how it ended on the report; the exit code
+/// and the rendered error, if any.
 pub fn execute(session: &Session, file: &SourceFile) -> (i32, Option<String>) {
-    match session.compile(&file.display, &file.text) {
-        Err(text) => (exit::ERROR, Some(text)),
+    let (ending, error) = match session.compile(&file.display, &file.text) {
+        Err(text) => (Ending::Error, Some(text)),
         Ok(ast) => {
             let mut scope = session.constants.clone();
             match session.engine.run_ast_with_scope(&mut scope, &ast) {
-                Ok(()) => (session.ctx.report().completed_exit(), None),
+                Ok(()) => (Ending::Completed, None),
                 Err(err) => {
-                    let (code, text) = session.ending(&err, &file.display);
-                    (code, Some(text))
+                    let (ending, text) = session.ending(&err, &file.display);
+                    (ending, Some(text))
                 }
             }
         }
-    }
+    };
+    session.ctx.report().set_ending(ending);
+    (session.ctx.report().exit_code(), error)
 }
 
 /// Every source the session loaded: the runbook, then its modules by name.
@@ -98,7 +102,7 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         effects: report.planned().iter().map(PlannedEffect::from).collect(),
     };
     plan.save(&args.output)?;
-    eprintln!(
+    report.line(&format!(
         "plan {} saved to {}: {} effect(s), {} fact(s), {} source(s); expires at {}",
         plan.short_id(),
         args.output.display(),
@@ -106,8 +110,11 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         plan.facts.len(),
         plan.sources.len(),
         plan.expires_at
-    );
-    eprintln!("apply it with: runbook apply {}", args.output.display());
+    ));
+    report.line(&format!(
+        "apply it with: runbook apply {}",
+        args.output.display()
+    ));
     if config.json {
         let journal = session.ctx.gate().journal().path();
         let extra = ("plan_id", serde_json::Value::String(plan.id.clone()));

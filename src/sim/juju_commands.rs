@@ -221,6 +221,9 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
     };
     let (mut reply, changed) =
         result.unwrap_or_else(|(code, msg)| (JujuReply::error(code, &msg), false));
+    if reply.code == 0 {
+        cloud.faults.juju_succeeded(command);
+    }
     if reply.code == 0 && cloud.faults.juju_malformed(command) && !reply.stdout.is_empty() {
         let cut = reply.stdout.len() / 2;
         let cut = (0..=cut)

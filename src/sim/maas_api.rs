@@ -146,6 +146,10 @@ pub async fn dispatch(
             cloud.record("maas", request, code as i64, false);
             return text(code, format!("simulated HTTP {code} (fault `maas-status`)"));
         }
+        if cloud.faults.maas_down() {
+            cloud.record("maas", request, 500, false);
+            return text(500, "simulated HTTP 500 (fault `maas-down-after`)");
+        }
         if let Some(code) = cloud.faults.maas_error() {
             cloud.record("maas", request, code as i64, false);
             let mut r = text(

@@ -92,6 +92,7 @@ fn record_reads_only_and_writes_no_secret() {
                     [
                         "models",
                         "show-model",
+                        "version",
                         "status",
                         "machines",
                         "controllers",
