@@ -26,5 +26,6 @@ pub mod sim_server;
 mod sites;
 
 mod demo;
+mod region;
 mod routing;
 mod teardown_sim;
