@@ -23,7 +23,7 @@ use crate::journal::{Entry, Journal, Outcome};
 use crate::report::{PlanEntry, Report};
 
 /// What kind of change an effect is; also printed by `runbook doc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EffectClass {
     Read,
@@ -130,6 +130,8 @@ pub struct Gate {
     stop: RefCell<Option<Stop>>,
     /// The Ctrl-C flag: a confirmation being typed when it is set is declined.
     interrupt: Option<Arc<AtomicBool>>,
+    /// `runbook apply`: only these effects, in this order, are admitted.
+    plan: RefCell<Option<crate::plan_file::Allowlist>>,
 }
 
 impl Gate {
@@ -150,6 +152,34 @@ impl Gate {
             report,
             stop: RefCell::new(None),
             interrupt: None,
+            plan: RefCell::new(None),
+        }
+    }
+
+    /// Admit only the effects of a saved plan, in its order (`runbook apply`).
+    pub fn set_plan(&self, plan: crate::plan_file::Allowlist) {
+        *self.plan.borrow_mut() = Some(plan);
+    }
+
+    /// The planned effects that have not run (none without a plan).
+    pub fn plan_not_run(&self) -> Vec<crate::plan_file::PlannedEffect> {
+        self.plan
+            .borrow()
+            .as_ref()
+            .map(|p| p.not_run().into_iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// With a plan set: is `effect` the next planned one (or a later one)?
+    fn admit_planned(&self, effect: &Effect) -> Result<(), Refusal> {
+        match self.plan.borrow_mut().as_mut() {
+            None => Ok(()),
+            Some(plan) => plan
+                .admit(&effect.name, &effect.args, &effect.command)
+                .map_err(|reason| Refusal {
+                    guard: "plan.effects",
+                    reason,
+                }),
         }
     }
 
@@ -271,7 +301,7 @@ impl Gate {
         guard: Result<(), Refusal>,
         act: impl FnOnce() -> anyhow::Result<T>,
     ) -> Result<Applied<T>, GateError> {
-        if let Err(refusal) = guard {
+        if let Err(refusal) = guard.and_then(|()| self.admit_planned(&effect)) {
             return Err(self.refuse(&effect, refusal));
         }
         if self.is_dry_run() {
@@ -281,6 +311,7 @@ impl Gate {
         if let Some(c) = confirmation_for(&effect) {
             self.confirm(&c, Some(&effect))?;
         }
+        self.record_intents(std::slice::from_ref(&effect));
         let started = Instant::now();
         match act() {
             Ok(value) => {
@@ -314,7 +345,7 @@ impl Gate {
         if let Some((effect, refusal)) = effects
             .iter()
             .zip(guards)
-            .find_map(|(e, g)| g.err().map(|r| (e, r)))
+            .find_map(|(e, g)| g.and_then(|()| self.admit_planned(e)).err().map(|r| (e, r)))
         {
             // One refusal refuses the batch: journal every effect of it as refused.
             let msg = refusal.to_string();
@@ -335,7 +366,24 @@ impl Gate {
         if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
             self.confirm(&c, effects.first())?;
         }
+        self.record_intents(effects);
         Ok(vec![Admission::Go; effects.len()])
+    }
+
+    /// Write-ahead: journal (and sync) an `intent` line for each destroy-class effect about
+    /// to run, so a run killed mid-call still shows what was in flight.
+    fn record_intents(&self, effects: &[Effect]) {
+        let entries: Vec<Entry> = effects
+            .iter()
+            .filter(|e| e.class == EffectClass::Destroy)
+            .map(|effect| Entry {
+                effect,
+                outcome: Outcome::Intent,
+                detail: None,
+                duration_ms: 0,
+            })
+            .collect();
+        self.journal.record_all(&entries);
     }
 
     /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
@@ -955,7 +1003,10 @@ mod tests {
             g.apply(effect(true), Ok(()), || Ok(1)),
             Ok(Applied::Executed(1))
         ));
-        assert!(g.journal().lines()[0].contains("\"outcome\":\"executed\""));
+        // Write-ahead: the intent of the destroy-class effect, then its outcome.
+        let lines = g.journal().lines();
+        assert!(lines[0].contains("\"outcome\":\"intent\""), "{lines:?}");
+        assert!(lines[1].contains("\"outcome\":\"executed\""), "{lines:?}");
         assert!(g.journal().path().unwrap().exists());
     }
 

@@ -34,12 +34,13 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             } else if !value.is_unit() {
                 println!("{value}");
             }
-            Ok(session.ctx.report().completed_exit())
+            Ok(session.ctx.report().exit_code())
         }
         Err(err) => {
-            let (code, text) = session.ending(&err, display);
+            let (ending, text) = session.ending(&err, display);
             eprint!("{text}");
-            Ok(code)
+            session.ctx.report().set_ending(ending);
+            Ok(session.ctx.report().exit_code())
         }
     }
 }

@@ -16,7 +16,9 @@ Fault specs (repeatable --fault):
   juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
   juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
-  model-stuck             the `openstack` model never goes away, even with --force";
+  model-stuck             the `openstack` model never goes away, even with --force
+  maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
+                          MAAS API request answers 500 (MAAS fails mid-teardown)";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -29,6 +31,8 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// MAAS answers 500 to everything once this juju command has succeeded.
+    MaasDownAfter(String),
 }
 
 impl Fault {
@@ -79,6 +83,7 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "maas-down-after" => Fault::MaasDownAfter(need("command")?),
             _ => {
                 bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs")
             }
@@ -91,6 +96,8 @@ impl Fault {
 pub struct Faults {
     pub list: Vec<Fault>,
     rng: u64,
+    /// The juju commands that have succeeded so far (for `maas-down-after`).
+    juju_done: Vec<String>,
 }
 
 impl Faults {
@@ -102,6 +109,7 @@ impl Faults {
         Ok(Faults {
             list,
             rng: 0x9E37_79B9_7F4A_7C15,
+            juju_done: Vec::new(),
         })
     }
 
@@ -176,6 +184,20 @@ impl Faults {
     pub fn model_stuck(&self) -> bool {
         self.list.contains(&Fault::ModelStuck)
     }
+
+    /// Note that `juju COMMAND` succeeded.
+    pub fn juju_succeeded(&mut self, command: &str) {
+        if !self.juju_done.iter().any(|c| c == command) {
+            self.juju_done.push(command.to_string());
+        }
+    }
+
+    /// Whether MAAS is down now (`maas-down-after` and its juju command has succeeded).
+    pub fn maas_down(&self) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::MaasDownAfter(c) if self.juju_done.iter().any(|d| d == c)))
+    }
 }
 
 #[cfg(test)]
@@ -193,12 +215,18 @@ mod tests {
             "juju-malformed:models",
             "release-fails:openstack1",
             "model-stuck",
+            "maas-down-after:destroy-model",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 8);
+        let mut f = Faults::parse(&specs).unwrap();
+        assert_eq!(f.list.len(), 9);
+        assert!(!f.maas_down());
+        f.juju_succeeded("status");
+        assert!(!f.maas_down());
+        f.juju_succeeded("destroy-model");
+        assert!(f.maas_down());
         assert_eq!(
             f.forced_status("POST /MAAS/api/2.0/machines/x/?op=release"),
             Some(403)

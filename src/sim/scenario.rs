@@ -294,6 +294,7 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         clock,
         faults,
         log: Vec::new(),
+        replay: None,
     };
     cloud.index_hostnames();
     render_all(&mut cloud.machines);

@@ -282,7 +282,7 @@ fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
     );
     out.status(0)
         .stderr_has("destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
-        .stderr_has("remove-machine -m openstack --force 3 --no-prompt");
+        .stderr_has("remove-machine -m openstack --force --no-prompt --no-wait 3");
     assert_unchanged(&sim);
     assert!(!requests(&sim)
         .iter()
