@@ -27,6 +27,7 @@ pub mod embedded;
 pub mod engine;
 pub mod hostrange;
 pub mod journal;
+pub mod maas_profiles;
 pub mod outcome;
 pub mod plan_facts;
 pub mod plan_file;

@@ -3,8 +3,11 @@
 
 pub mod apply;
 pub mod check;
+pub mod completions;
 pub mod doc;
 pub mod eval;
+pub mod list;
+pub mod module_docs;
 pub mod plan;
 pub mod record;
 pub mod rehearse;
@@ -38,6 +41,8 @@ pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
         Command::Sim(args) => sim::run(args, &cli.global),
+        // Completions describe the command line only.
+        Command::Completions(args) => completions::run(&args),
         command => {
             Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
@@ -47,6 +52,9 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::List => list::list(&config),
+                Command::Show(args) => list::show(&config, &args),
+                Command::Completions(args) => completions::run(&args),
                 Command::Plan(args) => plan::run(&config, &args),
                 Command::Apply(args) => apply::run(&config, &cli.global, &args),
                 Command::Rehearse(args) => rehearse::run(&config, &args),
