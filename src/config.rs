@@ -45,6 +45,8 @@ impl Env {
 pub struct Config {
     pub root: PathBuf,
     pub site_name: String,
+    /// Neither `--site` nor `RUNBOOK_SITE` was given: `site_name` is [`DEFAULT_SITE`].
+    pub site_is_default: bool,
     pub sets: Vec<(String, Value)>,
     pub json: bool,
     pub env: Env,
@@ -85,6 +87,7 @@ impl Config {
                 .site
                 .clone()
                 .unwrap_or_else(|| DEFAULT_SITE.to_string()),
+            site_is_default: args.site.is_none(),
             sets,
             json: args.json,
             env,
@@ -130,6 +133,9 @@ impl Config {
             ("`--set`".to_string(), self.sets.clone()),
         ];
         let mut site = Site::from_layers(name, &layers)?;
+        if site.sim.is_some() {
+            refuse_real_cloud_sets(name, &self.sets)?;
+        }
         // A profile gives the MAAS URL at the layer that chose it; that layer's own
         // `maas.url` (put after it) still wins. A site with a simulator never reads one.
         if let (Some(profile), None) = (site.maas.profile.clone(), &site.sim) {
@@ -149,6 +155,36 @@ impl Config {
         }
         Ok(site)
     }
+}
+
+/// Settings that point at a real cloud; a site with a simulator (`demo`) replaces them with
+/// its own, so a `--set` of one would be silently ignored — refused instead, with why.
+const REAL_CLOUD_KEYS: &[&str] = &[
+    "maas.url",
+    "maas.profile",
+    "maas.api_key_file",
+    "maas.ca_file",
+    "juju.bin",
+];
+
+fn refuse_real_cloud_sets(site: &str, sets: &[(String, Value)]) -> Result<()> {
+    let used: Vec<&str> = sets
+        .iter()
+        .filter(|(k, v)| REAL_CLOUD_KEYS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if let Some(key) = used.first() {
+        let flag = if *key == "maas.profile" {
+            "`--profile`/`--set maas.profile`".to_string()
+        } else {
+            format!("`--set {key}`")
+        };
+        bail!(
+            "{flag} cannot apply to site `{site}`: it runs against its built-in simulated cloud, whose own {} replaces it (a run there never reaches a real cloud)\nhint: to use a real cloud, choose its site with `--site NAME` (`runbook sites` lists them)",
+            if key.starts_with("juju") { "juju CLI" } else { "MAAS endpoint and key" }
+        );
+    }
+    Ok(())
 }
 
 /// A rendered diagnostic as an error: `dispatch` adds the `error: ` prefix itself.

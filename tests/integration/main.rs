@@ -5,12 +5,14 @@ mod common;
 
 mod check;
 mod cli;
+mod defaults;
 mod diagnostics;
 mod discover;
 mod doc;
 mod effects;
 mod engine;
 mod files;
+mod guide;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;
