@@ -39,6 +39,10 @@ pub struct GlobalArgs {
     /// The site to run against (`sites/<NAME>/site.rhai`).
     #[arg(long, global = true, env = "RUNBOOK_SITE", value_name = "NAME")]
     pub site: Option<String>,
+    /// Use the `maas login` profile NAME (from `~/.maascli.db`) for the MAAS URL, API key
+    /// and CA certificates; same as `--set maas.profile=NAME` (also `MAAS_PROFILE`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Override a site setting, e.g. `--set timeouts.model_gone=30` (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,

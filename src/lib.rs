@@ -8,8 +8,10 @@
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
-//! - `site` — typed site settings (`bounds` — their ranges); `effects` — the gate;
-//!   `journal` — the JSONL record; `term` — control characters escaped before printing;
+//! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
+//!   `node[00000-00999]` in its targets;
+//! - `effects` — the gate; `journal` — the JSONL record; `term` — control characters
+//!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
@@ -26,7 +28,9 @@ pub mod diagnostic;
 pub mod effects;
 pub mod embedded;
 pub mod engine;
+pub mod hostrange;
 pub mod journal;
+pub mod maas_profiles;
 pub mod outcome;
 pub mod plan_facts;
 pub mod plan_file;

@@ -100,6 +100,8 @@ pub struct Session {
     pub engine: Engine,
     pub sources: Sources,
     pub constants: Scope<'static>,
+    /// The site is the default one (neither `--site` nor `RUNBOOK_SITE` was given).
+    default_site: bool,
     _services: Option<ServiceGuard>,
 }
 
@@ -183,6 +185,7 @@ impl Session {
             engine,
             sources,
             constants,
+            default_site: config.site_is_default,
             _services: services,
         })
     }
@@ -200,9 +203,17 @@ impl Session {
         } else {
             ""
         };
+        let site = self.ctx.site();
+        // Never a silent default: say when the site is the simulator, and why it was used.
+        let kind = match (&site.sim, self.default_site) {
+            (Some(_), true) => " (built-in simulator; the default without `--site`)",
+            (Some(_), false) => " (built-in simulator)",
+            (None, true) => " (the default without `--site`)",
+            (None, false) => "",
+        };
         self.ctx.report().line(&format!(
-            "runbook {what}: site `{}`, run {}{mode}",
-            self.ctx.site().name,
+            "runbook {what}: site `{}`{kind}, run {}{mode}",
+            site.name,
             self.ctx.run_id()
         ));
         self.ctx.report().line(&format!("journal: {journal}"));
