@@ -31,6 +31,8 @@ pub struct RunContext {
     backup_dirs: RefCell<Vec<PathBuf>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
+    /// When the run must stop (site `limits.max_seconds`), and that limit in seconds.
+    deadline: std::cell::Cell<Option<(std::time::Instant, u64)>>,
 }
 
 impl RunContext {
@@ -53,7 +55,27 @@ impl RunContext {
             sealed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
+            deadline: std::cell::Cell::new(None),
         }
+    }
+
+    /// Stop the run `seconds` from now, wherever its script is (the engine's progress
+    /// callback and the waits check [`RunContext::over_time`]).
+    pub fn set_time_limit(&self, seconds: u64) {
+        let deadline = std::time::Instant::now()
+            .checked_add(std::time::Duration::from_secs(seconds))
+            .map(|at| (at, seconds));
+        self.deadline.set(deadline);
+    }
+
+    /// Why the run must stop now, if it is past its time limit.
+    pub fn over_time(&self) -> Option<String> {
+        let (at, seconds) = self.deadline.get()?;
+        (std::time::Instant::now() >= at).then(|| {
+            format!(
+                "time limit: the run took longer than {seconds}s (site `limits.max_seconds`); a loop that never ends, or raise the limit"
+            )
+        })
     }
 
     /// The context of the running script (stored as the engine's default tag).

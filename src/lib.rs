@@ -8,12 +8,16 @@
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
-//! - `site` — typed site settings; `effects` — the gate; `journal` — the JSONL record;
+//! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
+//!   `node[00000-00999]` in its targets;
+//! - `effects` — the gate; `journal` — the JSONL record; `term` — control characters
+//!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
+pub mod bounds;
 pub mod cli;
 pub mod clients;
 pub mod color;
@@ -24,6 +28,7 @@ pub mod diagnostic;
 pub mod effects;
 pub mod embedded;
 pub mod engine;
+pub mod hostrange;
 pub mod journal;
 pub mod maas_profiles;
 pub mod outcome;
@@ -37,3 +42,4 @@ pub mod resolve;
 pub mod signals;
 pub mod sim;
 pub mod site;
+pub mod term;

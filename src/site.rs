@@ -40,8 +40,17 @@ pub struct Site {
     pub timeouts: Timeouts,
     /// Seconds a plan saved by `runbook plan` stays valid; `runbook apply` refuses an older one.
     pub plan_max_age: u64,
+    /// How long a run may take in all (see `bounds.rs` for every setting's range).
+    pub limits: Limits,
     /// Only the `demo` site: start the built-in simulator.
     pub sim: Option<SimSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds after which a run stops (exit 2) wherever its script is.
+    pub max_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +146,10 @@ impl Site {
                 destroy_cli: 300,
             },
             plan_max_age: 24 * 3600,
+            // Generous: a slow bare-metal teardown waits up to 2 × 15 min on its own.
+            limits: Limits {
+                max_seconds: 6 * 3600,
+            },
             sim: None,
         }
     }
@@ -145,9 +158,11 @@ impl Site {
     /// (site file, environment, `--set`). `origin` names where each layer came from.
     pub fn from_layers(name: &str, layers: &[(String, Vec<(String, Value)>)]) -> Result<Site> {
         let mut doc = serde_json::to_value(Site::defaults(name))?;
+        let mut origins = std::collections::HashMap::new();
         let mut ranks = KeyRanks::default();
         for (layer, (origin, leaves)) in layers.iter().enumerate() {
             for (key, value) in leaves {
+                origins.insert(key.clone(), origin.clone());
                 // A null clears the key: the rank stays with whoever set it last, if anyone.
                 match (key.as_str(), value.is_null()) {
                     ("maas.profile", false) => ranks.profile = layer + 1,
@@ -163,8 +178,10 @@ impl Site {
             }
         }
         let mut site: Site = serde_json::from_value(doc)?;
+        crate::bounds::check(&site, |key| origins.get(key).cloned())?;
         site.maas.key_ranks = ranks;
         site.expand_home();
+        site.targets = crate::hostrange::expand_all(&site.targets)?;
         Ok(site)
     }
 
@@ -267,8 +284,13 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
 }
 
 /// Parse a `--set` value, typed by the field it sets: string fields take the text as is;
-/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text.
+/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text. `targets` also
+/// takes a plain comma-separated list, ranges included: `targets=node[00000-00999],infra0`.
 pub fn parse_override(key: &str, text: &str) -> Value {
+    if key == "targets" && !text.trim_start().starts_with('[') {
+        let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
+        return Value::Array(names.map(|t| Value::String(t.to_string())).collect());
+    }
     let defaults = serde_json::to_value(Site::defaults("x")).unwrap_or(Value::Null);
     let mut node = &defaults;
     for part in key.split('.') {
@@ -306,6 +328,26 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn target_ranges_expand_when_the_site_loads() {
+        let site = Site::from_layers(
+            "t",
+            &[layer(
+                "`--set`",
+                vec![("targets", json!(["node[08-10]", "capi-mgmt"]))],
+            )],
+        )
+        .unwrap();
+        assert_eq!(site.targets, ["node08", "node09", "node10", "capi-mgmt"]);
+        let e = Site::from_layers(
+            "t",
+            &[layer("`--set`", vec![("targets", json!(["n[2-1]"]))])],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`n[2-1]`"), "{e}");
     }
 
     #[test]
@@ -379,6 +421,11 @@ mod tests {
         );
         assert_eq!(parse_set("timeouts.model_gone=30").unwrap().1, json!(30));
         assert_eq!(parse_set("models=[\"a\"]").unwrap().1, json!(["a"]));
+        assert_eq!(
+            parse_set("targets=node[0-1], capi-mgmt").unwrap().1,
+            json!(["node[0-1]", "capi-mgmt"])
+        );
+        assert_eq!(parse_set("targets=[\"a\"]").unwrap().1, json!(["a"]));
         assert_eq!(parse_set("name=123").unwrap().1, json!("123"));
         assert!(parse_set("novalue")
             .unwrap_err()

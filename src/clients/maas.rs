@@ -486,7 +486,9 @@ impl MaasClient {
         let mut machines = parse_machines(&reply.body)
             .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))?;
         if filter_here {
-            machines.retain(|m| hostnames.contains(&m.hostname));
+            let wanted: std::collections::HashSet<&str> =
+                hostnames.iter().map(String::as_str).collect();
+            machines.retain(|m| wanted.contains(m.hostname.as_str()));
         }
         Ok(machines)
     }

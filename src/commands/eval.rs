@@ -18,7 +18,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,
         Err(text) => {
-            eprint!("{text}");
+            eprint!("{}", crate::term::escape(&text));
             return Ok(crate::report::exit::ERROR);
         }
     };
@@ -37,13 +37,13 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             if config.json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else if !value.is_unit() {
-                println!("{value}");
+                println!("{}", crate::term::escape(&value.to_string()));
             }
             Ok(session.ctx.report().exit_code())
         }
         Err(err) => {
             let (ending, text) = session.ending(&err, display);
-            eprint!("{text}");
+            eprint!("{}", crate::term::escape(&text));
             session.ctx.report().set_ending(ending);
             Ok(session.ctx.report().exit_code())
         }

@@ -4,6 +4,7 @@
 //! example, and ends with a line `Effect: read`, `Effect: change` or `Effect: destroy`
 //! (read by `runbook doc` and `runbook check`).
 
+pub mod data;
 pub mod disk;
 pub mod files;
 pub mod flow;
@@ -20,6 +21,7 @@ pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(juju::juju_functions).into());
     engine.register_global_module(exported_module!(maas::maas_functions).into());
     engine.register_global_module(exported_module!(disk::disk_functions).into());
+    engine.register_global_module(exported_module!(data::data_functions).into());
 }
 
 #[cfg(test)]
@@ -77,6 +79,10 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::maas::maas_functions)),
             ["maas_machines", "maas_whoami", "release", "release_all"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::data::data_functions)),
+            ["group_by"]
         );
         assert_eq!(
             documented_names(exported_module!(super::disk::disk_functions)),

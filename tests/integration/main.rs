@@ -36,5 +36,6 @@ mod sites;
 mod streams;
 
 mod demo;
+mod region;
 mod routing;
 mod teardown_sim;
