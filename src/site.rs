@@ -78,6 +78,8 @@ pub struct Timeouts {
 pub struct SimSettings {
     pub scenario: String,
     pub speed: f64,
+    /// Which Juju the simulator plays: `3.6` or `4.0`.
+    pub juju: String,
 }
 
 impl Default for SimSettings {
@@ -85,6 +87,7 @@ impl Default for SimSettings {
         SimSettings {
             scenario: "dirty".into(),
             speed: 1.0,
+            juju: "3.6".into(),
         }
     }
 }
@@ -343,7 +346,8 @@ mod tests {
             site.sim,
             Some(SimSettings {
                 scenario: "clean".into(),
-                speed: 1.0
+                speed: 1.0,
+                juju: "3.6".into(),
             })
         );
     }
