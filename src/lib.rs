@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod clients;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod context;
@@ -24,6 +25,7 @@ pub mod effects;
 pub mod embedded;
 pub mod engine;
 pub mod journal;
+pub mod maas_profiles;
 pub mod outcome;
 pub mod plan_facts;
 pub mod plan_file;

@@ -48,11 +48,24 @@ pub struct Site {
 #[serde(deny_unknown_fields)]
 pub struct MaasSettings {
     pub url: Option<String>,
+    /// A `maas login` profile (`~/.maascli.db`) giving the URL, API key and CA certificates.
+    pub profile: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub concurrency: usize,
+    /// Which layer chose `profile` and `api_key_file`: decides which MAAS key wins. Not a
+    /// setting (never serialised); filled in by [`Site::from_layers`].
+    #[serde(skip)]
+    pub key_ranks: KeyRanks,
     /// Seconds one MAAS request may take before it is abandoned (connect: at most 10).
     pub timeout: u64,
+}
+
+/// The layer (1-based, in [`Site::from_layers`] order; 0: not set) that set each key source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyRanks {
+    pub profile: usize,
+    pub api_key_file: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,9 +114,11 @@ impl Site {
             targets: Vec::new(),
             maas: MaasSettings {
                 url: None,
+                profile: None,
                 api_key_file: None,
                 ca_file: None,
                 concurrency: 16,
+                key_ranks: KeyRanks::default(),
                 timeout: 60,
             },
             juju: JujuSettings {
@@ -133,8 +148,15 @@ impl Site {
     /// (site file, environment, `--set`). `origin` names where each layer came from.
     pub fn from_layers(name: &str, layers: &[(String, Vec<(String, Value)>)]) -> Result<Site> {
         let mut doc = serde_json::to_value(Site::defaults(name))?;
-        for (origin, leaves) in layers {
+        let mut ranks = KeyRanks::default();
+        for (layer, (origin, leaves)) in layers.iter().enumerate() {
             for (key, value) in leaves {
+                // A null clears the key: the rank stays with whoever set it last, if anyone.
+                match (key.as_str(), value.is_null()) {
+                    ("maas.profile", false) => ranks.profile = layer + 1,
+                    ("maas.api_key_file", false) => ranks.api_key_file = layer + 1,
+                    _ => {}
+                }
                 set_leaf(&mut doc, key, value.clone())
                     .map_err(|e| anyhow!("{e} (key `{key}` in {origin})"))?;
                 // Type-check this key on its own so the error names it.
@@ -144,6 +166,7 @@ impl Site {
             }
         }
         let mut site: Site = serde_json::from_value(doc)?;
+        site.maas.key_ranks = ranks;
         site.expand_home();
         Ok(site)
     }

@@ -41,6 +41,8 @@ pub struct MaasConfig {
     pub api_key: String,
     /// A PEM file with the CA that signed MAAS's certificate, if private.
     pub ca_file: Option<PathBuf>,
+    /// PEM text of CA certificates (a `maas login --cacerts` profile's), besides `ca_file`.
+    pub ca_pem: Option<String>,
     pub concurrency: usize,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
@@ -418,6 +420,17 @@ impl MaasClient {
                         "`{}` holds no PEM certificate (site `maas.ca_file`)",
                         ca.display()
                     )
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(pem) = &config.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    anyhow!("the maas CLI profile's `cacerts` holds no PEM certificate")
                 })?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
@@ -842,6 +855,7 @@ mod tests {
             url: "http://m/MAAS".into(),
             api_key: KEY.into(),
             ca_file: None,
+            ca_pem: None,
             concurrency: 1,
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),
@@ -1121,6 +1135,7 @@ mod tests {
             url: url.into(),
             api_key: KEY.into(),
             ca_file: None,
+            ca_pem: None,
             concurrency,
             connect_timeout: Duration::from_secs(2),
             request_timeout,
@@ -1483,6 +1498,7 @@ mod tests {
             url: "https://m/MAAS".into(),
             api_key: KEY.into(),
             ca_file,
+            ca_pem: None,
             concurrency: 1,
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),

@@ -45,12 +45,15 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
             .as_str()
             .unwrap_or("")
             .to_string();
-        eprintln!(
-            "rehearse: recorded site `{}` ({} model(s), {} machine(s)) at {at} -> {}",
-            config.site_name,
-            capture.models,
-            capture.machines,
-            path.display()
+        crate::report::say(
+            config.json,
+            &format!(
+                "rehearse: recorded site `{}` ({} model(s), {} machine(s)) at {at} -> {}",
+                config.site_name,
+                capture.models,
+                capture.machines,
+                path.display()
+            ),
         );
         (path, at)
     };
@@ -61,11 +64,14 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
         ..Default::default()
     })
     .context("cannot serve the replica")?;
-    eprintln!(
-        "rehearse: replica serving {} (time {}x); scratch directory {}",
-        replica.maas_url,
-        args.speed,
-        scratch.display()
+    crate::report::say(
+        config.json,
+        &format!(
+            "rehearse: replica serving {} (time {}x); scratch directory {}",
+            replica.maas_url,
+            args.speed,
+            scratch.display()
+        ),
     );
     // 3. Run the runbook against the replica with the site's settings, local files in scratch.
     let rehearsal = Config {
@@ -73,6 +79,7 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
             maas_url: Some(replica.maas_url.clone()),
             maas_api_key: Some(replica.api_key.clone()),
             juju_bin: Some(replica.juju_bin.display().to_string()),
+            maas_profile: None,
         },
         sets: rehearsal_sets(config, &scratch, &replica.maas_url, &replica.juju_bin),
         ..config.clone()
@@ -87,9 +94,12 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
         },
     )?;
     drop(replica);
-    eprintln!(
+    crate::report::say(
+        config.json,
+        &format!(
         "rehearsal on a replica of {} recorded at {recorded_at}: nothing on the real cloud changed",
         config.site_name
+    ),
     );
     Ok(code)
 }
@@ -106,6 +116,9 @@ fn rehearsal_sets(
     let mut sets = config.sets.clone();
     sets.extend([
         ("sim".to_string(), Value::Null),
+        // The replica's own key (in the environment), never a real profile or key file.
+        ("maas.profile".to_string(), Value::Null),
+        ("maas.api_key_file".to_string(), Value::Null),
         ("maas.url".to_string(), Value::String(maas_url.to_string())),
         (
             "juju.bin".to_string(),
