@@ -237,9 +237,12 @@ pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceG
     let Some(sim) = &site.sim else {
         return Ok(None);
     };
+    let juju = crate::sim::juju_formats::JujuMajor::parse(&sim.juju)
+        .map_err(|e| anyhow::anyhow!("site `{}` `sim.juju`: {e}", site.name))?;
     let handle = crate::sim::start(crate::sim::SimOptions {
         scenario: sim.scenario.clone(),
         speed: sim.speed,
+        juju,
         ..Default::default()
     })
     .with_context(|| {

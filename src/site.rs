@@ -100,6 +100,8 @@ pub struct Timeouts {
 pub struct SimSettings {
     pub scenario: String,
     pub speed: f64,
+    /// Which Juju the simulator plays: `3.6` or `4.0`.
+    pub juju: String,
 }
 
 impl Default for SimSettings {
@@ -107,6 +109,7 @@ impl Default for SimSettings {
         SimSettings {
             scenario: "dirty".into(),
             speed: 1.0,
+            juju: "3.6".into(),
         }
     }
 }
@@ -408,7 +411,8 @@ mod tests {
             site.sim,
             Some(SimSettings {
                 scenario: "clean".into(),
-                speed: 1.0
+                speed: 1.0,
+                juju: "3.6".into(),
             })
         );
     }

@@ -135,6 +135,28 @@ pub struct Controller {
     pub current: bool,
 }
 
+/// One `juju disable-command` block: its command set (`destroy-model`, `remove-object` or
+/// `all`) and the message given when it was set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    #[serde(rename(deserialize = "command-set"))]
+    pub command_set: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl Block {
+    /// Whether this block stops `command` (`destroy-model` or `remove-machine`).
+    pub fn blocks(&self, command: &str) -> bool {
+        match self.command_set.as_str() {
+            "all" => true,
+            "destroy-model" => command == "destroy-model",
+            "remove-object" => command != "destroy-model",
+            _ => false,
+        }
+    }
+}
+
 /// Flags of `juju destroy-model` (FORMATS.md: `--no-wait` and `--timeout` need `--force`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -326,6 +348,15 @@ impl JujuClient {
             Err(e) if format!("{e:#}").contains("No controllers registered") => Ok(Vec::new()),
             Err(e) => Err(e),
         }
+    }
+
+    /// `juju disabled-commands -m MODEL --format json`: the `juju disable-command` blocks in
+    /// force on the model (none: empty).
+    pub fn disabled_commands(&self, model: &str) -> Result<Vec<Block>> {
+        let args = ["disabled-commands", "-m", model, "--format", "json"];
+        let out = self.run(&args)?;
+        parse_blocks(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
     }
 
     /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here).
@@ -1068,6 +1099,13 @@ struct RawControllerMachines {
     total: Option<u64>,
 }
 
+pub(crate) fn parse_blocks(json: &str) -> Result<Vec<Block>> {
+    let blocks: Option<Vec<Block>> = serde_json::from_str(json).context(
+        "`juju disabled-commands` output is not the JSON Juju prints (expected `[{\"command-set\": ...}]`)",
+    )?;
+    Ok(blocks.unwrap_or_default())
+}
+
 pub(crate) fn parse_controllers(json: &str) -> Result<Vec<Controller>> {
     let raw: RawControllers = serde_json::from_str(json)
         .context("`juju controllers` output is not the JSON Juju prints")?;
@@ -1337,6 +1375,21 @@ mod tests {
             .unwrap()
             .is_empty());
         assert!(parse_machines("[").is_err());
+    }
+
+    #[test]
+    fn blocks_parse_and_say_what_they_stop() {
+        let b = parse_blocks(
+            r#"[{"command-set":"destroy-model","message":"prod"},{"command-set":"remove-object"}]"#,
+        )
+        .unwrap();
+        assert_eq!(b.len(), 2);
+        assert!(b[0].blocks("destroy-model") && !b[0].blocks("remove-machine"));
+        assert!(b[1].blocks("remove-machine") && !b[1].blocks("destroy-model"));
+        assert_eq!(b[1].message, "");
+        assert!(parse_blocks("[]").unwrap().is_empty());
+        assert!(parse_blocks("null").unwrap().is_empty());
+        assert!(parse_blocks("command-set: all").is_err());
     }
 
     #[test]

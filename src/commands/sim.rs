@@ -64,6 +64,13 @@ pub struct ServeArgs {
     /// Time speed-up: releases and dying models move on this many times faster.
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub speed: f64,
+    /// Which Juju the `juju` shim is: its version, output shapes and rules (3.6 or 4.0).
+    #[arg(long, default_value = "3.6", value_name = "3.6|4.0", value_parser = parse_juju)]
+    pub juju: sim::juju_formats::JujuMajor,
+}
+
+fn parse_juju(s: &str) -> Result<sim::juju_formats::JujuMajor, String> {
+    sim::juju_formats::JujuMajor::parse(s)
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,6 +108,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         port: args.port,
         exe: None,
         from: args.from.clone(),
+        juju: args.juju,
     })
     .with_context(|| match &args.from {
         Some(from) => format!("cannot start the simulator from `{}`", from.display()),
@@ -118,7 +126,8 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         None => format!("scenario `{}`", args.scenario),
     };
     eprintln!(
-        "runbook sim: {start}, speed {}, {} fault(s); serving {} (log: {}/_sim/log); Ctrl-C stops",
+        "runbook sim: {start}, Juju {}, speed {}, {} fault(s); serving {} (log: {}/_sim/log); Ctrl-C stops",
+        args.juju.version(),
         args.speed,
         args.faults.len(),
         handle.maas_url,

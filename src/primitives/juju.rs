@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
-use crate::effects::{self, Applied, Confirmation, Effect, EffectClass, ModelFacts};
+use crate::effects::{self, Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -317,6 +317,51 @@ pub mod juju_functions {
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_controllers(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.controllers())?)
+    }
+
+    /// The `juju disable-command` blocks in force on the model (`juju disabled-commands`), as
+    /// maps `#{command_set, message}`; empty when nothing is blocked. Errors if the model
+    /// does not exist or Juju fails.
+    ///
+    /// ```rhai
+    /// for b in juju_disabled_commands("openstack") { print(`blocked: ${b.command_set}`); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_disabled_commands(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        to_map(with_juju(&ctx, |_, j| j.disabled_commands(model))?)
+    }
+
+    /// Refuse the run now (exit 4) when `juju disable-command` blocks destroying `model`
+    /// (`destroy-model` or `all`), naming the block and how to lift it; so a teardown stops
+    /// before its Phase A writes anything (teardown.md §3.2). Returns `true` when nothing
+    /// blocks the destroy. Errors if Juju fails.
+    ///
+    /// ```rhai
+    /// juju_require_destroy_allowed("openstack");
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_require_destroy_allowed(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        let rc = RunContext::from_call(&ctx)?;
+        let juju = rc.juju().map_err(script_error)?;
+        let blocks = juju.disabled_commands(model).map_err(script_error)?;
+        let Some(block) = blocks.iter().find(|b| b.blocks("destroy-model")) else {
+            return Ok(Dynamic::TRUE);
+        };
+        let message = if block.message.is_empty() {
+            String::new()
+        } else {
+            format!(" (\"{}\")", block.message.escape_debug())
+        };
+        let reason = format!(
+            "refused: Juju blocks destroying model `{model}`: `juju disable-command {}` is in force{message}; nothing was changed. Lift it with `juju enable-command {} -m {model}` once the destroy is intended, then run again",
+            block.command_set, block.command_set
+        );
+        rc.gate().record_stop(Stop::Refused(reason.clone()));
+        Err(EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into())
     }
 
     /// The model's bundle as YAML text (`juju export-bundle -m MODEL`), for the Phase A

@@ -68,11 +68,13 @@ mod tests {
             [
                 "juju_controllers",
                 "juju_destroy_model",
+                "juju_disabled_commands",
                 "juju_export_bundle",
                 "juju_machines",
                 "juju_model",
                 "juju_models",
                 "juju_remove_machine",
+                "juju_require_destroy_allowed",
                 "juju_status"
             ]
         );

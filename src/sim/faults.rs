@@ -18,7 +18,10 @@ Fault specs (repeatable --fault):
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
-                          MAAS API request answers 500 (MAAS fails mid-teardown)";
+                          MAAS API request answers 500 (MAAS fails mid-teardown)
+  disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
+                          or all): `juju disabled-commands` lists it and the blocked
+                          commands fail with \"operation blocked\"";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -33,6 +36,8 @@ pub enum Fault {
     ModelStuck,
     /// MAAS answers 500 to everything once this juju command has succeeded.
     MaasDownAfter(String),
+    /// `juju disable-command SET` is in force.
+    DisabledCommand(String),
 }
 
 impl Fault {
@@ -84,6 +89,13 @@ impl Fault {
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
+            "disabled-command" => {
+                let set = need("set")?;
+                if !["destroy-model", "remove-object", "all"].contains(&set.as_str()) {
+                    bail!("fault `{spec}`: the command set is destroy-model, remove-object or all");
+                }
+                Fault::DisabledCommand(set)
+            }
             _ => {
                 bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs")
             }
@@ -179,6 +191,17 @@ impl Faults {
         self.list
             .iter()
             .any(|f| matches!(f, Fault::ReleaseFails(h) if h == hostname))
+    }
+
+    /// The `disable-command` sets in force, in the order given.
+    pub fn disabled_commands(&self) -> Vec<&str> {
+        self.list
+            .iter()
+            .filter_map(|f| match f {
+                Fault::DisabledCommand(set) => Some(set.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn model_stuck(&self) -> bool {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::juju_formats::{self, JUJU_VERSION};
+use super::juju_formats;
 use super::state::{Cloud, Model};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -154,10 +154,7 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
         return (JujuReply::error(1, &format!("cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})")), false);
     }
     let result = match command.as_str() {
-        "version" => Ok((
-            JujuReply::ok(format!("{JUJU_VERSION}-genericlinux-amd64\n")),
-            false,
-        )),
+        "version" => Ok((JujuReply::ok(cloud.juju.version_line()), false)),
         "models" | "list-models" => read_only(
             command,
             cloud,
@@ -212,6 +209,14 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             |c, a| Ok(juju_formats::machines(c, resolve(c, model_arg(a))?)),
         ),
         "export-bundle" => export_bundle(cloud, rest),
+        "disabled-commands" | "list-disabled-commands" => read_only(
+            command,
+            cloud,
+            rest,
+            &["--all"],
+            &["--format", "-o", "-m", "--model"],
+            |c, _| Ok(disabled_commands(c)),
+        ),
         "destroy-model" => destroy_model(cloud, rest, req),
         "remove-machine" => remove_machine(cloud, rest, req),
         other => Err((
@@ -236,6 +241,22 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
 }
 
 type Outcome = Result<(JujuReply, bool), (i32, String)>;
+
+/// A machine id as Juju accepts it: `3`, or a container such as `2/lxd/1`.
+fn valid_machine_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('/').collect();
+    let number = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [m] => number(m),
+        rest if rest.len() % 2 == 1 => {
+            number(rest[0])
+                && rest[1..]
+                    .chunks(2)
+                    .all(|c| ["lxd", "kvm"].contains(&c[0]) && number(c[1]))
+        }
+        _ => false,
+    }
+}
 
 fn model_arg(a: &Args) -> &str {
     a.value("-m")
@@ -315,7 +336,10 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
         return Err((2, "--no-wait without --force not valid".to_string()));
     }
     if (args.value("--timeout").is_some() || args.value("-t").is_some()) && !force {
-        return Err((2, "--timeout without --force not valid".to_string()));
+        return Err((
+            2,
+            "--timeout can only be used with --force (dangerous)".to_string(),
+        ));
     }
     if args.has("--destroy-storage") && args.has("--release-storage") {
         return Err((
@@ -332,13 +356,26 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
         ));
     }
     let (name, uuid) = (model.name.clone(), model.uuid.clone());
+    let volumes = juju_formats::volume_count(model);
+    if let Some(block) = blocked(cloud, "destroy-model") {
+        return Err((1, block));
+    }
     if !args.has("--no-prompt") {
         if !req.asked {
-            let prompt = format!(
-                "WARNING This command will destroy the {name:?} model and affect the following resources. It cannot be stopped.\n\n - {} machine(s) will be destroyed\n - {} application(s) will be removed\n\nTo continue, enter the name of the model to be unregistered: ",
+            let mut prompt = format!(
+                "WARNING This command will destroy the {name:?} model and affect the following resources. It cannot be stopped.\n\n - {} machine(s) will be destroyed\n - {} application(s) will be removed\n",
                 model.machines.len(),
                 model.applications.len()
             );
+            if volumes > 0 {
+                let fate = if args.has("--release-storage") {
+                    "released"
+                } else {
+                    "destroyed"
+                };
+                prompt.push_str(&format!(" - {volumes} volume(s) will be {fate}\n"));
+            }
+            prompt.push_str("\nTo continue, enter the name of the model to be unregistered: ");
             return Ok((
                 JujuReply {
                     prompt: Some(prompt),
@@ -351,25 +388,43 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
             return Err((1, "model destruction: aborted".to_string()));
         }
     }
-    let osd_volumes = model
-        .applications
-        .iter()
-        .find(|a| a.name == "ceph-osd")
-        .map_or(0, |a| a.units.len());
-    if osd_volumes > 0 && !args.has("--destroy-storage") && !args.has("--release-storage") {
+    if volumes > 0 && !args.has("--destroy-storage") && !args.has("--release-storage") {
         return Err((1, format!(
-            "cannot destroy model {name:?}\n\nThe model has persistent storage remaining:\n\t{osd_volumes} volumes and 0 filesystems\n\nTo destroy the storage, run the destroy-model\ncommand again with the \"--destroy-storage\" option.\n\nTo release the storage from Juju's management\nwithout destroying it, use the \"--release-storage\"\noption instead. The storage can then be imported\ninto another Juju model.\n"
+            "cannot destroy model {name:?}\n\nThe model has persistent storage remaining:\n    {volumes} volume(s)\n\nTo destroy the storage, run the destroy-model\ncommand again with the \"--destroy-storage\" option.\n\nTo release the storage from Juju's management\nwithout destroying it, use the \"--release-storage\"\noption instead. The storage can then be imported\ninto another Juju model.\n"
         )));
     }
     let changed = cloud.destroy_model(&name, force);
-    let mut reply = JujuReply {
+    // Juju blocks until the model is gone in both majors: `--no-wait` only tells the
+    // controller not to wait for each entity (docs/formats.md).
+    let reply = JujuReply {
         stderr: "Destroying model\n".to_string(),
+        wait_for_model: Some(uuid),
         ..JujuReply::default()
     };
-    if !args.has("--no-wait") {
-        reply.wait_for_model = Some(uuid);
-    }
     Ok((reply, changed))
+}
+
+/// `juju disabled-commands --format json`: `[{"command-set": SET, "message": ...}]`.
+fn disabled_commands(cloud: &Cloud) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = cloud
+        .faults
+        .disabled_commands()
+        .into_iter()
+        .map(|set| serde_json::json!({"command-set": set, "message": format!("protect the cloud (simulated `juju disable-command {set}`)")}))
+        .collect();
+    serde_json::Value::Array(list)
+}
+
+/// Juju's "operation blocked" error when `command` falls under a disabled command set.
+fn blocked(cloud: &Cloud, command: &str) -> Option<String> {
+    let sets = cloud.faults.disabled_commands();
+    let set = sets.into_iter().find(|s| {
+        *s == "all" || *s == command || (*s == "remove-object" && command != "destroy-model")
+    })?;
+    Some(format!(
+        "cannot {}: operation blocked\n\nAll operations that change the model have been disabled for the current model.\nTo enable changes, run\n\n    juju enable-command {set}\n",
+        command.replace('-', " ")
+    ))
 }
 
 fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outcome {
@@ -388,7 +443,7 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     if args.positional.is_empty() {
         return Err((2, "no machines specified".to_string()));
     }
-    if let Some(bad) = args.positional.iter().find(|id| id.parse::<u32>().is_err()) {
+    if let Some(bad) = args.positional.iter().find(|id| !valid_machine_id(id)) {
         return Err((2, format!("invalid machine id {bad:?}")));
     }
     if args.has("--no-wait") && !args.has("--force") {
@@ -397,6 +452,9 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     let force = args.has("--force");
     let model = resolve(cloud, model_arg(&args)).map_err(|e| (1, e))?;
     let model_name = model.name.clone();
+    if let Some(block) = blocked(cloud, "remove-machine") {
+        return Err((1, block));
+    }
     let mut plan = String::new();
     let mut errors = String::new();
     let mut accepted = Vec::new();
@@ -491,7 +549,7 @@ mod tests {
             ),
             (
                 "destroy-model openstack --timeout 5m --no-prompt",
-                "ERROR --timeout without --force not valid",
+                "ERROR --timeout can only be used with --force (dangerous)",
             ),
             (
                 "destroy-model openstack --destroy-storage --release-storage --no-prompt",
@@ -522,11 +580,65 @@ mod tests {
             &mut c,
             "destroy-model openstack --force --no-wait --destroy-storage --no-prompt",
         );
+        // Juju blocks until the model is gone whatever `--no-wait` says: the shim waits.
         assert_eq!(
-            (r.code, r.stderr.as_str(), r.wait_for_model.is_none()),
-            (0, "Destroying model\n", true)
+            (r.code, r.stderr.as_str(), r.wait_for_model.as_deref()),
+            (
+                0,
+                "Destroying model\n",
+                Some(c.model("openstack").unwrap().uuid.as_str())
+            )
         );
         assert!(c.model("openstack").unwrap().dying);
+    }
+
+    #[test]
+    fn disabled_commands_are_listed_and_block() {
+        let mut c = dirty();
+        assert_eq!(
+            juju(&mut c, "disabled-commands -m openstack --format json").stdout,
+            "[]\n"
+        );
+        c.faults =
+            crate::sim::faults::Faults::parse(&["disabled-command:destroy-model".to_string()])
+                .unwrap();
+        let r = juju(&mut c, "disabled-commands -m openstack --format json");
+        let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(list[0]["command-set"], "destroy-model");
+        let r = juju(
+            &mut c,
+            "destroy-model openstack --force --no-wait --destroy-storage --no-prompt",
+        );
+        assert!(
+            r.code != 0
+                && r.stderr.contains("operation blocked")
+                && r.stderr.contains("juju enable-command destroy-model"),
+            "{r:?}"
+        );
+        assert!(!c.model("openstack").unwrap().dying);
+        // destroy-model does not block remove-machine.
+        let r = juju(
+            &mut c,
+            "remove-machine -m openstack --force --no-prompt --no-wait 0",
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+
+    #[test]
+    fn container_ids_are_machine_ids() {
+        let mut c = dirty();
+        let r = juju(
+            &mut c,
+            "remove-machine -m openstack --force --no-prompt --no-wait 0/lxd/1",
+        );
+        assert!(r.stderr.contains("machine 0/lxd/1 not found"), "{r:?}");
+        for bad in ["0/lxd", "x", "0/foo/1", "/1"] {
+            let r = juju(
+                &mut c,
+                &format!("remove-machine -m openstack --force --no-prompt {bad}"),
+            );
+            assert!(r.stderr.contains("invalid machine id"), "{bad}: {r:?}");
+        }
     }
 
     #[test]

@@ -1,11 +1,53 @@
-//! Juju 3.x output shapes (FORMATS.md): `models`, `show-model`, `status`, `machines`,
+//! Juju 3.6 and 4.0 output shapes (docs/formats.md): `models`, `show-model`, `status`, `machines`,
 //! `controllers` as JSON, and `export-bundle` as YAML. Pure renderers over the cloud state.
 
 use serde_json::{json, Map, Value};
 
 use super::state::{Cloud, JujuMachine, Model};
 
-pub const JUJU_VERSION: &str = "3.4.2";
+/// The Juju the simulator plays (`sim serve --juju`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum JujuMajor {
+    /// 3.6 LTS: model entries carry `owner`.
+    #[default]
+    #[serde(rename = "3.6")]
+    V36,
+    /// 4.0: no `owner`; the qualifier only in `name`; fewer nested status fields.
+    #[serde(rename = "4.0")]
+    V40,
+}
+
+impl JujuMajor {
+    pub fn parse(s: &str) -> Result<JujuMajor, String> {
+        match s {
+            "3.6" | "3" => Ok(JujuMajor::V36),
+            "4.0" | "4" => Ok(JujuMajor::V40),
+            other => Err(format!(
+                "unknown Juju `{other}`: the simulator plays 3.6 or 4.0"
+            )),
+        }
+    }
+
+    /// The agent and client version.
+    pub fn version(self) -> &'static str {
+        match self {
+            JujuMajor::V36 => "3.6.24",
+            JujuMajor::V40 => "4.0.16",
+        }
+    }
+
+    /// What `juju version` prints.
+    pub fn version_line(self) -> String {
+        match self {
+            JujuMajor::V36 => format!("{}-genericlinux-amd64\n", self.version()),
+            JujuMajor::V40 => format!("{}-ubuntu-amd64\n", self.version()),
+        }
+    }
+
+    pub fn is_4(self) -> bool {
+        self == JujuMajor::V40
+    }
+}
 const CLOUD: &str = "maas-cloud";
 const SINCE: &str = "23 Nov 2026 09:12:44Z";
 const CA_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIEEzCCAnugAwIBAgIVAK9sim0000000000000000000000000000MA0GCSqGSIb3\n-----END CERTIFICATE-----\n";
@@ -26,18 +68,24 @@ fn model_status(model: &Model) -> Value {
     }
 }
 
-/// One model as `juju models` and `juju show-model` print it.
+/// One model as `juju models` prints it: 3.6 has `owner`; 4.0 has neither `owner` nor
+/// `qualifier` (the qualifier is the part of `name` before `/`). Neither prints `sla`,
+/// `users` or `credential.validity-check` here.
 pub fn model_info(cloud: &Cloud, model: &Model) -> Value {
-    json!({
+    let version = cloud.juju.version();
+    let mut info = json!({
         "name": format!("{}/{}", model.owner, model.name), "short-name": model.name,
         "model-uuid": model.uuid, "model-type": "iaas", "controller-uuid": cloud.controller_uuid,
         "controller-name": cloud.controller_name, "is-controller": model.is_controller,
-        "owner": model.owner, "cloud": CLOUD, "region": "default", "type": "maas",
-        "credential": {"name": "maas-creds", "owner": model.owner, "cloud": CLOUD, "validity-check": "valid"},
+        "cloud": CLOUD, "region": "default", "type": "maas",
+        "credential": {"name": "maas-creds", "owner": model.owner, "cloud": CLOUD},
         "life": life(model.dying), "status": model_status(model), "access": "admin",
-        "last-connection": "just now", "sla": "unsupported", "agent-version": JUJU_VERSION,
-        "users": {model.owner.clone(): {"display-name": model.owner, "access": "admin", "last-connection": "just now"}},
-    })
+        "last-connection": "just now", "agent-version": version,
+    });
+    if !cloud.juju.is_4() {
+        info["owner"] = json!(model.owner);
+    }
+    info
 }
 
 pub fn models(cloud: &Cloud, current: Option<&str>) -> Value {
@@ -49,18 +97,57 @@ pub fn models(cloud: &Cloud, current: Option<&str>) -> Value {
     out
 }
 
+/// `juju show-model`: one object keyed by the model's name, with `supported-features` and without
+/// the top-level `access`/`last-connection` of `juju models`. 3.6 adds `owner`, `users`,
+/// `sla` and the credential's `validity-check`; 4.0 lists `machines {id: {cores}}`.
 pub fn show_model(cloud: &Cloud, model: &Model) -> Value {
-    json!({ model.name.clone(): model_info(cloud, model) })
+    let version = cloud.juju.version();
+    let qualified = format!("{}/{}", model.owner, model.name);
+    let mut info = json!({
+        "name": qualified, "short-name": model.name, "model-uuid": model.uuid, "model-type": "iaas",
+        "controller-uuid": cloud.controller_uuid, "controller-name": cloud.controller_name,
+        "is-controller": model.is_controller, "cloud": CLOUD, "region": "default", "type": "maas",
+        "life": life(model.dying), "status": model_status(model), "agent-version": version,
+        "credential": {"name": "maas-creds", "owner": model.owner, "cloud": CLOUD},
+        "supported-features": [{"name": "juju", "description": "the version of Juju used by the model", "version": version}],
+    });
+    if cloud.juju.is_4() {
+        let machines: Map<String, Value> = model
+            .machines
+            .iter()
+            .map(|m| (m.id.clone(), json!({"cores": 8})))
+            .collect();
+        info["machines"] = Value::Object(machines);
+    } else {
+        info["owner"] = json!(model.owner);
+        info["users"] = json!({model.owner.clone(): {"display-name": model.owner, "access": "admin", "last-connection": "just now"}});
+        info["sla"] = json!("unsupported");
+        info["credential"]["validity-check"] = json!("valid");
+    }
+    // 3.6 keys the object by the short name, 4.0 by the qualified name.
+    let key = if cloud.juju.is_4() {
+        qualified
+    } else {
+        model.name.clone()
+    };
+    json!({ key: info })
 }
 
 fn machine(cloud: &Cloud, m: &JujuMachine) -> Value {
+    let version = cloud.juju.version();
     let ip = format!(
         "10.{}.{}.{}",
         20 + (m.index / 65_000),
         (m.index / 250) % 250 + 1,
         m.index % 250 + 2
     );
-    let mut juju_status = json!({"current": "started", "since": SINCE, "version": JUJU_VERSION});
+    // 4.0 leaves the machine agent's `version` null.
+    let agent_version = if cloud.juju.is_4() {
+        Value::Null
+    } else {
+        json!(version)
+    };
+    let mut juju_status = json!({"current": "started", "since": SINCE, "version": agent_version});
     if m.dying {
         juju_status["life"] = json!("dying");
     }
@@ -91,7 +178,8 @@ fn machines_map(cloud: &Cloud, model: &Model) -> Value {
     Value::Object(map)
 }
 
-fn applications(model: &Model) -> Value {
+fn applications(cloud: &Cloud, model: &Model) -> Value {
+    let version = cloud.juju.version();
     let mut apps = Map::new();
     for app in &model.applications {
         let mut units = Map::new();
@@ -104,9 +192,14 @@ fn applications(model: &Model) -> Value {
                     m.index % 250 + 2
                 )
             });
+            // 4.0 drops the unit agent's `since`.
+            let mut agent = json!({"current": "idle", "version": version});
+            if !cloud.juju.is_4() {
+                agent["since"] = json!(SINCE);
+            }
             let mut unit = json!({
                 "workload-status": {"current": "active", "message": "Unit is ready", "since": SINCE},
-                "juju-status": {"current": "idle", "since": SINCE, "version": JUJU_VERSION},
+                "juju-status": agent,
                 "machine": u.machine, "public-address": address,
             });
             if u.leader {
@@ -129,14 +222,55 @@ fn applications(model: &Model) -> Value {
 
 pub fn status(cloud: &Cloud, model: &Model) -> Value {
     let ms = model_status(model);
-    json!({
+    let mut out = json!({
         "model": {"name": model.name, "type": "iaas", "controller": cloud.controller_name, "cloud": CLOUD,
-            "region": "default", "version": JUJU_VERSION,
-            "model-status": {"current": ms["current"], "since": SINCE}, "sla": "unsupported"},
+            "region": "default", "version": cloud.juju.version(),
+            "model-status": {"current": ms["current"], "since": SINCE}},
         "machines": machines_map(cloud, model),
-        "applications": applications(model),
+        "applications": applications(cloud, model),
         "controller": {"timestamp": "09:14:02Z"},
-    })
+    });
+    if !cloud.juju.is_4() {
+        out["model"]["sla"] = json!("unsupported");
+    }
+    // `storage` is always there (`{}` when the model has none).
+    let volumes = storage(model);
+    out["storage"] = if volumes.is_empty() {
+        json!({})
+    } else {
+        json!({"volumes": Value::Object(volumes)})
+    };
+    out
+}
+
+/// The model's persistent volumes (one `osd-devices` volume per ceph-osd unit).
+pub fn volume_count(model: &Model) -> usize {
+    model
+        .applications
+        .iter()
+        .filter(|a| a.name == "ceph-osd")
+        .map(|a| a.units.len())
+        .sum()
+}
+
+fn storage(model: &Model) -> Map<String, Value> {
+    let mut volumes = Map::new();
+    let units = model
+        .applications
+        .iter()
+        .filter(|a| a.name == "ceph-osd")
+        .flat_map(|a| a.units.iter());
+    for (i, u) in units.enumerate() {
+        volumes.insert(
+            format!("{i}"),
+            json!({"provider-id": format!("volume-{i}"), "storage": format!("osd-devices/{i}"),
+                "attachments": {"machines": {u.machine.clone(): {"device": "vdb", "read-only": false, "life": "alive"}},
+                    "units": {format!("ceph-osd/{}", u.number): {"machine": u.machine, "location": "/dev/vdb", "life": "alive"}}},
+                "pool": "maas", "size": 1024, "persistent": true, "life": "alive",
+                "status": {"current": "attached", "since": SINCE}}),
+        );
+    }
+    volumes
 }
 
 pub fn machines(cloud: &Cloud, model: &Model) -> Value {
@@ -148,7 +282,7 @@ pub fn controllers(cloud: &Cloud, current_model: Option<&str>) -> Value {
     let mut item = json!({
         "user": cloud.user, "access": "superuser", "recent-server": "10.20.0.2:17070",
         "uuid": cloud.controller_uuid, "api-endpoints": ["10.20.0.2:17070"], "ca-cert": CA_CERT,
-        "cloud": CLOUD, "region": "default", "agent-version": JUJU_VERSION,
+        "cloud": CLOUD, "region": "default", "agent-version": cloud.juju.version(),
         "model-count": cloud.models.len(), "machine-count": machine_count,
         "controller-machines": {"Active": 1, "Total": 1},
     });

@@ -4,6 +4,8 @@
 //! is gone. All state and all logging live in the server.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -14,7 +16,10 @@ use super::server::SIM_URL_ENV;
 /// Juju waits for a model without a limit; the shim gives up after this so a forgotten
 /// process cannot outlive a test run.
 const MAX_WAIT: Duration = Duration::from_secs(600);
-const POLL: Duration = Duration::from_millis(100);
+/// How often the wait looks at the signal flag.
+const POLL: Duration = Duration::from_millis(20);
+/// Juju's longest pause between two looks at a dying model.
+const MAX_POLL: Duration = Duration::from_secs(2);
 
 /// Runs one juju command against the simulator named by `RUNBOOK_SIM_URL`; returns the exit code.
 pub fn run(argv: Vec<String>) -> anyhow::Result<i32> {
@@ -46,7 +51,7 @@ pub fn run(argv: Vec<String>) -> anyhow::Result<i32> {
     eprint!("{}", reply.stderr);
     let _ = std::io::stdout().flush();
     if let Some(uuid) = &reply.wait_for_model {
-        wait_for_model(&client, &base, uuid)?;
+        return wait_for_model(&client, &base, uuid);
     }
     Ok(reply.code)
 }
@@ -72,19 +77,36 @@ fn send(
         .with_context(|| format!("the simulator's answer to POST {url} is not a juju reply"))
 }
 
-/// Juju's wait: `Waiting for model to be removed, N machine(s), N application(s)...`,
-/// a dot per second, a new line when the counts change, then `Model destroyed.`.
+/// Juju's wait (both majors, `--no-wait` or not): `Waiting for model to be removed, N
+/// machine(s), N application(s), N volume(s)...` on a new line when the counts change, a dot
+/// per poll otherwise (polls back off from 10 ms to 2 s, as Juju's), then `Model destroyed.`.
+/// On SIGINT (or SIGTERM) it says the destroy goes on in the background, lists what is left,
+/// and exits non-zero; the model keeps dying in the simulator.
 fn wait_for_model(
     client: &reqwest::blocking::Client,
     base: &str,
     uuid: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i32> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .context("cannot watch for Ctrl-C while waiting for the model")?;
+    }
     let url = format!("{base}/_sim/model?uuid={uuid}");
     let started = Instant::now();
-    let mut last: Option<(u64, u64)> = None;
-    let mut last_dot = Instant::now();
+    let mut last: Option<String> = None;
+    let mut left = String::new();
+    let mut interval = Duration::from_millis(10);
     let mut stderr = std::io::stderr();
     while started.elapsed() < MAX_WAIT {
+        if wait_interrupted(&interrupted, interval) {
+            let _ = writeln!(
+                stderr,
+                "\n\ndestroy model is still running in the background...{left}"
+            );
+            return Ok(1);
+        }
+        interval = (interval * 2).min(MAX_POLL);
         let progress: serde_json::Value = client
             .get(&url)
             .send()
@@ -93,39 +115,46 @@ fn wait_for_model(
                 format!("lost the simulator while waiting for the model: GET {url}")
             })?;
         if progress["gone"] == true {
-            if last.is_some() {
-                let _ = writeln!(stderr);
-            }
-            let _ = writeln!(stderr, "Model destroyed.");
-            return Ok(());
+            let _ = writeln!(stderr, "\nModel destroyed.");
+            return Ok(0);
         }
-        let counts = (
-            progress["machines"].as_u64().unwrap_or(0),
-            progress["applications"].as_u64().unwrap_or(0),
-        );
-        if last != Some(counts) {
-            if last.is_some() {
-                let _ = writeln!(stderr);
-            }
-            let mut line = String::from("Waiting for model to be removed");
-            if counts.0 > 0 {
-                line.push_str(&format!(", {} machine(s)", counts.0));
-            }
-            if counts.1 > 0 {
-                line.push_str(&format!(", {} application(s)", counts.1));
-            }
-            let _ = write!(stderr, "{line}...");
-            last = Some(counts);
-            last_dot = Instant::now();
-        } else if last_dot.elapsed() >= Duration::from_secs(1) {
+        let count = |k: &str| progress[k].as_u64().unwrap_or(0);
+        let counts = [
+            (count("machines"), "machine"),
+            (count("applications"), "application"),
+            (count("volumes"), "volume"),
+        ];
+        let mut line = String::from("Waiting for model to be removed");
+        left = String::from("\nThe following resources have not yet been removed:");
+        for (n, what) in counts.iter().filter(|(n, _)| *n > 0) {
+            line.push_str(&format!(", {n} {what}(s)"));
+            left.push_str(&format!("\n - {n} {what}(s)"));
+        }
+        if counts.iter().all(|(n, _)| *n == 0) {
+            left.clear();
+        }
+        if last.as_deref() == Some(line.as_str()) {
             let _ = write!(stderr, ".");
-            last_dot = Instant::now();
+        } else {
+            let _ = write!(stderr, "\n{line}...");
+            last = Some(line);
         }
         let _ = stderr.flush();
-        std::thread::sleep(POLL);
     }
     bail!(
         "gave up waiting for the model to be removed after {}s (the simulator's limit)",
         MAX_WAIT.as_secs()
     )
+}
+
+/// Sleeps `interval` in short steps; true as soon as a signal came.
+fn wait_interrupted(flag: &AtomicBool, interval: Duration) -> bool {
+    let until = Instant::now() + interval;
+    while Instant::now() < until {
+        if flag.load(Ordering::SeqCst) {
+            return true;
+        }
+        std::thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+    }
+    flag.load(Ordering::SeqCst)
 }

@@ -209,7 +209,8 @@ fn sim_route(
             let cloud = shared.lock();
             let body = match cloud.model(&uuid) {
                 Some(m) => {
-                    json!({"gone": false, "machines": m.machines.len(), "applications": m.applications.len()})
+                    json!({"gone": false, "machines": m.machines.len(), "applications": m.applications.len(),
+                        "volumes": super::juju_formats::volume_count(m)})
                 }
                 None => json!({"gone": true}),
             };

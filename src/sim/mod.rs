@@ -42,6 +42,8 @@ pub struct SimOptions {
     pub exe: Option<PathBuf>,
     /// Start from a capture made by `runbook sim record` instead of `scenario`.
     pub from: Option<PathBuf>,
+    /// Which Juju the shim is: `3.6` (default) or `4.0`.
+    pub juju: juju_formats::JujuMajor,
 }
 
 impl Default for SimOptions {
@@ -53,6 +55,7 @@ impl Default for SimOptions {
             port: 0,
             exe: None,
             from: None,
+            juju: juju_formats::JujuMajor::default(),
         }
     }
 }
@@ -86,10 +89,11 @@ impl Drop for SimHandle {
 pub fn start(options: SimOptions) -> anyhow::Result<SimHandle> {
     let faults = faults::Faults::parse(&options.faults)?;
     let clock = clock::Clock::new(options.speed);
-    let cloud = match &options.from {
+    let mut cloud = match &options.from {
         Some(path) => recording::load(path, faults, clock)?,
         None => scenario::build(&options.scenario, faults, clock)?,
     };
+    cloud.juju = options.juju;
     let api_key = cloud.api_key.clone();
     let exe = match options.exe {
         Some(exe) => exe,

@@ -186,6 +186,7 @@ pub fn build(doc: &Value, source: &str, faults: Faults, clock: Clock) -> Result<
         clock,
         faults,
         log: Vec::new(),
+        juju: super::juju_formats::JujuMajor::default(),
         replay: Some(Replay {
             source: source.to_string(),
             recorded_at: string(doc, "recorded_at").unwrap_or("").to_string(),

@@ -294,6 +294,7 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         clock,
         faults,
         log: Vec::new(),
+        juju: super::juju_formats::JujuMajor::default(),
         replay: None,
     };
     cloud.index_hostnames();

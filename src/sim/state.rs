@@ -162,6 +162,8 @@ pub struct Cloud {
     pub clock: Clock,
     pub faults: Faults,
     pub log: Vec<LogEntry>,
+    /// Which Juju the `juju` shim is (`sim serve --juju 3.6|4.0`): its output shapes.
+    pub juju: super::juju_formats::JujuMajor,
     /// Set when the cloud was loaded from a capture (`--from CLOUD.json`): what the
     /// capture says that the state model above does not hold.
     pub replay: Option<super::recording::Replay>,

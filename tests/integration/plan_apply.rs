@@ -72,6 +72,9 @@ impl Operator {
             "timeouts.model_gone=3",
             "--set",
             "timeouts.machines_ready=10",
+            // Phase B stops waiting for Juju's blocking destroy after 1 s.
+            "--set",
+            "timeouts.destroy_cli=1",
         ];
         args.extend_from_slice(extra);
         self.runbook(sim, &args)
@@ -130,8 +133,9 @@ fn executed(out: &Output) -> Vec<String> {
 
 #[test]
 fn apply_after_no_change_does_what_a_direct_run_does_once() {
-    // The direct run, on a cloud of its own.
-    let direct_sim = SimServer::with("dirty", &[], 2.0);
+    // The direct run, on a cloud of its own. Slow time (the model takes 3 s to go) and
+    // Phase B's 1 s deadline: Phase C releases the targets before Juju does.
+    let direct_sim = SimServer::with("dirty", &[], 0.5);
     let direct_op = Operator::new();
     let direct = direct_op.runbook(
         &direct_sim,
@@ -149,11 +153,14 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
             "timeouts.model_gone=3",
             "--set",
             "timeouts.machines_ready=10",
+            // Phase B stops waiting for Juju's blocking destroy after 1 s.
+            "--set",
+            "timeouts.destroy_cli=1",
         ],
     );
     direct.status(0).stdout_has("verdict: GO");
 
-    let sim = SimServer::with("dirty", &[], 2.0);
+    let sim = SimServer::with("dirty", &[], 0.5);
     let op = Operator::new();
     let planned = op.plan(&sim, REPO, &[]);
     planned

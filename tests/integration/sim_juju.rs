@@ -1,4 +1,5 @@
-//! The simulated `juju` CLI (the generated JUJU_BIN wrapper), in Juju 3.x's formats and rules.
+//! The simulated `juju` CLI (the generated JUJU_BIN wrapper), in Juju 3.6's and 4.0's formats
+//! and rules, including the destroy that blocks until the model is gone.
 
 use std::process::Output;
 use std::time::Duration;
@@ -6,6 +7,24 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::sim_server::SimServer;
+
+/// Runs the simulated juju with `args`, sends it SIGINT after `after`, and returns what it
+/// printed (a blocking destroy-model that would otherwise never return).
+fn juju_interrupted(sim: &SimServer, args: &[&str], after: Duration) -> Output {
+    let child = std::process::Command::new(&sim.juju_bin)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the juju wrapper");
+    std::thread::sleep(after);
+    // SAFETY: kill(2) on our own child's pid; no memory involved.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    child.wait_with_output().expect("wait for juju")
+}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -142,7 +161,7 @@ fn blocking_destroy_prints_progress_until_model_destroyed() {
     assert!(out.status.success(), "{err}");
     assert!(
         err.starts_with(
-            "Destroying model\nWaiting for model to be removed, 5 machine(s), 8 application(s)..."
+            "Destroying model\n\nWaiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)..."
         ),
         "{err}"
     );
@@ -199,7 +218,15 @@ fn refusals_change_nothing() {
 #[test]
 fn stuck_machine_needs_remove_machine_force() {
     let sim = SimServer::start("stuck");
-    assert!(sim.juju(&DESTROY).status.success());
+    // The destroy blocks while the stuck machine lingers; Ctrl-C leaves it running.
+    let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(800));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("destroy model is still running in the background...")
+            && err.contains("The following resources have not yet been removed:\n - 1 machine(s)"),
+        "{err}"
+    );
     sim.wait_for("only the stuck machine left", Duration::from_secs(5), |s| {
         s["models"][1]["machines"]
             .as_array()
@@ -249,12 +276,103 @@ fn destroying_model_goes_only_after_a_forced_destroy() {
 #[test]
 fn model_stuck_fault_keeps_the_model_even_with_force() {
     let sim = SimServer::with("dirty", &["model-stuck"], 20.0);
-    assert!(sim.juju(&DESTROY).status.success());
+    // Juju's destroy never returns for a stuck model; interrupted, it says the destroy
+    // goes on, and the model (dying) stays.
+    let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(800));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("still running in the background"),
+        "{}",
+        stderr(&out)
+    );
     sim.wait_for("the targets Ready", Duration::from_secs(5), targets_ready);
     assert_eq!(model_names(&sim), ["controller", "openstack"]);
-    assert!(sim.juju(&DESTROY).status.success());
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(model_names(&sim), ["controller", "openstack"]);
+}
+
+#[test]
+fn destroy_blocks_whatever_no_wait_says_and_sigint_leaves_it_running() {
+    for juju in crate::sim_server::JUJU_MAJORS {
+        // Slow time: the model takes 3 s to go.
+        let sim = SimServer::with_juju("dirty", &[], 0.5, juju);
+        let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(700));
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{juju}: {err}");
+        assert!(
+            err.starts_with("Destroying model\n\nWaiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)..."),
+            "{juju}: {err}"
+        );
+        assert!(
+            err.contains("destroy model is still running in the background...")
+                && err.contains(" - 4 volume(s)")
+                && !err.contains("filesystem"),
+            "{juju}: {err}"
+        );
+        // The model keeps dying in the controller and goes.
+        assert_eq!(model_names(&sim), ["controller", "openstack"]);
+        sim.wait_for("the model gone", Duration::from_secs(10), |s| {
+            s["models"].as_array().unwrap().len() == 1
+        });
+    }
+}
+
+#[test]
+fn both_majors_print_their_own_shapes() {
+    for (juju, version) in [
+        ("3.6", "3.6.24-genericlinux-amd64\n"),
+        ("4.0", "4.0.16-ubuntu-amd64\n"),
+    ] {
+        let sim = SimServer::with_juju("dirty", &[], 20.0, juju);
+        assert_eq!(stdout(&sim.juju(&["version"])), version);
+        let four = juju == "4.0";
+        let models = parsed(&sim.juju(&["models", "--format", "json"]));
+        let os = &models["models"][1];
+        assert_eq!(
+            (os["name"].as_str(), os["short-name"].as_str()),
+            (Some("admin/openstack"), Some("openstack"))
+        );
+        assert_eq!(os["owner"].is_null(), four, "{juju}: {os}");
+        for gone in ["qualifier", "sla", "users"] {
+            assert!(os[gone].is_null(), "{juju}: `{gone}` in {os}");
+        }
+        assert!(os["credential"]["validity-check"].is_null(), "{os}");
+        assert_eq!(os["credential"]["owner"], "admin");
+        assert_eq!(os["agent-version"], &version[..6]);
+
+        let show = parsed(&sim.juju(&["show-model", "openstack", "--format", "json"]));
+        let key = if four { "admin/openstack" } else { "openstack" };
+        let m = &show[key];
+        assert_eq!(m["model-uuid"], os["model-uuid"], "{juju}: {show}");
+        assert!(m["supported-features"].is_array(), "{show}");
+        assert!(
+            m["access"].is_null() && m["last-connection"].is_null(),
+            "{show}"
+        );
+        assert_eq!(m["owner"].is_null(), four);
+        assert_eq!(m["machines"].is_object(), four, "{show}");
+        assert_eq!(m["users"].is_object(), !four, "{show}");
+
+        let status = parsed(&sim.juju(&["status", "-m", "openstack", "--format", "json"]));
+        assert_eq!(status["model"]["sla"].is_null(), four);
+        assert_eq!(
+            status["machines"]["0"]["juju-status"]["version"].is_null(),
+            four
+        );
+        let unit = &status["applications"]["ceph-osd"]["units"]["ceph-osd/0"]["juju-status"];
+        assert_eq!(unit["since"].is_null(), four, "{unit}");
+        assert_eq!(
+            status["storage"]["volumes"].as_object().map(|v| v.len()),
+            Some(4)
+        );
+        let controllers = parsed(&sim.juju(&["controllers", "--format", "json"]));
+        let c = controllers["controllers"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone();
+        assert_eq!(c["agent-version"], &version[..6]);
+    }
 }
 
 #[test]

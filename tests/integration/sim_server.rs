@@ -19,6 +19,9 @@ use serde_json::Value;
 /// Tests run time 20x faster than the simulator's default.
 pub const TEST_SPEED: f64 = 20.0;
 
+/// The Juju majors the simulator plays; end-to-end tests run against each.
+pub const JUJU_MAJORS: [&str; 2] = ["3.6", "4.0"];
+
 pub struct SimServer {
     child: Child,
     /// Kept open so the server's few stderr lines never meet a closed pipe.
@@ -36,9 +39,14 @@ impl SimServer {
         SimServer::with(scenario, &[], TEST_SPEED)
     }
 
-    /// A simulator with faults (`--fault` specs) and a speed.
+    /// A simulator with faults (`--fault` specs) and a speed (Juju 3.6, the default).
     pub fn with(scenario: &str, faults: &[&str], speed: f64) -> SimServer {
         SimServer::spawn(&["--scenario", scenario], faults, speed)
+    }
+
+    /// As [`SimServer::with`], playing Juju `juju` (`3.6` or `4.0`).
+    pub fn with_juju(scenario: &str, faults: &[&str], speed: f64, juju: &str) -> SimServer {
+        SimServer::spawn(&["--scenario", scenario, "--juju", juju], faults, speed)
     }
 
     /// A simulator serving a capture made by `runbook sim record` (`--from PATH`).

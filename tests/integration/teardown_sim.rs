@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::common::{Output, Test};
-use crate::sim_server::SimServer;
+use crate::sim_server::{SimServer, JUJU_MAJORS};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const TARGETS: [&str; 5] = [
@@ -38,6 +38,10 @@ fn run(sim: &SimServer, runbook: &str, model_gone: u64, extra: &[&str]) -> Outpu
         &model_gone,
         "--set",
         "timeouts.machines_ready=10",
+        // Juju's destroy blocks while the model lingers (scenario `stuck`): Phase B's own
+        // deadline, short here.
+        "--set",
+        "timeouts.destroy_cli=3",
         "--set",
         "osd_disks=",
     ];
@@ -159,10 +163,13 @@ fn journal_effects(out: &Output, outcome: &str) -> Vec<String> {
 
 #[test]
 fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
-    // Slow enough that Juju's own release of the model's nodes (due when the model goes)
-    // cannot beat Phase C on a loaded machine: at TEST_SPEED it came after 75 ms and the
-    // "a release executed" check below raced it.
-    let sim = SimServer::with("dirty", &[], 2.0);
+    for juju in JUJU_MAJORS {
+        dirty_with_yes_on(juju);
+    }
+}
+
+fn dirty_with_yes_on(juju: &str) {
+    let sim = SimServer::with_juju("dirty", &[], crate::sim_server::TEST_SPEED, juju);
     let ids = target_ids(&sim);
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "dirty", Some("go"));
@@ -238,12 +245,19 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
             "{e} not executed: {executed:?}"
         );
     }
-    assert!(
-        executed.iter().any(|x| x.starts_with("release")),
-        "{executed:?}"
-    );
+    // Juju's destroy blocked until the model was gone, and Juju releases a destroyed
+    // model's nodes itself: Phase C finds them already on their way and says so.
+    out.stderr_has("Phase C");
 
     // The transcript says the route and why, and each phase before doing it.
+    // Juju blocked until the model was gone, and said so.
+    out.stderr_has("Waiting for model to be removed")
+        .stderr_has("Model destroyed.")
+        .stderr_has("destroyed (Juju returned once it was gone)");
+    assert!(
+        juju_commands(&sim, "version").len() == 1,
+        "one `juju version` per run ({juju})"
+    );
     out.stderr_has("[DIRTY]")
         .stderr_has("Phase A")
         .stderr_has("will run: juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
@@ -253,7 +267,13 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
 
 #[test]
 fn clean_verifies_and_changes_nothing() {
-    let sim = SimServer::start("clean");
+    for juju in JUJU_MAJORS {
+        clean_verifies_and_changes_nothing_on(juju);
+    }
+}
+
+fn clean_verifies_and_changes_nothing_on(juju: &str) {
+    let sim = SimServer::with_juju("clean", &[], crate::sim_server::TEST_SPEED, juju);
     let out = teardown(&sim, &[]);
     let doc = assert_doc(&out, 0, "clean", Some("go"));
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
@@ -268,7 +288,13 @@ fn clean_verifies_and_changes_nothing() {
 
 #[test]
 fn partial_releases_only_the_owned_targets_and_is_go() {
-    let sim = SimServer::start("partial");
+    for juju in JUJU_MAJORS {
+        partial_releases_only_the_owned_targets_and_is_go_on(juju);
+    }
+}
+
+fn partial_releases_only_the_owned_targets_and_is_go_on(juju: &str) {
+    let sim = SimServer::with_juju("partial", &[], crate::sim_server::TEST_SPEED, juju);
     let ids = target_ids(&sim);
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "partial", Some("go"));
@@ -287,7 +313,13 @@ fn partial_releases_only_the_owned_targets_and_is_go() {
 
 #[test]
 fn destroying_is_remediated_and_is_go() {
-    let sim = SimServer::start("destroying");
+    for juju in JUJU_MAJORS {
+        destroying_is_remediated_and_is_go_on(juju);
+    }
+}
+
+fn destroying_is_remediated_and_is_go_on(juju: &str) {
+    let sim = SimServer::with_juju("destroying", &[], crate::sim_server::TEST_SPEED, juju);
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "anomaly", Some("go"));
     let destroys = juju_commands(&sim, "destroy-model");
@@ -306,7 +338,13 @@ fn destroying_is_remediated_and_is_go() {
 
 #[test]
 fn stuck_removes_the_lingering_machine_with_force_and_is_go() {
-    let sim = SimServer::start("stuck");
+    for juju in JUJU_MAJORS {
+        stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju);
+    }
+}
+
+fn stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju: &str) {
+    let sim = SimServer::with_juju("stuck", &[], crate::sim_server::TEST_SPEED, juju);
     let out = run(&sim, "teardown", 2, &["--yes"]);
     assert_doc(&out, 0, "dirty", Some("go"));
     let removes = juju_commands(&sim, "remove-machine");
@@ -410,15 +448,59 @@ fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
 
 #[test]
 fn a_model_that_never_goes_escalates_with_1() {
-    let sim = SimServer::with("dirty", &["model-stuck"], crate::sim_server::TEST_SPEED);
-    let out = run(&sim, "teardown", 1, &["--yes"]);
+    for juju in JUJU_MAJORS {
+        a_model_that_never_goes_on(juju);
+    }
+}
+
+/// Juju's destroy never returns (the model is stuck): Phase B stops waiting at its deadline
+/// and goes on; Phases C and D run; remediation re-attempts and escalates: NO-GO, not exit 2.
+fn a_model_that_never_goes_on(juju: &str) {
+    let sim = SimServer::with_juju(
+        "dirty",
+        &["model-stuck"],
+        crate::sim_server::TEST_SPEED,
+        juju,
+    );
+    let started = std::time::Instant::now();
+    let out = run(
+        &sim,
+        "teardown",
+        1,
+        &["--yes", "--set", "timeouts.destroy_cli=1"],
+    );
     assert_doc(&out, 1, "dirty", Some("no-go"));
-    out.stderr_has("controller-side state may be corrupted");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    out.stderr_has("destroy issued, still in progress")
+        .stderr_has("timeouts.destroy_cli")
+        .stderr_has("Phase C")
+        .stderr_has("Phase D")
+        .stderr_has("controller-side state may be corrupted");
     assert_eq!(
         juju_commands(&sim, "destroy-model").len(),
         2,
         "Phase B, then the re-attempt"
     );
+}
+
+#[test]
+fn a_blocked_destroy_is_refused_before_phase_a() {
+    for juju in JUJU_MAJORS {
+        let sim = SimServer::with_juju(
+            "dirty",
+            &["disabled-command:destroy-model"],
+            crate::sim_server::TEST_SPEED,
+            juju,
+        );
+        let out = teardown(&sim, &["--yes"]);
+        out.status(4)
+            .stderr_has("juju disable-command destroy-model")
+            .stderr_has("juju enable-command destroy-model -m openstack");
+        assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+        assert!(juju_commands(&sim, "destroy-model").is_empty());
+        assert!(backups(&out.home()).is_empty(), "refused before Phase A");
+        assert!(pointer(&out.home()).is_none());
+    }
 }
 
 #[test]
@@ -471,12 +553,20 @@ fn partial_with_maas_5xx_asks_again_for_the_failed_releases_and_is_go() {
 
 #[test]
 fn a_hung_release_settled_by_a_re_read_says_so() {
-    let sim = SimServer::with(
-        "dirty",
-        &["maas-hang:op=release"],
-        crate::sim_server::TEST_SPEED,
+    // Slow time (the model goes after 3 s) and a 1 s Phase B deadline: Phase C asks MAAS
+    // while the nodes are still Deployed; Juju releases them (at 3 s) while those requests
+    // hang (3 s each).
+    let sim = SimServer::with("dirty", &["maas-hang:op=release"], 0.5);
+    let out = teardown(
+        &sim,
+        &[
+            "--yes",
+            "--set",
+            "maas.timeout=3",
+            "--set",
+            "timeouts.destroy_cli=1",
+        ],
     );
-    let out = teardown(&sim, &["--yes", "--set", "maas.timeout=1"]);
     assert_doc(&out, 0, "dirty", Some("go"));
     // Juju released the nodes while our requests hung: the transcript says what happened.
     out.stderr_has("openstack0 (")
@@ -561,6 +651,9 @@ fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
             "timeouts.model_gone=10",
             "--set",
             "timeouts.machines_ready=10",
+            // Phase B stops waiting after 1 s, so Phase C meets nodes that are still ours.
+            "--set",
+            "timeouts.destroy_cli=1",
         ])
         .envs(sim.env());
     let mut session = expectrl::Session::spawn(test.command()).expect("spawn in a pty");
@@ -580,7 +673,8 @@ fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
 
 #[test]
 fn on_a_terminal_the_operator_types_the_model_name_and_the_release_count() {
-    let sim = SimServer::start("dirty");
+    // The model takes 3 s to go; Phase B's deadline is 1 s: the release is asked for.
+    let sim = SimServer::with("dirty", &[], 0.5);
     let code = teardown_on_a_terminal(
         &sim,
         &[
