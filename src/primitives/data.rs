@@ -52,14 +52,15 @@ pub fn group(list: &Array, field: &str) -> RhaiResult<Map> {
 pub mod data_functions {
     /// Index a list of maps by one field, once: returns a map from each value of `field`
     /// (as text) to the array of items with that value, in list order. Items without the
-    /// field (or with `()`) are left out. Look a key up with `get` (`()` when absent), so
-    /// matching N names against M machines is N + M steps, not N × M. Errors if an element
-    /// is not a map.
+    /// field (or with `()`) are left out. Look a key up by indexing, `groups[key] ?? []`
+    /// (not `groups.get(key)`: a method call makes Rhai re-measure the whole map against its
+    /// size limits each time), so matching N names against M machines is N + M steps, not
+    /// N × M. Errors if an element is not a map.
     ///
     /// ```rhai
     /// let by_host = group_by(maas_machines(), "hostname");
     /// for h in site.targets {
-    ///     let found = by_host.get(h) ?? [];
+    ///     let found = by_host[h] ?? [];
     ///     if found.len() != 1 { warn(`${h}: ${found.len()} machines`); }
     /// }
     /// ```
