@@ -31,6 +31,8 @@ pub struct RunContext {
     backup_dirs: RefCell<Vec<PathBuf>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
+    /// `maas_whoami()`, read once per run.
+    whoami: OnceCell<String>,
 }
 
 impl RunContext {
@@ -53,7 +55,23 @@ impl RunContext {
             sealed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
+            whoami: OnceCell::new(),
         }
+    }
+
+    /// The MAAS user of this run's API key: read once (`GET users/?op=whoami`), then cached.
+    pub fn whoami(&self) -> anyhow::Result<String> {
+        if let Some(w) = self.whoami.get() {
+            return Ok(w.clone());
+        }
+        let client = self.maas()?;
+        let who = self.block_on(client.whoami())?;
+        Ok(self.whoami.get_or_init(|| who).clone())
+    }
+
+    /// What the detection froze (controller, model, targets), if it ran.
+    pub fn frozen(&self) -> Option<crate::frozen::Frozen> {
+        self.gate.frozen()
     }
 
     /// The context of the running script (stored as the engine's default tag).
@@ -185,10 +203,10 @@ impl RunContext {
     pub fn juju(&self) -> anyhow::Result<&crate::clients::juju::JujuClient> {
         self.clients.juju_or_init(|| {
             let timeout = std::time::Duration::from_secs(self.site().juju.timeout.max(1));
-            Ok(crate::clients::juju::JujuClient::new(
-                self.juju_bin(),
-                timeout,
-            ))
+            Ok(
+                crate::clients::juju::JujuClient::new(self.juju_bin(), timeout)
+                    .with_controller(self.site().juju.controller.clone()),
+            )
         })
     }
 }

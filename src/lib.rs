@@ -7,7 +7,8 @@
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
-//! - `site` — typed site settings; `effects` — the gate; `journal` — the JSONL record;
+//! - `site` — typed site settings; `effects` — the gate; `guards` — its rules, on fresh facts;
+//! - `frozen` — the identities detection froze (controller, model, targets); `journal` — the JSONL record;
 //! - `report` — steps, checks, verdict, exit codes; `diagnostic` — script error rendering;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust.
 
@@ -20,6 +21,8 @@ pub mod diagnostic;
 pub mod effects;
 pub mod embedded;
 pub mod engine;
+pub mod frozen;
+pub mod guards;
 pub mod journal;
 pub mod primitives;
 pub mod repl;

@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 pub struct JujuClient {
     bin: String,
     timeout: Duration,
+    /// The pinned controller: every command names it (`-c C`, `-m C:MODEL`), so the
+    /// shell's current controller never matters. `None`: Juju's current controller.
+    controller: Option<String>,
 }
 
 /// One model of `juju models`, as scripts see it.
@@ -230,22 +233,43 @@ impl JujuClient {
         JujuClient {
             bin: bin.into(),
             timeout,
+            controller: None,
         }
+    }
+
+    /// Pin every command to `controller` (site `juju.controller`).
+    pub fn with_controller(mut self, controller: Option<String>) -> Self {
+        self.controller = controller.filter(|c| !c.is_empty());
+        self
     }
 
     pub fn bin(&self) -> &str {
         &self.bin
     }
 
+    /// The pinned controller, if any.
+    pub fn controller(&self) -> Option<&str> {
+        self.controller.as_deref()
+    }
+
+    /// How a command names `model`: `CONTROLLER:MODEL` when pinned, else as given.
+    pub fn target(&self, model: &str) -> String {
+        match &self.controller {
+            Some(c) if !model.contains(':') => format!("{c}:{model}"),
+            _ => model.to_string(),
+        }
+    }
+
     /// `juju models --format json`: every model this user can see.
     pub fn models(&self) -> Result<Vec<Model>> {
-        let out = self.run(&["models", "--format", "json"])?;
-        parse_models(&out).with_context(|| {
-            format!(
-                "cannot read the output of `{}`",
-                self.line(&["models", "--format", "json"])
-            )
-        })
+        let mut args = vec!["models"];
+        if let Some(c) = &self.controller {
+            args.extend(["-c", c.as_str()]);
+        }
+        args.extend(["--format", "json"]);
+        let out = self.run(&args)?;
+        parse_models(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
     }
 
     /// The model whose short name (or uuid) is `name`, if it exists.
@@ -258,7 +282,8 @@ impl JujuClient {
 
     /// `juju status -m MODEL --format json`, summarised.
     pub fn status(&self, model: &str) -> Result<Status> {
-        let args = ["status", "-m", model, "--format", "json"];
+        let model = self.target(model);
+        let args = ["status", "-m", model.as_str(), "--format", "json"];
         let out = self.run(&args)?;
         parse_status(&out)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
@@ -266,7 +291,8 @@ impl JujuClient {
 
     /// `juju machines -m MODEL --format json`, sorted by id (`2` before `10`).
     pub fn machines(&self, model: &str) -> Result<Vec<Machine>> {
-        let args = ["machines", "-m", model, "--format", "json"];
+        let model = self.target(model);
+        let args = ["machines", "-m", model.as_str(), "--format", "json"];
         let out = self.run(&args)?;
         parse_machines(&out)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
@@ -285,7 +311,8 @@ impl JujuClient {
 
     /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here).
     pub fn export_bundle(&self, model: &str) -> Result<String> {
-        self.run(&["export-bundle", "-m", model])
+        let model = self.target(model);
+        self.run(&["export-bundle", "-m", model.as_str()])
     }
 
     /// `juju destroy-model ...`; blocks until Juju returns, handing each progress line Juju
@@ -309,14 +336,14 @@ impl JujuClient {
         progress: &mut dyn FnMut(&str),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<()> {
-        let argv = destroy_model_argv(&self.bin, model, opts)?;
+        let argv = destroy_model_argv(&self.bin, &self.target(model), opts)?;
         run_streaming(&argv, self.timeout, progress, cancelled)?;
         Ok(())
     }
 
     /// `juju remove-machine -m MODEL ID --no-prompt ...`; returns Juju's stdout.
     pub fn remove_machine(&self, model: &str, id: &str, opts: &RemoveOptions) -> Result<String> {
-        let argv = remove_machine_argv(&self.bin, model, id, opts);
+        let argv = remove_machine_argv(&self.bin, &self.target(model), id, opts);
         let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
         self.run(&args)
     }

@@ -34,6 +34,12 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             } else if !value.is_unit() {
                 println!("{value}");
             }
+            // A machine refused inside a batch let the expression finish; it still ends
+            // refused (exit 4).
+            if let Some(crate::effects::Stop::Refused(why)) = session.ctx.gate().stop() {
+                eprintln!("error: refused: {why}");
+                return Ok(crate::report::exit::REFUSED);
+            }
             Ok(session.ctx.report().completed_exit())
         }
         Err(err) => {

@@ -149,7 +149,8 @@ pub fn build_context(
         journal,
         report.clone(),
     )
-    .with_interrupt(interrupted.clone());
+    .with_interrupt(interrupted.clone())
+    .with_scope(crate::guards::Scope::of(&site));
     let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
     Ok((Rc::new(ctx), services))
 }

@@ -16,7 +16,15 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
         Ok(ast) => {
             let mut scope = session.constants.clone();
             match session.engine.run_ast_with_scope(&mut scope, &ast) {
-                Ok(()) => (session.ctx.report().completed_exit(), None),
+                // A guard that refused one machine of a batch let the run go on; it still
+                // ends refused (exit 4), never GO.
+                Ok(()) => match session.ctx.gate().stop() {
+                    Some(crate::effects::Stop::Refused(why)) => (
+                        crate::report::exit::REFUSED,
+                        Some(format!("error: refused: {why}\n")),
+                    ),
+                    _ => (session.ctx.report().completed_exit(), None),
+                },
                 Err(err) => {
                     let (code, text) = session.ending(&err, &file.display);
                     (code, Some(text))

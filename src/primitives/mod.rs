@@ -4,6 +4,7 @@
 //! example, and ends with a line `Effect: read`, `Effect: change` or `Effect: destroy`
 //! (read by `runbook doc` and `runbook check`).
 
+pub mod detect;
 pub mod disk;
 pub mod files;
 pub mod flow;
@@ -20,6 +21,7 @@ pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(juju::juju_functions).into());
     engine.register_global_module(exported_module!(maas::maas_functions).into());
     engine.register_global_module(exported_module!(disk::disk_functions).into());
+    engine.register_global_module(exported_module!(detect::detect_functions).into());
 }
 
 #[cfg(test)]
@@ -81,6 +83,10 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::disk::disk_functions)),
             ["stat_qcow2", "wipe_qcow2"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::detect::detect_functions)),
+            ["detect_cloud", "frozen"]
         );
         assert_eq!(
             documented_names(exported_module!(super::files::files_functions)),

@@ -10,6 +10,7 @@ mod doc;
 mod effects;
 mod engine;
 mod files;
+mod identity;
 mod primitives_disk;
 mod primitives_errors;
 mod primitives_fixture;
