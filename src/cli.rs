@@ -52,6 +52,40 @@ pub enum Command {
     Sim(crate::commands::sim::SimArgs),
     /// Investigate a live cloud interactively; read-only until `:arm`.
     Repl(ReplArgs),
+    /// Dry-run a runbook and save the plan with the facts it rests on, to apply later.
+    Plan(PlanArgs),
+    /// Apply a saved plan: re-check its facts and sources, then run only what it planned.
+    Apply(ApplyArgs),
+    /// Record the site's cloud and run a runbook against a replica of it; nothing real changes.
+    Rehearse(RehearseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Runbook name (`teardown`), or a path to a `.rhai` file.
+    pub runbook: String,
+    /// Where to write the plan (JSON).
+    #[arg(short = 'o', long = "output", value_name = "PLAN")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// A plan file written by `runbook plan`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Pre-approve the plan (instead of typing its id); guards still apply.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RehearseArgs {
+    /// Runbook name (`teardown`), or a path to a `.rhai` file.
+    pub runbook: String,
+    /// Time speed-up of the replica: releases and dying models move on this many times faster.
+    #[arg(long, default_value_t = 10.0, value_name = "X")]
+    pub speed: f64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -25,7 +25,7 @@ use crate::journal::{Entry, Journal, Outcome};
 use crate::report::{PlanEntry, Report};
 
 /// What kind of change an effect is; also printed by `runbook doc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EffectClass {
     Read,
@@ -146,6 +146,8 @@ pub struct Gate {
     scope: Scope,
     /// What the detection froze; `None` until it ran.
     frozen: RefCell<Option<Frozen>>,
+    /// `runbook apply`: only these effects, in this order, are admitted.
+    plan: RefCell<Option<crate::plan_file::Allowlist>>,
 }
 
 impl Gate {
@@ -168,6 +170,34 @@ impl Gate {
             interrupt: None,
             scope: Scope::default(),
             frozen: RefCell::new(None),
+            plan: RefCell::new(None),
+        }
+    }
+
+    /// Admit only the effects of a saved plan, in its order (`runbook apply`).
+    pub fn set_plan(&self, plan: crate::plan_file::Allowlist) {
+        *self.plan.borrow_mut() = Some(plan);
+    }
+
+    /// The planned effects that have not run (none without a plan).
+    pub fn plan_not_run(&self) -> Vec<crate::plan_file::PlannedEffect> {
+        self.plan
+            .borrow()
+            .as_ref()
+            .map(|p| p.not_run().into_iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// With a plan set: is `effect` the next planned one (or a later one)?
+    fn admit_planned(&self, effect: &Effect) -> Result<(), Refusal> {
+        match self.plan.borrow_mut().as_mut() {
+            None => Ok(()),
+            Some(plan) => plan
+                .admit(&effect.name, &effect.args, &effect.command)
+                .map_err(|reason| Refusal {
+                    guard: "plan.effects",
+                    reason,
+                }),
         }
     }
 
@@ -250,10 +280,12 @@ impl Gate {
         let mut out: Vec<Result<Admission, Refusal>> = effects
             .iter()
             .zip(facts)
-            .map(|(e, f)| match self.guard(f) {
-                Ok(()) => Ok(Admission::Go),
-                Err(r) => Err(self.refuse_one(e, r)),
-            })
+            .map(
+                |(e, f)| match self.guard(f).and_then(|()| self.admit_planned(e)) {
+                    Ok(()) => Ok(Admission::Go),
+                    Err(r) => Err(self.refuse_one(e, r)),
+                },
+            )
             .collect();
         let admitted: Vec<&Effect> = effects
             .iter()
@@ -397,7 +429,7 @@ impl Gate {
         guard: Result<(), Refusal>,
         act: impl FnOnce() -> anyhow::Result<T>,
     ) -> Result<Applied<T>, GateError> {
-        if let Err(refusal) = guard {
+        if let Err(refusal) = guard.and_then(|()| self.admit_planned(&effect)) {
             return Err(self.refuse(&effect, refusal));
         }
         if self.is_dry_run() {
@@ -441,7 +473,7 @@ impl Gate {
         if let Some((effect, refusal)) = effects
             .iter()
             .zip(guards)
-            .find_map(|(e, g)| g.err().map(|r| (e, r)))
+            .find_map(|(e, g)| g.and_then(|()| self.admit_planned(e)).err().map(|r| (e, r)))
         {
             // One refusal refuses the batch: journal every effect of it as refused.
             let msg = refusal.to_string();
@@ -1091,9 +1123,10 @@ mod tests {
             g.apply(effect(true), Ok(()), || Ok(1)),
             Ok(Applied::Executed(1))
         ));
-        // Write-ahead: the intent is on disk before the call, the outcome after it.
-        assert!(g.journal().lines()[0].contains("\"outcome\":\"intent\""));
-        assert!(g.journal().lines()[1].contains("\"outcome\":\"executed\""));
+        // Write-ahead: the intent of the destroy-class effect, then its outcome.
+        let lines = g.journal().lines();
+        assert!(lines[0].contains("\"outcome\":\"intent\""), "{lines:?}");
+        assert!(lines[1].contains("\"outcome\":\"executed\""), "{lines:?}");
         assert!(g.journal().path().unwrap().exists());
     }
 

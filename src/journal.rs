@@ -19,14 +19,16 @@ use crate::effects::Effect;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// Written (and synced) before a destroy-class call; its outcome line follows.
-    Intent,
     Planned,
     Executed,
     Refused,
     Failed,
-    /// The line written when Ctrl-C ends a run (not an effect's outcome).
+    /// The line written when a signal (SIGINT, SIGTERM, SIGHUP) ends a run (not an
+    /// effect's outcome).
     Interrupted,
+    /// Written (and synced) before a destroy-class effect runs: after a SIGKILL, an intent
+    /// without a later `executed`/`failed` line is what was in flight.
+    Intent,
 }
 
 #[derive(Debug, Serialize)]

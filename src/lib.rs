@@ -2,15 +2,18 @@
 //!
 //! Map of the tree (the data path reads top to bottom):
 //! - `cli` — clap flags; `config` — precedence `--set` > env > site > defaults, secrets;
-//! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`);
+//! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`, `plan`,
+//!   `apply`, `rehearse`, `record`); `plan_file` / `plan_facts` — a saved plan and its facts;
 //! - `repl/` — `runbook repl`: the interactive session, read-only until `:arm`;
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings; `effects` — the gate; `guards` — its rules, on fresh facts;
 //! - `frozen` — the identities detection froze (controller, model, targets); `journal` — the JSONL record;
-//! - `report` — steps, checks, verdict, exit codes; `diagnostic` — script error rendering;
-//! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust.
+//! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
+//! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
+//! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
+//! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
 pub mod cli;
 pub mod clients;
@@ -24,9 +27,14 @@ pub mod engine;
 pub mod frozen;
 pub mod guards;
 pub mod journal;
+pub mod outcome;
+pub mod plan_facts;
+pub mod plan_file;
 pub mod primitives;
+pub mod recorder;
 pub mod repl;
 pub mod report;
 pub mod resolve;
+pub mod signals;
 pub mod sim;
 pub mod site;

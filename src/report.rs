@@ -2,10 +2,12 @@
 //! verdict and the exit code. Human output goes to stderr as it happens (so `--json`
 //! stdout carries exactly one document); `print()` goes to stdout unless `--json`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 
 use serde::Serialize;
+
+use crate::outcome::Ending;
 
 /// Exit codes, exactly as DESIGN.md lists them.
 pub mod exit {
@@ -14,6 +16,7 @@ pub mod exit {
     pub const ERROR: i32 = 2;
     pub const STOPPED: i32 = 3;
     pub const REFUSED: i32 = 4;
+    /// SIGINT; SIGTERM is 143 and SIGHUP 129 (128 + the signal, see `outcome`).
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -53,6 +56,10 @@ pub struct Report {
     plan: RefCell<Vec<PlanEntry>>,
     route: RefCell<Option<String>>,
     failed: RefCell<bool>,
+    /// How the run ended (set once the script returned or failed).
+    ending: Cell<Option<Ending>>,
+    /// An error run whose scorecard was still read (after the cloud was changed).
+    scored: Cell<bool>,
 }
 
 impl Report {
@@ -61,6 +68,21 @@ impl Report {
             json,
             ..Default::default()
         }
+    }
+
+    /// How the run ended; decides whether there is a verdict at all.
+    pub fn set_ending(&self, ending: Ending) {
+        self.ending.set(Some(ending));
+    }
+
+    pub fn ending(&self) -> Ending {
+        self.ending.get().unwrap_or(Ending::Completed)
+    }
+
+    /// The checks recorded from here on are the scorecard of a run that failed after it
+    /// changed the cloud: its verdict is NO-GO whatever they say.
+    pub fn mark_scored_after_failure(&self) {
+        self.scored.set(true);
     }
 
     /// A transcript line (stderr).
@@ -147,14 +169,31 @@ impl Report {
         self.plan.borrow_mut().push(entry);
     }
 
+    /// The effects planned so far (a dry run's plan), in order.
+    pub fn planned(&self) -> Vec<PlanEntry> {
+        self.plan.borrow().clone()
+    }
+
     pub fn set_route(&self, route: &str) {
         self.line(&format!("  route: {route}"));
         *self.route.borrow_mut() = Some(route.to_string());
     }
 
+    /// The run's verdict: what the checks say if the run completed (see
+    /// [`Ending::verdict`]); none for a run that ended otherwise.
+    pub fn verdict(&self) -> Option<&'static str> {
+        self.ending()
+            .verdict(self.checks_verdict(), self.scored.get())
+    }
+
+    /// The exit code: the one mapping in `outcome`, from the ending and the verdict.
+    pub fn exit_code(&self) -> i32 {
+        self.ending().exit_code(self.verdict())
+    }
+
     /// `go` when every check passed, `no-go` when one failed or `fail()` was called, `None`
     /// when the run made no checks and reported no failure.
-    pub fn verdict(&self) -> Option<&'static str> {
+    pub fn checks_verdict(&self) -> Option<&'static str> {
         let checks = self.checks.borrow();
         if *self.failed.borrow() || checks.iter().any(|c| !c.pass) {
             Some("no-go")
@@ -162,15 +201,6 @@ impl Report {
             None
         } else {
             Some("go")
-        }
-    }
-
-    /// The exit code of a run that completed (no error, no halt, no refusal).
-    pub fn completed_exit(&self) -> i32 {
-        if self.verdict() == Some("no-go") {
-            exit::NO_GO
-        } else {
-            exit::GO
         }
     }
 
@@ -196,10 +226,42 @@ impl Report {
                 c.detail
             ));
         }
+        // Only a run with a verdict says one: an unfinished run never reads as GO.
+        if let Some(verdict) = self.verdict() {
+            self.line(&format!("verdict: {}", verdict.to_uppercase()));
+        }
+    }
+
+    /// How a run that did not complete ended, and what it had already changed (from the
+    /// journal), so the operator knows where the cloud stands.
+    pub fn print_ending(&self, changes: &[String]) {
+        let ending = self.ending();
+        if ending == Ending::Completed {
+            return;
+        }
+        self.line("");
         self.line(&format!(
-            "verdict: {}",
-            self.verdict().unwrap_or("none").to_uppercase()
+            "run ended: {}{}",
+            ending.name(),
+            if self.scored.get() {
+                " after the cloud was changed (the scorecard above is as far as it could be read)"
+            } else {
+                " — no verdict"
+            }
         ));
+        if changes.is_empty() {
+            self.line("already changed: nothing (per the journal)");
+        } else {
+            self.line("already changed (per the journal):");
+            for c in changes {
+                self.line(&format!("  - {c}"));
+            }
+        }
+        if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
+            self.line(
+                "to continue: run the same command again; it detects where the teardown stands and finishes it",
+            );
+        }
     }
 
     pub fn print_plan_summary(&self) {
@@ -242,6 +304,7 @@ impl Report {
             "steps": *self.steps.borrow(),
             "checks": *self.checks.borrow(),
             "verdict": self.verdict(),
+            "outcome": self.ending().name(),
             "plan": *self.plan.borrow(),
             "journal": journal.map(|p| p.display().to_string()),
         });
@@ -325,20 +388,29 @@ mod tests {
     #[test]
     fn verdicts_and_exit_codes() {
         let r = Report::new(true);
-        assert_eq!((r.verdict(), r.completed_exit()), (None, exit::GO));
+        assert_eq!((r.verdict(), r.exit_code()), (None, exit::GO));
         r.check("a", true, "");
-        assert_eq!((r.verdict(), r.completed_exit()), (Some("go"), exit::GO));
+        assert_eq!((r.verdict(), r.exit_code()), (Some("go"), exit::GO));
         r.check("b", false, "x");
-        assert_eq!(
-            (r.verdict(), r.completed_exit()),
-            (Some("no-go"), exit::NO_GO)
-        );
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
         let r = Report::new(true);
         r.message("fail", "escalate");
-        assert_eq!(
-            (r.verdict(), r.completed_exit()),
-            (Some("no-go"), exit::NO_GO)
-        );
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
+    }
+
+    #[test]
+    fn a_run_that_did_not_complete_has_no_verdict() {
+        let r = Report::new(true);
+        r.check("a", true, "");
+        r.set_ending(Ending::Error);
+        assert_eq!((r.verdict(), r.exit_code()), (None, exit::ERROR));
+        r.mark_scored_after_failure();
+        assert_eq!((r.verdict(), r.exit_code()), (Some("no-go"), exit::NO_GO));
+        let r = Report::new(true);
+        r.check("a", true, "");
+        r.set_ending(Ending::Interrupted(15));
+        assert_eq!((r.verdict(), r.exit_code()), (None, 143));
+        assert_eq!(r.document("t", "s", None, None)["outcome"], "interrupted");
     }
 
     #[test]
@@ -349,7 +421,8 @@ mod tests {
         assert_eq!(
             doc,
             serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
-                "steps": [], "checks": [], "verdict": null, "plan": [], "journal": null})
+                "steps": [], "checks": [], "verdict": null, "outcome": "completed", "plan": [],
+                "journal": null})
         );
     }
 }

@@ -38,6 +38,8 @@ pub struct Site {
     pub disk_root: PathBuf,
     pub require_backup: bool,
     pub timeouts: Timeouts,
+    /// Seconds a plan saved by `runbook plan` stays valid; `runbook apply` refuses an older one.
+    pub plan_max_age: u64,
     /// Only the `demo` site: start the built-in simulator.
     pub sim: Option<SimSettings>,
 }
@@ -68,6 +70,9 @@ pub struct JujuSettings {
 pub struct Timeouts {
     pub model_gone: u64,
     pub machines_ready: u64,
+    /// Seconds Phase B lets `juju destroy-model` block before it stops the CLI and goes on
+    /// (the destroy carries on in the controller; teardown.md §3.2 Phase B).
+    pub destroy_cli: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,7 +122,9 @@ impl Site {
             timeouts: Timeouts {
                 model_gone: 900,
                 machines_ready: 900,
+                destroy_cli: 300,
             },
+            plan_max_age: 24 * 3600,
             sim: None,
         }
     }

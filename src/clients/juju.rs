@@ -1,11 +1,13 @@
-//! The Juju client: runs the `juju` binary (3.x) and parses its `--format json` output.
+//! The Juju client: runs the `juju` binary (3.x or 4.x) and parses its `--format json` output.
 //!
 //! Every command runs through duct with stdin closed, stdout and stderr captured, in its own
-//! process group, under a per-command timeout that kills the whole group (no orphans). Output
-//! is parsed into slim typed structs that ignore unknown fields and tolerate missing optional
-//! ones and empty strings; Juju 4.x output (`qualifier` instead of `owner`) is refused clearly
-//! instead of mis-parsed. Errors show the exact argv and Juju's stderr. The formats are the
-//! ones described in FORMATS.md ("Juju CLI"). This module knows nothing about Rhai.
+//! process group, under a per-command timeout that kills the whole group (no orphans). The
+//! first command of a run is `juju version`, which decides the output family (see
+//! `juju_version.rs`); an unknown major stops everything before any other command runs.
+//! Output is parsed into slim typed structs that ignore unknown fields and tolerate missing
+//! or null optional ones and empty strings; 3.x and 4.x model entries give the same
+//! [`Model`]. Errors show the exact argv and Juju's stderr. This module knows nothing about
+//! Rhai.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,7 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::juju_version::{parse_version, Family, JujuVersion};
 
 /// Runs one `juju` binary with one timeout per command.
 #[derive(Debug, Clone)]
@@ -25,6 +29,18 @@ pub struct JujuClient {
     /// The pinned controller: every command names it (`-c C`, `-m C:MODEL`), so the
     /// shell's current controller never matters. `None`: Juju's current controller.
     controller: Option<String>,
+    /// `juju version`, read by the first command of the run.
+    version: std::sync::OnceLock<JujuVersion>,
+}
+
+/// How a `destroy-model` run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestroyOutcome {
+    /// Juju returned: the model is gone (Juju blocks until then, whatever `--no-wait` says).
+    Destroyed,
+    /// The deadline passed while Juju was still waiting for the model to go; the CLI was
+    /// stopped, the controller carries on destroying (teardown.md §3.2 Phase B).
+    StillInProgress { waited: Duration, last_line: String },
 }
 
 /// One model of `juju models`, as scripts see it.
@@ -74,7 +90,10 @@ pub struct Status {
     /// `model-status.current`, e.g. `available` or `destroying`.
     pub model_status: String,
     pub application_count: usize,
+    /// Every unit, subordinates included (they go with their principal's machine).
     pub unit_count: usize,
+    /// How many of `unit_count` are subordinate units.
+    pub subordinate_count: usize,
     pub machine_count: usize,
     pub applications: Vec<Application>,
     pub units: Vec<Unit>,
@@ -96,6 +115,8 @@ pub struct Unit {
     pub machine: String,
     pub workload_status: String,
     pub agent_status: String,
+    /// For a subordinate unit, the principal unit it runs with.
+    pub principal: Option<String>,
     pub error: Option<String>,
 }
 
@@ -151,11 +172,12 @@ pub struct RemoveOptions {
 }
 
 impl Default for RemoveOptions {
-    /// seed §3.3 remediation: `juju remove-machine -m MODEL --force ID`.
+    /// teardown.md §3.3 remediation: `juju remove-machine -m MODEL --force --no-prompt
+    /// --no-wait ID` (Juju accepts the removal and returns).
     fn default() -> Self {
         RemoveOptions {
             force: true,
-            no_wait: false,
+            no_wait: true,
             keep_instance: false,
         }
     }
@@ -189,7 +211,10 @@ pub fn destroy_model_argv(bin: &str, model: &str, opts: &DestroyOptions) -> Resu
     Ok(argv)
 }
 
-/// `juju remove-machine -m MODEL ID ... --no-prompt` (without it, 3.2+ prompts and aborts).
+/// `juju remove-machine -m MODEL --force --no-prompt --no-wait ID`, valid on 3.6 and 4.0:
+/// `--no-prompt` always (3.2+ prompts and aborts without it; in 4.x `--force` no longer skips
+/// the prompt); `--no-wait` only with `--force` (Juju refuses it alone). `ID` may be a
+/// container (`2/lxd/1`).
 pub fn remove_machine_argv(bin: &str, model: &str, id: &str, opts: &RemoveOptions) -> Vec<String> {
     let mut argv = vec![
         bin.to_string(),
@@ -200,14 +225,14 @@ pub fn remove_machine_argv(bin: &str, model: &str, id: &str, opts: &RemoveOption
     if opts.force {
         argv.push("--force".into());
     }
-    if opts.no_wait {
+    argv.push("--no-prompt".into());
+    if opts.no_wait && opts.force {
         argv.push("--no-wait".into());
     }
     if opts.keep_instance {
         argv.push("--keep-instance".into());
     }
     argv.push(id.to_string());
-    argv.push("--no-prompt".into());
     argv
 }
 
@@ -228,12 +253,24 @@ pub fn shell_line(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// The juju commands that only read (what [`JujuClient::read_raw`] accepts).
+pub const READ_ONLY_COMMANDS: [&str; 7] = [
+    "models",
+    "show-model",
+    "status",
+    "machines",
+    "controllers",
+    "export-bundle",
+    "version",
+];
+
 impl JujuClient {
     pub fn new(bin: impl Into<String>, timeout: Duration) -> Self {
         JujuClient {
             bin: bin.into(),
             timeout,
             controller: None,
+            version: std::sync::OnceLock::new(),
         }
     }
 
@@ -260,6 +297,18 @@ impl JujuClient {
         }
     }
 
+    /// `juju version`, run once per client: which output family to expect. Juju 2.x, 5.x or
+    /// anything that is not a version is an error naming the command.
+    pub fn version(&self) -> Result<&JujuVersion> {
+        if let Some(v) = self.version.get() {
+            return Ok(v);
+        }
+        let args = ["version"];
+        let out = run_captured(&self.argv(&args), self.timeout)?;
+        let v = parse_version(&self.line(&args), &out)?;
+        Ok(self.version.get_or_init(|| v))
+    }
+
     /// `juju models --format json`: every model this user can see.
     pub fn models(&self) -> Result<Vec<Model>> {
         let mut args = vec!["models"];
@@ -268,16 +317,15 @@ impl JujuClient {
         }
         args.extend(["--format", "json"]);
         let out = self.run(&args)?;
-        parse_models(&out)
+        let family = self.version()?.family;
+        parse_models(&out, family)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
     }
 
-    /// The model whose short name (or uuid) is `name`, if it exists.
+    /// The model whose short name (or uuid) is `name`, if it exists. Two models with that
+    /// short name (under two qualifiers) are an error listing both: runbook never guesses.
     pub fn model(&self, name: &str) -> Result<Option<Model>> {
-        Ok(self
-            .models()?
-            .into_iter()
-            .find(|m| m.name == name || m.uuid == name))
+        find_model(self.models()?, name)
     }
 
     /// `juju status -m MODEL --format json`, summarised.
@@ -315,15 +363,19 @@ impl JujuClient {
         self.run(&["export-bundle", "-m", model.as_str()])
     }
 
-    /// `juju destroy-model ...`; blocks until Juju returns, handing each progress line Juju
-    /// prints (stderr and stdout) to `progress`.
+    /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
+    /// handing each progress line Juju prints (stderr and stdout) to `progress`. Juju blocks
+    /// until the model is gone (in both majors, `--no-wait` or not); when the deadline
+    /// passes first, the CLI is stopped and the outcome says the destroy is still in
+    /// progress — not an error: the controller carries on (teardown.md §3.2 Phase B).
     pub fn destroy_model(
         &self,
         model: &str,
         opts: &DestroyOptions,
+        deadline: Duration,
         progress: &mut dyn FnMut(&str),
-    ) -> Result<()> {
-        self.destroy_model_until(model, opts, progress, &|| false)
+    ) -> Result<DestroyOutcome> {
+        self.destroy_model_until(model, opts, deadline, progress, &|| false)
     }
 
     /// As [`destroy_model`](Self::destroy_model), stopping (killing the local `juju`) as soon
@@ -333,19 +385,51 @@ impl JujuClient {
         &self,
         model: &str,
         opts: &DestroyOptions,
+        deadline: Duration,
         progress: &mut dyn FnMut(&str),
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<()> {
+    ) -> Result<DestroyOutcome> {
+        self.version()?;
         let argv = destroy_model_argv(&self.bin, &self.target(model), opts)?;
-        run_streaming(&argv, self.timeout, progress, cancelled)?;
-        Ok(())
+        match run_streaming(&argv, deadline, progress, cancelled)? {
+            Streamed::Finished => Ok(DestroyOutcome::Destroyed),
+            Streamed::DeadlinePassed(transcript) => Ok(DestroyOutcome::StillInProgress {
+                waited: deadline,
+                last_line: transcript.lines().last().unwrap_or("").to_string(),
+            }),
+        }
     }
 
-    /// `juju remove-machine -m MODEL ID --no-prompt ...`; returns Juju's stdout.
+    /// `juju remove-machine -m MODEL --force --no-prompt --no-wait ID`; returns Juju's stdout.
+    /// A failure keeps what Juju printed on stdout (`will remove machine ...`) next to its
+    /// stderr, so the error shows what was accepted and what was not.
     pub fn remove_machine(&self, model: &str, id: &str, opts: &RemoveOptions) -> Result<String> {
+        self.version()?;
         let argv = remove_machine_argv(&self.bin, &self.target(model), id, opts);
-        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-        self.run(&args)
+        let out = run_output(&argv, self.timeout)?;
+        if !out.status.success() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let mut shown = stderr.trim().to_string();
+            if !stdout.trim().is_empty() {
+                shown = format!("{}\n{shown}", stdout.trim());
+            }
+            return Err(exit_error(&argv, out.status, &shown));
+        }
+        String::from_utf8(out.stdout)
+            .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(&argv)))
+    }
+
+    /// A read-only command's stdout as Juju printed it (for `sim record`): only the
+    /// commands in [`READ_ONLY_COMMANDS`] are accepted, so a capture can never change a cloud.
+    pub fn read_raw(&self, args: &[&str]) -> Result<String> {
+        match args.first() {
+            Some(command) if READ_ONLY_COMMANDS.contains(command) => self.run(args),
+            _ => bail!(
+                "internal error: `{}` is not a read-only juju command",
+                self.line(args)
+            ),
+        }
     }
 
     fn line(&self, args: &[&str]) -> String {
@@ -359,9 +443,50 @@ impl JujuClient {
     }
 
     /// Run `juju ARGS`, returning stdout; a non-zero exit is an error with argv and stderr.
+    /// `juju version` runs first (once): an unsupported Juju runs nothing else.
     fn run(&self, args: &[&str]) -> Result<String> {
+        self.version()?;
         run_captured(&self.argv(args), self.timeout)
     }
+}
+
+/// The model named `name` (short name or uuid) in `models`; an error listing every match
+/// when the short name is ambiguous (the same name under two qualifiers).
+pub fn find_model(models: Vec<Model>, name: &str) -> Result<Option<Model>> {
+    let mut found: Vec<Model> = models
+        .into_iter()
+        .filter(|m| m.name == name || m.uuid == name)
+        .collect();
+    if found.len() > 1 {
+        bail!("{}", ambiguity(name, &found));
+    }
+    Ok(found.pop())
+}
+
+/// Short names that appear under more than one qualifier, among `names`.
+pub fn ambiguous<'a>(models: &'a [Model], names: &[String]) -> Option<(String, Vec<&'a Model>)> {
+    names.iter().find_map(|n| {
+        let same: Vec<&Model> = models.iter().filter(|m| &m.name == n).collect();
+        (same.len() > 1).then(|| (n.clone(), same))
+    })
+}
+
+/// The error text for an ambiguous short name: every match with its uuid.
+pub fn ambiguity(name: &str, matches: &[impl std::borrow::Borrow<Model>]) -> String {
+    let list: Vec<String> = matches
+        .iter()
+        .map(|m| {
+            let m = m.borrow();
+            format!(
+                "`{}` (uuid {}, controller `{}`)",
+                m.qualified, m.uuid, m.controller
+            )
+        })
+        .collect();
+    format!(
+        "model name `{name}` is ambiguous: `juju models` lists {}; runbook will not pick one by name — remove or rename the one that is not this site's, or ask its owner",
+        list.join(" and ")
+    )
 }
 
 /// How often a streaming command checks whether it was cancelled.
@@ -373,16 +498,38 @@ fn expression(argv: &[String]) -> duct::Expression {
         .stdin_null()
         .unchecked()
         .before_spawn(|c| {
-            // Own process group, so a timeout can kill the child's children too.
+            // Own process group, so a timeout or a signal can kill the child's children too.
             c.process_group(0);
+            die_with_parent(c);
             Ok(())
         })
 }
 
+/// The child gets SIGKILL when runbook dies, even by SIGKILL (Linux `PR_SET_PDEATHSIG`), so
+/// no `juju destroy-model` outlives the run that started it.
+#[cfg(target_os = "linux")]
+fn die_with_parent(c: &mut std::process::Command) {
+    let parent = std::process::id();
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid, raise).
+    unsafe {
+        c.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // The parent may have died before prctl took effect.
+            if libc::getppid() as u32 != parent {
+                libc::raise(libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut std::process::Command) {}
+
 fn spawn_error(argv: &[String], e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::NotFound {
         anyhow!(
-            "cannot run `{}`: `{}` not found; install Juju 3.x or set `JUJU_BIN` (or site `juju.bin`)",
+            "cannot run `{}`: `{}` not found; install Juju (3.6 or 4.0) or set `JUJU_BIN` (or site `juju.bin`)",
             shell_line(argv),
             argv[0]
         )
@@ -431,17 +578,38 @@ fn exit_error(argv: &[String], status: std::process::ExitStatus, stderr: &str) -
     )
 }
 
-fn run_captured(argv: &[String], timeout: Duration) -> Result<String> {
+/// Run `argv` to completion (or its timeout), returning its exit status and both outputs.
+fn run_output(argv: &[String], timeout: Duration) -> Result<std::process::Output> {
     let handle = expression(argv)
         .stdout_capture()
         .stderr_capture()
         .start()
         .map_err(|e| spawn_error(argv, e))?;
-    let waited = handle
-        .wait_timeout(timeout)
-        .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?;
+    // Wait in slices, so a signal (SIGINT/SIGTERM/SIGHUP) kills the child's group promptly.
+    let started = Instant::now();
+    let waited = loop {
+        let slice = CANCEL_POLL.min(timeout.saturating_sub(started.elapsed()));
+        let waited = handle
+            .wait_timeout(slice)
+            .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?;
+        if waited.is_some() || started.elapsed() >= timeout || crate::signals::pending() {
+            break waited;
+        }
+    };
     let output = match waited {
         Some(out) => out,
+        None if crate::signals::pending() => {
+            for pid in handle.pids() {
+                kill_group(pid);
+            }
+            let _ = handle.kill();
+            let _ = handle.wait();
+            bail!(
+                "interrupted ({}): `{}` was stopped",
+                crate::signals::name(crate::signals::received()),
+                shell_line(argv)
+            );
+        }
         None => {
             for pid in handle.pids() {
                 kill_group(pid);
@@ -454,11 +622,16 @@ fn run_captured(argv: &[String], timeout: Duration) -> Result<String> {
             return Err(timeout_error(argv, timeout, &stderr));
         }
     };
+    Ok(output.clone())
+}
+
+fn run_captured(argv: &[String], timeout: Duration) -> Result<String> {
+    let output = run_output(argv, timeout)?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(exit_error(argv, output.status, &stderr));
     }
-    String::from_utf8(output.stdout.clone())
+    String::from_utf8(output.stdout)
         .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(argv)))
 }
 
@@ -528,13 +701,23 @@ impl Lines {
     }
 }
 
+/// How a streamed command ended (other endings are errors).
+enum Streamed {
+    /// It exited 0.
+    Finished,
+    /// The deadline passed first and the command (its process group) was stopped.
+    DeadlinePassed(String),
+}
+
 /// Run `argv` with stdout and stderr merged, handing each line to `progress` as it comes.
+/// Reaching `deadline` stops the command and is reported, not an error: the caller decides.
 fn run_streaming(
     argv: &[String],
-    timeout: Duration,
+    deadline: Duration,
     progress: &mut dyn FnMut(&str),
     cancelled: &dyn Fn() -> bool,
-) -> Result<String> {
+) -> Result<Streamed> {
+    let timeout = deadline;
     let reader = expression(argv)
         .stderr_to_stdout()
         .reader()
@@ -586,22 +769,32 @@ fn run_streaming(
         );
     }
     if timed_out {
-        return Err(timeout_error(argv, timeout, &transcript));
+        return Ok(Streamed::DeadlinePassed(transcript));
     }
     let status = reader
         .try_wait()
         .with_context(|| format!("cannot wait for `{}`", shell_line(argv)))?
         .map(|o| o.status);
     match status {
-        Some(s) if s.success() => Ok(transcript),
+        Some(s) if s.success() => Ok(Streamed::Finished),
         Some(s) => Err(exit_error(argv, s, &transcript)),
         None => bail!("`{}` closed its output but did not exit", shell_line(argv)),
     }
 }
 
 // ---------------------------------------------------------------------------------------
-// Parsing (FORMATS.md "Juju CLI"). Raw structs mirror Juju's JSON; every field is optional.
+// Parsing (FORMATS.md "Juju CLI" and "Juju 4.0"). Raw structs mirror Juju's JSON; every
+// field is optional and may be null.
 // ---------------------------------------------------------------------------------------
+
+/// A map field that may be absent or `null` (Juju 4.0 leaves nested fields out or null).
+fn map_or_null<'de, D, V>(d: D) -> std::result::Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    Ok(Option::<BTreeMap<String, V>>::deserialize(d)?.unwrap_or_default())
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -627,10 +820,8 @@ struct RawModel {
     controller_name: Option<String>,
     controller_uuid: Option<String>,
     is_controller: Option<bool>,
+    /// Juju 3.x only; 4.x has neither `owner` nor `qualifier` (the qualifier is in `name`).
     owner: Option<String>,
-    // Juju 4.x: `owner` became `qualifier` / `namespace`.
-    qualifier: Option<String>,
-    namespace: Option<String>,
     life: Option<String>,
     status: Option<RawStatusInfo>,
 }
@@ -639,28 +830,46 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
-pub(crate) fn parse_models(json: &str) -> Result<Vec<Model>> {
+/// `juju models --format json` in the shape of `family` (from `juju version`).
+pub(crate) fn parse_models(json: &str, family: Family) -> Result<Vec<Model>> {
     let raw: RawModels = serde_json::from_str(json).context(
-        "`juju models` output is not the JSON Juju 3.x prints (expected `{\"models\": [...]}`)",
+        "`juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`)",
     )?;
-    raw.models.into_iter().map(model_from_raw).collect()
+    raw.models
+        .into_iter()
+        .map(|m| model_from_raw(m, family))
+        .collect()
 }
 
-fn model_from_raw(m: RawModel) -> Result<Model> {
+fn model_from_raw(m: RawModel, family: Family) -> Result<Model> {
     let qualified = non_empty(m.name).unwrap_or_default();
-    let Some(owner) = non_empty(m.owner) else {
-        if m.qualifier.is_some() || m.namespace.is_some() {
-            bail!(
-                "model `{qualified}` has `qualifier` instead of `owner`: this is Juju 4.x output; runbook supports Juju 3.x (3.0–3.6)"
-            );
-        }
-        bail!("model `{qualified}` has no `owner` in `juju models` output; runbook supports Juju 3.x (3.0–3.6)");
-    };
     let name = non_empty(m.short_name)
         .or_else(|| qualified.rsplit('/').next().map(str::to_string))
         .filter(|s| !s.is_empty())
         .ok_or_else(|| anyhow!("a model in `juju models` output has no name"))?;
+    let owner = match family {
+        Family::Juju3 => non_empty(m.owner).ok_or_else(|| {
+            anyhow!(
+                "model `{qualified}` has no `owner` although `juju version` says Juju 3.x; this looks like Juju 4.x output — check which `juju` runs (`JUJU_BIN`, site `juju.bin`)"
+            )
+        })?,
+        // 4.x: the qualifier is the part of `name` before `/` (its spelling changed inside
+        // 4.0.x, so it is shown, never used to build a name).
+        Family::Juju4 => match qualified.split_once('/') {
+            Some((q, short)) if !q.is_empty() && short == name => q.to_string(),
+            _ => bail!(
+                "model `{qualified}` in Juju 4.x `juju models` output: expected `name` as `<qualifier>/{name}`"
+            ),
+        },
+    };
     let is_controller = m.is_controller.unwrap_or(false);
+    let status = m.status.and_then(|s| s.current).unwrap_or_default();
+    // A model being destroyed may come with an empty `life` and status `destroying`.
+    let life = match non_empty(m.life) {
+        Some(l) => l,
+        None if status == "destroying" => "dying".into(),
+        None => "alive".into(),
+    };
     Ok(Model {
         qualified: if qualified.is_empty() {
             format!("{owner}/{name}")
@@ -670,8 +879,8 @@ fn model_from_raw(m: RawModel) -> Result<Model> {
         name,
         owner,
         uuid: m.model_uuid.unwrap_or_default(),
-        life: non_empty(m.life).unwrap_or_else(|| "alive".into()),
-        status: m.status.and_then(|s| s.current).unwrap_or_default(),
+        life,
+        status,
         controller: m.controller_name.unwrap_or_default(),
         controller_uuid: m.controller_uuid.unwrap_or_default(),
         is_controller,
@@ -687,14 +896,15 @@ struct RawMachine {
     display_name: Option<String>,
     dns_name: Option<String>,
     instance_id: Option<String>,
-    containers: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    #[serde(deserialize_with = "map_or_null")]
+    containers: BTreeMap<String, serde::de::IgnoredAny>,
     status_error: Option<String>,
 }
 
 fn machine_from_raw(id: String, m: RawMachine) -> Machine {
     let js = m.juju_status.unwrap_or_default();
     let error = m.status_error.or(js.status_error);
-    let mut containers: Vec<String> = m.containers.unwrap_or_default().into_keys().collect();
+    let mut containers: Vec<String> = m.containers.into_keys().collect();
     sort_ids(&mut containers);
     Machine {
         id,
@@ -737,12 +947,12 @@ fn machines_from_map(map: BTreeMap<String, RawMachine>) -> Vec<Machine> {
 
 #[derive(Deserialize)]
 struct RawMachines {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "map_or_null")]
     machines: BTreeMap<String, RawMachine>,
 }
 
 pub(crate) fn parse_machines(json: &str) -> Result<Vec<Machine>> {
-    let raw: RawMachines = serde_json::from_str(json).context("`juju machines` output is not the JSON Juju 3.x prints (expected `{\"model\": ..., \"machines\": {...}}`)")?;
+    let raw: RawMachines = serde_json::from_str(json).context("`juju machines` output is not the JSON Juju prints (expected `{\"model\": ..., \"machines\": {...}}`)")?;
     Ok(machines_from_map(raw.machines))
 }
 
@@ -750,7 +960,9 @@ pub(crate) fn parse_machines(json: &str) -> Result<Vec<Machine>> {
 #[serde(default, rename_all = "kebab-case")]
 struct RawStatus {
     model: Option<RawStatusModel>,
+    #[serde(deserialize_with = "map_or_null")]
     machines: BTreeMap<String, RawMachine>,
+    #[serde(deserialize_with = "map_or_null")]
     applications: BTreeMap<String, RawApplication>,
 }
 
@@ -766,6 +978,7 @@ struct RawStatusModel {
 #[serde(default, rename_all = "kebab-case")]
 struct RawApplication {
     application_status: Option<RawStatusInfo>,
+    #[serde(deserialize_with = "map_or_null")]
     units: BTreeMap<String, RawUnit>,
     status_error: Option<String>,
 }
@@ -777,11 +990,33 @@ struct RawUnit {
     workload_status: Option<RawStatusInfo>,
     juju_status: Option<RawStatusInfo>,
     status_error: Option<String>,
+    /// Units of subordinate applications (e.g. `ntp/0`), on the principal's machine.
+    #[serde(deserialize_with = "map_or_null")]
+    subordinates: BTreeMap<String, RawUnit>,
+}
+
+/// One unit; a subordinate's application is the part of its name before `/`.
+fn unit_from_raw(name: String, u: RawUnit, machine: String) -> Unit {
+    let workload = u.workload_status.unwrap_or_default();
+    let agent = u.juju_status.unwrap_or_default();
+    let error = u
+        .status_error
+        .or(workload.status_error)
+        .or(agent.status_error);
+    Unit {
+        application: name.split('/').next().unwrap_or_default().to_string(),
+        name,
+        machine,
+        workload_status: workload.current.unwrap_or_default(),
+        agent_status: agent.current.unwrap_or_default(),
+        principal: None,
+        error,
+    }
 }
 
 pub(crate) fn parse_status(json: &str) -> Result<Status> {
-    let raw: RawStatus = serde_json::from_str(json)
-        .context("`juju status` output is not the JSON Juju 3.x prints")?;
+    let raw: RawStatus =
+        serde_json::from_str(json).context("`juju status` output is not the JSON Juju prints")?;
     let model = raw.model.unwrap_or_default();
     let mut applications = Vec::new();
     let mut units = Vec::new();
@@ -798,22 +1033,19 @@ pub(crate) fn parse_status(json: &str) -> Result<Status> {
             unit_count: app.units.len(),
             error,
         });
-        for (unit_name, u) in app.units {
-            let workload = u.workload_status.unwrap_or_default();
-            let agent = u.juju_status.unwrap_or_default();
-            let error = u
-                .status_error
-                .or(workload.status_error)
-                .or(agent.status_error);
-            units.push(Unit {
-                name: unit_name,
-                application: app_name.clone(),
-                machine: u.machine.unwrap_or_default(),
-                workload_status: workload.current.unwrap_or_default(),
-                agent_status: agent.current.unwrap_or_default(),
-                error,
-            });
+        for (unit_name, mut u) in app.units {
+            let machine = u.machine.clone().unwrap_or_default();
+            for (sub_name, sub) in std::mem::take(&mut u.subordinates) {
+                let mut sub = unit_from_raw(sub_name, sub, machine.clone());
+                sub.principal = Some(unit_name.clone());
+                units.push(sub);
+            }
+            units.push(unit_from_raw(unit_name, u, machine));
         }
+    }
+    // A subordinate application lists no units of its own: count the ones under principals.
+    for app in applications.iter_mut().filter(|a| a.unit_count == 0) {
+        app.unit_count = units.iter().filter(|u| u.application == app.name).count();
     }
     let machines = machines_from_map(raw.machines);
     let model_status = model.model_status.unwrap_or_default();
@@ -826,6 +1058,7 @@ pub(crate) fn parse_status(json: &str) -> Result<Status> {
             .unwrap_or_default(),
         application_count: applications.len(),
         unit_count: units.len(),
+        subordinate_count: units.iter().filter(|u| u.principal.is_some()).count(),
         machine_count: machines.len(),
         applications,
         units,
@@ -867,7 +1100,7 @@ struct RawControllerMachines {
 
 pub(crate) fn parse_controllers(json: &str) -> Result<Vec<Controller>> {
     let raw: RawControllers = serde_json::from_str(json)
-        .context("`juju controllers` output is not the JSON Juju 3.x prints")?;
+        .context("`juju controllers` output is not the JSON Juju prints")?;
     let current = raw.current_controller.unwrap_or_default();
     Ok(raw
         .controllers
@@ -902,7 +1135,7 @@ mod tests {
 
     #[test]
     fn models_parse_juju_3() {
-        let models = parse_models(MODELS).unwrap();
+        let models = parse_models(MODELS, Family::Juju3).unwrap();
         assert_eq!(models.len(), 3);
         let ctl = &models[0];
         assert_eq!(
@@ -927,28 +1160,121 @@ mod tests {
 
     #[test]
     fn models_without_current_or_with_none() {
-        assert!(parse_models(r#"{"models":[]}"#).unwrap().is_empty());
+        assert!(parse_models(r#"{"models":[]}"#, Family::Juju3)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn models_short_name_missing_falls_back_to_qualified() {
-        let m = parse_models(r#"{"models":[{"name":"admin/openstack","owner":"admin"}]}"#).unwrap();
+        let m = parse_models(
+            r#"{"models":[{"name":"admin/openstack","owner":"admin"}]}"#,
+            Family::Juju3,
+        )
+        .unwrap();
         assert_eq!(m[0].name, "openstack");
     }
 
+    // Juju 4.0 (FORMATS.md "Juju 4.0"): no `owner`, no `qualifier`; `name` is
+    // `<qualifier>/<model>`; qualifiers with odd spellings (4.0.x changed them).
+    const MODELS_4: &str = r#"{"models":[{"name":"admin/controller","short-name":"controller","model-uuid":"u-ctl","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":true,"cloud":"maas","type":"maas","life":"alive","status":{"current":"available"},"credential":{"name":"maas","owner":"admin","cloud":"maas"},"agent-version":"4.0.16"},{"name":"alice-example-com/openstack","short-name":"openstack","model-uuid":"u-os","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":false,"cloud":"maas","life":"","status":{"current":"destroying"}},{"name":"ops/scratch","short-name":"scratch","model-uuid":"u-sc","controller-name":"maas-ctl","status":null}],"current-model":"alice-example-com/openstack"}"#;
+
     #[test]
-    fn models_juju_4_is_a_clear_error() {
-        let j4 = r#"{"models":[{"name":"admin/openstack","short-name":"openstack","qualifier":"admin","model-uuid":"u"}]}"#;
-        let e = format!("{:#}", parse_models(j4).unwrap_err());
-        assert!(e.contains("Juju 4.x"), "{e}");
-        assert!(e.contains("`admin/openstack`"), "{e}");
+    fn models_juju_4_parse_into_the_same_models() {
+        let models = parse_models(MODELS_4, Family::Juju4).unwrap();
+        let os = &models[1];
+        assert_eq!(
+            (
+                os.name.as_str(),
+                os.qualified.as_str(),
+                os.owner.as_str(),
+                os.uuid.as_str()
+            ),
+            (
+                "openstack",
+                "alice-example-com/openstack",
+                "alice-example-com",
+                "u-os"
+            )
+        );
+        // Empty `life` with status `destroying`: the model is dying.
+        assert_eq!(
+            (os.life.as_str(), os.status.as_str()),
+            ("dying", "destroying")
+        );
+        assert_eq!(os.controller_uuid, "c-1");
+        assert!(models[0].is_controller);
+        assert_eq!(
+            (models[2].owner.as_str(), models[2].life.as_str()),
+            ("ops", "alive")
+        );
+        // The same entries in 3.x shape give the same models.
+        let as_3 = MODELS_4
+            .replace(
+                r#""short-name":"controller","#,
+                r#""short-name":"controller","owner":"admin","#,
+            )
+            .replace(
+                r#""short-name":"openstack","#,
+                r#""short-name":"openstack","owner":"alice-example-com","#,
+            )
+            .replace(
+                r#""short-name":"scratch","#,
+                r#""short-name":"scratch","owner":"ops","#,
+            );
+        assert_eq!(parse_models(&as_3, Family::Juju3).unwrap(), models);
+    }
+
+    #[test]
+    fn models_in_the_wrong_family_are_clear_errors() {
+        // 4.x entries from a `juju` that says 3.x.
+        let e = format!("{:#}", parse_models(MODELS_4, Family::Juju3).unwrap_err());
+        assert!(e.contains("no `owner`") && e.contains("Juju 4.x"), "{e}");
+        assert!(e.contains("`admin/controller`"), "{e}");
+        // A 4.x entry whose name carries no qualifier.
+        let bad = r#"{"models":[{"name":"openstack","short-name":"openstack","model-uuid":"u"}]}"#;
+        let e = format!("{:#}", parse_models(bad, Family::Juju4).unwrap_err());
+        assert!(e.contains("<qualifier>/openstack"), "{e}");
+    }
+
+    #[test]
+    fn an_ambiguous_short_name_is_an_error_listing_both() {
+        let mut models = parse_models(MODELS_4, Family::Juju4).unwrap();
+        let mut other = models[1].clone();
+        other.qualified = "bob/openstack".into();
+        other.owner = "bob".into();
+        other.uuid = "u-bob".into();
+        models.push(other);
+        let e = format!("{:#}", find_model(models.clone(), "openstack").unwrap_err());
+        assert!(
+            e.contains("`alice-example-com/openstack` (uuid u-os")
+                && e.contains("`bob/openstack` (uuid u-bob"),
+            "{e}"
+        );
+        // By uuid it is one model; other names are not affected.
+        assert_eq!(
+            find_model(models.clone(), "u-bob").unwrap().unwrap().owner,
+            "bob"
+        );
+        assert!(find_model(models.clone(), "scratch").unwrap().is_some());
+        assert!(find_model(models.clone(), "nope").unwrap().is_none());
+        let names = ["scratch".to_string(), "openstack".to_string()];
+        let (name, same) = ambiguous(&models, &names).unwrap();
+        assert_eq!((name.as_str(), same.len()), ("openstack", 2));
+        assert!(ambiguous(&models, &names[..1]).is_none());
     }
 
     #[test]
     fn models_malformed_is_an_error() {
-        let e = format!("{:#}", parse_models("ERROR nope").unwrap_err());
+        let e = format!(
+            "{:#}",
+            parse_models("ERROR nope", Family::Juju3).unwrap_err()
+        );
         assert!(e.contains("not the JSON"), "{e}");
-        assert!(parse_models(r#"{"current-model":"x"}"#).is_err());
+        assert!(parse_models(r#"{"current-model":"x"}"#, Family::Juju4).is_err());
+        // A `juju` that prints YAML.
+        let yaml = "models:\n- name: admin/openstack\n";
+        assert!(parse_models(yaml, Family::Juju3).is_err());
     }
 
     const STATUS: &str = r#"{"model":{"name":"openstack","type":"iaas","controller":"maas-ctl","cloud":"maas","version":"3.6.4","model-status":{"current":"available","since":"1 hour ago"}},"machines":{"0":{"juju-status":{"current":"started","since":"x","version":"3.6.4"},"hostname":"node0","dns-name":"10.0.0.10","ip-addresses":["10.0.0.10"],"instance-id":"abc123","display-name":"openstack0","machine-status":{"current":"running"},"base":{"name":"ubuntu","channel":"22.04"},"containers":{"0/lxd/10":{"juju-status":{"current":"started"}},"0/lxd/2":{"juju-status":{"current":"started"}}},"hardware":"arch=amd64"},"10":{"juju-status":{"current":"down","life":"dying"},"dns-name":"10.0.0.20","instance-id":"def456"},"2":{"status-error":"machine status error!"}},"applications":{"keystone":{"charm":"keystone","application-status":{"current":"active"},"units":{"keystone/0":{"machine":"0/lxd/2","workload-status":{"current":"active"},"juju-status":{"current":"idle"},"leader":true},"keystone/1":{"status-error":"unit status error!"}}},"broken":{"status-error":"app status error!"}},"storage":{},"controller":{"timestamp":"10:00:00Z"}}"#;
@@ -987,6 +1313,35 @@ mod tests {
         );
         let k1 = s.units.iter().find(|u| u.name == "keystone/1").unwrap();
         assert_eq!(k1.error.as_deref(), Some("unit status error!"));
+    }
+
+    // Juju 4.0 status: nested fields missing or null, no `since`, a subordinate application
+    // with no units of its own.
+    const STATUS_4: &str = r#"{"model":{"name":"openstack","type":"iaas","controller":"maas-ctl","version":"4.0.16","model-status":{"current":"available"}},"machines":{"0":{"juju-status":{"current":"started","version":null},"instance-id":"abc123","display-name":null,"hostname":"node0","containers":null,"base":null},"1":{"instance-id":"def456"}},"applications":{"ntp":{"application-status":{"current":"active"},"subordinate-to":["keystone"],"units":null},"keystone":{"application-status":null,"units":{"keystone/0":{"machine":"0","workload-status":{"current":"active"},"juju-status":{"current":"idle"},"subordinates":{"ntp/0":{"workload-status":{"current":"active"}}}},"keystone/1":{"machine":"1","subordinates":null}}}},"storage":null}"#;
+
+    #[test]
+    fn status_of_juju_4_with_missing_nested_fields_and_subordinates() {
+        let s = parse_status(STATUS_4).unwrap();
+        assert_eq!(
+            (
+                s.application_count,
+                s.unit_count,
+                s.subordinate_count,
+                s.machine_count
+            ),
+            (2, 3, 1, 2)
+        );
+        let ntp = s.applications.iter().find(|a| a.name == "ntp").unwrap();
+        assert_eq!(ntp.unit_count, 1);
+        let sub = s.units.iter().find(|u| u.name == "ntp/0").unwrap();
+        assert_eq!(
+            (sub.machine.as_str(), sub.principal.as_deref()),
+            ("0", Some("keystone/0"))
+        );
+        assert_eq!(s.machines[0].hostname, "node0");
+        assert!(s.machines[0].containers.is_empty());
+        assert_eq!(s.machines[1].status, "");
+        assert!(parse_status(r#"{"model":null,"machines":null,"applications":null}"#).is_ok());
     }
 
     #[test]
@@ -1058,23 +1413,26 @@ mod tests {
     }
 
     #[test]
-    fn remove_machine_argv_always_no_prompt() {
+    fn remove_machine_argv_is_valid_on_both_majors() {
         let argv = remove_machine_argv("juju", "openstack", "3", &RemoveOptions::default());
         assert_eq!(
             shell_line(&argv),
-            "juju remove-machine -m openstack --force 3 --no-prompt"
+            "juju remove-machine -m openstack --force --no-prompt --no-wait 3"
         );
         let argv = remove_machine_argv(
             "juju",
             "m",
-            "3",
+            "0/lxd/1",
             &RemoveOptions {
                 force: false,
                 no_wait: false,
-                keep_instance: false,
+                keep_instance: true,
             },
         );
-        assert_eq!(argv.last().unwrap(), "--no-prompt");
+        assert_eq!(
+            shell_line(&argv),
+            "juju remove-machine -m m --no-prompt --keep-instance 0/lxd/1"
+        );
     }
 
     #[test]
@@ -1087,10 +1445,18 @@ mod tests {
 
     // Subprocess behaviour, with fake `juju` scripts.
 
+    /// A `juju` that says it is 3.6.24 to `juju version` and runs `body` for anything else.
     fn fake_juju(dir: &tempfile::TempDir, body: &str) -> String {
+        fake_juju_version(dir, "3.6.24-genericlinux-amd64", body)
+    }
+
+    fn fake_juju_version(dir: &tempfile::TempDir, version: &str, body: &str) -> String {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.path().join("juju");
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        let script = format!(
+            "#!/bin/sh\nif [ \"$1\" = version ]; then printf '%s\\n' '{version}'; exit 0; fi\n{body}\n"
+        );
+        std::fs::write(&path, script).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path.to_string_lossy().into_owned()
     }
@@ -1214,10 +1580,15 @@ mod tests {
         );
         let c = JujuClient::new(bin, Duration::from_secs(10));
         let mut lines = Vec::new();
-        c.destroy_model("openstack", &DestroyOptions::default(), &mut |l| {
-            lines.push(l.to_string())
-        })
-        .unwrap();
+        let outcome = c
+            .destroy_model(
+                "openstack",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |l| lines.push(l.to_string()),
+            )
+            .unwrap();
+        assert_eq!(outcome, DestroyOutcome::Destroyed);
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2], "Model destroyed.");
         let args = std::fs::read_to_string(argfile).unwrap();
@@ -1234,8 +1605,13 @@ mod tests {
         let c = JujuClient::new(bin, Duration::from_secs(10));
         let e = format!(
             "{:#}",
-            c.destroy_model("controller", &DestroyOptions::default(), &mut |_| {})
-                .unwrap_err()
+            c.destroy_model(
+                "controller",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |_| {}
+            )
+            .unwrap_err()
         );
         assert!(
             e.contains("is a controller") && e.contains("destroy-model controller"),
@@ -1243,27 +1619,154 @@ mod tests {
         );
 
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
-        let c = JujuClient::new(bin, Duration::from_millis(300));
+        // Still waiting at the deadline: stopped, and reported as in progress (not an error).
+        let pidfile = dir.path().join("pid");
+        let bin = fake_juju(
+            &dir,
+            &format!(
+                "echo $$ > {}\necho 'Destroying model' >&2\nprintf 'Waiting for model to be removed, 2 machine(s)...' >&2\nsleep 30",
+                pidfile.display()
+            ),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let started = Instant::now();
         let mut seen = 0;
+        let outcome = c
+            .destroy_model(
+                "m",
+                &DestroyOptions::default(),
+                Duration::from_millis(600),
+                &mut |_| seen += 1,
+            )
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        match outcome {
+            DestroyOutcome::StillInProgress { waited, last_line } => {
+                assert_eq!(waited, Duration::from_millis(600));
+                assert!(last_line.starts_with("Waiting for model"), "{last_line}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(seen >= 1);
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .unwrap_or_default()
+                .contains(") Z")
+        {
+            assert!(Instant::now() < deadline, "the destroy CLI was not stopped");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        // A destroy CLI that dies mid-way is an error naming the command and its output.
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nkill -9 $$");
+        let c = JujuClient::new(bin, Duration::from_secs(10));
         let e = format!(
             "{:#}",
-            c.destroy_model("m", &DestroyOptions::default(), &mut |_| seen += 1)
-                .unwrap_err()
+            c.destroy_model(
+                "m",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |_| {}
+            )
+            .unwrap_err()
         );
-        assert!(e.contains("did not finish within"), "{e}");
-        assert_eq!(seen, 1);
+        assert!(
+            e.contains("destroy-model m")
+                && e.contains("killed by a signal")
+                && e.contains("Destroying model"),
+            "{e}"
+        );
     }
 
     #[test]
     fn remove_machine_returns_stdout() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo \"will remove machine $5\"");
+        let argfile = dir.path().join("args");
+        let bin = fake_juju(
+            &dir,
+            &format!(
+                "echo \"$@\" > {}\nfor a; do last=$a; done\necho \"will remove machine $last\"",
+                argfile.display()
+            ),
+        );
         let c = JujuClient::new(bin, Duration::from_secs(10));
         let out = c
-            .remove_machine("openstack", "3", &RemoveOptions::default())
+            .remove_machine("openstack", "2/lxd/1", &RemoveOptions::default())
             .unwrap();
-        assert_eq!(out.trim(), "will remove machine 3");
+        assert_eq!(out.trim(), "will remove machine 2/lxd/1");
+        assert_eq!(
+            std::fs::read_to_string(argfile).unwrap().trim(),
+            "remove-machine -m openstack --force --no-prompt --no-wait 2/lxd/1"
+        );
+    }
+
+    #[test]
+    fn a_failed_remove_machine_keeps_its_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            "echo 'will remove machine 3'\necho 'ERROR removing machine failed: machine 3 is the controller' >&2\nexit 1",
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let e = format!(
+            "{:#}",
+            c.remove_machine("openstack", "3", &RemoveOptions::default())
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("remove-machine -m openstack")
+                && e.contains("will remove machine 3")
+                && e.contains("ERROR removing machine failed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_version_decides_the_family_and_bad_versions_run_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = MODELS_4.replace('"', "\\\"");
+        let bin = fake_juju_version(&dir, "4.0.16-ubuntu-amd64", &format!("echo \"{models}\""));
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        assert_eq!(c.version().unwrap().family, Family::Juju4);
+        assert_eq!(
+            c.model("openstack").unwrap().unwrap().owner,
+            "alice-example-com"
+        );
+
+        for (version, want) in [
+            ("2.9.46-ubuntu-amd64", "Juju 2.x is not supported"),
+            ("5.0.0-ubuntu-amd64", "major version 5"),
+            ("", "printed nothing"),
+            ("version: 3.6.1", "not a Juju version"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let ran = dir.path().join("ran");
+            let bin = fake_juju_version(&dir, version, &format!("touch {}", ran.display()));
+            let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
+            let e = format!("{:#}", c.models().unwrap_err());
+            assert!(
+                e.contains(want) && e.contains(&format!("`{bin} version`")),
+                "{version}: {e}"
+            );
+            let e = format!(
+                "{:#}",
+                c.destroy_model(
+                    "m",
+                    &DestroyOptions::default(),
+                    Duration::from_secs(5),
+                    &mut |_| {}
+                )
+                .unwrap_err()
+            );
+            assert!(e.contains(want), "{e}");
+            assert!(
+                !ran.exists(),
+                "{version}: another command ran after the version check"
+            );
+        }
     }
 
     // The fuller samples in tests/fixtures (written from FORMATS.md).
@@ -1277,7 +1780,7 @@ mod tests {
 
     #[test]
     fn fixture_models() {
-        let models = parse_models(&fixture("juju-models-3.6.json")).unwrap();
+        let models = parse_models(&fixture("juju-models-3.6.json"), Family::Juju3).unwrap();
         let names: Vec<(&str, &str, bool)> = models
             .iter()
             .map(|m| (m.name.as_str(), m.life.as_str(), m.is_controller))
@@ -1292,9 +1795,11 @@ mod tests {
         );
         assert_eq!(models[1].status, "destroying");
         assert_eq!(models[2].owner, "ops");
+        let four = parse_models(&fixture("juju-models-4.0.json"), Family::Juju4).unwrap();
+        assert_eq!(four, models, "4.0 entries give the same models as 3.6");
         let e = format!(
             "{:#}",
-            parse_models(&fixture("juju-models-4.0.json")).unwrap_err()
+            parse_models(&fixture("juju-models-4.0.json"), Family::Juju3).unwrap_err()
         );
         assert!(e.contains("Juju 4.x"), "{e}");
     }
@@ -1302,10 +1807,28 @@ mod tests {
     #[test]
     fn fixture_status_and_machines_agree() {
         let s = parse_status(&fixture("juju-status-openstack-3.6.json")).unwrap();
+        // The subordinate keystone-mysql-router/0 counts as a unit, on its principal's machine.
         assert_eq!(
-            (s.application_count, s.unit_count, s.machine_count),
-            (3, 4, 3)
+            (
+                s.application_count,
+                s.unit_count,
+                s.subordinate_count,
+                s.machine_count
+            ),
+            (3, 5, 1, 3)
         );
+        let sub = s
+            .units
+            .iter()
+            .find(|u| u.name == "keystone-mysql-router/0")
+            .unwrap();
+        let principal = s
+            .units
+            .iter()
+            .find(|u| Some(&u.name) == sub.principal.as_ref())
+            .unwrap();
+        assert_eq!(sub.machine, principal.machine);
+        assert_eq!(sub.application, "keystone-mysql-router");
         let ids: Vec<&str> = s.machines.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["0", "1", "10"]);
         assert_eq!(s.machines[0].containers, ["0/lxd/0"]);
@@ -1349,6 +1872,7 @@ mod tests {
         let e = c.destroy_model_until(
             "m",
             &DestroyOptions::default(),
+            Duration::from_secs(60),
             &mut |_| seen.set(true),
             &|| seen.get(),
         );

@@ -643,6 +643,12 @@ impl MaasClient {
         results.into_iter().map(|(_, id, r)| (id, r)).collect()
     }
 
+    /// `GET path` (relative to the API base) and its body as MAAS sent it, for `sim record`;
+    /// only GET, with the usual retries on 5xx.
+    pub async fn get_raw(&self, path: &str) -> Result<Vec<u8>> {
+        Ok(self.get_ok(path).await?.body)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

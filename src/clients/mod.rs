@@ -4,6 +4,7 @@
 //! runbook that never talks to MAAS needs no MAAS settings.
 
 pub mod juju;
+pub mod juju_version;
 pub mod maas;
 pub mod qcow2;
 

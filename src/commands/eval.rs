@@ -35,17 +35,15 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
                 println!("{value}");
             }
             // A machine refused inside a batch let the expression finish; it still ends
-            // refused (exit 4).
-            if let Some(crate::effects::Stop::Refused(why)) = session.ctx.gate().stop() {
-                eprintln!("error: refused: {why}");
-                return Ok(crate::report::exit::REFUSED);
-            }
-            Ok(session.ctx.report().completed_exit())
+            // refused (exit 4), never GO.
+            session.ctx.report().set_ending(session.completed_ending());
+            Ok(session.ctx.report().exit_code())
         }
         Err(err) => {
-            let (code, text) = session.ending(&err, display);
+            let (ending, text) = session.ending(&err, display);
             eprint!("{text}");
-            Ok(code)
+            session.ctx.report().set_ending(ending);
+            Ok(session.ctx.report().exit_code())
         }
     }
 }

@@ -1,9 +1,13 @@
 //! One file per subcommand; this module dispatches and holds what `run` and `eval` share:
 //! a [`Session`] (site, context, engine) and how a script's ending becomes an exit code.
 
+pub mod apply;
 pub mod check;
 pub mod doc;
 pub mod eval;
+pub mod plan;
+pub mod record;
+pub mod rehearse;
 pub mod run;
 pub mod sim;
 pub mod sites;
@@ -12,8 +16,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::Result;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
@@ -23,14 +27,16 @@ use crate::config::{self, Config, Env, ServiceGuard};
 use crate::context::RunContext;
 use crate::effects::{Effect, EffectClass, Gate, Stop};
 use crate::journal::{self, Journal, Outcome};
+use crate::outcome::Ending;
 use crate::report::{exit, Report};
 use crate::resolve::Sources;
+use crate::signals;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
-        Command::Sim(args) => sim::run(args),
+        Command::Sim(args) => sim::run(args, &cli.global),
         command => {
             Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
@@ -38,8 +44,11 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Check(args) => check::run(&config, &args),
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
-                Command::Sim(args) => sim::run(args),
+                Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::Plan(args) => plan::run(&config, &args),
+                Command::Apply(args) => apply::run(&config, &cli.global, &args),
+                Command::Rehearse(args) => rehearse::run(&config, &args),
             })
         }
     };
@@ -61,28 +70,10 @@ pub fn chain(e: &anyhow::Error) -> String {
     out
 }
 
-/// The Ctrl-C flag, installed once per process. Long primitives and the engine's progress
-/// callback poll it; the REPL clears it before each entry (at its prompt the line editor
-/// reads Ctrl-C as a key, so no signal arrives there). A second Ctrl-C before the first
-/// was noticed exits at once.
+/// The interrupt flag (SIGINT, SIGTERM, SIGHUP), installed once per process: see
+/// [`crate::signals`].
 pub fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        if ctrlc::set_handler(move || {
-            if f.swap(true, Ordering::SeqCst) {
-                // Second Ctrl-C: the operator means it.
-                std::process::exit(exit::INTERRUPTED);
-            }
-        })
-        .is_err()
-        {
-            eprintln!("warning: cannot install the Ctrl-C handler");
-        }
-        flag
-    })
-    .clone()
+    signals::interrupt_flag()
 }
 
 /// Everything one script execution needs.
@@ -156,6 +147,15 @@ pub fn build_context(
 }
 
 impl Session {
+    /// How a script that ran to its end ended: refused (exit 4) when a guard refused one
+    /// machine of a batch and the run went on, else completed.
+    pub fn completed_ending(&self) -> crate::outcome::Ending {
+        match self.ctx.gate().stop() {
+            Some(Stop::Refused(_)) => crate::outcome::Ending::Refused,
+            _ => crate::outcome::Ending::Completed,
+        }
+    }
+
     pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
         let mode = ContextMode {
             dry_run,
@@ -212,8 +212,8 @@ impl Session {
         Ok(ast)
     }
 
-    /// The exit code and the error text (if any) of a script that ended with `err`.
-    pub fn ending(&self, err: &EvalAltResult, display: &str) -> (i32, String) {
+    /// How a script that ended with `err` ended, and the error text to print.
+    pub fn ending(&self, err: &EvalAltResult, display: &str) -> (Ending, String) {
         let stop = self
             .ctx
             .gate()
@@ -221,26 +221,96 @@ impl Session {
             .or_else(|| self.ctx.interrupted().then_some(Stop::Interrupted));
         match stop {
             Some(Stop::Interrupted) => {
+                let signal = signals::received();
                 let e = Effect {
                     name: "interrupt".into(),
                     class: EffectClass::Read,
                     target: display.to_string(),
-                    args: serde_json::Value::Null,
-                    command: "Ctrl-C".into(),
+                    args: serde_json::json!({ "signal": signals::name(signal) }),
+                    command: signals::name(signal).into(),
                     confirm: None,
                 };
-                self.ctx.gate().journal().record(&e, Outcome::Interrupted, Some("interrupted by the operator (Ctrl-C)"), 0);
-                (exit::INTERRUPTED, "error: interrupted (Ctrl-C); the journal records where the run stopped\n".to_string())
+                let journal = self.ctx.gate().journal();
+                let in_flight = crate::outcome::cut_short(&journal.lines());
+                let detail = match &in_flight {
+                    Some(what) => format!("interrupted by {}; {what}", signals::describe(signal)),
+                    None => format!(
+                        "interrupted by {} between steps; no effect was in flight",
+                        signals::describe(signal)
+                    ),
+                };
+                journal.record(&e, Outcome::Interrupted, Some(&detail), 0);
+                let mut text = format!(
+                    "error: interrupted ({}); the journal records where the run stopped\n",
+                    signals::describe(signal)
+                );
+                if let Some(what) = in_flight {
+                    text.push_str(&format!("note: {what}\n"));
+                }
+                (Ending::Interrupted(signal), text)
             }
             Some(Stop::Refused(_)) => {
                 let text = crate::diagnostic::render(err, display, &self.sources.borrow());
-                (exit::REFUSED, text)
+                (Ending::Refused, text)
             }
             Some(Stop::Halted(reason)) => (
-                exit::STOPPED,
+                Ending::Halted,
                 format!("stopped: {reason}\nhint: routing stopped for a human to investigate; nothing further was changed\n"),
             ),
-            None => (exit::ERROR, crate::diagnostic::render(err, display, &self.sources.borrow())),
+            None => (Ending::Error, crate::diagnostic::render(err, display, &self.sources.borrow())),
         }
+    }
+
+    /// What the journal says this run changed, in operator words.
+    pub fn changes(&self) -> Vec<String> {
+        crate::outcome::changes_from_journal(
+            &self.ctx.gate().journal().lines(),
+            self.ctx.site().targets.len(),
+        )
+    }
+
+    /// After an error that came once the cloud was changed for real: record the §4
+    /// scorecard as far as the systems still answer, so the operator sees where the cloud
+    /// stands (the verdict is NO-GO). Returns whether it ran.
+    pub fn score_after_failure(&self) -> bool {
+        let lines = self.ctx.gate().journal().lines();
+        if self.ctx.gate().is_dry_run() || !crate::outcome::destroyed_something(&lines) {
+            return false;
+        }
+        let backup = lines
+            .iter()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|l| l["effect"] == "seal_backup" && l["outcome"] == "executed")
+            .filter_map(|l| {
+                l["args"]["dir"]
+                    .as_str()
+                    .map(|d| Dynamic::from(d.to_string()))
+            })
+            .next()
+            .unwrap_or(Dynamic::UNIT);
+        let mut scope = self.constants.clone();
+        scope.push_constant("failed_run_backup", backup);
+        let script = "import \"acceptance\" as acceptance;\n\
+                      acceptance::after_failure(#{ site: site, dry_run: false }, failed_run_backup);";
+        let display = "<scorecard after the failure>";
+        self.ctx.report().mark_scored_after_failure();
+        let result = self
+            .engine
+            .compile_with_scope(&scope, script)
+            .map_err(|e| e.to_string())
+            .and_then(|ast| {
+                self.engine
+                    .run_ast_with_scope(&mut scope, &ast)
+                    .map_err(|e| crate::diagnostic::render(&e, display, &self.sources.borrow()))
+            });
+        if let Err(text) = result {
+            self.ctx.report().check(
+                "scorecard",
+                false,
+                &format!("could not be read: {}", text.trim_end()),
+            );
+        }
+        true
     }
 }

@@ -28,6 +28,23 @@ pub enum SimCommand {
     Serve(ServeArgs),
     /// The juju CLI shim: what the generated `JUJU_BIN` wrapper runs (needs `RUNBOOK_SIM_URL`).
     Juju(JujuArgs),
+    /// Capture a site's real cloud, read-only, as a file `sim serve --from` can replay.
+    ///
+    /// Reads the Juju controller and its models (`models`, `show-model`, `status`,
+    /// `machines`, `export-bundle` of the site's models and the controller model), the MAAS
+    /// user, version and the targets' machine objects (with `--all`, every machine). Only
+    /// GETs and read-only juju commands; no secret is written.
+    Record(RecordArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Where to write the capture (JSON).
+    #[arg(short = 'o', long = "output", value_name = "CLOUD.json")]
+    pub output: std::path::PathBuf,
+    /// Record every MAAS machine, not only the site's targets and its models' nodes.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +52,9 @@ pub struct ServeArgs {
     /// Starting cloud: clean, dirty, partial, destroying, foreign, stuck, missing, large:N (N up to 10000).
     #[arg(long, default_value = "dirty", value_name = "NAME")]
     pub scenario: String,
+    /// Start from a capture of a real cloud made by `runbook sim record` (instead of a scenario).
+    #[arg(long, value_name = "CLOUD.json", conflicts_with = "scenario")]
+    pub from: Option<std::path::PathBuf>,
     /// Inject a fault (repeatable); the spec syntax is listed below.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
@@ -57,11 +77,16 @@ pub struct JujuArgs {
     pub args: Vec<String>,
 }
 
-/// Runs `runbook sim ...`; returns the exit code.
-pub fn run(args: SimArgs) -> anyhow::Result<i32> {
+/// Runs `runbook sim ...`; returns the exit code. Only `record` reads a site (`global`).
+pub fn run(args: SimArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<i32> {
     match args.command {
         SimCommand::Serve(serve) => run_serve(serve),
         SimCommand::Juju(juju) => sim::juju_shim::run(juju.args),
+        SimCommand::Record(record) => {
+            let config =
+                crate::config::Config::from_args(global, crate::config::Env::from_process())?;
+            super::record::run(&config, &record)
+        }
     }
 }
 
@@ -75,8 +100,12 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         speed: args.speed,
         port: args.port,
         exe: None,
+        from: args.from.clone(),
     })
-    .with_context(|| format!("cannot start the simulator (scenarios: {SCENARIOS})"))?;
+    .with_context(|| match &args.from {
+        Some(from) => format!("cannot start the simulator from `{}`", from.display()),
+        None => format!("cannot start the simulator (scenarios: {SCENARIOS})"),
+    })?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "export MAAS_URL={}", handle.maas_url)?;
     writeln!(out, "export MAAS_API_KEY={}", handle.api_key)?;
@@ -84,9 +113,12 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
     out.flush()
         .context("cannot write the environment to stdout")?;
     drop(out);
+    let start = match &args.from {
+        Some(from) => format!("the capture `{}`", from.display()),
+        None => format!("scenario `{}`", args.scenario),
+    };
     eprintln!(
-        "runbook sim: scenario `{}`, speed {}, {} fault(s); serving {} (log: {}/_sim/log); Ctrl-C stops",
-        args.scenario,
+        "runbook sim: {start}, speed {}, {} fault(s); serving {} (log: {}/_sim/log); Ctrl-C stops",
         args.speed,
         args.faults.len(),
         handle.maas_url,

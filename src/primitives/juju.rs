@@ -11,7 +11,7 @@ use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult, Map};
 use serde_json::json;
 
-use crate::clients::juju::{self, DestroyOptions, JujuClient, RemoveOptions};
+use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts};
 use crate::guards::Facts;
@@ -107,6 +107,23 @@ fn gated(applied: Applied<serde_json::Value>, command: &str) -> RhaiResult {
     }
 }
 
+/// The script's view of a destroy that ran: gone, or still going on in the controller.
+fn destroy_result(name: &str, command: &str, outcome: DestroyOutcome) -> serde_json::Value {
+    match outcome {
+        DestroyOutcome::Destroyed => {
+            json!({ "model": name, "result": "destroyed", "planned": false, "command": command })
+        }
+        DestroyOutcome::StillInProgress { waited, last_line } => json!({
+            "model": name, "result": "in-progress", "planned": false, "command": command,
+            "message": format!(
+                "destroy issued, still in progress: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped; the controller carries on",
+                waited.as_secs()
+            ),
+            "last_line": last_line,
+        }),
+    }
+}
+
 pub(crate) fn destroy_model(
     ctx: &NativeCallContext,
     name: &str,
@@ -135,8 +152,8 @@ pub(crate) fn destroy_model(
         // instead of failing.
         let counts = match juju.status(name) {
             Ok(s) => format!(
-                "{} application(s), {} unit(s), {} machine(s)",
-                s.application_count, s.unit_count, s.machine_count
+                "{} application(s), {} unit(s) ({} subordinate), {} machine(s)",
+                s.application_count, s.unit_count, s.subordinate_count, s.machine_count
             ),
             Err(e) => format!(
                 "counts unknown (`juju status` failed: {})",
@@ -173,8 +190,15 @@ pub(crate) fn destroy_model(
     let applied = rc
         .gate()
         .apply_on(effect, &facts, || {
-            juju.destroy_model_until(name, &opts, &mut |line| rc.note(line), &|| rc.interrupted())?;
-            Ok(json!({ "model": name, "result": "destroyed", "planned": false, "command": command }))
+            let deadline = std::time::Duration::from_secs(rc.site().timeouts.destroy_cli.max(1));
+            let outcome = juju.destroy_model_until(
+                name,
+                &opts,
+                deadline,
+                &mut |line| rc.note(line),
+                &|| rc.interrupted(),
+            )?;
+            Ok(destroy_result(name, &command, outcome))
         })
         .map_err(|e| e.into_rhai())?;
     gated(applied, &command)
@@ -243,10 +267,11 @@ pub(crate) fn remove_machine(
 pub mod juju_functions {
     use super::*;
 
-    /// Every model this Juju user can see, as maps
-    /// `#{name, qualified, owner, uuid, life, status, controller, is_controller, model_type}`
-    /// (`name` is the short name). Errors if `juju` is missing, fails, times out, or prints
-    /// something that is not Juju 3.x's JSON (Juju 4.x is refused).
+    /// Every model this Juju user can see, as maps `#{name, qualified, owner, uuid, life,
+    /// status, controller, controller_uuid, is_controller, model_type}` (`name` is the short
+    /// name; `owner` is the qualifier, from `name` on Juju 4.x). Errors if `juju` is missing,
+    /// fails, times out, is not Juju 3.x or 4.x (`juju version`), prints something that is
+    /// not its JSON, or lists one of `site.models` under two qualifiers (both are named).
     ///
     /// ```rhai
     /// for m in juju_models() { print(`${m.name}: ${m.life} ${m.status}`); }
@@ -255,11 +280,19 @@ pub mod juju_functions {
     /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_models(ctx: NativeCallContext) -> RhaiResult {
-        to_map(with_juju(&ctx, |_, j| j.models())?)
+        to_map(with_juju(&ctx, |rc, j| {
+            let models = j.models()?;
+            // One of this site's models under two qualifiers: never pick one by name.
+            if let Some((name, same)) = juju::ambiguous(&models, &rc.site().models) {
+                anyhow::bail!("{}", juju::ambiguity(&name, &same));
+            }
+            Ok(models)
+        })?)
     }
 
     /// The model with this short name (or uuid) as a map like `juju_models()`'s, or `()` if
-    /// no such model exists. Errors as `juju_models()`.
+    /// no such model exists. Errors as `juju_models()`, and when two models have this short
+    /// name (under two qualifiers): the error lists both with their uuids.
     ///
     /// ```rhai
     /// let m = juju_model("openstack");
@@ -276,7 +309,8 @@ pub mod juju_functions {
     }
 
     /// A summary of `juju status -m MODEL`: `#{model, controller, model_status,
-    /// application_count, unit_count, machine_count, applications, units, machines}`.
+    /// application_count, unit_count, subordinate_count, machine_count, applications, units,
+    /// machines}`; `unit_count` includes subordinate units (each unit map has `principal`).
     /// Errors if the model does not exist (Juju's `ERROR model ... not found`) or Juju fails.
     ///
     /// ```rhai

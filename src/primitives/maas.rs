@@ -336,6 +336,11 @@ pub mod maas_functions {
                 })
             })
             .collect::<Result<_, _>>()?;
+        // No hostnames asked for, none returned: the client reads an empty filter as
+        // "every machine", which is `maas_machines()`, not this.
+        if names.is_empty() {
+            return Ok(Dynamic::from_array(Array::new()));
+        }
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
         to_map(rc.block_on(client.machines(&names)).map_err(script_error)?)

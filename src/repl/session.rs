@@ -225,6 +225,7 @@ impl ReplSession {
         let mut program = self.functions.merge(&ast);
         program.set_source(display);
         self.interrupted.store(false, Ordering::SeqCst);
+        crate::signals::clear();
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);

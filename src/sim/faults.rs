@@ -17,6 +17,8 @@ Fault specs (repeatable --fault):
   juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
+                          MAAS API request answers 500 (MAAS fails mid-teardown)
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
@@ -36,6 +38,8 @@ pub enum Fault {
     ModelStuck,
     /// (system id, field, value): applied once, after the first machine read.
     Mutate(String, String, String),
+    /// MAAS answers 500 to everything once this juju command has succeeded.
+    MaasDownAfter(String),
 }
 
 /// The machine fields `mutate` may change.
@@ -113,6 +117,7 @@ impl Fault {
                 }
                 Fault::Mutate(id.to_string(), field.to_string(), value.to_string())
             }
+            "maas-down-after" => Fault::MaasDownAfter(need("command")?),
             _ => {
                 bail!("unknown fault `{spec}`; see `runbook sim serve --help` for the fault specs")
             }
@@ -127,6 +132,8 @@ pub struct Faults {
     rng: u64,
     /// Whether the `mutate` faults were applied (they fire once).
     mutated: bool,
+    /// The juju commands that have succeeded so far (for `maas-down-after`).
+    juju_done: Vec<String>,
 }
 
 impl Faults {
@@ -139,6 +146,7 @@ impl Faults {
             list,
             rng: 0x9E37_79B9_7F4A_7C15,
             mutated: false,
+            juju_done: Vec::new(),
         })
     }
 
@@ -228,6 +236,20 @@ impl Faults {
             })
             .collect()
     }
+
+    /// Note that `juju COMMAND` succeeded.
+    pub fn juju_succeeded(&mut self, command: &str) {
+        if !self.juju_done.iter().any(|c| c == command) {
+            self.juju_done.push(command.to_string());
+        }
+    }
+
+    /// Whether MAAS is down now (`maas-down-after` and its juju command has succeeded).
+    pub fn maas_down(&self) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::MaasDownAfter(c) if self.juju_done.iter().any(|d| d == c)))
+    }
 }
 
 #[cfg(test)]
@@ -245,12 +267,18 @@ mod tests {
             "juju-malformed:models",
             "release-fails:openstack1",
             "model-stuck",
+            "maas-down-after:destroy-model",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 8);
+        let mut f = Faults::parse(&specs).unwrap();
+        assert_eq!(f.list.len(), 9);
+        assert!(!f.maas_down());
+        f.juju_succeeded("status");
+        assert!(!f.maas_down());
+        f.juju_succeeded("destroy-model");
+        assert!(f.maas_down());
         assert_eq!(
             f.forced_status("POST /MAAS/api/2.0/machines/x/?op=release"),
             Some(403)

@@ -221,6 +221,9 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
     };
     let (mut reply, changed) =
         result.unwrap_or_else(|(code, msg)| (JujuReply::error(code, &msg), false));
+    if reply.code == 0 {
+        cloud.faults.juju_succeeded(command);
+    }
     if reply.code == 0 && cloud.faults.juju_malformed(command) && !reply.stdout.is_empty() {
         let cut = reply.stdout.len() / 2;
         let cut = (0..=cut)
@@ -267,7 +270,16 @@ fn export_bundle(cloud: &Cloud, rest: &[String]) -> Outcome {
     )
     .map_err(|e| (2, e))?;
     let model = resolve(cloud, model_arg(&args)).map_err(|e| (1, e))?;
-    let yaml = juju_formats::bundle(model);
+    // A recorded cloud answers with the recorded bundle (or the recorded failure).
+    let recorded = cloud
+        .replay
+        .as_ref()
+        .and_then(|r| r.bundles.get(&model.uuid));
+    let yaml = match recorded {
+        Some(Ok(yaml)) => yaml.clone(),
+        Some(Err(e)) => return Err((1, e.trim_start_matches("ERROR ").to_string())),
+        None => juju_formats::bundle(model),
+    };
     match args.value("--filename") {
         Some(path) => {
             std::fs::write(path, yaml).map_err(|e| (1, format!("open {path}: {e}")))?;

@@ -146,6 +146,10 @@ pub async fn dispatch(
             cloud.record("maas", request, code as i64, false);
             return text(code, format!("simulated HTTP {code} (fault `maas-status`)"));
         }
+        if cloud.faults.maas_down() {
+            cloud.record("maas", request, 500, false);
+            return text(500, "simulated HTTP 500 (fault `maas-down-after`)");
+        }
         if let Some(code) = cloud.faults.maas_error() {
             cloud.record("maas", request, code as i64, false);
             let mut r = text(
@@ -256,7 +260,13 @@ fn maas_route(
         return (text(404, "Not Found"), false);
     };
     match rest {
-        "version/" => return (json_body(200, version().to_string()), false),
+        "version/" => {
+            let recorded = cloud.replay.as_ref().and_then(|r| r.maas_version.clone());
+            return (
+                json_body(200, recorded.unwrap_or_else(version).to_string()),
+                false,
+            );
+        }
         "describe/" => return (json_body(200, describe(host).to_string()), false),
         _ => {}
     }

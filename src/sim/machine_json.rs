@@ -2,7 +2,7 @@
 //! fields a teardown reads plus hardware, interfaces, block devices, zone and pool, so
 //! clients parse realistic payloads and list sizes are realistic (several KB each).
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::state::{status_name, MaasMachine};
 
@@ -147,4 +147,25 @@ pub fn render(m: &MaasMachine) -> String {
         }
     }
     value.to_string()
+}
+
+/// Renders a machine recorded from a real MAAS (`--from CLOUD.json`): the recorded object
+/// as it was, with the fields the simulation moves (status, owner, lock, power) set to now.
+pub fn render_over(recorded: &Map<String, Value>, m: &MaasMachine) -> String {
+    let mut value = recorded.clone();
+    let now = [
+        ("system_id", json!(m.system_id)),
+        ("hostname", json!(m.hostname)),
+        ("owner", json!(m.owner)),
+        ("owner_data", json!(m.owner_data)),
+        ("locked", json!(m.locked)),
+        ("status", json!(m.status)),
+        ("status_name", json!(status_name(m.status))),
+        ("status_message", json!(m.status_message)),
+        ("power_state", json!(m.power_state)),
+    ];
+    for (key, v) in now {
+        value.insert(key.to_string(), v);
+    }
+    Value::Object(value).to_string()
 }

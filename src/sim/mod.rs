@@ -3,7 +3,7 @@
 //! `src/clients/` or `src/primitives/` (DESIGN.md): both sides are written from FORMATS.md.
 //!
 //! Map: `state` (the cloud) · `scenario` (starting clouds) · `clock` (delays) · `faults` ·
-//! `machine_json` (MAAS machine objects) · `oauth` · `maas_api` (HTTP routes) ·
+//! `recording` (a captured real cloud as the start) · `machine_json` (MAAS machine objects) · `oauth` · `maas_api` (HTTP routes) ·
 //! `juju_commands` + `juju_formats` (juju, server side) · `juju_shim` (the CLI side) ·
 //! `server` (thread, runtime, wrapper script).
 
@@ -15,6 +15,7 @@ pub mod juju_shim;
 pub mod maas_api;
 pub mod machine_json;
 pub mod oauth;
+pub mod recording;
 pub mod scenario;
 pub mod server;
 pub mod state;
@@ -37,6 +38,8 @@ pub struct SimOptions {
     pub port: u16,
     /// The runbook binary the juju wrapper runs; default `std::env::current_exe()`.
     pub exe: Option<PathBuf>,
+    /// Start from a capture made by `runbook sim record` instead of `scenario`.
+    pub from: Option<PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -47,6 +50,7 @@ impl Default for SimOptions {
             speed: 1.0,
             port: 0,
             exe: None,
+            from: None,
         }
     }
 }
@@ -79,7 +83,11 @@ impl Drop for SimHandle {
 /// Starts a simulator in this process (own thread, own tokio runtime).
 pub fn start(options: SimOptions) -> anyhow::Result<SimHandle> {
     let faults = faults::Faults::parse(&options.faults)?;
-    let cloud = scenario::build(&options.scenario, faults, clock::Clock::new(options.speed))?;
+    let clock = clock::Clock::new(options.speed);
+    let cloud = match &options.from {
+        Some(path) => recording::load(path, faults, clock)?,
+        None => scenario::build(&options.scenario, faults, clock)?,
+    };
     let api_key = cloud.api_key.clone();
     let exe = match options.exe {
         Some(exe) => exe,

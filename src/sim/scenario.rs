@@ -277,6 +277,7 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         clock,
         faults,
         log: Vec::new(),
+        replay: None,
     };
     render_all(&mut cloud.machines);
     Ok(cloud)

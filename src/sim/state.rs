@@ -155,6 +155,9 @@ pub struct Cloud {
     pub clock: Clock,
     pub faults: Faults,
     pub log: Vec<LogEntry>,
+    /// Set when the cloud was loaded from a capture (`--from CLOUD.json`): what the
+    /// capture says that the state model above does not hold.
+    pub replay: Option<super::recording::Replay>,
 }
 
 /// Why a MAAS release was refused: the HTTP status and MAAS's text.
@@ -175,7 +178,15 @@ impl Cloud {
     }
 
     pub fn rerender(&mut self, index: usize) {
-        let json = machine_json::render(&self.machines[index]);
+        let m = &self.machines[index];
+        let json = match self
+            .replay
+            .as_ref()
+            .and_then(|r| r.machine_json.get(&m.system_id))
+        {
+            Some(recorded) => machine_json::render_over(recorded, m),
+            None => machine_json::render(m),
+        };
         self.machines[index].json = Bytes::from(json);
     }
 

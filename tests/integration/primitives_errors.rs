@@ -19,10 +19,18 @@ fn secret(sim: &SimServer) -> String {
     sim.api_key.rsplit(':').next().unwrap().to_string()
 }
 
-/// An executable `juju` in the test's root that runs `body` (a POSIX shell script).
+/// An executable `juju` in the test's root that says it is 3.6.24 to `juju version` and runs
+/// `body` (a POSIX shell script) for anything else.
 fn fake_juju(t: Test, body: &str) -> (Test, String) {
+    fake_juju_version(t, "3.6.24-genericlinux-amd64", body)
+}
+
+fn fake_juju_version(t: Test, version: &str, body: &str) -> (Test, String) {
     let path = t.root().join("fake-juju");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write fake juju");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = version ]; then printf '%s\\n' '{version}'; exit 0; fi\n{body}\n"
+    );
+    std::fs::write(&path, script).expect("write fake juju");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let bin = path.display().to_string();
     (t.env("JUJU_BIN", &bin), bin)
@@ -40,7 +48,7 @@ fn juju_missing_says_how_to_point_at_it() {
         "juju_models()",
     );
     juju_failed(&out);
-    out.stderr_has("cannot run `/nonexistent/juju models --format json`")
+    out.stderr_has("cannot run `/nonexistent/juju version`")
         .stderr_has("not found")
         .stderr_has("JUJU_BIN");
 }
@@ -89,7 +97,7 @@ fn juju_remove_machine_failure_is_an_error() {
     let sim = faulty(&["juju-fail:remove-machine"]);
     let out = eval(&sim, &["--yes"], r#"juju_remove_machine("openstack", "1")"#);
     juju_failed(&out);
-    out.stderr_has("remove-machine -m openstack --force 1 --no-prompt")
+    out.stderr_has("remove-machine -m openstack --force --no-prompt --no-wait 1")
         .stderr_has("failed (exit status 1)");
     assert_unchanged(&sim);
 }
@@ -120,17 +128,54 @@ fn juju_malformed_json_is_a_parse_error_naming_the_command() {
             "cannot read the output of `{} {argv}`",
             sim.juju_bin
         ))
-        .stderr_has("is not the JSON Juju 3.x prints");
+        .stderr_has("is not the JSON Juju prints");
     }
 }
 
+/// Juju 4.0 `juju models` entries: no `owner`, no `qualifier`.
+const MODELS_4: &str = r#"{"models":[{"name":"admin/openstack","short-name":"openstack","model-uuid":"3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63","controller-name":"c","controller-uuid":"c0ffee00-0000-4000-8000-000000000001","model-type":"iaas","life":"alive","status":{"current":"available"}}],"current-model":"admin/openstack"}"#;
+
 #[test]
-fn juju_4_output_is_refused_clearly() {
-    let models = r#"{"models":[{"name":"openstack","short-name":"openstack","qualifier":"admin","model-uuid":"3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63","controller-name":"c","type":"iaas","life":"alive","status":{"current":"available"}}],"current-model":"openstack"}"#;
-    let (t, _) = fake_juju(site(), &format!("cat <<'EOF'\n{models}\nEOF"));
+fn juju_4_output_reads_like_3_and_a_mismatch_is_refused_clearly() {
+    let (t, _) = fake_juju_version(
+        site(),
+        "4.0.16-ubuntu-amd64",
+        &format!("cat <<'EOF'\n{MODELS_4}\nEOF"),
+    );
+    let out = eval_in(
+        t,
+        &[],
+        r#"let m = juju_model("openstack"); `${m.owner} ${m.qualified} ${m.uuid}`"#,
+    );
+    out.status(0)
+        .stdout_has("admin admin/openstack 3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63");
+
+    // The same output from a `juju` that says it is 3.6: not silently mis-read.
+    let (t, _) = fake_juju(site(), &format!("cat <<'EOF'\n{MODELS_4}\nEOF"));
     let out = eval_in(t, &[], "juju_models()");
     juju_failed(&out);
-    out.stderr_has("Juju 4.x").stderr_has("Juju 3.x");
+    out.stderr_has("no `owner`").stderr_has("Juju 4.x");
+}
+
+#[test]
+fn unsupported_juju_versions_are_refused_naming_the_command() {
+    for (version, want) in [
+        ("2.9.46-ubuntu-amd64", "Juju 2.x is not supported"),
+        ("5.1.0-ubuntu-amd64", "major version 5"),
+        ("", "printed nothing"),
+        ("version: 3.6.1", "not a Juju version"),
+    ] {
+        let t = site();
+        let ran = t.root().join("ran");
+        let (t, bin) = fake_juju_version(t, version, &format!("touch {}", ran.display()));
+        let out = eval_in(t, &["--yes"], r#"juju_destroy_model("openstack")"#);
+        juju_failed(&out);
+        out.stderr_has(want).stderr_has(&format!("`{bin} version`"));
+        assert!(
+            !out.root().join("ran").exists(),
+            "{version}: a juju command ran after the version check"
+        );
+    }
 }
 
 /// True while `pid` is a live process (a zombie awaiting its reaper counts as gone).

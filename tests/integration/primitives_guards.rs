@@ -159,7 +159,7 @@ fn destroy_without_a_sealed_backup_is_refused() {
 
 fn wipe_refused(t: Test, path: &std::path::Path) {
     let before = bytes(path);
-    let out = wipe_in(t, &["--yes"], &path);
+    let out = wipe_in(t, &["--yes"], path);
     out.status(4)
         .stderr_has("refused by guard `wipe.disk_root`");
     assert_eq!(bytes(path), before, "the image was touched");
@@ -298,7 +298,7 @@ fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
     );
     out.status(0)
         .stderr_has("destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
-        .stderr_has("remove-machine -m openstack --force 3 --no-prompt");
+        .stderr_has("remove-machine -m openstack --force --no-prompt --no-wait 3");
     assert_unchanged(&sim);
     assert!(!requests(&sim)
         .iter()

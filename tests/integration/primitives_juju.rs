@@ -258,7 +258,7 @@ fn remove_machine_with_yes_removes_it() {
     );
     let command = r["command"].as_str().unwrap();
     assert!(
-        command.ends_with("remove-machine -m openstack --force 3 --no-prompt"),
+        command.ends_with("remove-machine -m openstack --force --no-prompt --no-wait 3"),
         "{command}"
     );
     let changes = changes_since(&sim, 0);
@@ -312,7 +312,7 @@ fn remove_machine_rejects_unknown_options_and_reports_an_unknown_id() {
         r#"juju_remove_machine("openstack", "99")"#,
     )
     .status(2)
-    .stderr_has("remove-machine -m openstack --force 99 --no-prompt` failed")
+    .stderr_has("remove-machine -m openstack --force --no-prompt --no-wait 99` failed")
     .stderr_has("machine 99 not found");
     assert_unchanged(&sim);
 }

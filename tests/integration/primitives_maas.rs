@@ -74,6 +74,19 @@ fn machines_by_hostname_skips_unknown_names() {
 }
 
 #[test]
+fn machines_of_no_hostnames_is_empty_and_asks_maas_nothing() {
+    let sim = SimServer::start("dirty");
+    let before = requests(&sim).len();
+    assert_eq!(eval_json(&sim, "maas_machines([])"), serde_json::json!([]));
+    let machine_reads: Vec<String> = requests(&sim)[before..]
+        .iter()
+        .filter(|r| r.contains("/machines/"))
+        .cloned()
+        .collect();
+    assert!(machine_reads.is_empty(), "{machine_reads:?}");
+}
+
+#[test]
 fn machines_by_hostname_rejects_a_non_string() {
     let sim = SimServer::start("dirty");
     eval(&sim, &[], r#"maas_machines(["openstack1", 7])"#)

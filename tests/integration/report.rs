@@ -71,12 +71,16 @@ fn json_document_shape() {
         .collect();
     assert_eq!(
         keys,
-        ["checks", "journal", "plan", "route", "runbook", "site", "steps", "verdict", "version"]
+        [
+            "checks", "journal", "outcome", "plan", "route", "runbook", "site", "steps", "verdict",
+            "version"
+        ]
     );
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["runbook"], "r");
     assert_eq!(doc["site"], "demo");
     assert_eq!(doc["verdict"], "go");
+    assert_eq!(doc["outcome"], "completed");
     assert_eq!(doc["steps"][0]["title"], "a");
     assert!(doc["journal"].as_str().unwrap().ends_with("journal.jsonl"));
 }

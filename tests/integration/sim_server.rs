@@ -38,17 +38,42 @@ impl SimServer {
 
     /// A simulator with faults (`--fault` specs) and a speed.
     pub fn with(scenario: &str, faults: &[&str], speed: f64) -> SimServer {
+        SimServer::spawn(&["--scenario", scenario], faults, speed)
+    }
+
+    /// A simulator serving a capture made by `runbook sim record` (`--from PATH`).
+    pub fn from_capture(path: &std::path::Path, faults: &[&str]) -> SimServer {
+        let path = path.display().to_string();
+        SimServer::spawn(&["--from", &path], faults, TEST_SPEED)
+    }
+
+    /// A simulator of `scenario` on a given port, e.g. to replace a stopped one at the same
+    /// address (the same `MAAS_URL`).
+    pub fn on_port(scenario: &str, port: u16) -> SimServer {
+        SimServer::spawn(
+            &["--scenario", scenario, "--port", &port.to_string()],
+            &[],
+            TEST_SPEED,
+        )
+    }
+
+    /// The TCP port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the simulator's URL has a port")
+    }
+
+    /// `runbook sim serve` with `start` (`--scenario S` or `--from F`, and maybe `--port`).
+    pub fn spawn(start: &[&str], faults: &[&str], speed: f64) -> SimServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
-        cmd.args([
-            "sim",
-            "serve",
-            "--port",
-            "0",
-            "--scenario",
-            scenario,
-            "--speed",
-            &speed.to_string(),
-        ]);
+        cmd.args(["sim", "serve", "--speed", &speed.to_string()]);
+        if !start.contains(&"--port") {
+            cmd.args(["--port", "0"]);
+        }
+        cmd.args(start);
         for f in faults {
             cmd.args(["--fault", f]);
         }

@@ -1,0 +1,44 @@
+//! `runbook sim record --site S -o CLOUD.json`: capture the site's cloud read-only (see
+//! `recorder.rs`) and write it atomically.
+
+use anyhow::{Context, Result};
+
+use crate::commands::sim::RecordArgs;
+use crate::commands::{build_context, interrupt_flag, ContextMode};
+use crate::config::Config;
+use crate::recorder::{self, RecordOptions};
+
+pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
+    let mode = ContextMode {
+        dry_run: true,
+        yes: false,
+        json: config.json,
+        journal_file: false,
+        run_label: "record-",
+    };
+    let (ctx, _services) = build_context(config, &mode, interrupt_flag())?;
+    let started = std::time::Instant::now();
+    let capture = recorder::record(&ctx, RecordOptions { all: args.all })
+        .with_context(|| format!("cannot record the cloud of site `{}`", ctx.site().name))?;
+    write_atomically(&args.output, &capture.doc)?;
+    eprintln!(
+        "recorded site `{}`: controller `{}`, {} model(s) in detail, {} machine(s){}, in {:.2}s -> {}",
+        ctx.site().name,
+        capture.doc["juju"]["controller"].as_str().unwrap_or(""),
+        capture.models,
+        capture.machines,
+        if args.all { " (--all)" } else { "" },
+        started.elapsed().as_secs_f64(),
+        args.output.display()
+    );
+    Ok(crate::report::exit::GO)
+}
+
+/// Write `doc` next to `path` and rename it into place, so a reader never sees half a file.
+pub fn write_atomically(path: &std::path::Path, doc: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_vec_pretty(doc).context("cannot serialise the capture")?;
+    let tmp = path.with_extension("json.partial");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), path.display()))
+}

@@ -1,0 +1,252 @@
+//! How a run ended, and the one place that turns that into an exit code.
+//!
+//! A verdict (GO / NO-GO) is only ever given for a run that completed. A run that ended in
+//! an error, a refusal, a halt or an interruption has no verdict — except that an error after
+//! the cloud was changed still gets the scorecard (read as far as the systems answer) and is
+//! NO-GO: the operator must see what state the cloud was left in.
+
+use crate::report::exit;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The script ran to its end.
+    Completed,
+    /// A script or system error.
+    Error,
+    /// A guard refused, or a confirmation was declined.
+    Refused,
+    /// `halt()`: routing stopped for a human.
+    Halted,
+    /// A signal (its number: SIGINT 2, SIGTERM 15, SIGHUP 1).
+    Interrupted(i32),
+}
+
+impl Ending {
+    /// The `--json` `outcome` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ending::Completed => "completed",
+            Ending::Error => "error",
+            Ending::Refused => "refused",
+            Ending::Halted => "halted",
+            Ending::Interrupted(_) => "interrupted",
+        }
+    }
+
+    /// The verdict this ending allows: `verdict` (what the checks said) only when the run
+    /// completed; NO-GO for an error that still got its scorecard (`scored`); else none.
+    pub fn verdict(self, verdict: Option<&'static str>, scored: bool) -> Option<&'static str> {
+        match self {
+            Ending::Completed => verdict,
+            Ending::Error if scored => Some("no-go"),
+            _ => None,
+        }
+    }
+
+    /// The exit code, from the ending and the verdict it allows (see [`Ending::verdict`]).
+    pub fn exit_code(self, verdict: Option<&'static str>) -> i32 {
+        match (self, verdict) {
+            (_, Some("no-go")) => exit::NO_GO,
+            (Ending::Completed, _) => exit::GO,
+            (Ending::Error, _) => exit::ERROR,
+            (Ending::Refused, _) => exit::REFUSED,
+            (Ending::Halted, _) => exit::STOPPED,
+            (Ending::Interrupted(signal), _) => 128 + signal,
+        }
+    }
+}
+
+/// What the journal says this run already changed, in operator words (e.g. "destroy of
+/// `openstack` was issued at 10:02:11 UTC", "3 of 5 releases done"). `targets`: how many
+/// machines the site tears down (the "of N"); 0 when unknown.
+pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
+    let lines: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let field = |l: &serde_json::Value, k: &str| l[k].as_str().unwrap_or_default().to_string();
+    let executed = |name: &str| -> Vec<&serde_json::Value> {
+        lines
+            .iter()
+            .filter(|l| l["effect"] == name && l["outcome"] == "executed")
+            .collect()
+    };
+    let clock = |l: &serde_json::Value| {
+        let time = field(l, "time");
+        chrono::DateTime::parse_from_rfc3339(&time)
+            .map(|t| t.format("%H:%M:%S UTC").to_string())
+            .unwrap_or(time)
+    };
+    let mut out = Vec::new();
+    for l in executed("seal_backup") {
+        let dir = l["args"]["dir"].as_str().unwrap_or_default();
+        out.push(format!("backup sealed for {}: {dir}", field(l, "target")));
+    }
+    for l in executed("set_pointer") {
+        let to = l["args"]["target"].as_str().unwrap_or_default();
+        out.push(format!("pointer {} → {to}", field(l, "target")));
+    }
+    let in_flight: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "intent")
+        .filter(|intent| {
+            !lines.iter().any(|l| {
+                l["effect"] == intent["effect"]
+                    && l["target"] == intent["target"]
+                    && l["outcome"] != "intent"
+                    && l["time"].as_str() >= intent["time"].as_str()
+            })
+        })
+        .collect();
+    for l in executed("juju_destroy_model") {
+        out.push(format!(
+            "destroy of {} was issued at {} (the controller carries it on by itself)",
+            field(l, "target"),
+            clock(l)
+        ));
+    }
+    let released = executed("release").len();
+    if released > 0 || targets > 0 && !executed("juju_destroy_model").is_empty() {
+        let of = if targets > 0 {
+            format!(" of {targets}")
+        } else {
+            String::new()
+        };
+        out.push(format!("{released}{of} releases done"));
+    }
+    let removed = executed("juju_remove_machine").len();
+    if removed > 0 {
+        out.push(format!("{removed} lingering machine(s) force-removed"));
+    }
+    let wiped = executed("wipe_qcow2").len();
+    if wiped > 0 {
+        out.push(format!("{wiped} OSD disk(s) wiped"));
+    }
+    for l in in_flight {
+        out.push(format!(
+            "in flight when the run stopped: {} of {} (started {}; its outcome is not recorded)",
+            field(l, "effect"),
+            field(l, "target"),
+            clock(l)
+        ));
+    }
+    out
+}
+
+/// The effect a signal cut short, from the journal: the last destroy-class `intent` with no
+/// outcome after it, or the last effect that failed because it was interrupted. Named for
+/// the `interrupted` journal line and the transcript; `juju_destroy_model` says that the
+/// controller may carry on.
+pub fn cut_short(lines: &[String]) -> Option<String> {
+    let lines: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let (i, l) = lines.iter().enumerate().rev().find(|(i, l)| {
+        let open_intent = l["outcome"] == "intent"
+            && !lines[i + 1..]
+                .iter()
+                .any(|o| o["effect"] == l["effect"] && o["target"] == l["target"]);
+        let interrupted = l["outcome"] == "failed"
+            && l["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("interrupted"));
+        open_intent || interrupted
+    })?;
+    let _ = i;
+    let effect = l["effect"].as_str().unwrap_or_default();
+    let target = l["target"].as_str().unwrap_or_default();
+    let mut text = format!("{effect} of {target} was in flight");
+    if effect == "juju_destroy_model" {
+        text.push_str(" (the controller may carry on destroying the model by itself)");
+    }
+    Some(text)
+}
+
+/// Whether this run executed a destroy-class effect (the cloud was changed for real).
+pub fn destroyed_something(lines: &[String]) -> bool {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|l| l["class"] == "destroy" && l["outcome"] == "executed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_completed_run_has_the_checks_verdict() {
+        assert_eq!(Ending::Completed.verdict(Some("go"), false), Some("go"));
+        assert_eq!(Ending::Error.verdict(Some("go"), false), None);
+        assert_eq!(Ending::Error.verdict(Some("go"), true), Some("no-go"));
+        assert_eq!(Ending::Refused.verdict(Some("go"), true), None);
+        assert_eq!(Ending::Interrupted(15).verdict(Some("go"), false), None);
+    }
+
+    #[test]
+    fn exit_codes_in_one_place() {
+        assert_eq!(Ending::Completed.exit_code(Some("go")), 0);
+        assert_eq!(Ending::Completed.exit_code(None), 0);
+        assert_eq!(Ending::Completed.exit_code(Some("no-go")), 1);
+        assert_eq!(Ending::Error.exit_code(None), 2);
+        assert_eq!(Ending::Error.exit_code(Some("no-go")), 1);
+        assert_eq!(Ending::Halted.exit_code(None), 3);
+        assert_eq!(Ending::Refused.exit_code(None), 4);
+        assert_eq!(Ending::Interrupted(2).exit_code(None), 130);
+        assert_eq!(Ending::Interrupted(15).exit_code(None), 143);
+        assert_eq!(Ending::Interrupted(1).exit_code(None), 129);
+    }
+
+    #[test]
+    fn the_summary_says_what_the_journal_recorded() {
+        let line = |effect: &str, class: &str, target: &str, outcome: &str| {
+            serde_json::json!({"time": "2026-12-03T10:02:11.000Z", "effect": effect,
+                "class": class, "target": target, "outcome": outcome})
+            .to_string()
+        };
+        let lines = vec![
+            line(
+                "juju_destroy_model",
+                "destroy",
+                "model openstack",
+                "executed",
+            ),
+            line("release", "destroy", "a", "executed"),
+            line("release", "destroy", "b", "executed"),
+            line("release", "destroy", "c", "executed"),
+            line("release", "destroy", "d", "failed"),
+        ];
+        let said = changes_from_journal(&lines, 5);
+        assert_eq!(
+            said,
+            [
+                "destroy of model openstack was issued at 10:02:11 UTC (the controller carries it on by itself)",
+                "3 of 5 releases done"
+            ]
+        );
+        assert!(destroyed_something(&lines));
+        assert!(changes_from_journal(&[], 5).is_empty());
+    }
+
+    #[test]
+    fn an_intent_without_an_outcome_is_in_flight() {
+        let lines = vec![serde_json::json!({"time": "2026-12-03T10:02:11.000Z",
+            "effect": "juju_destroy_model", "class": "destroy", "target": "model openstack",
+            "outcome": "intent"})
+        .to_string()];
+        let said = changes_from_journal(&lines, 0);
+        assert_eq!(said.len(), 1);
+        assert!(said[0].starts_with("in flight when the run stopped: juju_destroy_model"));
+        assert!(!destroyed_something(&lines));
+        assert_eq!(
+            cut_short(&lines).as_deref(),
+            Some("juju_destroy_model of model openstack was in flight (the controller may carry on destroying the model by itself)")
+        );
+        let done = serde_json::json!({"time": "2026-12-03T10:02:12.000Z",
+            "effect": "juju_destroy_model", "target": "model openstack", "outcome": "executed"})
+        .to_string();
+        assert_eq!(cut_short(&[lines[0].clone(), done]), None);
+    }
+}

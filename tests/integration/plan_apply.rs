@@ -1,0 +1,429 @@
+//! `runbook plan RUNBOOK -o PLAN` and `runbook apply PLAN`, driven as an operator would
+//! against `runbook sim serve`: a plan applied to an unchanged cloud does what a direct run
+//! does; any drift (a machine's owner, the model's uuid, a runbook edit), an unplanned
+//! effect, a second use, an expired or damaged plan file is refused and, as the
+//! simulator's request log proves, nothing is changed.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{Output, Test, BIN};
+use crate::sim_server::SimServer;
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// One operator's machine: a home, a state dir (journals, applied plan ids) and a `juju`
+/// wrapper of its own, so runs made one after another (plan, then apply) share them and a
+/// simulator replaced at the same port looks like the same endpoints.
+struct Operator {
+    dir: tempfile::TempDir,
+}
+
+impl Operator {
+    fn new() -> Operator {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "state", "bin", "root"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        }
+        let juju = dir.path().join("bin/juju");
+        std::fs::write(&juju, format!("#!/bin/sh\nexec '{BIN}' sim juju \"$@\"\n"))
+            .expect("wrapper");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&juju, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        Operator { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `runbook ARGS` against `sim`, as this operator.
+    fn runbook(&self, sim: &SimServer, args: &[&str]) -> Output {
+        Test::new()
+            .args(args)
+            .env("MAAS_URL", &sim.maas_url)
+            .env("MAAS_API_KEY", &sim.api_key)
+            .env("JUJU_BIN", &self.path("bin/juju").display().to_string())
+            .env("RUNBOOK_SIM_URL", &sim.base_url)
+            .env("HOME", &self.path("home").display().to_string())
+            .env("XDG_STATE_HOME", &self.path("state").display().to_string())
+            .run()
+    }
+
+    /// `runbook plan teardown -o plan.json` with short waits and no OSD disks.
+    fn plan(&self, sim: &SimServer, root: &str, extra: &[&str]) -> Output {
+        let plan = self.path("plan.json").display().to_string();
+        let mut args = vec![
+            "plan",
+            "teardown",
+            "-o",
+            &plan,
+            "--root",
+            root,
+            "--site",
+            "testcloud",
+            "--set",
+            "osd_disks=",
+            "--set",
+            "timeouts.model_gone=3",
+            "--set",
+            "timeouts.machines_ready=10",
+        ];
+        args.extend_from_slice(extra);
+        self.runbook(sim, &args)
+    }
+
+    fn apply(&self, sim: &SimServer, extra: &[&str]) -> Output {
+        let plan = self.path("plan.json").display().to_string();
+        let mut args = vec!["apply", plan.as_str()];
+        args.extend_from_slice(extra);
+        self.runbook(sim, &args)
+    }
+
+    fn plan_file(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("plan.json")).expect("plan file");
+        serde_json::from_str(&text).expect("plan JSON")
+    }
+}
+
+/// The journal of the run that printed `out` (its `journal: PATH` line); empty if none.
+fn journal(out: &Output) -> Vec<Value> {
+    let Some(path) = out.stderr.lines().find_map(|l| l.strip_prefix("journal: ")) else {
+        return Vec::new();
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The requests that changed the cloud, in order.
+fn changes(sim: &SimServer) -> Vec<String> {
+    sim.log()
+        .into_iter()
+        .filter(|e| e["changed"] == true)
+        .map(|e| e["request"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The destroy-class effects a run executed, in order (`effect target`).
+fn executed(out: &Output) -> Vec<String> {
+    journal(out)
+        .into_iter()
+        .filter(|l| l["outcome"] == "executed" && l["class"] == "destroy")
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["effect"].as_str().unwrap_or(""),
+                l["target"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn apply_after_no_change_does_what_a_direct_run_does_once() {
+    // The direct run, on a cloud of its own.
+    let direct_sim = SimServer::with("dirty", &[], 2.0);
+    let direct_op = Operator::new();
+    let direct = direct_op.runbook(
+        &direct_sim,
+        &[
+            "run",
+            "teardown",
+            "--yes",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--set",
+            "osd_disks=",
+            "--set",
+            "timeouts.model_gone=3",
+            "--set",
+            "timeouts.machines_ready=10",
+        ],
+    );
+    direct.status(0).stderr_has("verdict: GO");
+
+    let sim = SimServer::with("dirty", &[], 2.0);
+    let op = Operator::new();
+    let planned = op.plan(&sim, REPO, &[]);
+    planned
+        .status(0)
+        .stderr_has("dry-run plan (13 effects; nothing was changed)")
+        .stderr_has("destroy-model openstack --force")
+        .stderr_has("saved to");
+    assert!(
+        !sim.changed(),
+        "planning changed the cloud: {:?}",
+        changes(&sim)
+    );
+    let plan = op.plan_file();
+    let id = plan["id"].as_str().expect("id");
+    planned.stderr_has(&format!("plan {} saved", &id[..8]));
+    // What the plan rests on: identities, owners, the user, settings, source hashes.
+    let facts = &plan["facts"];
+    assert_eq!(facts["maas.user"], "admin");
+    assert_eq!(
+        facts["model.openstack.uuid"],
+        "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63"
+    );
+    assert!(facts["juju.controller"]
+        .as_str()
+        .unwrap_or("")
+        .contains("0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07"));
+    for host in ["openstack0", "capi-mgmt"] {
+        assert_eq!(facts[format!("machine.{host}.owner")], "admin");
+        assert_eq!(facts[format!("machine.{host}.status")], "Deployed");
+        assert_eq!(facts[format!("machine.{host}.locked")], "false");
+        assert_eq!(
+            facts[format!("machine.{host}.system_id")],
+            sim.machine(host)["system_id"]
+        );
+    }
+    assert_eq!(plan["settings"]["targets"][0], "openstack0");
+    let sources = plan["sources"].as_array().expect("sources");
+    assert!(sources
+        .iter()
+        .any(|s| s["name"] == "teardown" && s["sha256"].as_str().map(str::len) == Some(64)));
+    assert!(sources.iter().any(|s| s["name"] == "state"));
+    assert!(!std::fs::read_to_string(op.path("plan.json"))
+        .expect("plan")
+        .contains(&sim.api_key));
+
+    let applied = op.apply(&sim, &["--yes"]);
+    applied
+        .status(0)
+        .stderr_has("facts, settings and")
+        .stderr_has(&format!("plan {} will make 13 change(s)", &id[..8]))
+        .stderr_has("verdict: GO");
+    let effects = executed(&applied);
+    assert_eq!(
+        effects.len(),
+        6,
+        "destroy-model and 5 releases: {effects:?}"
+    );
+    assert_eq!(effects, executed(&direct));
+    assert!(changes(&sim)
+        .iter()
+        .any(|c| c.starts_with("destroy-model openstack")));
+
+    // Single-use: a second apply is refused and changes nothing.
+    let before = sim.log().len();
+    let again = op.apply(&sim, &["--yes"]);
+    again
+        .status(4)
+        .stderr_has("was already applied")
+        .stderr_has("single-use");
+    assert!(sim.log()[before..].iter().all(|e| e["changed"] == false));
+}
+
+/// Refused with exit 4 naming `drift`, and nothing changed after the plan was made.
+fn assert_refused(op: &Operator, sim: &SimServer, drift: &str) {
+    let before = sim.log().len();
+    let out = op.apply(sim, &["--yes"]);
+    out.status(4)
+        .stderr_has("error: refused: plan")
+        .stderr_has(drift)
+        .stderr_has("nothing was changed");
+    let after: Vec<Value> = sim.log()[before..]
+        .iter()
+        .filter(|e| e["changed"] == true)
+        .cloned()
+        .collect();
+    assert!(after.is_empty(), "apply changed the cloud: {after:?}");
+    let lines = journal(&out);
+    assert!(
+        lines.iter().any(|l| l["outcome"] == "refused"),
+        "the refusal is journaled"
+    );
+    assert!(lines.iter().all(|l| l["outcome"] != "executed"));
+}
+
+#[test]
+fn apply_refuses_a_machine_that_changed_owner() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &[]).status(0);
+    // Someone releases openstack0 by hand: it ends Ready with no owner.
+    let id = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let released = sim
+        .maas(reqwest::Method::POST, &format!("machines/{id}/?op=release"))
+        .send()
+        .expect("release");
+    assert_eq!(released.status(), 200);
+    sim.wait_for(
+        "openstack0 Ready",
+        std::time::Duration::from_secs(10),
+        |_| sim.machine("openstack0")["owner"].is_null(),
+    );
+    assert_refused(&op, &sim, "machine.openstack0.owner: admin → (none)");
+}
+
+#[test]
+fn apply_refuses_when_the_model_uuid_changed() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    let port = sim.port();
+    // A capture of the same cloud whose model was re-created under a new uuid.
+    let record = op.runbook(
+        &sim,
+        &[
+            "sim",
+            "record",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "-o",
+            &op.path("cloud.json").display().to_string(),
+        ],
+    );
+    record.status(0);
+    let text = std::fs::read_to_string(op.path("cloud.json")).expect("capture");
+    let old = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+    let new = "aaaaaaaa-5b2e-4f80-a7c4-92e1b8d05f63";
+    std::fs::write(op.path("recreated.json"), text.replace(old, new)).expect("write");
+    op.plan(&sim, REPO, &[]).status(0);
+    drop(sim);
+    let path = op.path("recreated.json").display().to_string();
+    let port = port.to_string();
+    let recreated = SimServer::spawn(&["--from", &path, "--port", &port], &[], 20.0);
+    assert_refused(
+        &op,
+        &recreated,
+        &format!("model.openstack.uuid: {old} → {new}"),
+    );
+}
+
+#[test]
+fn apply_refuses_after_a_runbook_edit() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    let root = op.path("root");
+    let teardown = root.join("runbooks/teardown.rhai");
+    std::fs::create_dir_all(teardown.parent().expect("dir")).expect("mkdir");
+    let text =
+        std::fs::read_to_string(Path::new(REPO).join("runbooks/teardown.rhai")).expect("runbook");
+    std::fs::write(&teardown, &text).expect("write");
+    let root = root.display().to_string();
+    op.plan(&sim, &root, &[]).status(0);
+    std::fs::write(&teardown, format!("{text}\n// an edit after review\n")).expect("edit");
+    assert_refused(
+        &op,
+        &sim,
+        &format!("source `{}` changed", teardown.display()),
+    );
+}
+
+#[test]
+fn an_unplanned_effect_is_refused_and_nothing_after_it_runs() {
+    // Planned on `dirty`; applied to the same cloud at the same address, except that one
+    // machine now lingers after the model is destroyed (`stuck`): the remediation's
+    // `remove-machine` was never planned.
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &[]).status(0);
+    let port = sim.port();
+    drop(sim);
+    let stuck = SimServer::on_port("stuck", port);
+    let out = op.apply(&stuck, &["--yes"]);
+    out.status(4)
+        .stderr_has("refused by guard `plan.effects`")
+        .stderr_has("remove-machine");
+    let juju: Vec<String> = stuck
+        .log()
+        .into_iter()
+        .filter(|e| e["kind"] == "juju")
+        .filter_map(|e| e["request"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        juju.iter().any(|r| r.starts_with("destroy-model")),
+        "{juju:?}"
+    );
+    let refused_at = juju.iter().position(|r| r.starts_with("remove-machine"));
+    assert!(refused_at.is_none(), "remove-machine ran: {juju:?}");
+    let refused = journal(&out)
+        .into_iter()
+        .filter(|l| l["outcome"] == "refused")
+        .map(|l| l["effect"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(refused, ["juju_remove_machine"]);
+}
+
+#[test]
+fn an_unconfirmed_plan_is_refused_and_stays_usable() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &[]).status(0);
+    let out = op.apply(&sim, &[]);
+    out.status(4)
+        .stderr_has("type the plan id")
+        .stderr_has("stdin is not a terminal; rerun with `--yes`");
+    assert!(!sim.changed());
+    op.apply(&sim, &["--yes"]).status(0);
+}
+
+#[test]
+fn an_expired_plan_is_refused() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &["--set", "plan_max_age=0"]).status(0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_refused(&op, &sim, "it expired at");
+}
+
+#[test]
+fn a_damaged_foreign_or_newer_plan_file_is_a_clear_error() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &[]).status(0);
+    let good = std::fs::read_to_string(op.path("plan.json")).expect("plan");
+    let mut newer: Value = serde_json::from_str(&good).expect("JSON");
+    newer["version"] = 2.into();
+    let cases = [
+        (
+            good[..good.len() / 2].to_string(),
+            vec![],
+            "was it truncated?",
+        ),
+        (
+            good.replacen("\"admin\"", "\"alice\"", 1),
+            vec![],
+            "edited by hand?",
+        ),
+        (
+            newer.to_string(),
+            vec![],
+            "plan format version 2, newer than this runbook reads (1)",
+        ),
+        (
+            good.clone(),
+            vec!["--site", "roosevelt"],
+            "is for site `testcloud`, not `roosevelt`",
+        ),
+    ];
+    for (text, extra, message) in cases {
+        std::fs::write(op.path("plan.json"), &text).expect("write");
+        let mut args = vec!["--yes"];
+        args.extend(extra);
+        let out = op.apply(&sim, &args);
+        out.status(2).stderr_has(message);
+        assert!(!sim.changed(), "{message}: the cloud changed");
+        assert!(
+            !out.stderr.contains("journal: "),
+            "{message}: a run was started"
+        );
+    }
+}
