@@ -31,9 +31,12 @@ pub struct GlobalArgs {
     /// Override a site setting, e.g. `--set timeouts.model_gone=30` (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Print one JSON document on stdout (human output goes to stderr).
+    /// Print one JSON document on stdout (the transcript goes to stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Colour the output: `auto` (on a terminal, unless `NO_COLOR` is set), `always`, `never`.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: crate::color::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +99,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Pre-approve every confirmation (guards still apply).
-    #[arg(long)]
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 
@@ -108,7 +111,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Pre-approve every confirmation (guards still apply).
-    #[arg(long)]
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 

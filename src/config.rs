@@ -222,6 +222,7 @@ mod tests {
             site: Some("t".into()),
             set: sets.iter().map(|s| s.to_string()).collect(),
             json: false,
+            ..GlobalArgs::default()
         };
         Config::from_args(&args, env).unwrap()
     }

@@ -98,9 +98,10 @@ impl RunContext {
         &self.run_id
     }
 
-    /// A progress line in the transcript (e.g. a line of Juju's stderr while it blocks).
+    /// A progress line (e.g. a line of Juju's stderr while it blocks): stderr, with the
+    /// other progress, so stdout keeps the transcript proper.
     pub fn note(&self, line: &str) {
-        self.report.line(&format!("  ... {line}"));
+        self.report.diag(&format!("  ... {line}"));
     }
 
     /// True once Ctrl-C was pressed; long primitives poll it and stop.
@@ -153,7 +154,7 @@ impl RunContext {
         match crate::config::maas_api_key(&self.env, &self.site) {
             Ok(key) => key,
             Err(e) => {
-                self.report.line(&format!("warning: {e:#}"));
+                self.report.diag(&format!("warning: {e:#}"));
                 None
             }
         }

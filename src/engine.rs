@@ -90,7 +90,7 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
             (Some(src), Some(l)) => format!("{src}:{l}: "),
             _ => String::new(),
         };
-        c.report().line(&format!("debug: {at}{s}"));
+        c.report().diag(&format!("debug: {at}{s}"));
     });
     let c = ctx.clone();
     engine.on_progress(move |_| c.interrupted().then(|| Dynamic::from("interrupted")));

@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod clients;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod context;

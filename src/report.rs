@@ -1,12 +1,15 @@
 //! What a run did: steps with their messages, acceptance checks, the route, the plan; the
-//! verdict and the exit code. Human output goes to stderr as it happens (so `--json`
-//! stdout carries exactly one document); `print()` goes to stdout unless `--json`.
+//! verdict and the exit code. The transcript goes to stdout as it happens (so
+//! `runbook run ... | tee run.log` keeps it), or to stderr under `--json`, where stdout
+//! carries exactly one document; diagnostics (warnings, `debug()`) and progress always go
+//! to stderr. `print()` goes to stdout (stderr under `--json`); `eval` keeps its transcript on stderr.
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::color::{self, Stream, Tone};
 use crate::outcome::Ending;
 
 /// Exit codes, exactly as DESIGN.md lists them.
@@ -51,6 +54,8 @@ pub struct PlanEntry {
 #[derive(Debug, Default)]
 pub struct Report {
     pub json: bool,
+    /// Where transcript lines go; `None`: stdout, or stderr under `--json`.
+    transcript: Cell<Option<Stream>>,
     steps: RefCell<Vec<Step>>,
     checks: RefCell<Vec<Check>>,
     plan: RefCell<Vec<PlanEntry>>,
@@ -85,22 +90,51 @@ impl Report {
         self.scored.set(true);
     }
 
-    /// A transcript line (stderr).
+    /// Send the transcript to `stream` (`eval` keeps stdout for the value it prints).
+    pub fn set_stream(&self, stream: Stream) {
+        self.transcript.set(Some(stream));
+    }
+
+    /// Where the transcript goes: stdout, or stderr under `--json`.
+    pub fn stream(&self) -> Stream {
+        if let Some(stream) = self.transcript.get() {
+            stream
+        } else if self.json {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        }
+    }
+
+    /// A transcript line.
     pub fn line(&self, text: &str) {
+        let _ = match self.stream() {
+            Stream::Stdout => writeln!(std::io::stdout(), "{text}"),
+            Stream::Stderr => writeln!(std::io::stderr(), "{text}"),
+        };
+    }
+
+    /// `text` coloured for the transcript's stream (see [`crate::color`]).
+    fn paint(&self, tone: Tone, text: &str) -> String {
+        color::paint(self.stream(), tone, text)
+    }
+
+    /// A diagnostic line (a warning, `debug()` output): always stderr.
+    pub fn diag(&self, text: &str) {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
     /// Script `print()`: stdout, or stderr under `--json`.
     pub fn print(&self, text: &str) {
         if self.json {
-            self.line(text);
+            self.diag(text);
         } else {
             println!("{text}");
         }
     }
 
     pub fn step(&self, title: &str) {
-        self.line(&format!("==> {title}"));
+        self.line(&self.paint(Tone::Heading, &format!("==> {title}")));
         self.steps.borrow_mut().push(Step {
             title: title.to_string(),
             messages: Vec::new(),
@@ -117,13 +151,13 @@ impl Report {
     }
 
     pub fn message(&self, level: &'static str, text: &str) {
-        let tag = match level {
-            "ok" => "  ok  ",
-            "warn" => "  warn",
-            "fail" => "  FAIL",
-            _ => "  note",
+        let (tag, tone) = match level {
+            "ok" => ("  ok  ", Tone::Good),
+            "warn" => ("  warn", Tone::Warn),
+            "fail" => ("  FAIL", Tone::Bad),
+            _ => ("  note", Tone::Quiet),
         };
-        self.line(&format!("{tag} {text}"));
+        self.line(&format!("{} {text}", self.paint(tone, tag)));
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
@@ -150,7 +184,11 @@ impl Report {
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
         self.line(&format!(
             "  {} {name}{}",
-            if pass { "[GO]   " } else { "[NO-GO]" },
+            if pass {
+                self.paint(Tone::Good, "[GO]   ")
+            } else {
+                self.paint(Tone::Bad, "[NO-GO]")
+            },
             if detail.is_empty() {
                 String::new()
             } else {
@@ -217,18 +255,30 @@ impl Report {
             .unwrap_or(0)
             .max(5);
         self.line("");
-        self.line(&format!("{:<width$}  {:<6}  detail", "check", "result"));
+        self.line(&self.paint(
+            Tone::Heading,
+            &format!("{:<width$}  {:<6}  detail", "check", "result"),
+        ));
         for c in checks.iter() {
-            self.line(&format!(
-                "{:<width$}  {:<6}  {}",
-                c.name,
-                if c.pass { "GO" } else { "NO-GO" },
-                c.detail
-            ));
+            // Pad before painting: escape codes have no width.
+            let result = if c.pass {
+                self.paint(Tone::Good, &format!("{:<6}", "GO"))
+            } else {
+                self.paint(Tone::Bad, &format!("{:<6}", "NO-GO"))
+            };
+            self.line(&format!("{:<width$}  {result}  {}", c.name, c.detail));
         }
         // Only a run with a verdict says one: an unfinished run never reads as GO.
         if let Some(verdict) = self.verdict() {
-            self.line(&format!("verdict: {}", verdict.to_uppercase()));
+            let tone = if verdict == "go" {
+                Tone::Good
+            } else {
+                Tone::Bad
+            };
+            self.line(&format!(
+                "verdict: {}",
+                self.paint(tone, &verdict.to_uppercase())
+            ));
         }
     }
 
@@ -312,6 +362,15 @@ impl Report {
             map.insert(k.to_string(), v);
         }
         doc
+    }
+}
+
+/// A transcript line of a command outside a run's report: stdout, or stderr under `--json`.
+pub fn say(json: bool, text: &str) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
     }
 }
 

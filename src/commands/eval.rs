@@ -1,5 +1,5 @@
 //! `runbook eval EXPR`: one expression or script, in a full session; the value is printed
-//! on stdout (as JSON with `--json`).
+//! on stdout (as JSON with `--json`); transcript lines (a plan, a step) go to stderr.
 
 use anyhow::Result;
 
@@ -9,6 +9,11 @@ use crate::config::Config;
 
 pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
+    // stdout is for the value (and `print()`); what the gate planned or did goes to stderr.
+    session
+        .ctx
+        .report()
+        .set_stream(crate::color::Stream::Stderr);
     let display = "<eval>";
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,

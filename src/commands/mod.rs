@@ -34,6 +34,7 @@ use crate::signals;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
+    crate::color::init(cli.global.color);
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
         Command::Sim(args) => sim::run(args, &cli.global),
@@ -55,10 +56,19 @@ pub fn dispatch(cli: Cli) -> i32 {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("{} {}", error_tag(), chain(&e));
             exit::ERROR
         }
     }
+}
+
+/// `error:`, red on a terminal.
+pub fn error_tag() -> String {
+    crate::color::paint(
+        crate::color::Stream::Stderr,
+        crate::color::Tone::Bad,
+        "error:",
+    )
 }
 
 /// `anyhow` error text: the message, then `caused by:` lines.

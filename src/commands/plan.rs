@@ -102,7 +102,7 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         effects: report.planned().iter().map(PlannedEffect::from).collect(),
     };
     plan.save(&args.output)?;
-    eprintln!(
+    report.line(&format!(
         "plan {} saved to {}: {} effect(s), {} fact(s), {} source(s); expires at {}",
         plan.short_id(),
         args.output.display(),
@@ -110,8 +110,11 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         plan.facts.len(),
         plan.sources.len(),
         plan.expires_at
-    );
-    eprintln!("apply it with: runbook apply {}", args.output.display());
+    ));
+    report.line(&format!(
+        "apply it with: runbook apply {}",
+        args.output.display()
+    ));
     if config.json {
         let journal = session.ctx.gate().journal().path();
         let extra = ("plan_id", serde_json::Value::String(plan.id.clone()));

@@ -45,12 +45,15 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
             .as_str()
             .unwrap_or("")
             .to_string();
-        eprintln!(
-            "rehearse: recorded site `{}` ({} model(s), {} machine(s)) at {at} -> {}",
-            config.site_name,
-            capture.models,
-            capture.machines,
-            path.display()
+        crate::report::say(
+            config.json,
+            &format!(
+                "rehearse: recorded site `{}` ({} model(s), {} machine(s)) at {at} -> {}",
+                config.site_name,
+                capture.models,
+                capture.machines,
+                path.display()
+            ),
         );
         (path, at)
     };
@@ -61,11 +64,14 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
         ..Default::default()
     })
     .context("cannot serve the replica")?;
-    eprintln!(
-        "rehearse: replica serving {} (time {}x); scratch directory {}",
-        replica.maas_url,
-        args.speed,
-        scratch.display()
+    crate::report::say(
+        config.json,
+        &format!(
+            "rehearse: replica serving {} (time {}x); scratch directory {}",
+            replica.maas_url,
+            args.speed,
+            scratch.display()
+        ),
     );
     // 3. Run the runbook against the replica with the site's settings, local files in scratch.
     let rehearsal = Config {
@@ -87,9 +93,12 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
         },
     )?;
     drop(replica);
-    eprintln!(
+    crate::report::say(
+        config.json,
+        &format!(
         "rehearsal on a replica of {} recorded at {recorded_at}: nothing on the real cloud changed",
         config.site_name
+    ),
     );
     Ok(code)
 }

@@ -57,7 +57,7 @@ fn ctrl_c_at_the_prompt_declines_and_exits_130_with_a_journal_line() {
         .send(expectrl::ControlCode::EndOfText)
         .expect("Ctrl-C");
     let ending = session
-        .expect("error: interrupted (Ctrl-C)")
+        .expect("interrupted (Ctrl-C); the journal records")
         .expect("the run ends as interrupted");
     let before = String::from_utf8_lossy(ending.before()).to_string();
     assert!(!before.contains("approved"), "{before}");

@@ -30,6 +30,7 @@ mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
 mod sites;
+mod streams;
 
 mod demo;
 mod routing;

@@ -92,7 +92,7 @@ impl Operator {
 
 /// The journal of the run that printed `out` (its `journal: PATH` line); empty if none.
 fn journal(out: &Output) -> Vec<Value> {
-    let Some(path) = out.stderr.lines().find_map(|l| l.strip_prefix("journal: ")) else {
+    let Some(path) = out.stdout.lines().find_map(|l| l.strip_prefix("journal: ")) else {
         return Vec::new();
     };
     match std::fs::read_to_string(path) {
@@ -151,16 +151,16 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
             "timeouts.machines_ready=10",
         ],
     );
-    direct.status(0).stderr_has("verdict: GO");
+    direct.status(0).stdout_has("verdict: GO");
 
     let sim = SimServer::with("dirty", &[], 2.0);
     let op = Operator::new();
     let planned = op.plan(&sim, REPO, &[]);
     planned
         .status(0)
-        .stderr_has("dry-run plan (13 effects; nothing was changed)")
-        .stderr_has("destroy-model openstack --force")
-        .stderr_has("saved to");
+        .stdout_has("dry-run plan (13 effects; nothing was changed)")
+        .stdout_has("destroy-model openstack --force")
+        .stdout_has("saved to");
     assert!(
         !sim.changed(),
         "planning changed the cloud: {:?}",
@@ -168,7 +168,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     );
     let plan = op.plan_file();
     let id = plan["id"].as_str().expect("id");
-    planned.stderr_has(&format!("plan {} saved", &id[..8]));
+    planned.stdout_has(&format!("plan {} saved", &id[..8]));
     // What the plan rests on: identities, owners, the user, settings, source hashes.
     let facts = &plan["facts"];
     assert_eq!(facts["maas.user"], "admin");
@@ -202,9 +202,9 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     let applied = op.apply(&sim, &["--yes"]);
     applied
         .status(0)
-        .stderr_has("facts, settings and")
+        .stdout_has("facts, settings and")
         .stderr_has(&format!("plan {} will make 13 change(s)", &id[..8]))
-        .stderr_has("verdict: GO");
+        .stdout_has("verdict: GO");
     let effects = executed(&applied);
     assert_eq!(
         effects.len(),
@@ -422,7 +422,7 @@ fn a_damaged_foreign_or_newer_plan_file_is_a_clear_error() {
         out.status(2).stderr_has(message);
         assert!(!sim.changed(), "{message}: the cloud changed");
         assert!(
-            !out.stderr.contains("journal: "),
+            !out.stdout.contains("journal: ") && !out.stderr.contains("journal: "),
             "{message}: a run was started"
         );
     }

@@ -338,7 +338,7 @@ check("no release failed", results.all(|r| r.result != "failed"), `${results}`);
         .run();
     out.status(0)
         .stderr_has("... Model destroyed.")
-        .stderr_has("verdict: GO");
+        .stdout_has("verdict: GO");
     let backups = out.files_under(&out.home());
     assert!(
         backups.iter().any(|f| f.ends_with("bundle.yaml")),

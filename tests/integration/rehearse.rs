@@ -56,11 +56,11 @@ fn a_rehearsal_runs_the_teardown_on_a_replica_and_the_real_cloud_is_untouched() 
     let before = sim.state();
     let out = rehearse(&sim, REPO);
     out.status(0)
-        .stderr_has("rehearse: recorded site `testcloud`")
-        .stderr_has("route: dirty")
-        .stderr_has("destroy-model openstack")
-        .stderr_has("verdict: GO");
-    let last = out.stderr.trim_end().lines().last().unwrap_or("");
+        .stdout_has("rehearse: recorded site `testcloud`")
+        .stdout_has("route: dirty")
+        .stdout_has("destroy-model openstack")
+        .stdout_has("verdict: GO");
+    let last = out.stdout.trim_end().lines().last().unwrap_or("");
     assert!(
         last.starts_with("rehearsal on a replica of testcloud recorded at ")
             && last.ends_with(": nothing on the real cloud changed"),
@@ -94,7 +94,7 @@ fn a_rehearsal_tries_an_edited_runbook_on_the_cloud_s_shape() {
     std::fs::write(&teardown, "fail(\"rehearsal catches this\");\n").expect("write");
     let out = rehearse(&sim, &dir.path().display().to_string());
     out.status(1)
-        .stderr_has("rehearsal catches this")
-        .stderr_has("nothing on the real cloud changed");
+        .stdout_has("rehearsal catches this")
+        .stdout_has("nothing on the real cloud changed");
     assert_only_read(&sim);
 }

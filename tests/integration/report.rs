@@ -12,8 +12,8 @@ fn all_checks_pass_is_go_exit_0() {
         .args(&["run", "r"])
         .run();
     out.status(0)
-        .stderr_has("verdict: GO")
-        .stderr_has("one    GO      1/1");
+        .stdout_has("verdict: GO")
+        .stdout_has("one    GO      1/1");
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn fail_makes_no_go() {
         .args(&["run", "r"])
         .run()
         .status(1)
-        .stderr_has("FAIL escalate");
+        .stdout_has("FAIL escalate");
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn wait_until_returns_when_true() {
         .args(&["run", "r"])
         .run()
         .status(0)
-        .stdout_is("true 3\n")
+        .stdout_ends_with("true 3\n")
         .stderr_has("wait  [0s] n to reach 3: n=1");
 }
 
@@ -182,7 +182,7 @@ fn confirm_without_terminal_or_yes_is_refused() {
         .args(&["run", "r", "--yes"])
         .run()
         .status(0)
-        .stdout_is("true\n");
+        .stdout_ends_with("true\n");
 }
 
 #[test]
@@ -208,8 +208,8 @@ fn halt_inside_module_function_exits_3() {
         .args(&["run", "r"])
         .run()
         .status(3)
-        .stdout_is("")
-        .stderr_has("route: ANOMALY")
+        .stdout_lacks("after")
+        .stdout_has("route: ANOMALY")
         .stderr_has("stopped: model present but no machines");
 }
 

@@ -9,7 +9,7 @@ fn runbook_from_root_runs() {
         .args(&["run", "hello"])
         .run()
         .status(0)
-        .stdout_is("hello\n");
+        .stdout_ends_with("hello\n");
 }
 
 #[test]
@@ -21,7 +21,7 @@ fn site_override_wins_over_shared_file() {
         .args(&["run", "hello"])
         .run()
         .status(0)
-        .stdout_is("site\n");
+        .stdout_ends_with("site\n");
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn edited_file_changes_behaviour_without_rebuild() {
         .args(&["run", "hello"]);
     let root = t.root();
     std::fs::write(root.join("runbooks/hello.rhai"), "print(\"two\");").unwrap();
-    t.run().status(0).stdout_is("two\n");
+    t.run().status(0).stdout_ends_with("two\n");
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn empty_root_still_finds_built_in_sites() {
         .args(&["eval", "site.targets.len()", "--site", "testcloud"])
         .run()
         .status(0)
-        .stdout_is("5\n");
+        .stdout_ends_with("5\n");
 }
 
 #[test]
@@ -49,14 +49,14 @@ fn root_flag_and_env() {
     let dir = t.root().join("elsewhere");
     let d = dir.display().to_string();
     let t = t.args(&["run", "x", "--root", &d]);
-    t.run().status(0).stdout_is("1\n");
+    t.run().status(0).stdout_ends_with("1\n");
     let t = Test::new().file("elsewhere/runbooks/x.rhai", "print(2);");
     let d = t.root().join("elsewhere").display().to_string();
     t.args(&["run", "x"])
         .env("RUNBOOK_ROOT", &d)
         .run()
         .status(0)
-        .stdout_is("2\n");
+        .stdout_ends_with("2\n");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn module_resolves_from_stdlib_and_site_overlay() {
         .args(&["run", "r"])
         .run()
         .status(0)
-        .stdout_is("stdlib\n");
+        .stdout_ends_with("stdlib\n");
     Test::new()
         .file("stdlib/greet.rhai", "fn hi() { \"stdlib\" }")
         .file("sites/demo/site.rhai", "#{ name: \"demo\" }")
@@ -89,7 +89,7 @@ fn module_resolves_from_stdlib_and_site_overlay() {
         .args(&["run", "r"])
         .run()
         .status(0)
-        .stdout_is("site\n");
+        .stdout_ends_with("site\n");
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn module_functions_see_site_and_dry_run() {
         .args(&["run", "r", "--dry-run"])
         .run()
         .status(0)
-        .stdout_is("demo true\ndemo\n");
+        .stdout_ends_with("demo true\ndemo\n");
 }
 
 #[test]
@@ -151,5 +151,5 @@ fn runbook_by_file_path() {
         .args(&["run", "./my.rhai"])
         .run()
         .status(0)
-        .stdout_is("file\n");
+        .stdout_ends_with("file\n");
 }

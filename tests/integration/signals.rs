@@ -144,8 +144,10 @@ fn a_signal_stops_a_hung_read(signal: &str, code: i32) {
     );
     let out = child.wait_with_output().expect("output");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stderr.contains("error: interrupted"), "{stderr}");
     assert!(!stderr.contains("verdict:"), "{stderr}");
+    assert!(!stdout.contains("verdict:"), "{stdout}");
     let lines = journal_lines(&t.root().parent().expect("temp dir").join("state"));
     let interrupted: Vec<&serde_json::Value> = lines
         .iter()
@@ -208,13 +210,15 @@ fn sigterm_during_the_destroy_journals_it_as_in_flight() {
     );
     let out = child.wait_with_output().expect("output");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stderr.contains("juju_destroy_model of model openstack was in flight"),
         "{stderr}"
     );
+    // The run's ending is part of the transcript (stdout).
     assert!(
-        stderr.contains("to continue: run the same command again"),
-        "{stderr}"
+        stdout.contains("to continue: run the same command again"),
+        "{stdout}"
     );
     let lines = journal_lines(&t.root().parent().expect("temp dir").join("state"));
     let intent = lines

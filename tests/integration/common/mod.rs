@@ -11,7 +11,7 @@
 //!     .env("MAAS_URL", "http://127.0.0.1:1/MAAS")
 //!     .stdin("openstack\n")                             // default: empty stdin (not a terminal)
 //!     .run();
-//! out.status(0).stdout_is("hi\n").stderr_has("journal:");
+//! out.status(0).stdout_ends_with("hi\n").stdout_has("journal:"); // transcript on stdout
 //! let doc = out.json();                                 // stdout parsed as JSON
 //! let lines = out.journal_lines();                      // every journal.jsonl under home/ and state/
 //! ```
@@ -172,6 +172,26 @@ impl Output {
 
     pub fn stdout_is(&self, text: &str) -> &Output {
         assert_eq!(self.stdout, text, "unexpected stdout\n{}", self.show());
+        self
+    }
+
+    /// What a run's script printed last: the transcript (header, steps) comes first on
+    /// stdout, so `print()` output is its tail.
+    pub fn stdout_ends_with(&self, text: &str) -> &Output {
+        assert!(
+            self.stdout.ends_with(text),
+            "stdout does not end with {text:?}\n{}",
+            self.show()
+        );
+        self
+    }
+
+    pub fn stdout_lacks(&self, text: &str) -> &Output {
+        assert!(
+            !self.stdout.contains(text),
+            "stdout has {text:?}\n{}",
+            self.show()
+        );
         self
     }
 
