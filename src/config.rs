@@ -102,6 +102,8 @@ impl Config {
             )
         })?;
         let map = eval_site_script(&file.display, &file.text)?;
+        let file_leaves = site::leaves_of(&map);
+        self.check_pinned(name, &file.display, &file_leaves)?;
         let mut env_leaves = Vec::new();
         if let Some(url) = &self.env.maas_url {
             env_leaves.push(("maas.url".to_string(), Value::String(url.clone())));
@@ -110,7 +112,7 @@ impl Config {
             env_leaves.push(("juju.bin".to_string(), Value::String(bin.clone())));
         }
         let layers = vec![
-            (format!("`{}`", file.display), site::leaves_of(&map)),
+            (format!("`{}`", file.display), file_leaves),
             ("the environment".to_string(), env_leaves),
             ("`--set`".to_string(), self.sets.clone()),
         ];
@@ -123,6 +125,44 @@ impl Config {
             );
         }
         Ok(site)
+    }
+}
+
+impl Config {
+    /// A site that names its endpoints is pinned: an environment value that disagrees is
+    /// refused, naming both; only `--set` overrides it (teardown.md §2: know which cloud).
+    fn check_pinned(&self, name: &str, display: &str, file: &[(String, Value)]) -> Result<()> {
+        let pins = [
+            ("maas.url", "MAAS_URL", &self.env.maas_url),
+            ("juju.bin", "JUJU_BIN", &self.env.juju_bin),
+        ];
+        for (key, var, env) in pins {
+            let Some(env) = env else { continue };
+            if self.sets.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            let Some(Value::String(pinned)) = file.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+            else {
+                continue;
+            };
+            let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+            if !same(pinned, env) {
+                bail!(
+                    "`{var}` is `{env}` but site `{name}` pins `{key}` to `{pinned}` (in `{display}`): refusing to guess which one you mean\nhint: unset `{var}` to use the site's, or override it explicitly with `--set {key}={env}`"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The dotted keys the site file itself sets (for the origins in the header).
+    pub fn site_file_keys(&self) -> Result<Vec<String>> {
+        let resolver = self.resolver();
+        let Some(file) = resolver.site_file(&self.site_name)? else {
+            return Ok(Vec::new());
+        };
+        let map = eval_site_script(&file.display, &file.text)?;
+        Ok(site::leaves_of(&map).into_iter().map(|(k, _)| k).collect())
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Frozen {
     pub controller: Option<FrozenController>,
     pub model: Option<FrozenModel>,
     pub targets: Vec<FrozenTarget>,
+    /// Uuids of the other models the controller listed (not the site's): a machine one of
+    /// them deployed is never released.
+    pub foreign_models: Vec<String>,
     /// The MAAS user of this run (`maas_whoami()` when frozen).
     pub whoami: String,
 }

@@ -164,6 +164,33 @@ fn release(
 /// Where MAAS records which Juju model and controller deployed a machine (`owner_data`),
 /// they must be the frozen ones.
 pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(), Refusal> {
+    let controller = frozen
+        .model
+        .as_ref()
+        .map(|model| model.controller_uuid.as_str())
+        .or(frozen.controller.as_ref().map(|c| c.uuid.as_str()));
+    if let (Some(uuid), Some(want)) = (m.juju_controller_uuid.as_deref(), controller) {
+        if uuid != want {
+            return refuse(
+                "release.juju_controller",
+                format!(
+                    "machine `{}` ({}) was deployed by Juju controller `{uuid}`, not the frozen controller `{want}`",
+                    m.system_id, m.hostname
+                ),
+            );
+        }
+    }
+    if let Some(uuid) = m.juju_model_uuid.as_deref() {
+        if frozen.foreign_models.iter().any(|f| f == uuid) {
+            return refuse(
+                "release.juju_model",
+                format!(
+                    "machine `{}` ({}) was deployed by Juju model `{uuid}`, another model than the site's",
+                    m.system_id, m.hostname
+                ),
+            );
+        }
+    }
     let Some(model) = &frozen.model else {
         return Ok(());
     };
@@ -174,17 +201,6 @@ pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(),
                 format!(
                     "machine `{}` ({}) was deployed by Juju model `{uuid}`, not the frozen model `{}` ({})",
                     m.system_id, m.hostname, model.uuid, model.qualified
-                ),
-            );
-        }
-    }
-    if let Some(uuid) = m.juju_controller_uuid.as_deref() {
-        if uuid != model.controller_uuid {
-            return refuse(
-                "release.juju_controller",
-                format!(
-                    "machine `{}` ({}) was deployed by Juju controller `{uuid}`, not the frozen controller `{}`",
-                    m.system_id, m.hostname, model.controller_uuid
                 ),
             );
         }
@@ -352,6 +368,7 @@ mod tests {
                 system_id: "abc123".into(),
                 hostname: "openstack0".into(),
             }],
+            foreign_models: vec![],
             whoami: "admin".into(),
         }
     }

@@ -14,6 +14,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         .ctx
         .report()
         .set_stream(crate::color::Stream::Stderr);
+    session.print_endpoints();
     let display = "<eval>";
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod check;
 pub mod doc;
+pub mod endpoints;
 pub mod eval;
 pub mod plan;
 pub mod record;
@@ -92,6 +93,8 @@ pub struct Session {
     pub engine: Engine,
     pub sources: Sources,
     pub constants: Scope<'static>,
+    /// Where the MAAS URL and the Juju controller came from (for the header).
+    pub origins: endpoints::Origins,
     _services: Option<ServiceGuard>,
 }
 
@@ -179,13 +182,23 @@ impl Session {
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
         let constants = crate::engine::constants(site_dyn, dry_run);
+        let origins = endpoints::origins(config, services.is_some());
         Ok(Session {
             ctx,
             engine,
             sources,
             constants,
+            origins,
             _services: services,
         })
+    }
+
+    /// The endpoint header: the MAAS URL with the whoami user and the Juju controller with
+    /// its uuid, and where each came from.
+    pub fn print_endpoints(&self) {
+        for line in endpoints::header(&self.ctx, &self.origins) {
+            self.ctx.report().line(&line);
+        }
     }
 
     /// The first transcript line: run id, site, mode and where the journal goes.
@@ -207,6 +220,7 @@ impl Session {
             self.ctx.run_id()
         ));
         self.ctx.report().line(&format!("journal: {journal}"));
+        self.print_endpoints();
     }
 
     /// Compile `text` (known as `display`) with the constants; errors rendered.

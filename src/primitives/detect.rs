@@ -133,6 +133,11 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         _ => None,
     };
 
+    let foreign_models: Vec<String> = models
+        .iter()
+        .filter(|m| !candidates.iter().any(|c| c.uuid == m.uuid))
+        .map(|m| m.uuid.clone())
+        .collect();
     let mut targets = Vec::new();
     for hostname in &site.targets {
         let found: Vec<&Machine> = machines
@@ -146,6 +151,14 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
             hostname: m.hostname.clone(),
         });
         problems.extend(cross_check(m, model.as_ref(), &controller));
+        if let Some(uuid) = m.juju_model_uuid.as_deref() {
+            if foreign_models.iter().any(|f| f == uuid) {
+                problems.push(format!(
+                    "target `{}` ({}) was deployed by Juju model `{uuid}`, which is not the site's model",
+                    m.hostname, m.system_id
+                ));
+            }
+        }
     }
 
     let frozen = Frozen {
@@ -155,6 +168,7 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         }),
         model,
         targets,
+        foreign_models,
         whoami: whoami.clone(),
     };
     rc.gate().freeze(frozen.clone());

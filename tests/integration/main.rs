@@ -11,6 +11,7 @@ mod effects;
 mod engine;
 mod files;
 mod identity;
+mod identity_property;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;
