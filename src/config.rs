@@ -276,9 +276,8 @@ mod tests {
 
     #[test]
     fn precedence_set_over_env_over_site_over_defaults() {
-        let dir = root_with_site(
-            r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#,
-        );
+        let dir =
+            root_with_site(r#"#{ name: "t", maas: #{ url: "http://site" }, targets: ["a"] }"#);
         let env = Env {
             maas_url: Some("http://env".into()),
             maas_api_key: None,
@@ -300,6 +299,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(site, want);
+    }
+
+    #[test]
+    fn a_site_that_pins_its_maas_refuses_a_disagreeing_environment() {
+        let dir = root_with_site(r#"#{ name: "t", maas: #{ url: "http://site:5240/MAAS" } }"#);
+        let env = Env {
+            maas_url: Some("http://other:5240/MAAS".into()),
+            ..Env::default()
+        };
+        let err = config(dir.path(), &[], env.clone())
+            .load_site()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("http://other:5240/MAAS")
+                && err.contains("http://site:5240/MAAS")
+                && err.contains("--set maas.url="),
+            "{err}"
+        );
+        // `--set` is the explicit override; an agreeing environment is fine.
+        let site = config(dir.path(), &["maas.url=http://other:5240/MAAS"], env)
+            .load_site()
+            .unwrap();
+        assert_eq!(site.maas.url.as_deref(), Some("http://other:5240/MAAS"));
+        let same = Env {
+            maas_url: Some("http://site:5240/MAAS/".into()),
+            ..Env::default()
+        };
+        assert!(config(dir.path(), &[], same).load_site().is_ok());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct RunContext {
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
     /// `maas_whoami()`, read once per run.
-    whoami: OnceCell<String>,
+    whoami: OnceCell<Result<String, String>>,
 }
 
 impl RunContext {
@@ -59,14 +59,15 @@ impl RunContext {
         }
     }
 
-    /// The MAAS user of this run's API key: read once (`GET users/?op=whoami`), then cached.
+    /// The MAAS user of this run's API key: read once (`GET users/?op=whoami`), then cached
+    /// — a failure too, so a MAAS that refused or hung is not asked again and again.
     pub fn whoami(&self) -> anyhow::Result<String> {
-        if let Some(w) = self.whoami.get() {
-            return Ok(w.clone());
-        }
-        let client = self.maas()?;
-        let who = self.block_on(client.whoami())?;
-        Ok(self.whoami.get_or_init(|| who).clone())
+        let cached = self.whoami.get_or_init(|| {
+            self.maas()
+                .and_then(|client| self.block_on(client.whoami()))
+                .map_err(|e| format!("{e:#}"))
+        });
+        cached.clone().map_err(|e| anyhow::anyhow!(e))
     }
 
     /// What the detection froze (controller, model, targets), if it ran.

@@ -296,8 +296,7 @@ pub mod maas_functions {
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_whoami(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
-        let client = rc.maas().map_err(script_error)?;
-        Ok(rc.block_on(client.whoami()).map_err(script_error)?.into())
+        Ok(rc.whoami().map_err(script_error)?.into())
     }
 
     /// Every MAAS machine as maps `#{system_id, hostname, status_name, status, owner,

@@ -281,6 +281,11 @@ fn no_state_makes_the_gate_touch_a_wrong_machine_or_model() {
                     !state.tainted.contains(&id),
                     "{what}: released {host} after it changed"
                 );
+                let model_frozen = frozen.as_ref().is_some_and(|f| f.model.is_some());
+                assert!(
+                    !(model_frozen && state.remodelled.contains(&id)),
+                    "{what}: released {host} deployed by another model"
+                );
                 released += 1;
             }
             if entry["kind"] == "juju" && request.starts_with("destroy-model") {
