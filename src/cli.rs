@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "runbook",
     version,
-    about = "Runs operational runbooks (Rhai scripts) against clouds built with Juju on MAAS"
+    about = "Runs operational runbooks (Rhai scripts) against clouds built with Juju on MAAS",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -17,6 +18,16 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Shown at the end of `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    done, and every acceptance check GO (or the run made no checks)
+  1    NO-GO: an acceptance check failed, or the runbook called fail()
+  2    usage, configuration or script error
+  3    routing stopped for a human (halt): nothing further was changed
+  4    refused by a guard, or a confirmation was declined
+  130  interrupted (Ctrl-C); 143 SIGTERM; 129 SIGHUP";
 
 /// Flags every subcommand accepts.
 #[derive(Debug, Clone, Default, Args)]
@@ -28,6 +39,10 @@ pub struct GlobalArgs {
     /// The site to run against (`sites/<NAME>/site.rhai`).
     #[arg(long, global = true, env = "RUNBOOK_SITE", value_name = "NAME")]
     pub site: Option<String>,
+    /// Use the `maas login` profile NAME (from `~/.maascli.db`) for the MAAS URL, API key
+    /// and CA certificates; same as `--set maas.profile=NAME` (also `MAAS_PROFILE`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Override a site setting, e.g. `--set timeouts.model_gone=30` (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -47,7 +62,7 @@ pub enum Command {
     Eval(EvalArgs),
     /// Compile every runbook and module a site can reach, and lint them.
     Check(CheckArgs),
-    /// The primitive catalogue, generated from the engine's metadata.
+    /// The primitives and the stdlib modules' functions, documented from their source.
     Doc(DocArgs),
     /// List sites, show one's effective settings, or diff two.
     Sites(SitesArgs),
@@ -55,6 +70,12 @@ pub enum Command {
     Sim(crate::commands::sim::SimArgs),
     /// Investigate a live cloud interactively; read-only until `:arm`.
     Repl(ReplArgs),
+    /// List the runbooks and modules a site can reach: purpose and the file used.
+    List,
+    /// Print the source of a runbook or module as the site would load it (to copy it).
+    Show(ShowArgs),
+    /// Print a shell completion script: `runbook completions bash > /etc/bash_completion.d/runbook`.
+    Completions(CompletionsArgs),
     /// Dry-run a runbook and save the plan with the facts it rests on, to apply later.
     Plan(PlanArgs),
     /// Apply a saved plan: re-check its facts and sources, then run only what it planned.
@@ -124,6 +145,10 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DocArgs {
+    /// One primitive (`release`), stdlib module (`state`) or module function
+    /// (`state::detect`, or just `detect`); default: all of them.
+    #[arg(value_name = "NAME", conflicts_with = "definitions")]
+    pub name: Option<String>,
     /// Write Rhai definition files (`.d.rhai`) for editors into DIR.
     #[arg(long, value_name = "DIR", conflicts_with = "json")]
     pub definitions: Option<PathBuf>,
@@ -145,3 +170,15 @@ pub enum SitesAction {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplArgs {}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// A runbook (`teardown`) or module (`state`) name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}

@@ -1,8 +1,11 @@
 //! The typed configuration of one invocation: root discovery, the site with its overrides
 //! (`--set` > environment > `site.rhai` > defaults), and secrets.
 //!
-//! Secrets (the MAAS API key) come only from `MAAS_API_KEY` or the file named by
-//! `maas.api_key_file`; they live in [`Env`], never in [`Site`].
+//! Secrets (the MAAS API key) come only from `MAAS_API_KEY`, the file named by
+//! `maas.api_key_file`, or a `maas login` profile (`maas.profile`, `--profile`,
+//! `MAAS_PROFILE`; read by `maas_profiles`); they live in [`Env`] or are read when needed,
+//! never in [`Site`]. Of these, the one set at the highest layer wins (`--set` > environment
+//! > site file); within a layer an explicit key beats a profile.
 
 use std::path::PathBuf;
 
@@ -10,6 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use crate::cli::GlobalArgs;
+use crate::maas_profiles;
 use crate::resolve::Resolver;
 use crate::site::{self, Site};
 
@@ -22,6 +26,7 @@ pub struct Env {
     pub maas_url: Option<String>,
     pub maas_api_key: Option<String>,
     pub juju_bin: Option<String>,
+    pub maas_profile: Option<String>,
 }
 
 impl Env {
@@ -31,6 +36,7 @@ impl Env {
             maas_url: get("MAAS_URL"),
             maas_api_key: get("MAAS_API_KEY"),
             juju_bin: get("JUJU_BIN"),
+            maas_profile: get("MAAS_PROFILE"),
         }
     }
 }
@@ -39,6 +45,8 @@ impl Env {
 pub struct Config {
     pub root: PathBuf,
     pub site_name: String,
+    /// Neither `--site` nor `RUNBOOK_SITE` was given: `site_name` is [`DEFAULT_SITE`].
+    pub site_is_default: bool,
     pub sets: Vec<(String, Value)>,
     pub json: bool,
     pub env: Env,
@@ -59,11 +67,17 @@ impl Config {
             std::fs::read_dir(&root)
                 .with_context(|| format!("cannot read root `{}`", root.display()))?;
         }
-        let sets = args
+        let mut sets = args
             .set
             .iter()
             .map(|s| site::parse_set(s))
             .collect::<Result<Vec<_>>>()?;
+        if let Some(profile) = &args.profile {
+            sets.insert(
+                0,
+                ("maas.profile".to_string(), Value::String(profile.clone())),
+            );
+        }
         if sets.iter().any(|(k, _)| k == "maas.api_key") {
             bail!("`--set maas.api_key` is refused: the MAAS API key never goes on a command line (it shows in `ps` and shell history)\nhint: set `MAAS_API_KEY`, or name a file with `--set maas.api_key_file=PATH`");
         }
@@ -73,6 +87,7 @@ impl Config {
                 .site
                 .clone()
                 .unwrap_or_else(|| DEFAULT_SITE.to_string()),
+            site_is_default: args.site.is_none(),
             sets,
             json: args.json,
             env,
@@ -111,12 +126,28 @@ impl Config {
         if let Some(bin) = &self.env.juju_bin {
             env_leaves.push(("juju.bin".to_string(), Value::String(bin.clone())));
         }
-        let layers = vec![
-            (format!("`{}`", file.display), file_leaves),
+        if let Some(profile) = &self.env.maas_profile {
+            env_leaves.push(("maas.profile".to_string(), Value::String(profile.clone())));
+        }
+        let mut layers = vec![
+            (format!("`{}`", file.display), site::leaves_of(&map)),
             ("the environment".to_string(), env_leaves),
             ("`--set`".to_string(), self.sets.clone()),
         ];
-        let site = Site::from_layers(name, &layers)?;
+        let mut site = Site::from_layers(name, &layers)?;
+        if site.sim.is_some() {
+            refuse_real_cloud_sets(name, &self.sets)?;
+        }
+        // A profile gives the MAAS URL at the layer that chose it; that layer's own
+        // `maas.url` (put after it) still wins. A site with a simulator never reads one.
+        if let (Some(profile), None) = (site.maas.profile.clone(), &site.sim) {
+            let found = maas_profiles::find(&maas_profiles::existing_dbs(), &profile)?;
+            let layer = site.maas.key_ranks.profile.saturating_sub(1);
+            if let Some((_, leaves)) = layers.get_mut(layer) {
+                leaves.insert(0, ("maas.url".to_string(), Value::String(found.url)));
+            }
+            site = Site::from_layers(name, &layers)?;
+        }
         if site.name != name {
             bail!(
                 "`{}` says `name: \"{}\"` but lives in `sites/{name}/`; make them agree",
@@ -164,6 +195,36 @@ impl Config {
         let map = eval_site_script(&file.display, &file.text)?;
         Ok(site::leaves_of(&map).into_iter().map(|(k, _)| k).collect())
     }
+}
+
+/// Settings that point at a real cloud; a site with a simulator (`demo`) replaces them with
+/// its own, so a `--set` of one would be silently ignored — refused instead, with why.
+const REAL_CLOUD_KEYS: &[&str] = &[
+    "maas.url",
+    "maas.profile",
+    "maas.api_key_file",
+    "maas.ca_file",
+    "juju.bin",
+];
+
+fn refuse_real_cloud_sets(site: &str, sets: &[(String, Value)]) -> Result<()> {
+    let used: Vec<&str> = sets
+        .iter()
+        .filter(|(k, v)| REAL_CLOUD_KEYS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if let Some(key) = used.first() {
+        let flag = if *key == "maas.profile" {
+            "`--profile`/`--set maas.profile`".to_string()
+        } else {
+            format!("`--set {key}`")
+        };
+        bail!(
+            "{flag} cannot apply to site `{site}`: it runs against its built-in simulated cloud, whose own {} replaces it (a run there never reaches a real cloud)\nhint: to use a real cloud, choose its site with `--site NAME` (`runbook sites` lists them)",
+            if key.starts_with("juju") { "juju CLI" } else { "MAAS endpoint and key" }
+        );
+    }
+    Ok(())
 }
 
 /// A rendered diagnostic as an error: `dispatch` adds the `error: ` prefix itself.
@@ -233,23 +294,73 @@ pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceG
     Ok(Some(Box::new(handle)))
 }
 
-/// The MAAS API key: `MAAS_API_KEY`, else the contents of `maas.api_key_file`.
-pub fn maas_api_key(env: &Env, site: &Site) -> Result<Option<String>> {
-    if let Some(key) = &env.maas_api_key {
-        return Ok(Some(key.clone()));
+/// The MAAS credentials of a run, and where they came from (for messages; never the key).
+#[derive(Clone, PartialEq)]
+pub struct MaasCredentials {
+    pub api_key: String,
+    /// CA certificates (PEM) a `maas login --cacerts` profile carries.
+    pub ca_pem: Option<String>,
+    pub source: String,
+}
+
+/// The environment's layer in [`Site::from_layers`] order (site file 1, environment 2,
+/// `--set` 3).
+const ENV_RANK: usize = 2;
+
+/// The MAAS credentials: of `MAAS_API_KEY`, `maas.api_key_file` and `maas.profile`, the one
+/// set at the highest layer; within a layer an explicit key beats a profile.
+pub fn maas_credentials(env: &Env, site: &Site) -> Result<Option<MaasCredentials>> {
+    let ranks = site.maas.key_ranks;
+    let env_key = env.maas_api_key.as_ref().map(|_| (ENV_RANK, 1));
+    let file = site
+        .maas
+        .api_key_file
+        .as_ref()
+        .map(|_| (ranks.api_key_file, 1));
+    // A simulated site's own key (in the environment) is the only one it may use.
+    let profile = (site.sim.is_none())
+        .then_some(site.maas.profile.as_ref())
+        .flatten()
+        .map(|_| (ranks.profile, 0));
+    let best = [env_key, file, profile].into_iter().flatten().max();
+    if best.is_none() {
+        return Ok(None);
     }
-    match &site.maas.api_key_file {
-        Some(path) => {
+    if best == env_key {
+        let key = env.maas_api_key.clone().unwrap_or_default();
+        return Ok(Some(MaasCredentials {
+            api_key: key,
+            ca_pem: None,
+            source: "`MAAS_API_KEY`".into(),
+        }));
+    }
+    if best == file {
+        if let Some(path) = &site.maas.api_key_file {
             let text = std::fs::read_to_string(path).with_context(|| {
                 format!(
                     "cannot read the MAAS API key file `{}` (site key `maas.api_key_file`)",
                     path.display()
                 )
             })?;
-            Ok(Some(text.trim().to_string()))
+            return Ok(Some(MaasCredentials {
+                api_key: text.trim().to_string(),
+                ca_pem: None,
+                source: format!("`{}`", path.display()),
+            }));
         }
-        None => Ok(None),
     }
+    let name = site.maas.profile.clone().unwrap_or_default();
+    let p = maas_profiles::find(&maas_profiles::existing_dbs(), &name)?;
+    Ok(Some(MaasCredentials {
+        api_key: p.api_key,
+        ca_pem: p.cacerts,
+        source: format!("maas CLI profile `{name}` ({})", p.db.display()),
+    }))
+}
+
+/// The MAAS API key alone (see [`maas_credentials`]).
+pub fn maas_api_key(env: &Env, site: &Site) -> Result<Option<String>> {
+    Ok(maas_credentials(env, site)?.map(|c| c.api_key))
 }
 
 #[cfg(test)]
@@ -282,6 +393,7 @@ mod tests {
             maas_url: Some("http://env".into()),
             maas_api_key: None,
             juju_bin: Some("/env/juju".into()),
+            maas_profile: None,
         };
         let site = config(dir.path(), &["maas.url=http://set"], env)
             .load_site()

@@ -150,7 +150,8 @@ impl RunContext {
         self.site.maas.url.clone()
     }
 
-    /// The MAAS API key (`MAAS_API_KEY` or `maas.api_key_file`); never print it.
+    /// The MAAS API key (`MAAS_API_KEY`, `maas.api_key_file` or a `maas login` profile);
+    /// never print it.
     pub fn maas_api_key(&self) -> Option<String> {
         match crate::config::maas_api_key(&self.env, &self.site) {
             Ok(key) => key,
@@ -182,14 +183,19 @@ impl RunContext {
                     "no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)"
                 )
             })?;
-            let api_key = self.maas_api_key().ok_or_else(|| {
-                anyhow::anyhow!("no MAAS API key: set `MAAS_API_KEY` or site `maas.api_key_file`")
+            let creds = crate::config::maas_credentials(&self.env, &self.site)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no MAAS API key: set `MAAS_API_KEY`, site `maas.api_key_file`, or a `maas login` profile (`--profile NAME`)\n{}",
+                    crate::maas_profiles::no_key_hint()
+                )
             })?;
             let site = &self.site().maas;
             MaasClient::new(MaasConfig {
                 url,
-                api_key,
+                api_key: creds.api_key,
                 ca_file: site.ca_file.clone(),
+                // An explicit `maas.ca_file` is the operator's choice over the profile's.
+                ca_pem: creds.ca_pem.filter(|_| site.ca_file.is_none()),
                 concurrency: if site.concurrency == 0 {
                     DEFAULT_CONCURRENCY
                 } else {

@@ -32,7 +32,7 @@ pub struct Resolver {
 }
 
 /// What kind of script is wanted: decides the shared folder.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Runbook,
     Module,
@@ -131,32 +131,71 @@ impl Resolver {
         }
     }
 
-    /// Names reachable for KIND (site overlay, shared folder, built-ins), sorted.
+    /// Names reachable for KIND (site overlay, shared folder, built-ins), sorted. A file in
+    /// the site's folder counts for the kind it is (see [`Resolver::overlay_kind`]).
     pub fn list(&self, kind: Kind) -> BTreeSet<String> {
-        let mut names = BTreeSet::new();
-        let dirs = [
-            format!("sites/{}/", self.site),
-            format!("{}/", kind.folder()),
-        ];
-        for dir in &dirs {
-            if let Ok(entries) = fs::read_dir(self.root.join(dir)) {
-                for e in entries.flatten() {
-                    if let Some(n) = rhai_stem(&e.file_name().to_string_lossy()) {
-                        names.insert(n);
-                    }
-                }
+        let mut names = self.names_in(&format!("{}/", kind.folder()));
+        for name in self.names_in(&format!("sites/{}/", self.site)) {
+            if name != "site" && self.overlay_kind(&name) == kind {
+                names.insert(name);
             }
-            for path in embedded::list(dir) {
-                let rest = &path[dir.len()..];
-                if !rest.contains('/') {
-                    if let Some(n) = rhai_stem(rest) {
-                        names.insert(n);
-                    }
+        }
+        names
+    }
+
+    /// The `.rhai` names directly in DIR (under the root, and built in).
+    fn names_in(&self, dir: &str) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        if let Ok(entries) = fs::read_dir(self.root.join(dir)) {
+            for e in entries.flatten() {
+                if let Some(n) = rhai_stem(&e.file_name().to_string_lossy()) {
+                    names.insert(n);
                 }
             }
         }
-        names.remove("site");
+        for path in embedded::list(dir) {
+            let rest = &path[dir.len()..];
+            if !rest.contains('/') {
+                if let Some(n) = rhai_stem(rest) {
+                    names.insert(n);
+                }
+            }
+        }
         names
+    }
+
+    /// What `sites/<site>/NAME.rhai` is: the runbook it overrides, else the module it
+    /// overrides, else — a file of the site's own — a module when it only defines functions
+    /// (and imports or constants), a runbook when it does something.
+    pub fn overlay_kind(&self, name: &str) -> Kind {
+        if self.names_in("runbooks/").contains(name) {
+            return Kind::Runbook;
+        }
+        if self.names_in("stdlib/").contains(name) {
+            return Kind::Module;
+        }
+        let rel = format!("sites/{}/{name}.rhai", self.site);
+        let text = match self.read_disk(&rel) {
+            Ok(Some(f)) => f.text,
+            _ => embedded::get(&rel).unwrap_or_default().to_string(),
+        };
+        match Engine::new_raw().compile(&text) {
+            Ok(ast) => {
+                let only_definitions = ast.statements().iter().all(|s| {
+                    matches!(
+                        s,
+                        rhai::Stmt::Import(..) | rhai::Stmt::Var(..) | rhai::Stmt::Noop(..)
+                    )
+                });
+                if only_definitions && ast.iter_functions().next().is_some() {
+                    Kind::Module
+                } else {
+                    Kind::Runbook
+                }
+            }
+            // A broken file is checked (and its error shown) as a runbook.
+            Err(_) => Kind::Runbook,
+        }
     }
 
     /// The `site.rhai` of site NAME (disk, then built-in).

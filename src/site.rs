@@ -48,11 +48,24 @@ pub struct Site {
 #[serde(deny_unknown_fields)]
 pub struct MaasSettings {
     pub url: Option<String>,
+    /// A `maas login` profile (`~/.maascli.db`) giving the URL, API key and CA certificates.
+    pub profile: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub concurrency: usize,
+    /// Which layer chose `profile` and `api_key_file`: decides which MAAS key wins. Not a
+    /// setting (never serialised); filled in by [`Site::from_layers`].
+    #[serde(skip)]
+    pub key_ranks: KeyRanks,
     /// Seconds one MAAS request may take before it is abandoned (connect: at most 10).
     pub timeout: u64,
+}
+
+/// The layer (1-based, in [`Site::from_layers`] order; 0: not set) that set each key source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyRanks {
+    pub profile: usize,
+    pub api_key_file: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,9 +113,11 @@ impl Site {
             targets: Vec::new(),
             maas: MaasSettings {
                 url: None,
+                profile: None,
                 api_key_file: None,
                 ca_file: None,
                 concurrency: 16,
+                key_ranks: KeyRanks::default(),
                 timeout: 60,
             },
             juju: JujuSettings {
@@ -133,8 +148,15 @@ impl Site {
     /// (site file, environment, `--set`). `origin` names where each layer came from.
     pub fn from_layers(name: &str, layers: &[(String, Vec<(String, Value)>)]) -> Result<Site> {
         let mut doc = serde_json::to_value(Site::defaults(name))?;
-        for (origin, leaves) in layers {
+        let mut ranks = KeyRanks::default();
+        for (layer, (origin, leaves)) in layers.iter().enumerate() {
             for (key, value) in leaves {
+                // A null clears the key: the rank stays with whoever set it last, if anyone.
+                match (key.as_str(), value.is_null()) {
+                    ("maas.profile", false) => ranks.profile = layer + 1,
+                    ("maas.api_key_file", false) => ranks.api_key_file = layer + 1,
+                    _ => {}
+                }
                 set_leaf(&mut doc, key, value.clone())
                     .map_err(|e| anyhow!("{e} (key `{key}` in {origin})"))?;
                 // Type-check this key on its own so the error names it.
@@ -144,7 +166,9 @@ impl Site {
             }
         }
         let mut site: Site = serde_json::from_value(doc)?;
+        site.maas.key_ranks = ranks;
         site.expand_home();
+        site.targets = crate::hostrange::expand_all(&site.targets)?;
         Ok(site)
     }
 
@@ -247,8 +271,13 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
 }
 
 /// Parse a `--set` value, typed by the field it sets: string fields take the text as is;
-/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text.
+/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text. `targets` also
+/// takes a plain comma-separated list, ranges included: `targets=node[00000-00999],infra0`.
 pub fn parse_override(key: &str, text: &str) -> Value {
+    if key == "targets" && !text.trim_start().starts_with('[') {
+        let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
+        return Value::Array(names.map(|t| Value::String(t.to_string())).collect());
+    }
     let defaults = serde_json::to_value(Site::defaults("x")).unwrap_or(Value::Null);
     let mut node = &defaults;
     for part in key.split('.') {
@@ -286,6 +315,26 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn target_ranges_expand_when_the_site_loads() {
+        let site = Site::from_layers(
+            "t",
+            &[layer(
+                "`--set`",
+                vec![("targets", json!(["node[08-10]", "capi-mgmt"]))],
+            )],
+        )
+        .unwrap();
+        assert_eq!(site.targets, ["node08", "node09", "node10", "capi-mgmt"]);
+        let e = Site::from_layers(
+            "t",
+            &[layer("`--set`", vec![("targets", json!(["n[2-1]"]))])],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`n[2-1]`"), "{e}");
     }
 
     #[test]
@@ -359,6 +408,11 @@ mod tests {
         );
         assert_eq!(parse_set("timeouts.model_gone=30").unwrap().1, json!(30));
         assert_eq!(parse_set("models=[\"a\"]").unwrap().1, json!(["a"]));
+        assert_eq!(
+            parse_set("targets=node[0-1], capi-mgmt").unwrap().1,
+            json!(["node[0-1]", "capi-mgmt"])
+        );
+        assert_eq!(parse_set("targets=[\"a\"]").unwrap().1, json!(["a"]));
         assert_eq!(parse_set("name=123").unwrap().1, json!("123"));
         assert!(parse_set("novalue")
             .unwrap_err()

@@ -15,20 +15,27 @@ use crate::measure::{self, Table};
 const DETECT: &str = "let models = juju_models(); let machines = maas_machines(); \
                       `${models.len()} ${machines.len()}`";
 
-/// One `runbook eval` run: wall time, peak RSS in bytes, stdout.
+/// One `runbook eval --site testcloud [flags] expr` run: wall time, peak RSS in bytes, stdout.
 ///
 /// Linux carries a process's peak RSS across `exec` from the image that spawned it, so
 /// the benchmark (which holds simulators) cannot spawn `runbook` itself and read
 /// `ru_maxrss`: it re-runs itself as a small spawner (`RUNBOOK_BENCH_CHILD=spawn`) that
 /// starts `runbook`, times it and reads its `wait4` usage.
-fn eval(sim: &SimHandle, expr: &str, dir: &std::path::Path) -> (Duration, u64, String) {
+pub fn eval(
+    sim: &SimHandle,
+    flags: &[&str],
+    expr: &str,
+    dir: &std::path::Path,
+) -> (Duration, u64, String) {
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
     let measure_path = dir.join("measure");
     let status = Command::new(std::env::current_exe().expect("the benchmark's own path"))
         .env(crate::CHILD_ENV, "spawn")
         .env("BENCH_MEASURE_OUT", &measure_path)
-        .args([RUNBOOK_BIN, "eval", "--site", "testcloud", expr])
+        .args([RUNBOOK_BIN, "eval", "--site", "testcloud"])
+        .args(flags)
+        .arg(expr)
         .current_dir(dir)
         .env_remove("RUNBOOK_ROOT")
         .env_remove("RUNBOOK_SITE")
@@ -109,10 +116,10 @@ pub fn run() {
         let mut base = Vec::new();
         let mut detect = Vec::new();
         let mut result = String::new();
-        eval(&sim, DETECT, dir.path());
+        eval(&sim, &[], DETECT, dir.path());
         for _ in 0..runs {
-            base.push(eval(&sim, "1", dir.path()));
-            let d = eval(&sim, DETECT, dir.path());
+            base.push(eval(&sim, &[], "1", dir.path()));
+            let d = eval(&sim, &[], DETECT, dir.path());
             result = d.2.clone();
             detect.push(d);
         }
@@ -130,7 +137,7 @@ pub fn run() {
     }
 }
 
-fn medians(runs: &[(Duration, u64, String)]) -> (Duration, u64) {
+pub fn medians(runs: &[(Duration, u64, String)]) -> (Duration, u64) {
     let mut times: Vec<Duration> = runs.iter().map(|r| r.0).collect();
     let mut peaks: Vec<u64> = runs.iter().map(|r| r.1).collect();
     times.sort();

@@ -122,6 +122,7 @@ pub fn harness(maas: &Maas, site: Site, state_dir: &Path) -> Harness {
         maas_url: Some(maas.url.clone()),
         maas_api_key: Some(maas.api_key.clone()),
         juju_bin: None,
+        maas_profile: None,
     };
     let ctx = Rc::new(RunContext::new(
         site.clone(),
@@ -171,6 +172,7 @@ pub fn client(maas: &Maas) -> runbook::clients::maas::MaasClient {
         url: maas.url.clone(),
         api_key: maas.api_key.clone(),
         ca_file: None,
+        ca_pem: None,
         concurrency: DEFAULT_CONCURRENCY,
         connect_timeout: std::time::Duration::from_secs(10),
         request_timeout: std::time::Duration::from_secs(60),

@@ -2,7 +2,7 @@
 //! Markdown table whose ratios are against a baseline measured in the same run.
 //!
 //! `cargo bench --bench perf` runs them all (about two minutes); a word after `--` picks
-//! sections by name: `cargo bench --bench perf -- list release overhead detection`.
+//! sections by name: `cargo bench --bench perf -- list release overhead detection targets teardown`.
 //! Figures and how to read them: `benches/README.md`.
 
 mod detection;
@@ -11,15 +11,19 @@ mod maas_list;
 mod measure;
 mod overhead;
 mod release;
+mod targets;
+mod teardown;
 
 /// Set when this benchmark re-runs itself as a child that measures one thing.
 pub const CHILD_ENV: &str = "RUNBOOK_BENCH_CHILD";
 
-const SECTIONS: [(&str, fn()); 4] = [
+const SECTIONS: [(&str, fn()); 6] = [
     ("list", maas_list::run),
     ("overhead", overhead::run),
     ("detection", detection::run),
+    ("targets", targets::run),
     ("release", release::run),
+    ("teardown", teardown::run),
 ];
 
 fn main() {

@@ -41,6 +41,8 @@ pub struct MaasConfig {
     pub api_key: String,
     /// A PEM file with the CA that signed MAAS's certificate, if private.
     pub ca_file: Option<PathBuf>,
+    /// PEM text of CA certificates (a `maas login --cacerts` profile's), besides `ca_file`.
+    pub ca_pem: Option<String>,
     pub concurrency: usize,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
@@ -442,6 +444,17 @@ impl MaasClient {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        if let Some(pem) = &config.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    anyhow!("the maas CLI profile's `cacerts` holds no PEM certificate")
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
         let http = builder
             .build()
             .context("cannot set up the HTTP client for MAAS")?;
@@ -492,7 +505,9 @@ impl MaasClient {
         let mut machines = parse_machines(&reply.body)
             .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))?;
         if filter_here {
-            machines.retain(|m| hostnames.contains(&m.hostname));
+            let wanted: std::collections::HashSet<&str> =
+                hostnames.iter().map(String::as_str).collect();
+            machines.retain(|m| wanted.contains(m.hostname.as_str()));
         }
         Ok(machines)
     }
@@ -874,6 +889,7 @@ mod tests {
             url: "http://m/MAAS".into(),
             api_key: KEY.into(),
             ca_file: None,
+            ca_pem: None,
             concurrency: 1,
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),
@@ -1155,6 +1171,7 @@ mod tests {
             url: url.into(),
             api_key: KEY.into(),
             ca_file: None,
+            ca_pem: None,
             concurrency,
             connect_timeout: Duration::from_secs(2),
             request_timeout,
@@ -1517,6 +1534,7 @@ mod tests {
             url: "https://m/MAAS".into(),
             api_key: KEY.into(),
             ca_file,
+            ca_pem: None,
             concurrency: 1,
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),

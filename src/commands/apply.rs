@@ -38,6 +38,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     let config = Config {
         root: PathBuf::from(&plan.root),
         site_name: plan.site.clone(),
+        site_is_default: false,
         sets: plan.sets.clone(),
         json: config.json,
         env: Env::from_process(),

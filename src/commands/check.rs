@@ -232,14 +232,16 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<i32> {
         eprintln!("checked {}", file.display);
     }
     for name in resolver.list(Kind::Module) {
-        if !checker.modules.contains_key(&name) {
-            if let Ok(Some(file)) = resolver.find(Kind::Module, &name) {
-                // Modules nobody imports are still compiled: a broken one should show now.
-                let _ = checker.module(&name);
-                eprintln!("checked {}", file.display);
-            }
+        if let Ok(Some(file)) = resolver.find(Kind::Module, &name) {
+            // Modules nobody imports are still compiled: a broken one should show now.
+            // (One already checked through an import is not checked again.)
+            let _ = checker.module(&name);
+            eprintln!("checked {}", file.display);
         }
     }
+    // A problem met twice (a module imported by several files) is reported once.
+    let mut seen = HashSet::new();
+    checker.problems.retain(|p| seen.insert(p.clone()));
     for p in &checker.problems {
         eprint!("{p}");
     }

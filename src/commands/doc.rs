@@ -1,11 +1,13 @@
-//! `runbook doc`: the primitive catalogue, generated from the engine's metadata (the Rust
-//! doc comments of the plugin modules) — never a hand-kept list. The effect class is the
+//! `runbook doc [NAME]`: the primitive catalogue, generated from the engine's metadata (the
+//! Rust doc comments of the plugin modules) — never a hand-kept list — then the stdlib
+//! modules' functions from their `///` comments (`module_docs`). The effect class is the
 //! doc comment's `Effect: read|change|destroy` line.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::cli::DocArgs;
+use crate::commands::module_docs::{self, ModuleDoc};
 use crate::config::Config;
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,23 +126,82 @@ pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
         eprintln!("wrote Rhai definition files to `{}`", dir.display());
         return Ok(0);
     }
-    let docs = catalogue()?;
+    let resolver = config.resolver();
+    let mut primitives = catalogue()?;
+    let mut modules = module_docs::all(&resolver)?;
+    if let Some(name) = &args.name {
+        select(name, &mut primitives, &mut modules);
+        if primitives.is_empty() && modules.is_empty() {
+            bail!("no primitive, stdlib module or stdlib function `{name}` for site `{}`\nhint: `runbook doc` lists them all; a module function is `MODULE::NAME`", resolver.site);
+        }
+    }
     if config.json {
-        println!("{}", serde_json::to_string_pretty(&docs)?);
+        let doc = serde_json::json!({ "primitives": primitives, "modules": modules });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
-    for d in &docs {
+    if !primitives.is_empty() && args.name.is_none() {
+        println!("# Primitives (built into runbook; the effect class in brackets)\n");
+    }
+    for d in &primitives {
         println!(
             "{}    [{}]",
             d.signature,
             d.effect.as_deref().unwrap_or("NO EFFECT LINE")
         );
-        for line in d.doc.lines() {
-            println!("    {line}");
+        print_indented(&d.doc);
+    }
+    if !modules.is_empty() && args.name.is_none() {
+        println!("# Stdlib modules (`import \"NAME\" as NAME;`)\n");
+    }
+    for m in &modules {
+        let whole = m.functions.len() > 1 || args.name.as_deref() == Some(m.name.as_str());
+        if whole {
+            println!("module {}    ({})", m.name, m.file);
+            print_indented(&m.doc);
         }
-        println!();
+        for f in &m.functions {
+            println!("{}    (module `{}`, {})", f.signature, m.name, m.file);
+            print_indented(if f.doc.is_empty() {
+                "(no `///` comment)"
+            } else {
+                &f.doc
+            });
+        }
     }
     Ok(0)
+}
+
+/// Keep what NAME names: primitives called NAME; module NAME whole; `MODULE::FN`; or a
+/// module function called NAME.
+fn select(name: &str, primitives: &mut Vec<FnDoc>, modules: &mut Vec<ModuleDoc>) {
+    primitives.retain(|p| p.name == name);
+    let (module, function) = match name.split_once("::") {
+        Some((m, f)) => (Some(m), Some(f)),
+        None => (None, None),
+    };
+    modules.retain_mut(|m| {
+        if module.is_none() && m.name == name {
+            return true;
+        }
+        if module.is_some_and(|want| want != m.name) {
+            return false;
+        }
+        let want = function.unwrap_or(name);
+        m.functions.retain(|f| f.name == want);
+        !m.functions.is_empty()
+    });
+}
+
+fn print_indented(text: &str) {
+    for line in text.lines() {
+        if line.is_empty() {
+            println!();
+        } else {
+            println!("    {line}");
+        }
+    }
+    println!();
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 
 pub mod apply;
 pub mod check;
+pub mod completions;
 pub mod doc;
 pub mod endpoints;
 pub mod eval;
+pub mod list;
+pub mod module_docs;
 pub mod plan;
 pub mod record;
 pub mod rehearse;
@@ -39,6 +42,8 @@ pub fn dispatch(cli: Cli) -> i32 {
     let outcome = match cli.command {
         // The simulator needs no site or config: it is the cloud, not a client of one.
         Command::Sim(args) => sim::run(args, &cli.global),
+        // Completions describe the command line only.
+        Command::Completions(args) => completions::run(&args),
         command => {
             Config::from_args(&cli.global, Env::from_process()).and_then(|config| match command {
                 Command::Run(args) => run::run(&config, &args),
@@ -48,6 +53,9 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args, &cli.global),
                 Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::List => list::list(&config),
+                Command::Show(args) => list::show(&config, &args),
+                Command::Completions(args) => completions::run(&args),
                 Command::Plan(args) => plan::run(&config, &args),
                 Command::Apply(args) => apply::run(&config, &cli.global, &args),
                 Command::Rehearse(args) => rehearse::run(&config, &args),
@@ -95,6 +103,8 @@ pub struct Session {
     pub constants: Scope<'static>,
     /// Where the MAAS URL and the Juju controller came from (for the header).
     pub origins: endpoints::Origins,
+    /// The site is the default one (neither `--site` nor `RUNBOOK_SITE` was given).
+    default_site: bool,
     _services: Option<ServiceGuard>,
 }
 
@@ -189,6 +199,7 @@ impl Session {
             sources,
             constants,
             origins,
+            default_site: config.site_is_default,
             _services: services,
         })
     }
@@ -214,9 +225,17 @@ impl Session {
         } else {
             ""
         };
+        let site = self.ctx.site();
+        // Never a silent default: say when the site is the simulator, and why it was used.
+        let kind = match (&site.sim, self.default_site) {
+            (Some(_), true) => " (built-in simulator; the default without `--site`)",
+            (Some(_), false) => " (built-in simulator)",
+            (None, true) => " (the default without `--site`)",
+            (None, false) => "",
+        };
         self.ctx.report().line(&format!(
-            "runbook {what}: site `{}`, run {}{mode}",
-            self.ctx.site().name,
+            "runbook {what}: site `{}`{kind}, run {}{mode}",
+            site.name,
             self.ctx.run_id()
         ));
         self.ctx.report().line(&format!("journal: {journal}"));

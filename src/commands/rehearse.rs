@@ -79,6 +79,7 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
             maas_url: Some(replica.maas_url.clone()),
             maas_api_key: Some(replica.api_key.clone()),
             juju_bin: Some(replica.juju_bin.display().to_string()),
+            maas_profile: None,
         },
         sets: rehearsal_sets(config, &scratch, &replica.maas_url, &replica.juju_bin),
         ..config.clone()
@@ -115,6 +116,9 @@ fn rehearsal_sets(
     let mut sets = config.sets.clone();
     sets.extend([
         ("sim".to_string(), Value::Null),
+        // The replica's own key (in the environment), never a real profile or key file.
+        ("maas.profile".to_string(), Value::Null),
+        ("maas.api_key_file".to_string(), Value::Null),
         ("maas.url".to_string(), Value::String(maas_url.to_string())),
         (
             "juju.bin".to_string(),

@@ -48,6 +48,18 @@ fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
     Ok(())
 }
 
+/// The shortest pause between two polls of `wait_until`.
+const MIN_POLL_S: f64 = 0.05;
+
+/// The pause before the next poll of a wait that has run `elapsed_s`: a tenth of it, so a
+/// change is noticed at most 10% after it happened (teardown.md §3.2 Phase D), but no less
+/// than [`MIN_POLL_S`] and no more than the script's `poll_s`. Early polls are quick (a
+/// model that goes in 1.5 s is seen at ~1.6 s, not at the next whole second); a long wait
+/// settles at `poll_s` and does not hammer MAAS or Juju.
+pub fn next_pause(elapsed_s: f64, poll_s: f64) -> f64 {
+    (elapsed_s / 10.0).max(MIN_POLL_S).min(poll_s)
+}
+
 fn show(v: &Dynamic) -> String {
     if v.is_string() {
         v.to_string()
@@ -183,9 +195,11 @@ pub mod flow_functions {
         )
     }
 
-    /// Call `f` every `poll_s` seconds until it returns `true`; any other value means "not
-    /// yet" and is shown as progress (return a string or map describing what is still
-    /// there). Errors after `timeout_s`, naming what it waited for and the last value seen.
+    /// Call `f` until it returns `true`; any other value means "not yet" and is shown as
+    /// progress (return a string or map describing what is still there). Polls often at
+    /// first and less as the wait goes on: the pause is a tenth of the time waited so far
+    /// (at least 0.05 s, at most `poll_s`), so noticing late adds at most 10% to a wait.
+    /// Errors after `timeout_s`, naming what it waited for and the last value seen.
     /// Returns `true`.
     ///
     /// ```rhai
@@ -226,7 +240,8 @@ pub mod flow_functions {
                 .into());
             }
             let left = timeout - elapsed.as_secs_f64();
-            pause(&run, poll.min(left.max(0.0)))?;
+            let next = super::next_pause(elapsed.as_secs_f64(), poll);
+            pause(&run, next.min(left.max(0.0)))?;
         }
     }
 
@@ -305,5 +320,20 @@ pub mod flow_functions {
     pub fn to_json(v: Dynamic) -> RhaiResult<String> {
         serde_json::to_string(&v)
             .map_err(|e| format!("cannot convert a `{}` to JSON: {e}", v.type_name()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_pause;
+
+    #[test]
+    fn polls_quickly_at_first_then_a_tenth_of_the_wait_up_to_poll_s() {
+        assert_eq!(next_pause(0.0, 1.0), 0.05);
+        assert_eq!(next_pause(0.3, 1.0), 0.05);
+        assert!((next_pause(1.5, 1.0) - 0.15).abs() < 1e-9);
+        assert_eq!(next_pause(60.0, 3.0), 3.0);
+        // A script's poll_s below the floor still wins.
+        assert_eq!(next_pause(0.0, 0.01), 0.01);
     }
 }

@@ -425,6 +425,7 @@ mod tests {
             url: "http://maas:5240/MAAS".into(),
             api_key: "a:b:c".into(),
             ca_file: None,
+            ca_pem: None,
             concurrency: 16,
             connect_timeout: std::time::Duration::from_secs(1),
             request_timeout: std::time::Duration::from_secs(1),

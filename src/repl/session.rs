@@ -149,6 +149,7 @@ impl ReplSession {
     pub fn switch_site(&mut self, name: &str) -> Result<()> {
         let config = Config {
             site_name: name.to_string(),
+            site_is_default: false,
             ..self.config.clone()
         };
         // Build everything for the new site first: on any error the session stays as it was.
@@ -370,6 +371,7 @@ pub mod tests {
         let config = Config {
             root: tmp.path().to_path_buf(),
             site_name: "one".into(),
+            site_is_default: false,
             sets: vec![],
             json: false,
             env: crate::config::Env::default(),

@@ -352,15 +352,44 @@ fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
         values("tags"),
     );
     let ok = |want: &Vec<&str>, have: &str| want.is_empty() || want.contains(&have);
-    let mut parts: Vec<Bytes> = Vec::with_capacity(cloud.machines.len() * 2 + 2);
+    // A lookup by hostname or id reads the indexes, not every machine; `id` and `hostname`
+    // together are AND (both must name the machine).
+    let candidates: Vec<usize> = if hostnames.is_empty() && ids.is_empty() {
+        (0..cloud.machines.len()).collect()
+    } else {
+        let mut by_host: Vec<usize> = hostnames
+            .iter()
+            .flat_map(|h| {
+                let short = h.strip_suffix(".maas").unwrap_or(h);
+                cloud.indexes_by_hostname(h).iter().chain(if short != *h {
+                    cloud.indexes_by_hostname(short)
+                } else {
+                    &[]
+                })
+            })
+            .copied()
+            .collect();
+        let mut by_id: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| cloud.by_system_id.get(*id).copied())
+            .collect();
+        by_host.sort_unstable();
+        by_host.dedup();
+        by_id.sort_unstable();
+        by_id.dedup();
+        match (hostnames.is_empty(), ids.is_empty()) {
+            (false, true) => by_host,
+            (true, false) => by_id,
+            _ => by_host
+                .into_iter()
+                .filter(|i| by_id.binary_search(i).is_ok())
+                .collect(),
+        }
+    };
+    let mut parts: Vec<Bytes> = Vec::with_capacity(candidates.len() * 2 + 2);
     parts.push(Bytes::from_static(b"["));
-    for m in &cloud.machines {
-        let hostname_ok = hostnames.is_empty()
-            || hostnames
-                .iter()
-                .any(|h| *h == m.hostname || h.strip_suffix(".maas") == Some(&m.hostname));
-        if hostname_ok
-            && ok(&ids, &m.system_id)
+    for m in candidates.iter().map(|&i| &cloud.machines[i]) {
+        if ok(&agents, &m.agent_name)
             && ok(&agents, &m.agent_name)
             && ok(&owners, m.owner.as_deref().unwrap_or(""))
             && (statuses.is_empty() || ok(&statuses, &status_filter_name(m.status)))

@@ -3,7 +3,8 @@
 //! `src/clients/` or `src/primitives/` (DESIGN.md): both sides are written from FORMATS.md.
 //!
 //! Map: `state` (the cloud) · `scenario` (starting clouds) · `clock` (delays) · `faults` ·
-//! `recording` (a captured real cloud as the start) · `machine_json` (MAAS machine objects) · `oauth` · `maas_api` (HTTP routes) ·
+//! `region` (the `region:N` scenario) · `recording` (a captured real cloud as the start) ·
+//! `machine_json` (MAAS machine objects) · `oauth` · `maas_api` (HTTP routes) ·
 //! `juju_commands` + `juju_formats` (juju, server side) · `juju_shim` (the CLI side) ·
 //! `server` (thread, runtime, wrapper script).
 
@@ -16,6 +17,7 @@ pub mod maas_api;
 pub mod machine_json;
 pub mod oauth;
 pub mod recording;
+pub mod region;
 pub mod scenario;
 pub mod server;
 pub mod state;

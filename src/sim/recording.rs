@@ -181,6 +181,8 @@ pub fn build(doc: &Value, source: &str, faults: Faults, clock: Clock) -> Result<
         models,
         machines,
         by_system_id,
+        by_hostname: Default::default(),
+        releasing: Default::default(),
         clock,
         faults,
         log: Vec::new(),
@@ -193,6 +195,7 @@ pub fn build(doc: &Value, source: &str, faults: Faults, clock: Clock) -> Result<
             maas_version: doc.pointer("/maas/version").cloned(),
         }),
     };
+    cloud.index_hostnames();
     for i in 0..cloud.machines.len() {
         cloud.rerender(i);
     }

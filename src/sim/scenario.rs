@@ -11,9 +11,11 @@ use axum::body::Bytes;
 use super::clock::Clock;
 use super::faults::Faults;
 use super::machine_json;
+use super::region;
 use super::state::{Application, Cloud, JujuMachine, MaasMachine, Model, Unit, DEPLOYED, READY};
 
-pub const SCENARIOS: &str = "clean, dirty, partial, destroying, foreign, stuck, missing, large:N";
+pub const SCENARIOS: &str =
+    "clean, dirty, partial, destroying, foreign, stuck, missing, large:N, region:N";
 pub const TARGETS: [&str; 5] = [
     "openstack0",
     "openstack1",
@@ -60,12 +62,17 @@ fn juju_tags(model_uuid: &str) -> BTreeMap<String, String> {
     ])
 }
 
-struct Builder {
-    machines: Vec<MaasMachine>,
+pub(super) struct Builder {
+    pub(super) machines: Vec<MaasMachine>,
 }
 
 impl Builder {
-    fn add(&mut self, hostname: &str, owner: Option<&str>, model_uuid: Option<&str>) -> usize {
+    pub(super) fn add(
+        &mut self,
+        hostname: &str,
+        owner: Option<&str>,
+        model_uuid: Option<&str>,
+    ) -> usize {
         let index = self.machines.len();
         let deployed = owner.is_some();
         self.machines.push(MaasMachine {
@@ -155,12 +162,19 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
 
 /// Builds the cloud for `scenario` (see `SCENARIOS`).
 pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Cloud> {
-    let (name, large) = match scenario.split_once(':') {
+    let (name, size) = match scenario.split_once(':') {
         Some(("large", n)) => match n.parse::<usize>() {
             Ok(n) if (TARGETS.len() + 4..=MAX_LARGE).contains(&n) => ("large", n),
             _ => bail!(
                 "scenario `{scenario}`: N must be a whole number from {} to {MAX_LARGE}",
                 TARGETS.len() + 4
+            ),
+        },
+        Some(("region", n)) => match n.parse::<usize>() {
+            Ok(n) if (1..=region::MAX_TARGETS).contains(&n) => ("region", n),
+            _ => bail!(
+                "scenario `{scenario}`: N (the number of targets) must be a whole number from 1 to {}",
+                region::MAX_TARGETS
             ),
         },
         _ => (scenario, 0),
@@ -211,13 +225,14 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
                 b.add(t, Some(OTHER_USER), None);
             }
         }
+        "region" => model = Some(region::populate(&mut b, size)),
         _ => bail!("unknown scenario `{scenario}`; expected one of: {SCENARIOS}"),
     }
     for h in ["alice-build0", "alice-build1", "alice-db0"] {
         b.add(h, Some(OTHER_USER), None);
     }
     let mut n = b.machines.len();
-    while n < large {
+    while name == "large" && n < size {
         let host = format!("node{n:05}");
         // One in three spare nodes is deployed by someone else, like a shared MAAS.
         if n % 3 == 0 {
@@ -274,11 +289,14 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         models: std::iter::once(controller_model).chain(model).collect(),
         machines: b.machines,
         by_system_id,
+        by_hostname: HashMap::new(),
+        releasing: Default::default(),
         clock,
         faults,
         log: Vec::new(),
         replay: None,
     };
+    cloud.index_hostnames();
     render_all(&mut cloud.machines);
     Ok(cloud)
 }
@@ -347,8 +365,42 @@ mod tests {
     }
 
     #[test]
+    fn a_region_has_its_targets_in_the_model_and_untouchable_nodes_around_them() {
+        let c = cloud("region:300");
+        let model = c.model("openstack").unwrap();
+        assert_eq!(model.machines.len(), 300);
+        for (i, jm) in model.machines.iter().enumerate() {
+            let m = c.machine_by_system_id(&jm.system_id).unwrap();
+            assert_eq!(m.hostname, region::target(i));
+            assert_eq!((m.status, m.owner.as_deref()), (DEPLOYED, Some(USER)));
+            assert_eq!(m.agent_name, OPENSTACK_MODEL_UUID);
+            assert_eq!(c.indexes_by_hostname(&m.hostname), [m.index]);
+        }
+        let foreign = c
+            .machines
+            .iter()
+            .filter(|m| m.owner.as_deref() == Some(OTHER_USER));
+        assert_eq!(foreign.count(), 30 + 3);
+        let locked: Vec<_> = c.machines.iter().filter(|m| m.locked).collect();
+        assert_eq!(locked.len(), 3);
+        assert!(locked
+            .iter()
+            .all(|m| m.owner.as_deref() == Some(USER) && m.agent_name.is_empty()));
+        assert_eq!(region::targets_range(300), "node[00000-00299]");
+        assert_eq!(cloud("region:1").machines.len(), 1 + 1 + 1 + 3);
+    }
+
+    #[test]
     fn bad_scenarios_are_refused() {
-        for s in ["nope", "large:x", "large:3", "large:10001"] {
+        for s in [
+            "nope",
+            "large:x",
+            "large:3",
+            "large:10001",
+            "region:0",
+            "region:10001",
+            "region:x",
+        ] {
             let err = build(s, Faults::default(), Clock::new(1.0))
                 .err()
                 .unwrap()

@@ -2,7 +2,7 @@
 //! Transitions that take time (releases, dying models and machines) carry a due instant
 //! and are applied by `tick`, which every request calls first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -151,7 +151,14 @@ pub struct Cloud {
     pub controller_uuid: String,
     pub models: Vec<Model>,
     pub machines: Vec<MaasMachine>,
+    /// Indexes into `machines`, so a lookup by id or hostname does not scan every machine
+    /// (a region has thousands). Hostnames may repeat (MAAS allows it in the data we model):
+    /// each maps to every index that has it, in order. Rebuild with `index_hostnames` after
+    /// adding machines or changing a hostname.
     pub by_system_id: HashMap<String, usize>,
+    pub by_hostname: HashMap<String, Vec<usize>>,
+    /// The machines with a release in flight (`release_due` set): all `tick` has to look at.
+    pub releasing: BTreeSet<usize>,
     pub clock: Clock,
     pub faults: Faults,
     pub log: Vec<LogEntry>,
@@ -194,6 +201,25 @@ impl Cloud {
         self.by_system_id.get(system_id).map(|&i| &self.machines[i])
     }
 
+    /// The indexes of the machines with this hostname, in order.
+    pub fn indexes_by_hostname(&self, hostname: &str) -> &[usize] {
+        self.by_hostname
+            .get(hostname)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// (Re)builds `by_hostname` from `machines`.
+    pub fn index_hostnames(&mut self) {
+        self.by_hostname.clear();
+        for m in &self.machines {
+            self.by_hostname
+                .entry(m.hostname.clone())
+                .or_default()
+                .push(m.index);
+        }
+    }
+
     pub fn model(&self, name: &str) -> Option<&Model> {
         self.models
             .iter()
@@ -209,10 +235,14 @@ impl Cloud {
     /// Applies every transition that is due.
     pub fn tick(&mut self) {
         let now = Instant::now();
-        for i in 0..self.machines.len() {
-            if self.machines[i].release_due.is_some_and(|due| due <= now) {
-                self.finish_release(i);
-            }
+        let due: Vec<usize> = self
+            .releasing
+            .iter()
+            .copied()
+            .filter(|&i| self.machines[i].release_due.is_some_and(|due| due <= now))
+            .collect();
+        for i in due {
+            self.finish_release(i);
         }
         let model_stuck = self.faults.model_stuck();
         let mut releases = Vec::new();
@@ -266,6 +296,7 @@ impl Cloud {
 
     fn finish_release(&mut self, i: usize) {
         let fails = self.faults.release_fails(&self.machines[i].hostname);
+        self.releasing.remove(&i);
         let m = &mut self.machines[i];
         m.release_due = None;
         if fails {
@@ -319,6 +350,7 @@ impl Cloud {
         m.status_message = "Releasing".to_string();
         m.agent_name.clear();
         m.release_due = Some(due);
+        self.releasing.insert(i);
         self.rerender(i);
         Ok(true)
     }

@@ -6,7 +6,8 @@ use crate::common::Test;
 fn json_lists_primitives_with_effect_and_doc() {
     let out = Test::new().args(&["doc", "--json"]).run();
     out.status(0);
-    let docs = out.json();
+    let doc = out.json();
+    let docs = &doc["primitives"];
     let find = |name: &str| {
         docs.as_array()
             .unwrap()

@@ -194,6 +194,7 @@ fn run(dir: &Path, sim: &runbook::sim::SimHandle, script: &str) -> Option<runboo
         maas_url: Some(sim.maas_url.clone()),
         maas_api_key: Some(sim.api_key.clone()),
         juju_bin: Some(sim.juju_bin.display().to_string()),
+        ..Env::default()
     };
     let config = Config::from_args(&global, env).expect("config");
     let session = Session::start(&config, false, true).expect("session");

@@ -1,0 +1,228 @@
+//! `maas login` profiles: `--profile`, `MAAS_PROFILE` and site `maas.profile` read the URL
+//! and API key from the maas CLI's `~/.maascli.db` (or the snap's), made here the way the
+//! CLI makes it; the key is never printed; every bad database is a clear error, exit 2.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::common::Test;
+use crate::sim_server::SimServer;
+
+/// A profiles database in the maas CLI's format.
+fn maascli_db(path: &Path, profiles: &[(&str, Value)]) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let conn = rusqlite::Connection::open(path).expect("open db");
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS profiles (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, data BLOB)",
+    )
+    .expect("create table");
+    for (name, data) in profiles {
+        conn.execute(
+            "INSERT INTO profiles (name, data) VALUES (?1, ?2)",
+            (name, data.to_string()),
+        )
+        .expect("insert");
+    }
+}
+
+/// What `maas login NAME URL KEY` stores.
+fn profile(name: &str, maas_url: &str, key: &str) -> Value {
+    json!({
+        "name": name,
+        "url": format!("{maas_url}/api/2.0/"),
+        "credentials": key.split(':').collect::<Vec<_>>(),
+        "cacerts": null,
+        "description": {"resources": []},
+    })
+}
+
+fn db_path(t: &Test) -> PathBuf {
+    t.home().join(".maascli.db")
+}
+
+/// `maas_whoami()` on site testcloud with `args` and `env`, and no `MAAS_*` variables.
+fn whoami(t: Test, args: &[&str]) -> crate::common::Output {
+    t.args(&["eval", "--site", "testcloud", "maas_whoami()"])
+        .args(args)
+        .run()
+}
+
+fn whoami_requests(sim: &SimServer) -> usize {
+    sim.log()
+        .iter()
+        .filter(|e| e.to_string().contains("op=whoami"))
+        .count()
+}
+
+#[test]
+fn profile_flag_gives_url_and_key_and_never_prints_the_key() {
+    let sim = SimServer::start("dirty");
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[("admin", profile("admin", &sim.maas_url, &sim.api_key))],
+    );
+    let out = whoami(t, &["--profile", "admin"]);
+    out.status(0).stdout_is("admin\n");
+    assert_eq!(whoami_requests(&sim), 1, "the sim answered the call");
+    assert!(!out.stdout.contains(&sim.api_key) && !out.stderr.contains(&sim.api_key));
+    let show = Test::new();
+    maascli_db(
+        &db_path(&show),
+        &[("admin", profile("admin", &sim.maas_url, &sim.api_key))],
+    );
+    let out = show
+        .args(&["sites", "show", "testcloud", "--profile", "admin"])
+        .run();
+    out.status(0)
+        .stdout_has(&format!("\"url\": \"{}/api/2.0/\"", sim.maas_url))
+        .stdout_has("\"profile\": \"admin\"")
+        .stdout_has("<redacted>");
+    assert!(!out.stdout.contains(&sim.api_key));
+}
+
+#[test]
+fn maas_profile_env_and_site_setting_and_the_snap_location() {
+    let sim = SimServer::start("dirty");
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[("ops", profile("ops", &sim.maas_url, &sim.api_key))],
+    );
+    whoami(t.env("MAAS_PROFILE", "ops"), &[])
+        .status(0)
+        .stdout_is("admin\n");
+
+    let t = Test::new();
+    maascli_db(
+        &t.home().join("snap/maas/current/.maascli.db"),
+        &[("ops", profile("ops", &sim.maas_url, &sim.api_key))],
+    );
+    let site = "#{ name: \"mine\", targets: [\"openstack0\"], maas: #{ profile: \"ops\" } }";
+    t.file("sites/mine/site.rhai", site)
+        .args(&["eval", "--site", "mine", "maas_whoami()"])
+        .run()
+        .status(0)
+        .stdout_is("admin\n");
+    assert_eq!(whoami_requests(&sim), 2);
+}
+
+#[test]
+fn precedence_flag_over_env_key_over_site_profile() {
+    let sim = SimServer::start("dirty");
+    let wrong = "aaaaaaaaaaaaaaaaaa:bbbbbbbbbbbbbbbbbb:cccccccccccccccccccccccccccccccc";
+    // `--profile` (the `--set` layer) beats `MAAS_API_KEY` (the environment).
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[
+            ("good", profile("good", &sim.maas_url, &sim.api_key)),
+            ("stale", profile("stale", &sim.maas_url, wrong)),
+        ],
+    );
+    whoami(t.env("MAAS_API_KEY", wrong), &["--profile", "good"])
+        .status(0)
+        .stdout_is("admin\n");
+    // `MAAS_API_KEY` beats a profile the site file names.
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[("stale", profile("stale", &sim.maas_url, wrong))],
+    );
+    let site = "#{ name: \"mine\", maas: #{ profile: \"stale\" } }";
+    t.file("sites/mine/site.rhai", site)
+        .env("MAAS_API_KEY", &sim.api_key)
+        .args(&["eval", "--site", "mine", "maas_whoami()"])
+        .run()
+        .status(0)
+        .stdout_is("admin\n");
+    // And a wrong profile key really is used when chosen: MAAS refuses it.
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[("stale", profile("stale", &sim.maas_url, wrong))],
+    );
+    whoami(t, &["--profile", "stale"])
+        .status(2)
+        .stderr_has("401");
+    let statuses: Vec<Value> = sim.log().iter().map(|e| e["status"].clone()).collect();
+    assert_eq!(statuses.len(), 3, "{statuses:?}");
+}
+
+#[test]
+fn no_key_lists_the_profiles_or_says_to_log_in() {
+    let sim = SimServer::start("dirty");
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[
+            ("prod", profile("prod", &sim.maas_url, &sim.api_key)),
+            ("lab", profile("lab", &sim.maas_url, &sim.api_key)),
+        ],
+    );
+    whoami(t.env("MAAS_URL", &sim.maas_url), &[])
+        .status(2)
+        .stderr_has("no MAAS API key")
+        .stderr_has("the maas CLI has profile(s) `lab`, `prod`")
+        .stderr_has("--profile NAME");
+    whoami(Test::new().env("MAAS_URL", &sim.maas_url), &[])
+        .status(2)
+        .stderr_has("no MAAS API key")
+        .stderr_has("run `maas login");
+    assert_eq!(whoami_requests(&sim), 0, "nothing was sent without a key");
+}
+
+#[test]
+fn bad_databases_and_profiles_are_clear_errors() {
+    // Unknown profile: the error lists the ones there are.
+    let t = Test::new();
+    maascli_db(
+        &db_path(&t),
+        &[("prod", profile("prod", "http://127.0.0.1:1/MAAS", "a:b:c"))],
+    );
+    whoami(t, &["--profile", "nope"])
+        .status(2)
+        .stderr_has("no maas CLI profile `nope`")
+        .stderr_has("profiles found: prod");
+    // No database at all.
+    whoami(Test::new(), &["--profile", "prod"])
+        .status(2)
+        .stderr_has("there is no `~/.maascli.db`")
+        .stderr_has("maas login prod");
+    // A profile without credentials (anonymous login).
+    let t = Test::new();
+    let mut anon = profile("anon", "http://127.0.0.1:1/MAAS", "a:b:c");
+    anon["credentials"] = Value::Null;
+    maascli_db(&db_path(&t), &[("anon", anon)]);
+    whoami(t, &["--profile", "anon"])
+        .status(2)
+        .stderr_has("profile `anon`")
+        .stderr_has("has no API credentials");
+    // A corrupt file.
+    let t = Test::new();
+    std::fs::write(db_path(&t), vec![0x5a_u8; 8192]).expect("write");
+    whoami(t, &["--profile", "prod"])
+        .status(2)
+        .stderr_has("cannot read the maas CLI profiles")
+        .stderr_has("not a readable SQLite database");
+}
+
+#[test]
+fn a_locked_database_is_a_clear_error() {
+    let t = Test::new();
+    let path = db_path(&t);
+    maascli_db(
+        &path,
+        &[("prod", profile("prod", "http://127.0.0.1:1/MAAS", "a:b:c"))],
+    );
+    // Another program (a `maas login` mid-write) holds an exclusive lock.
+    let holder = rusqlite::Connection::open(&path).expect("open");
+    holder
+        .execute_batch("BEGIN EXCLUSIVE; UPDATE profiles SET data = data;")
+        .expect("lock");
+    whoami(t, &["--profile", "prod"])
+        .status(2)
+        .stderr_has("is locked by another program");
+    holder.execute_batch("ROLLBACK;").expect("unlock");
+}
