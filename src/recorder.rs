@@ -4,13 +4,20 @@
 //!
 //! It reads through the same clients the runbooks use, with only GETs and read-only juju
 //! commands (`JujuClient::read_raw` refuses any other). Secrets are stripped before
-//! anything is written. The cost is one machine list read plus a handful of small reads.
+//! anything is written.
+//!
+//! Cost: one machine list read. The Juju reads run on a thread of their own while MAAS
+//! answers, and machine objects are passed through as MAAS sent them (split, not rebuilt)
+//! unless one holds something secret-looking, which is then parsed and stripped.
 
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
+use crate::clients::juju::JujuClient;
 use crate::context::RunContext;
 
 pub const FORMAT: &str = "runbook-cloud-capture";
@@ -23,9 +30,31 @@ pub struct RecordOptions {
     pub all: bool,
 }
 
+/// The capture document, in the format's field order.
+#[derive(Serialize)]
+pub struct CaptureDoc {
+    pub format: &'static str,
+    pub version: u64,
+    pub recorded_at: String,
+    pub site: String,
+    pub all_machines: bool,
+    pub maas: MaasPart,
+    pub juju: Value,
+}
+
+#[derive(Serialize)]
+pub struct MaasPart {
+    pub url: String,
+    pub version: Value,
+    pub whoami: Value,
+    /// Each machine object as MAAS sent it (secrets stripped).
+    pub machines: Vec<Box<RawValue>>,
+}
+
 /// A capture and what it holds, for the summary line.
 pub struct Capture {
-    pub doc: Value,
+    pub doc: CaptureDoc,
+    pub controller: String,
     pub machines: usize,
     pub models: usize,
 }
@@ -34,19 +63,29 @@ fn parse_json(text: &str, what: &str) -> Result<Value> {
     serde_json::from_str(text).with_context(|| format!("the output of `{what}` is not JSON"))
 }
 
-/// Records the cloud `ctx` talks to.
-pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
-    let site = ctx.site();
-    let juju = ctx.juju()?;
+/// The Juju side of a capture: controllers, models, and the recorded models' details.
+struct JujuPart {
+    controller: String,
+    doc: Value,
+    /// The MAAS system ids of the recorded models' machines and containers.
+    node_ids: BTreeSet<String>,
+    recorded: usize,
+}
+
+fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
     let read = |args: &[&str]| -> Result<Value> {
         let text = juju.read_raw(args)?;
         parse_json(&text, &format!("juju {}", args.join(" ")))
     };
-    let controllers = read(&["controllers", "--format", "json"])?;
-    let models = read(&["models", "--format", "json"])?;
-    let controller = models
-        .get("models")
-        .and_then(Value::as_array)
+    // Every read is its own subprocess: run them side by side.
+    let (controllers, models) = std::thread::scope(|scope| {
+        let controllers = scope.spawn(|| read(&["controllers", "--format", "json"]));
+        let models = read(&["models", "--format", "json"]);
+        (joined(controllers), models)
+    });
+    let (controllers, models) = (controllers?, models?);
+    let listed = models.get("models").and_then(Value::as_array);
+    let controller = listed
         .and_then(|l| l.first())
         .and_then(|m| m.get("controller-name"))
         .or_else(|| controllers.get("current-controller"))
@@ -54,16 +93,14 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
         .unwrap_or_default()
         .to_string();
     // The site's models and the controller model, each by the name Juju prints.
-    let recorded: Vec<String> = models
-        .get("models")
-        .and_then(Value::as_array)
+    let recorded: Vec<String> = listed
         .map(|list| {
             list.iter()
                 .filter(|m| {
                     m.get("is-controller").and_then(Value::as_bool) == Some(true)
                         || m.get("short-name")
                             .and_then(Value::as_str)
-                            .is_some_and(|n| site.models.iter().any(|s| s == n))
+                            .is_some_and(|n| site_models.iter().any(|s| s == n))
                 })
                 .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
                 .collect()
@@ -71,22 +108,100 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
         .unwrap_or_default();
     let mut details = Map::new();
     let mut node_ids = BTreeSet::new();
-    for name in &recorded {
-        let status = read(&["status", "-m", name, "--format", "json"])?;
+    let read_all = std::thread::scope(|scope| {
+        let threads: Vec<_> = recorded
+            .iter()
+            .map(|name| {
+                let reads = [
+                    vec!["status", "-m", name, "--format", "json"],
+                    vec!["show-model", name, "--format", "json"],
+                    vec!["machines", "-m", name, "--format", "json"],
+                    vec!["export-bundle", "-m", name],
+                ];
+                reads.map(|args| scope.spawn(move || juju.read_raw(&args)))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.map(joined))
+            .collect::<Vec<_>>()
+    });
+    for (name, [status, show_model, machines, bundle]) in recorded.iter().zip(read_all) {
+        let json = |r: Result<String>, what: &str| -> Result<Value> {
+            parse_json(&r?, &format!("juju {what} {name}"))
+        };
+        let status = json(status, "status -m")?;
         collect_instance_ids(status.get("machines"), &mut node_ids);
-        let mut d = json!({
-            "show_model": read(&["show-model", name, "--format", "json"])?,
-            "status": status,
-            "machines": read(&["machines", "-m", name, "--format", "json"])?,
-        });
+        let mut d = Map::new();
+        d.insert("show_model".into(), json(show_model, "show-model")?);
+        d.insert("status".into(), status);
+        d.insert("machines".into(), json(machines, "machines -m")?);
         // export-bundle fails on some Juju 4.0 releases: record the failure, go on.
-        match juju.read_raw(&["export-bundle", "-m", name]) {
-            Ok(yaml) => d["bundle"] = json!(yaml),
-            Err(e) => d["bundle_error"] = json!(format!("{e:#}")),
-        }
-        details.insert(name.clone(), d);
+        match bundle {
+            Ok(yaml) => d.insert("bundle".into(), Value::String(yaml)),
+            Err(e) => d.insert("bundle_error".into(), Value::String(format!("{e:#}"))),
+        };
+        details.insert(name.clone(), Value::Object(d));
     }
+    let mut doc = Map::new();
+    doc.insert("controller".into(), Value::String(controller.clone()));
+    doc.insert("controllers".into(), controllers);
+    doc.insert("models".into(), models);
+    doc.insert("model_details".into(), Value::Object(details));
+    Ok(JujuPart {
+        controller,
+        doc: Value::Object(doc),
+        node_ids,
+        recorded: recorded.len(),
+    })
+}
+
+/// A scoped thread's result; a panic becomes an error.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: a Juju read panicked")))
+}
+
+/// A machine list split into its objects (validated, not rebuilt), secrets stripped.
+fn machine_list(body: &[u8], path: &str, secrets: &[String]) -> Result<Vec<Box<RawValue>>> {
+    let raw: Vec<&RawValue> = serde_json::from_slice(body)
+        .with_context(|| format!("the answer to `GET {path}` is not a machine list"))?;
+    raw.into_iter()
+        .map(|m| {
+            if !looks_secret(m.get(), secrets) {
+                return Ok(m.to_owned());
+            }
+            let mut value: Value = serde_json::from_str(m.get())?;
+            strip_secrets(&mut value, secrets);
+            Ok(serde_json::value::to_raw_value(&value)?)
+        })
+        .collect::<Result<_>>()
+        .with_context(|| format!("cannot read the answer to `GET {path}`"))
+}
+
+/// Whether `text` may hold a secret: a secret-naming word (as a key would be written) or
+/// one of `secrets`. A cheap scan that errs on the side of parsing.
+fn looks_secret(text: &str, secrets: &[String]) -> bool {
+    let lower = text.bytes().any(|b| b.is_ascii_uppercase());
+    let words = |t: &str| SECRET_WORDS.iter().any(|w| t.contains(w));
+    secrets.iter().any(|s| text.contains(s.as_str()))
+        || if lower {
+            words(&text.to_ascii_lowercase())
+        } else {
+            words(text)
+        }
+}
+
+/// Records the cloud `ctx` talks to.
+pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
+    let site = ctx.site();
+    let juju = ctx.juju()?;
     let maas = ctx.maas()?;
+    let secrets = ctx
+        .maas_api_key()
+        .map(|k| secret_parts(&k))
+        .unwrap_or_default();
     let machines_path = if options.all {
         "machines/".to_string()
     } else {
@@ -94,65 +209,72 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
         query.extend_pairs(site.targets.iter().map(|h| ("hostname", h)));
         format!("machines/?{}", query.finish())
     };
-    let (version, whoami, machines) = ctx.block_on(async {
-        futures::try_join!(
-            maas.get_raw("version/"),
-            maas.get_raw("users/?op=whoami"),
-            maas.get_raw(&machines_path),
-        )
-    })?;
-    let mut machines: Vec<Value> = serde_json::from_slice::<Vec<Value>>(&machines)
-        .with_context(|| format!("the answer to `GET {machines_path}` is not a machine list"))?;
+    let (juju_part, maas_part) = std::thread::scope(|scope| {
+        let juju_thread = scope.spawn(|| read_juju(juju, &site.models));
+        let maas_part = ctx.block_on(async {
+            futures::try_join!(
+                maas.get_raw("version/"),
+                maas.get_raw("users/?op=whoami"),
+                maas.get_raw(&machines_path),
+            )
+        });
+        let juju_part = joined(juju_thread);
+        (juju_part, maas_part)
+    });
+    let mut juju_part = juju_part?;
+    let (version, whoami, body) = maas_part?;
+    let mut machines = machine_list(&body, &machines_path, &secrets)?;
+    drop(body);
     if !options.all {
         // The nodes of the recorded models that are not targets (the controller's node).
         let have: BTreeSet<String> = machines
             .iter()
             .filter_map(|m| {
-                m.get("system_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+                #[derive(serde::Deserialize)]
+                struct Id {
+                    system_id: String,
+                }
+                serde_json::from_str::<Id>(m.get())
+                    .ok()
+                    .map(|i| i.system_id)
             })
             .collect();
-        let missing: Vec<&String> = node_ids.difference(&have).collect();
+        let missing: Vec<&String> = juju_part.node_ids.difference(&have).collect();
         if !missing.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
             query.extend_pairs(missing.iter().map(|id| ("id", id.as_str())));
             let path = format!("machines/?{}", query.finish());
             let more = ctx.block_on(maas.get_raw(&path))?;
-            let more: Vec<Value> = serde_json::from_slice(&more)
-                .with_context(|| format!("the answer to `GET {path}` is not a machine list"))?;
-            machines.extend(more);
+            machines.extend(machine_list(&more, &path, &secrets)?);
         }
     }
-    let machine_count = machines.len();
-    let mut doc = json!({
-        "format": FORMAT,
-        "version": VERSION,
-        "recorded_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "site": site.name,
-        "all_machines": options.all,
-        "maas": {
-            "url": maas.base(),
-            "version": serde_json::from_slice::<Value>(&version).context("`GET version/` is not JSON")?,
-            "whoami": serde_json::from_slice::<Value>(&whoami).context("`GET users/?op=whoami` is not JSON")?,
-            "machines": Value::Array(std::mem::take(&mut machines)),
-        },
-        "juju": {
-            "controller": controller,
-            "controllers": controllers,
-            "models": models,
-            "model_details": details,
-        },
-    });
-    let secrets = ctx
-        .maas_api_key()
-        .map(|k| secret_parts(&k))
-        .unwrap_or_default();
-    strip_secrets(&mut doc, &secrets);
+    let small = |bytes: &[u8], what: &str| -> Result<Value> {
+        let mut v: Value =
+            serde_json::from_slice(bytes).with_context(|| format!("`GET {what}` is not JSON"))?;
+        strip_secrets(&mut v, &secrets);
+        Ok(v)
+    };
+    let maas_doc = MaasPart {
+        url: maas.base().to_string(),
+        version: small(&version, "version/")?,
+        whoami: small(&whoami, "users/?op=whoami")?,
+        machines,
+    };
+    strip_secrets(&mut juju_part.doc, &secrets);
+    let machine_count = maas_doc.machines.len();
     Ok(Capture {
-        doc,
+        doc: CaptureDoc {
+            format: FORMAT,
+            version: VERSION,
+            recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            site: site.name.clone(),
+            all_machines: options.all,
+            maas: maas_doc,
+            juju: juju_part.doc,
+        },
+        controller: juju_part.controller,
         machines: machine_count,
-        models: recorded.len(),
+        models: juju_part.recorded,
     })
 }
 
@@ -180,19 +302,25 @@ fn secret_parts(key: &str) -> Vec<String> {
 
 /// Key names that hold secrets in Juju or MAAS output.
 fn secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
-        "password",
-        "secret",
-        "token",
-        "api-key",
-        "api_key",
-        "private-key",
-        "private_key",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
+    // Most keys are lower case already: lower only the others (no allocation per key).
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        let k = key.to_ascii_lowercase();
+        SECRET_WORDS.iter().any(|s| k.contains(s))
+    } else {
+        SECRET_WORDS.iter().any(|s| key.contains(s))
+    }
 }
+
+const SECRET_WORDS: [&str; 8] = [
+    "password",
+    "power_pass",
+    "secret",
+    "token",
+    "api-key",
+    "api_key",
+    "private-key",
+    "private_key",
+];
 
 /// Drops secret-named keys and redacts any text that holds one of `secrets`.
 pub fn strip_secrets(value: &mut Value, secrets: &[String]) {
@@ -212,6 +340,7 @@ pub fn strip_secrets(value: &mut Value, secrets: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn secrets_are_stripped_by_key_and_by_value() {
@@ -224,5 +353,20 @@ mod tests {
             v,
             json!({"controllers": {"c": {"uuid": "u"}}, "note": "(redacted)", "list": ["(redacted)", "ok"]})
         );
+    }
+
+    #[test]
+    fn machine_objects_pass_through_unless_they_look_secret() {
+        let secrets = secret_parts("CKCKCKCK:TKTKTKTK:TSTSTSTSTS");
+        let body = br#"[{"system_id":"a","n":1}, {"system_id":"b","power_parameters":{"power_pass":"x","Api_Key":"k"}}, {"system_id":"c","c":"TSTSTSTSTS"}]"#;
+        let list = machine_list(body, "machines/", &secrets).unwrap();
+        let text: Vec<&str> = list.iter().map(|m| m.get()).collect();
+        assert_eq!(
+            text[0], r#"{"system_id":"a","n":1}"#,
+            "passed through as sent"
+        );
+        assert_eq!(text[1], r#"{"power_parameters":{},"system_id":"b"}"#);
+        assert_eq!(text[2], r#"{"c":"(redacted)","system_id":"c"}"#);
+        assert!(machine_list(b"[{", "machines/", &secrets).is_err());
     }
 }

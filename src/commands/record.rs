@@ -24,7 +24,7 @@ pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
     eprintln!(
         "recorded site `{}`: controller `{}`, {} model(s) in detail, {} machine(s){}, in {:.2}s -> {}",
         ctx.site().name,
-        capture.doc["juju"]["controller"].as_str().unwrap_or(""),
+        capture.controller,
         capture.models,
         capture.machines,
         if args.all { " (--all)" } else { "" },
@@ -35,10 +35,17 @@ pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
 }
 
 /// Write `doc` next to `path` and rename it into place, so a reader never sees half a file.
-pub fn write_atomically(path: &std::path::Path, doc: &serde_json::Value) -> Result<()> {
-    let text = serde_json::to_vec_pretty(doc).context("cannot serialise the capture")?;
+pub fn write_atomically(path: &std::path::Path, doc: &impl serde::Serialize) -> Result<()> {
+    // Compact: a 1,000-machine capture is ~10 MB; `jq .` shows it indented.
     let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut out, doc)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| std::io::Write::flush(&mut out).map_err(anyhow::Error::from))
+        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    drop(out);
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), path.display()))
 }

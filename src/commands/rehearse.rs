@@ -41,10 +41,7 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
             .with_context(|| format!("cannot record the cloud of site `{}`", ctx.site().name))?;
         let path = scratch.join("cloud.json");
         write_atomically(&path, &capture.doc)?;
-        let at = capture.doc["recorded_at"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let at = capture.doc.recorded_at.clone();
         crate::report::say(
             config.json,
             &format!(
