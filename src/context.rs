@@ -33,6 +33,8 @@ pub struct RunContext {
     clients: crate::clients::Clients,
     /// `maas_whoami()`, read once per run.
     whoami: OnceCell<Result<String, String>>,
+    /// When the run must stop (site `limits.max_seconds`), and that limit in seconds.
+    deadline: std::cell::Cell<Option<(std::time::Instant, u64)>>,
 }
 
 impl RunContext {
@@ -56,6 +58,7 @@ impl RunContext {
             backup_dirs: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
             whoami: OnceCell::new(),
+            deadline: std::cell::Cell::new(None),
         }
     }
 
@@ -73,6 +76,25 @@ impl RunContext {
     /// What the detection froze (controller, model, targets), if it ran.
     pub fn frozen(&self) -> Option<crate::frozen::Frozen> {
         self.gate.frozen()
+    }
+
+    /// Stop the run `seconds` from now, wherever its script is (the engine's progress
+    /// callback and the waits check [`RunContext::over_time`]).
+    pub fn set_time_limit(&self, seconds: u64) {
+        let deadline = std::time::Instant::now()
+            .checked_add(std::time::Duration::from_secs(seconds))
+            .map(|at| (at, seconds));
+        self.deadline.set(deadline);
+    }
+
+    /// Why the run must stop now, if it is past its time limit.
+    pub fn over_time(&self) -> Option<String> {
+        let (at, seconds) = self.deadline.get()?;
+        (std::time::Instant::now() >= at).then(|| {
+            format!(
+                "time limit: the run took longer than {seconds}s (site `limits.max_seconds`); a loop that never ends, or raise the limit"
+            )
+        })
     }
 
     /// The context of the running script (stored as the engine's default tag).

@@ -631,9 +631,14 @@ pub fn confirm_with(
     c: &Confirmation,
 ) -> Result<(), String> {
     if !c.summary.is_empty() {
-        let _ = writeln!(writer, "{}", c.summary);
+        let _ = writeln!(writer, "{}", crate::term::escape(&c.summary));
     }
-    let _ = write!(writer, "{} [{}]: ", c.question, c.expected);
+    let _ = write!(
+        writer,
+        "{} [{}]: ",
+        crate::term::escape_line(&c.question),
+        crate::term::escape_line(&c.expected)
+    );
     let _ = writer.flush();
     let mut line = String::new();
     match reader.read_line(&mut line) {

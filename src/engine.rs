@@ -93,7 +93,16 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
         c.report().diag(&format!("debug: {at}{s}"));
     });
     let c = ctx.clone();
-    engine.on_progress(move |_| c.interrupted().then(|| Dynamic::from("interrupted")));
+    engine.on_progress(move |ops| {
+        if c.interrupted() {
+            return Some(Dynamic::from("interrupted"));
+        }
+        // The clock is read every 1024 operations: cheap, and still within milliseconds.
+        if ops % 1024 == 0 {
+            return c.over_time().map(Dynamic::from);
+        }
+        None
+    });
     engine.set_default_tag(Dynamic::from(ctx));
     engine
 }

@@ -8,14 +8,17 @@
 //! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
-//! - `site` — typed site settings; `hostrange` — `node[00000-00999]` in its targets;
-//! - `effects` — the gate; `guards` — its rules, on fresh facts; `journal` — the JSONL record;
-//! - `frozen` — the identities detection froze (controller, model, targets);
+//! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
+//!   `node[00000-00999]` in its targets;
+//! - `effects` — the gate; `guards` — its rules, on fresh facts; `frozen` — what detection
+//!   froze (controller, model, targets); `journal` — the JSONL record; `term` — control characters
+//!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
+pub mod bounds;
 pub mod cli;
 pub mod clients;
 pub mod color;
@@ -42,3 +45,4 @@ pub mod resolve;
 pub mod signals;
 pub mod sim;
 pub mod site;
+pub mod term;

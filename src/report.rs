@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::color::{self, Stream, Tone};
 use crate::outcome::Ending;
+use crate::term::{escape, escape_line};
 
 /// Exit codes, exactly as DESIGN.md lists them.
 pub mod exit {
@@ -124,17 +125,18 @@ impl Report {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
-    /// Script `print()`: stdout, or stderr under `--json`.
+    /// Script `print()`: stdout, or stderr under `--json`; control characters escaped.
     pub fn print(&self, text: &str) {
+        let text = escape(text);
         if self.json {
-            self.diag(text);
+            self.diag(&text);
         } else {
             println!("{text}");
         }
     }
 
     pub fn step(&self, title: &str) {
-        self.line(&self.paint(Tone::Heading, &format!("==> {title}")));
+        self.line(&self.paint(Tone::Heading, &format!("==> {}", escape(title))));
         self.steps.borrow_mut().push(Step {
             title: title.to_string(),
             messages: Vec::new(),
@@ -143,7 +145,7 @@ impl Report {
 
     /// A transcript line as the script wrote it, kept in the current step as `info`.
     pub fn note(&self, text: &str) {
-        self.line(text);
+        self.line(&escape(text));
         self.record(Message {
             level: "info",
             text: text.to_string(),
@@ -157,7 +159,7 @@ impl Report {
             "fail" => ("  FAIL", Tone::Bad),
             _ => ("  note", Tone::Quiet),
         };
-        self.line(&format!("{} {text}", self.paint(tone, tag)));
+        self.line(&format!("{} {}", self.paint(tone, tag), escape(text)));
         if level == "fail" {
             *self.failed.borrow_mut() = true;
         }
@@ -183,16 +185,17 @@ impl Report {
 
     pub fn check(&self, name: &str, pass: bool, detail: &str) {
         self.line(&format!(
-            "  {} {name}{}",
+            "  {} {}{}",
             if pass {
                 self.paint(Tone::Good, "[GO]   ")
             } else {
                 self.paint(Tone::Bad, "[NO-GO]")
             },
+            escape(name),
             if detail.is_empty() {
                 String::new()
             } else {
-                format!(" — {detail}")
+                format!(" — {}", escape(detail))
             }
         ));
         self.checks.borrow_mut().push(Check {
@@ -203,7 +206,7 @@ impl Report {
     }
 
     pub fn plan(&self, entry: PlanEntry) {
-        self.line(&format!("  plan  {}", entry.command));
+        self.line(&format!("  plan  {}", escape(&entry.command)));
         self.plan.borrow_mut().push(entry);
     }
 
@@ -213,7 +216,7 @@ impl Report {
     }
 
     pub fn set_route(&self, route: &str) {
-        self.line(&format!("  route: {route}"));
+        self.line(&format!("  route: {}", escape_line(route)));
         *self.route.borrow_mut() = Some(route.to_string());
     }
 
@@ -250,7 +253,7 @@ impl Report {
         }
         let width = checks
             .iter()
-            .map(|c| c.name.len())
+            .map(|c| escape_line(&c.name).chars().count())
             .max()
             .unwrap_or(0)
             .max(5);
@@ -266,7 +269,11 @@ impl Report {
             } else {
                 self.paint(Tone::Bad, &format!("{:<6}", "NO-GO"))
             };
-            self.line(&format!("{:<width$}  {result}  {}", c.name, c.detail));
+            self.line(&format!(
+                "{:<width$}  {result}  {}",
+                escape_line(&c.name),
+                escape_line(&c.detail)
+            ));
         }
         // Only a run with a verdict says one: an unfinished run never reads as GO.
         if let Some(verdict) = self.verdict() {
@@ -304,7 +311,7 @@ impl Report {
         } else {
             self.line("already changed (per the journal):");
             for c in changes {
-                self.line(&format!("  - {c}"));
+                self.line(&format!("  - {}", escape(c)));
             }
         }
         if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
@@ -333,7 +340,7 @@ impl Report {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
-                p.command
+                escape(&p.command)
             ));
         }
     }
@@ -384,6 +391,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(what: &str) -> Progress {
+        let what: &str = &escape_line(what);
         use std::io::IsTerminal;
         // indicatif draws nothing on a terminal it can't drive (`TERM` unset or `dumb`, as
         // under some schedulers): then the plain lines, never a silent wait.
@@ -408,6 +416,7 @@ impl Progress {
     }
 
     pub fn tick(&self, elapsed: std::time::Duration, value: &str) {
+        let value: &str = &escape_line(value);
         if let Some(bar) = &self.bar {
             bar.set_message(value.to_string());
             return;

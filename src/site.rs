@@ -40,8 +40,17 @@ pub struct Site {
     pub timeouts: Timeouts,
     /// Seconds a plan saved by `runbook plan` stays valid; `runbook apply` refuses an older one.
     pub plan_max_age: u64,
+    /// How long a run may take in all (see `bounds.rs` for every setting's range).
+    pub limits: Limits,
     /// Only the `demo` site: start the built-in simulator.
     pub sim: Option<SimSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds after which a run stops (exit 2) wherever its script is.
+    pub max_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +149,10 @@ impl Site {
                 destroy_cli: 300,
             },
             plan_max_age: 24 * 3600,
+            // Generous: a slow bare-metal teardown waits up to 2 × 15 min on its own.
+            limits: Limits {
+                max_seconds: 6 * 3600,
+            },
             sim: None,
         }
     }
@@ -148,9 +161,11 @@ impl Site {
     /// (site file, environment, `--set`). `origin` names where each layer came from.
     pub fn from_layers(name: &str, layers: &[(String, Vec<(String, Value)>)]) -> Result<Site> {
         let mut doc = serde_json::to_value(Site::defaults(name))?;
+        let mut origins = std::collections::HashMap::new();
         let mut ranks = KeyRanks::default();
         for (layer, (origin, leaves)) in layers.iter().enumerate() {
             for (key, value) in leaves {
+                origins.insert(key.clone(), origin.clone());
                 // A null clears the key: the rank stays with whoever set it last, if anyone.
                 match (key.as_str(), value.is_null()) {
                     ("maas.profile", false) => ranks.profile = layer + 1,
@@ -166,6 +181,7 @@ impl Site {
             }
         }
         let mut site: Site = serde_json::from_value(doc)?;
+        crate::bounds::check(&site, |key| origins.get(key).cloned())?;
         site.maas.key_ranks = ranks;
         site.expand_home();
         site.targets = crate::hostrange::expand_all(&site.targets)?;

@@ -125,7 +125,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         }
     }
     if let Some(text) = &error {
-        eprint!("{text}");
+        eprint!("{}", crate::term::escape(text));
     }
     report.print_ending(&session.changes());
     if config.json {

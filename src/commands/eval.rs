@@ -19,7 +19,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,
         Err(text) => {
-            eprint!("{text}");
+            eprint!("{}", crate::term::escape(&text));
             return Ok(crate::report::exit::ERROR);
         }
     };
@@ -38,7 +38,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             if config.json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else if !value.is_unit() {
-                println!("{value}");
+                println!("{}", crate::term::escape(&value.to_string()));
             }
             // A machine refused inside a batch let the expression finish; it still ends
             // refused (exit 4), never GO.
@@ -47,7 +47,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         }
         Err(err) => {
             let (ending, text) = session.ending(&err, display);
-            eprint!("{text}");
+            eprint!("{}", crate::term::escape(&text));
             session.ctx.report().set_ending(ending);
             Ok(session.ctx.report().exit_code())
         }

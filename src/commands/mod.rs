@@ -65,7 +65,7 @@ pub fn dispatch(cli: Cli) -> i32 {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{} {}", error_tag(), chain(&e));
+            eprintln!("{} {}", error_tag(), crate::term::escape(&chain(&e)));
             exit::ERROR
         }
     }
@@ -188,6 +188,7 @@ impl Session {
             run_label: "",
         };
         let (ctx, services) = build_context(config, &mode, interrupt_flag())?;
+        ctx.set_time_limit(ctx.site().limits.max_seconds);
         let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);

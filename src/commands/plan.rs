@@ -72,7 +72,7 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
     report.print_plan_summary();
     report.print_scorecard();
     if let Some(text) = &error {
-        eprint!("{text}");
+        eprint!("{}", crate::term::escape(text));
     }
     if code != exit::GO || error.is_some() {
         eprintln!("no plan saved: the dry run did not complete");

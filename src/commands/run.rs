@@ -19,6 +19,7 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();
     if let Some(text) = &error {
+        let text = crate::term::escape(text);
         match text.strip_prefix("error:") {
             Some(rest) => eprint!("{}{rest}", crate::commands::error_tag()),
             None => eprint!("{text}"),

@@ -43,6 +43,9 @@ fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
                 EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into(),
             );
         }
+        if let Some(why) = ctx.over_time() {
+            return Err(EvalAltResult::ErrorTerminated(why.into(), Position::NONE).into());
+        }
         std::thread::sleep((end - Instant::now()).min(Duration::from_millis(50)));
     }
     Ok(())
@@ -256,6 +259,32 @@ pub mod flow_functions {
     pub fn sleep(ctx: NativeCallContext, s: Dynamic) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         pause(&run, seconds("s", &s)?)
+    }
+
+    /// Sleep `s` whole seconds; a signal or the run's time limit stops it. (Rhai's core
+    /// has its own `sleep(INT)` and `sleep(FLOAT)`, which an exact type match would pick:
+    /// these shadow them, as a later global module wins.)
+    ///
+    /// ```rhai
+    /// sleep(2);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(name = "sleep", return_raw, volatile)]
+    pub fn sleep_int(ctx: NativeCallContext, s: rhai::INT) -> RhaiResult<()> {
+        sleep(ctx, Dynamic::from(s))
+    }
+
+    /// Sleep `s` seconds (FLOAT); a signal or the run's time limit stops it.
+    ///
+    /// ```rhai
+    /// sleep(0.5);
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(name = "sleep", return_raw, volatile)]
+    pub fn sleep_float(ctx: NativeCallContext, s: rhai::FLOAT) -> RhaiResult<()> {
+        sleep(ctx, Dynamic::from(s))
     }
 
     /// Ask the operator to type `expected` to go on. `--yes` approves; without a terminal

@@ -77,7 +77,7 @@ fn show(session: &ReplSession, outcome: Outcome, planned_before: usize) {
                 println!("{text}");
             }
         }
-        Outcome::Error(text) => eprint!("{text}"),
+        Outcome::Error(text) => eprint!("{}", crate::term::escape(&text)),
         Outcome::Interrupted => {
             eprintln!("interrupted (Ctrl-C): the entry stopped; the session goes on")
         }

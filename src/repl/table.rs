@@ -29,11 +29,11 @@ pub fn render(value: &rhai::Dynamic) -> String {
         return String::new();
     }
     if value.is_string() {
-        return value.to_string();
+        return crate::term::escape(&value.to_string()).into_owned();
     }
     let json = match serde_json::to_value(value) {
         Ok(json) => json,
-        Err(_) => return value.to_string(),
+        Err(_) => return crate::term::escape(&value.to_string()).into_owned(),
     };
     match rows(&json) {
         Some(rows) => table(&rows),
@@ -88,7 +88,7 @@ fn cell(value: Option<&Value>) -> String {
         Some(Value::Object(map)) => format!("{{{} keys}}", map.len()),
         Some(v) => v.to_string(),
     };
-    let text = text.replace('\n', " ");
+    let text = crate::term::escape_line(&text.replace('\n', " ")).into_owned();
     if text.chars().count() > MAX_CELL {
         let cut: String = text.chars().take(MAX_CELL - 1).collect();
         format!("{cut}…")

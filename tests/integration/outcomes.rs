@@ -133,3 +133,80 @@ fn maas_failing_after_the_destroy_still_prints_the_scorecard_no_go() {
             .unwrap_or("")
             .contains("destroy-model")));
 }
+
+#[test]
+fn control_characters_from_scripts_and_systems_are_escaped_on_the_terminal() {
+    // `\x1b[2J` clears the screen, `\x1b]0;..\x07` retitles it, `\r` overwrites a line.
+    let script = "step(\"title \\x1b[2J\");\nnote(\"owner=\\x1b]0;pwn\\x07\");\n\
+                  warn(\"status \\r\\x1b[1A\");\nprint(\"msg \\x1b[31m\");\n\
+                  check(\"row \\x1b[2K\", true, \"detail \\x9b2J\");\nthrow \"boom \\x1b[H\";\n";
+    let out = Test::new()
+        .file("runbooks/r.rhai", script)
+        .args(&["run", "r"])
+        .run();
+    out.status(2);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\r'),
+            "a raw control character reached the terminal: {text:?}"
+        );
+    }
+    // The transcript (stdout) and the error (stderr), as the operator's terminal shows them.
+    let screen = format!("{}{}", out.stdout, out.stderr);
+    for shown in [
+        "title \\x1b[2J",
+        "owner=\\x1b]0;pwn\\x07",
+        "status \\x0d\\x1b[1A",
+        "row \\x1b[2K",
+        "detail \\u{9b}2J",
+        "boom \\x1b[H",
+    ] {
+        assert!(
+            screen.contains(shown),
+            "{shown:?} not shown escaped:\n{screen}"
+        );
+    }
+    out.stdout_has("msg \\x1b[31m");
+}
+
+#[test]
+fn out_of_range_settings_are_a_clear_error_not_a_panic() {
+    for (set, key) in [
+        ("juju.timeout=18446744073709551615", "juju.timeout"),
+        ("maas.concurrency=0", "maas.concurrency"),
+        ("timeouts.model_gone=99999999999", "timeouts.model_gone"),
+        ("limits.max_seconds=0", "limits.max_seconds"),
+    ] {
+        Test::new()
+            .file("runbooks/r.rhai", "print(\"ran\");")
+            .args(&["run", "r", "--set", set])
+            .run()
+            .status(2)
+            .stderr_has(&format!("`{key}` = "))
+            .stderr_has("is out of range (set in `--set`)")
+            .stderr_lacks("panicked");
+    }
+}
+
+#[test]
+fn a_script_past_its_time_limit_stops_with_its_position() {
+    for (script, line) in [
+        ("let a = [];\nloop { a.push(\"x\"); }\n", "r.rhai:2"),
+        ("let n = 0;\nloop { n += 1; }\n", "r.rhai:2"),
+        ("print(\"nap\");\nsleep(60);\n", "r.rhai:2"),
+    ] {
+        let started = std::time::Instant::now();
+        let out = Test::new()
+            .file("runbooks/r.rhai", script)
+            .args(&["run", "r", "--set", "limits.max_seconds=2"])
+            .run();
+        let took = started.elapsed();
+        out.status(2)
+            .stderr_has("time limit: the run took longer than 2s (site `limits.max_seconds`)")
+            .stderr_has(line);
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{script}: took {took:?}"
+        );
+    }
+}
