@@ -103,6 +103,7 @@ mod tests {
         site.sim = Some(crate::site::SimSettings {
             scenario: "dirty".into(),
             speed: f64::INFINITY,
+            ..Default::default()
         });
         assert!(check(&site, |_| None)
             .unwrap_err()

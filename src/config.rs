@@ -117,6 +117,8 @@ impl Config {
             )
         })?;
         let map = eval_site_script(&file.display, &file.text)?;
+        let file_leaves = site::leaves_of(&map);
+        self.check_pinned(name, &file.display, &file_leaves)?;
         let mut env_leaves = Vec::new();
         if let Some(url) = &self.env.maas_url {
             env_leaves.push(("maas.url".to_string(), Value::String(url.clone())));
@@ -154,6 +156,44 @@ impl Config {
             );
         }
         Ok(site)
+    }
+}
+
+impl Config {
+    /// A site that names its endpoints is pinned: an environment value that disagrees is
+    /// refused, naming both; only `--set` overrides it (teardown.md §2: know which cloud).
+    fn check_pinned(&self, name: &str, display: &str, file: &[(String, Value)]) -> Result<()> {
+        let pins = [
+            ("maas.url", "MAAS_URL", &self.env.maas_url),
+            ("juju.bin", "JUJU_BIN", &self.env.juju_bin),
+        ];
+        for (key, var, env) in pins {
+            let Some(env) = env else { continue };
+            if self.sets.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            let Some(Value::String(pinned)) = file.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+            else {
+                continue;
+            };
+            let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+            if !same(pinned, env) {
+                bail!(
+                    "`{var}` is `{env}` but site `{name}` pins `{key}` to `{pinned}` (in `{display}`): refusing to guess which one you mean\nhint: unset `{var}` to use the site's, or override it explicitly with `--set {key}={env}`"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The dotted keys the site file itself sets (for the origins in the header).
+    pub fn site_file_keys(&self) -> Result<Vec<String>> {
+        let resolver = self.resolver();
+        let Some(file) = resolver.site_file(&self.site_name)? else {
+            return Ok(Vec::new());
+        };
+        let map = eval_site_script(&file.display, &file.text)?;
+        Ok(site::leaves_of(&map).into_iter().map(|(k, _)| k).collect())
     }
 }
 
@@ -350,9 +390,8 @@ mod tests {
 
     #[test]
     fn precedence_set_over_env_over_site_over_defaults() {
-        let dir = root_with_site(
-            r#"#{ name: "t", maas: #{ url: "http://site" }, juju: #{ bin: "/site/juju" }, targets: ["a"] }"#,
-        );
+        let dir =
+            root_with_site(r#"#{ name: "t", maas: #{ url: "http://site" }, targets: ["a"] }"#);
         let env = Env {
             maas_url: Some("http://env".into()),
             maas_api_key: None,
@@ -375,6 +414,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(site, want);
+    }
+
+    #[test]
+    fn a_site_that_pins_its_maas_refuses_a_disagreeing_environment() {
+        let dir = root_with_site(r#"#{ name: "t", maas: #{ url: "http://site:5240/MAAS" } }"#);
+        let env = Env {
+            maas_url: Some("http://other:5240/MAAS".into()),
+            ..Env::default()
+        };
+        let err = config(dir.path(), &[], env.clone())
+            .load_site()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("http://other:5240/MAAS")
+                && err.contains("http://site:5240/MAAS")
+                && err.contains("--set maas.url="),
+            "{err}"
+        );
+        // `--set` is the explicit override; an agreeing environment is fine.
+        let site = config(dir.path(), &["maas.url=http://other:5240/MAAS"], env)
+            .load_site()
+            .unwrap();
+        assert_eq!(site.maas.url.as_deref(), Some("http://other:5240/MAAS"));
+        let same = Env {
+            maas_url: Some("http://site:5240/MAAS/".into()),
+            ..Env::default()
+        };
+        assert!(config(dir.path(), &[], same).load_site().is_ok());
     }
 
     #[test]

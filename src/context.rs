@@ -31,6 +31,8 @@ pub struct RunContext {
     backup_dirs: RefCell<Vec<PathBuf>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
+    /// `maas_whoami()`, read once per run.
+    whoami: OnceCell<Result<String, String>>,
     /// When the run must stop (site `limits.max_seconds`), and that limit in seconds.
     deadline: std::cell::Cell<Option<(std::time::Instant, u64)>>,
 }
@@ -55,8 +57,25 @@ impl RunContext {
             sealed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
+            whoami: OnceCell::new(),
             deadline: std::cell::Cell::new(None),
         }
+    }
+
+    /// The MAAS user of this run's API key: read once (`GET users/?op=whoami`), then cached
+    /// — a failure too, so a MAAS that refused or hung is not asked again and again.
+    pub fn whoami(&self) -> anyhow::Result<String> {
+        let cached = self.whoami.get_or_init(|| {
+            self.maas()
+                .and_then(|client| self.block_on(client.whoami()))
+                .map_err(|e| format!("{e:#}"))
+        });
+        cached.clone().map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// What the detection froze (controller, model, targets), if it ran.
+    pub fn frozen(&self) -> Option<crate::frozen::Frozen> {
+        self.gate.frozen()
     }
 
     /// Stop the run `seconds` from now, wherever its script is (the engine's progress
@@ -214,10 +233,10 @@ impl RunContext {
     pub fn juju(&self) -> anyhow::Result<&crate::clients::juju::JujuClient> {
         self.clients.juju_or_init(|| {
             let timeout = std::time::Duration::from_secs(self.site().juju.timeout.max(1));
-            Ok(crate::clients::juju::JujuClient::new(
-                self.juju_bin(),
-                timeout,
-            ))
+            Ok(
+                crate::clients::juju::JujuClient::new(self.juju_bin(), timeout)
+                    .with_controller(self.site().juju.controller.clone()),
+            )
         })
     }
 }

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::frozen::Frozen;
+use crate::guards::{Facts, Scope};
 use crate::journal::{Entry, Journal, Outcome};
 use crate::report::{PlanEntry, Report};
 
@@ -90,6 +92,8 @@ pub enum GateError {
     Declined(String),
     /// The action ran and failed (journaled as `failed`).
     Failed(anyhow::Error),
+    /// The write-ahead `intent` line could not be written: nothing ran; the run ends.
+    Journal(String),
 }
 
 /// Facts about a MAAS machine the release guard needs (read fresh by the primitive).
@@ -100,6 +104,11 @@ pub struct MachineFacts {
     pub owner: Option<String>,
     pub locked: bool,
     pub status_name: String,
+    pub power_state: String,
+    /// `owner_data["juju-model-uuid"]`: the Juju model that deployed it, when MAAS says.
+    pub juju_model_uuid: Option<String>,
+    /// `owner_data["juju-controller-uuid"]`.
+    pub juju_controller_uuid: Option<String>,
 }
 
 /// Facts about a Juju model the destroy guard needs.
@@ -107,6 +116,9 @@ pub struct MachineFacts {
 pub struct ModelFacts {
     pub name: String,
     pub is_controller: bool,
+    pub uuid: String,
+    /// The uuid of the controller the fresh read came from.
+    pub controller_uuid: String,
 }
 
 /// Why a run stopped before completing; decides the exit code (see `report::exit`).
@@ -130,6 +142,10 @@ pub struct Gate {
     stop: RefCell<Option<Stop>>,
     /// The Ctrl-C flag: a confirmation being typed when it is set is declined.
     interrupt: Option<Arc<AtomicBool>>,
+    /// What the site allows (targets, models, paths).
+    scope: Scope,
+    /// What the detection froze; `None` until it ran.
+    frozen: RefCell<Option<Frozen>>,
     /// `runbook apply`: only these effects, in this order, are admitted.
     plan: RefCell<Option<crate::plan_file::Allowlist>>,
 }
@@ -152,6 +168,8 @@ impl Gate {
             report,
             stop: RefCell::new(None),
             interrupt: None,
+            scope: Scope::default(),
+            frozen: RefCell::new(None),
             plan: RefCell::new(None),
         }
     }
@@ -181,6 +199,116 @@ impl Gate {
                     reason,
                 }),
         }
+    }
+
+    /// The site's scope the guards check against (without it, nothing is in scope).
+    pub fn with_scope(mut self, scope: Scope) -> Gate {
+        self.scope = scope;
+        self
+    }
+
+    /// Record the identities the detection read (replacing any earlier freeze).
+    pub fn freeze(&self, frozen: Frozen) {
+        *self.frozen.borrow_mut() = Some(frozen);
+    }
+
+    /// What the detection froze, if it ran.
+    pub fn frozen(&self) -> Option<Frozen> {
+        self.frozen.borrow().clone()
+    }
+
+    /// The gate's decision on `facts` (read by the host right before the call).
+    pub fn guard(&self, facts: &Facts) -> Result<(), Refusal> {
+        crate::guards::decide(&self.scope, self.frozen.borrow().as_ref(), facts)
+    }
+
+    /// [`Gate::apply`] with the guard decided here, on `facts`.
+    pub fn apply_on<T: Serialize>(
+        &self,
+        effect: Effect,
+        facts: &Facts,
+        act: impl FnOnce() -> anyhow::Result<T>,
+    ) -> Result<Applied<T>, GateError> {
+        let guard = self.guard(facts);
+        self.apply(effect, guard, act)
+    }
+
+    /// Journal a refusal of one effect (the run will end with exit 4) and return it.
+    pub fn refuse_one(&self, effect: &Effect, refusal: Refusal) -> Refusal {
+        let msg = refusal.to_string();
+        self.journal.record(effect, Outcome::Refused, Some(&msg), 0);
+        self.report
+            .message("fail", &format!("{}: {msg}", effect.target));
+        self.record_stop(Stop::Refused(msg));
+        refusal
+    }
+
+    /// Write-ahead: the `intent` lines of destroy-class effects, written and synced before
+    /// any of them runs. A journal that cannot be written stops the run here.
+    pub fn intend(&self, effects: &[&Effect]) -> Result<(), GateError> {
+        let entries: Vec<Entry> = effects
+            .iter()
+            .filter(|e| e.class == EffectClass::Destroy)
+            .map(|effect| Entry {
+                effect,
+                outcome: Outcome::Intent,
+                detail: None,
+                duration_ms: 0,
+            })
+            .collect();
+        self.journal
+            .try_record_all(&entries)
+            .map_err(|e| GateError::Journal(format!("{e:#}; nothing was changed")))
+    }
+
+    /// A batch decided machine by machine (e.g. `release_all`): each effect's guard runs on
+    /// its own facts; a refused one is journaled and named (the run will end with exit 4)
+    /// while the others go on, under one confirmation, with their intents written first.
+    pub fn admit_each(
+        &self,
+        effects: &[Effect],
+        facts: &[Facts],
+        confirm: Option<Confirmation>,
+    ) -> Result<Vec<Result<Admission, Refusal>>, GateError> {
+        if effects.len() != facts.len() {
+            return Err(GateError::Failed(anyhow::anyhow!(
+                "internal error: {} effects but {} sets of facts",
+                effects.len(),
+                facts.len()
+            )));
+        }
+        let mut out: Vec<Result<Admission, Refusal>> = effects
+            .iter()
+            .zip(facts)
+            .map(
+                |(e, f)| match self.guard(f).and_then(|()| self.admit_planned(e)) {
+                    Ok(()) => Ok(Admission::Go),
+                    Err(r) => Err(self.refuse_one(e, r)),
+                },
+            )
+            .collect();
+        let admitted: Vec<&Effect> = effects
+            .iter()
+            .zip(&out)
+            .filter(|(_, a)| a.is_ok())
+            .map(|(e, _)| e)
+            .collect();
+        if admitted.is_empty() {
+            return Ok(out);
+        }
+        if self.is_dry_run() {
+            admitted.iter().for_each(|e| self.plan(e));
+            for a in out.iter_mut().filter(|a| a.is_ok()) {
+                *a = Ok(Admission::Planned);
+            }
+            return Ok(out);
+        }
+        let owned: Vec<Effect> = admitted.iter().map(|e| (*e).clone()).collect();
+        if let Some(c) = confirm.or_else(|| batch_confirmation(&owned)) {
+            self.confirm(&c, admitted.first().copied())?;
+        }
+        self.intend(&admitted)?;
+        Ok(out)
     }
 
     /// Watch `flag` (Ctrl-C) while the operator types a confirmation: Ctrl-C at the
@@ -311,7 +439,7 @@ impl Gate {
         if let Some(c) = confirmation_for(&effect) {
             self.confirm(&c, Some(&effect))?;
         }
-        self.record_intents(std::slice::from_ref(&effect));
+        self.intend(&[&effect])?;
         let started = Instant::now();
         match act() {
             Ok(value) => {
@@ -366,24 +494,8 @@ impl Gate {
         if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
             self.confirm(&c, effects.first())?;
         }
-        self.record_intents(effects);
+        self.intend(&effects.iter().collect::<Vec<_>>())?;
         Ok(vec![Admission::Go; effects.len()])
-    }
-
-    /// Write-ahead: journal (and sync) an `intent` line for each destroy-class effect about
-    /// to run, so a run killed mid-call still shows what was in flight.
-    fn record_intents(&self, effects: &[Effect]) {
-        let entries: Vec<Entry> = effects
-            .iter()
-            .filter(|e| e.class == EffectClass::Destroy)
-            .map(|effect| Entry {
-                effect,
-                outcome: Outcome::Intent,
-                detail: None,
-                duration_ms: 0,
-            })
-            .collect();
-        self.journal.record_all(&entries);
     }
 
     /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
@@ -565,6 +677,9 @@ impl GateError {
                 rhai::EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into()
             }
             GateError::Failed(e) => format!("{e:#}").into(),
+            GateError::Journal(reason) => {
+                rhai::EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into()
+            }
         }
     }
 }
@@ -758,6 +873,9 @@ mod tests {
             owner: owner.map(str::to_string),
             locked,
             status_name: status.into(),
+            power_state: "on".into(),
+            juju_model_uuid: None,
+            juju_controller_uuid: None,
         }
     }
 
@@ -841,6 +959,8 @@ mod tests {
         ModelFacts {
             name: name.into(),
             is_controller: ctl,
+            uuid: String::new(),
+            controller_uuid: String::new(),
         }
     }
 

@@ -103,16 +103,24 @@ impl Journal {
     /// Record a batch (e.g. the outcomes of `release_all`): one write and one sync for all
     /// of them, instead of one per line.
     pub fn record_all(&self, entries: &[Entry]) {
-        let texts: Vec<String> = entries.iter().map(|e| self.line_text(e)).collect();
-        if !self.in_memory && !texts.is_empty() {
-            if let Err(e) = self.append(&texts) {
-                eprintln!(
-                    "warning: cannot write the journal `{}`: {e:#}",
-                    self.path.display()
-                );
-            }
+        if let Err(e) = self.try_record_all(entries) {
+            eprintln!("warning: {e:#}");
         }
+    }
+
+    /// As [`Journal::record_all`], but a line that cannot be written (and synced) is an
+    /// error: write-ahead `intent` lines use it, so a destructive call never runs unrecorded.
+    pub fn try_record_all(&self, entries: &[Entry]) -> anyhow::Result<()> {
+        let texts: Vec<String> = entries.iter().map(|e| self.line_text(e)).collect();
+        let written = if !self.in_memory && !texts.is_empty() {
+            self.append(&texts).map_err(|e| {
+                anyhow::anyhow!("cannot write the journal `{}`: {e:#}", self.path.display())
+            })
+        } else {
+            Ok(())
+        };
         self.lines.borrow_mut().extend(texts);
+        written
     }
 
     fn line_text(&self, entry: &Entry) -> String {

@@ -10,7 +10,8 @@
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
 //!   `node[00000-00999]` in its targets;
-//! - `effects` — the gate; `journal` — the JSONL record; `term` — control characters
+//! - `effects` — the gate; `guards` — its rules, on fresh facts; `frozen` — what detection
+//!   froze (controller, model, targets); `journal` — the JSONL record; `term` — control characters
 //!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
@@ -28,6 +29,8 @@ pub mod diagnostic;
 pub mod effects;
 pub mod embedded;
 pub mod engine;
+pub mod frozen;
+pub mod guards;
 pub mod hostrange;
 pub mod journal;
 pub mod maas_profiles;

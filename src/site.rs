@@ -81,6 +81,8 @@ pub struct KeyRanks {
 #[serde(deny_unknown_fields)]
 pub struct JujuSettings {
     pub bin: Option<String>,
+    /// The controller this site's model lives on: every juju command names it.
+    pub controller: Option<String>,
     /// Seconds one juju command may run before it is killed.
     pub timeout: u64,
 }
@@ -132,6 +134,7 @@ impl Site {
             },
             juju: JujuSettings {
                 bin: None,
+                controller: None,
                 timeout: 300,
             },
             backup_root: "~/backups".into(),

@@ -26,6 +26,9 @@ use super::juju_version::{parse_version, Family, JujuVersion};
 pub struct JujuClient {
     bin: String,
     timeout: Duration,
+    /// The pinned controller: every command names it (`-c C`, `-m C:MODEL`), so the
+    /// shell's current controller never matters. `None`: Juju's current controller.
+    controller: Option<String>,
     /// `juju version`, read by the first command of the run.
     version: std::sync::OnceLock<JujuVersion>,
 }
@@ -288,12 +291,32 @@ impl JujuClient {
         JujuClient {
             bin: bin.into(),
             timeout,
+            controller: None,
             version: std::sync::OnceLock::new(),
         }
     }
 
+    /// Pin every command to `controller` (site `juju.controller`).
+    pub fn with_controller(mut self, controller: Option<String>) -> Self {
+        self.controller = controller.filter(|c| !c.is_empty());
+        self
+    }
+
     pub fn bin(&self) -> &str {
         &self.bin
+    }
+
+    /// The pinned controller, if any.
+    pub fn controller(&self) -> Option<&str> {
+        self.controller.as_deref()
+    }
+
+    /// How a command names `model`: `CONTROLLER:MODEL` when pinned, else as given.
+    pub fn target(&self, model: &str) -> String {
+        match &self.controller {
+            Some(c) if !model.contains(':') => format!("{c}:{model}"),
+            _ => model.to_string(),
+        }
     }
 
     /// `juju version`, run once per client: which output family to expect. Juju 2.x, 5.x or
@@ -310,7 +333,11 @@ impl JujuClient {
 
     /// `juju models --format json`: every model this user can see.
     pub fn models(&self) -> Result<Vec<Model>> {
-        let args = ["models", "--format", "json"];
+        let mut args = vec!["models"];
+        if let Some(c) = &self.controller {
+            args.extend(["-c", c.as_str()]);
+        }
+        args.extend(["--format", "json"]);
         let out = self.run(&args)?;
         let family = self.version()?.family;
         parse_models(&out, family)
@@ -325,7 +352,8 @@ impl JujuClient {
 
     /// `juju status -m MODEL --format json`, summarised.
     pub fn status(&self, model: &str) -> Result<Status> {
-        let args = ["status", "-m", model, "--format", "json"];
+        let model = self.target(model);
+        let args = ["status", "-m", model.as_str(), "--format", "json"];
         let out = self.run(&args)?;
         parse_status(&out)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
@@ -333,7 +361,8 @@ impl JujuClient {
 
     /// `juju machines -m MODEL --format json`, sorted by id (`2` before `10`).
     pub fn machines(&self, model: &str) -> Result<Vec<Machine>> {
-        let args = ["machines", "-m", model, "--format", "json"];
+        let model = self.target(model);
+        let args = ["machines", "-m", model.as_str(), "--format", "json"];
         let out = self.run(&args)?;
         parse_machines(&out)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
@@ -361,7 +390,8 @@ impl JujuClient {
 
     /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here).
     pub fn export_bundle(&self, model: &str) -> Result<String> {
-        self.run(&["export-bundle", "-m", model])
+        let model = self.target(model);
+        self.run(&["export-bundle", "-m", model.as_str()])
     }
 
     /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
@@ -391,7 +421,7 @@ impl JujuClient {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<DestroyOutcome> {
         self.version()?;
-        let argv = destroy_model_argv(&self.bin, model, opts)?;
+        let argv = destroy_model_argv(&self.bin, &self.target(model), opts)?;
         match run_streaming(&argv, deadline, progress, cancelled)? {
             Streamed::Finished => Ok(DestroyOutcome::Destroyed),
             Streamed::DeadlinePassed(transcript) => Ok(DestroyOutcome::StillInProgress {
@@ -406,7 +436,7 @@ impl JujuClient {
     /// stderr, so the error shows what was accepted and what was not.
     pub fn remove_machine(&self, model: &str, id: &str, opts: &RemoveOptions) -> Result<String> {
         self.version()?;
-        let argv = remove_machine_argv(&self.bin, model, id, opts);
+        let argv = remove_machine_argv(&self.bin, &self.target(model), id, opts);
         let out = run_output(&argv, self.timeout)?;
         if !out.status.success() {
             let stdout = String::from_utf8_lossy(&out.stdout);

@@ -163,6 +163,11 @@ pub struct Machine {
     pub pool: String,
     pub zone: String,
     pub tags: Vec<String>,
+    /// `owner_data["juju-model-uuid"]`: the Juju model that deployed it (as MAAS has it,
+    /// not checked here).
+    pub juju_model_uuid: Option<String>,
+    /// `owner_data["juju-controller-uuid"]`.
+    pub juju_controller_uuid: Option<String>,
 }
 
 /// Status codes a teardown relies on (FORMATS.md's table).
@@ -237,12 +242,26 @@ struct RawMachine {
     zone: Option<NameRef>,
     #[serde(default)]
     tag_names: Option<Vec<Option<String>>>,
+    /// Free-form strings; Juju writes its model and controller uuids here.
+    #[serde(default)]
+    owner_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 impl From<RawMachine> for Machine {
     fn from(m: RawMachine) -> Machine {
         let status = m.status.unwrap_or(-1);
+        let owner_data = m.owner_data.unwrap_or_default();
+        let data = |key: &str| {
+            owner_data.get(key).and_then(|v| match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) if s.is_empty() => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            })
+        };
         Machine {
+            juju_model_uuid: data("juju-model-uuid"),
+            juju_controller_uuid: data("juju-controller-uuid"),
             system_id: m.system_id,
             hostname: m.hostname.unwrap_or_default(),
             status_name: m
@@ -542,6 +561,19 @@ impl MaasClient {
             // FORMATS.md: a composed VM is deleted once Juju has released it.
             return Ok(gone_unseen(system_id));
         };
+        self.release_read(&before, opts).await
+    }
+
+    /// Release a machine just read (`before`, from one fresh `GET`): Ready/Releasing is a
+    /// no-op; otherwise ONE `POST`, and only on a failure a re-read to decide it. The
+    /// caller checks `before` (the release guard) between the read and this call.
+    pub async fn release_read(
+        &self,
+        before: &Machine,
+        opts: &ReleaseOptions,
+    ) -> Result<ReleaseOutcome> {
+        let system_id = before.system_id.as_str();
+        let before = before.clone();
         if matches!(before.status, status::READY | status::RELEASING) {
             return Ok(outcome(
                 &before,
@@ -908,7 +940,9 @@ mod tests {
                 power_state: "on".into(),
                 pool: "default".into(),
                 zone: "az1".into(),
-                tags: vec!["virtual".into(), "osd".into()]
+                tags: vec!["virtual".into(), "osd".into()],
+                juju_model_uuid: Some("u-os".into()),
+                juju_controller_uuid: None,
             }
         );
         assert_eq!(

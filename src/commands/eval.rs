@@ -14,6 +14,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         .ctx
         .report()
         .set_stream(crate::color::Stream::Stderr);
+    session.print_endpoints();
     let display = "<eval>";
     let ast = match session.compile(display, &args.expr) {
         Ok(ast) => ast,
@@ -39,6 +40,9 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
             } else if !value.is_unit() {
                 println!("{}", crate::term::escape(&value.to_string()));
             }
+            // A machine refused inside a batch let the expression finish; it still ends
+            // refused (exit 4), never GO.
+            session.ctx.report().set_ending(session.completed_ending());
             Ok(session.ctx.report().exit_code())
         }
         Err(err) => {

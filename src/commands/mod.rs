@@ -5,6 +5,7 @@ pub mod apply;
 pub mod check;
 pub mod completions;
 pub mod doc;
+pub mod endpoints;
 pub mod eval;
 pub mod list;
 pub mod module_docs;
@@ -100,6 +101,8 @@ pub struct Session {
     pub engine: Engine,
     pub sources: Sources,
     pub constants: Scope<'static>,
+    /// Where the MAAS URL and the Juju controller came from (for the header).
+    pub origins: endpoints::Origins,
     /// The site is the default one (neither `--site` nor `RUNBOOK_SITE` was given).
     default_site: bool,
     _services: Option<ServiceGuard>,
@@ -160,12 +163,22 @@ pub fn build_context(
         journal,
         report.clone(),
     )
-    .with_interrupt(interrupted.clone());
+    .with_interrupt(interrupted.clone())
+    .with_scope(crate::guards::Scope::of(&site));
     let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
     Ok((Rc::new(ctx), services))
 }
 
 impl Session {
+    /// How a script that ran to its end ended: refused (exit 4) when a guard refused one
+    /// machine of a batch and the run went on, else completed.
+    pub fn completed_ending(&self) -> crate::outcome::Ending {
+        match self.ctx.gate().stop() {
+            Some(Stop::Refused(_)) => crate::outcome::Ending::Refused,
+            _ => crate::outcome::Ending::Completed,
+        }
+    }
+
     pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
         let mode = ContextMode {
             dry_run,
@@ -180,14 +193,24 @@ impl Session {
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let site_dyn = rhai::serde::to_dynamic(ctx.site()).unwrap_or(Dynamic::UNIT);
         let constants = crate::engine::constants(site_dyn, dry_run);
+        let origins = endpoints::origins(config, services.is_some());
         Ok(Session {
             ctx,
             engine,
             sources,
             constants,
+            origins,
             default_site: config.site_is_default,
             _services: services,
         })
+    }
+
+    /// The endpoint header: the MAAS URL with the whoami user and the Juju controller with
+    /// its uuid, and where each came from.
+    pub fn print_endpoints(&self) {
+        for line in endpoints::header(&self.ctx, &self.origins) {
+            self.ctx.report().line(&line);
+        }
     }
 
     /// The first transcript line: run id, site, mode and where the journal goes.
@@ -217,6 +240,7 @@ impl Session {
             self.ctx.run_id()
         ));
         self.ctx.report().line(&format!("journal: {journal}"));
+        self.print_endpoints();
     }
 
     /// Compile `text` (known as `display`) with the constants; errors rendered.

@@ -22,7 +22,7 @@ pub fn execute(session: &Session, file: &SourceFile) -> (i32, Option<String>) {
         Ok(ast) => {
             let mut scope = session.constants.clone();
             match session.engine.run_ast_with_scope(&mut scope, &ast) {
-                Ok(()) => (Ending::Completed, None),
+                Ok(()) => (session.completed_ending(), None),
                 Err(err) => {
                     let (ending, text) = session.ending(&err, &file.display);
                     (ending, Some(text))

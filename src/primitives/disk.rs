@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::clients::qcow2;
 use crate::context::RunContext;
-use crate::effects::{self, Applied, Confirmation, Effect, EffectClass};
+use crate::effects::{Applied, Confirmation, Effect, EffectClass, MachineFacts};
+use crate::guards::Facts;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -28,11 +29,39 @@ fn need_path(function: &str, path: &str) -> Result<(), Box<EvalAltResult>> {
     Ok(())
 }
 
+/// Every frozen target as one fresh MAAS read shows it (none when nothing is frozen: the
+/// gate then refuses the wipe).
+fn fresh_targets(rc: &RunContext) -> anyhow::Result<Vec<MachineFacts>> {
+    let ids: Vec<String> = match rc.frozen() {
+        Some(f) if !f.targets.is_empty() => f.targets.into_iter().map(|t| t.system_id).collect(),
+        _ => return Ok(Vec::new()),
+    };
+    let client = rc.maas()?;
+    let machines = rc.block_on(client.machines_by_id(&ids))?;
+    Ok(machines
+        .into_iter()
+        .map(|m| MachineFacts {
+            system_id: m.system_id,
+            hostname: m.hostname,
+            owner: m.owner,
+            locked: m.locked,
+            status_name: m.status_name,
+            power_state: m.power_state,
+            juju_model_uuid: m.juju_model_uuid,
+            juju_controller_uuid: m.juju_controller_uuid,
+        })
+        .collect())
+}
+
 pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
     need_path("wipe_qcow2", path)?;
     let rc = RunContext::from_call(ctx)?;
     let file = Path::new(path);
-    let guard = effects::guard_wipe(&rc.site().disk_root, file);
+    let facts = Facts::Wipe {
+        path: file.to_path_buf(),
+        targets: fresh_targets(&rc).map_err(script_error)?,
+    };
+    let guard = rc.gate().guard(&facts);
     // Read the image only when the guard allows touching it; a refusal says why first.
     let info = if guard.is_ok() {
         Some(qcow2::stat(file).map_err(script_error)?)
@@ -76,7 +105,7 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
     };
     let applied = rc
         .gate()
-        .apply(effect, guard, || {
+        .apply_on(effect, &facts, || {
             qcow2::wipe(file)?;
             let after = qcow2::stat(file)?;
             let mut v = serde_json::to_value(after)?;
@@ -118,8 +147,10 @@ pub mod disk_functions {
 
     /// Recreate a qcow2 image empty with the same virtual size (`qemu-img create -f qcow2`),
     /// keeping its owner and mode, replacing it atomically (KVM test cloud only: libvirt
-    /// secondary disks survive a MAAS release). Refused unless the path resolves to a file
-    /// under `site.disk_root`; asks the operator to type the file name (or `--yes`). Returns
+    /// secondary disks survive a MAAS release). Refused unless the site enables the wipe
+    /// (`wipe_osd`) and has a `disk_root`, the path resolves to a file under it, and a fresh
+    /// MAAS read shows every target frozen by the detection Ready, unowned and powered off;
+    /// asks the operator to type the file name (or `--yes`). Returns
     /// the image's new `stat_qcow2` map with `planned: false`, or `#{planned: true, command}`
     /// in a dry run. Errors if the file is missing, not qcow2, an overlay, or qemu-img fails.
     ///

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::context::RunContext;
-use crate::effects::{self, Applied, Effect, EffectClass, MANIFEST};
+use crate::effects::{Applied, Effect, EffectClass, MANIFEST};
+use crate::guards::Facts;
 use crate::site::expand_tilde;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -165,8 +166,9 @@ pub mod files_functions {
             format!("mkdir -p {}", dir.display()),
         );
         let target = dir.clone();
+        let facts = Facts::BackupDir { dir: dir.clone() };
         run.gate()
-            .apply(e, Ok(()), || {
+            .apply_on(e, &facts, || {
                 fs::create_dir_all(&target)
                     .with_context(|| format!("cannot create backup dir `{}`", target.display()))?;
                 write_atomic(&target.join(MANIFEST), b"{\"files\":{}}\n")
@@ -194,7 +196,11 @@ pub mod files_functions {
     ) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         let dir = PathBuf::from(dir);
-        let guard = effects::guard_write_backup(&run.backup_dirs(), &dir, file);
+        let facts = Facts::WriteBackup {
+            run_dirs: run.backup_dirs(),
+            dir: dir.clone(),
+            file: file.to_string(),
+        };
         let path = dir.join(file);
         let e = effect(
             "write_backup",
@@ -203,7 +209,7 @@ pub mod files_functions {
             format!("write {} ({} bytes)", path.display(), text.len()),
         );
         run.gate()
-            .apply(e, guard, || {
+            .apply_on(e, &facts, || {
                 if let Some(parent) = path.parent() {
                     fs::create_dir_all(parent)
                         .with_context(|| format!("cannot create `{}`", parent.display()))?;
@@ -253,13 +259,9 @@ pub mod files_functions {
     pub fn seal_backup(ctx: NativeCallContext, dir: &str, model: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
         let path = PathBuf::from(dir);
-        let guard = if run.backup_dirs().contains(&path) {
-            Ok(())
-        } else {
-            Err(effects::Refusal {
-                guard: "seal_backup.scope",
-                reason: format!("`{dir}` is not a backup dir made by this run"),
-            })
+        let facts = Facts::SealBackup {
+            run_dirs: run.backup_dirs(),
+            dir: path.clone(),
         };
         let e = effect(
             "seal_backup",
@@ -269,7 +271,7 @@ pub mod files_functions {
         );
         let applied = run
             .gate()
-            .apply(e, guard, || verify_backup(&path))
+            .apply_on(e, &facts, || verify_backup(&path))
             .map_err(|e| e.into_rhai())?;
         if matches!(applied, Applied::Executed(()) | Applied::Planned) {
             run.record_sealed(model);
@@ -277,7 +279,8 @@ pub mod files_functions {
         Ok(())
     }
 
-    /// Point the pointer file at `target`, atomically (write, fsync, rename).
+    /// Point the pointer file at `target`, atomically (write, fsync, rename). Only the
+    /// site's `pointer_file` may be written; any other path is refused (exit 4).
     ///
     /// ```rhai
     /// set_pointer(site.pointer_file, dir);
@@ -294,8 +297,9 @@ pub mod files_functions {
             serde_json::json!({ "path": path_string(&file), "target": target }),
             format!("echo {target} > {}", file.display()),
         );
+        let facts = Facts::SetPointer { path: file.clone() };
         run.gate()
-            .apply(e, Ok(()), || {
+            .apply_on(e, &facts, || {
                 write_atomic(&file, format!("{target}\n").as_bytes())
             })
             .map_err(|e| e.into_rhai())?;

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
-use crate::effects::{self, Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
+use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
+use crate::guards::Facts;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -48,9 +49,40 @@ fn options<T: serde::de::DeserializeOwned>(
         .map_err(|e| format!("invalid options for `{function}`: {e}").into())
 }
 
-/// Facts about `model` for its guard, read fresh from `juju models`.
-fn model_facts(juju: &JujuClient, model: &str) -> anyhow::Result<Option<juju::Model>> {
-    juju.model(model)
+/// `model` as a fresh `juju models` (on the pinned controller) shows it now: the frozen
+/// model by its uuid if it is still there, else a model of that short name of the frozen
+/// owner (the gate then refuses it, naming both uuids), else `None` (gone).
+fn model_facts(
+    rc: &RunContext,
+    juju: &JujuClient,
+    model: &str,
+) -> anyhow::Result<Option<juju::Model>> {
+    let models = juju.models()?;
+    let frozen = rc.frozen().and_then(|f| f.model);
+    if let Some(f) = frozen
+        .as_ref()
+        .filter(|f| f.name == model || f.uuid == model)
+    {
+        if let Some(m) = models.iter().find(|m| m.uuid == f.uuid) {
+            return Ok(Some(m.clone()));
+        }
+        return Ok(models
+            .into_iter()
+            .find(|m| m.name == model && m.owner == f.owner));
+    }
+    Ok(models
+        .into_iter()
+        .find(|m| m.name == model || m.uuid == model))
+}
+
+/// The facts the gate decides a destroy or removal on, from a fresh `juju models`.
+fn model_facts_of(m: &juju::Model) -> ModelFacts {
+    ModelFacts {
+        name: m.name.clone(),
+        is_controller: m.is_controller,
+        uuid: m.uuid.clone(),
+        controller_uuid: m.controller_uuid.clone(),
+    }
 }
 
 /// The changing calls take the short name (as in `site.models`) or the uuid. A qualified
@@ -100,21 +132,20 @@ pub(crate) fn destroy_model(
     short_name("juju_destroy_model", name)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let argv = juju::destroy_model_argv(juju.bin(), name, &opts).map_err(script_error)?;
+    let argv =
+        juju::destroy_model_argv(juju.bin(), &juju.target(name), &opts).map_err(script_error)?;
     let command = juju::shell_line(&argv);
-    let Some(model) = model_facts(juju, name).map_err(script_error)? else {
+    let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
         return to_map(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
         );
     };
-    let facts = ModelFacts {
-        name: model.name.clone(),
-        is_controller: model.is_controller,
+    let facts = Facts::DestroyModel {
+        model: model_facts_of(&model),
+        sealed: rc.sealed_models(),
     };
-    let site = rc.site();
-    let sealed = rc.sealed_models();
-    let guard = effects::guard_destroy_model(&site.models, site.require_backup, &sealed, &facts);
+    let guard = rc.gate().guard(&facts);
     // The summary is only worth a `juju status` when the guard lets the call through.
     let summary = if guard.is_ok() {
         // A model Juju cannot report on may still need destroying (seed §3.3): say so
@@ -158,8 +189,8 @@ pub(crate) fn destroy_model(
     };
     let applied = rc
         .gate()
-        .apply(effect, guard, || {
-            let deadline = std::time::Duration::from_secs(site.timeouts.destroy_cli.max(1));
+        .apply_on(effect, &facts, || {
+            let deadline = std::time::Duration::from_secs(rc.site().timeouts.destroy_cli.max(1));
             let outcome = juju.destroy_model_until(
                 name,
                 &opts,
@@ -182,17 +213,21 @@ pub(crate) fn remove_machine(
     short_name("juju_remove_machine", model)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let command = juju::shell_line(&juju::remove_machine_argv(juju.bin(), model, id, &opts));
-    let found = model_facts(juju, model)
+    let command = juju::shell_line(&juju::remove_machine_argv(
+        juju.bin(),
+        &juju.target(model),
+        id,
+        &opts,
+    ));
+    let found = model_facts(&rc, juju, model)
         .map_err(script_error)?
         .ok_or_else(|| {
             format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it")
         })?;
-    let facts = ModelFacts {
-        name: found.name.clone(),
-        is_controller: found.is_controller,
+    let facts = Facts::RemoveMachine {
+        model: model_facts_of(&found),
     };
-    let guard = effects::guard_remove_machine(&rc.site().models, &facts);
+    let guard = rc.gate().guard(&facts);
     let summary = if guard.is_ok() {
         let machines = juju.machines(model).map_err(script_error)?;
         match machines.iter().find(|m| m.id == id) {
@@ -220,7 +255,7 @@ pub(crate) fn remove_machine(
     };
     let applied = rc
         .gate()
-        .apply(effect, guard, || {
+        .apply_on(effect, &facts, || {
             let out = juju.remove_machine(model, id, &opts)?;
             Ok(json!({ "model": model, "id": id, "result": "removed", "output": out.trim(), "planned": false, "command": command }))
         })

@@ -5,8 +5,9 @@
 //! evaluate the release guard from `effects.rs` for each machine, and hand the calls to the
 //! gate; a batch is admitted as a whole under one confirmation naming every hostname.
 
-use std::collections::HashMap;
 use std::time::Instant;
+
+use futures::StreamExt;
 
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, Map};
@@ -14,7 +15,10 @@ use serde_json::json;
 
 use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
 use crate::context::RunContext;
-use crate::effects::{self, Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts};
+use crate::effects::{
+    Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
+};
+use crate::guards::Facts;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -34,6 +38,9 @@ fn facts(m: &Machine) -> MachineFacts {
         owner: m.owner.clone(),
         locked: m.locked,
         status_name: m.status_name.clone(),
+        power_state: m.power_state.clone(),
+        juju_model_uuid: m.juju_model_uuid.clone(),
+        juju_controller_uuid: m.juju_controller_uuid.clone(),
     }
 }
 
@@ -112,6 +119,28 @@ fn planned(m: &Machine, command: &str) -> serde_json::Value {
     json!({ "system_id": m.system_id, "hostname": m.hostname, "planned": true, "command": command })
 }
 
+/// A machine the gate refused on its fresh read: named, with the guard and why.
+fn refused(m: &Machine, r: &Refusal) -> serde_json::Value {
+    json!({
+        "system_id": m.system_id, "hostname": m.hostname, "result": "refused",
+        "guard": r.guard, "error": r.to_string(), "planned": false,
+    })
+}
+
+/// One fresh `GET machines/ID/` per id, concurrently (bounded), in the order given.
+fn fresh_reads(
+    rc: &RunContext,
+    client: &MaasClient,
+    ids: &[String],
+) -> Vec<anyhow::Result<Option<Machine>>> {
+    rc.block_on(
+        futures::stream::iter(ids.iter())
+            .map(|id| client.machine(id))
+            .buffered(client.concurrency())
+            .collect(),
+    )
+}
+
 pub(crate) fn release_one(
     ctx: &NativeCallContext,
     system_id: &str,
@@ -120,27 +149,28 @@ pub(crate) fn release_one(
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, opts)?;
-    let (whoami, machine) = rc
-        .block_on(async {
-            Ok::<_, anyhow::Error>((client.whoami().await?, client.machine(system_id).await?))
-        })
+    let whoami = rc.whoami().map_err(script_error)?;
+    // The ONE fresh read the guard runs on; the POST follows it directly.
+    let machine = rc
+        .block_on(client.machine(system_id))
         .map_err(script_error)?;
     let Some(m) = machine else {
         // Gone from MAAS (e.g. a composed VM Juju already released): reported, not fatal.
         return to_map(outcome_value(maas::gone_unseen(system_id)));
     };
-    let guard = effects::guard_release(&rc.site().targets, &whoami, &facts(&m));
-    if guard.is_ok() && already_released(&m) {
+    let facts = Facts::Release {
+        machine: facts(&m),
+        whoami,
+    };
+    if already_released(&m) && rc.gate().guard(&facts).is_ok() {
         return to_map(noop(&m));
     }
     let effect = release_effect(client, &m, &opts, true);
     let command = effect.command.clone();
     let applied = rc
         .gate()
-        .apply(effect, guard, || {
-            Ok(outcome_value(
-                rc.block_on(client.release(system_id, &opts))?,
-            ))
+        .apply_on(effect, &facts, || {
+            Ok(outcome_value(rc.block_on(client.release_read(&m, &opts))?))
         })
         .map_err(|e| e.into_rhai())?;
     match applied {
@@ -161,31 +191,32 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, None)?;
-    let (whoami, found) = rc
-        .block_on(async {
-            Ok::<_, anyhow::Error>((client.whoami().await?, client.machines_by_id(&ids).await?))
-        })
-        .map_err(script_error)?;
-    let by_id: HashMap<String, Machine> = found
-        .into_iter()
-        .map(|m| (m.system_id.clone(), m))
-        .collect();
-    // One result per id, in order. Gone from MAAS (a composed VM Juju already released) and
-    // already Ready/Releasing are settled here; the rest form the batch for the gate.
+    let whoami = rc.whoami().map_err(script_error)?;
+    // Exactly two requests per machine: one fresh GET here (the guard runs on it), one POST
+    // below. A machine that changed since the detection is refused and named; the others go on.
+    let reads = fresh_reads(&rc, client, &ids);
     let mut results: Vec<serde_json::Value> = Vec::with_capacity(ids.len());
-    let mut batch: Vec<(usize, Machine, Result<(), effects::Refusal>)> = Vec::new();
-    let targets = &rc.site().targets;
-    for (i, id) in ids.iter().enumerate() {
-        let Some(m) = by_id.get(id).cloned() else {
-            results.push(outcome_value(maas::gone_unseen(id)));
-            continue;
-        };
-        let guard = effects::guard_release(targets, &whoami, &facts(&m));
-        if guard.is_ok() && already_released(&m) {
-            results.push(noop(&m));
-        } else {
-            results.push(serde_json::Value::Null);
-            batch.push((i, m, guard));
+    let mut batch: Vec<(usize, Machine, Facts)> = Vec::new();
+    for (i, (id, read)) in ids.iter().zip(reads).enumerate() {
+        match read {
+            Err(e) => results.push(json!({
+                "system_id": id, "hostname": "", "result": "failed",
+                "error": format!("{e:#}"), "planned": false,
+            })),
+            // Gone from MAAS (a composed VM Juju already released): nothing to release.
+            Ok(None) => results.push(outcome_value(maas::gone_unseen(id))),
+            Ok(Some(m)) => {
+                let f = Facts::Release {
+                    machine: facts(&m),
+                    whoami: whoami.clone(),
+                };
+                if already_released(&m) && rc.gate().guard(&f).is_ok() {
+                    results.push(noop(&m));
+                } else {
+                    results.push(serde_json::Value::Null);
+                    batch.push((i, m, f));
+                }
+            }
         }
     }
     if batch.is_empty() {
@@ -195,34 +226,42 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
         .iter()
         .map(|(_, m, _)| release_effect(client, m, &opts, false))
         .collect();
-    let guards: Vec<_> = batch.iter().map(|(_, _, g)| g.clone()).collect();
-    let hostnames: Vec<&str> = batch.iter().map(|(_, m, _)| m.hostname.as_str()).collect();
-    let n = batch.len();
+    let all_facts: Vec<Facts> = batch.iter().map(|(_, _, f)| f.clone()).collect();
+    let admissible: Vec<&str> = batch
+        .iter()
+        .filter(|(_, _, f)| rc.gate().guard(f).is_ok())
+        .map(|(_, m, _)| m.hostname.as_str())
+        .collect();
+    let n = admissible.len();
     let confirm = Confirmation {
-        summary: format!("{n} machine(s) will be released: {}", hostnames.join(", ")),
+        summary: format!("{n} machine(s) will be released: {}", admissible.join(", ")),
         question: format!("type `release {n}` to release these {n} machine(s)"),
         expected: format!("release {n}"),
     };
     let admissions = rc
         .gate()
-        .admit_all(&effects, guards, Some(confirm))
+        .admit_each(&effects, &all_facts, Some(confirm))
         .map_err(|e| e.into_rhai())?;
     let mut go = Vec::new();
-    for (k, (i, m, _)) in batch.iter().enumerate() {
-        if admissions.get(k) == Some(&Admission::Go) {
-            go.push(k);
-        } else {
-            results[*i] = planned(m, &effects[k].command);
+    for (k, ((i, m, _), admission)) in batch.iter().zip(&admissions).enumerate() {
+        match admission {
+            Ok(Admission::Go) => go.push(k),
+            Ok(Admission::Planned) => results[*i] = planned(m, &effects[k].command),
+            Err(r) => results[*i] = refused(m, r),
         }
     }
-    let go_ids: Vec<String> = go.iter().map(|&k| batch[k].1.system_id.clone()).collect();
     let started = Instant::now();
-    let outcomes = rc.block_on(client.release_all(&go_ids, &opts));
+    let outcomes: Vec<anyhow::Result<maas::ReleaseOutcome>> = rc.block_on(
+        futures::stream::iter(go.iter())
+            .map(|&k| client.release_read(&batch[k].1, &opts))
+            .buffered(client.concurrency())
+            .collect(),
+    );
     let took = started.elapsed();
     let outcomes: Vec<(usize, anyhow::Result<serde_json::Value>)> = go
         .iter()
         .zip(outcomes)
-        .map(|(&k, (_, outcome))| (k, outcome.map(outcome_value)))
+        .map(|(&k, outcome)| (k, outcome.map(outcome_value)))
         .collect();
     let journaled: Vec<_> = outcomes
         .iter()
@@ -257,8 +296,7 @@ pub mod maas_functions {
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_whoami(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
-        let client = rc.maas().map_err(script_error)?;
-        Ok(rc.block_on(client.whoami()).map_err(script_error)?.into())
+        Ok(rc.whoami().map_err(script_error)?.into())
     }
 
     /// Every MAAS machine as maps `#{system_id, hostname, status_name, status, owner,
@@ -308,8 +346,9 @@ pub mod maas_functions {
     }
 
     /// Release one MAAS machine (`POST machines/ID/?op=release`, the comment carrying this
-    /// run's id). Refused unless its hostname is in `site.targets`, it is not locked, and it
-    /// is owned by `maas_whoami()`; an already Ready/Releasing machine is a success that
+    /// run's id) after one fresh read of it. Refused unless the detection froze its system
+    /// id (and hostname), its hostname is in `site.targets`, it is not locked, and it is
+    /// owned by `maas_whoami()`; an already Ready/Releasing machine is a success that
     /// sends nothing. Asks the operator to type the hostname (or `--yes`). Returns
     /// `#{system_id, hostname, result, status_name, message, planned}` where `result` is
     /// `released`, `already_released`, `done` (MAAS refused with 409 but the machine is
@@ -339,10 +378,13 @@ pub mod maas_functions {
     }
 
     /// Release many machines concurrently (at most site `maas.concurrency`, default 16, at
-    /// once). Every machine's guard is checked first and one refusal refuses the whole
-    /// batch before anything is released; one confirmation names every hostname. Returns one
-    /// map per id, in order, as `release` returns, or `#{result: "failed", error}` for a
-    /// machine whose release failed; an id MAAS no longer has is `gone`.
+    /// once): one fresh read of each, the release guard on that read (a frozen target,
+    /// hostname in `site.targets`, owned by `maas_whoami()`, not locked), then one release
+    /// request. A machine the guard refuses is not released and is named in its result
+    /// (`result: "refused"`, `guard`, `error`); the others go on under one confirmation, and
+    /// the run ends refused (exit 4). Returns one map per id, in order, as `release`
+    /// returns, or `#{result: "failed", error}` for a machine whose release failed; an id
+    /// MAAS no longer has is `gone`.
     ///
     /// ```rhai
     /// let ids = maas_machines(site.targets).map(|m| m.system_id);
@@ -372,6 +414,8 @@ mod tests {
             pool: "default".into(),
             zone: "default".into(),
             tags: vec![],
+            juju_model_uuid: None,
+            juju_controller_uuid: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! (read by `runbook doc` and `runbook check`).
 
 pub mod data;
+pub mod detect;
 pub mod disk;
 pub mod files;
 pub mod flow;
@@ -22,6 +23,7 @@ pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(maas::maas_functions).into());
     engine.register_global_module(exported_module!(disk::disk_functions).into());
     engine.register_global_module(exported_module!(data::data_functions).into());
+    engine.register_global_module(exported_module!(detect::detect_functions).into());
 }
 
 #[cfg(test)]
@@ -89,6 +91,10 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::disk::disk_functions)),
             ["stat_qcow2", "wipe_qcow2"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::detect::detect_functions)),
+            ["detect_cloud", "frozen"]
         );
         assert_eq!(
             documented_names(exported_module!(super::files::files_functions)),

@@ -79,6 +79,10 @@ impl ReplSession {
     pub fn start(config: &Config) -> Result<ReplSession> {
         let interrupted = interrupt_flag();
         let (ctx, services) = build_context(config, &REPL_MODE, interrupted.clone())?;
+        let origins = crate::commands::endpoints::origins(config, services.is_some());
+        for line in crate::commands::endpoints::header(&ctx, &origins) {
+            eprintln!("{line}");
+        }
         let sources: Sources = Rc::new(RefCell::new(HashMap::new()));
         let engine = crate::engine::build(ctx.clone(), config.resolver(), sources.clone());
         let scope = constants(&ctx);

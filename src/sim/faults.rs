@@ -21,7 +21,12 @@ Fault specs (repeatable --fault):
                           MAAS API request answers 500 (MAAS fails mid-teardown)
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
                           or all): `juju disabled-commands` lists it and the blocked
-                          commands fail with \"operation blocked\"";
+                          commands fail with \"operation blocked\"
+  mutate:SYSTEM_ID:FIELD=VALUE
+                          once the first MAAS machine read (`GET machines...`) has been
+                          answered, change that machine: FIELD is owner (empty: none),
+                          locked, hostname, status (code), power_state, juju-model-uuid
+                          or juju-controller-uuid — a cloud that moves between reads";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -34,11 +39,24 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// (system id, field, value): applied once, after the first machine read.
+    Mutate(String, String, String),
     /// MAAS answers 500 to everything once this juju command has succeeded.
     MaasDownAfter(String),
     /// `juju disable-command SET` is in force.
     DisabledCommand(String),
 }
+
+/// The machine fields `mutate` may change.
+pub const MUTABLE_FIELDS: [&str; 7] = [
+    "owner",
+    "locked",
+    "hostname",
+    "status",
+    "power_state",
+    "juju-model-uuid",
+    "juju-controller-uuid",
+];
 
 impl Fault {
     pub fn parse(spec: &str) -> anyhow::Result<Fault> {
@@ -88,6 +106,22 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "mutate" => {
+                let arg = need("system_id:field=value")?;
+                let parsed = arg
+                    .split_once(':')
+                    .and_then(|(id, rest)| rest.split_once('=').map(|(f, v)| (id, f, v)));
+                let Some((id, field, value)) = parsed.filter(|(id, _, _)| !id.is_empty()) else {
+                    bail!("fault `{spec}` needs `mutate:SYSTEM_ID:FIELD=VALUE`");
+                };
+                if !MUTABLE_FIELDS.contains(&field) {
+                    bail!(
+                        "fault `{spec}`: cannot change `{field}`; one of {}",
+                        MUTABLE_FIELDS.join(", ")
+                    );
+                }
+                Fault::Mutate(id.to_string(), field.to_string(), value.to_string())
+            }
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
             "disabled-command" => {
                 let set = need("set")?;
@@ -108,6 +142,8 @@ impl Fault {
 pub struct Faults {
     pub list: Vec<Fault>,
     rng: u64,
+    /// Whether the `mutate` faults were applied (they fire once).
+    mutated: bool,
     /// The juju commands that have succeeded so far (for `maas-down-after`).
     juju_done: Vec<String>,
 }
@@ -121,6 +157,7 @@ impl Faults {
         Ok(Faults {
             list,
             rng: 0x9E37_79B9_7F4A_7C15,
+            mutated: false,
             juju_done: Vec::new(),
         })
     }
@@ -208,6 +245,21 @@ impl Faults {
         self.list.contains(&Fault::ModelStuck)
     }
 
+    /// The `mutate` changes to make now (once: the first call after a machine read).
+    pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
+        if self.mutated {
+            return Vec::new();
+        }
+        self.mutated = true;
+        self.list
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Mutate(id, field, value) => Some((id.clone(), field.clone(), value.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Note that `juju COMMAND` succeeded.
     pub fn juju_succeeded(&mut self, command: &str) {
         if !self.juju_done.iter().any(|c| c == command) {
@@ -271,6 +323,8 @@ mod tests {
             ("model-stuck:x", "unknown fault"),
             ("maas-status:200:x", "HTTP error code"),
             ("maas-status:403", "needs a substring"),
+            ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),
+            ("mutate:abc:cpu=4", "cannot change `cpu`"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");

@@ -175,6 +175,15 @@ pub async fn dispatch(
     let params = params(&uri, &headers, &body);
     let (response, changed) = maas_route(&mut cloud, &method, &path, &headers, &params, &host);
     cloud.record("maas", request, response.status().as_u16() as i64, changed);
+    // Fault `mutate`: the cloud moves once the first machine read was answered.
+    if method == Method::GET
+        && path.starts_with(&format!("{API}machines"))
+        && response.status().is_success()
+    {
+        for (id, field, value) in cloud.faults.take_mutations() {
+            cloud.mutate(&id, &field, &value);
+        }
+    }
     response
 }
 

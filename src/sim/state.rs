@@ -357,6 +357,42 @@ impl Cloud {
         Ok(true)
     }
 
+    /// Fault `mutate`: change one field of a machine behind the client's back.
+    pub fn mutate(&mut self, system_id: &str, field: &str, value: &str) {
+        let Some(&i) = self.by_system_id.get(system_id) else {
+            return;
+        };
+        let m = &mut self.machines[i];
+        let text = || (!value.is_empty()).then(|| value.to_string());
+        match field {
+            "owner" => m.owner = text(),
+            "locked" => m.locked = value == "true",
+            "hostname" => m.hostname = value.to_string(),
+            "status" => {
+                if let Ok(code) = value.parse::<u8>() {
+                    m.status = code;
+                    m.status_message = status_name(code).to_string();
+                }
+            }
+            "power_state" => {
+                m.power_state = match value {
+                    "on" => "on",
+                    "off" => "off",
+                    _ => "unknown",
+                }
+            }
+            key => match text() {
+                Some(v) => {
+                    m.owner_data.insert(key.to_string(), v);
+                }
+                None => {
+                    m.owner_data.remove(key);
+                }
+            },
+        }
+        self.rerender(i);
+    }
+
     /// `destroy-model`: marks the model dying and schedules its removal. False when nothing
     /// changed (a model left dying by scenario `destroying` needs `--force` to move on).
     pub fn destroy_model(&mut self, name: &str, force: bool) -> bool {

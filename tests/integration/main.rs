@@ -13,6 +13,8 @@ mod effects;
 mod engine;
 mod files;
 mod guide;
+mod identity;
+mod identity_property;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;

@@ -221,7 +221,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     assert_eq!(effects, executed(&direct));
     assert!(changes(&sim)
         .iter()
-        .any(|c| c.starts_with("destroy-model openstack")));
+        .any(|c| c.starts_with("destroy-model maas-controller:openstack")));
 
     // Single-use: a second apply is refused and changes nothing.
     let before = sim.log().len();

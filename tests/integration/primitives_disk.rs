@@ -178,11 +178,7 @@ fn wipe_empties_the_image_keeping_size_version_owner_and_mode() {
         }
         let before = std::fs::metadata(&image).unwrap();
         assert!(qemu_info(&image)["actual-size"].as_u64().unwrap() > 3_000_000);
-        let out = eval_in(
-            t,
-            &["--yes", "--json"],
-            &format!("wipe_qcow2({:?})", image.display().to_string()),
-        );
+        let out = wipe_in(t, &["--yes", "--json"], &image);
         out.status(0);
         let r = out.json();
         assert_eq!(r["planned"], false);
@@ -214,22 +210,14 @@ fn wipe_refuses_an_overlay_and_a_non_qcow2_file() {
     let t = site();
     let (_base, overlay) = make_overlay(&t);
     let before = bytes(&overlay);
-    let out = eval_in(
-        t,
-        &["--yes"],
-        &format!("wipe_qcow2({:?})", overlay.display().to_string()),
-    );
+    let out = wipe_in(t, &["--yes"], &overlay);
     out.status(2).stderr_has("is an overlay on");
     assert_eq!(bytes(&overlay), before);
 
     let t = site();
     let text = images(&t).join("notes.txt");
     std::fs::write(&text, "hello\n").unwrap();
-    let out = eval_in(
-        t,
-        &["--yes"],
-        &format!("wipe_qcow2({:?})", text.display().to_string()),
-    );
+    let out = wipe_in(t, &["--yes"], &text);
     out.status(2).stderr_has("is not a qcow2 image");
     assert_eq!(std::fs::read_to_string(&text).unwrap(), "hello\n");
 }
@@ -238,14 +226,10 @@ fn wipe_refuses_an_overlay_and_a_non_qcow2_file() {
 fn wipe_of_a_missing_file_is_refused_naming_it() {
     let t = site();
     let path = images(&t).join("nope.qcow2");
-    eval_in(
-        t,
-        &["--yes"],
-        &format!("wipe_qcow2({:?})", path.display().to_string()),
-    )
-    .status(4)
-    .stderr_has("refused by guard `wipe.disk_root`")
-    .stderr_has("nope.qcow2");
+    wipe_in(t, &["--yes"], &path)
+        .status(4)
+        .stderr_has("refused by guard `wipe.disk_root`")
+        .stderr_has("nope.qcow2");
 }
 
 #[test]

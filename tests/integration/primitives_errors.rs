@@ -339,17 +339,15 @@ fn a_get_succeeds_after_transient_5xx() {
     let sim = faulty(&["maas-5xx:0.7"]);
     let out = eval(&sim, &[], "maas_machines().len()");
     out.status(0).stdout_is("9\n");
-    let statuses: Vec<i64> = sim
-        .log()
-        .iter()
-        .map(|e| e["status"].as_i64().unwrap())
-        .collect();
-    assert!(statuses.len() >= 2, "{statuses:?}");
-    assert!(
-        statuses[..statuses.len() - 1].iter().all(|s| *s >= 500),
-        "{statuses:?}"
-    );
-    assert_eq!(statuses.last(), Some(&200));
+    // Some GET failed on MAAS's side and was answered 200 when asked again.
+    let log = sim.log();
+    let retried = log.iter().enumerate().any(|(i, e)| {
+        e["status"].as_i64().unwrap_or(0) >= 500
+            && log[i + 1..]
+                .iter()
+                .any(|l| l["request"] == e["request"] && l["status"] == 200)
+    });
+    assert!(retried, "{log:#?}");
 }
 
 #[test]

@@ -38,6 +38,7 @@ pub fn site() -> Test {
     models: ["openstack"],
     targets: [{}],
     disk_root: {:?},
+    wipe_osd: true,
     juju: #{{ timeout: 20 }},
     maas: #{{ timeout: 5 }},
 }}
@@ -59,9 +60,34 @@ pub fn with_sim(mut t: Test, sim: &SimServer) -> Test {
     t
 }
 
-/// `runbook --site t eval FLAGS... EXPR` against `sim`.
+/// `runbook --site t eval FLAGS... EXPR` against `sim`. An EXPR that calls a destroy-class
+/// primitive runs the state detection first (`detect_cloud()`), as every runbook does: the
+/// gate refuses releases, removals, destroys and wipes until identities are frozen.
 pub fn eval(sim: &SimServer, flags: &[&str], expr: &str) -> Output {
-    eval_in(with_sim(site(), sim), flags, expr)
+    eval_in(with_sim(site(), sim), flags, &detected(expr))
+}
+
+/// `wipe_qcow2(PATH)` in `t` against a `clean` simulator (every target Ready, unowned and
+/// powered off, as the gate requires), after the detection froze the targets.
+pub fn wipe_in(t: Test, flags: &[&str], path: &std::path::Path) -> Output {
+    let sim = SimServer::start("clean");
+    let expr = format!("wipe_qcow2({:?})", path.display().to_string());
+    eval_in(with_sim(t, &sim), flags, &detected(&expr))
+}
+
+/// `detect_cloud(); EXPR` when EXPR calls a destroy-class primitive, else EXPR.
+pub fn detected(expr: &str) -> String {
+    let destroys = [
+        "release",
+        "juju_destroy_model",
+        "juju_remove_machine",
+        "wipe_qcow2",
+    ];
+    if destroys.iter().any(|d| expr.contains(d)) {
+        format!("detect_cloud(); {expr}")
+    } else {
+        expr.to_string()
+    }
 }
 
 /// `runbook --site t eval FLAGS... EXPR` with the test as it is.

@@ -38,8 +38,9 @@ fn release_of_a_machine_owned_by_someone_else_is_refused() {
 fn release_of_a_hostname_not_in_targets_is_refused() {
     let sim = SimServer::start("dirty");
     let out = eval(&sim, &["--yes"], &release_of(&sim, "alice-db0"));
-    assert_refused(&sim, &out, "release.target", &["op=release"]);
-    out.stderr_has("(alice-db0) is not in `site.targets`");
+    // Not frozen by the detection (it is not a target): refused before anything else.
+    assert_refused(&sim, &out, "release.frozen", &["op=release"]);
+    out.stderr_has("(alice-db0) is not one of the targets frozen by the detection");
 }
 
 #[test]
@@ -63,21 +64,48 @@ fn release_of_a_locked_machine_is_refused() {
 }
 
 #[test]
-fn one_refusal_refuses_the_whole_release_batch() {
+fn a_refused_machine_in_a_batch_is_named_and_the_others_go_on() {
     let sim = SimServer::start("dirty");
+    let alice = system_id(&sim, "alice-build0");
     let out = eval(
         &sim,
-        &["--yes"],
+        &["--yes", "--json"],
         r#"release_all(maas_machines(["openstack0", "openstack1", "alice-build0"]).map(|m| m.system_id))"#,
     );
-    assert_refused(&sim, &out, "release.target", &["op=release"]);
-    // The journal records the whole batch as refused.
-    let refused = out
-        .journal_lines()
+    // Refused machines end the run refused (exit 4), never GO.
+    out.status(4)
+        .stderr_has("refused by guard `release.frozen`");
+    let results = out.json();
+    let by_host = |h: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["hostname"] == h)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_host("alice-build0")["result"], "refused");
+    assert_eq!(by_host("openstack0")["result"], "released");
+    assert_eq!(by_host("openstack1")["result"], "released");
+    // The request log: no release POST for alice's machine, one for each of the others.
+    let posts: Vec<String> = requests(&sim)
         .into_iter()
-        .filter(|l| l.to_string().contains("refused"))
-        .count();
-    assert!(refused >= 3, "{:#?}", out.journal_lines());
+        .filter(|r| r.contains("op=release"))
+        .collect();
+    assert_eq!(posts.len(), 2, "{posts:#?}");
+    assert!(!posts.iter().any(|r| r.contains(&alice)), "{posts:#?}");
+    assert_eq!(sim.machine("alice-build0")["status_name"], "Deployed");
+    // The journal: alice's machine refused; the others written ahead, then executed.
+    let lines = out.journal_lines();
+    let outcome = |target: &str, o: &str| {
+        lines
+            .iter()
+            .any(|l| l["target"].as_str().unwrap_or("").contains(target) && l["outcome"] == o)
+    };
+    assert!(outcome("alice-build0", "refused"), "{lines:#?}");
+    assert!(!outcome("alice-build0", "intent"), "{lines:#?}");
+    assert!(outcome("openstack0", "intent") && outcome("openstack0", "executed"));
 }
 
 #[test]
@@ -131,11 +159,7 @@ fn destroy_without_a_sealed_backup_is_refused() {
 
 fn wipe_refused(t: Test, path: &std::path::Path) {
     let before = bytes(path);
-    let out = eval_in(
-        t,
-        &["--yes"],
-        &format!("wipe_qcow2({:?})", path.display().to_string()),
-    );
+    let out = wipe_in(t, &["--yes"], path);
     out.status(4)
         .stderr_has("refused by guard `wipe.disk_root`");
     assert_eq!(bytes(path), before, "the image was touched");
@@ -179,11 +203,7 @@ fn wipe_of_a_folder_under_disk_root_is_refused() {
     let t = site();
     std::fs::create_dir(images(&t).join("sub")).expect("mkdir");
     let path = images(&t).join("sub");
-    let out = eval_in(
-        t,
-        &["--yes"],
-        &format!("wipe_qcow2({:?})", path.display().to_string()),
-    );
+    let out = wipe_in(t, &["--yes"], &path);
     out.status(4)
         .stderr_has("refused by guard `wipe.disk_root`")
         .stderr_has("is not a regular file");
@@ -227,11 +247,7 @@ fn a_wipe_without_a_terminal_or_yes_is_refused() {
     make_qcow2(&image, "1.1", "16M");
     qemu_img(&["resize", "-q", &image.display().to_string(), "32M"]);
     let before = bytes(&image);
-    let out = eval_in(
-        t,
-        &[],
-        &format!("wipe_qcow2({:?})", image.display().to_string()),
-    );
+    let out = wipe_in(t, &[], &image);
     out.status(4)
         .stderr_has("type the file name `osd.qcow2` to wipe it")
         .stderr_has("stdin is not a terminal");
@@ -297,11 +313,7 @@ fn dry_run_plans_the_wipe_and_leaves_the_image() {
     let image = images(&t).join("osd.qcow2");
     make_qcow2(&image, "1.1", "16M");
     let before = bytes(&image);
-    let out = eval_in(
-        t,
-        &["--dry-run", "--json"],
-        &format!("wipe_qcow2({:?})", image.display().to_string()),
-    );
+    let out = wipe_in(t, &["--dry-run", "--json"], &image);
     out.status(0);
     let r = out.json();
     assert_eq!(r["planned"], true);
@@ -314,4 +326,78 @@ fn dry_run_plans_the_wipe_and_leaves_the_image() {
 
 fn images_of(out: &crate::common::Output) -> std::path::PathBuf {
     out.root().join("images")
+}
+
+/// teardown.md §4: the OSD wipe only once every frozen target is Ready, unowned and
+/// powered off on a fresh MAAS read; before any detection, no wipe at all.
+#[test]
+fn wipe_needs_a_detection_and_every_target_ready_and_off() {
+    for (scenario, detect, why) in [
+        (
+            "dirty",
+            true,
+            "every target must be Ready, unowned and powered off",
+        ),
+        ("clean", false, "run the detection first"),
+    ] {
+        let sim = SimServer::start(scenario);
+        let t = site();
+        let image = images(&t).join("osd.qcow2");
+        make_qcow2(&image, "1.1", "16M");
+        let before = bytes(&image);
+        let call = format!("wipe_qcow2({:?})", image.display().to_string());
+        let expr = if detect {
+            format!("detect_cloud(); {call}")
+        } else {
+            call
+        };
+        let out = eval_in(with_sim(t, &sim), &["--yes"], &expr);
+        out.status(4)
+            .stderr_has("refused by guard `wipe.targets`")
+            .stderr_has(why);
+        assert_eq!(bytes(&image), before, "{scenario}: the image was touched");
+        assert_unchanged(&sim);
+    }
+}
+
+/// A site without a `disk_root` (bare metal) refuses every wipe, and a site that does not
+/// enable the wipe refuses it too.
+#[test]
+fn wipe_needs_a_disk_root_and_an_enabled_site() {
+    let sim = SimServer::start("clean");
+    for (set, guard) in [
+        ("disk_root=", "wipe.disk_root"),
+        ("wipe_osd=false", "wipe.enabled"),
+    ] {
+        let t = site();
+        let image = images(&t).join("osd.qcow2");
+        make_qcow2(&image, "1.1", "16M");
+        let before = bytes(&image);
+        let expr = format!(
+            "detect_cloud(); wipe_qcow2({:?})",
+            image.display().to_string()
+        );
+        let out = eval_in(with_sim(t, &sim), &["--yes", "--set", set], &expr);
+        out.status(4)
+            .stderr_has(&format!("refused by guard `{guard}`"));
+        assert_eq!(bytes(&image), before);
+    }
+}
+
+/// `set_pointer` writes only the site's `pointer_file`.
+#[test]
+fn set_pointer_outside_the_sites_pointer_file_is_refused() {
+    let t = site();
+    let elsewhere = t.root().join("elsewhere");
+    let out = eval_in(
+        t,
+        &["--yes"],
+        &format!(
+            r#"set_pointer({:?}, "/x")"#,
+            elsewhere.display().to_string()
+        ),
+    );
+    out.status(4)
+        .stderr_has("refused by guard `set_pointer.scope`");
+    assert!(!elsewhere.exists());
 }

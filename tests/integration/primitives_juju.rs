@@ -322,6 +322,7 @@ fn remove_machine_rejects_unknown_options_and_reports_an_unknown_id() {
 fn a_runbook_file_backs_up_destroys_and_releases() {
     let sim = SimServer::start("dirty");
     let flow = r#"
+detect_cloud();
 let dir = backup_dir(site.backup_prefix);
 write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
 seal_backup(dir, "openstack");

@@ -6,8 +6,10 @@ use std::time::Duration;
 use crate::primitives_fixture::*;
 use crate::sim_server::SimServer;
 
-const MACHINE_KEYS: [&str; 10] = [
+const MACHINE_KEYS: [&str; 12] = [
     "hostname",
+    "juju_controller_uuid",
+    "juju_model_uuid",
     "locked",
     "owner",
     "pool",

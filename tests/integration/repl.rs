@@ -562,6 +562,10 @@ fn unarmed_release_is_planned_shown_and_changes_nothing() {
     let sim = SimServer::start("dirty");
     let test = lab(&sim);
     let mut repl = Repl::start(&test);
+    // Nothing is frozen yet: the gate refuses, saying to detect first.
+    let out = repl.run(r#"release(maas_machines(["openstack0"])[0].system_id)"#);
+    assert!(out.contains("run the detection first"), "{out}");
+    repl.run("detect_cloud();");
     repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
     let id = sim.machine("openstack0")["system_id"]
         .as_str()
@@ -584,7 +588,7 @@ fn unarmed_release_is_planned_shown_and_changes_nothing() {
     );
     // Guards hold unarmed too: a machine outside `site.targets` is refused, not planned.
     let out = repl.run(r#"release(maas_machines(["alice-db0"])[0].system_id)"#);
-    assert!(out.contains("refused by guard `release.target`"), "{out}");
+    assert!(out.contains("refused by guard `release.frozen`"), "{out}");
     // ...and the session goes on.
     assert!(repl.run("1 + 1").contains("\n2\n"));
     repl.quit();
@@ -599,6 +603,7 @@ fn armed_release_asks_and_then_releases() {
     let sim = SimServer::start("dirty");
     let test = lab(&sim);
     let mut repl = Repl::start(&test);
+    repl.run("detect_cloud();");
     repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
 
     repl.send(":arm\r");

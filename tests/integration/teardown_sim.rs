@@ -394,7 +394,8 @@ fn dirty_dry_run_plans_every_effect_and_changes_nothing() {
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
     let plan = doc["plan"].to_string();
     assert!(
-        plan.contains("destroy-model openstack --force --no-wait --destroy-storage --no-prompt"),
+        // The site pins its controller: the model is named on it (`CONTROLLER:MODEL`).
+        plan.contains("destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"),
         "{plan}"
     );
     assert!(
@@ -609,7 +610,7 @@ fn juju_failing_at_detection_is_an_error_that_changes_nothing() {
     );
     let out = teardown(&sim, &["--yes"]);
     out.status(2)
-        .stderr_has("juju models --format json")
+        .stderr_has("juju models -c maas-controller --format json")
         .stderr_has("ERROR");
     assert!(!sim.changed(), "changed: {:?}", changes(&sim));
 }
@@ -712,6 +713,9 @@ fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
             "roosevelt",
             "--json",
             "--yes",
+            // The simulator's controller, instead of the one the site names.
+            "--set",
+            "juju.controller=maas-controller",
             "--set",
             &targets,
             "--set",
@@ -746,6 +750,9 @@ fn roosevelt_without_targets_stops_with_3() {
             "roosevelt",
             "--json",
             "--yes",
+            // The simulator's controller, instead of the one the site names.
+            "--set",
+            "juju.controller=maas-controller",
         ])
         .envs(sim.env());
     let out = test.run();

@@ -1,0 +1,76 @@
+//! The start-of-session header: which MAAS (and as whom) and which Juju controller (and its
+//! uuid) this run talks to, and where each came from (site, environment, `--set`, the
+//! built-in simulator). An operator reads it before anything happens (teardown.md §2).
+
+use crate::config::Config;
+use crate::context::RunContext;
+
+/// Where the MAAS URL and the Juju controller came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origins {
+    pub maas: &'static str,
+    pub juju: &'static str,
+}
+
+/// Work out the origins from the configuration layers (site file, environment, `--set`).
+/// `simulated`: the site's services (the demo's built-in simulator) set the environment.
+pub fn origins(config: &Config, simulated: bool) -> Origins {
+    let set = |key: &str| config.sets.iter().any(|(k, _)| k == key);
+    let in_site = config.site_file_keys().unwrap_or_default();
+    let maas = if set("maas.url") {
+        "`--set maas.url`"
+    } else if simulated {
+        "the built-in simulator"
+    } else if in_site.iter().any(|k| k == "maas.url") {
+        "the site's `maas.url`"
+    } else if config.env.maas_url.is_some() {
+        "the environment (`MAAS_URL`)"
+    } else {
+        "nowhere (not configured)"
+    };
+    let juju = if set("juju.controller") {
+        "`--set juju.controller`"
+    } else if in_site.iter().any(|k| k == "juju.controller") {
+        "the site's `juju.controller`"
+    } else if simulated {
+        "the built-in simulator (its current controller)"
+    } else {
+        "juju's current controller (`juju switch`)"
+    };
+    Origins { maas, juju }
+}
+
+fn first_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").lines().next().unwrap_or("").to_string()
+}
+
+/// The two header lines: `MAAS: URL as USER (from ...)` and `Juju: controller NAME (uuid
+/// UUID) (from ...)`. Reads `maas_whoami()` (cached for the run) and `juju controllers`;
+/// a read that fails is shown, not fatal (the run's own reads will stop it).
+pub fn header(ctx: &RunContext, origins: &Origins) -> Vec<String> {
+    let maas = match ctx.maas_url() {
+        None => format!("MAAS: not configured (from {})", origins.maas),
+        Some(url) => {
+            let who = match ctx.whoami() {
+                Ok(w) => format!("as `{w}`"),
+                Err(e) => format!("(whoami failed: {})", first_line(&e)),
+            };
+            format!("MAAS: {url} {who} (from {})", origins.maas)
+        }
+    };
+    let juju = match ctx.juju().and_then(|j| {
+        let controllers = j.controllers()?;
+        crate::primitives::detect::pick_controller(&controllers, j.controller())
+    }) {
+        Ok(c) => format!(
+            "Juju: controller `{}` (uuid {}) as `{}` (from {})",
+            c.name, c.uuid, c.user, origins.juju
+        ),
+        Err(e) => format!(
+            "Juju: controller unknown: {} (from {})",
+            first_line(&e),
+            origins.juju
+        ),
+    };
+    vec![maas, juju]
+}

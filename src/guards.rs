@@ -1,0 +1,563 @@
+//! The gate's rules, in one place: [`decide`] is a function of the facts the host itself
+//! read (fresh, right before the call), the site's scope and the frozen identities.
+//! Primitives gather [`Facts`]; they never hand the gate a verdict of their own.
+//!
+//! Identity, not names (teardown.md §2): a release needs the machine's system id in the
+//! frozen set, a destroy or removal needs the frozen model uuid on the frozen controller,
+//! and with nothing frozen every one of them is refused.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
+use crate::frozen::Frozen;
+use crate::site::Site;
+
+/// What a site allows, copied from it when the gate is built.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scope {
+    pub targets: Vec<String>,
+    pub models: Vec<String>,
+    pub require_backup: bool,
+    pub backup_root: PathBuf,
+    pub pointer_file: PathBuf,
+    /// `None`: the site has no disk images (bare metal); every wipe is refused.
+    pub disk_root: Option<PathBuf>,
+    pub wipe_osd: bool,
+}
+
+impl Scope {
+    pub fn of(site: &Site) -> Scope {
+        let disk_root = Some(site.disk_root.clone()).filter(|p| !p.as_os_str().is_empty());
+        Scope {
+            targets: site.targets.clone(),
+            models: site.models.clone(),
+            require_backup: site.require_backup,
+            backup_root: site.backup_root.clone(),
+            pointer_file: site.pointer_file.clone(),
+            disk_root,
+            wipe_osd: site.wipe_osd,
+        }
+    }
+}
+
+/// The facts one effect is decided on, read by the host right before the call.
+#[derive(Debug, Clone)]
+pub enum Facts {
+    /// A MAAS release: the machine as one fresh GET shows it, and the run's MAAS user.
+    Release {
+        machine: MachineFacts,
+        whoami: String,
+    },
+    /// `juju destroy-model`: the model as a fresh `juju models` shows it.
+    DestroyModel {
+        model: ModelFacts,
+        sealed: Vec<String>,
+    },
+    /// `juju remove-machine`: the model as a fresh `juju models` shows it.
+    RemoveMachine {
+        model: ModelFacts,
+    },
+    /// `wipe_qcow2`: the path, and every frozen target as a fresh MAAS read shows it.
+    Wipe {
+        path: PathBuf,
+        targets: Vec<MachineFacts>,
+    },
+    WriteBackup {
+        run_dirs: Vec<PathBuf>,
+        dir: PathBuf,
+        file: String,
+    },
+    SealBackup {
+        run_dirs: Vec<PathBuf>,
+        dir: PathBuf,
+    },
+    BackupDir {
+        dir: PathBuf,
+    },
+    SetPointer {
+        path: PathBuf,
+    },
+}
+
+fn refuse(guard: &'static str, reason: String) -> Result<(), Refusal> {
+    Err(Refusal { guard, reason })
+}
+
+const DETECT_FIRST: &str = "nothing was frozen by a state detection in this run; run the detection first (`state::detect(run)`, which calls `detect_cloud()`)";
+
+/// The gate's decision for one effect.
+pub fn decide(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(), Refusal> {
+    match facts {
+        Facts::Release { machine, whoami } => release(scope, frozen, machine, whoami),
+        Facts::DestroyModel { model, sealed } => {
+            effects::guard_destroy_model(&scope.models, scope.require_backup, sealed, model)?;
+            model_identity("destroy_model.identity", frozen, model)
+        }
+        Facts::RemoveMachine { model } => {
+            effects::guard_remove_machine(&scope.models, model)?;
+            model_identity("remove_machine.identity", frozen, model)
+        }
+        Facts::Wipe { path, targets } => wipe(scope, frozen, path, targets),
+        Facts::WriteBackup {
+            run_dirs,
+            dir,
+            file,
+        } => effects::guard_write_backup(run_dirs, dir, file),
+        Facts::SealBackup { run_dirs, dir } => {
+            if run_dirs.iter().any(|d| d == dir) {
+                Ok(())
+            } else {
+                refuse(
+                    "seal_backup.scope",
+                    format!("`{}` is not a backup dir made by this run", dir.display()),
+                )
+            }
+        }
+        Facts::BackupDir { dir } => backup_dir(scope, dir),
+        Facts::SetPointer { path } => set_pointer(scope, path),
+    }
+}
+
+/// The release guard on the fresh read: frozen system id with its frozen hostname, hostname
+/// in `site.targets`, not locked, owned by the run's MAAS user (a Ready/Releasing machine is
+/// a no-op and passes), and deployed by the frozen model where MAAS says which.
+fn release(
+    scope: &Scope,
+    frozen: Option<&Frozen>,
+    m: &MachineFacts,
+    whoami: &str,
+) -> Result<(), Refusal> {
+    let Some(frozen) = frozen else {
+        return refuse("release.frozen", DETECT_FIRST.to_string());
+    };
+    let Some(t) = frozen.target(&m.system_id) else {
+        return refuse(
+            "release.frozen",
+            format!(
+                "machine `{}` ({}) is not one of the targets frozen by the detection ({})",
+                m.system_id,
+                m.hostname,
+                frozen
+                    .targets
+                    .iter()
+                    .map(|t| format!("{} {}", t.system_id, t.hostname))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    if t.hostname != m.hostname {
+        return refuse(
+            "release.hostname",
+            format!(
+                "machine `{}` is now called `{}`; the detection froze it as `{}`",
+                m.system_id, m.hostname, t.hostname
+            ),
+        );
+    }
+    effects::guard_release(&scope.targets, whoami, m)?;
+    deployed_by_frozen_model(frozen, m)
+}
+
+/// Where MAAS records which Juju model and controller deployed a machine (`owner_data`),
+/// they must be the frozen ones.
+pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(), Refusal> {
+    let controller = frozen
+        .model
+        .as_ref()
+        .map(|model| model.controller_uuid.as_str())
+        .or(frozen.controller.as_ref().map(|c| c.uuid.as_str()));
+    if let (Some(uuid), Some(want)) = (m.juju_controller_uuid.as_deref(), controller) {
+        if uuid != want {
+            return refuse(
+                "release.juju_controller",
+                format!(
+                    "machine `{}` ({}) was deployed by Juju controller `{uuid}`, not the frozen controller `{want}`",
+                    m.system_id, m.hostname
+                ),
+            );
+        }
+    }
+    if let Some(uuid) = m.juju_model_uuid.as_deref() {
+        if frozen.foreign_models.iter().any(|f| f == uuid) {
+            return refuse(
+                "release.juju_model",
+                format!(
+                    "machine `{}` ({}) was deployed by Juju model `{uuid}`, another model than the site's",
+                    m.system_id, m.hostname
+                ),
+            );
+        }
+    }
+    let Some(model) = &frozen.model else {
+        return Ok(());
+    };
+    if let Some(uuid) = m.juju_model_uuid.as_deref() {
+        if uuid != model.uuid {
+            return refuse(
+                "release.juju_model",
+                format!(
+                    "machine `{}` ({}) was deployed by Juju model `{uuid}`, not the frozen model `{}` ({})",
+                    m.system_id, m.hostname, model.uuid, model.qualified
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The model a fresh read shows must be the frozen one: same uuid, same controller uuid.
+fn model_identity(
+    guard: &'static str,
+    frozen: Option<&Frozen>,
+    model: &ModelFacts,
+) -> Result<(), Refusal> {
+    let Some(frozen) = frozen else {
+        return refuse(guard, DETECT_FIRST.to_string());
+    };
+    let Some(want) = &frozen.model else {
+        return refuse(
+            guard,
+            format!(
+                "the detection froze no model of this site, so model `{}` ({}) may not be touched",
+                model.name, model.uuid
+            ),
+        );
+    };
+    if model.uuid != want.uuid || model.controller_uuid != want.controller_uuid {
+        return refuse(
+            guard,
+            format!(
+                "model `{}` now reads as uuid `{}` on controller `{}`, but the detection froze `{}` uuid `{}` on controller `{}`",
+                model.name,
+                model.uuid,
+                model.controller_uuid,
+                want.qualified,
+                want.uuid,
+                want.controller_uuid
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// `wipe_qcow2`: the site wipes, has a disk root, the file is under it, and every frozen
+/// target is Ready, unowned and powered off on a fresh read.
+fn wipe(
+    scope: &Scope,
+    frozen: Option<&Frozen>,
+    path: &Path,
+    targets: &[MachineFacts],
+) -> Result<(), Refusal> {
+    let Some(root) = &scope.disk_root else {
+        return refuse(
+            "wipe.disk_root",
+            "the site has no `disk_root` (bare metal): it has no disk images to wipe".into(),
+        );
+    };
+    if !scope.wipe_osd {
+        return refuse(
+            "wipe.enabled",
+            "the site does not enable the OSD wipe (`wipe_osd: false`)".into(),
+        );
+    }
+    effects::guard_wipe(root, path)?;
+    let Some(frozen) = frozen else {
+        return refuse("wipe.targets", DETECT_FIRST.to_string());
+    };
+    if frozen.targets.is_empty() {
+        return refuse(
+            "wipe.targets",
+            "the detection froze no targets; a wipe needs every target Ready and off".into(),
+        );
+    }
+    for t in &frozen.targets {
+        let Some(m) = targets.iter().find(|m| m.system_id == t.system_id) else {
+            return refuse(
+                "wipe.targets",
+                format!(
+                    "target `{}` ({}) was not in the fresh MAAS read",
+                    t.hostname, t.system_id
+                ),
+            );
+        };
+        let ready = m.status_name == "Ready";
+        if !ready || m.owner.is_some() || m.power_state != "off" {
+            return refuse(
+                "wipe.targets",
+                format!(
+                    "target `{}` ({}) is {}, owner `{}`, power {}: every target must be Ready, unowned and powered off",
+                    m.hostname,
+                    m.system_id,
+                    m.status_name,
+                    m.owner.as_deref().unwrap_or("(none)"),
+                    m.power_state
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn backup_dir(scope: &Scope, dir: &Path) -> Result<(), Refusal> {
+    let inside = dir.parent() == Some(scope.backup_root.as_path())
+        && dir
+            .file_name()
+            .is_some_and(|n| !n.to_string_lossy().contains(".."));
+    if !inside {
+        return refuse(
+            "backup_dir.scope",
+            format!(
+                "`{}` is not directly under `site.backup_root` (`{}`)",
+                dir.display(),
+                scope.backup_root.display()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn set_pointer(scope: &Scope, path: &Path) -> Result<(), Refusal> {
+    if path != scope.pointer_file {
+        return refuse(
+            "set_pointer.scope",
+            format!(
+                "`set_pointer` writes only the site's `pointer_file` (`{}`), not `{}`",
+                scope.pointer_file.display(),
+                path.display()
+            ),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frozen::{FrozenModel, FrozenTarget};
+
+    const MODEL: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+    const CTL: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
+    const OTHER: &str = "11111111-2222-4333-8444-555555555555";
+
+    fn scope() -> Scope {
+        Scope {
+            targets: vec!["openstack0".into()],
+            models: vec!["openstack".into()],
+            require_backup: false,
+            backup_root: "/b".into(),
+            pointer_file: "/p".into(),
+            disk_root: Some("/nonexistent-disks".into()),
+            wipe_osd: true,
+        }
+    }
+
+    fn frozen() -> Frozen {
+        Frozen {
+            controller: None,
+            model: Some(FrozenModel {
+                controller_uuid: CTL.into(),
+                uuid: MODEL.into(),
+                name: "openstack".into(),
+                qualified: "admin/openstack".into(),
+                owner: "admin".into(),
+            }),
+            targets: vec![FrozenTarget {
+                system_id: "abc123".into(),
+                hostname: "openstack0".into(),
+            }],
+            foreign_models: vec![],
+            whoami: "admin".into(),
+        }
+    }
+
+    fn machine() -> MachineFacts {
+        MachineFacts {
+            system_id: "abc123".into(),
+            hostname: "openstack0".into(),
+            owner: Some("admin".into()),
+            locked: false,
+            status_name: "Deployed".into(),
+            power_state: "on".into(),
+            juju_model_uuid: Some(MODEL.into()),
+            juju_controller_uuid: Some(CTL.into()),
+        }
+    }
+
+    fn release(m: MachineFacts, f: Option<&Frozen>) -> Result<(), Refusal> {
+        decide(
+            &scope(),
+            f,
+            &Facts::Release {
+                machine: m,
+                whoami: "admin".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn release_needs_the_frozen_identity() {
+        let f = frozen();
+        assert_eq!(release(machine(), Some(&f)), Ok(()));
+        assert_eq!(
+            release(machine(), None).unwrap_err().guard,
+            "release.frozen"
+        );
+        let mut other = machine();
+        other.system_id = "zzz999".into();
+        assert_eq!(
+            release(other, Some(&f)).unwrap_err().guard,
+            "release.frozen"
+        );
+        let mut renamed = machine();
+        renamed.hostname = "openstack1".into();
+        assert_eq!(
+            release(renamed, Some(&f)).unwrap_err().guard,
+            "release.hostname"
+        );
+        let mut stolen = machine();
+        stolen.owner = Some("alice".into());
+        assert_eq!(
+            release(stolen, Some(&f)).unwrap_err().guard,
+            "release.owner"
+        );
+        let mut locked = machine();
+        locked.locked = true;
+        assert_eq!(
+            release(locked, Some(&f)).unwrap_err().guard,
+            "release.locked"
+        );
+        let mut foreign = machine();
+        foreign.juju_model_uuid = Some(OTHER.into());
+        assert_eq!(
+            release(foreign, Some(&f)).unwrap_err().guard,
+            "release.juju_model"
+        );
+        let mut foreign = machine();
+        foreign.juju_controller_uuid = Some(OTHER.into());
+        assert_eq!(
+            release(foreign, Some(&f)).unwrap_err().guard,
+            "release.juju_controller"
+        );
+    }
+
+    fn model(uuid: &str, ctl: &str) -> ModelFacts {
+        ModelFacts {
+            name: "openstack".into(),
+            is_controller: false,
+            uuid: uuid.into(),
+            controller_uuid: ctl.into(),
+        }
+    }
+
+    #[test]
+    fn destroy_and_remove_need_the_frozen_model_uuid() {
+        let f = frozen();
+        let destroy = |m: ModelFacts, f: Option<&Frozen>| {
+            decide(
+                &scope(),
+                f,
+                &Facts::DestroyModel {
+                    model: m,
+                    sealed: vec![],
+                },
+            )
+        };
+        assert_eq!(destroy(model(MODEL, CTL), Some(&f)), Ok(()));
+        let r = destroy(model(OTHER, CTL), Some(&f)).unwrap_err();
+        assert_eq!(r.guard, "destroy_model.identity");
+        assert!(r.reason.contains(OTHER) && r.reason.contains(MODEL), "{r}");
+        assert!(destroy(model(MODEL, OTHER), Some(&f)).is_err());
+        assert!(destroy(model(MODEL, CTL), None).is_err());
+        let none = Frozen {
+            model: None,
+            ..frozen()
+        };
+        assert!(destroy(model(MODEL, CTL), Some(&none)).is_err());
+        let remove = decide(
+            &scope(),
+            Some(&f),
+            &Facts::RemoveMachine {
+                model: model(OTHER, CTL),
+            },
+        );
+        assert_eq!(remove.unwrap_err().guard, "remove_machine.identity");
+    }
+
+    #[test]
+    fn pointer_and_backup_dir_stay_in_scope() {
+        let s = scope();
+        let ok = |f: Facts| decide(&s, None, &f);
+        assert_eq!(ok(Facts::SetPointer { path: "/p".into() }), Ok(()));
+        assert!(ok(Facts::SetPointer {
+            path: "/etc/passwd".into()
+        })
+        .is_err());
+        assert_eq!(
+            ok(Facts::BackupDir {
+                dir: "/b/x-1".into()
+            }),
+            Ok(())
+        );
+        assert!(ok(Facts::BackupDir {
+            dir: "/tmp/x-1".into()
+        })
+        .is_err());
+        assert!(ok(Facts::BackupDir {
+            dir: "/b/x/y".into()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn wipe_needs_disk_root_enabled_site_and_ready_off_targets() {
+        let tmp = tempfile::tempdir().unwrap();
+        let disk = tmp.path().join("a.qcow2");
+        std::fs::write(&disk, b"x").unwrap();
+        let mut s = scope();
+        s.disk_root = Some(tmp.path().to_path_buf());
+        let f = frozen();
+        let ready = MachineFacts {
+            owner: None,
+            status_name: "Ready".into(),
+            power_state: "off".into(),
+            ..machine()
+        };
+        let wipe = |s: &Scope, m: Vec<MachineFacts>| {
+            decide(
+                s,
+                Some(&f),
+                &Facts::Wipe {
+                    path: disk.clone(),
+                    targets: m,
+                },
+            )
+        };
+        assert_eq!(wipe(&s, vec![ready.clone()]), Ok(()));
+        let on = MachineFacts {
+            power_state: "on".into(),
+            ..ready.clone()
+        };
+        assert_eq!(wipe(&s, vec![on]).unwrap_err().guard, "wipe.targets");
+        assert_eq!(wipe(&s, vec![]).unwrap_err().guard, "wipe.targets");
+        let owned = MachineFacts {
+            owner: Some("admin".into()),
+            ..ready.clone()
+        };
+        assert_eq!(wipe(&s, vec![owned]).unwrap_err().guard, "wipe.targets");
+        let mut off = s.clone();
+        off.wipe_osd = false;
+        assert_eq!(
+            wipe(&off, vec![ready.clone()]).unwrap_err().guard,
+            "wipe.enabled"
+        );
+        let mut bare = s.clone();
+        bare.disk_root = None;
+        assert_eq!(
+            wipe(&bare, vec![ready]).unwrap_err().guard,
+            "wipe.disk_root"
+        );
+    }
+}
