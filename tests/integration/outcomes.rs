@@ -190,9 +190,10 @@ fn out_of_range_settings_are_a_clear_error_not_a_panic() {
 
 #[test]
 fn a_script_past_its_time_limit_stops_with_its_position() {
+    // (A bare counting loop is stopped by the operations limit first, on a fast machine
+    // within the 2 s: not a time-limit case.)
     for (script, line) in [
         ("let a = [];\nloop { a.push(\"x\"); }\n", "r.rhai:2"),
-        ("let n = 0;\nloop { n += 1; }\n", "r.rhai:2"),
         ("print(\"nap\");\nsleep(60);\n", "r.rhai:2"),
     ] {
         let started = std::time::Instant::now();
