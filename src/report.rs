@@ -13,7 +13,7 @@ use crate::color::{self, Stream, Tone};
 use crate::outcome::Ending;
 use crate::term::{escape, escape_line};
 
-/// Exit codes, exactly as DESIGN.md lists them.
+/// Exit codes, as README.md and `runbook --help` list them.
 pub mod exit {
     pub const GO: i32 = 0;
     pub const NO_GO: i32 = 1;

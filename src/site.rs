@@ -117,7 +117,7 @@ impl Default for SimSettings {
 }
 
 impl Site {
-    /// The values every key falls back to (the testcloud conventions, seed §3/§4).
+    /// The values every key falls back to (the testcloud conventions, teardown.md §3/§4).
     pub fn defaults(name: &str) -> Site {
         Site {
             name: name.to_string(),

@@ -1,4 +1,4 @@
-//! `maas_machines()` against the simulator at 9 (scenario `clean`: the seed's 5 targets,
+//! `maas_machines()` against the simulator at 9 (scenario `clean`: the procedure's 5 targets,
 //! the controller and 3 foreign machines), 1,000 and 10,000 machines: time and peak memory,
 //! against the simulator's own list speed (a raw authorised GET that only reads the bytes).
 //!

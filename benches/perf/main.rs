@@ -1,4 +1,4 @@
-//! runbook's benchmarks (issue 4 point 7, DESIGN.md "Performance"): each section prints a
+//! runbook's benchmarks (README "Performance"): each section prints a
 //! Markdown table whose ratios are against a baseline measured in the same run.
 //!
 //! `cargo bench --bench perf` runs them all (about two minutes); a word after `--` picks

@@ -1,12 +1,12 @@
 //! The whole teardown of a thousand-node region, end to end as an operator runs it:
 //! `runbook run teardown --yes` (detect → Phase A backup → Phase B destroy → Phase C
 //! release → Phase D verify → §4 GO) against `region:1000` with 20 ms added to every MAAS
-//! request, at the default concurrency (16) and at 1 (the seed's serial loop), each with a
+//! request, at the default concurrency (16) and at 1 (the procedure's serial loop), each with a
 //! fresh simulator at its default speed.
 //!
 //! The simulated Juju releases the model's nodes itself once the model is gone (1.5 s
 //! after the destroy), as real Juju does: a release loop slower than that finds the rest
-//! already Releasing and only reads them. So the serial run is the seed's loop racing
+//! already Releasing and only reads them. So the serial run is the procedure's loop racing
 //! Juju, which is what an operator running it gets.
 
 use std::path::Path;

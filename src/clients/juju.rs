@@ -160,7 +160,7 @@ impl Block {
     }
 }
 
-/// Flags of `juju destroy-model` (FORMATS.md: `--no-wait` and `--timeout` need `--force`).
+/// Flags of `juju destroy-model` (docs/formats.md: `--no-wait` and `--timeout` need `--force`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DestroyOptions {
@@ -173,7 +173,7 @@ pub struct DestroyOptions {
 }
 
 impl Default for DestroyOptions {
-    /// The seed's runbook 01 Phase B: `--force --no-wait --destroy-storage`.
+    /// teardown.md §3.2 Phase B: `--force --no-wait --destroy-storage`.
     fn default() -> Self {
         DestroyOptions {
             force: true,
@@ -382,7 +382,14 @@ impl JujuClient {
     /// `juju disabled-commands -m MODEL --format json`: the `juju disable-command` blocks in
     /// force on the model (none: empty).
     pub fn disabled_commands(&self, model: &str) -> Result<Vec<Block>> {
-        let args = ["disabled-commands", "-m", model, "--format", "json"];
+        let model = self.target(model);
+        let args = [
+            "disabled-commands",
+            "-m",
+            model.as_str(),
+            "--format",
+            "json",
+        ];
         let out = self.run(&args)?;
         parse_blocks(&out)
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
@@ -411,7 +418,7 @@ impl JujuClient {
 
     /// As [`destroy_model`](Self::destroy_model), stopping (killing the local `juju`) as soon
     /// as `cancelled()` says so, e.g. on Ctrl-C. Juju carries on destroying the model on the
-    /// controller (FORMATS.md), so the error says that.
+    /// controller (docs/formats.md), so the error says that.
     pub fn destroy_model_until(
         &self,
         model: &str,
@@ -814,7 +821,7 @@ fn run_streaming(
 }
 
 // ---------------------------------------------------------------------------------------
-// Parsing (FORMATS.md "Juju CLI" and "Juju 4.0"). Raw structs mirror Juju's JSON; every
+// Parsing (docs/formats.md "Juju CLI" and "Juju 4.0"). Raw structs mirror Juju's JSON; every
 // field is optional and may be null.
 // ---------------------------------------------------------------------------------------
 
@@ -1168,7 +1175,7 @@ pub(crate) fn parse_controllers(json: &str) -> Result<Vec<Controller>> {
 mod tests {
     use super::*;
 
-    // Samples written from FORMATS.md ("Juju CLI"), not from any simulator.
+    // Samples written from docs/formats.md ("Juju CLI"), not from any simulator.
     const MODELS: &str = r#"{"models":[{"name":"admin/controller","short-name":"controller","model-uuid":"u-ctl","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":true,"owner":"admin","cloud":"maas","type":"maas","life":"alive","status":{"current":"available","since":"18 hours ago"},"access":"admin","last-connection":"just now","agent-version":"3.6.4"},{"name":"admin/openstack","short-name":"openstack","model-uuid":"u-os","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":false,"owner":"admin","cloud":"maas","region":"default","life":"dying","status":{"current":"destroying","message":"attempt 1 to destroy model"},"access":"admin","last-connection":"never connected","future-field":[1,2]},{"name":"bob/scratch","short-name":"scratch","model-uuid":"u-sc","controller-name":"maas-ctl","owner":"bob","life":""}],"current-model":"admin/openstack"}"#;
 
     #[test]
@@ -1213,7 +1220,7 @@ mod tests {
         assert_eq!(m[0].name, "openstack");
     }
 
-    // Juju 4.0 (FORMATS.md "Juju 4.0"): no `owner`, no `qualifier`; `name` is
+    // Juju 4.0 (docs/formats.md "Juju 4.0"): no `owner`, no `qualifier`; `name` is
     // `<qualifier>/<model>`; qualifiers with odd spellings (4.0.x changed them).
     const MODELS_4: &str = r#"{"models":[{"name":"admin/controller","short-name":"controller","model-uuid":"u-ctl","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":true,"cloud":"maas","type":"maas","life":"alive","status":{"current":"available"},"credential":{"name":"maas","owner":"admin","cloud":"maas"},"agent-version":"4.0.16"},{"name":"alice-example-com/openstack","short-name":"openstack","model-uuid":"u-os","model-type":"iaas","controller-uuid":"c-1","controller-name":"maas-ctl","is-controller":false,"cloud":"maas","life":"","status":{"current":"destroying"}},{"name":"ops/scratch","short-name":"scratch","model-uuid":"u-sc","controller-name":"maas-ctl","status":null}],"current-model":"alice-example-com/openstack"}"#;
 
@@ -1822,7 +1829,7 @@ mod tests {
         }
     }
 
-    // The fuller samples in tests/fixtures (written from FORMATS.md).
+    // The fuller samples in tests/fixtures (written from docs/formats.md).
 
     fn fixture(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

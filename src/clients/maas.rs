@@ -4,7 +4,7 @@
 //! nonce and timestamp on every request, timeouts on connect and on each request. GETs are
 //! retried with backoff on connection errors and 5xx (honouring `Retry-After`),
 //! a bounded number of times; a release is never retried blindly: after a failure the machine
-//! is re-read to decide what happened (FORMATS.md, "MAAS 2.0 REST API"). The API key lives
+//! is re-read to decide what happened (docs/formats.md, "MAAS 2.0 REST API"). The API key lives
 //! only in [`ApiKey`], whose `Debug` is redacted, and is never put in a URL, a log line or an
 //! error. Machine lists are parsed straight from the response bytes into slim structs, so
 //! unknown fields cost nothing but skipping. This module knows nothing about Rhai.
@@ -170,7 +170,7 @@ pub struct Machine {
     pub juju_controller_uuid: Option<String>,
 }
 
-/// Status codes a teardown relies on (FORMATS.md's table).
+/// Status codes a teardown relies on (the status table of docs/formats.md).
 pub mod status {
     pub const NEW: i64 = 0;
     pub const READY: i64 = 4;
@@ -345,7 +345,7 @@ pub struct ReleaseOutcome {
     pub message: String,
 }
 
-/// seed §3 / FORMATS.md: states in which a release is already under way or complete.
+/// teardown.md §3 / docs/formats.md: states in which a release is already under way or complete.
 fn released_or_releasing(status: i64) -> bool {
     matches!(
         status,
@@ -554,11 +554,11 @@ impl MaasClient {
             .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))
     }
 
-    /// Release one machine (FORMATS.md semantics): Ready/Releasing is a no-op; a failure is
+    /// Release one machine (docs/formats.md semantics): Ready/Releasing is a no-op; a failure is
     /// not retried but decided by re-reading the machine.
     pub async fn release(&self, system_id: &str, opts: &ReleaseOptions) -> Result<ReleaseOutcome> {
         let Some(before) = self.machine(system_id).await? else {
-            // FORMATS.md: a composed VM is deleted once Juju has released it.
+            // docs/formats.md: a composed VM is deleted once Juju has released it.
             return Ok(gone_unseen(system_id));
         };
         self.release_read(&before, opts).await
@@ -853,7 +853,7 @@ mod tests {
 
     const KEY: &str = "ckey1234:tkey5678:tsecret90";
 
-    // A machine as MAAS 2.0 sends it (FORMATS.md): many fields, some null, some unknown to us.
+    // A machine as MAAS 2.0 sends it (docs/formats.md): many fields, some null, some unknown to us.
     fn machine_json(id: &str, host: &str, status: i64, owner: Option<&str>) -> String {
         let owner = owner.map(|o| format!("\"{o}\"")).unwrap_or("null".into());
         format!(

@@ -114,8 +114,11 @@ mod tests {
     #[test]
     fn purpose_is_the_first_comment_line_without_the_name() {
         assert_eq!(
-            purpose("settle", "//! settle — runbook 01 Phase D.\n//!\n//! more"),
-            "runbook 01 Phase D."
+            purpose(
+                "settle",
+                "//! settle — the destroy-model runbook Phase D.\n//!\n//! more"
+            ),
+            "the destroy-model runbook Phase D."
         );
         assert_eq!(purpose("x", "// does x\nlet a = 1;"), "does x");
         assert_eq!(purpose("x", "let a = 1;"), "");

@@ -148,7 +148,7 @@ pub(crate) fn destroy_model(
     let guard = rc.gate().guard(&facts);
     // The summary is only worth a `juju status` when the guard lets the call through.
     let summary = if guard.is_ok() {
-        // A model Juju cannot report on may still need destroying (seed §3.3): say so
+        // A model Juju cannot report on may still need destroying (teardown.md §3.3): say so
         // instead of failing.
         let counts = match juju.status(name) {
             Ok(s) => format!(
@@ -400,7 +400,7 @@ pub mod juju_functions {
     }
 
     /// The model's bundle as YAML text (`juju export-bundle -m MODEL`), for the Phase A
-    /// backup (seed runbook 01). Errors if the model does not exist or Juju fails.
+    /// backup (teardown.md §3.2). Errors if the model does not exist or Juju fails.
     ///
     /// ```rhai
     /// let dir = backup_dir("openstack");
@@ -449,7 +449,7 @@ pub mod juju_functions {
     }
 
     /// Remove one machine from a model: `juju remove-machine -m MODEL --force ID --no-prompt`
-    /// (seed §3.3 remediation). Refused unless the model is in `site.models` and is not a
+    /// (teardown.md §3.3 remediation). Refused unless the model is in `site.models` and is not a
     /// controller model; asks the operator to type `MODEL/ID` (or `--yes`). Juju accepts the
     /// removal and returns; it does not wait. Returns `#{model, id, result, output, command,
     /// planned}`. Errors if the model does not exist, is qualified (give the short name) or

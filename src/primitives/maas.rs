@@ -44,7 +44,7 @@ fn facts(m: &Machine) -> MachineFacts {
     }
 }
 
-/// Ready or Releasing: a release would change nothing (FORMATS.md).
+/// Ready or Releasing: a release would change nothing (docs/formats.md).
 fn already_released(m: &Machine) -> bool {
     matches!(m.status, maas::status::READY | maas::status::RELEASING)
 }

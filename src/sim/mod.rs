@@ -1,6 +1,6 @@
 //! The built-in simulated cloud: a MAAS 2.0 API server and a `juju` CLI shim whose state
 //! lives in the server, with scenarios, faults and simulated time. It shares no code with
-//! `src/clients/` or `src/primitives/` (DESIGN.md): both sides are written from FORMATS.md.
+//! `src/clients/` or `src/primitives/`: both sides are written from docs/formats.md.
 //!
 //! Map: `state` (the cloud) · `scenario` (starting clouds) · `clock` (delays) · `faults` ·
 //! `region` (the `region:N` scenario) · `recording` (a captured real cloud as the start) ·

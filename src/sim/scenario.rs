@@ -1,5 +1,5 @@
 //! Scenarios: the starting cloud for each `--scenario` name. Every scenario has the five
-//! targets of the seed (openstack0-3, capi-mgmt), a Juju controller with its `controller`
+//! targets of the procedure (openstack0-3, capi-mgmt), a Juju controller with its `controller`
 //! model on a MAAS node of its own, and machines owned by another user (`alice`) that no
 //! Juju action ever touches.
 

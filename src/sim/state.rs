@@ -17,7 +17,7 @@ pub const DEPLOYED: u8 = 6;
 pub const RELEASING: u8 = 12;
 pub const RELEASING_FAILED: u8 = 13;
 
-/// MAAS's status names, indexed by the status integer (FORMATS.md table).
+/// MAAS's status names, indexed by the status integer (docs/formats.md table).
 pub const STATUS_NAMES: [&str; 23] = [
     "New",
     "Commissioning",
@@ -314,7 +314,7 @@ impl Cloud {
         self.rerender(i);
     }
 
-    /// MAAS release semantics (FORMATS.md). `user` None is Juju releasing on its own
+    /// MAAS release semantics (docs/formats.md). `user` None is Juju releasing on its own
     /// behalf (allowed for anything the model's owner holds). Ok(true) when it changed.
     pub fn release(&mut self, system_id: &str, user: Option<&str>) -> Result<bool, ReleaseError> {
         let Some(&i) = self.by_system_id.get(system_id) else {

@@ -35,6 +35,7 @@ mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
 mod sites;
+mod standalone;
 mod streams;
 
 mod demo;

@@ -1,5 +1,5 @@
 //! Shared set-up for the `primitives_*` tests: a site `t` written into the test's root
-//! (the five seed targets, model `openstack`, `disk_root` = `root/images`, short timeouts)
+//! (the procedure's five targets, model `openstack`, `disk_root` = `root/images`, short timeouts)
 //! and `runbook --site t eval` against a [`SimServer`].
 //!
 //! ```ignore

@@ -1,4 +1,4 @@
-//! Golden tests of the seed's §2 routing table (`stdlib/state.rhai`): every row, and each
+//! Golden tests of the procedure's §2 routing table (`stdlib/state.rhai`): every row, and each
 //! way the classifier fails closed. `state::classify` is pure, so these feed it synthetic
 //! Juju models and MAAS machines through `runbook eval` — no cloud, no simulator.
 
@@ -105,7 +105,7 @@ fn reason(d: &Value) -> String {
     d["reason"].as_str().unwrap_or_default().to_string()
 }
 
-// --- the rows of seed §2's `case`, top to bottom ---
+// --- the rows of teardown.md §2's `case`, top to bottom ---
 
 #[test]
 fn absent_all_ready_is_clean() {

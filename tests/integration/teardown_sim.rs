@@ -174,7 +174,7 @@ fn dirty_with_yes_on(juju: &str) {
     let out = teardown(&sim, &["--yes"]);
     assert_doc(&out, 0, "dirty", Some("go"));
 
-    // Phase B: exactly the seed's flags.
+    // Phase B: exactly the procedure's flags.
     let destroys = juju_commands(&sim, "destroy-model");
     assert_eq!(destroys.len(), 1, "{destroys:?}");
     for flag in [
