@@ -349,12 +349,7 @@ fn an_unplanned_effect_is_refused_and_nothing_after_it_runs() {
     out.status(4)
         .stderr_has("refused by guard `plan.effects`")
         .stderr_has("remove-machine");
-    let juju: Vec<String> = stuck
-        .log()
-        .into_iter()
-        .filter(|e| e["kind"] == "juju")
-        .filter_map(|e| e["request"].as_str().map(str::to_string))
-        .collect();
+    let juju: Vec<String> = stuck.requests_of("juju");
     assert!(
         juju.iter().any(|r| r.starts_with("destroy-model")),
         "{juju:?}"

@@ -44,10 +44,8 @@ fn machines(sim: &SimServer) -> Vec<Value> {
 
 /// The MAAS requests in the log that changed something or asked for a release.
 fn release_requests(sim: &SimServer) -> Vec<String> {
-    sim.log()
+    sim.requests_of("maas")
         .into_iter()
-        .filter(|e| e["kind"] == "maas")
-        .filter_map(|e| e["request"].as_str().map(str::to_string))
         .filter(|r| r.starts_with("POST") && r.contains("op=release"))
         .collect()
 }

@@ -144,6 +144,15 @@ impl SimServer {
             .unwrap_or_default()
     }
 
+    /// The request lines of one kind (`maas` or `juju`) in the log, in order.
+    pub fn requests_of(&self, kind: &str) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|e| e["kind"] == kind)
+            .filter_map(|e| e["request"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// The cloud now (`GET /_sim/state`).
     pub fn state(&self) -> Value {
         self.get_json("/_sim/state")

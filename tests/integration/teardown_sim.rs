@@ -79,20 +79,16 @@ fn changes(sim: &SimServer) -> Vec<String> {
 
 /// The juju commands in the log containing `needle`.
 fn juju_commands(sim: &SimServer, needle: &str) -> Vec<String> {
-    sim.log()
+    sim.requests_of("juju")
         .into_iter()
-        .filter(|e| e["kind"] == "juju")
-        .filter_map(|e| e["request"].as_str().map(str::to_string))
         .filter(|r| r.contains(needle))
         .collect()
 }
 
 /// The system ids of every release request in the log.
 fn released_ids(sim: &SimServer) -> Vec<String> {
-    sim.log()
+    sim.requests_of("maas")
         .into_iter()
-        .filter(|e| e["kind"] == "maas")
-        .filter_map(|e| e["request"].as_str().map(str::to_string))
         .filter(|r| r.starts_with("POST") && r.contains("op=release"))
         .filter_map(|r| {
             r.split("/machines/")
