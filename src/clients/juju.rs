@@ -1854,7 +1854,10 @@ mod tests {
         let c = JujuClient::new(bin, Duration::from_secs(10));
         assert_eq!(c.version().unwrap().family, Family::Juju4);
         assert_eq!(
-            c.model("openstack", "admin").unwrap().unwrap().owner,
+            c.model("openstack", "alice-example-com")
+                .unwrap()
+                .unwrap()
+                .owner,
             "alice-example-com"
         );
 

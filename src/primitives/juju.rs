@@ -77,13 +77,17 @@ fn model_facts(
 }
 
 /// The Juju user a bare model name belongs to: the frozen controller's, else the one of the
-/// controller the run talks to (`juju controllers`).
+/// controller the run talks to (`juju controllers`), else unknown (`""`: a bare name then
+/// matches any owner, and two owners are ambiguous). Detection needs the controller; a read
+/// before it does not.
 fn logged_in_user(rc: &RunContext, juju: &JujuClient) -> anyhow::Result<String> {
     if let Some(c) = rc.frozen().and_then(|f| f.controller) {
         return Ok(c.user);
     }
     let controllers = juju.controllers()?;
-    Ok(detect::pick_controller(&controllers, juju.controller())?.user)
+    Ok(detect::pick_controller(&controllers, juju.controller())
+        .map(|c| c.user)
+        .unwrap_or_default())
 }
 
 /// How a changing command names `model` (found by identity): its short name when it is the
