@@ -28,6 +28,7 @@ mod rehearse;
 mod repl;
 mod replay;
 mod report;
+mod rerun;
 mod resolve;
 mod signals;
 mod sim_conformance;
