@@ -10,13 +10,19 @@ Fault specs (repeatable --fault):
                           (503 carries `Retry-After: 1`); seeded, reproducible
   maas-latency:MS         add MS milliseconds to every MAAS API request
   maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
+  maas-hang-first:SUBSTRING
+                          never answer the first such request (nor apply it); later ones
+                          are answered (a run stopped there, then run again)
   maas-status:CODE:SUBSTRING
                           answer MAAS requests whose `METHOD path?query` contains
                           SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
   juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
-  juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
+  juju-malformed:COMMAND  `juju COMMAND` prints the first half of its output, cut
+                          mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
+                          1.5): it stays listed, dying, while a run is stopped and re-run
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
                           MAAS API request answers 500 (MAAS fails mid-teardown)
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
@@ -42,12 +48,16 @@ pub enum Fault {
     Maas5xx(f64),
     MaasLatency(u64),
     MaasHang(String),
+    /// Only the first matching request hangs.
+    MaasHangFirst(String),
     /// (HTTP status, substring of `METHOD path?query`)
     MaasStatus(u16, String),
     JujuFail(String),
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// Simulated seconds a destroyed model takes to go.
+    ModelSlow(f64),
     /// (system id, field, value): applied once, after the first machine read.
     Mutate(String, String, String),
     /// MAAS answers 500 to everything once this juju command has succeeded.
@@ -102,6 +112,19 @@ impl Fault {
                 format!("fault `{spec}`: the latency is not a whole number of milliseconds")
             })?),
             "maas-hang" => Fault::MaasHang(need("path-substring")?),
+            "maas-hang-first" => Fault::MaasHangFirst(need("path-substring")?),
+            "model-slow" => {
+                let secs: f64 = need("secs")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                    .with_context(|| {
+                        format!(
+                            "fault `{spec}`: the delay must be a number of seconds from 0 to 86400"
+                        )
+                    })?;
+                Fault::ModelSlow(secs)
+            }
             "maas-status" => {
                 let arg = need("code:substring")?;
                 let (code, sub) = arg.split_once(':').unwrap_or((arg.as_str(), ""));
@@ -180,6 +203,8 @@ pub struct Faults {
     mutated: bool,
     /// The juju commands that have succeeded so far (for `maas-down-after`).
     juju_done: Vec<String>,
+    /// Whether a `maas-hang-first` fault has held its request already.
+    hung_first: Vec<String>,
 }
 
 impl Faults {
@@ -193,6 +218,7 @@ impl Faults {
             rng: 0x9E37_79B9_7F4A_7C15,
             mutated: false,
             juju_done: Vec::new(),
+            hung_first: Vec::new(),
         })
     }
 
@@ -232,10 +258,32 @@ impl Faults {
             .sum()
     }
 
-    pub fn hangs(&self, path_and_query: &str) -> bool {
+    /// Whether this request is never answered: a `maas-hang` match, or the first match of
+    /// a `maas-hang-first` (which is then used up).
+    pub fn hangs(&mut self, path_and_query: &str) -> bool {
+        let first = self.list.iter().find_map(|f| match f {
+            Fault::MaasHangFirst(s)
+                if path_and_query.contains(s.as_str()) && !self.hung_first.contains(s) =>
+            {
+                Some(s.clone())
+            }
+            _ => None,
+        });
+        if let Some(s) = first {
+            self.hung_first.push(s);
+            return true;
+        }
         self.list
             .iter()
             .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
+    }
+
+    /// Simulated seconds a destroyed model takes to go (`model-slow`), if set.
+    pub fn model_removal_secs(&self) -> Option<f64> {
+        self.list.iter().find_map(|f| match f {
+            Fault::ModelSlow(secs) => Some(*secs),
+            _ => None,
+        })
     }
 
     /// The status forced on this request (`METHOD path?query`) by `maas-status`, if any.
@@ -353,12 +401,15 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "maas-hang-first:op=release",
+            "model-slow:30",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 9);
+        assert_eq!(f.list.len(), 11);
+        assert_eq!(f.model_removal_secs(), Some(30.0));
         assert!(!f.maas_down());
         f.juju_succeeded("status");
         assert!(!f.maas_down());
@@ -406,6 +457,8 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("model-slow:-1", "from 0 to 86400"),
+            ("model-slow:x", "from 0 to 86400"),
             ("maas-status:200:x", "HTTP error code"),
             ("maas-status:403", "needs a substring"),
             ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),
@@ -418,6 +471,15 @@ mod tests {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");
         }
+    }
+
+    #[test]
+    fn hang_first_holds_only_the_first_matching_request() {
+        let mut f = Faults::parse(&["maas-hang-first:op=release".to_string()]).unwrap();
+        assert!(!f.hangs("/MAAS/api/2.0/machines/"));
+        assert!(f.hangs("/MAAS/api/2.0/machines/a/?op=release"));
+        assert!(!f.hangs("/MAAS/api/2.0/machines/b/?op=release"));
+        assert!(!f.hangs("/MAAS/api/2.0/machines/a/?op=release"));
     }
 
     #[test]

@@ -403,7 +403,11 @@ impl Cloud {
     /// `destroy-model`: marks the model dying and schedules its removal. False when nothing
     /// changed (a model left dying by scenario `destroying` needs `--force` to move on).
     pub fn destroy_model(&mut self, name: &str, force: bool) -> bool {
-        let due = self.clock.after(MODEL_REMOVAL_SECS);
+        let secs = self
+            .faults
+            .model_removal_secs()
+            .unwrap_or(MODEL_REMOVAL_SECS);
+        let due = self.clock.after(secs);
         let Some(model) = self.model_mut(name) else {
             return false;
         };

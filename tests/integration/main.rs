@@ -3,6 +3,7 @@
 
 mod common;
 
+mod backups;
 mod check;
 mod cli;
 mod defaults;
@@ -29,6 +30,7 @@ mod rehearse;
 mod repl;
 mod replay;
 mod report;
+mod rerun;
 mod resolve;
 mod signals;
 mod sim_conformance;
