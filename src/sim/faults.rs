@@ -28,6 +28,15 @@ Fault specs (repeatable --fault):
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
                           or all): `juju disabled-commands` lists it and the blocked
                           commands fail with \"operation blocked\"
+  other-controller[:registered]
+                          a second controller `lab-controller` (own uuid, own
+                          `admin/openstack` model and MAAS machines `lab-*`) that is the
+                          current controller (`:registered`: registered, not current)
+  other-user-model[:USER] USER's (default bob) `openstack` model on the site's controller,
+                          on MAAS machines `USER-openstack0..1` owned by USER; repeatable
+  controller-gone-after:COMMAND
+                          once `juju COMMAND` has succeeded, the site's controller is no
+                          longer registered (`ERROR controller NAME not found`)
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
@@ -55,6 +64,12 @@ pub enum Fault {
     MaasDownAfter(String),
     /// `juju disable-command SET` is in force.
     DisabledCommand(String),
+    /// A second controller; true when it is the current one.
+    OtherController(bool),
+    /// Another user's `openstack` model on the site's controller.
+    OtherUserModel(String),
+    /// The site's controller is unregistered once this juju command has succeeded.
+    ControllerGoneAfter(String),
 }
 
 /// The machine fields `mutate` may change.
@@ -146,6 +161,25 @@ impl Fault {
                 Fault::Mutate(id.to_string(), field.to_string(), value.to_string())
             }
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
+            "other-controller" => match arg {
+                None | Some("current") => Fault::OtherController(true),
+                Some("registered") => Fault::OtherController(false),
+                Some(_) => bail!(
+                    "fault `{spec}`: write `other-controller` (current) or `other-controller:registered`"
+                ),
+            },
+            "other-user-model" => {
+                let user = arg.unwrap_or("bob");
+                let valid = !user.is_empty()
+                    && user
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+                if !valid || user == super::scenario::USER {
+                    bail!("fault `{spec}`: USER must be a user name other than `admin` (letters, digits, `-`, `.`)");
+                }
+                Fault::OtherUserModel(user.to_string())
+            }
+            "controller-gone-after" => Fault::ControllerGoneAfter(need("command")?),
             "disabled-command" => {
                 let set = need("set")?;
                 if !["destroy-model", "remove-object", "all"].contains(&set.as_str()) {
@@ -315,6 +349,34 @@ impl Faults {
         }
     }
 
+    /// `Some(current)` when fault `other-controller` adds a second controller.
+    pub fn other_controller(&self) -> Option<bool> {
+        self.list.iter().find_map(|f| match f {
+            Fault::OtherController(current) => Some(*current),
+            _ => None,
+        })
+    }
+
+    /// The users of fault `other-user-model`, each once, in the order given.
+    pub fn other_users(&self) -> Vec<&str> {
+        let mut users: Vec<&str> = Vec::new();
+        for f in &self.list {
+            if let Fault::OtherUserModel(u) = f {
+                if !users.contains(&u.as_str()) {
+                    users.push(u);
+                }
+            }
+        }
+        users
+    }
+
+    /// Whether the site's controller is gone now (`controller-gone-after` has fired).
+    pub fn controller_gone(&self) -> bool {
+        self.list.iter().any(
+            |f| matches!(f, Fault::ControllerGoneAfter(c) if self.juju_done.iter().any(|d| d == c)),
+        )
+    }
+
     /// Whether MAAS is down now (`maas-down-after` and its juju command has succeeded).
     pub fn maas_down(&self) -> bool {
         self.list
@@ -365,6 +427,29 @@ mod tests {
     }
 
     #[test]
+    fn controllers_and_users_faults() {
+        let parse = |specs: &[&str]| {
+            Faults::parse(&specs.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert_eq!(parse(&[]).other_controller(), None);
+        assert_eq!(parse(&["other-controller"]).other_controller(), Some(true));
+        assert_eq!(
+            parse(&["other-controller:registered"]).other_controller(),
+            Some(false)
+        );
+        let f = parse(&[
+            "other-user-model",
+            "other-user-model:carol",
+            "other-user-model:bob",
+        ]);
+        assert_eq!(f.other_users(), ["bob", "carol"]);
+        let mut f = parse(&["controller-gone-after:models"]);
+        assert!(!f.controller_gone());
+        f.juju_succeeded("models");
+        assert!(f.controller_gone());
+    }
+
+    #[test]
     fn bad_specs_say_what_is_wrong() {
         for (spec, want) in [
             ("maas-5xx", "needs rate"),
@@ -378,6 +463,10 @@ mod tests {
             ("maas-status:403", "needs a substring"),
             ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),
             ("mutate:abc:cpu=4", "cannot change `cpu`"),
+            ("other-controller:x", "other-controller:registered"),
+            ("other-user-model:admin", "other than `admin`"),
+            ("other-user-model:a b", "USER must be"),
+            ("controller-gone-after", "needs command"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");
