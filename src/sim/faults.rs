@@ -17,6 +17,9 @@ Fault specs (repeatable --fault):
   juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
+                          Deployed (as `--force --no-wait` can): the teardown's Phase C
+                          releases every one
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
                           MAAS API request answers 500 (MAAS fails mid-teardown)
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
@@ -39,6 +42,8 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// Juju does not release the nodes of the machines it removes.
+    JujuKeepsNodes,
     /// (system id, field, value): applied once, after the first machine read.
     Mutate(String, String, String),
     /// MAAS answers 500 to everything once this juju command has succeeded.
@@ -106,6 +111,7 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -245,6 +251,11 @@ impl Faults {
         self.list.contains(&Fault::ModelStuck)
     }
 
+    /// Whether Juju leaves the MAAS nodes of the machines it removes to the teardown.
+    pub fn juju_keeps_nodes(&self) -> bool {
+        self.list.contains(&Fault::JujuKeepsNodes)
+    }
+
     /// The `mutate` changes to make now (once: the first call after a machine read).
     pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
         if self.mutated {
@@ -291,12 +302,13 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "juju-keeps-nodes",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 9);
+        assert_eq!(f.list.len(), 10);
         assert!(!f.maas_down());
         f.juju_succeeded("status");
         assert!(!f.maas_down());
@@ -311,6 +323,7 @@ mod tests {
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
         assert!(f.juju_fails("status") && !f.juju_fails("models"));
         assert!(f.model_stuck());
+        assert!(f.juju_keeps_nodes());
     }
 
     #[test]
@@ -321,6 +334,7 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("juju-keeps-nodes:x", "unknown fault"),
             ("maas-status:200:x", "HTTP error code"),
             ("maas-status:403", "needs a substring"),
             ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),
