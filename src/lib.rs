@@ -10,15 +10,18 @@
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
 //!   `node[00000-00999]` in its targets;
+//! - `captures` — what a pre-destroy backup must hold, and what makes each capture valid;
 //! - `effects` — the gate; `guards` — its rules, on fresh facts; `frozen` — what detection
 //!   froze (controller, model, targets); `journal` — the JSONL record; `term` — control characters
 //!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
+//!   `history` — the earlier runs' journals read back (a re-run continues what they started);
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
 pub mod bounds;
+pub mod captures;
 pub mod cli;
 pub mod clients;
 pub mod color;
@@ -31,6 +34,7 @@ pub mod embedded;
 pub mod engine;
 pub mod frozen;
 pub mod guards;
+pub mod history;
 pub mod hostrange;
 pub mod journal;
 pub mod maas_profiles;

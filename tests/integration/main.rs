@@ -3,6 +3,7 @@
 
 mod common;
 
+mod backups;
 mod check;
 mod cli;
 mod defaults;
@@ -14,6 +15,7 @@ mod engine;
 mod files;
 mod guide;
 mod identity;
+mod identity_controllers;
 mod identity_property;
 mod outcomes;
 mod plan_apply;
@@ -28,6 +30,7 @@ mod rehearse;
 mod repl;
 mod replay;
 mod report;
+mod rerun;
 mod resolve;
 mod signals;
 mod sim_conformance;
