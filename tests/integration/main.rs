@@ -16,6 +16,7 @@ mod files;
 mod guide;
 mod identity;
 mod identity_property;
+mod missing_keys;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;
