@@ -61,16 +61,14 @@ fn check_names_an_unknown_site_key_and_where() {
         .run();
     out.status(2);
     let root = out.root().display().to_string();
-    out.stderr_has(&format!(
-        "error: `site.wipe_osdd` is not a site setting (a typo?)"
-    ))
-    .stderr_has(&format!("--> {root}/runbooks/a.rhai:3:9"))
-    .stderr_has("error: `site.maas.urll` is not a site setting")
-    .stderr_has(&format!("--> {root}/runbooks/a.rhai:4:"))
-    .stderr_has("error: `site.osd_disk` is not a site setting")
-    .stderr_has(&format!("--> {root}/stdlib/m.rhai:3:"))
-    .stderr_has("3 problem(s) found")
-    .stderr_lacks("model_gone");
+    out.stderr_has("error: `site.wipe_osdd` is not a site setting (a typo?)")
+        .stderr_has(&format!("--> {root}/runbooks/a.rhai:3:9"))
+        .stderr_has("error: `site.maas.urll` is not a site setting")
+        .stderr_has(&format!("--> {root}/runbooks/a.rhai:4:"))
+        .stderr_has("error: `site.osd_disk` is not a site setting")
+        .stderr_has(&format!("--> {root}/stdlib/m.rhai:3:"))
+        .stderr_has("3 problem(s) found")
+        .stderr_lacks("model_gone");
 }
 
 /// An optional key of a primitive's result is present as `()`, whichever way the call
