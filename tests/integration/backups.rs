@@ -235,7 +235,8 @@ fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
         ])
         .envs(sim.env())
         .run();
-    out.status(0).stderr_has("export-bundle of `openstack` failed (kept going");
+    out.status(0)
+        .stderr_has("export-bundle of `openstack` failed (kept going");
     let sealed: Vec<_> = out
         .journal_lines()
         .into_iter()
@@ -244,7 +245,10 @@ fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
     assert_eq!(sealed.len(), 1, "one sealed capture");
     let dir = std::path::PathBuf::from(sealed[0]["args"]["dir"].as_str().unwrap());
     let record = std::fs::read_to_string(dir.join("export-bundle.yaml.failed")).unwrap();
-    assert!(record.contains("juju export-bundle -m openstack failed"), "{record}");
+    assert!(
+        record.contains("juju export-bundle -m openstack failed"),
+        "{record}"
+    );
     assert!(!dir.join("export-bundle.yaml").exists());
     for file in ["status.json", "models.json", "controllers.json"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
