@@ -17,6 +17,9 @@ Fault specs (repeatable --fault):
   juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  delete-on-destroy:HOSTNAME
+                          when a destroyed model's machines go, Juju DELETES the MAAS
+                          machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
                           MAAS API request answers 500 (MAAS fails mid-teardown)
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
@@ -39,6 +42,8 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
+    DeleteOnDestroy(String),
     /// (system id, field, value): applied once, after the first machine read.
     Mutate(String, String, String),
     /// MAAS answers 500 to everything once this juju command has succeeded.
@@ -106,6 +111,7 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "mutate" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -241,6 +247,13 @@ impl Faults {
             .collect()
     }
 
+    /// Whether a model's destroy deletes this machine from MAAS (juju#22691).
+    pub fn deletes_on_destroy(&self, hostname: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::DeleteOnDestroy(h) if h == hostname))
+    }
+
     pub fn model_stuck(&self) -> bool {
         self.list.contains(&Fault::ModelStuck)
     }
@@ -291,12 +304,14 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "delete-on-destroy:openstack2",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 9);
+        assert_eq!(f.list.len(), 10);
+        assert!(f.deletes_on_destroy("openstack2") && !f.deletes_on_destroy("openstack1"));
         assert!(!f.maas_down());
         f.juju_succeeded("status");
         assert!(!f.maas_down());
@@ -321,6 +336,7 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("delete-on-destroy", "needs hostname"),
             ("maas-status:200:x", "HTTP error code"),
             ("maas-status:403", "needs a substring"),
             ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),

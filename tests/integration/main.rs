@@ -15,6 +15,7 @@ mod files;
 mod guide;
 mod identity;
 mod identity_property;
+mod maas_deleted;
 mod outcomes;
 mod plan_apply;
 mod primitives_disk;
