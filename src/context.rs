@@ -28,6 +28,8 @@ pub struct RunContext {
     interrupted: Arc<AtomicBool>,
     runtime: OnceCell<tokio::runtime::Runtime>,
     sealed: RefCell<Vec<String>>,
+    /// Models whose `juju export-bundle` failed in this run (a backup may record why).
+    export_failed: RefCell<Vec<String>>,
     backup_dirs: RefCell<Vec<PathBuf>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
@@ -55,6 +57,7 @@ impl RunContext {
             interrupted,
             runtime: OnceCell::new(),
             sealed: RefCell::new(Vec::new()),
+            export_failed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
             whoami: OnceCell::new(),
@@ -155,6 +158,20 @@ impl RunContext {
         if !sealed.iter().any(|m| m == model) {
             sealed.push(model.to_string());
         }
+    }
+
+    /// Record that `juju export-bundle` of `model` failed in this run.
+    pub fn record_export_failed(&self, model: &str) {
+        let mut failed = self.export_failed.borrow_mut();
+        if !failed.iter().any(|m| m == model) {
+            failed.push(model.to_string());
+        }
+    }
+
+    /// Whether `juju export-bundle` of `model` failed in this run: only then may a backup
+    /// sealed for it hold the record of why instead of the bundle.
+    pub fn export_failed(&self, model: &str) -> bool {
+        self.export_failed.borrow().iter().any(|m| m == model)
     }
 
     /// Backup dirs this run made (or planned) with `backup_dir`.

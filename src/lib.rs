@@ -10,6 +10,7 @@
 //! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
 //! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
 //!   `node[00000-00999]` in its targets;
+//! - `captures` — what a pre-destroy backup must hold, and what makes each capture valid;
 //! - `effects` — the gate; `guards` — its rules, on fresh facts; `frozen` — what detection
 //!   froze (controller, model, targets); `journal` — the JSONL record; `term` — control characters
 //!   escaped before printing;
@@ -19,6 +20,7 @@
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
 pub mod bounds;
+pub mod captures;
 pub mod cli;
 pub mod clients;
 pub mod color;

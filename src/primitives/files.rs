@@ -15,6 +15,7 @@ use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::captures;
 use crate::context::RunContext;
 use crate::effects::{Applied, Effect, EffectClass, MANIFEST};
 use crate::guards::Facts;
@@ -42,6 +43,7 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
 }
 
 /// Write `bytes` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
+/// A failed write removes its temp file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
@@ -52,26 +54,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    fs::rename(&tmp, path)
-        .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))?;
+    let written = write_then_rename(&tmp, path, bytes);
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return written;
+    }
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())
 }
 
-/// Verify a backup dir: the manifest lists at least one file, and every file exists with
-/// its recorded size and sha256 and is not empty.
-pub fn verify_backup(dir: &Path) -> anyhow::Result<()> {
+fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut f =
+        fs::File::create(tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    fs::rename(tmp, path)
+        .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))
+}
+
+/// Verify a backup dir: every file its manifest lists exists with its recorded size and
+/// sha256 and is not empty, and every required capture (`captures::REQUIRED`) is listed and
+/// parses. The bundle capture may be replaced by its failure record (why Juju could not
+/// export) only when `failed_export_ok`.
+pub fn verify_backup(dir: &Path, failed_export_ok: bool) -> anyhow::Result<()> {
     let manifest = read_manifest(dir)?;
-    if manifest.files.is_empty() {
-        bail!("backup `{}` has no files in its manifest", dir.display());
-    }
     for (name, want) in &manifest.files {
         let path = dir.join(name);
         let bytes = fs::read(&path).with_context(|| {
@@ -91,6 +100,36 @@ pub fn verify_backup(dir: &Path) -> anyhow::Result<()> {
                 got.size,
                 want.size
             );
+        }
+    }
+    for capture in captures::REQUIRED {
+        let path = dir.join(capture.file);
+        if manifest.files.contains_key(capture.file) {
+            let bytes = fs::read(&path)
+                .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
+            captures::check_content(&path, capture.format, &bytes)?;
+            continue;
+        }
+        match capture
+            .failure_record()
+            .filter(|r| manifest.files.contains_key(r))
+        {
+            Some(_) if failed_export_ok => {}
+            Some(record) => bail!(
+                "backup `{}` holds `{record}` in place of `{}`, but Juju's export of the model did not fail in this run",
+                dir.display(),
+                capture.file
+            ),
+            None => bail!(
+                "backup `{}` is incomplete: its manifest does not list `{}` (required: {})",
+                dir.display(),
+                capture.file,
+                captures::REQUIRED
+                    .iter()
+                    .map(|c| c.file)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
     Ok(())
@@ -230,8 +269,11 @@ pub mod files_functions {
         Ok(())
     }
 
-    /// Whether a backup dir's manifest verifies: at least one file, none empty, sizes and
-    /// sha256 as recorded.
+    /// Whether a backup dir verifies: its manifest lists every required capture
+    /// (export-bundle.yaml, status.json, models.json, controllers.json), each parses (the
+    /// bundle as a YAML mapping with `applications`, or `export-bundle.yaml.failed` saying
+    /// why Juju could not export it; the others as JSON), and every listed file exists, is
+    /// not empty and has the size and sha256 the manifest records.
     ///
     /// ```rhai
     /// if !backup_ok(read_pointer(site.pointer_file)) { fail("last backup does not verify"); }
@@ -241,14 +283,16 @@ pub mod files_functions {
     #[rhai_fn(volatile)]
     pub fn backup_ok(dir: Dynamic) -> bool {
         match dir.into_string() {
-            Ok(d) => verify_backup(Path::new(&d)).is_ok(),
+            Ok(d) => verify_backup(Path::new(&d), true).is_ok(),
             Err(_) => false,
         }
     }
 
     /// Verify the backup dir (as `backup_ok`, and made by this run) and record that `model`
     /// is backed up in this run — the guard of `juju_destroy_model` requires it. Errors name
-    /// the file that fails. In dry-run the record is planned and made.
+    /// the file that fails: a missing, truncated or unparsable capture is never sealed. The
+    /// bundle may be `export-bundle.yaml.failed` only if `juju_export_bundle(model)` failed
+    /// in this run. In dry-run the record is planned and made.
     ///
     /// ```rhai
     /// seal_backup(dir, "openstack");
@@ -271,7 +315,7 @@ pub mod files_functions {
         );
         let applied = run
             .gate()
-            .apply_on(e, &facts, || verify_backup(&path))
+            .apply_on(e, &facts, || verify_backup(&path, run.export_failed(model)))
             .map_err(|e| e.into_rhai())?;
         if matches!(applied, Applied::Executed(()) | Applied::Planned) {
             run.record_sealed(model);

@@ -400,17 +400,23 @@ pub mod juju_functions {
     }
 
     /// The model's bundle as YAML text (`juju export-bundle -m MODEL`), for the Phase A
-    /// backup (teardown.md §3.2). Errors if the model does not exist or Juju fails.
+    /// backup (teardown.md §3.2). Errors if the model does not exist or Juju fails; the run
+    /// remembers that failure, so a backup sealed for the model may then hold
+    /// `export-bundle.yaml.failed` (why) in place of the bundle.
     ///
     /// ```rhai
     /// let dir = backup_dir("openstack");
-    /// write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
+    /// write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack"));
     /// ```
     ///
     /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_export_bundle(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        Ok(with_juju(&ctx, |_, j| j.export_bundle(model))?.into())
+        let bundle = with_juju(&ctx, |_, j| j.export_bundle(model));
+        if bundle.is_err() {
+            RunContext::from_call(&ctx)?.record_export_failed(model);
+        }
+        Ok(bundle?.into())
     }
 
     /// Destroy a model: `juju destroy-model NAME --force --no-wait --destroy-storage

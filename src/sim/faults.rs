@@ -14,7 +14,8 @@ Fault specs (repeatable --fault):
                           answer MAAS requests whose `METHOD path?query` contains
                           SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
   juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
-  juju-malformed:COMMAND  `juju COMMAND` prints truncated, invalid JSON and exits 0
+  juju-malformed:COMMAND  `juju COMMAND` prints the first half of its output, cut
+                          mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
   delete-on-destroy:HOSTNAME

@@ -230,14 +230,30 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
         cloud.faults.juju_succeeded(command);
     }
     if reply.code == 0 && cloud.faults.juju_malformed(command) && !reply.stdout.is_empty() {
-        let cut = reply.stdout.len() / 2;
-        let cut = (0..=cut)
-            .rev()
-            .find(|&i| reply.stdout.is_char_boundary(i))
-            .unwrap_or(0);
-        reply.stdout = format!("{}\u{1b}[0m\n", &reply.stdout[..cut]);
+        reply.stdout = truncated(&reply.stdout);
     }
     (reply, changed)
+}
+
+/// `juju-malformed`: the first half of `out`, cut mid-token. A half of YAML is often still
+/// valid YAML, so it ends in the last `key: value` of that half with the value opened by a
+/// quote that never closes (`charm: "ceph-o`); a half of JSON never parses anyway.
+fn truncated(out: &str) -> String {
+    let cut = (0..=out.len() / 2)
+        .rev()
+        .find(|&i| out.is_char_boundary(i))
+        .unwrap_or(0);
+    let half = &out[..cut];
+    let json = out.trim_start().starts_with(['{', '[']);
+    let half = match half.rfind(": ") {
+        Some(colon) if !json => {
+            let value = colon + 2;
+            let partial = half[value..].split('\n').next().unwrap_or("");
+            format!("{}\"{}", &half[..value], partial.trim_matches('"'))
+        }
+        _ => half.to_string(),
+    };
+    format!("{half}\u{1b}[0m\n")
 }
 
 type Outcome = Result<(JujuReply, bool), (i32, String)>;
@@ -532,6 +548,36 @@ mod tests {
 
     fn dirty() -> Cloud {
         scenario::build("dirty", Faults::default(), Clock::new(1.0)).unwrap()
+    }
+
+    #[test]
+    fn malformed_output_is_half_and_does_not_parse() {
+        let faults = Faults::parse(&[
+            "juju-malformed:export-bundle".to_string(),
+            "juju-malformed:models".to_string(),
+        ])
+        .unwrap();
+        let mut c = scenario::build("dirty", faults, Clock::new(1.0)).unwrap();
+        let whole = juju(&mut dirty(), "export-bundle -m openstack").stdout;
+        let bundle = juju(&mut c, "export-bundle -m openstack");
+        assert_eq!(bundle.code, 0);
+        assert!(
+            bundle.stdout.len() < whole.len() * 3 / 4,
+            "{}",
+            bundle.stdout
+        );
+        let last = bundle.stdout.trim_end().lines().last().unwrap();
+        assert!(last.contains(": \""), "ends in an open quote: {last:?}");
+        let path = std::path::Path::new("export-bundle.yaml");
+        let err = crate::captures::check_content(
+            path,
+            crate::captures::Format::Bundle,
+            bundle.stdout.as_bytes(),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("quoted scalar"), "{err:#}");
+        let models = juju(&mut c, "models --format json").stdout;
+        assert!(serde_json::from_str::<serde_json::Value>(&models).is_err());
     }
 
     #[test]

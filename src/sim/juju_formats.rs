@@ -294,7 +294,13 @@ pub fn controllers(cloud: &Cloud, current_model: Option<&str>) -> Value {
 
 /// `juju export-bundle` YAML (Juju 3.x: `default-base`, `to` placements, `machines`).
 pub fn bundle(model: &Model) -> String {
-    let mut y = String::from("default-base: ubuntu@22.04/stable\napplications:\n");
+    let mut y = String::from("default-base: ubuntu@22.04/stable\n");
+    // An empty model's bundle still says it has no applications: `{}`, never a bare key.
+    y.push_str(if model.applications.is_empty() {
+        "applications: {}\n"
+    } else {
+        "applications:\n"
+    });
     for app in &model.applications {
         y.push_str(&format!(
             "  {}:\n    charm: {}\n    channel: {}\n    revision: {}\n    num_units: {}\n    to:\n",

@@ -4,8 +4,10 @@ use crate::common::Test;
 
 const BACKUP: &str = r#"
 let d = backup_dir(site.backup_prefix);
-write_backup(d, "bundle.yaml", "applications: {}\n");
-write_backup(d, "status/openstack.json", "{}");
+write_backup(d, "export-bundle.yaml", "applications: {}\n");
+write_backup(d, "status.json", "{}");
+write_backup(d, "models.json", "{}");
+write_backup(d, "controllers.json", "{}");
 print(backup_ok(d));
 seal_backup(d, "openstack");
 set_pointer(site.pointer_file, d);
@@ -21,16 +23,16 @@ fn backup_writes_manifest_and_pointer_and_journal() {
     out.status(0).stdout_ends_with("true\ntrue\n");
     let state = out.home().join(".local/state/runbook/demo");
     let files = out.files_under(&state.join("backups"));
-    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("/manifest.json")));
     let dir = std::fs::read_to_string(state.join("last-pre-caracal-destroy-backup")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{}/manifest.json", dir.trim())).unwrap(),
     )
     .unwrap();
-    assert_eq!(manifest["files"]["bundle.yaml"]["size"], 17);
+    assert_eq!(manifest["files"]["export-bundle.yaml"]["size"], 17);
     assert_eq!(
-        manifest["files"]["bundle.yaml"]["sha256"]
+        manifest["files"]["export-bundle.yaml"]["sha256"]
             .as_str()
             .unwrap()
             .len(),
@@ -45,6 +47,8 @@ fn backup_writes_manifest_and_pointer_and_journal() {
         effects,
         [
             "backup_dir",
+            "write_backup",
+            "write_backup",
             "write_backup",
             "write_backup",
             "seal_backup",
@@ -79,12 +83,14 @@ fn dry_run_writes_nothing_and_lists_plan() {
             "backup_dir",
             "write_backup",
             "write_backup",
+            "write_backup",
+            "write_backup",
             "seal_backup",
             "set_pointer"
         ]
     );
     assert_eq!(doc["journal"], serde_json::Value::Null);
-    out.stderr_has("dry-run plan (5 effects; nothing was changed)");
+    out.stderr_has("dry-run plan (7 effects; nothing was changed)");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod backups;
 mod check;
 mod cli;
 mod defaults;

@@ -9,7 +9,7 @@ use crate::primitives_fixture::*;
 use crate::sim_server::SimServer;
 
 /// Phase A in one line: back the model up and seal it, so its destroy is allowed.
-pub const SEAL: &str = r#"let dir = backup_dir("pre"); write_backup(dir, "bundle.yaml", juju_export_bundle("openstack")); seal_backup(dir, "openstack");"#;
+pub const SEAL: &str = r#"let dir = backup_dir("pre"); write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack")); write_backup(dir, "status.json", to_json(juju_status("openstack"))); write_backup(dir, "models.json", to_json(juju_models())); write_backup(dir, "controllers.json", to_json(juju_controllers())); seal_backup(dir, "openstack");"#;
 
 fn model_names(state: &serde_json::Value) -> Vec<String> {
     state["models"]
@@ -324,7 +324,10 @@ fn a_runbook_file_backs_up_destroys_and_releases() {
     let flow = r#"
 detect_cloud();
 let dir = backup_dir(site.backup_prefix);
-write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
+write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack"));
+write_backup(dir, "status.json", to_json(juju_status("openstack")));
+write_backup(dir, "models.json", to_json(juju_models()));
+write_backup(dir, "controllers.json", to_json(juju_controllers()));
 seal_backup(dir, "openstack");
 let ids = juju_machines("openstack").map(|m| m.instance_id);
 juju_destroy_model("openstack", #{ no_wait: false });
@@ -341,7 +344,7 @@ check("no release failed", results.all(|r| r.result != "failed"), `${results}`);
         .stdout_has("verdict: GO");
     let backups = out.files_under(&out.home());
     assert!(
-        backups.iter().any(|f| f.ends_with("bundle.yaml")),
+        backups.iter().any(|f| f.ends_with("export-bundle.yaml")),
         "{backups:#?}"
     );
     sim.wait_for(

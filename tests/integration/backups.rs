@@ -1,0 +1,211 @@
+//! Backups are valid, not just present (teardown.md §3.2 step 1): the seal checks that every
+//! required capture is listed and parses, so a truncated capture stops the run before the
+//! destroy; `backup_ok` fails on a partial backup; a failed write leaves no temp file.
+
+use std::path::Path;
+
+use crate::common::{Output, Test};
+use crate::primitives_fixture::{site, with_sim};
+use crate::sim_server::{SimServer, TEST_SPEED};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The captures a pre-destroy backup must hold, with valid content.
+const CAPTURES: [(&str, &str); 4] = [
+    (
+        "export-bundle.yaml",
+        "applications:\\n  a:\\n    charm: a\\n",
+    ),
+    ("status.json", "{\\\"model\\\": {}}"),
+    ("models.json", "{\\\"models\\\": []}"),
+    ("controllers.json", "{}"),
+];
+
+/// A runbook writing `captures` to a new backup dir, printing `backup_ok` of it, then sealing.
+fn backup_script(captures: &[(&str, &str)]) -> String {
+    let mut s = String::from("let d = backup_dir(\"p\");\n");
+    for (file, text) in captures {
+        s.push_str(&format!("write_backup(d, \"{file}\", \"{text}\");\n"));
+    }
+    s.push_str(
+        "print(`ok: ${backup_ok(d)}`);\nseal_backup(d, \"openstack\");\nprint(\"sealed\");\n",
+    );
+    s
+}
+
+fn run_script(script: &str) -> Output {
+    Test::new()
+        .file("runbooks/b.rhai", script)
+        .args(&["run", "b"])
+        .run()
+}
+
+/// Every file under the state dir's backups, relative paths.
+fn backup_files(out: &Output) -> Vec<String> {
+    out.files_under(&out.home().join(".local/state/runbook/demo/backups"))
+}
+
+#[test]
+fn a_complete_backup_verifies_and_seals() {
+    let out = run_script(&backup_script(&CAPTURES));
+    out.status(0).stdout_has("ok: true\nsealed\n");
+}
+
+#[test]
+fn a_backup_missing_a_required_capture_fails_backup_ok_and_the_seal() {
+    for (missing, _) in CAPTURES {
+        let partial: Vec<_> = CAPTURES
+            .into_iter()
+            .filter(|(f, _)| *f != missing)
+            .collect();
+        let out = run_script(&backup_script(&partial));
+        out.status(2)
+            .stdout_has("ok: false\n")
+            .stdout_lacks("sealed")
+            .stderr_has(&format!("its manifest does not list `{missing}`"));
+        let seal = out
+            .journal_lines()
+            .into_iter()
+            .find(|l| l["effect"] == "seal_backup")
+            .expect("a seal_backup journal line");
+        assert_ne!(seal["outcome"], "executed", "{seal}");
+    }
+}
+
+#[test]
+fn an_unparsable_capture_is_not_sealed_and_is_named() {
+    for (file, bad, why) in [
+        (
+            "status.json",
+            "{\\\"model\\\": {\\\"na",
+            "EOF while parsing",
+        ),
+        (
+            "export-bundle.yaml",
+            "applications:\\n  a:\\n    charm: \\\"ceph-o",
+            "while scanning a quoted scalar",
+        ),
+        ("export-bundle.yaml", "machines: {}\\n", "no `applications`"),
+    ] {
+        let captures: Vec<_> = CAPTURES
+            .into_iter()
+            .map(|(f, t)| if f == file { (f, bad) } else { (f, t) })
+            .collect();
+        let out = run_script(&backup_script(&captures));
+        out.status(2)
+            .stdout_has("ok: false\n")
+            .stdout_lacks("sealed")
+            .stderr_has(&format!("/{file}` is not a valid"))
+            .stderr_has(why);
+    }
+}
+
+#[test]
+fn backup_ok_fails_when_a_capture_is_altered_after_the_seal() {
+    let script = backup_script(&CAPTURES) + "set_pointer(site.pointer_file, d);\n";
+    let out = run_script(&script);
+    out.status(0);
+    let pointer = out
+        .home()
+        .join(".local/state/runbook/demo/last-pre-caracal-destroy-backup");
+    let dir = std::fs::read_to_string(pointer).unwrap().trim().to_string();
+    let check = || {
+        Test::new()
+            .args(&["eval", &format!("backup_ok({dir:?})")])
+            .run()
+    };
+    check().status(0).stdout_is("true\n");
+    std::fs::write(Path::new(&dir).join("models.json"), "{\"models\": [1]}").unwrap();
+    check().status(0).stdout_is("false\n");
+    std::fs::remove_file(Path::new(&dir).join("models.json")).unwrap();
+    check().status(0).stdout_is("false\n");
+}
+
+/// A truncated `juju export-bundle` (half its bytes, ending in an open quote) is caught by
+/// the seal: exit 2 naming the file, no destroy reaches Juju, the pointer is not moved.
+#[test]
+fn a_truncated_export_bundle_stops_the_teardown_before_the_destroy() {
+    let sim = SimServer::with("dirty", &["juju-malformed:export-bundle"], TEST_SPEED);
+    let out = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--yes",
+            "--json",
+            "--set",
+            "osd_disks=",
+        ])
+        .envs(sim.env())
+        .run();
+    out.status(2)
+        .stderr_has("export-bundle.yaml` is not a valid juju bundle")
+        .stderr_has("while scanning a quoted scalar");
+    let juju = sim.requests_of("juju");
+    assert!(
+        juju.iter().any(|r| r.starts_with("export-bundle")),
+        "{juju:?}"
+    );
+    assert!(
+        !juju.iter().any(|r| r.contains("destroy-model")),
+        "no destroy after a bad capture: {juju:?}"
+    );
+    assert!(!sim.changed(), "the cloud is unchanged");
+    assert!(
+        !out.home().join(".last-pre-caracal-destroy-backup").exists(),
+        "the pointer is not moved to a bad capture"
+    );
+    assert_eq!(out.json()["verdict"], serde_json::Value::Null);
+}
+
+/// The bundle may be replaced by the record of why Juju could not export it only when the
+/// export really failed in this run.
+#[test]
+fn a_failed_export_record_is_sealed_only_after_a_failed_export() {
+    let record: Vec<_> = std::iter::once(("export-bundle.yaml.failed", "juju said no"))
+        .chain(CAPTURES.into_iter().skip(1))
+        .collect();
+    let out = run_script(&backup_script(&record));
+    out.status(2)
+        .stdout_lacks("sealed")
+        .stderr_has("Juju's export of the model did not fail in this run");
+
+    let sim = SimServer::with("dirty", &["juju-fail:export-bundle"], TEST_SPEED);
+    let script = r#"
+let d = backup_dir("p");
+try { juju_export_bundle("openstack"); } catch (e) { write_backup(d, "export-bundle.yaml.failed", `${e}`); }
+write_backup(d, "status.json", to_json(juju_status("openstack")));
+write_backup(d, "models.json", to_json(juju_models()));
+write_backup(d, "controllers.json", to_json(juju_controllers()));
+seal_backup(d, "openstack");
+print(`sealed, ok: ${backup_ok(d)}`);
+"#;
+    let out = with_sim(site(), &sim)
+        .file("b.rhai", script)
+        .args(&["--site", "t", "run", "b.rhai"])
+        .run();
+    out.status(0).stdout_has("sealed, ok: true");
+}
+
+/// A write that fails after its temp file was made (here: the name is a directory) removes
+/// the temp file; the error names the file.
+#[test]
+fn a_failed_write_leaves_no_temp_file() {
+    let out = run_script(
+        "let d = backup_dir(\"p\");\nwrite_backup(d, \"sub/x.json\", \"{}\");\nwrite_backup(d, \"sub\", \"text\");\n",
+    );
+    out.status(2).stderr_has("cannot rename");
+    let files = backup_files(&out);
+    assert_eq!(
+        files.len(),
+        2,
+        "the manifest and sub/x.json only: {files:?}"
+    );
+    assert!(
+        !files.iter().any(|f| f.contains(".tmp-")),
+        "no temp file left: {files:?}"
+    );
+}
