@@ -115,6 +115,8 @@ pub struct MachineFacts {
 #[derive(Debug, Clone)]
 pub struct ModelFacts {
     pub name: String,
+    /// `owner/name`, for a site that names its model qualified.
+    pub qualified: String,
     pub is_controller: bool,
     pub uuid: String,
     /// The uuid of the controller the fresh read came from.
@@ -759,7 +761,12 @@ fn guard_model(prefix: &'static str, models: &[String], model: &ModelFacts) -> R
             reason: format!("model `{}` is a controller model", model.name),
         });
     }
-    if !models.iter().any(|m| m == &model.name) {
+    // A bare entry names the short name, a qualified one `owner/name`; which model of that
+    // name it is, the frozen uuid decides (`*.identity`).
+    if !models
+        .iter()
+        .any(|m| m == &model.name || m == &model.qualified)
+    {
         return Err(Refusal {
             guard: scope,
             reason: format!(
@@ -958,6 +965,7 @@ mod tests {
     fn model(name: &str, ctl: bool) -> ModelFacts {
         ModelFacts {
             name: name.into(),
+            qualified: format!("admin/{name}"),
             is_controller: ctl,
             uuid: String::new(),
             controller_uuid: String::new(),

@@ -15,6 +15,8 @@ use serde::Serialize;
 pub struct FrozenController {
     pub name: String,
     pub uuid: String,
+    /// The user logged in to it: a bare `site.models` name means this user's model.
+    pub user: String,
 }
 
 /// The site's model as detection found it.

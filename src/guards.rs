@@ -446,6 +446,7 @@ mod tests {
     fn model(uuid: &str, ctl: &str) -> ModelFacts {
         ModelFacts {
             name: "openstack".into(),
+            qualified: "admin/openstack".into(),
             is_controller: false,
             uuid: uuid.into(),
             controller_uuid: ctl.into(),

@@ -16,6 +16,7 @@
 //!   escaped before printing;
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
+//!   `history` — the earlier runs' journals read back (a re-run continues what they started);
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
@@ -33,6 +34,7 @@ pub mod embedded;
 pub mod engine;
 pub mod frozen;
 pub mod guards;
+pub mod history;
 pub mod hostrange;
 pub mod journal;
 pub mod maas_profiles;

@@ -344,10 +344,11 @@ impl JujuClient {
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
     }
 
-    /// The model whose short name (or uuid) is `name`, if it exists. Two models with that
-    /// short name (under two qualifiers) are an error listing both: runbook never guesses.
-    pub fn model(&self, name: &str) -> Result<Option<Model>> {
-        find_model(self.models()?, name)
+    /// The model whose short name (or uuid) is `name`, if it exists. Under two qualifiers,
+    /// `user`'s model (the controller's logged-in user, as Juju resolves a bare name) is it;
+    /// when none or more than one is `user`'s, an error lists them all: runbook never guesses.
+    pub fn model(&self, name: &str, user: &str) -> Result<Option<Model>> {
+        find_model(self.models()?, name, user)
     }
 
     /// `juju status -m MODEL --format json`, summarised.
@@ -488,24 +489,50 @@ impl JujuClient {
     }
 }
 
-/// The model named `name` (short name or uuid) in `models`; an error listing every match
-/// when the short name is ambiguous (the same name under two qualifiers).
-pub fn find_model(models: Vec<Model>, name: &str) -> Result<Option<Model>> {
-    let mut found: Vec<Model> = models
-        .into_iter()
-        .filter(|m| m.name == name || m.uuid == name)
-        .collect();
-    if found.len() > 1 {
-        bail!("{}", ambiguity(name, &found));
+/// The model named `name` in `models`: a uuid, `owner/name` exactly, or a bare short name,
+/// which is `user`'s model (the controller's logged-in user, as Juju resolves a bare name):
+/// another user's model of that name is not it. When the bare name cannot pick one — listed
+/// under more than one qualifier and none is `user`'s, or `user` is unknown — an error
+/// lists every match: runbook never guesses.
+pub fn find_model(models: Vec<Model>, name: &str, user: &str) -> Result<Option<Model>> {
+    if let Some(m) = models.iter().find(|m| m.uuid == name) {
+        return Ok(Some(m.clone()));
     }
-    Ok(found.pop())
+    if let Some((owner, short)) = name.split_once('/') {
+        return Ok(models
+            .into_iter()
+            .find(|m| m.name == short && m.owner == owner));
+    }
+    let mut same: Vec<Model> = models.into_iter().filter(|m| m.name == name).collect();
+    let mine: Vec<&Model> = same.iter().filter(|m| owned_by(m, user)).collect();
+    match (mine.as_slice(), same.len()) {
+        ([m], _) => Ok(Some((*m).clone())),
+        (_, 0) => Ok(None),
+        (_, 1) if user.is_empty() => Ok(same.pop()),
+        ([], 1) => Ok(None),
+        _ => bail!("{}", ambiguity(name, &same)),
+    }
 }
 
-/// Short names that appear under more than one qualifier, among `names`.
-pub fn ambiguous<'a>(models: &'a [Model], names: &[String]) -> Option<(String, Vec<&'a Model>)> {
-    names.iter().find_map(|n| {
-        let same: Vec<&Model> = models.iter().filter(|m| &m.name == n).collect();
-        (same.len() > 1).then(|| (n.clone(), same))
+fn owned_by(m: &Model, user: &str) -> bool {
+    !user.is_empty() && m.owner == user
+}
+
+/// The first bare short name among `names` that cannot pick one model: listed under more
+/// than one qualifier, and not exactly one of them `user`'s. A qualified name
+/// (`owner/name`) always names one model on a controller.
+pub fn ambiguous<'a>(
+    models: &'a [Model],
+    names: &[String],
+    user: &str,
+) -> Option<(String, Vec<&'a Model>)> {
+    names.iter().filter(|n| !n.contains('/')).find_map(|n| {
+        let same: Vec<&Model> = models
+            .iter()
+            .filter(|m| &m.name == n && !m.is_controller)
+            .collect();
+        let mine = same.iter().filter(|m| owned_by(m, user)).count();
+        (same.len() > 1 && mine != 1).then(|| (n.clone(), same))
     })
 }
 
@@ -522,8 +549,12 @@ pub fn ambiguity(name: &str, matches: &[impl std::borrow::Borrow<Model>]) -> Str
         })
         .collect();
     format!(
-        "model name `{name}` is ambiguous: `juju models` lists {}; runbook will not pick one by name — remove or rename the one that is not this site's, or ask its owner",
-        list.join(" and ")
+        "model name `{name}` is ambiguous: `juju models` lists {}, and none is the logged-in user's; runbook will not pick one by name — name the site's model with its owner in `site.models` (e.g. `{}`), or remove or rename the one that is not this site's",
+        list.join(" and "),
+        matches
+            .first()
+            .map(|m| m.borrow().qualified.clone())
+            .unwrap_or_default()
     )
 }
 
@@ -1290,7 +1321,10 @@ mod tests {
         other.owner = "bob".into();
         other.uuid = "u-bob".into();
         models.push(other);
-        let e = format!("{:#}", find_model(models.clone(), "openstack").unwrap_err());
+        let e = format!(
+            "{:#}",
+            find_model(models.clone(), "openstack", "carol").unwrap_err()
+        );
         assert!(
             e.contains("`alice-example-com/openstack` (uuid u-os")
                 && e.contains("`bob/openstack` (uuid u-bob"),
@@ -1298,15 +1332,43 @@ mod tests {
         );
         // By uuid it is one model; other names are not affected.
         assert_eq!(
-            find_model(models.clone(), "u-bob").unwrap().unwrap().owner,
+            find_model(models.clone(), "u-bob", "carol")
+                .unwrap()
+                .unwrap()
+                .owner,
             "bob"
         );
-        assert!(find_model(models.clone(), "scratch").unwrap().is_some());
-        assert!(find_model(models.clone(), "nope").unwrap().is_none());
+        assert!(find_model(models.clone(), "scratch", "ops")
+            .unwrap()
+            .is_some());
+        assert!(find_model(models.clone(), "nope", "carol")
+            .unwrap()
+            .is_none());
         let names = ["scratch".to_string(), "openstack".to_string()];
-        let (name, same) = ambiguous(&models, &names).unwrap();
+        let (name, same) = ambiguous(&models, &names, "carol").unwrap();
         assert_eq!((name.as_str(), same.len()), ("openstack", 2));
-        assert!(ambiguous(&models, &names[..1]).is_none());
+        assert!(ambiguous(&models, &names[..1], "carol").is_none());
+        // The logged-in user's model is the one a bare name means; another user's alone is
+        // not it; a qualified name is exact.
+        assert!(find_model(models[2..].to_vec(), "openstack", "admin")
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            find_model(models.clone(), "bob/openstack", "carol")
+                .unwrap()
+                .unwrap()
+                .uuid,
+            "u-bob"
+        );
+        assert_eq!(
+            find_model(models.clone(), "openstack", "bob")
+                .unwrap()
+                .unwrap()
+                .uuid,
+            "u-bob"
+        );
+        assert!(ambiguous(&models, &names, "bob").is_none());
+        assert!(ambiguous(&models, &["bob/openstack".to_string()], "carol").is_none());
     }
 
     #[test]
@@ -1530,8 +1592,8 @@ mod tests {
         );
         let c = JujuClient::new(bin, Duration::from_secs(10));
         assert_eq!(c.models().unwrap().len(), 3);
-        assert_eq!(c.model("openstack").unwrap().unwrap().uuid, "u-os");
-        assert!(c.model("nope").unwrap().is_none());
+        assert_eq!(c.model("openstack", "admin").unwrap().unwrap().uuid, "u-os");
+        assert!(c.model("nope", "admin").unwrap().is_none());
     }
 
     #[test]
@@ -1792,7 +1854,10 @@ mod tests {
         let c = JujuClient::new(bin, Duration::from_secs(10));
         assert_eq!(c.version().unwrap().family, Family::Juju4);
         assert_eq!(
-            c.model("openstack").unwrap().unwrap().owner,
+            c.model("openstack", "alice-example-com")
+                .unwrap()
+                .unwrap()
+                .owner,
             "alice-example-com"
         );
 

@@ -11,7 +11,7 @@ use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult};
 use serde::Serialize;
 
-use crate::clients::juju::{Controller, Model};
+use crate::clients::juju::{ambiguity, ambiguous, Controller, Model};
 use crate::clients::maas::Machine;
 use crate::context::RunContext;
 use crate::frozen::{is_uuid, Frozen, FrozenController, FrozenModel, FrozenTarget};
@@ -122,6 +122,16 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         v["site_model"] = serde_json::Value::Bool(mine);
         out_models.push(v);
     }
+    // A bare site name that cannot pick one model (two qualifiers, not exactly one the
+    // logged-in user's) is not guessed at: UNKNOWN, listing them all.
+    let listed: Vec<Model> = models
+        .iter()
+        .filter(|m| !m.is_controller)
+        .cloned()
+        .collect();
+    if let Some((name, same)) = ambiguous(&listed, &site.models, &controller.user) {
+        problems.push(ambiguity(&name, &same));
+    }
     let model = match candidates.as_slice() {
         [m] => Some(FrozenModel {
             controller_uuid: m.controller_uuid.clone(),
@@ -165,6 +175,7 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         controller: Some(FrozenController {
             name: controller.name.clone(),
             uuid: controller.uuid.clone(),
+            user: controller.user.clone(),
         }),
         model,
         targets,

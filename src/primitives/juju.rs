@@ -15,6 +15,7 @@ use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, Rem
 use crate::context::RunContext;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
 use crate::guards::Facts;
+use crate::primitives::detect;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -75,10 +76,37 @@ fn model_facts(
         .find(|m| m.name == model || m.uuid == model))
 }
 
+/// The Juju user a bare model name belongs to: the frozen controller's, else the one of the
+/// controller the run talks to (`juju controllers`), else unknown (`""`: a bare name then
+/// matches any owner, and two owners are ambiguous). Detection needs the controller; a read
+/// before it does not.
+fn logged_in_user(rc: &RunContext, juju: &JujuClient) -> anyhow::Result<String> {
+    if let Some(c) = rc.frozen().and_then(|f| f.controller) {
+        return Ok(c.user);
+    }
+    let controllers = juju.controllers()?;
+    Ok(detect::pick_controller(&controllers, juju.controller())
+        .map(|c| c.user)
+        .unwrap_or_default())
+}
+
+/// How a changing command names `model` (found by identity): its short name when it is the
+/// logged-in user's (Juju resolves a bare name to that user's model), else `owner/name`, so
+/// Juju can never resolve the command to another user's model of the same short name.
+fn addressed(rc: &RunContext, juju: &JujuClient, model: &juju::Model) -> anyhow::Result<String> {
+    let user = logged_in_user(rc, juju)?;
+    Ok(if model.owner == user || model.qualified.is_empty() {
+        model.name.clone()
+    } else {
+        model.qualified.clone()
+    })
+}
+
 /// The facts the gate decides a destroy or removal on, from a fresh `juju models`.
 fn model_facts_of(m: &juju::Model) -> ModelFacts {
     ModelFacts {
         name: m.name.clone(),
+        qualified: m.qualified.clone(),
         is_controller: m.is_controller,
         uuid: m.uuid.clone(),
         controller_uuid: m.controller_uuid.clone(),
@@ -132,15 +160,20 @@ pub(crate) fn destroy_model(
     short_name("juju_destroy_model", name)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let argv =
-        juju::destroy_model_argv(juju.bin(), &juju.target(name), &opts).map_err(script_error)?;
-    let command = juju::shell_line(&argv);
+    let command_for = |model: &str| -> Result<String, Box<EvalAltResult>> {
+        let argv = juju::destroy_model_argv(juju.bin(), &juju.target(model), &opts)
+            .map_err(script_error)?;
+        Ok(juju::shell_line(&argv))
+    };
     let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
+        let command = command_for(name)?;
         return to_map(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
         );
     };
+    let target = addressed(&rc, juju, &model).map_err(script_error)?;
+    let command = command_for(&target)?;
     let facts = Facts::DestroyModel {
         model: model_facts_of(&model),
         sealed: rc.sealed_models(),
@@ -150,7 +183,7 @@ pub(crate) fn destroy_model(
     let summary = if guard.is_ok() {
         // A model Juju cannot report on may still need destroying (teardown.md §3.3): say so
         // instead of failing.
-        let counts = match juju.status(name) {
+        let counts = match juju.status(&target) {
             Ok(s) => format!(
                 "{} application(s), {} unit(s) ({} subordinate), {} machine(s)",
                 s.application_count, s.unit_count, s.subordinate_count, s.machine_count
@@ -192,7 +225,7 @@ pub(crate) fn destroy_model(
         .apply_on(effect, &facts, || {
             let deadline = std::time::Duration::from_secs(rc.site().timeouts.destroy_cli.max(1));
             let outcome = juju.destroy_model_until(
-                name,
+                &target,
                 &opts,
                 deadline,
                 &mut |line| rc.note(line),
@@ -213,23 +246,24 @@ pub(crate) fn remove_machine(
     short_name("juju_remove_machine", model)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let command = juju::shell_line(&juju::remove_machine_argv(
-        juju.bin(),
-        &juju.target(model),
-        id,
-        &opts,
-    ));
     let found = model_facts(&rc, juju, model)
         .map_err(script_error)?
         .ok_or_else(|| {
             format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it")
         })?;
+    let target = addressed(&rc, juju, &found).map_err(script_error)?;
+    let command = juju::shell_line(&juju::remove_machine_argv(
+        juju.bin(),
+        &juju.target(&target),
+        id,
+        &opts,
+    ));
     let facts = Facts::RemoveMachine {
         model: model_facts_of(&found),
     };
     let guard = rc.gate().guard(&facts);
     let summary = if guard.is_ok() {
-        let machines = juju.machines(model).map_err(script_error)?;
+        let machines = juju.machines(&target).map_err(script_error)?;
         match machines.iter().find(|m| m.id == id) {
             Some(m) => format!(
                 "machine `{}` of model `{model}`: instance `{}`, host `{}`, status `{}`, life `{}`",
@@ -256,7 +290,7 @@ pub(crate) fn remove_machine(
     let applied = rc
         .gate()
         .apply_on(effect, &facts, || {
-            let out = juju.remove_machine(model, id, &opts)?;
+            let out = juju.remove_machine(&target, id, &opts)?;
             Ok(json!({ "model": model, "id": id, "result": "removed", "output": out.trim(), "planned": false, "command": command }))
         })
         .map_err(|e| e.into_rhai())?;
@@ -267,11 +301,15 @@ pub(crate) fn remove_machine(
 pub mod juju_functions {
     use super::*;
 
-    /// Every model this Juju user can see, as maps `#{name, qualified, owner, uuid, life,
-    /// status, controller, controller_uuid, is_controller, model_type}` (`name` is the short
-    /// name; `owner` is the qualifier, from `name` on Juju 4.x). Errors if `juju` is missing,
-    /// fails, times out, is not Juju 3.x or 4.x (`juju version`), prints something that is
-    /// not its JSON, or lists one of `site.models` under two qualifiers (both are named).
+    /// Every model this Juju user can see (on the site's `juju.controller`, else the current
+    /// controller), as maps `#{name, qualified, owner, uuid, life, status, controller,
+    /// controller_uuid, is_controller, model_type, site_model}` (`name` is the short name;
+    /// `owner` is the qualifier, from `name` on Juju 4.x; `site_model` whether it is one of
+    /// `site.models`: `owner/name` exactly, a bare name only the logged-in user's model).
+    /// Errors if `juju` is missing, fails, times out, is not Juju 3.x or 4.x (`juju
+    /// version`), prints something that is not its JSON, or a bare name of `site.models`
+    /// cannot pick one model (listed under two qualifiers, none the logged-in user's: all
+    /// are named).
     ///
     /// ```rhai
     /// for m in juju_models() { print(`${m.name}: ${m.life} ${m.status}`); }
@@ -282,17 +320,33 @@ pub mod juju_functions {
     pub fn juju_models(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |rc, j| {
             let models = j.models()?;
-            // One of this site's models under two qualifiers: never pick one by name.
-            if let Some((name, same)) = juju::ambiguous(&models, &rc.site().models) {
+            // A bare name of this site's models that cannot pick one model (listed under
+            // two qualifiers, and not exactly one the logged-in user's): never guess.
+            let user = logged_in_user(rc, j)?;
+            let site = &rc.site().models;
+            if let Some((name, same)) = juju::ambiguous(&models, site, &user) {
                 anyhow::bail!("{}", juju::ambiguity(&name, &same));
             }
-            Ok(models)
+            // Each model says whether it is one of the site's: `owner/name` exactly, a bare
+            // name only the logged-in user's model of that name.
+            models
+                .iter()
+                .map(|m| {
+                    let mine =
+                        !m.is_controller && site.iter().any(|e| detect::is_site_model(e, m, &user));
+                    let mut v = serde_json::to_value(m)?;
+                    v["site_model"] = serde_json::Value::Bool(mine);
+                    Ok(v)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
         })?)
     }
 
-    /// The model with this short name (or uuid) as a map like `juju_models()`'s, or `()` if
-    /// no such model exists. Errors as `juju_models()`, and when two models have this short
-    /// name (under two qualifiers): the error lists both with their uuids.
+    /// The model with this uuid, `owner/name`, or bare short name (the logged-in user's model
+    /// of that name; another user's is not it) as a map like `juju_models()`'s without
+    /// `site_model`, or `()` if no such model exists. Errors as `juju_models()`, and when a
+    /// bare name cannot pick one (under two qualifiers, none the logged-in user's): the error
+    /// lists them with their uuids.
     ///
     /// ```rhai
     /// let m = juju_model("openstack");
@@ -302,7 +356,7 @@ pub mod juju_functions {
     /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
-        match with_juju(&ctx, |_, j| j.model(name))? {
+        match with_juju(&ctx, |rc, j| j.model(name, &logged_in_user(rc, j)?))? {
             Some(m) => to_map(m),
             None => Ok(Dynamic::UNIT),
         }

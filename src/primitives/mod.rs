@@ -9,6 +9,7 @@ pub mod detect;
 pub mod disk;
 pub mod files;
 pub mod flow;
+pub mod history;
 pub mod juju;
 pub mod maas;
 
@@ -24,6 +25,7 @@ pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(disk::disk_functions).into());
     engine.register_global_module(exported_module!(data::data_functions).into());
     engine.register_global_module(exported_module!(detect::detect_functions).into());
+    engine.register_global_module(exported_module!(history::history_functions).into());
 }
 
 #[cfg(test)]
@@ -102,6 +104,10 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::detect::detect_functions)),
             ["detect_cloud", "frozen"]
+        );
+        assert_eq!(
+            documented_names(exported_module!(super::history::history_functions)),
+            ["previous_run"]
         );
         assert_eq!(
             documented_names(exported_module!(super::files::files_functions)),

@@ -10,6 +10,9 @@ Fault specs (repeatable --fault):
                           (503 carries `Retry-After: 1`); seeded, reproducible
   maas-latency:MS         add MS milliseconds to every MAAS API request
   maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
+  maas-hang-first:SUBSTRING
+                          never answer the first such request (nor apply it); later ones
+                          are answered (a run stopped there, then run again)
   maas-status:CODE:SUBSTRING
                           answer MAAS requests whose `METHOD path?query` contains
                           SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
@@ -21,11 +24,22 @@ Fault specs (repeatable --fault):
   delete-on-destroy:HOSTNAME
                           when a destroyed model's machines go, Juju DELETES the MAAS
                           machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
+  model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
+                          1.5): it stays listed, dying, while a run is stopped and re-run
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
                           MAAS API request answers 500 (MAAS fails mid-teardown)
   disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
                           or all): `juju disabled-commands` lists it and the blocked
                           commands fail with \"operation blocked\"
+  other-controller[:registered]
+                          a second controller `lab-controller` (own uuid, own
+                          `admin/openstack` model and MAAS machines `lab-*`) that is the
+                          current controller (`:registered`: registered, not current)
+  other-user-model[:USER] USER's (default bob) `openstack` model on the site's controller,
+                          on MAAS machines `USER-openstack0..1` owned by USER; repeatable
+  controller-gone-after:COMMAND
+                          once `juju COMMAND` has succeeded, the site's controller is no
+                          longer registered (`ERROR controller NAME not found`)
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
@@ -37,6 +51,8 @@ pub enum Fault {
     Maas5xx(f64),
     MaasLatency(u64),
     MaasHang(String),
+    /// Only the first matching request hangs.
+    MaasHangFirst(String),
     /// (HTTP status, substring of `METHOD path?query`)
     MaasStatus(u16, String),
     JujuFail(String),
@@ -45,12 +61,20 @@ pub enum Fault {
     ModelStuck,
     /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
     DeleteOnDestroy(String),
+    /// Simulated seconds a destroyed model takes to go.
+    ModelSlow(f64),
     /// (system id, field, value): applied once, after the first machine read.
     Mutate(String, String, String),
     /// MAAS answers 500 to everything once this juju command has succeeded.
     MaasDownAfter(String),
     /// `juju disable-command SET` is in force.
     DisabledCommand(String),
+    /// A second controller; true when it is the current one.
+    OtherController(bool),
+    /// Another user's `openstack` model on the site's controller.
+    OtherUserModel(String),
+    /// The site's controller is unregistered once this juju command has succeeded.
+    ControllerGoneAfter(String),
 }
 
 /// The machine fields `mutate` may change.
@@ -93,6 +117,19 @@ impl Fault {
                 format!("fault `{spec}`: the latency is not a whole number of milliseconds")
             })?),
             "maas-hang" => Fault::MaasHang(need("path-substring")?),
+            "maas-hang-first" => Fault::MaasHangFirst(need("path-substring")?),
+            "model-slow" => {
+                let secs: f64 = need("secs")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                    .with_context(|| {
+                        format!(
+                            "fault `{spec}`: the delay must be a number of seconds from 0 to 86400"
+                        )
+                    })?;
+                Fault::ModelSlow(secs)
+            }
             "maas-status" => {
                 let arg = need("code:substring")?;
                 let (code, sub) = arg.split_once(':').unwrap_or((arg.as_str(), ""));
@@ -130,6 +167,25 @@ impl Fault {
                 Fault::Mutate(id.to_string(), field.to_string(), value.to_string())
             }
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
+            "other-controller" => match arg {
+                None | Some("current") => Fault::OtherController(true),
+                Some("registered") => Fault::OtherController(false),
+                Some(_) => bail!(
+                    "fault `{spec}`: write `other-controller` (current) or `other-controller:registered`"
+                ),
+            },
+            "other-user-model" => {
+                let user = arg.unwrap_or("bob");
+                let valid = !user.is_empty()
+                    && user
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+                if !valid || user == super::scenario::USER {
+                    bail!("fault `{spec}`: USER must be a user name other than `admin` (letters, digits, `-`, `.`)");
+                }
+                Fault::OtherUserModel(user.to_string())
+            }
+            "controller-gone-after" => Fault::ControllerGoneAfter(need("command")?),
             "disabled-command" => {
                 let set = need("set")?;
                 if !["destroy-model", "remove-object", "all"].contains(&set.as_str()) {
@@ -153,6 +209,8 @@ pub struct Faults {
     mutated: bool,
     /// The juju commands that have succeeded so far (for `maas-down-after`).
     juju_done: Vec<String>,
+    /// Whether a `maas-hang-first` fault has held its request already.
+    hung_first: Vec<String>,
 }
 
 impl Faults {
@@ -166,6 +224,7 @@ impl Faults {
             rng: 0x9E37_79B9_7F4A_7C15,
             mutated: false,
             juju_done: Vec::new(),
+            hung_first: Vec::new(),
         })
     }
 
@@ -205,10 +264,32 @@ impl Faults {
             .sum()
     }
 
-    pub fn hangs(&self, path_and_query: &str) -> bool {
+    /// Whether this request is never answered: a `maas-hang` match, or the first match of
+    /// a `maas-hang-first` (which is then used up).
+    pub fn hangs(&mut self, path_and_query: &str) -> bool {
+        let first = self.list.iter().find_map(|f| match f {
+            Fault::MaasHangFirst(s)
+                if path_and_query.contains(s.as_str()) && !self.hung_first.contains(s) =>
+            {
+                Some(s.clone())
+            }
+            _ => None,
+        });
+        if let Some(s) = first {
+            self.hung_first.push(s);
+            return true;
+        }
         self.list
             .iter()
             .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
+    }
+
+    /// Simulated seconds a destroyed model takes to go (`model-slow`), if set.
+    pub fn model_removal_secs(&self) -> Option<f64> {
+        self.list.iter().find_map(|f| match f {
+            Fault::ModelSlow(secs) => Some(*secs),
+            _ => None,
+        })
     }
 
     /// The status forced on this request (`METHOD path?query`) by `maas-status`, if any.
@@ -281,6 +362,34 @@ impl Faults {
         }
     }
 
+    /// `Some(current)` when fault `other-controller` adds a second controller.
+    pub fn other_controller(&self) -> Option<bool> {
+        self.list.iter().find_map(|f| match f {
+            Fault::OtherController(current) => Some(*current),
+            _ => None,
+        })
+    }
+
+    /// The users of fault `other-user-model`, each once, in the order given.
+    pub fn other_users(&self) -> Vec<&str> {
+        let mut users: Vec<&str> = Vec::new();
+        for f in &self.list {
+            if let Fault::OtherUserModel(u) = f {
+                if !users.contains(&u.as_str()) {
+                    users.push(u);
+                }
+            }
+        }
+        users
+    }
+
+    /// Whether the site's controller is gone now (`controller-gone-after` has fired).
+    pub fn controller_gone(&self) -> bool {
+        self.list.iter().any(
+            |f| matches!(f, Fault::ControllerGoneAfter(c) if self.juju_done.iter().any(|d| d == c)),
+        )
+    }
+
     /// Whether MAAS is down now (`maas-down-after` and its juju command has succeeded).
     pub fn maas_down(&self) -> bool {
         self.list
@@ -306,12 +415,15 @@ mod tests {
             "model-stuck",
             "maas-down-after:destroy-model",
             "delete-on-destroy:openstack2",
+            "maas-hang-first:op=release",
+            "model-slow:30",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 10);
+        assert_eq!(f.list.len(), 12);
+        assert_eq!(f.model_removal_secs(), Some(30.0));
         assert!(f.deletes_on_destroy("openstack2") && !f.deletes_on_destroy("openstack1"));
         assert!(!f.maas_down());
         f.juju_succeeded("status");
@@ -330,6 +442,29 @@ mod tests {
     }
 
     #[test]
+    fn controllers_and_users_faults() {
+        let parse = |specs: &[&str]| {
+            Faults::parse(&specs.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert_eq!(parse(&[]).other_controller(), None);
+        assert_eq!(parse(&["other-controller"]).other_controller(), Some(true));
+        assert_eq!(
+            parse(&["other-controller:registered"]).other_controller(),
+            Some(false)
+        );
+        let f = parse(&[
+            "other-user-model",
+            "other-user-model:carol",
+            "other-user-model:bob",
+        ]);
+        assert_eq!(f.other_users(), ["bob", "carol"]);
+        let mut f = parse(&["controller-gone-after:models"]);
+        assert!(!f.controller_gone());
+        f.juju_succeeded("models");
+        assert!(f.controller_gone());
+    }
+
+    #[test]
     fn bad_specs_say_what_is_wrong() {
         for (spec, want) in [
             ("maas-5xx", "needs rate"),
@@ -338,14 +473,29 @@ mod tests {
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
             ("delete-on-destroy", "needs hostname"),
+            ("model-slow:-1", "from 0 to 86400"),
+            ("model-slow:x", "from 0 to 86400"),
             ("maas-status:200:x", "HTTP error code"),
             ("maas-status:403", "needs a substring"),
             ("mutate:abc", "mutate:SYSTEM_ID:FIELD=VALUE"),
             ("mutate:abc:cpu=4", "cannot change `cpu`"),
+            ("other-controller:x", "other-controller:registered"),
+            ("other-user-model:admin", "other than `admin`"),
+            ("other-user-model:a b", "USER must be"),
+            ("controller-gone-after", "needs command"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");
         }
+    }
+
+    #[test]
+    fn hang_first_holds_only_the_first_matching_request() {
+        let mut f = Faults::parse(&["maas-hang-first:op=release".to_string()]).unwrap();
+        assert!(!f.hangs("/MAAS/api/2.0/machines/"));
+        assert!(f.hangs("/MAAS/api/2.0/machines/a/?op=release"));
+        assert!(!f.hangs("/MAAS/api/2.0/machines/b/?op=release"));
+        assert!(!f.hangs("/MAAS/api/2.0/machines/a/?op=release"));
     }
 
     #[test]

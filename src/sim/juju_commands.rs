@@ -48,6 +48,8 @@ impl JujuReply {
 
 /// The model a bare `juju status` talks to (as if `juju switch openstack` had been run).
 const CURRENT_MODEL: &str = "openstack";
+/// What Juju says when no controller is registered.
+const NO_CONTROLLERS: &str = "No controllers registered.\n\nPlease either create a new controller using \"juju bootstrap\" or connect to\nanother controller that you have been given access to using \"juju register\".";
 const GLOBAL_BOOLS: [&str; 6] = [
     "--debug",
     "--quiet",
@@ -110,26 +112,21 @@ fn parse(args: &[String], bools: &[&str], values: &[&str]) -> Result<Args, Strin
     Ok(out)
 }
 
-/// Resolves `[controller:][owner/]model` or a model uuid to a model.
+/// Resolves `[controller:][owner/]model` or a model uuid to a model, like Juju: on the named
+/// controller, else the current one; an unqualified name is the logged-in user's model.
 fn resolve<'a>(cloud: &'a Cloud, spec: &str) -> Result<&'a Model, String> {
-    let (controller, rest) = match spec.split_once(':') {
+    let (named, rest) = match spec.split_once(':') {
         Some((c, r)) => (Some(c), r),
         None => (None, spec),
     };
-    if let Some(c) = controller {
-        if c != cloud.controller_name {
-            return Err(format!("controller {c} not found"));
-        }
-    }
-    let (owner, name) = match rest.split_once('/') {
-        Some((o, n)) => (o, n),
-        None => (cloud.user.as_str(), rest),
-    };
+    let controller = cloud.addressed_controller(named)?;
+    let (owner, name) = rest.split_once('/').unwrap_or((cloud.user.as_str(), rest));
     cloud
         .models
         .iter()
+        .filter(|m| m.controller_uuid == controller.uuid)
         .find(|m| (m.name == name && m.owner == owner) || m.uuid == rest)
-        .ok_or_else(|| format!("model {}:{owner}/{name} not found", cloud.controller_name))
+        .ok_or_else(|| format!("model {}:{owner}/{name} not found", controller.name))
 }
 
 fn format_of(args: &Args) -> Result<&str, String> {
@@ -161,9 +158,17 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             rest,
             &["--all", "--uuid", "--exact-time"],
             &["--format", "-o", "-c", "--controller", "--user"],
-            |c, _| {
-                let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
-                Ok(juju_formats::models(c, current.as_deref()))
+            |c, a| {
+                let named = a.value("-c").or(a.value("--controller"));
+                let controller = c.addressed_controller(named)?;
+                let current = resolve(c, &format!("{}:{CURRENT_MODEL}", controller.name))
+                    .ok()
+                    .map(|m| m.name.clone());
+                Ok(juju_formats::models(
+                    c,
+                    &controller.uuid,
+                    current.as_deref(),
+                ))
             },
         ),
         "controllers" | "list-controllers" => read_only(
@@ -173,8 +178,10 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             &["--refresh", "--managed"],
             &["--format", "-o"],
             |c, _| {
-                let current = c.model(CURRENT_MODEL).map(|m| m.name.clone());
-                Ok(juju_formats::controllers(c, current.as_deref()))
+                if c.registered_controllers().is_empty() {
+                    return Err(NO_CONTROLLERS.to_string());
+                }
+                Ok(juju_formats::controllers(c))
             },
         ),
         "show-model" => read_only(command, cloud, rest, &[], &["--format", "-o"], |c, a| {
@@ -215,7 +222,10 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
             rest,
             &["--all"],
             &["--format", "-o", "-m", "--model"],
-            |c, _| Ok(disabled_commands(c)),
+            |c, a| {
+                resolve(c, model_arg(a))?;
+                Ok(disabled_commands(c))
+            },
         ),
         "destroy-model" => destroy_model(cloud, rest, req),
         "remove-machine" => remove_machine(cloud, rest, req),
@@ -409,7 +419,7 @@ fn destroy_model(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outco
             "cannot destroy model {name:?}\n\nThe model has persistent storage remaining:\n    {volumes} volume(s)\n\nTo destroy the storage, run the destroy-model\ncommand again with the \"--destroy-storage\" option.\n\nTo release the storage from Juju's management\nwithout destroying it, use the \"--release-storage\"\noption instead. The storage can then be imported\ninto another Juju model.\n"
         )));
     }
-    let changed = cloud.destroy_model(&name, force);
+    let changed = cloud.destroy_model(&uuid, force);
     // Juju blocks until the model is gone in both majors: `--no-wait` only tells the
     // controller not to wait for each entity (docs/formats.md).
     let reply = JujuReply {
@@ -467,7 +477,7 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     }
     let force = args.has("--force");
     let model = resolve(cloud, model_arg(&args)).map_err(|e| (1, e))?;
-    let model_name = model.name.clone();
+    let model_uuid = model.uuid.clone();
     if let Some(block) = blocked(cloud, "remove-machine") {
         return Err((1, block));
     }
@@ -517,7 +527,7 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
     let changed = !args.has("--dry-run") && !accepted.is_empty();
     if changed {
         for id in &accepted {
-            cloud.remove_machine(&model_name, id, args.has("--keep-instance"));
+            cloud.remove_machine(&model_uuid, id, args.has("--keep-instance"));
         }
     }
     let code = if errors.is_empty() { 0 } else { 1 };
@@ -705,6 +715,132 @@ mod tests {
             "{}",
             r.stdout
         );
+    }
+
+    fn with_faults(faults: &[&str]) -> Cloud {
+        let faults = Faults::parse(&faults.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        scenario::build("dirty", faults.unwrap(), Clock::new(1.0)).unwrap()
+    }
+
+    fn json(cloud: &mut Cloud, line: &str) -> serde_json::Value {
+        let r = juju(cloud, line);
+        assert_eq!(r.code, 0, "{line}: {r:?}");
+        serde_json::from_str(&r.stdout).unwrap()
+    }
+
+    #[test]
+    fn commands_address_the_named_or_the_current_controller() {
+        use crate::sim::controllers::{OTHER_CONTROLLER_UUID, OTHER_OPENSTACK_UUID};
+        let mut c = with_faults(&["other-controller", "other-user-model"]);
+        let listed = json(&mut c, "controllers --format json");
+        assert_eq!(listed["current-controller"], "lab-controller");
+        assert_eq!(
+            listed["controllers"]["lab-controller"]["uuid"],
+            OTHER_CONTROLLER_UUID
+        );
+        assert_eq!(listed["controllers"]["maas-controller"]["model-count"], 3);
+        // No controller named: the current one (lab-controller).
+        let models = json(&mut c, "models --format json");
+        let uuids: Vec<&str> = models["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["model-uuid"].as_str().unwrap())
+            .collect();
+        assert_eq!(uuids.len(), 2);
+        assert!(uuids.contains(&OTHER_OPENSTACK_UUID));
+        assert_eq!(models["models"][1]["controller-name"], "lab-controller");
+        let site = json(&mut c, "models -c maas-controller --format json");
+        let names: Vec<&str> = site["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["admin/controller", "admin/openstack", "bob/openstack"]
+        );
+        // `-m MODEL`: the current controller's; `-m C:MODEL`: C's; a bare name is the user's.
+        let lab = json(&mut c, "machines -m openstack --format json");
+        assert_eq!(lab["machines"].as_object().unwrap().len(), 3);
+        let status = json(&mut c, "status -m maas-controller:openstack --format json");
+        assert_eq!(status["machines"].as_object().unwrap().len(), 5);
+        assert_eq!(status["model"]["controller"], "maas-controller");
+        let bob = json(
+            &mut c,
+            "machines -m maas-controller:bob/openstack --format json",
+        );
+        assert_eq!(bob["machines"].as_object().unwrap().len(), 2);
+        let r = juju(&mut c, "status -m nope:openstack --format json");
+        assert_eq!(r.stderr, "ERROR controller nope not found\n");
+        // The destroy goes to the model on the named controller, and only to it.
+        let r = juju(
+            &mut c,
+            "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt",
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let dying: Vec<(&str, &str)> = c
+            .models
+            .iter()
+            .filter(|m| m.dying)
+            .map(|m| (m.owner.as_str(), m.controller_uuid.as_str()))
+            .collect();
+        assert_eq!(dying, [("admin", scenario::CONTROLLER_UUID)]);
+    }
+
+    #[test]
+    fn other_models_machines_carry_their_own_uuids_in_owner_data() {
+        let c = with_faults(&["other-controller:registered", "other-user-model:carol"]);
+        assert_eq!(c.current_controller, "maas-controller");
+        for m in c
+            .models
+            .iter()
+            .filter(|m| m.uuid != scenario::OPENSTACK_MODEL_UUID)
+        {
+            for jm in &m.machines {
+                let node = c.machine_by_system_id(&jm.system_id).unwrap();
+                assert_eq!(node.owner.as_deref(), Some(m.owner.as_str()));
+                assert_eq!(node.owner_data["juju-model-uuid"], m.uuid);
+                assert_eq!(node.owner_data["juju-controller-uuid"], m.controller_uuid);
+            }
+        }
+        assert!(c.models.iter().any(|m| m.owner == "carol"));
+    }
+
+    #[test]
+    fn a_controller_that_goes_is_not_found() {
+        let mut c = with_faults(&["controller-gone-after:models"]);
+        json(&mut c, "models -c maas-controller --format json");
+        let r = juju(&mut c, "models -c maas-controller --format json");
+        assert_eq!(r.stderr, "ERROR controller maas-controller not found\n");
+        let r = juju(&mut c, "status -m openstack --format json");
+        assert!(
+            r.stderr
+                .contains("current controller maas-controller not found"),
+            "{r:?}"
+        );
+        let r = juju(&mut c, "controllers --format json");
+        assert!(
+            r.stderr.starts_with("ERROR No controllers registered."),
+            "{r:?}"
+        );
+        let r = juju(
+            &mut c,
+            "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt",
+        );
+        assert!(r.code != 0 && r.stderr.contains("not found"), "{r:?}");
+        assert!(!c.model("openstack").unwrap().dying);
+    }
+
+    #[test]
+    fn juju_4_names_other_users_models_by_qualifier() {
+        let mut c = with_faults(&["other-user-model"]);
+        c.juju = juju_formats::JujuMajor::V40;
+        let models = json(&mut c, "models --format json");
+        let bob = &models["models"][2];
+        assert_eq!(bob["name"], "bob/openstack");
+        assert!(bob.get("owner").is_none());
     }
 
     #[test]

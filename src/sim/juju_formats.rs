@@ -75,8 +75,8 @@ pub fn model_info(cloud: &Cloud, model: &Model) -> Value {
     let version = cloud.juju.version();
     let mut info = json!({
         "name": format!("{}/{}", model.owner, model.name), "short-name": model.name,
-        "model-uuid": model.uuid, "model-type": "iaas", "controller-uuid": cloud.controller_uuid,
-        "controller-name": cloud.controller_name, "is-controller": model.is_controller,
+        "model-uuid": model.uuid, "model-type": "iaas", "controller-uuid": model.controller_uuid,
+        "controller-name": cloud.controller_name_of(&model.controller_uuid), "is-controller": model.is_controller,
         "cloud": CLOUD, "region": "default", "type": "maas",
         "credential": {"name": "maas-creds", "owner": model.owner, "cloud": CLOUD},
         "life": life(model.dying), "status": model_status(model), "access": "admin",
@@ -88,8 +88,12 @@ pub fn model_info(cloud: &Cloud, model: &Model) -> Value {
     info
 }
 
-pub fn models(cloud: &Cloud, current: Option<&str>) -> Value {
-    let list: Vec<Value> = cloud.models.iter().map(|m| model_info(cloud, m)).collect();
+/// `juju models` on the controller with uuid `controller_uuid`.
+pub fn models(cloud: &Cloud, controller_uuid: &str, current: Option<&str>) -> Value {
+    let list: Vec<Value> = cloud
+        .models_on(controller_uuid)
+        .map(|m| model_info(cloud, m))
+        .collect();
     let mut out = json!({"models": list});
     if let Some(current) = current {
         out["current-model"] = json!(current);
@@ -105,7 +109,7 @@ pub fn show_model(cloud: &Cloud, model: &Model) -> Value {
     let qualified = format!("{}/{}", model.owner, model.name);
     let mut info = json!({
         "name": qualified, "short-name": model.name, "model-uuid": model.uuid, "model-type": "iaas",
-        "controller-uuid": cloud.controller_uuid, "controller-name": cloud.controller_name,
+        "controller-uuid": model.controller_uuid, "controller-name": cloud.controller_name_of(&model.controller_uuid),
         "is-controller": model.is_controller, "cloud": CLOUD, "region": "default", "type": "maas",
         "life": life(model.dying), "status": model_status(model), "agent-version": version,
         "credential": {"name": "maas-creds", "owner": model.owner, "cloud": CLOUD},
@@ -223,7 +227,7 @@ fn applications(cloud: &Cloud, model: &Model) -> Value {
 pub fn status(cloud: &Cloud, model: &Model) -> Value {
     let ms = model_status(model);
     let mut out = json!({
-        "model": {"name": model.name, "type": "iaas", "controller": cloud.controller_name, "cloud": CLOUD,
+        "model": {"name": model.name, "type": "iaas", "controller": cloud.controller_name_of(&model.controller_uuid), "cloud": CLOUD,
             "region": "default", "version": cloud.juju.version(),
             "model-status": {"current": ms["current"], "since": SINCE}},
         "machines": machines_map(cloud, model),
@@ -277,19 +281,37 @@ pub fn machines(cloud: &Cloud, model: &Model) -> Value {
     json!({"model": model.name, "machines": machines_map(cloud, model)})
 }
 
-pub fn controllers(cloud: &Cloud, current_model: Option<&str>) -> Value {
-    let machine_count: usize = cloud.models.iter().map(|m| m.machines.len()).sum();
-    let mut item = json!({
-        "user": cloud.user, "access": "superuser", "recent-server": "10.20.0.2:17070",
-        "uuid": cloud.controller_uuid, "api-endpoints": ["10.20.0.2:17070"], "ca-cert": CA_CERT,
-        "cloud": CLOUD, "region": "default", "agent-version": cloud.juju.version(),
-        "model-count": cloud.models.len(), "machine-count": machine_count,
-        "controller-machines": {"Active": 1, "Total": 1},
-    });
-    if let Some(current) = current_model {
-        item["current-model"] = json!(format!("{}/{current}", cloud.user));
+/// `juju controllers`: every registered controller, each with its counts and, where the
+/// user has an `openstack` model on it, that model as its current model.
+pub fn controllers(cloud: &Cloud) -> Value {
+    let mut list = Map::new();
+    for c in cloud.registered_controllers() {
+        let models: Vec<&Model> = cloud.models_on(&c.uuid).collect();
+        let machine_count: usize = models.iter().map(|m| m.machines.len()).sum();
+        let mut item = json!({
+            "user": cloud.user, "access": "superuser", "recent-server": "10.20.0.2:17070",
+            "uuid": c.uuid, "api-endpoints": ["10.20.0.2:17070"], "ca-cert": CA_CERT,
+            "cloud": CLOUD, "region": "default", "agent-version": cloud.juju.version(),
+            "model-count": models.len(), "machine-count": machine_count,
+            "controller-machines": {"Active": 1, "Total": 1},
+        });
+        if let Some(m) = models
+            .iter()
+            .find(|m| m.name == "openstack" && m.owner == cloud.user)
+        {
+            item["current-model"] = json!(format!("{}/{}", m.owner, m.name));
+        }
+        list.insert(c.name, item);
     }
-    json!({"controllers": {cloud.controller_name.clone(): item}, "current-controller": cloud.controller_name})
+    let mut out = json!({ "controllers": list });
+    if list_has(&out, &cloud.current_controller) {
+        out["current-controller"] = json!(cloud.current_controller);
+    }
+    out
+}
+
+fn list_has(out: &Value, name: &str) -> bool {
+    out["controllers"].get(name).is_some()
 }
 
 /// `juju export-bundle` YAML (Juju 3.x: `default-base`, `to` placements, `machines`).

@@ -130,7 +130,7 @@ pub async fn dispatch(
         uri.path_and_query().map(|p| p.as_str()).unwrap_or(&path)
     );
     let (latency, hang) = {
-        let cloud = shared.lock();
+        let mut cloud = shared.lock();
         (cloud.faults.latency_ms(), cloud.faults.hangs(&request))
     };
     if hang {

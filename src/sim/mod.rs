@@ -2,13 +2,15 @@
 //! lives in the server, with scenarios, faults and simulated time. It shares no code with
 //! `src/clients/` or `src/primitives/`: both sides are written from docs/formats.md.
 //!
-//! Map: `state` (the cloud) · `scenario` (starting clouds) · `clock` (delays) · `faults` ·
+//! Map: `state` (the cloud) · `scenario` (starting clouds) · `controllers` (other controllers
+//! and users, and which controller a command addresses) · `clock` (delays) · `faults` ·
 //! `region` (the `region:N` scenario) · `recording` (a captured real cloud as the start) ·
 //! `machine_json` (MAAS machine objects) · `oauth` · `maas_api` (HTTP routes) ·
 //! `juju_commands` + `juju_formats` (juju, server side) · `juju_shim` (the CLI side) ·
 //! `server` (thread, runtime, wrapper script).
 
 pub mod clock;
+pub mod controllers;
 pub mod faults;
 pub mod juju_commands;
 pub mod juju_formats;

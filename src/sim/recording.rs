@@ -172,12 +172,17 @@ pub fn build(doc: &Value, source: &str, faults: Faults, clock: Clock) -> Result<
         }
         models.push(model);
     }
+    for m in &mut models {
+        m.controller_uuid = controller_uuid.clone();
+    }
     let mut cloud = Cloud {
         scenario: format!("from {source}"),
         user,
         api_key: API_KEY.to_string(),
+        current_controller: controller_name.clone(),
         controller_name,
         controller_uuid,
+        other_controllers: Vec::new(),
         models,
         machines,
         by_system_id,
@@ -312,6 +317,8 @@ fn model(
         name,
         uuid,
         owner,
+        // Set to the capture's controller by the caller.
+        controller_uuid: String::new(),
         is_controller: info.get("is-controller").and_then(Value::as_bool) == Some(true),
         dying: string(info, "life") == Some("dying"),
         awaiting_force: false,

@@ -9,6 +9,7 @@ use anyhow::bail;
 use axum::body::Bytes;
 
 use super::clock::Clock;
+use super::controllers;
 use super::faults::Faults;
 use super::machine_json;
 use super::region;
@@ -48,16 +49,18 @@ fn system_id(index: usize) -> String {
         .collect()
 }
 
-fn juju_tags(model_uuid: &str) -> BTreeMap<String, String> {
+/// The `owner_data` Juju sets on a machine it deploys.
+pub(super) fn juju_tags(
+    controller_uuid: &str,
+    model_uuid: &str,
+    is_controller: bool,
+) -> BTreeMap<String, String> {
     BTreeMap::from([
         (
             "juju-controller-uuid".to_string(),
-            CONTROLLER_UUID.to_string(),
+            controller_uuid.to_string(),
         ),
-        (
-            "juju-is-controller".to_string(),
-            (model_uuid == CONTROLLER_MODEL_UUID).to_string(),
-        ),
+        ("juju-is-controller".to_string(), is_controller.to_string()),
         ("juju-model-uuid".to_string(), model_uuid.to_string()),
     ])
 }
@@ -82,7 +85,9 @@ impl Builder {
             status: if deployed { DEPLOYED } else { READY },
             status_message: if deployed { "Deployed" } else { "Ready" }.to_string(),
             owner: owner.map(str::to_string),
-            owner_data: model_uuid.map(juju_tags).unwrap_or_default(),
+            owner_data: model_uuid
+                .map(|u| juju_tags(CONTROLLER_UUID, u, u == CONTROLLER_MODEL_UUID))
+                .unwrap_or_default(),
             agent_name: model_uuid.unwrap_or_default().to_string(),
             locked: false,
             power_state: if deployed { "on" } else { "off" },
@@ -151,6 +156,7 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
         name: "openstack".to_string(),
         uuid: OPENSTACK_MODEL_UUID.to_string(),
         owner: USER.to_string(),
+        controller_uuid: CONTROLLER_UUID.to_string(),
         is_controller: false,
         dying: false,
         awaiting_force: false,
@@ -242,10 +248,14 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         };
         n += 1;
     }
+    // Other controllers and other users' models (faults), after every scenario machine so
+    // the scenario's system ids stay the same.
+    let extra = controllers::populate(&mut b, &faults, CONTROLLER_UUID);
     let controller_model = Model {
         name: "controller".to_string(),
         uuid: CONTROLLER_MODEL_UUID.to_string(),
         owner: USER.to_string(),
+        controller_uuid: CONTROLLER_UUID.to_string(),
         is_controller: true,
         dying: false,
         awaiting_force: false,
@@ -286,7 +296,17 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         api_key: API_KEY.to_string(),
         controller_name: CONTROLLER.to_string(),
         controller_uuid: CONTROLLER_UUID.to_string(),
-        models: std::iter::once(controller_model).chain(model).collect(),
+        other_controllers: extra.controllers,
+        current_controller: if extra.other_is_current {
+            controllers::OTHER_CONTROLLER
+        } else {
+            CONTROLLER
+        }
+        .to_string(),
+        models: std::iter::once(controller_model)
+            .chain(model)
+            .chain(extra.models)
+            .collect(),
         machines: b.machines,
         by_system_id,
         by_hostname: HashMap::new(),

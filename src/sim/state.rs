@@ -111,6 +111,8 @@ pub struct Model {
     pub name: String,
     pub uuid: String,
     pub owner: String,
+    /// The uuid of the controller the model lives on.
+    pub controller_uuid: String,
     pub is_controller: bool,
     pub dying: bool,
     /// Scenario `destroying`: left dying by an earlier destroy; only a new forced destroy
@@ -147,8 +149,13 @@ pub struct Cloud {
     pub scenario: String,
     pub user: String,
     pub api_key: String,
+    /// The site's controller (the one the scenario's `openstack` model lives on).
     pub controller_name: String,
     pub controller_uuid: String,
+    /// Other registered controllers (fault `other-controller`), and which one is current
+    /// (`juju switch`): commands without `-c`/`-m CONTROLLER:` go there.
+    pub other_controllers: Vec<super::controllers::SimController>,
+    pub current_controller: String,
     pub models: Vec<Model>,
     pub machines: Vec<MaasMachine>,
     /// Indexes into `machines`, so a lookup by id or hostname does not scan every machine
@@ -428,7 +435,11 @@ impl Cloud {
     /// `destroy-model`: marks the model dying and schedules its removal. False when nothing
     /// changed (a model left dying by scenario `destroying` needs `--force` to move on).
     pub fn destroy_model(&mut self, name: &str, force: bool) -> bool {
-        let due = self.clock.after(MODEL_REMOVAL_SECS);
+        let secs = self
+            .faults
+            .model_removal_secs()
+            .unwrap_or(MODEL_REMOVAL_SECS);
+        let due = self.clock.after(secs);
         let Some(model) = self.model_mut(name) else {
             return false;
         };
@@ -473,6 +484,7 @@ impl Cloud {
             .map(|m| {
                 serde_json::json!({
                     "name": m.name, "uuid": m.uuid, "owner": m.owner, "is_controller": m.is_controller,
+                    "controller_uuid": m.controller_uuid,
                     "life": if m.dying { "dying" } else { "alive" },
                     "machines": m.machines.iter().map(|j| serde_json::json!({
                         "id": j.id, "instance_id": j.system_id, "hostname": j.hostname,
@@ -486,6 +498,7 @@ impl Cloud {
             .collect();
         serde_json::json!({
             "scenario": self.scenario, "user": self.user, "controller": self.controller_name,
+            "current_controller": self.current_controller,
             "models": models, "machines": machines,
         })
     }

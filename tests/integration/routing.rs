@@ -173,6 +173,72 @@ fn mixed_with_model_is_partial() {
     assert_route(&d, "partial", "present:partial");
 }
 
+// --- a teardown in progress (an earlier run stopped part-way) is continued ---
+
+#[test]
+fn a_dying_model_with_deployed_targets_is_a_teardown_in_progress_not_dirty() {
+    let d = classify(vec![ctl(), model("openstack", "dying")], deployed("admin"));
+    assert_route(&d, "in-progress", "present:all_deployed_or_other");
+    assert_eq!(d["next"], "continue", "no new capture, no second destroy");
+    assert_eq!(d["label"], "IN PROGRESS");
+}
+
+#[test]
+fn a_juju4_model_with_empty_life_and_status_destroying_is_dying() {
+    let mut m = model("openstack", "dying");
+    m["life"] = json!("");
+    let d = classify(vec![ctl(), m], deployed("admin"));
+    assert_eq!(d["dying"], true, "{d:#}");
+    assert_route(&d, "in-progress", "present:all_deployed_or_other");
+    assert!(d["evidence"].to_string().contains("life dying"), "{d:#}");
+}
+
+#[test]
+fn releasing_targets_without_a_model_are_a_teardown_in_progress_not_an_anomaly() {
+    let machines = vec![
+        machine("a", 12, Some("admin")),
+        machine("b", 12, Some("admin")),
+        machine("c", 6, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_route(&d, "in-progress", "absent:all_deployed_or_other");
+    assert_eq!(d["settling"], 2);
+}
+
+#[test]
+fn disk_erasing_by_status_name_alone_is_on_its_way_to_ready() {
+    let mut erasing = machine("a", 14, Some("admin"));
+    erasing["status"] = Value::Null;
+    erasing["status_name"] = json!("Disk erasing");
+    let machines = vec![
+        erasing,
+        machine("b", 12, Some("admin")),
+        machine("c", 12, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_route(&d, "in-progress", "absent:all_deployed_or_other");
+    assert_eq!(d["settling"], 3);
+}
+
+#[test]
+fn a_dying_model_with_every_target_back_is_still_the_anomaly_row() {
+    let d = classify(vec![ctl(), model("openstack", "dying")], ready());
+    assert_route(&d, "anomaly", "present:all_ready");
+    assert_eq!(d["in_progress"], false);
+}
+
+#[test]
+fn a_teardown_in_progress_still_never_releases_someone_elses_machine() {
+    let machines = vec![
+        machine("a", 12, Some("admin")),
+        machine("b", 6, Some("alice")),
+        machine("c", 12, Some("admin")),
+    ];
+    let d = classify(vec![ctl()], machines);
+    assert_route(&d, "unknown", "absent:all_deployed_or_other");
+    assert!(reason(&d).contains("owned by `alice`"), "{d:#}");
+}
+
 // --- fail closed: UNKNOWN ---
 
 #[test]

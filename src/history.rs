@@ -1,0 +1,239 @@
+//! The earlier runs' journals, read back: what the last run that changed this site's cloud
+//! did and how it ended, so a re-run can say that it continues an interrupted teardown
+//! (teardown.md §2) instead of starting one.
+//!
+//! Every run writes `<state dir>/runs/<run-id>/journal.jsonl`. A run stopped by a signal
+//! ends with an `interrupted` line; a run killed outright (SIGKILL, power loss) leaves a
+//! write-ahead `intent` line with no outcome after it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::outcome::{changes_from_journal, cut_short};
+
+/// What the journal of an earlier run says, in operator words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviousRun {
+    pub run_id: String,
+    /// When its first effect was recorded (`HH:MM:SS UTC`).
+    pub started: String,
+    /// `interrupted` (a signal stopped it), `killed` (an effect was in flight and nothing
+    /// recorded its end) or `unknown` (its journal does not say how it ended).
+    pub ended: String,
+    /// How it ended, in a sentence.
+    pub how: String,
+    /// What it changed, as `changes_from_journal` says it.
+    pub changes: Vec<String>,
+    /// Whether it issued the destroy of a model (or had it in flight).
+    pub destroy_issued: bool,
+    pub journal: String,
+}
+
+/// What makes an earlier run one of this site's: it wrote under the site's backup root or
+/// its pointer file, destroyed or removed machines of one of its models, or released one of
+/// its targets.
+#[derive(Debug, Clone, Default)]
+pub struct SiteMarks {
+    pub backup_root: PathBuf,
+    pub pointer_file: PathBuf,
+    pub models: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+impl SiteMarks {
+    fn touches(&self, l: &Value) -> bool {
+        let text = |k: &str| l[k].as_str().unwrap_or_default().to_string();
+        let target = text("target");
+        let under_root = |p: &str| {
+            !p.is_empty()
+                && !self.backup_root.as_os_str().is_empty()
+                && Path::new(p).starts_with(&self.backup_root)
+        };
+        match text("effect").as_str() {
+            "backup_dir" | "write_backup" => under_root(&target),
+            "seal_backup" => under_root(l["args"]["dir"].as_str().unwrap_or_default()),
+            "set_pointer" => Path::new(&target) == self.pointer_file,
+            "juju_destroy_model" | "juju_remove_machine" => {
+                let name = l["args"]["name"]
+                    .as_str()
+                    .or(l["args"]["model"].as_str())
+                    .unwrap_or_default();
+                self.models
+                    .iter()
+                    .any(|m| m == name || target == format!("model {m}"))
+            }
+            "release" => self
+                .targets
+                .iter()
+                .any(|h| target.ends_with(&format!("({h})"))),
+            _ => false,
+        }
+    }
+}
+
+fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The most recent earlier run (not `this_run`) under `state_dir` whose journal touches the
+/// site, if any. Runs are ordered by the time of their first journal line.
+pub fn latest(state_dir: &Path, this_run: &str, marks: &SiteMarks) -> Option<PreviousRun> {
+    let runs = std::fs::read_dir(state_dir.join("runs")).ok()?;
+    let mut found: Vec<(String, PathBuf, Vec<String>)> = Vec::new();
+    for entry in runs.flatten() {
+        let id = entry.file_name().to_string_lossy().to_string();
+        if id == this_run {
+            continue;
+        }
+        let path = entry.path().join("journal.jsonl");
+        let lines = read_lines(&path);
+        let parsed: Vec<Value> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if !parsed.iter().any(|l| marks.touches(l)) {
+            continue;
+        }
+        let first = parsed
+            .first()
+            .and_then(|l| l["time"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        found.push((first, path, lines));
+    }
+    found.sort();
+    let (_, path, lines) = found.pop()?;
+    Some(summarize(&path, &lines, marks.targets.len()))
+}
+
+/// One earlier run's journal, summarized.
+pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
+    let parsed: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let field = |l: Option<&Value>, k: &str| {
+        l.and_then(|l| l[k].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let clock = |time: String| {
+        chrono::DateTime::parse_from_rfc3339(&time)
+            .map(|t| t.format("%H:%M:%S UTC").to_string())
+            .unwrap_or(time)
+    };
+    let interrupted = parsed.iter().rev().find(|l| l["outcome"] == "interrupted");
+    let in_flight = cut_short(lines);
+    let (ended, how) = match (interrupted, &in_flight) {
+        (Some(l), _) => (
+            "interrupted",
+            format!(
+                "was interrupted at {} ({})",
+                clock(field(Some(l), "time")),
+                field(Some(l), "detail")
+            ),
+        ),
+        (None, Some(what)) => (
+            "killed",
+            format!("stopped without recording its end (killed?) while {what}"),
+        ),
+        (None, None) => (
+            "unknown",
+            format!(
+                "recorded its last change at {}",
+                clock(field(parsed.last(), "time"))
+            ),
+        ),
+    };
+    let destroy_issued = parsed
+        .iter()
+        .any(|l| l["effect"] == "juju_destroy_model" && l["outcome"] != "refused");
+    PreviousRun {
+        run_id: field(parsed.first(), "run_id"),
+        started: clock(field(parsed.first(), "time")),
+        ended: ended.to_string(),
+        how,
+        changes: changes_from_journal(lines, targets),
+        destroy_issued,
+        journal: path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(effect: &str, target: &str, outcome: &str, args: Value) -> String {
+        serde_json::json!({"time": "2026-12-03T10:02:11.000Z", "run_id": "r1", "effect": effect,
+            "class": "destroy", "target": target, "args": args, "outcome": outcome})
+        .to_string()
+    }
+
+    fn marks() -> SiteMarks {
+        SiteMarks {
+            backup_root: "/home/u/backups".into(),
+            pointer_file: "/home/u/.last".into(),
+            models: vec!["openstack".into()],
+            targets: vec!["openstack0".into()],
+        }
+    }
+
+    fn write(dir: &Path, id: &str, lines: &[String]) {
+        let d = dir.join("runs").join(id);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("journal.jsonl"), lines.join("\n") + "\n").unwrap();
+    }
+
+    #[test]
+    fn an_open_intent_is_a_killed_run_and_an_interrupted_line_says_so() {
+        let destroy = |outcome| {
+            line(
+                "juju_destroy_model",
+                "model openstack",
+                outcome,
+                serde_json::json!({"name": "openstack"}),
+            )
+        };
+        let killed = summarize(Path::new("j"), &[destroy("intent")], 5);
+        assert_eq!(killed.ended, "killed");
+        assert!(killed
+            .how
+            .contains("juju_destroy_model of model openstack was in flight"));
+        assert!(killed.destroy_issued);
+        let stop = serde_json::json!({"time": "2026-12-03T10:02:12.000Z", "effect": "interrupt",
+            "outcome": "interrupted", "detail": "interrupted by SIGTERM"})
+        .to_string();
+        let interrupted = summarize(Path::new("j"), &[destroy("intent"), stop], 5);
+        assert_eq!(interrupted.ended, "interrupted");
+        assert!(interrupted.how.contains("SIGTERM"), "{}", interrupted.how);
+    }
+
+    #[test]
+    fn the_latest_run_of_this_site_is_found_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = line(
+            "release",
+            "machine abc (openstack0)",
+            "executed",
+            serde_json::json!({}),
+        );
+        let other = line(
+            "release",
+            "machine xyz (elsewhere)",
+            "executed",
+            serde_json::json!({}),
+        );
+        write(dir.path(), "a", &[ours]);
+        write(dir.path(), "b", &[other]);
+        assert_eq!(
+            latest(dir.path(), "now", &marks()).map(|r| r.run_id),
+            Some("r1".to_string())
+        );
+        assert!(latest(dir.path(), "a", &marks()).is_none(), "b is not ours");
+        assert!(latest(&dir.path().join("none"), "now", &marks()).is_none());
+    }
+}

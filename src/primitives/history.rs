@@ -1,0 +1,47 @@
+//! The `history` family: what earlier runs on this site's cloud did and how they ended,
+//! from their journals (see `crate::history`).
+
+use rhai::plugin::*;
+use rhai::{Dynamic, EvalAltResult};
+
+use crate::context::RunContext;
+use crate::history::{latest, SiteMarks};
+
+type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+
+#[export_module]
+pub mod history_functions {
+    /// The last earlier run whose journal changed this site's cloud (wrote its backups or
+    /// pointer, destroyed or removed machines of its models, released its targets), as
+    /// `#{run_id, started, ended, how, changes, destroy_issued, journal}`, or `()` when
+    /// there is none. `ended`: `interrupted` (a signal stopped it), `killed` (an effect was
+    /// in flight and nothing recorded its end) or `unknown`; `how` says it in a sentence,
+    /// `changes` lists what it had changed.
+    ///
+    /// ```rhai
+    /// let last = previous_run();
+    /// if last != () && last.ended != "unknown" { print(`continuing run ${last.run_id}: ${last.how}`); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn previous_run(ctx: NativeCallContext) -> RhaiResult {
+        let run = RunContext::from_call(&ctx)?;
+        let site = run.site();
+        let state_dir = site
+            .state_dir
+            .clone()
+            .unwrap_or_else(crate::journal::default_state_dir);
+        let marks = SiteMarks {
+            backup_root: site.backup_root.clone(),
+            pointer_file: site.pointer_file.clone(),
+            models: site.models.clone(),
+            targets: site.targets.clone(),
+        };
+        match latest(&state_dir, run.run_id(), &marks) {
+            None => Ok(Dynamic::UNIT),
+            Some(previous) => rhai::serde::to_dynamic(&previous)
+                .map_err(|e| format!("cannot hand the previous run to the script: {e}").into()),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Identity, not names, with more than one controller and more than one user (teardown.md
+//! §2): the simulator's `other-controller` (a second controller, current in the shell, with
+//! its own `admin/openstack`) and `other-user-model` (`bob/openstack` beside
+//! `admin/openstack`). The full teardown runs against each, and the request log proves what
+//! was not touched.
+
+use serde_json::Value;
+
+use crate::common::{Output, Test};
+use crate::sim_server::{SimServer, JUJU_MAJORS, TEST_SPEED};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+const SITE_CONTROLLER_UUID: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
+const SITE_MODEL_UUID: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+const LAB_CONTROLLER_UUID: &str = "5e8a0f1c-2b7d-4c93-8f16-a0d2b4c6e871";
+const LAB_MODEL_UUID: &str = "b71f3c9e-6a2d-4e58-9c04-8d1e5f7a3b26";
+
+/// `runbook run teardown --site testcloud --yes --json` (the site pins `maas-controller`)
+/// against `sim`, short waits, no OSD disks; `extra` adds flags.
+pub fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--json",
+        "--yes",
+        "--set",
+        "timeouts.model_gone=10",
+        "--set",
+        "timeouts.machines_ready=10",
+        "--set",
+        "timeouts.destroy_cli=5",
+        "--set",
+        "osd_disks=",
+    ];
+    args.extend_from_slice(extra);
+    Test::new().args(&args).envs(sim.env()).run()
+}
+
+/// `text` is in what the run printed (the narrative goes to stderr under `--json`).
+fn says(out: &Output, text: &str) {
+    assert!(
+        out.stdout.contains(text) || out.stderr.contains(text),
+        "`{text}` not printed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// The juju requests that change something (`destroy-model`, `remove-machine`).
+fn juju_changes(sim: &SimServer) -> Vec<String> {
+    sim.requests_of("juju")
+        .into_iter()
+        .filter(|r| r.starts_with("destroy-model") || r.starts_with("remove-machine"))
+        .collect()
+}
+
+/// The model with this uuid in the simulator's state, if it is still there.
+fn model(sim: &SimServer, uuid: &str) -> Option<Value> {
+    sim.state()["models"]
+        .as_array()?
+        .iter()
+        .find(|m| m["uuid"] == uuid)
+        .cloned()
+}
+
+/// Every MAAS machine whose hostname starts with `prefix` is still Deployed, owned by
+/// `owner`, and no request ever named its system id.
+fn untouched(sim: &SimServer, prefix: &str, owner: &str) {
+    let state = sim.state();
+    let machines: Vec<&Value> = state["machines"]
+        .as_array()
+        .expect("machines")
+        .iter()
+        .filter(|m| m["hostname"].as_str().unwrap_or("").starts_with(prefix))
+        .collect();
+    assert!(!machines.is_empty(), "no `{prefix}*` machines");
+    let log = sim.log();
+    for m in machines {
+        assert_eq!(
+            (m["status_name"].as_str(), m["owner"].as_str()),
+            (Some("Deployed"), Some(owner)),
+            "{m}"
+        );
+        let id = m["system_id"].as_str().unwrap_or("?");
+        let named: Vec<&Value> = log
+            .iter()
+            .filter(|e| e["request"].as_str().unwrap_or("").contains(id))
+            .collect();
+        assert!(named.is_empty(), "{id} was named: {named:#?}");
+    }
+}
+
+/// The current controller is another one with its own `openstack`; the site pins
+/// `juju.controller`: only the pinned controller's model (by uuid) goes, on both majors.
+#[test]
+fn the_pinned_controller_wins_over_the_current_one() {
+    for juju in JUJU_MAJORS {
+        let sim = SimServer::with_juju("dirty", &["other-controller"], TEST_SPEED, juju);
+        let out = teardown(&sim, &[]);
+        out.status(0);
+        assert_eq!(out.json()["verdict"], "go", "{juju}\n{}", out.stderr);
+        let changes = juju_changes(&sim);
+        assert!(!changes.is_empty(), "{juju}: nothing destroyed");
+        for c in &changes {
+            assert!(
+                c.contains("maas-controller:openstack") && !c.contains(LAB_MODEL_UUID),
+                "{juju}: {c}"
+            );
+        }
+        let all = sim.requests_of("juju").join("\n");
+        assert!(!all.contains("lab-controller"), "{juju}: {all}");
+        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{juju}");
+        let lab = model(&sim, LAB_MODEL_UUID).expect("the other controller's model");
+        assert_eq!(
+            (
+                lab["life"].as_str(),
+                lab["machines"].as_array().map(Vec::len)
+            ),
+            (Some("alive"), Some(3)),
+            "{juju}: {lab}"
+        );
+        untouched(&sim, "lab-", "admin");
+        // The header names the controller the run talks to, and it is the pinned one.
+        says(&out, SITE_CONTROLLER_UUID);
+    }
+}
+
+/// The current controller is another one; the site names no controller: detection freezes
+/// the current controller's `openstack`, and the targets' `owner_data` (deployed by the
+/// site's controller and model) routes UNKNOWN — exit 3, nothing changed, each machine named
+/// with both uuids.
+#[test]
+fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
+    let sim = SimServer::with("dirty", &["other-controller"], TEST_SPEED);
+    let out = teardown(&sim, &["--set", "juju.controller="]);
+    out.status(3);
+    assert_eq!(out.json()["route"], "unknown");
+    let openstack0 = sim.machine("openstack0")["system_id"]
+        .as_str()
+        .expect("system id")
+        .to_string();
+    out.stderr_has(&format!(
+        "target `openstack0` ({openstack0}) was deployed by Juju controller `{SITE_CONTROLLER_UUID}`, not by `lab-controller` (`{LAB_CONTROLLER_UUID}`)"
+    ))
+    .stderr_has(&format!(
+        "was deployed by Juju model `{SITE_MODEL_UUID}`, not by the site's model `admin/openstack` (`{LAB_MODEL_UUID}`)"
+    ));
+    assert!(!sim.changed(), "changed: {:#?}", juju_changes(&sim));
+}
+
+/// `bob/openstack` beside `admin/openstack`: a bare `openstack` and a qualified
+/// `admin/openstack` both mean admin's model; bob's is never destroyed, and the detection
+/// says why it is not the site's.
+#[test]
+fn another_users_model_of_the_same_name_is_not_the_sites() {
+    for models in [r#"models=["openstack"]"#, r#"models=["admin/openstack"]"#] {
+        let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        assert_eq!(bob["owner"], "bob");
+        let out = teardown(&sim, &["--set", models]);
+        out.status(0);
+        assert_eq!(out.json()["verdict"], "go", "{models}\n{}", out.stderr);
+        says(
+            &out,
+            "model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
+        );
+        assert_eq!(
+            juju_changes(&sim),
+            [
+                "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"
+            ],
+            "{models}"
+        );
+        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{models}");
+        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        assert_eq!(bob["life"], "alive", "{models}");
+        untouched(&sim, "bob-", "bob");
+    }
+}
+
+/// A site that names another user's model (`bob/openstack`) gets that model by identity, and
+/// every change would name it qualified; here the targets were deployed by admin's model, so
+/// the cross-check routes UNKNOWN and nothing changes.
+#[test]
+fn a_site_naming_another_users_model_is_checked_against_its_targets() {
+    let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+    let out = teardown(&sim, &["--set", r#"models=["bob/openstack"]"#]);
+    out.status(3).stderr_has(
+        "not by the site's model `bob/openstack` (`004d4419-134a-4a54-87a8-2b9a480fa941`)",
+    );
+    assert!(!sim.changed());
+}
+
+/// Only when a bare name cannot pick one model (listed under two qualifiers, none the
+/// logged-in user's) is it the ambiguity that lists both: UNKNOWN, nothing changed.
+#[test]
+fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
+    let sim = SimServer::with(
+        "clean",
+        &["other-user-model:bob", "other-user-model:carol"],
+        TEST_SPEED,
+    );
+    let out = teardown(&sim, &[]);
+    out.status(3)
+        .stderr_has("model name `openstack` is ambiguous")
+        .stderr_has("`bob/openstack` (uuid 004d4419-134a-4a54-87a8-2b9a480fa941")
+        .stderr_has("`carol/openstack` (uuid ");
+    assert!(!sim.changed());
+}
+
+/// A changing command names the frozen model so Juju cannot resolve it to another user's
+/// model: a bare name only for the logged-in user's model, else `owner/name`.
+#[test]
+fn a_destroy_of_another_users_model_names_it_qualified() {
+    use crate::primitives_fixture::{eval_in, site, with_sim};
+    let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+    let out = eval_in(
+        with_sim(site(), &sim),
+        &[
+            "--yes",
+            "--set",
+            "require_backup=false",
+            "--set",
+            r#"models=["bob/openstack"]"#,
+        ],
+        r#"detect_cloud(); juju_destroy_model("openstack", #{ no_wait: false })"#,
+    );
+    out.status(0);
+    assert_eq!(
+        juju_changes(&sim),
+        ["destroy-model bob/openstack --force --destroy-storage --no-prompt"]
+    );
+    assert_eq!(
+        model(&sim, SITE_MODEL_UUID).expect("admin's model")["life"],
+        "alive"
+    );
+}
