@@ -31,6 +31,8 @@ pub struct RunContext {
     /// Models whose `juju export-bundle` failed in this run (a backup may record why).
     export_failed: RefCell<Vec<String>>,
     backup_dirs: RefCell<Vec<PathBuf>>,
+    /// The seals this run made (planned ones too, in dry-run): which model each dir captured.
+    seals: RefCell<Vec<(PathBuf, crate::predestroy::Seal)>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
     /// `maas_whoami()`, read once per run.
@@ -59,6 +61,7 @@ impl RunContext {
             sealed: RefCell::new(Vec::new()),
             export_failed: RefCell::new(Vec::new()),
             backup_dirs: RefCell::new(Vec::new()),
+            seals: RefCell::new(Vec::new()),
             clients: crate::clients::Clients::default(),
             whoami: OnceCell::new(),
             deadline: std::cell::Cell::new(None),
@@ -158,6 +161,23 @@ impl RunContext {
         if !sealed.iter().any(|m| m == model) {
             sealed.push(model.to_string());
         }
+    }
+
+    /// Record the seal this run made (or planned) for `dir`.
+    pub fn record_seal(&self, dir: PathBuf, seal: crate::predestroy::Seal) {
+        self.seals.borrow_mut().push((dir, seal));
+    }
+
+    /// The seal of `dir`: the one this run made (or planned), else the one on disk.
+    pub fn seal_of(&self, dir: &std::path::Path) -> Option<crate::predestroy::Seal> {
+        let mine = self
+            .seals
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(d, _)| d == dir)
+            .map(|(_, s)| s.clone());
+        mine.or_else(|| crate::predestroy::read_seal(dir))
     }
 
     /// Record that `juju export-bundle` of `model` failed in this run.

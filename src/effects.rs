@@ -121,6 +121,8 @@ pub struct ModelFacts {
     pub uuid: String,
     /// The uuid of the controller the fresh read came from.
     pub controller_uuid: String,
+    /// `alive`, `dying` or `dead`, as the fresh read shows it.
+    pub life: String,
 }
 
 /// Why a run stopped before completing; decides the exit code (see `report::exit`).
@@ -969,6 +971,7 @@ mod tests {
             is_controller: ctl,
             uuid: String::new(),
             controller_uuid: String::new(),
+            life: "alive".into(),
         }
     }
 

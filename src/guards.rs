@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
 use crate::frozen::Frozen;
+use crate::predestroy::{self, Seal};
 use crate::site::Site;
 
 /// What a site allows, copied from it when the gate is built.
@@ -50,10 +51,13 @@ pub enum Facts {
         machine: MachineFacts,
         whoami: String,
     },
-    /// `juju destroy-model`: the model as a fresh `juju models` shows it.
+    /// `juju destroy-model`: the model as a fresh `juju models` shows it, the models this
+    /// run sealed a backup of, and the verified pre-destroy backup the pointer names (an
+    /// earlier run's, for a re-destroy of the same model once it is dying).
     DestroyModel {
         model: ModelFacts,
         sealed: Vec<String>,
+        prior: Option<Seal>,
     },
     /// `juju remove-machine`: the model as a fresh `juju models` shows it.
     RemoveMachine {
@@ -76,8 +80,13 @@ pub enum Facts {
     BackupDir {
         dir: PathBuf,
     },
+    /// `set_pointer`: the file, the verified pre-destroy backup it names now (if any), the
+    /// new target and its seal.
     SetPointer {
         path: PathBuf,
+        current: Option<(PathBuf, Seal)>,
+        target: PathBuf,
+        new: Option<Seal>,
     },
 }
 
@@ -91,8 +100,16 @@ const DETECT_FIRST: &str = "nothing was frozen by a state detection in this run;
 pub fn decide(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(), Refusal> {
     match facts {
         Facts::Release { machine, whoami } => release(scope, frozen, machine, whoami),
-        Facts::DestroyModel { model, sealed } => {
-            effects::guard_destroy_model(&scope.models, scope.require_backup, sealed, model)?;
+        Facts::DestroyModel {
+            model,
+            sealed,
+            prior,
+        } => {
+            let mut sealed = sealed.clone();
+            if predestroy::covers_redestroy(prior.as_ref(), &model.uuid, &model.life) {
+                sealed.push(model.name.clone());
+            }
+            effects::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
             model_identity("destroy_model.identity", frozen, model)
         }
         Facts::RemoveMachine { model } => {
@@ -116,7 +133,15 @@ pub fn decide(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             }
         }
         Facts::BackupDir { dir } => backup_dir(scope, dir),
-        Facts::SetPointer { path } => set_pointer(scope, path),
+        Facts::SetPointer {
+            path,
+            current,
+            target,
+            new,
+        } => {
+            set_pointer(scope, path)?;
+            predestroy::guard_pointer_move(current.as_ref(), target, new.as_ref())
+        }
     }
 }
 
@@ -450,6 +475,7 @@ mod tests {
             is_controller: false,
             uuid: uuid.into(),
             controller_uuid: ctl.into(),
+            life: "alive".into(),
         }
     }
 
@@ -463,6 +489,7 @@ mod tests {
                 &Facts::DestroyModel {
                     model: m,
                     sealed: vec![],
+                    prior: None,
                 },
             )
         };
@@ -488,14 +515,66 @@ mod tests {
     }
 
     #[test]
+    fn a_dying_model_may_be_destroyed_again_on_an_earlier_runs_pre_destroy_backup() {
+        let f = frozen();
+        let strict = Scope {
+            require_backup: true,
+            ..scope()
+        };
+        let prior = crate::predestroy::Seal {
+            model: "openstack".into(),
+            model_uuid: MODEL.into(),
+            controller_uuid: CTL.into(),
+            life: "alive".into(),
+            run_id: "r1".into(),
+            sealed_at: "2026-12-03T10:00:00Z".into(),
+        };
+        let destroy = |life: &str, prior: Option<crate::predestroy::Seal>| {
+            decide(
+                &strict,
+                Some(&f),
+                &Facts::DestroyModel {
+                    model: ModelFacts {
+                        life: life.into(),
+                        ..model(MODEL, CTL)
+                    },
+                    sealed: vec![],
+                    prior,
+                },
+            )
+        };
+        assert_eq!(destroy("dying", Some(prior.clone())), Ok(()));
+        assert_eq!(
+            destroy("alive", Some(prior.clone())).unwrap_err().guard,
+            "destroy_model.backup",
+            "a live model gets a capture of its own first"
+        );
+        assert_eq!(
+            destroy("dying", None).unwrap_err().guard,
+            "destroy_model.backup"
+        );
+        let other = crate::predestroy::Seal {
+            model_uuid: OTHER.into(),
+            ..prior
+        };
+        assert_eq!(
+            destroy("dying", Some(other)).unwrap_err().guard,
+            "destroy_model.backup"
+        );
+    }
+
+    #[test]
     fn pointer_and_backup_dir_stay_in_scope() {
         let s = scope();
         let ok = |f: Facts| decide(&s, None, &f);
-        assert_eq!(ok(Facts::SetPointer { path: "/p".into() }), Ok(()));
-        assert!(ok(Facts::SetPointer {
-            path: "/etc/passwd".into()
-        })
-        .is_err());
+        let pointer = |path: &str| Facts::SetPointer {
+            path: path.into(),
+            current: None,
+            target: "/b/x-1".into(),
+            new: None,
+        };
+        assert_eq!(ok(pointer("/p")), Ok(()));
+        assert!(ok(pointer("/etc/passwd")).is_err());
         assert_eq!(
             ok(Facts::BackupDir {
                 dir: "/b/x-1".into()

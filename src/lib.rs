@@ -17,6 +17,7 @@
 //! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
 //! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
 //!   `history` — the earlier runs' journals read back (a re-run continues what they started);
+//!   `predestroy` — which model a sealed backup captured, alive or dying (the pointer rules);
 //! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
 //! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
 
@@ -41,6 +42,7 @@ pub mod maas_profiles;
 pub mod outcome;
 pub mod plan_facts;
 pub mod plan_file;
+pub mod predestroy;
 pub mod primitives;
 pub mod recorder;
 pub mod repl;

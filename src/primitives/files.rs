@@ -307,18 +307,25 @@ pub mod files_functions {
             run_dirs: run.backup_dirs(),
             dir: path.clone(),
         };
+        // Which model this captured, and whether it was alive: a fresh read (the pointer
+        // rules of `crate::predestroy` rest on it).
+        let seal = crate::predestroy::seal_for(&run, model);
         let e = effect(
             "seal_backup",
             format!("model {model}"),
-            serde_json::json!({ "dir": dir, "model": model }),
+            serde_json::json!({ "dir": dir, "model": model, "model_uuid": seal.model_uuid, "life": seal.life }),
             format!("seal backup {dir} for model {model}"),
         );
         let applied = run
             .gate()
-            .apply_on(e, &facts, || verify_backup(&path, run.export_failed(model)))
+            .apply_on(e, &facts, || {
+                verify_backup(&path, run.export_failed(model))?;
+                crate::predestroy::write_seal(&path, &seal)
+            })
             .map_err(|e| e.into_rhai())?;
         if matches!(applied, Applied::Executed(()) | Applied::Planned) {
             run.record_sealed(model);
+            run.record_seal(path, seal);
         }
         Ok(())
     }
@@ -341,7 +348,14 @@ pub mod files_functions {
             serde_json::json!({ "path": path_string(&file), "target": target }),
             format!("echo {target} > {}", file.display()),
         );
-        let facts = Facts::SetPointer { path: file.clone() };
+        // The pointer keeps naming the pre-destroy backup of a model rather than a capture
+        // of that model taken while it was being destroyed (`crate::predestroy`).
+        let facts = Facts::SetPointer {
+            path: file.clone(),
+            current: crate::predestroy::pointed_pre_destroy(&file),
+            target: PathBuf::from(target),
+            new: run.seal_of(Path::new(target)),
+        };
         run.gate()
             .apply_on(e, &facts, || {
                 write_atomic(&file, format!("{target}\n").as_bytes())

@@ -1,5 +1,6 @@
 //! The `history` family: what earlier runs on this site's cloud did and how they ended,
-//! from their journals (see `crate::history`).
+//! from their journals (see `crate::history`), and the backup one of them took before the
+//! destroy (see `crate::predestroy`).
 
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult};
@@ -43,5 +44,35 @@ pub mod history_functions {
             Some(previous) => rhai::serde::to_dynamic(&previous)
                 .map_err(|e| format!("cannot hand the previous run to the script: {e}").into()),
         }
+    }
+
+    /// The backup taken before the destroy: the one the site's pointer file names, when it
+    /// verifies and its seal says it captured one of the site's models while that model was
+    /// alive — and, once detection froze the model, that very model (same uuid). As
+    /// `#{dir, model, model_uuid, controller_uuid, life, run_id, sealed_at}`, or `()`.
+    ///
+    /// ```rhai
+    /// let b = pre_destroy_backup();
+    /// if b != () { print(`taken before the destroy: ${b.dir} (run ${b.run_id})`); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(return_raw, volatile)]
+    pub fn pre_destroy_backup(ctx: NativeCallContext) -> RhaiResult {
+        let run = RunContext::from_call(&ctx)?;
+        let site = run.site();
+        let Some((dir, seal)) = crate::predestroy::pointed_pre_destroy(&site.pointer_file) else {
+            return Ok(Dynamic::UNIT);
+        };
+        let frozen_uuid = run.frozen().and_then(|f| f.model).map(|m| m.uuid);
+        let ours = site.models.iter().any(|m| m == &seal.model)
+            && frozen_uuid.is_none_or(|uuid| uuid == seal.model_uuid);
+        if !ours {
+            return Ok(Dynamic::UNIT);
+        }
+        let mut value = serde_json::to_value(&seal)
+            .map_err(|e| format!("cannot hand the backup's seal to the script: {e}"))?;
+        value["dir"] = serde_json::Value::String(dir.display().to_string());
+        rhai::serde::to_dynamic(&value)
     }
 }

@@ -53,7 +53,7 @@ fn options<T: serde::de::DeserializeOwned>(
 /// `model` as a fresh `juju models` (on the pinned controller) shows it now: the frozen
 /// model by its uuid if it is still there, else a model of that short name of the frozen
 /// owner (the gate then refuses it, naming both uuids), else `None` (gone).
-fn model_facts(
+pub(crate) fn model_facts(
     rc: &RunContext,
     juju: &JujuClient,
     model: &str,
@@ -110,6 +110,7 @@ fn model_facts_of(m: &juju::Model) -> ModelFacts {
         is_controller: m.is_controller,
         uuid: m.uuid.clone(),
         controller_uuid: m.controller_uuid.clone(),
+        life: m.life.clone(),
     }
 }
 
@@ -177,6 +178,7 @@ pub(crate) fn destroy_model(
     let facts = Facts::DestroyModel {
         model: model_facts_of(&model),
         sealed: rc.sealed_models(),
+        prior: crate::predestroy::pointed_pre_destroy(&rc.site().pointer_file).map(|(_, s)| s),
     };
     let guard = rc.gate().guard(&facts);
     // The summary is only worth a `juju status` when the guard lets the call through.

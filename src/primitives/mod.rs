@@ -107,7 +107,7 @@ mod tests {
         );
         assert_eq!(
             documented_names(exported_module!(super::history::history_functions)),
-            ["previous_run"]
+            ["pre_destroy_backup", "previous_run"]
         );
         assert_eq!(
             documented_names(exported_module!(super::files::files_functions)),

@@ -24,8 +24,10 @@ fn backup_writes_manifest_and_pointer_and_journal() {
     out.status(0).stdout_ends_with("true\ntrue\n");
     let state = out.home().join(".local/state/runbook/demo");
     let files = out.files_under(&state.join("backups"));
-    assert_eq!(files.len(), 6, "{files:?}");
+    // The five captures, the manifest, and the seal (which model, alive or not).
+    assert_eq!(files.len(), 7, "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("/manifest.json")));
+    assert!(files.iter().any(|f| f.ends_with("/seal.json")));
     let dir = std::fs::read_to_string(state.join("last-pre-caracal-destroy-backup")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{}/manifest.json", dir.trim())).unwrap(),

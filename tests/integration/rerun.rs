@@ -263,7 +263,8 @@ fn sigterm_in_phase_b_then_the_first_rerun_is_go() {
         .says("was interrupted at")
         .says("SIGTERM")
         .says("juju_destroy_model of model openstack was in flight")
-        .says("skipping Phase A and Phase B");
+        .says("skipping Phase A and Phase B")
+        .says("taken before the destroy of model `openstack`");
     assert_eq!(
         destroys(&sim).len(),
         1,
@@ -302,7 +303,8 @@ fn sigkill_in_phase_c_then_the_first_rerun_is_go() {
         .says("stopped without recording its end (killed?) while release of machine")
         .says("destroy of model openstack was issued")
         .says("in flight when the run stopped: release of machine")
-        .says("skipping Phase A and Phase B");
+        .says("skipping Phase A and Phase B")
+        .says("taken before the destroy of model `openstack`");
     assert_eq!(
         destroys(&sim).len(),
         1,
@@ -311,4 +313,93 @@ fn sigkill_in_phase_c_then_the_first_rerun_is_go() {
     );
     assert_one_pre_destroy_backup(&t, &before);
     assert_torn_down(&sim);
+}
+
+#[test]
+fn sigint_in_phase_d_then_the_first_rerun_is_go() {
+    // Phase B stops waiting after 1 s, Phase C releases the targets, and Phase D waits for
+    // the model, which stays listed (dying) for 5 s: the run is stopped in that wait.
+    let sim = SimServer::with("dirty", &["model-slow:100"], TEST_SPEED);
+    let t = teardown_command(&sim, 1);
+    let mut run = start(&t);
+    run.wait_until("Phase D", |s| s.contains("==> Phase D"));
+    let (code, first) = run.stop(libc::SIGINT);
+    assert_eq!(code, 130, "{first}");
+    assert!(
+        first.contains("to continue: run the same command again"),
+        "{first}"
+    );
+    let before = pointer(&t.home());
+
+    // The model is still dying; the targets are back (or on their way): the re-run
+    // remediates with the backup taken before the destroy, or waits — never a new capture.
+    let again = rerun(&t);
+    again
+        .is_go()
+        .says("continuing an interrupted teardown")
+        .says("was interrupted at")
+        .says("destroy of model openstack was issued")
+        .says("taken before the destroy of model `openstack`");
+    assert_one_pre_destroy_backup(&t, &before);
+    assert_torn_down(&sim);
+}
+
+/// The pointer rule lives in the host: a script that captures the model once it is dying
+/// and points the pointer at that capture is refused (exit 4), and the pointer keeps naming
+/// the backup taken before the destroy.
+#[test]
+fn the_pointer_never_moves_from_the_pre_destroy_backup_to_a_capture_of_the_dying_model() {
+    let sim = SimServer::with("dirty", &["model-slow:100"], TEST_SPEED);
+    let script = r#"
+detect_cloud();
+fn capture(cfg, model) {
+    let dir = backup_dir(cfg.backup_prefix);
+    write_backup(dir, "export-bundle.yaml", juju_export_bundle(model));
+    write_backup(dir, "status.json", to_json(juju_status(model)));
+    write_backup(dir, "models.json", to_json(juju_models()));
+    write_backup(dir, "controllers.json", to_json(juju_controllers()));
+    seal_backup(dir, model);
+    dir
+}
+let before = capture(site, "openstack");
+set_pointer(site.pointer_file, before);
+print(`pre-destroy: ${before}`);
+juju_destroy_model("openstack", #{ force: true, no_wait: true, destroy_storage: true });
+let after = capture(site, "openstack");
+print(`dying capture: ${after}`);
+set_pointer(site.pointer_file, after);
+print("moved");
+"#;
+    let out = Test::new()
+        .file("runbooks/move.rhai", script)
+        .envs(sim.env())
+        .args(&[
+            "run",
+            "move",
+            "--site",
+            "testcloud",
+            "--yes",
+            "--set",
+            "timeouts.destroy_cli=1",
+        ])
+        .run();
+    out.status(4)
+        .stderr_has("refused by guard `set_pointer.pre_destroy`")
+        .stderr_has("taken before its destroy")
+        .stdout_lacks("moved");
+    let dirs = backups(&out.home());
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    assert_eq!(
+        pointer(&out.home()).as_deref(),
+        Some(dirs[0].display().to_string().as_str()),
+        "the pointer still names the backup taken before the destroy"
+    );
+    let refused: Vec<Value> = out
+        .journal_lines()
+        .into_iter()
+        .filter(|l| l["effect"] == "set_pointer" && l["outcome"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "one refused set_pointer in the journal");
+    // The destroy reached the simulator once; nothing else changed after the refusal.
+    assert_eq!(destroys(&sim).len(), 1);
 }
