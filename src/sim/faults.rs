@@ -24,6 +24,9 @@ Fault specs (repeatable --fault):
   delete-on-destroy:HOSTNAME
                           when a destroyed model's machines go, Juju DELETES the MAAS
                           machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
+  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
+                          Deployed (as `--force --no-wait` can): the teardown's Phase C
+                          releases every one
   model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
                           1.5): it stays listed, dying, while a run is stopped and re-run
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
@@ -64,6 +67,8 @@ pub enum Fault {
     ModelStuck,
     /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
     DeleteOnDestroy(String),
+    /// Juju does not release the nodes of the machines it removes.
+    JujuKeepsNodes,
     /// Simulated seconds a destroyed model takes to go.
     ModelSlow(f64),
     /// (system id, field, value): applied once, after the first machine read.
@@ -155,6 +160,7 @@ impl Fault {
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
+            "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -356,6 +362,11 @@ impl Faults {
         self.list.contains(&Fault::ModelStuck)
     }
 
+    /// Whether Juju leaves the MAAS nodes of the machines it removes to the teardown.
+    pub fn juju_keeps_nodes(&self) -> bool {
+        self.list.contains(&Fault::JujuKeepsNodes)
+    }
+
     /// The `mutate` changes to make now (once: the first call after a machine read).
     pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
         if self.mutated {
@@ -442,6 +453,7 @@ mod tests {
             "model-stuck",
             "maas-down-after:destroy-model",
             "delete-on-destroy:openstack2",
+            "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
         ]
@@ -449,7 +461,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 12);
+        assert_eq!(f.list.len(), 13);
         assert_eq!(f.model_removal_secs(), Some(30.0));
         assert!(f.deletes_on_destroy("openstack2") && !f.deletes_on_destroy("openstack1"));
         assert!(!f.maas_down());
@@ -466,6 +478,7 @@ mod tests {
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
         assert!(f.juju_fails("status") && !f.juju_fails("models"));
         assert!(f.model_stuck());
+        assert!(f.juju_keeps_nodes());
     }
 
     #[test]
@@ -500,6 +513,7 @@ mod tests {
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
             ("delete-on-destroy", "needs hostname"),
+            ("juju-keeps-nodes:x", "unknown fault"),
             ("model-slow:-1", "from 0 to 86400"),
             ("model-slow:x", "from 0 to 86400"),
             ("maas-status:200:x", "HTTP error code"),
