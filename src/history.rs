@@ -132,8 +132,8 @@ pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
     let executed = |name: &str| {
         parsed
             .iter()
-            .filter(|l| l["effect"] == name && l["outcome"] == "executed")
-            .last()
+            .rev()
+            .find(|l| l["effect"] == name && l["outcome"] == "executed")
     };
     let unsealed = executed("backup_dir")
         .filter(|_| executed("seal_backup").is_none())
