@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
-use crate::frozen::Frozen;
+use crate::frozen::{is_uuid, Frozen};
 use crate::predestroy::{self, Seal};
 use crate::site::Site;
 
@@ -189,6 +189,27 @@ fn release(
 /// Where MAAS records which Juju model and controller deployed a machine (`owner_data`),
 /// they must be the frozen ones.
 pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(), Refusal> {
+    // A uuid that is not one says nothing about who deployed the machine: never released.
+    for (key, guard, value) in [
+        ("juju-model-uuid", "release.juju_model", &m.juju_model_uuid),
+        (
+            "juju-controller-uuid",
+            "release.juju_controller",
+            &m.juju_controller_uuid,
+        ),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !is_uuid(v)) {
+            return refuse(
+                guard,
+                format!(
+                    "machine `{}` ({}) has a malformed `{key}` in its MAAS owner_data: `{}`",
+                    m.system_id,
+                    m.hostname,
+                    v.escape_debug()
+                ),
+            );
+        }
+    }
     let controller = frozen
         .model
         .as_ref()
@@ -420,6 +441,25 @@ mod tests {
                 whoami: "admin".into(),
             },
         )
+    }
+
+    #[test]
+    fn a_malformed_uuid_in_owner_data_is_never_released() {
+        // Even with no model frozen (nothing to compare the uuid with).
+        let mut f = frozen();
+        f.model = None;
+        for (model, controller, guard) in [
+            (Some("garbage"), Some(CTL), "release.juju_model"),
+            (Some(MODEL), Some("0c3f9a52"), "release.juju_controller"),
+        ] {
+            let mut m = machine();
+            m.juju_model_uuid = model.map(str::to_string);
+            m.juju_controller_uuid = controller.map(str::to_string);
+            let e = release(m, Some(&f)).unwrap_err();
+            assert_eq!(e.guard, guard);
+            assert!(e.reason.contains("malformed"), "{}", e.reason);
+        }
+        assert!(release(machine(), Some(&f)).is_ok());
     }
 
     #[test]

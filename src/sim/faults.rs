@@ -39,6 +39,9 @@ Fault specs (repeatable --fault):
   controller-gone-after:COMMAND
                           once `juju COMMAND` has succeeded, the site's controller is no
                           longer registered (`ERROR controller NAME not found`)
+  owner-data:HOSTNAME:KEY=VALUE
+                          HOSTNAME's MAAS `owner_data` starts with KEY=VALUE (e.g. a
+                          malformed `juju-model-uuid`); empty VALUE: without KEY
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
@@ -74,6 +77,8 @@ pub enum Fault {
     OtherUserModel(String),
     /// The site's controller is unregistered once this juju command has succeeded.
     ControllerGoneAfter(String),
+    /// (hostname, key, value): the machine's `owner_data` as the scenario starts.
+    OwnerData(String, String, String),
 }
 
 /// The machine fields `mutate` may change.
@@ -185,6 +190,17 @@ impl Fault {
                 Fault::OtherUserModel(user.to_string())
             }
             "controller-gone-after" => Fault::ControllerGoneAfter(need("command")?),
+            "owner-data" => {
+                let arg = need("hostname:key=value")?;
+                let parsed = arg
+                    .split_once(':')
+                    .and_then(|(h, rest)| rest.split_once('=').map(|(k, v)| (h, k, v)))
+                    .filter(|(h, k, _)| !h.is_empty() && !k.is_empty());
+                let Some((host, key, value)) = parsed else {
+                    bail!("fault `{spec}` needs `owner-data:HOSTNAME:KEY=VALUE`");
+                };
+                Fault::OwnerData(host.to_string(), key.to_string(), value.to_string())
+            }
             "disabled-command" => {
                 let set = need("set")?;
                 if !["destroy-model", "remove-object", "all"].contains(&set.as_str()) {
@@ -391,6 +407,17 @@ impl Faults {
         users
     }
 
+    /// The `owner-data` settings: (hostname, key, value).
+    pub fn owner_data(&self) -> Vec<(&str, &str, &str)> {
+        self.list
+            .iter()
+            .filter_map(|f| match f {
+                Fault::OwnerData(h, k, v) => Some((h.as_str(), k.as_str(), v.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether the site's controller is gone now (`controller-gone-after` has fired).
     pub fn controller_gone(&self) -> bool {
         self.list.iter().any(
@@ -491,6 +518,8 @@ mod tests {
             ("other-user-model:admin", "other than `admin`"),
             ("other-user-model:a b", "USER must be"),
             ("controller-gone-after", "needs command"),
+            ("owner-data:openstack0", "owner-data:HOSTNAME:KEY=VALUE"),
+            ("owner-data::k=v", "owner-data:HOSTNAME:KEY=VALUE"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");

@@ -15,6 +15,7 @@ mod engine;
 mod files;
 mod guide;
 mod identity;
+mod identity_bad_input;
 mod identity_controllers;
 mod identity_property;
 mod outcomes;
