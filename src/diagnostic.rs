@@ -27,6 +27,9 @@ pub fn message(err: &EvalAltResult) -> String {
     match innermost(err) {
         EvalAltResult::ErrorRuntime(v, _) | EvalAltResult::ErrorTerminated(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(p, _) => strip_position(&p.to_string()),
+        EvalAltResult::ErrorPropertyNotFound(key, _) => format!(
+            "the map has no key `{key}` (a typo?); read a key that may be absent with `m.get(\"{key}\")` or `\"{key}\" in m`"
+        ),
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "the script exceeded the limit of {} operations (a runaway loop?)",
             crate::engine::limits::MAX_OPERATIONS
@@ -145,6 +148,20 @@ mod tests {
         assert!(out.starts_with("error: "), "{out}");
         assert!(out.contains("--> x.rhai:2:"), "{out}");
         assert!(out.contains("2 | let b = (;"), "{out}");
+    }
+
+    #[test]
+    fn a_missing_map_key_is_named_with_its_place() {
+        let mut engine = rhai::Engine::new();
+        engine.set_fail_on_invalid_map_property(true);
+        let text = "let m = #{ owner: 1 };\nm.ownr == ()\n";
+        let err = engine.eval::<bool>(text).unwrap_err();
+        let out = render_one(&err, "t.rhai", text);
+        assert!(
+            out.starts_with("error: the map has no key `ownr` (a typo?)"),
+            "{out}"
+        );
+        assert!(out.contains("--> t.rhai:2:3"), "{out}");
     }
 
     #[test]

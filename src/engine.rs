@@ -40,7 +40,11 @@ pub fn bare() -> Engine {
         .set_max_array_size(limits::MAX_ARRAY_SIZE)
         .set_max_map_size(limits::MAX_MAP_SIZE)
         .set_max_modules(limits::MAX_MODULES)
-        .set_strict_variables(true);
+        .set_strict_variables(true)
+        // A property a map does not have is an error with the script's position, never a
+        // silent `()` (a typo such as `m.ownr == ()` would otherwise hold). Optional keys
+        // are read with `"key" in m` or `m.get("key")`.
+        .set_fail_on_invalid_map_property(true);
     // No optimizer: it would fold the compile-time constants `site` and `dry_run` into the
     // AST, and `dry_run` must follow the gate live (the REPL's `:arm`).
     engine.set_optimization_level(rhai::OptimizationLevel::None);

@@ -1,7 +1,8 @@
 //! `runbook check`: compile every runbook and module the site can reach (strict
 //! variables), and report every problem, naming the file actually used: syntax errors,
-//! imports that do not resolve, calls to functions neither registered nor defined, and
-//! primitives whose doc comment lacks an `Effect:` line.
+//! imports that do not resolve, calls to functions neither registered nor defined, site keys
+//! the site schema does not have (`site.wipe_osdd`), and primitives whose doc comment lacks
+//! an `Effect:` line.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -77,6 +78,8 @@ impl Checker<'_> {
     }
 
     fn lint(&mut self, file: &SourceFile, ast: &AST) {
+        self.problems
+            .extend(crate::commands::site_keys::unknown(ast, &file.display));
         let defined: HashSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
         let mut imports = Vec::new();
         let mut calls = Vec::new();

@@ -14,6 +14,7 @@ pub mod record;
 pub mod rehearse;
 pub mod run;
 pub mod sim;
+pub mod site_keys;
 pub mod sites;
 
 use std::cell::RefCell;

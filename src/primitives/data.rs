@@ -48,27 +48,58 @@ pub fn group(list: &Array, field: &str) -> RhaiResult<Map> {
     Ok(groups)
 }
 
+/// As [`group`], with every key of `keys` present (an empty array when no item has it).
+pub fn group_with_keys(list: &Array, field: &str, keys: &Array) -> RhaiResult<Map> {
+    let mut groups = group(list, field)?;
+    for key in keys {
+        if key.is_unit() {
+            continue;
+        }
+        groups
+            .entry(key.to_string().into())
+            .or_insert_with(|| Dynamic::from_array(Array::new()));
+    }
+    Ok(groups)
+}
+
 #[export_module]
 pub mod data_functions {
     /// Index a list of maps by one field, once: returns a map from each value of `field`
     /// (as text) to the array of items with that value, in list order. Items without the
-    /// field (or with `()`) are left out. Look a key up by indexing, `groups[key] ?? []`
-    /// (not `groups.get(key)`: a method call makes Rhai re-measure the whole map against its
-    /// size limits each time), so matching N names against M machines is N + M steps, not
-    /// N × M. Errors if an element is not a map.
+    /// field (or with `()`) are left out. Reading a key the map does not have is an error
+    /// (as for every map): give the keys you will look up as a third argument,
+    /// `group_by(list, field, keys)`, so each is present (`[]` when no item has it). Look a
+    /// key up by indexing, `groups[key]` (not `groups.get(key)` or `key in groups`: a
+    /// method call makes Rhai re-measure the whole map against its size limits each time),
+    /// so matching N names against M machines is N + M steps, not N × M. Errors if an
+    /// element is not a map.
     ///
     /// ```rhai
     /// let by_host = group_by(maas_machines(), "hostname");
-    /// for h in site.targets {
-    ///     let found = by_host[h] ?? [];
-    ///     if found.len() != 1 { warn(`${h}: ${found.len()} machines`); }
-    /// }
+    /// print(by_host.keys());
     /// ```
     ///
     /// Effect: read
     #[rhai_fn(pure, return_raw)]
     pub fn group_by(list: &mut Array, field: &str) -> RhaiResult<Map> {
         super::group(list, field)
+    }
+
+    /// As `group_by(list, field)`, with every key of `keys` present: an empty array when no
+    /// item has it. The index to look names up in.
+    ///
+    /// ```rhai
+    /// let by_host = group_by(maas_machines(), "hostname", site.targets);
+    /// for h in site.targets {
+    ///     let found = by_host[h];
+    ///     if found.len() != 1 { warn(`${h}: ${found.len()} machines`); }
+    /// }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(name = "group_by", pure, return_raw)]
+    pub fn group_by_keys(list: &mut Array, field: &str, keys: Array) -> RhaiResult<Map> {
+        super::group_with_keys(list, field, &keys)
     }
 }
 
@@ -86,6 +117,16 @@ mod tests {
 
     fn keys(groups: &Map) -> Vec<String> {
         groups.keys().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn the_given_keys_are_always_present() {
+        let list: Array = vec![item(&[("hostname", "a".into())])];
+        let wanted: Array = vec!["a".into(), "z".into(), Dynamic::UNIT];
+        let g = group_with_keys(&list, "hostname", &wanted).unwrap();
+        assert_eq!(keys(&g), ["a", "z"]);
+        assert_eq!(g["a"].clone().into_array().unwrap().len(), 1);
+        assert!(g["z"].clone().into_array().unwrap().is_empty());
     }
 
     #[test]

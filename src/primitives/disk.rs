@@ -14,6 +14,22 @@ use crate::context::RunContext;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, MachineFacts};
 use crate::guards::Facts;
 
+/// Every key of `wipe_qcow2`'s result (a `stat_qcow2` map, `planned`, `command`); those that
+/// do not apply (a dry run's image fields) are `()`.
+const WIPE_KEYS: [&str; 11] = [
+    "path",
+    "exists",
+    "format",
+    "version",
+    "virtual_size",
+    "actual_size",
+    "apparent_size",
+    "cluster_bits",
+    "backing_file",
+    "planned",
+    "command",
+];
+
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
 /// An error message for the script (the engine adds the position).
@@ -113,12 +129,14 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
             Ok(v)
         })
         .map_err(|e| e.into_rhai())?;
-    match applied {
-        Applied::Executed(v) => rhai::serde::to_dynamic(v),
-        Applied::Planned => {
-            rhai::serde::to_dynamic(json!({ "path": path, "planned": true, "command": command }))
+    let value = match applied {
+        Applied::Executed(mut v) => {
+            v["command"] = json!(command);
+            v
         }
-    }
+        Applied::Planned => json!({ "path": path, "planned": true, "command": command }),
+    };
+    rhai::serde::to_dynamic(super::with_keys(value, &WIPE_KEYS))
 }
 
 #[export_module]
@@ -151,8 +169,8 @@ pub mod disk_functions {
     /// (`wipe_osd`) and has a `disk_root`, the path resolves to a file under it, and a fresh
     /// MAAS read shows every target frozen by the detection Ready, unowned and powered off;
     /// asks the operator to type the file name (or `--yes`). Returns
-    /// the image's new `stat_qcow2` map with `planned: false`, or `#{planned: true, command}`
-    /// in a dry run. Errors if the file is missing, not qcow2, an overlay, or qemu-img fails.
+    /// the image's new `stat_qcow2` map with `planned: false` and the `command`; in a dry
+    /// run the same keys with `planned: true`, `path` and `command` (the others `()`). Errors if the file is missing, not qcow2, an overlay, or qemu-img fails.
     ///
     /// ```rhai
     /// for p in glob(site.osd_disks) { wipe_qcow2(p); }

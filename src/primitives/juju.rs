@@ -128,12 +128,25 @@ fn short_name(function: &str, model: &str) -> Result<(), Box<EvalAltResult>> {
     Ok(())
 }
 
-/// The result of a gated call as a script value.
-fn gated(applied: Applied<serde_json::Value>, command: &str) -> RhaiResult {
-    match applied {
-        Applied::Executed(v) => to_map(v),
-        Applied::Planned => to_map(json!({ "planned": true, "command": command })),
-    }
+/// Every key of `juju_destroy_model`'s result; those that do not apply are `()`.
+const DESTROY_KEYS: [&str; 6] = [
+    "model",
+    "result",
+    "planned",
+    "command",
+    "message",
+    "last_line",
+];
+/// Every key of `juju_remove_machine`'s result; those that do not apply are `()`.
+const REMOVE_KEYS: [&str; 6] = ["model", "id", "result", "output", "planned", "command"];
+
+/// The result of a gated call as a script value, with every key of `keys`.
+fn gated(applied: Applied<serde_json::Value>, command: &str, keys: &[&str]) -> RhaiResult {
+    let value = match applied {
+        Applied::Executed(v) => v,
+        Applied::Planned => json!({ "planned": true, "command": command }),
+    };
+    to_map(super::with_keys(value, keys))
 }
 
 /// The script's view of a destroy that ran: gone, or still going on in the controller.
@@ -169,9 +182,10 @@ pub(crate) fn destroy_model(
     let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
         let command = command_for(name)?;
-        return to_map(
+        return to_map(super::with_keys(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
-        );
+            &DESTROY_KEYS,
+        ));
     };
     let target = addressed(&rc, juju, &model).map_err(script_error)?;
     let command = command_for(&target)?;
@@ -236,7 +250,7 @@ pub(crate) fn destroy_model(
             Ok(destroy_result(name, &command, outcome))
         })
         .map_err(|e| e.into_rhai())?;
-    gated(applied, &command)
+    gated(applied, &command, &DESTROY_KEYS)
 }
 
 pub(crate) fn remove_machine(
@@ -296,7 +310,7 @@ pub(crate) fn remove_machine(
             Ok(json!({ "model": model, "id": id, "result": "removed", "output": out.trim(), "planned": false, "command": command }))
         })
         .map_err(|e| e.into_rhai())?;
-    gated(applied, &command)
+    gated(applied, &command, &REMOVE_KEYS)
 }
 
 #[export_module]
@@ -480,8 +494,10 @@ pub mod juju_functions {
     /// transcript. Refused unless the model is in `site.models`, is not a controller model,
     /// and this run sealed its backup (`seal_backup`) — unless `require_backup: false`. Asks
     /// the operator to type the model name (or `--yes`). Returns `#{model, result, command,
-    /// planned}`: `result` is `destroyed`, or `absent` when the model is already gone; in a
-    /// dry run `#{planned: true, command}`. Errors if Juju fails or times out, or if `NAME`
+    /// planned, message, last_line}`: `result` is `destroyed`, `absent` when the model is
+    /// already gone, or `in-progress` (with `message` and `last_line`) when Juju still
+    /// waited at `timeouts.destroy_cli`; in a dry run `planned: true` and the `command`. The
+    /// keys that do not apply are `()`. Errors if Juju fails or times out, or if `NAME`
     /// is qualified (`admin/openstack`): give the short name or the uuid.
     ///
     /// ```rhai
@@ -514,7 +530,8 @@ pub mod juju_functions {
     /// (teardown.md §3.3 remediation). Refused unless the model is in `site.models` and is not a
     /// controller model; asks the operator to type `MODEL/ID` (or `--yes`). Juju accepts the
     /// removal and returns; it does not wait. Returns `#{model, id, result, output, command,
-    /// planned}`. Errors if the model does not exist, is qualified (give the short name) or
+    /// planned}` (in a dry run only `planned` and `command` are not `()`). Errors if the
+    /// model does not exist, is qualified (give the short name) or
     /// Juju fails.
     ///
     /// ```rhai

@@ -31,6 +31,25 @@ fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
     rhai::serde::to_dynamic(value)
 }
 
+/// Every key of a release result, whichever way it ended (executed, planned, refused,
+/// failed): the ones that do not apply are `()`.
+const RELEASE_KEYS: [&str; 9] = [
+    "system_id",
+    "hostname",
+    "result",
+    "status_name",
+    "message",
+    "planned",
+    "command",
+    "guard",
+    "error",
+];
+
+/// A release result (or an array of them) with every key of [`RELEASE_KEYS`].
+fn release_map(value: serde_json::Value) -> RhaiResult {
+    to_map(super::with_keys(value, &RELEASE_KEYS))
+}
+
 fn facts(m: &Machine) -> MachineFacts {
     MachineFacts {
         system_id: m.system_id.clone(),
@@ -156,14 +175,14 @@ pub(crate) fn release_one(
         .map_err(script_error)?;
     let Some(m) = machine else {
         // Gone from MAAS (e.g. a composed VM Juju already released): reported, not fatal.
-        return to_map(outcome_value(maas::gone_unseen(system_id)));
+        return release_map(outcome_value(maas::gone_unseen(system_id)));
     };
     let facts = Facts::Release {
         machine: facts(&m),
         whoami,
     };
     if already_released(&m) && rc.gate().guard(&facts).is_ok() {
-        return to_map(noop(&m));
+        return release_map(noop(&m));
     }
     let effect = release_effect(client, &m, &opts, true);
     let command = effect.command.clone();
@@ -174,8 +193,8 @@ pub(crate) fn release_one(
         })
         .map_err(|e| e.into_rhai())?;
     match applied {
-        Applied::Executed(v) => to_map(v),
-        Applied::Planned => to_map(planned(&m, &command)),
+        Applied::Executed(v) => release_map(v),
+        Applied::Planned => release_map(planned(&m, &command)),
     }
 }
 
@@ -220,7 +239,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
         }
     }
     if batch.is_empty() {
-        return to_map(results);
+        return release_map(serde_json::Value::Array(results));
     }
     let effects: Vec<Effect> = batch
         .iter()
@@ -278,7 +297,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
             }),
         };
     }
-    to_map(results)
+    release_map(serde_json::Value::Array(results))
 }
 
 #[export_module]
@@ -350,10 +369,11 @@ pub mod maas_functions {
     /// id (and hostname), its hostname is in `site.targets`, it is not locked, and it is
     /// owned by `maas_whoami()`; an already Ready/Releasing machine is a success that
     /// sends nothing. Asks the operator to type the hostname (or `--yes`). Returns
-    /// `#{system_id, hostname, result, status_name, message, planned}` where `result` is
-    /// `released`, `already_released`, `done` (MAAS refused with 409 but the machine is
-    /// already being released, e.g. by Juju) or `gone` (MAAS no longer has it: a composed
-    /// VM is deleted once released). Errors if the release fails.
+    /// `#{system_id, hostname, result, status_name, message, planned, command, guard,
+    /// error}` (the keys that do not apply are `()`; a dry run has `planned: true` and the
+    /// `command`) where `result` is `released`, `already_released`, `done` (MAAS refused
+    /// with 409 but the machine is already being released, e.g. by Juju) or `gone` (MAAS no
+    /// longer has it: a composed VM is deleted once released). Errors if the release fails.
     ///
     /// ```rhai
     /// for m in maas_machines(site.targets) { release(m.system_id); }
@@ -382,9 +402,9 @@ pub mod maas_functions {
     /// hostname in `site.targets`, owned by `maas_whoami()`, not locked), then one release
     /// request. A machine the guard refuses is not released and is named in its result
     /// (`result: "refused"`, `guard`, `error`); the others go on under one confirmation, and
-    /// the run ends refused (exit 4). Returns one map per id, in order, as `release`
-    /// returns, or `#{result: "failed", error}` for a machine whose release failed; an id
-    /// MAAS no longer has is `gone`.
+    /// the run ends refused (exit 4). Returns one map per id, in order, with the keys
+    /// `release` returns; a machine whose release failed has `result: "failed"` and its
+    /// `error`; an id MAAS no longer has is `gone`.
     ///
     /// ```rhai
     /// let ids = maas_machines(site.targets).map(|m| m.system_id);

@@ -16,6 +16,27 @@ pub mod maas;
 use rhai::exported_module;
 use rhai::Engine;
 
+/// `value` (an object, or each object of an array) with every key of `keys`: the absent
+/// ones as `null`, the script's `()`. A result's optional fields are thus always present,
+/// whichever way the call ended, and scripts never read a missing key (an error).
+pub(crate) fn with_keys(mut value: serde_json::Value, keys: &[&str]) -> serde_json::Value {
+    match &mut value {
+        serde_json::Value::Object(map) => {
+            for key in keys {
+                map.entry(key.to_string())
+                    .or_insert(serde_json::Value::Null);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items.iter_mut() {
+                *item = with_keys(std::mem::take(item), keys);
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
 /// Register every family on the engine.
 pub fn register_all(engine: &mut Engine) {
     engine.register_global_module(exported_module!(flow::flow_functions).into());
@@ -31,6 +52,15 @@ pub fn register_all(engine: &mut Engine) {
 #[cfg(test)]
 mod tests {
     use rhai::{exported_module, Engine, Module};
+
+    #[test]
+    fn with_keys_fills_the_absent_keys_of_objects_only() {
+        let v = super::with_keys(serde_json::json!([{ "a": 1 }, { "b": 2 }, 3]), &["a", "b"]);
+        assert_eq!(
+            v,
+            serde_json::json!([{ "a": 1, "b": null }, { "a": null, "b": 2 }, 3])
+        );
+    }
 
     /// One family's function names, sorted, after checking what `runbook doc` reads: each
     /// function says what it does, gives a `rhai` example, and ends with its effect class.
