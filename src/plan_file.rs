@@ -87,10 +87,8 @@ impl Plan {
             map.insert("sha256".into(), Value::String(self.digest()?));
         }
         let text = serde_json::to_vec_pretty(&value).context("cannot serialise the plan")?;
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), path.display()))
+        // Temp file, fsync, rename; a failed write removes its temp file.
+        crate::primitives::files::write_atomic(path, &text)
     }
 
     /// Reads and checks a plan file: JSON, format, version, hash.

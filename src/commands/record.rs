@@ -34,18 +34,48 @@ pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
     Ok(crate::report::exit::GO)
 }
 
-/// Write `doc` next to `path` and rename it into place, so a reader never sees half a file.
+/// Write `doc` next to `path` and rename it into place, so a reader never sees half a file;
+/// a failed write removes its temp file.
 pub fn write_atomically(path: &std::path::Path, doc: &impl serde::Serialize) -> Result<()> {
     // Compact: a 1,000-machine capture is ~10 MB; `jq .` shows it indented.
     let tmp = path.with_extension("json.partial");
+    let written = write_then_rename(&tmp, path, doc);
+    if written.is_err() {
+        // A failed write leaves no half file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_then_rename(
+    tmp: &std::path::Path,
+    path: &std::path::Path,
+    doc: &impl serde::Serialize,
+) -> Result<()> {
     let file =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        std::fs::File::create(tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer(&mut out, doc)
         .map_err(anyhow::Error::from)
         .and_then(|()| std::io::Write::flush(&mut out).map_err(anyhow::Error::from))
         .with_context(|| format!("cannot write `{}`", tmp.display()))?;
     drop(out);
-    std::fs::rename(&tmp, path)
+    std::fs::rename(tmp, path)
         .with_context(|| format!("cannot move `{}` to `{}`", tmp.display(), path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_failed_write_removes_its_temp_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("capture.json");
+        std::fs::create_dir_all(path.join("inside")).unwrap();
+        assert!(super::write_atomically(&path, &serde_json::json!({"a": 1})).is_err());
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["capture.json"]);
+    }
 }

@@ -381,3 +381,39 @@ pub mod files_functions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_write_replaces_the_file_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.json");
+        write_atomic(&path, b"{}").unwrap();
+        write_atomic(&path, b"{\"b\": 1}").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"b\": 1}");
+        assert_eq!(names(tmp.path()), ["a.json"]);
+    }
+
+    #[test]
+    fn a_failed_write_removes_its_temp_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        // The rename fails: the name is a directory that is not empty.
+        let path = tmp.path().join("taken");
+        fs::create_dir_all(path.join("inside")).unwrap();
+        let err = write_atomic(&path, b"text").unwrap_err();
+        assert!(format!("{err:#}").contains("cannot rename"), "{err:#}");
+        assert_eq!(names(tmp.path()), ["taken"]);
+    }
+}

@@ -209,3 +209,50 @@ fn a_failed_write_leaves_no_temp_file() {
         "no temp file left: {files:?}"
     );
 }
+
+/// Remediation of a dying model whose bundle Juju cannot export: the backup records why in
+/// place of the bundle (the host seals that record because the export really failed), the
+/// other captures are valid JSON, and the remediation goes on.
+#[test]
+fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
+    let sim = SimServer::with("destroying", &["juju-fail:export-bundle"], TEST_SPEED);
+    let out = Test::new()
+        .args(&[
+            "run",
+            "remediate",
+            "--root",
+            REPO,
+            "--site",
+            "testcloud",
+            "--yes",
+            "--json",
+            "--set",
+            "osd_disks=",
+            "--set",
+            "timeouts.model_gone=10",
+            "--set",
+            "timeouts.machines_ready=10",
+        ])
+        .envs(sim.env())
+        .run();
+    out.status(0)
+        .stderr_has("export-bundle of `openstack` failed (kept going");
+    let sealed: Vec<_> = out
+        .journal_lines()
+        .into_iter()
+        .filter(|l| l["effect"] == "seal_backup" && l["outcome"] == "executed")
+        .collect();
+    assert_eq!(sealed.len(), 1, "one sealed capture");
+    let dir = std::path::PathBuf::from(sealed[0]["args"]["dir"].as_str().unwrap());
+    let record = std::fs::read_to_string(dir.join("export-bundle.yaml.failed")).unwrap();
+    assert!(
+        record.contains("juju export-bundle -m openstack failed"),
+        "{record}"
+    );
+    assert!(!dir.join("export-bundle.yaml").exists());
+    for file in ["status.json", "models.json", "controllers.json"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    }
+    assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
+}

@@ -87,4 +87,14 @@ fn optional_result_keys_are_present_as_unit() {
         .run();
     out.status(0).stdout_has("[(), (), (), true]");
     assert_unchanged(&sim);
+
+    let destroy = format!(
+        "detect_cloud(); {} let r = juju_destroy_model(\"openstack\"); [r.model, r.result, r.message, r.last_line, r.planned]",
+        crate::primitives_juju::SEAL
+    );
+    let out = with_sim(site(), &sim)
+        .args(&["--site", "t", "eval", "--dry-run", &destroy])
+        .run();
+    out.status(0).stdout_has("[(), (), (), (), true]");
+    assert_unchanged(&sim);
 }
