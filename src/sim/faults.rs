@@ -23,6 +23,9 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
+                          Deployed (as `--force --no-wait` can): the teardown's Phase C
+                          releases every one
   model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
                           1.5): it stays listed, dying, while a run is stopped and re-run
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
@@ -63,6 +66,8 @@ pub enum Fault {
     JujuHangFirst(String),
     ReleaseFails(String),
     ModelStuck,
+    /// Juju does not release the nodes of the machines it removes.
+    JujuKeepsNodes,
     /// Simulated seconds a destroyed model takes to go.
     ModelSlow(f64),
     /// (system id, field, value): applied once, after the first machine read.
@@ -154,6 +159,7 @@ impl Fault {
             "juju-hang-first" => Fault::JujuHangFirst(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -364,6 +370,11 @@ impl Faults {
         self.list.contains(&Fault::ModelStuck)
     }
 
+    /// Whether Juju leaves the MAAS nodes of the machines it removes to the teardown.
+    pub fn juju_keeps_nodes(&self) -> bool {
+        self.list.contains(&Fault::JujuKeepsNodes)
+    }
+
     /// The `mutate` changes to make now (once: the first call after a machine read).
     pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
         if self.mutated {
@@ -449,6 +460,7 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
             "juju-hang-first:export-bundle",
@@ -457,7 +469,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 12);
+        assert_eq!(f.list.len(), 13);
         assert!(f.juju_hangs("export-bundle") && !f.juju_hangs("export-bundle"));
         assert!(!f.juju_hangs("status"));
         assert_eq!(f.model_removal_secs(), Some(30.0));
@@ -475,6 +487,7 @@ mod tests {
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
         assert!(f.juju_fails("status") && !f.juju_fails("models"));
         assert!(f.model_stuck());
+        assert!(f.juju_keeps_nodes());
     }
 
     #[test]
@@ -508,6 +521,7 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("juju-keeps-nodes:x", "unknown fault"),
             ("model-slow:-1", "from 0 to 86400"),
             ("model-slow:x", "from 0 to 86400"),
             ("maas-status:200:x", "HTTP error code"),
