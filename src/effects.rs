@@ -2,7 +2,8 @@
 //!
 //! Every state-changing primitive describes its call as an [`Effect`], evaluates the
 //! matching guard (pure functions below, always enforced, even with `--yes`), and hands
-//! both to [`Gate::apply`] (or [`Gate::admit_all`] for a batch). The gate then:
+//! its facts to [`Gate::apply_on`] (or [`Gate::admit_each`] for a batch), which decides the
+//! guard itself (`guards::decide`). The gate then:
 //! refuses (guard failed) → plans (dry-run / unarmed REPL) → confirms (class `destroy`)
 //! → runs the action → journals the outcome. Primitives never prompt, plan or journal
 //! themselves.
@@ -426,8 +427,10 @@ impl Gate {
     }
 
     /// Guards → dry-run plan → confirmation → run `act` → journal. On `Refused`/`Declined`
-    /// nothing runs and the run will exit 4.
-    pub fn apply<T: Serialize>(
+    /// nothing runs and the run will exit 4. Private: a primitive reaches it only through
+    /// [`Gate::apply_on`], so the guard is always the gate's own decision on fresh facts,
+    /// never a verdict the primitive hands in.
+    fn apply<T: Serialize>(
         &self,
         effect: Effect,
         guard: Result<(), Refusal>,
@@ -456,50 +459,6 @@ impl Gate {
                 Err(GateError::Failed(e))
             }
         }
-    }
-
-    /// A batch (e.g. `release_all`): every guard is checked first and one refusal refuses the
-    /// whole batch before anything runs; one confirmation (if given) covers all of them.
-    /// Returns one admission per effect; for each `Go` the caller runs it and calls `finish`.
-    pub fn admit_all(
-        &self,
-        effects: &[Effect],
-        guards: Vec<Result<(), Refusal>>,
-        confirm: Option<Confirmation>,
-    ) -> Result<Vec<Admission>, GateError> {
-        if effects.len() != guards.len() {
-            return Err(GateError::Failed(anyhow::anyhow!(
-                "internal error: {} effects but {} guard results",
-                effects.len(),
-                guards.len()
-            )));
-        }
-        if let Some((effect, refusal)) = effects
-            .iter()
-            .zip(guards)
-            .find_map(|(e, g)| g.and_then(|()| self.admit_planned(e)).err().map(|r| (e, r)))
-        {
-            // One refusal refuses the batch: journal every effect of it as refused.
-            let msg = refusal.to_string();
-            for e in effects.iter().filter(|e| !std::ptr::eq(*e, effect)) {
-                self.journal.record(
-                    e,
-                    Outcome::Refused,
-                    Some(&format!("batch refused: {msg}")),
-                    0,
-                );
-            }
-            return Err(self.refuse(effect, refusal));
-        }
-        if self.is_dry_run() {
-            effects.iter().for_each(|e| self.plan(e));
-            return Ok(vec![Admission::Planned; effects.len()]);
-        }
-        if let Some(c) = confirm.or_else(|| batch_confirmation(effects)) {
-            self.confirm(&c, effects.first())?;
-        }
-        self.intend(&effects.iter().collect::<Vec<_>>())?;
-        Ok(vec![Admission::Go; effects.len()])
     }
 
     /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
@@ -1163,20 +1122,19 @@ mod tests {
     }
 
     #[test]
-    fn gate_refusal_beats_yes_and_batch_refuses_all() {
+    fn gate_refusal_beats_yes_in_a_batch() {
         let (_t, g) = gate(false, true, true);
-        let refusal = Refusal {
-            guard: "x.y",
-            reason: "no".into(),
+        // Nothing is in scope for a gate without a site: the gate's own guard refuses.
+        let facts = Facts::BackupDir {
+            dir: "/elsewhere/b".into(),
         };
-        let r = g.admit_all(
-            &[effect(true), effect(true)],
-            vec![Ok(()), Err(refusal)],
-            None,
-        );
-        assert!(matches!(r, Err(GateError::Refused(_))));
-        assert_eq!(g.journal().lines().len(), 2);
-        assert!(g.journal().lines().iter().all(|l| l.contains("refused")));
+        let r = g
+            .admit_each(&[effect(true)], std::slice::from_ref(&facts), None)
+            .unwrap();
+        assert_eq!(r[0].as_ref().unwrap_err().guard, "backup_dir.scope");
+        assert_eq!(g.journal().lines().len(), 1);
+        assert!(g.journal().lines()[0].contains("refused"));
+        assert!(matches!(g.stop(), Some(Stop::Refused(_))));
     }
 
     #[test]
