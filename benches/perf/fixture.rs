@@ -100,6 +100,26 @@ pub fn deployed_sim(n: usize, faults: &[&str]) -> DeployedSim {
     }
 }
 
+/// Freeze the simulator's machines as the run's targets, as a detection (`detect_cloud()`)
+/// would: the release guard refuses anything that was not frozen.
+pub fn freeze(h: &Harness, sim: &DeployedSim, whoami: &str) {
+    use runbook::frozen::{Frozen, FrozenTarget};
+    let targets = sim
+        .system_ids
+        .iter()
+        .zip(&sim.hostnames)
+        .map(|(system_id, hostname)| FrozenTarget {
+            system_id: system_id.clone(),
+            hostname: hostname.clone(),
+        })
+        .collect();
+    h.ctx.gate().freeze(Frozen {
+        targets,
+        whoami: whoami.to_string(),
+        ..Frozen::default()
+    });
+}
+
 /// A Rhai engine wired like a run's (`engine::build`) against `maas`, armed and with
 /// `--yes` (guards still apply), journalling under `state_dir`.
 pub struct Harness {
@@ -117,7 +137,8 @@ pub fn harness(maas: &Maas, site: Site, state_dir: &Path) -> Harness {
         false,
         Journal::new(state_dir, "bench", false),
         report.clone(),
-    );
+    )
+    .with_scope(runbook::guards::Scope::of(&site));
     let env = Env {
         maas_url: Some(maas.url.clone()),
         maas_api_key: Some(maas.api_key.clone()),

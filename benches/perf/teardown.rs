@@ -4,10 +4,10 @@
 //! request, at the default concurrency (16) and at 1 (the procedure's serial loop), each with a
 //! fresh simulator at its default speed.
 //!
-//! The simulated Juju releases the model's nodes itself once the model is gone (1.5 s
-//! after the destroy), as real Juju does: a release loop slower than that finds the rest
-//! already Releasing and only reads them. So the serial run is the procedure's loop racing
-//! Juju, which is what an operator running it gets.
+//! With fault `juju-keeps-nodes`, Juju removes the model but leaves its 1,000 nodes Deployed
+//! (as `--force --no-wait` can), so Phase C releases every one: that is the run where the
+//! procedure's serial loop costs most. Without it the simulated Juju releases the nodes
+//! itself as the model goes, Phase C finds them Releasing, and concurrency changes nothing.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,12 +20,13 @@ use crate::measure::{self, Table};
 
 const N: usize = 1000;
 const LATENCY: &str = "maas-latency:20";
+const KEEPS_NODES: &str = "juju-keeps-nodes";
 
 struct Run {
     took: Duration,
     /// The Phase C batch (`release_all`), from the journal.
     batch: Duration,
-    /// Release POSTs runbook executed (the rest were Releasing already, by Juju).
+    /// Release POSTs runbook executed.
     executed: usize,
     verdict: String,
 }
@@ -46,7 +47,7 @@ fn journal_lines(home: &Path) -> Vec<serde_json::Value> {
 }
 
 fn teardown(concurrency: usize) -> Run {
-    let sim = fixture::sim(&format!("region:{N}"), &[LATENCY]);
+    let sim = fixture::sim(&format!("region:{N}"), &[LATENCY, KEEPS_NODES]);
     let home = tempfile::tempdir().expect("a temp dir");
     let targets = format!("targets={}", region::targets_range(N));
     let concurrency_set = format!("maas.concurrency={concurrency}");
@@ -95,7 +96,7 @@ fn teardown(concurrency: usize) -> Run {
 
 pub fn run() {
     let table = Table::new(
-        &format!("The whole teardown of `region:{N}` (20 ms per MAAS request), `runbook run teardown --yes`"),
+        &format!("The whole teardown of `region:{N}` (20 ms per MAAS request; Juju leaves the nodes to Phase C), `runbook run teardown --yes`"),
         &[
             "concurrency",
             "verdict",

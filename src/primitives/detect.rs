@@ -7,6 +7,8 @@
 //! `name` matches only a model of the controller's logged-in user. Another user's model of
 //! the same short name is reported, never the site's.
 
+use std::collections::HashMap;
+
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult};
 use serde::Serialize;
@@ -148,14 +150,17 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         .filter(|m| !candidates.iter().any(|c| c.uuid == m.uuid))
         .map(|m| m.uuid.clone())
         .collect();
+    // Index the machines by hostname once: a lookup per target, not a scan of every machine
+    // (quadratic at a thousand-node region).
+    let mut by_hostname: HashMap<&str, Vec<&Machine>> = HashMap::with_capacity(machines.len());
+    for m in &machines {
+        by_hostname.entry(m.hostname.as_str()).or_default().push(m);
+    }
     let mut targets = Vec::new();
     for hostname in &site.targets {
-        let found: Vec<&Machine> = machines
-            .iter()
-            .filter(|m| &m.hostname == hostname)
-            .collect();
+        let found = by_hostname.get(hostname.as_str()).map(Vec::as_slice);
         // Missing or duplicate hostnames freeze nothing; the classifier routes them UNKNOWN.
-        let [m] = found.as_slice() else { continue };
+        let Some([m]) = found else { continue };
         targets.push(FrozenTarget {
             system_id: m.system_id.clone(),
             hostname: m.hostname.clone(),

@@ -21,6 +21,9 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
+                          Deployed (as `--force --no-wait` can): the teardown's Phase C
+                          releases every one
   model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
                           1.5): it stays listed, dying, while a run is stopped and re-run
   maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
@@ -59,6 +62,8 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// Juju does not release the nodes of the machines it removes.
+    JujuKeepsNodes,
     /// Simulated seconds a destroyed model takes to go.
     ModelSlow(f64),
     /// (system id, field, value): applied once, after the first machine read.
@@ -149,6 +154,7 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -343,6 +349,11 @@ impl Faults {
         self.list.contains(&Fault::ModelStuck)
     }
 
+    /// Whether Juju leaves the MAAS nodes of the machines it removes to the teardown.
+    pub fn juju_keeps_nodes(&self) -> bool {
+        self.list.contains(&Fault::JujuKeepsNodes)
+    }
+
     /// The `mutate` changes to make now (once: the first call after a machine read).
     pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
         if self.mutated {
@@ -428,6 +439,7 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
         ]
@@ -435,7 +447,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 11);
+        assert_eq!(f.list.len(), 12);
         assert_eq!(f.model_removal_secs(), Some(30.0));
         assert!(!f.maas_down());
         f.juju_succeeded("status");
@@ -451,6 +463,7 @@ mod tests {
         assert!(f.hangs("/MAAS/api/2.0/machines/x/?op=release"));
         assert!(f.juju_fails("status") && !f.juju_fails("models"));
         assert!(f.model_stuck());
+        assert!(f.juju_keeps_nodes());
     }
 
     #[test]
@@ -484,6 +497,7 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("juju-keeps-nodes:x", "unknown fault"),
             ("model-slow:-1", "from 0 to 86400"),
             ("model-slow:x", "from 0 to 86400"),
             ("maas-status:200:x", "HTTP error code"),

@@ -297,6 +297,9 @@ impl Cloud {
                 && !m.awaiting_force
                 && !stuck)
         });
+        if self.faults.juju_keeps_nodes() {
+            releases.clear();
+        }
         for system_id in releases {
             // Juju releases the nodes of removed machines itself and ignores refusals.
             let _ = self.release(&system_id, None);
@@ -562,6 +565,21 @@ mod tests {
             owned,
             ["juju-controller-0", "openstack2", "openstack3", "capi-mgmt"]
         );
+    }
+
+    #[test]
+    fn juju_keeps_nodes_removes_the_model_and_leaves_its_nodes_deployed() {
+        let mut c = cloud("dirty", &["juju-keeps-nodes"]);
+        assert!(c.destroy_model("openstack", true));
+        settle(&mut c);
+        assert!(c.model("openstack").is_none());
+        let nodes: Vec<_> = c
+            .machines
+            .iter()
+            .filter(|m| m.hostname.starts_with("openstack"))
+            .collect();
+        assert_eq!(nodes.len(), 4);
+        assert!(nodes.iter().all(|m| m.status == DEPLOYED));
     }
 
     #[test]

@@ -302,6 +302,7 @@ fn help_documents_the_fault_specs() {
         "juju-malformed:COMMAND",
         "release-fails:HOSTNAME",
         "model-stuck",
+        "juju-keeps-nodes",
     ] {
         assert!(help.contains(spec), "{spec} missing from --help");
     }
