@@ -166,6 +166,9 @@ pub struct Cloud {
     pub by_hostname: HashMap<String, Vec<usize>>,
     /// The machines with a release in flight (`release_due` set): all `tick` has to look at.
     pub releasing: BTreeSet<usize>,
+    /// Machines deleted from MAAS (fault `delete-on-destroy`): kept in `machines` so indexes
+    /// stay valid, but out of the lookups and lists.
+    pub deleted: BTreeSet<usize>,
     pub clock: Clock,
     pub faults: Faults,
     pub log: Vec<LogEntry>,
@@ -221,7 +224,11 @@ impl Cloud {
     /// (Re)builds `by_hostname` from `machines`.
     pub fn index_hostnames(&mut self) {
         self.by_hostname.clear();
-        for m in &self.machines {
+        for m in self
+            .machines
+            .iter()
+            .filter(|m| !self.deleted.contains(&m.index))
+        {
             self.by_hostname
                 .entry(m.hostname.clone())
                 .or_default()
@@ -255,6 +262,7 @@ impl Cloud {
         }
         let model_stuck = self.faults.model_stuck();
         let mut releases = Vec::new();
+        let mut deletions = Vec::new();
         for model in &mut self.models {
             if model.removal_due.is_some_and(|due| due <= now) {
                 model.removal_due = None;
@@ -262,7 +270,15 @@ impl Cloud {
                 // with its units (scenario `stuck`).
                 let (stuck, gone): (Vec<_>, Vec<_>) =
                     model.machines.drain(..).partition(|m| m.stuck);
-                releases.extend(gone.iter().map(|m| m.system_id.clone()));
+                for m in &gone {
+                    // juju#22691 (3.6.24): a forced destroy deleted MAAS machines instead
+                    // of releasing them.
+                    if self.faults.deletes_on_destroy(&m.hostname) {
+                        deletions.push(m.system_id.clone());
+                    } else {
+                        releases.push(m.system_id.clone());
+                    }
+                }
                 model.machines = stuck
                     .into_iter()
                     .map(|m| JujuMachine { dying: true, ..m })
@@ -303,6 +319,22 @@ impl Cloud {
         for system_id in releases {
             // Juju releases the nodes of removed machines itself and ignores refusals.
             let _ = self.release(&system_id, None);
+        }
+        for system_id in deletions {
+            self.delete_machine(&system_id);
+        }
+    }
+
+    /// Delete a machine from MAAS: every later read of it is a 404, lists leave it out.
+    pub fn delete_machine(&mut self, system_id: &str) {
+        let Some(i) = self.by_system_id.remove(system_id) else {
+            return;
+        };
+        self.releasing.remove(&i);
+        self.machines[i].release_due = None;
+        self.deleted.insert(i);
+        if let Some(list) = self.by_hostname.get_mut(&self.machines[i].hostname) {
+            list.retain(|&x| x != i);
         }
     }
 
@@ -440,6 +472,7 @@ impl Cloud {
         let machines: Vec<serde_json::Value> = self
             .machines
             .iter()
+            .filter(|m| !self.deleted.contains(&m.index))
             .map(|m| {
                 serde_json::json!({
                     "system_id": m.system_id, "hostname": m.hostname, "status": m.status,
@@ -564,6 +597,25 @@ mod tests {
         assert_eq!(
             owned,
             ["juju-controller-0", "openstack2", "openstack3", "capi-mgmt"]
+        );
+    }
+
+    #[test]
+    fn delete_on_destroy_deletes_that_node_and_releases_the_others() {
+        let mut c = cloud("dirty", &["delete-on-destroy:openstack2"]);
+        let gone = id(&c, "openstack2");
+        assert!(c.destroy_model("openstack", true));
+        settle(&mut c);
+        assert!(c.model("openstack").is_none());
+        assert!(c.machine_by_system_id(&gone).is_none());
+        assert!(c.indexes_by_hostname("openstack2").is_empty());
+        assert_eq!(c.release(&gone, Some("admin")).unwrap_err().status, 404);
+        assert!(!c.snapshot().to_string().contains(&gone));
+        assert_eq!(
+            c.machine_by_system_id(&id(&c, "openstack1"))
+                .unwrap()
+                .status,
+            READY
         );
     }
 
