@@ -32,6 +32,8 @@ pub const REQUIRED: &[Capture] = &[
     Capture::json("status.json"),
     Capture::json("models.json"),
     Capture::json("controllers.json"),
+    // juju#22691: the targets' MAAS records, to re-add one the destroy deleted.
+    Capture::json(crate::clients::maas_snapshot::SNAPSHOT_FILE),
 ];
 
 impl Capture {

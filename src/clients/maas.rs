@@ -541,6 +541,44 @@ impl MaasClient {
         Ok(machines)
     }
 
+    /// The machine objects with these system ids as MAAS sends them (those MAAS knows),
+    /// `id=` filters in slices as [`MaasClient::machines_by_id`]: for a snapshot that keeps
+    /// what a slim [`Machine`] drops (interfaces, architecture, power type).
+    pub async fn machine_objects(&self, ids: &[String]) -> Result<Vec<serde_json::Value>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(chunk.iter().map(|id| ("id", id)))
+                .finish();
+            let path = format!("machines/?{query}");
+            let reply = self.get_ok(&path).await?;
+            let list: Vec<serde_json::Value> = serde_json::from_slice(&reply.body)
+                .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))?;
+            out.extend(list);
+        }
+        Ok(out)
+    }
+
+    /// A machine's power parameters (`GET machines/ID/?op=power_parameters`); MAAS answers
+    /// only an administrator: `Err(why)` when it refuses (403), an error for anything else.
+    pub async fn power_parameters(
+        &self,
+        system_id: &str,
+    ) -> Result<std::result::Result<serde_json::Value, String>> {
+        let path = format!("machines/{}/?op=power_parameters", path_segment(system_id));
+        let reply = self.get(&path).await?;
+        if reply.status == StatusCode::FORBIDDEN {
+            return Ok(Err(format!(
+                "MAAS refused to show them (403: only an administrator may read power parameters){}",
+                if reply.text().is_empty() { String::new() } else { format!(": {}", self.key.redact(&reply.text())) }
+            )));
+        }
+        let reply = self.check(Method::GET, &path, reply)?;
+        let value = serde_json::from_slice(&reply.body)
+            .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))?;
+        Ok(Ok(value))
+    }
+
     /// One machine, or `None` if MAAS has no machine with this id (404).
     pub async fn machine(&self, system_id: &str) -> Result<Option<Machine>> {
         let path = format!("machines/{}/", path_segment(system_id));

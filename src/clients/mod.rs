@@ -6,6 +6,7 @@
 pub mod juju;
 pub mod juju_version;
 pub mod maas;
+pub mod maas_snapshot;
 pub mod qcow2;
 
 use std::cell::OnceCell;

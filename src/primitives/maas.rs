@@ -14,6 +14,7 @@ use rhai::{Array, Dynamic, EvalAltResult, Map};
 use serde_json::json;
 
 use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
+use crate::clients::maas_snapshot;
 use crate::context::RunContext;
 use crate::effects::{
     Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
@@ -300,6 +301,45 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     release_map(serde_json::Value::Array(results))
 }
 
+/// `maas_snapshot(ids)`: the machine objects, then each one's power parameters
+/// (concurrently, bounded), as the `maas-targets.json` document.
+fn snapshot(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
+    let ids: Vec<String> = system_ids
+        .into_iter()
+        .map(|d| {
+            d.into_string().map_err(|t| {
+                format!("`maas_snapshot` takes an array of system ids (strings), not `{t}`")
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let rc = RunContext::from_call(ctx)?;
+    let client = rc.maas().map_err(script_error)?;
+    let raw = rc
+        .block_on(client.machine_objects(&ids))
+        .map_err(script_error)?;
+    let powers: Vec<anyhow::Result<Result<serde_json::Value, String>>> = rc.block_on(
+        futures::stream::iter(raw.iter())
+            .map(|m| client.power_parameters(m["system_id"].as_str().unwrap_or("")))
+            .buffered(client.concurrency())
+            .collect(),
+    );
+    let mut records = Vec::with_capacity(raw.len());
+    for (m, power) in raw.iter().zip(powers) {
+        records.push(maas_snapshot::record(m, &power.map_err(script_error)?));
+    }
+    let seen: std::collections::HashSet<&str> =
+        raw.iter().filter_map(|m| m["system_id"].as_str()).collect();
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !seen.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let doc = maas_snapshot::document(client.base(), &taken_at, records, missing);
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| script_error(e.into()))?;
+    Ok(format!("{text}\n").into())
+}
+
 #[export_module]
 pub mod maas_functions {
     use super::*;
@@ -362,6 +402,55 @@ pub mod maas_functions {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
         to_map(rc.block_on(client.machines(&names)).map_err(script_error)?)
+    }
+
+    /// The machines with these system ids (those MAAS still has; a deleted one is simply
+    /// not in the result), as `maas_machines()` maps, whatever their hostnames are now.
+    /// Errors as `maas_machines()`, or if an element is not a string.
+    ///
+    /// ```rhai
+    /// let still = maas_machines_by_id(d.targets.map(|t| t.system_id));
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn maas_machines_by_id(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
+        let ids: Vec<String> = system_ids
+            .into_iter()
+            .map(|d| {
+                d.into_string().map_err(|t| {
+                    format!(
+                        "`maas_machines_by_id` takes an array of system ids (strings), not `{t}`"
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Dynamic::from_array(Array::new()));
+        }
+        let rc = RunContext::from_call(&ctx)?;
+        let client = rc.maas().map_err(script_error)?;
+        to_map(
+            rc.block_on(client.machines_by_id(&ids))
+                .map_err(script_error)?,
+        )
+    }
+
+    /// A snapshot of these machines' MAAS records, as pretty JSON for a backup file
+    /// (`maas-targets.json`): per machine what is needed to add it to MAAS again — hostname,
+    /// architecture, interfaces and MACs, power type and parameters (secrets left out;
+    /// `null` with the reason when MAAS shows them only to an administrator), zone, pool,
+    /// tags — and the `maas` commands that re-add it; `missing` lists the ids MAAS no longer
+    /// has. Errors if MAAS is unreachable or answers an error.
+    ///
+    /// ```rhai
+    /// write_backup(dir, "maas-targets.json", maas_snapshot(d.targets.map(|t| t.system_id)));
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn maas_snapshot(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
+        snapshot(&ctx, system_ids)
     }
 
     /// Release one MAAS machine (`POST machines/ID/?op=release`, the comment carrying this

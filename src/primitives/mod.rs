@@ -114,7 +114,14 @@ mod tests {
         );
         assert_eq!(
             documented_names(exported_module!(super::maas::maas_functions)),
-            ["maas_machines", "maas_whoami", "release", "release_all"]
+            [
+                "maas_machines",
+                "maas_machines_by_id",
+                "maas_snapshot",
+                "maas_whoami",
+                "release",
+                "release_all"
+            ]
         );
         assert_eq!(
             documented_names(exported_module!(super::data::data_functions)),

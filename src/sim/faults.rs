@@ -21,6 +21,9 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  delete-on-destroy:HOSTNAME
+                          when a destroyed model's machines go, Juju DELETES the MAAS
+                          machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
   juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
                           Deployed (as `--force --no-wait` can): the teardown's Phase C
                           releases every one
@@ -62,6 +65,8 @@ pub enum Fault {
     JujuMalformed(String),
     ReleaseFails(String),
     ModelStuck,
+    /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
+    DeleteOnDestroy(String),
     /// Juju does not release the nodes of the machines it removes.
     JujuKeepsNodes,
     /// Simulated seconds a destroyed model takes to go.
@@ -154,6 +159,7 @@ impl Fault {
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" => {
                 let arg = need("system_id:field=value")?;
@@ -345,6 +351,13 @@ impl Faults {
             .collect()
     }
 
+    /// Whether a model's destroy deletes this machine from MAAS (juju#22691).
+    pub fn deletes_on_destroy(&self, hostname: &str) -> bool {
+        self.list
+            .iter()
+            .any(|f| matches!(f, Fault::DeleteOnDestroy(h) if h == hostname))
+    }
+
     pub fn model_stuck(&self) -> bool {
         self.list.contains(&Fault::ModelStuck)
     }
@@ -439,6 +452,7 @@ mod tests {
             "release-fails:openstack1",
             "model-stuck",
             "maas-down-after:destroy-model",
+            "delete-on-destroy:openstack2",
             "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
@@ -447,8 +461,9 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 12);
+        assert_eq!(f.list.len(), 13);
         assert_eq!(f.model_removal_secs(), Some(30.0));
+        assert!(f.deletes_on_destroy("openstack2") && !f.deletes_on_destroy("openstack1"));
         assert!(!f.maas_down());
         f.juju_succeeded("status");
         assert!(!f.maas_down());
@@ -497,6 +512,7 @@ mod tests {
             ("maas-latency:x", "whole number"),
             ("nope", "unknown fault `nope`"),
             ("model-stuck:x", "unknown fault"),
+            ("delete-on-destroy", "needs hostname"),
             ("juju-keeps-nodes:x", "unknown fault"),
             ("model-slow:-1", "from 0 to 86400"),
             ("model-slow:x", "from 0 to 86400"),

@@ -292,6 +292,16 @@ fn maas_route(
             Some(m) => (json_body(200, m.json.clone()), false),
             None => (text(404, "No Machine matches the given query."), false),
         },
+        // MAAS shows power parameters to administrators only (`@admin_method`).
+        (["machines", id], &Method::GET) if op == Some("power_parameters") => {
+            match cloud.machine_by_system_id(id) {
+                Some(m) => (
+                    json_body(200, power_parameters(&m.hostname).to_string()),
+                    false,
+                ),
+                None => (text(404, "No Machine matches the given query."), false),
+            }
+        }
         (["machines", id], &Method::POST) if op == Some("release") => {
             let user = cloud.user.clone();
             match cloud.release(id, Some(&user)) {
@@ -356,7 +366,9 @@ fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
     // A lookup by hostname or id reads the indexes, not every machine; `id` and `hostname`
     // together are AND (both must name the machine).
     let candidates: Vec<usize> = if hostnames.is_empty() && ids.is_empty() {
-        (0..cloud.machines.len()).collect()
+        (0..cloud.machines.len())
+            .filter(|i| !cloud.deleted.contains(i))
+            .collect()
     } else {
         let mut by_host: Vec<usize> = hostnames
             .iter()
@@ -472,6 +484,11 @@ fn bulk_release(cloud: &mut Cloud, params: &[(String, String)]) -> (Response<Bod
         }
     }
     (json_body(200, json!(released).to_string()), changed)
+}
+
+/// A virsh machine's power parameters (the simulator's machines are `power_type: virsh`).
+fn power_parameters(hostname: &str) -> serde_json::Value {
+    json!({"power_address": "qemu+ssh://ubuntu@10.20.0.1/system", "power_id": hostname, "power_pass": "simulated-secret"})
 }
 
 fn version() -> serde_json::Value {

@@ -188,6 +188,7 @@ pub fn build(doc: &Value, source: &str, faults: Faults, clock: Clock) -> Result<
         by_system_id,
         by_hostname: Default::default(),
         releasing: Default::default(),
+        deleted: Default::default(),
         clock,
         faults,
         log: Vec::new(),

@@ -311,6 +311,7 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         by_system_id,
         by_hostname: HashMap::new(),
         releasing: Default::default(),
+        deleted: Default::default(),
         clock,
         faults,
         log: Vec::new(),

@@ -166,6 +166,9 @@ pub struct Cloud {
     pub by_hostname: HashMap<String, Vec<usize>>,
     /// The machines with a release in flight (`release_due` set): all `tick` has to look at.
     pub releasing: BTreeSet<usize>,
+    /// Machines deleted from MAAS (fault `delete-on-destroy`): kept in `machines` so indexes
+    /// stay valid, but out of the lookups and lists.
+    pub deleted: BTreeSet<usize>,
     pub clock: Clock,
     pub faults: Faults,
     pub log: Vec<LogEntry>,
@@ -221,7 +224,11 @@ impl Cloud {
     /// (Re)builds `by_hostname` from `machines`.
     pub fn index_hostnames(&mut self) {
         self.by_hostname.clear();
-        for m in &self.machines {
+        for m in self
+            .machines
+            .iter()
+            .filter(|m| !self.deleted.contains(&m.index))
+        {
             self.by_hostname
                 .entry(m.hostname.clone())
                 .or_default()
@@ -248,6 +255,7 @@ impl Cloud {
         // (system id, when Juju released it): the instant the removal was due, not this
         // tick's, so how often a client polls never delays the release.
         let mut releases: Vec<(String, Instant)> = Vec::new();
+        let mut deletions = Vec::new();
         for model in &mut self.models {
             if let Some(removed_at) = model.removal_due.filter(|due| *due <= now) {
                 model.removal_due = None;
@@ -255,7 +263,15 @@ impl Cloud {
                 // with its units (scenario `stuck`).
                 let (stuck, gone): (Vec<_>, Vec<_>) =
                     model.machines.drain(..).partition(|m| m.stuck);
-                releases.extend(gone.iter().map(|m| (m.system_id.clone(), removed_at)));
+                for m in &gone {
+                    // juju#22691 (3.6.24): a forced destroy deleted MAAS machines instead
+                    // of releasing them.
+                    if self.faults.deletes_on_destroy(&m.hostname) {
+                        deletions.push(m.system_id.clone());
+                    } else {
+                        releases.push((m.system_id.clone(), removed_at));
+                    }
+                }
                 model.machines = stuck
                     .into_iter()
                     .map(|m| JujuMachine { dying: true, ..m })
@@ -306,6 +322,22 @@ impl Cloud {
             .collect();
         for i in due {
             self.finish_release(i);
+        }
+        for system_id in deletions {
+            self.delete_machine(&system_id);
+        }
+    }
+
+    /// Delete a machine from MAAS: every later read of it is a 404, lists leave it out.
+    pub fn delete_machine(&mut self, system_id: &str) {
+        let Some(i) = self.by_system_id.remove(system_id) else {
+            return;
+        };
+        self.releasing.remove(&i);
+        self.machines[i].release_due = None;
+        self.deleted.insert(i);
+        if let Some(list) = self.by_hostname.get_mut(&self.machines[i].hostname) {
+            list.retain(|&x| x != i);
         }
     }
 
@@ -453,6 +485,7 @@ impl Cloud {
         let machines: Vec<serde_json::Value> = self
             .machines
             .iter()
+            .filter(|m| !self.deleted.contains(&m.index))
             .map(|m| {
                 serde_json::json!({
                     "system_id": m.system_id, "hostname": m.hostname, "status": m.status,
@@ -593,6 +626,25 @@ mod tests {
             .iter()
             .filter(|m| m.hostname.starts_with("openstack"))
             .all(|m| m.status == READY));
+    }
+
+    #[test]
+    fn delete_on_destroy_deletes_that_node_and_releases_the_others() {
+        let mut c = cloud("dirty", &["delete-on-destroy:openstack2"]);
+        let gone = id(&c, "openstack2");
+        assert!(c.destroy_model("openstack", true));
+        settle(&mut c);
+        assert!(c.model("openstack").is_none());
+        assert!(c.machine_by_system_id(&gone).is_none());
+        assert!(c.indexes_by_hostname("openstack2").is_empty());
+        assert_eq!(c.release(&gone, Some("admin")).unwrap_err().status, 404);
+        assert!(!c.snapshot().to_string().contains(&gone));
+        assert_eq!(
+            c.machine_by_system_id(&id(&c, "openstack1"))
+                .unwrap()
+                .status,
+            READY
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::sim_server::{SimServer, TEST_SPEED};
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The captures a pre-destroy backup must hold, with valid content.
-const CAPTURES: [(&str, &str); 4] = [
+const CAPTURES: [(&str, &str); 5] = [
     (
         "export-bundle.yaml",
         "applications:\\n  a:\\n    charm: a\\n",
@@ -19,6 +19,7 @@ const CAPTURES: [(&str, &str); 4] = [
     ("status.json", "{\\\"model\\\": {}}"),
     ("models.json", "{\\\"models\\\": []}"),
     ("controllers.json", "{}"),
+    ("maas-targets.json", "{\\\"machines\\\": []}"),
 ];
 
 /// A runbook writing `captures` to a new backup dir, printing `backup_ok` of it, then sealing.
@@ -180,6 +181,7 @@ try { juju_export_bundle("openstack"); } catch (e) { write_backup(d, "export-bun
 write_backup(d, "status.json", to_json(juju_status("openstack")));
 write_backup(d, "models.json", to_json(juju_models()));
 write_backup(d, "controllers.json", to_json(juju_controllers()));
+write_backup(d, "maas-targets.json", maas_snapshot([]));
 seal_backup(d, "openstack");
 print(`sealed, ok: ${backup_ok(d)}`);
 "#;

@@ -8,6 +8,7 @@ write_backup(d, "export-bundle.yaml", "applications: {}\n");
 write_backup(d, "status.json", "{}");
 write_backup(d, "models.json", "{}");
 write_backup(d, "controllers.json", "{}");
+write_backup(d, "maas-targets.json", "{}");
 print(backup_ok(d));
 seal_backup(d, "openstack");
 set_pointer(site.pointer_file, d);
@@ -23,8 +24,8 @@ fn backup_writes_manifest_and_pointer_and_journal() {
     out.status(0).stdout_ends_with("true\ntrue\n");
     let state = out.home().join(".local/state/runbook/demo");
     let files = out.files_under(&state.join("backups"));
-    // The four captures, the manifest, and the seal (which model, alive or not).
-    assert_eq!(files.len(), 6, "{files:?}");
+    // The five captures, the manifest, and the seal (which model, alive or not).
+    assert_eq!(files.len(), 7, "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("/manifest.json")));
     assert!(files.iter().any(|f| f.ends_with("/seal.json")));
     let dir = std::fs::read_to_string(state.join("last-pre-caracal-destroy-backup")).unwrap();
@@ -49,6 +50,7 @@ fn backup_writes_manifest_and_pointer_and_journal() {
         effects,
         [
             "backup_dir",
+            "write_backup",
             "write_backup",
             "write_backup",
             "write_backup",
@@ -87,12 +89,13 @@ fn dry_run_writes_nothing_and_lists_plan() {
             "write_backup",
             "write_backup",
             "write_backup",
+            "write_backup",
             "seal_backup",
             "set_pointer"
         ]
     );
     assert_eq!(doc["journal"], serde_json::Value::Null);
-    out.stderr_has("dry-run plan (7 effects; nothing was changed)");
+    out.stderr_has("dry-run plan (8 effects; nothing was changed)");
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod identity;
 mod identity_bad_input;
 mod identity_controllers;
 mod identity_property;
+mod maas_deleted;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;

@@ -165,7 +165,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     let planned = op.plan(&sim, REPO, &[]);
     planned
         .status(0)
-        .stdout_has("dry-run plan (13 effects; nothing was changed)")
+        .stdout_has("dry-run plan (14 effects; nothing was changed)")
         .stdout_has("destroy-model openstack --force")
         .stdout_has("saved to");
     assert!(
@@ -210,7 +210,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     applied
         .status(0)
         .stdout_has("facts, settings and")
-        .stderr_has(&format!("plan {} will make 13 change(s)", &id[..8]))
+        .stderr_has(&format!("plan {} will make 14 change(s)", &id[..8]))
         .stdout_has("verdict: GO");
     let effects = executed(&applied);
     assert_eq!(

@@ -9,7 +9,7 @@ use crate::primitives_fixture::*;
 use crate::sim_server::SimServer;
 
 /// Phase A in one line: back the model up and seal it, so its destroy is allowed.
-pub const SEAL: &str = r#"let dir = backup_dir("pre"); write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack")); write_backup(dir, "status.json", to_json(juju_status("openstack"))); write_backup(dir, "models.json", to_json(juju_models())); write_backup(dir, "controllers.json", to_json(juju_controllers())); seal_backup(dir, "openstack");"#;
+pub const SEAL: &str = r#"let dir = backup_dir("pre"); write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack")); write_backup(dir, "status.json", to_json(juju_status("openstack"))); write_backup(dir, "models.json", to_json(juju_models())); write_backup(dir, "controllers.json", to_json(juju_controllers())); write_backup(dir, "maas-targets.json", maas_snapshot([])); seal_backup(dir, "openstack");"#;
 
 fn model_names(state: &serde_json::Value) -> Vec<String> {
     state["models"]
@@ -328,6 +328,7 @@ write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack"));
 write_backup(dir, "status.json", to_json(juju_status("openstack")));
 write_backup(dir, "models.json", to_json(juju_models()));
 write_backup(dir, "controllers.json", to_json(juju_controllers()));
+write_backup(dir, "maas-targets.json", maas_snapshot(juju_machines("openstack").map(|m| m.instance_id)));
 seal_backup(dir, "openstack");
 let ids = juju_machines("openstack").map(|m| m.instance_id);
 juju_destroy_model("openstack", #{ no_wait: false });

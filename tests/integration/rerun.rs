@@ -358,6 +358,7 @@ fn capture(cfg, model) {
     write_backup(dir, "status.json", to_json(juju_status(model)));
     write_backup(dir, "models.json", to_json(juju_models()));
     write_backup(dir, "controllers.json", to_json(juju_controllers()));
+    write_backup(dir, "maas-targets.json", maas_snapshot([]));
     seal_backup(dir, model);
     dir
 }
