@@ -20,7 +20,8 @@ pub struct PreviousRun {
     /// When its first effect was recorded (`HH:MM:SS UTC`).
     pub started: String,
     /// `interrupted` (a signal stopped it), `killed` (an effect was in flight and nothing
-    /// recorded its end) or `unknown` (its journal does not say how it ended).
+    /// recorded its end), `stopped` (it made a backup dir it never sealed: it ended in
+    /// Phase A) or `unknown` (its journal does not say how it ended).
     pub ended: String,
     /// How it ended, in a sentence.
     pub how: String,
@@ -128,6 +129,15 @@ pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
     };
     let interrupted = parsed.iter().rev().find(|l| l["outcome"] == "interrupted");
     let in_flight = cut_short(lines);
+    let executed = |name: &str| {
+        parsed
+            .iter()
+            .rev()
+            .find(|l| l["effect"] == name && l["outcome"] == "executed")
+    };
+    let unsealed = executed("backup_dir")
+        .filter(|_| executed("seal_backup").is_none())
+        .map(|l| field(Some(l), "target"));
     let (ended, how) = match (interrupted, &in_flight) {
         (Some(l), _) => (
             "interrupted",
@@ -140,6 +150,13 @@ pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
         (None, Some(what)) => (
             "killed",
             format!("stopped without recording its end (killed?) while {what}"),
+        ),
+        (None, None) if unsealed.is_some() => (
+            "stopped",
+            format!(
+                "stopped in Phase A: its backup `{}` was never sealed (killed, or the capture failed)",
+                unsealed.unwrap_or_default()
+            ),
         ),
         (None, None) => (
             "unknown",
@@ -210,6 +227,30 @@ mod tests {
         let interrupted = summarize(Path::new("j"), &[destroy("intent"), stop], 5);
         assert_eq!(interrupted.ended, "interrupted");
         assert!(interrupted.how.contains("SIGTERM"), "{}", interrupted.how);
+    }
+
+    #[test]
+    fn a_backup_dir_never_sealed_is_a_run_stopped_in_phase_a() {
+        let made = line(
+            "backup_dir",
+            "/home/u/backups/pre-1",
+            "executed",
+            serde_json::json!({}),
+        );
+        let stopped = summarize(Path::new("j"), std::slice::from_ref(&made), 5);
+        assert_eq!(stopped.ended, "stopped");
+        assert!(
+            stopped.how.contains("/home/u/backups/pre-1"),
+            "{}",
+            stopped.how
+        );
+        let seal = line(
+            "seal_backup",
+            "model openstack",
+            "executed",
+            serde_json::json!({"dir": "/home/u/backups/pre-1"}),
+        );
+        assert_eq!(summarize(Path::new("j"), &[made, seal], 5).ended, "unknown");
     }
 
     #[test]

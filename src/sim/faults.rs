@@ -17,6 +17,8 @@ Fault specs (repeatable --fault):
                           answer MAAS requests whose `METHOD path?query` contains
                           SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
   juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
+  juju-hang-first:COMMAND the first `juju COMMAND` never returns and does nothing (the
+                          CLI stuck on the controller); later ones run normally
   juju-malformed:COMMAND  `juju COMMAND` prints the first half of its output, cut
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
@@ -65,6 +67,8 @@ pub enum Fault {
     MaasStatus(u16, String),
     JujuFail(String),
     JujuMalformed(String),
+    /// The first `juju COMMAND` never answers.
+    JujuHangFirst(String),
     ReleaseFails(String),
     ModelStuck,
     /// MAAS's `enable_disk_erasing_on_release` is on.
@@ -161,6 +165,7 @@ impl Fault {
             }
             "juju-fail" => Fault::JujuFail(need("command")?),
             "juju-malformed" => Fault::JujuMalformed(need("command")?),
+            "juju-hang-first" => Fault::JujuHangFirst(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
             "erase-on-release" if arg.is_none() => Fault::EraseOnRelease,
@@ -309,6 +314,22 @@ impl Faults {
         self.list
             .iter()
             .any(|f| matches!(f, Fault::MaasHang(s) if path_and_query.contains(s.as_str())))
+    }
+
+    /// Whether this `juju COMMAND` is never answered: the first match of a
+    /// `juju-hang-first` (which is then used up).
+    pub fn juju_hangs(&mut self, command: &str) -> bool {
+        let hit = self.list.iter().any(|f| {
+            matches!(f, Fault::JujuHangFirst(c) if c == command)
+                && !self
+                    .hung_first
+                    .iter()
+                    .any(|h| h == &format!("juju {command}"))
+        });
+        if hit {
+            self.hung_first.push(format!("juju {command}"));
+        }
+        hit
     }
 
     /// Simulated seconds a destroyed model takes to go (`model-slow`), if set.
@@ -467,13 +488,16 @@ mod tests {
             "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
+            "juju-hang-first:export-bundle",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 14);
+        assert_eq!(f.list.len(), 15);
         assert!(f.erase_on_release());
+        assert!(f.juju_hangs("export-bundle") && !f.juju_hangs("export-bundle"));
+        assert!(!f.juju_hangs("status"));
         assert_eq!(f.model_removal_secs(), Some(30.0));
         assert!(f.deletes_on_destroy("openstack2") && !f.deletes_on_destroy("openstack1"));
         assert!(!f.maas_down());

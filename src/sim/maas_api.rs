@@ -123,6 +123,23 @@ pub async fn dispatch(
 ) -> Response<Body> {
     let path = uri.path().to_string();
     if let Some(sim) = path.strip_prefix("/_sim/") {
+        // Fault `juju-hang-first`: the command is logged (status 0) and never answered.
+        if sim == "juju" && method == Method::POST {
+            let command = serde_json::from_slice::<JujuRequest>(&body)
+                .ok()
+                .and_then(|r| r.argv.first().cloned());
+            let hang = command.is_some_and(|command| {
+                let mut cloud = shared.lock();
+                let hang = cloud.faults.juju_hangs(&command);
+                if hang {
+                    cloud.record("juju", command, 0, false);
+                }
+                hang
+            });
+            if hang {
+                futures::future::pending::<()>().await;
+            }
+        }
         return sim_route(&shared, &method, sim, &uri, &body);
     }
     let request = format!(

@@ -316,6 +316,52 @@ fn sigkill_in_phase_c_then_the_first_rerun_is_go() {
 }
 
 #[test]
+fn sigkill_in_phase_a_then_the_first_rerun_is_go() {
+    // Phase A's `juju export-bundle` never returns: the run is killed mid-capture, its
+    // backup dir made but never sealed, the pointer not moved, nothing destroyed.
+    let sim = SimServer::with("dirty", &["juju-hang-first:export-bundle"], TEST_SPEED);
+    let t = teardown_command(&sim, 60);
+    let mut run = start(&t);
+    run.wait_for_request(&sim, "the held export-bundle", |e| {
+        is_juju(e, "export-bundle") && e["status"] == 0
+    });
+    let (code, _) = run.stop(libc::SIGKILL);
+    assert_eq!(code, 128 + libc::SIGKILL);
+    assert!(
+        pointer(&t.home()).is_none(),
+        "Phase A never got to the pointer"
+    );
+    assert!(destroys(&sim).is_empty());
+
+    // The model is alive: the re-run starts again from Phase A, with a capture of its own.
+    let again = rerun(&t);
+    again
+        .is_go()
+        .says("[DIRTY]")
+        .says("continuing an interrupted teardown")
+        .says("stopped in Phase A")
+        .says("starting again from Phase A")
+        .says("taken before the destroy of model `openstack`");
+    assert_eq!(destroys(&sim).len(), 1, "{:?}", destroys(&sim));
+    let dirs = backups(&t.home());
+    assert_eq!(
+        dirs.len(),
+        2,
+        "the stopped run's unsealed dir and the re-run's: {dirs:?}"
+    );
+    assert!(
+        !dirs[0].join("seal.json").exists(),
+        "the stopped run sealed nothing"
+    );
+    assert_eq!(
+        pointer(&t.home()).as_deref(),
+        Some(dirs[1].display().to_string().as_str()),
+        "the pointer names the re-run's sealed capture of the live model"
+    );
+    assert_torn_down(&sim);
+}
+
+#[test]
 fn sigint_in_phase_d_then_the_first_rerun_is_go() {
     // Phase B stops waiting after 1 s, Phase C releases the targets, and Phase D waits for
     // the model, which stays listed (dying) for 5 s: the run is stopped in that wait.
@@ -403,4 +449,64 @@ print("moved");
     assert_eq!(refused.len(), 1, "one refused set_pointer in the journal");
     // The destroy reached the simulator once; nothing else changed after the refusal.
     assert_eq!(destroys(&sim).len(), 1);
+}
+
+#[test]
+fn sigterm_in_remediation_then_the_first_rerun_is_go() {
+    // Scenario `stuck`: one machine keeps the model from going until it is force-removed.
+    // Phase B gives up after 1 s, Phase D after 2 s; the remediation's first `juju
+    // remove-machine` never returns: the run is stopped there.
+    let sim = SimServer::with("stuck", &["juju-hang-first:remove-machine"], TEST_SPEED);
+    let t = Test::new().envs(sim.env()).args(&[
+        "run",
+        "teardown",
+        "--root",
+        REPO,
+        "--site",
+        "testcloud",
+        "--yes",
+        "--set",
+        "osd_disks=",
+        "--set",
+        "timeouts.model_gone=2",
+        "--set",
+        "timeouts.machines_ready=30",
+        "--set",
+        "timeouts.destroy_cli=1",
+    ]);
+    let mut run = start(&t);
+    run.wait_for_request(&sim, "the held remove-machine", |e| {
+        is_juju(e, "remove-machine") && e["status"] == 0
+    });
+    assert!(
+        run.stdout
+            .lock()
+            .expect("stdout")
+            .contains("Phase D remediation"),
+        "stopped in the remediation"
+    );
+    let (code, first) = run.stop(libc::SIGTERM);
+    assert_eq!(code, 143, "{first}");
+    let before = pointer(&t.home());
+
+    // The model lingers, dying, with its stuck machine: the re-run remediates again on the
+    // backup taken before the destroy (no new capture) and reaches GO.
+    let again = rerun(&t);
+    again
+        .is_go()
+        .says("continuing an interrupted teardown")
+        .says("juju_remove_machine")
+        .says("no new capture of a model being destroyed")
+        .says("taken before the destroy of model `openstack`");
+    assert_one_pre_destroy_backup(&t, &before);
+    let removes: Vec<String> = sim
+        .requests_of("juju")
+        .into_iter()
+        .filter(|r| r.starts_with("remove-machine"))
+        .collect();
+    assert!(
+        removes.len() >= 2,
+        "the re-run removed the machine again: {removes:?}"
+    );
+    assert_torn_down(&sim);
 }
