@@ -640,14 +640,15 @@ mod tests {
 
     #[test]
     fn an_erasing_release_goes_through_disk_erasing_then_releasing_to_ready() {
-        let mut c = cloud("dirty", &[]);
+        // Slow enough (erase 50 ms, release 100 ms) for polls every 5 ms to see each state.
+        let mut c = scenario::build("dirty", Faults::default(), Clock::new(20.0)).unwrap();
         let target = id(&c, "openstack0");
         let i = c.by_system_id[&target];
         assert_eq!(c.release_erasing(&target, Some("admin"), true), Ok(true));
         assert_eq!(c.machines[i].status, DISK_ERASING);
         let mut seen = vec![DISK_ERASING];
         for _ in 0..400 {
-            std::thread::sleep(std::time::Duration::from_millis(1));
+            std::thread::sleep(std::time::Duration::from_millis(5));
             c.tick();
             if seen.last() != Some(&c.machines[i].status) {
                 seen.push(c.machines[i].status);
