@@ -50,6 +50,10 @@ pub struct Frozen {
     pub foreign_models: Vec<String>,
     /// The MAAS user of this run (`maas_whoami()` when frozen).
     pub whoami: String,
+    /// Identity problems the detection found (a target deployed by another model or
+    /// controller, a malformed uuid, an ambiguous model name): while there are any, the gate
+    /// refuses every release, removal, destroy and wipe of the run.
+    pub problems: Vec<String>,
 }
 
 impl Frozen {

@@ -96,8 +96,38 @@ fn refuse(guard: &'static str, reason: String) -> Result<(), Refusal> {
 
 const DETECT_FIRST: &str = "nothing was frozen by a state detection in this run; run the detection first (`state::detect(run)`, which calls `detect_cloud()`)";
 
+/// Identity problems found by the detection route UNKNOWN (teardown.md §2); the gate holds
+/// to that whatever a script does next: no release, removal, destroy or wipe in this run.
+fn identity_problems(frozen: Option<&Frozen>) -> Result<(), Refusal> {
+    match frozen {
+        Some(f) if !f.problems.is_empty() => refuse(
+            "detection.identity",
+            format!(
+                "the detection found identity problems, so this run releases, removes, destroys and wipes nothing: {}",
+                f.problems.join("; ")
+            ),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// The gate's decision for one effect.
 pub fn decide(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(), Refusal> {
+    decide_one(scope, frozen, facts)?;
+    // After the effect's own guards (the more specific refusal wins).
+    if matches!(
+        facts,
+        Facts::Release { .. }
+            | Facts::DestroyModel { .. }
+            | Facts::RemoveMachine { .. }
+            | Facts::Wipe { .. }
+    ) {
+        identity_problems(frozen)?;
+    }
+    Ok(())
+}
+
+fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(), Refusal> {
     match facts {
         Facts::Release { machine, whoami } => release(scope, frozen, machine, whoami),
         Facts::DestroyModel {
@@ -416,7 +446,25 @@ mod tests {
             }],
             foreign_models: vec![],
             whoami: "admin".into(),
+            problems: vec![],
         }
+    }
+
+    #[test]
+    fn identity_problems_at_detection_stop_every_destroy_class_effect() {
+        let mut f = frozen();
+        f.problems = vec!["target `openstack0` (abc123) was deployed by Juju model `x`".into()];
+        let e = release(machine(), Some(&f)).unwrap_err();
+        assert_eq!(e.guard, "detection.identity");
+        assert!(e.reason.contains("abc123"), "{}", e.reason);
+        let destroy = Facts::RemoveMachine {
+            model: model(MODEL, CTL),
+        };
+        assert_eq!(
+            decide(&scope(), Some(&f), &destroy).unwrap_err().guard,
+            "detection.identity"
+        );
+        assert!(release(machine(), Some(&frozen())).is_ok());
     }
 
     fn machine() -> MachineFacts {

@@ -145,6 +145,9 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         _ => None,
     };
 
+    if let Some(m) = candidates.first().filter(|_| candidates.len() == 1) {
+        problems.extend(machines_outside_targets(juju, m, &controller, &machines)?);
+    }
     let foreign_models: Vec<String> = models
         .iter()
         .filter(|m| !candidates.iter().any(|c| c.uuid == m.uuid))
@@ -186,6 +189,7 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         targets,
         foreign_models,
         whoami: whoami.clone(),
+        problems: problems.clone(),
     };
     rc.gate().freeze(frozen.clone());
     Ok(Detected {
@@ -199,6 +203,41 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         evidence,
         frozen,
     })
+}
+
+/// teardown.md §2: the site's model runs on the site's targets. A machine of the model on
+/// a MAAS node that is none of them (e.g. the current controller is another one, with its
+/// own `openstack` on its own nodes) means it is not the site's model: a problem, naming the
+/// machine. `site_machines`: MAAS's machines with the site's target hostnames. A dying model
+/// that is gone before its machines could be listed has none.
+fn machines_outside_targets(
+    juju: &crate::clients::juju::JujuClient,
+    m: &Model,
+    controller: &Controller,
+    site_machines: &[Machine],
+) -> anyhow::Result<Vec<String>> {
+    let addressed = if m.owner == controller.user || m.qualified.is_empty() {
+        &m.name
+    } else {
+        &m.qualified
+    };
+    let listed = match juju.machines(addressed) {
+        Ok(listed) => listed,
+        Err(_) if m.life == "dying" || m.life == "dead" => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(listed
+        .iter()
+        // Containers and machines not provisioned yet are on no MAAS node of their own.
+        .filter(|j| !j.id.contains('/') && !j.instance_id.is_empty())
+        .filter(|j| !site_machines.iter().any(|t| t.system_id == j.instance_id))
+        .map(|j| {
+            format!(
+                "model `{}` ({}) on controller `{}` has machine {} on MAAS node `{}` ({}), which is not one of the site's targets: it is not the site's model",
+                m.qualified, m.uuid, controller.name, j.id, j.instance_id, j.hostname
+            )
+        })
+        .collect())
 }
 
 /// teardown.md §2: where MAAS says which Juju model and controller deployed a target

@@ -5,8 +5,6 @@
 //!   `:registered` (then the site's controller stays current);
 //! - fault `other-user-model[:USER]` (default `bob`, repeatable): USER's `openstack` model on
 //!   the site's controller, on MAAS machines `USER-openstack0..1` owned by USER;
-//! - fault `owner-data:HOSTNAME:KEY=VALUE`: the machine's `owner_data` as the scenario starts
-//!   (e.g. a malformed `juju-model-uuid`);
 //! - fault `controller-gone-after:COMMAND`: once `juju COMMAND` has succeeded, the site's
 //!   controller is no longer registered (`juju controllers` stops listing it, commands
 //!   naming it fail with `ERROR controller NAME not found`).
@@ -167,15 +165,6 @@ pub(super) fn populate(b: &mut Builder, faults: &Faults, site_controller_uuid: &
             &hosts,
             ("ubuntu", "ubuntu"),
         ));
-    }
-    for (host, key, value) in faults.owner_data() {
-        for m in b.machines.iter_mut().filter(|m| m.hostname == host) {
-            if value.is_empty() {
-                m.owner_data.remove(key);
-            } else {
-                m.owner_data.insert(key.to_string(), value.to_string());
-            }
-        }
     }
     extra
 }

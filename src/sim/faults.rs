@@ -45,9 +45,10 @@ Fault specs (repeatable --fault):
   controller-gone-after:COMMAND
                           once `juju COMMAND` has succeeded, the site's controller is no
                           longer registered (`ERROR controller NAME not found`)
-  owner-data:HOSTNAME:KEY=VALUE
-                          HOSTNAME's MAAS `owner_data` starts with KEY=VALUE (e.g. a
-                          malformed `juju-model-uuid`); empty VALUE: without KEY
+  preset:SYSTEM_ID:FIELD=VALUE
+                          as `mutate`, but in the starting state: what the first read
+                          already sees (e.g. a malformed `juju-model-uuid`, or a
+                          hostname another machine has)
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
@@ -87,8 +88,8 @@ pub enum Fault {
     OtherUserModel(String),
     /// The site's controller is unregistered once this juju command has succeeded.
     ControllerGoneAfter(String),
-    /// (hostname, key, value): the machine's `owner_data` as the scenario starts.
-    OwnerData(String, String, String),
+    /// (system id, field, value): as `Mutate`, applied to the starting state.
+    Preset(String, String, String),
 }
 
 /// The machine fields `mutate` may change.
@@ -166,13 +167,13 @@ impl Fault {
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
-            "mutate" => {
+            "mutate" | "preset" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
                     .split_once(':')
                     .and_then(|(id, rest)| rest.split_once('=').map(|(f, v)| (id, f, v)));
                 let Some((id, field, value)) = parsed.filter(|(id, _, _)| !id.is_empty()) else {
-                    bail!("fault `{spec}` needs `mutate:SYSTEM_ID:FIELD=VALUE`");
+                    bail!("fault `{spec}` needs `{kind}:SYSTEM_ID:FIELD=VALUE`");
                 };
                 if !MUTABLE_FIELDS.contains(&field) {
                     bail!(
@@ -180,7 +181,12 @@ impl Fault {
                         MUTABLE_FIELDS.join(", ")
                     );
                 }
-                Fault::Mutate(id.to_string(), field.to_string(), value.to_string())
+                let (id, field, value) = (id.to_string(), field.to_string(), value.to_string());
+                if kind == "mutate" {
+                    Fault::Mutate(id, field, value)
+                } else {
+                    Fault::Preset(id, field, value)
+                }
             }
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
             "other-controller" => match arg {
@@ -202,17 +208,6 @@ impl Fault {
                 Fault::OtherUserModel(user.to_string())
             }
             "controller-gone-after" => Fault::ControllerGoneAfter(need("command")?),
-            "owner-data" => {
-                let arg = need("hostname:key=value")?;
-                let parsed = arg
-                    .split_once(':')
-                    .and_then(|(h, rest)| rest.split_once('=').map(|(k, v)| (h, k, v)))
-                    .filter(|(h, k, _)| !h.is_empty() && !k.is_empty());
-                let Some((host, key, value)) = parsed else {
-                    bail!("fault `{spec}` needs `owner-data:HOSTNAME:KEY=VALUE`");
-                };
-                Fault::OwnerData(host.to_string(), key.to_string(), value.to_string())
-            }
             "disabled-command" => {
                 let set = need("set")?;
                 if !["destroy-model", "remove-object", "all"].contains(&set.as_str()) {
@@ -431,12 +426,12 @@ impl Faults {
         users
     }
 
-    /// The `owner-data` settings: (hostname, key, value).
-    pub fn owner_data(&self) -> Vec<(&str, &str, &str)> {
+    /// The `preset` changes: (system id, field, value).
+    pub fn presets(&self) -> Vec<(String, String, String)> {
         self.list
             .iter()
             .filter_map(|f| match f {
-                Fault::OwnerData(h, k, v) => Some((h.as_str(), k.as_str(), v.as_str())),
+                Fault::Preset(id, field, value) => Some((id.clone(), field.clone(), value.clone())),
                 _ => None,
             })
             .collect()
@@ -548,8 +543,8 @@ mod tests {
             ("other-user-model:admin", "other than `admin`"),
             ("other-user-model:a b", "USER must be"),
             ("controller-gone-after", "needs command"),
-            ("owner-data:openstack0", "owner-data:HOSTNAME:KEY=VALUE"),
-            ("owner-data::k=v", "owner-data:HOSTNAME:KEY=VALUE"),
+            ("preset:abc", "preset:SYSTEM_ID:FIELD=VALUE"),
+            ("preset:abc:cpu=4", "cannot change `cpu`"),
         ] {
             let err = Fault::parse(spec).unwrap_err().to_string();
             assert!(err.contains(want), "{spec}: {err}");

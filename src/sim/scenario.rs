@@ -320,6 +320,10 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
     };
     cloud.index_hostnames();
     render_all(&mut cloud.machines);
+    // Fault `preset`: the starting state the first read already sees.
+    for (id, field, value) in cloud.faults.presets() {
+        cloud.mutate(&id, &field, &value);
+    }
     Ok(cloud)
 }
 

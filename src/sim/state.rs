@@ -409,7 +409,13 @@ impl Cloud {
         match field {
             "owner" => m.owner = text(),
             "locked" => m.locked = value == "true",
-            "hostname" => m.hostname = value.to_string(),
+            "hostname" => {
+                m.hostname = value.to_string();
+                // The hostname index answers `?hostname=`: keep it true.
+                self.rerender(i);
+                self.index_hostnames();
+                return;
+            }
             "status" => {
                 if let Ok(code) = value.parse::<u8>() {
                     m.status = code;

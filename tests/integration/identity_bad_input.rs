@@ -26,12 +26,9 @@ fn a_site_naming_a_controller_that_does_not_exist_is_exit_2() {
 
 #[test]
 fn a_malformed_uuid_in_owner_data_routes_unknown() {
-    let sim = SimServer::with(
-        "dirty",
-        &["owner-data:openstack2:juju-model-uuid=3d9f6c1a-not-a-uuid"],
-        TEST_SPEED,
-    );
-    let id = system_id(&sim, "openstack2");
+    let id = system_id(&SimServer::start("dirty"), "openstack2");
+    let fault = format!("preset:{id}:juju-model-uuid=3d9f6c1a-not-a-uuid");
+    let sim = SimServer::with("dirty", &[&fault], TEST_SPEED);
     let out = teardown(&sim, &[]);
     out.status(3).stderr_has(&format!(
         "target `openstack2` ({id}) has a malformed `juju-model-uuid` in its MAAS owner_data: `3d9f6c1a-not-a-uuid`"
@@ -70,11 +67,12 @@ fn a_uuid_that_turns_malformed_after_the_detection_is_not_released() {
     );
 }
 
-/// The site's controller is unregistered right after the detection read its models: the
-/// next juju command (the pre-destroy checks) fails naming it, exit 2, nothing changed.
+/// The site's controller is unregistered right after the detection's last juju read (the
+/// model's machines): the next juju command (the pre-destroy checks) fails naming it, exit 2,
+/// nothing changed.
 #[test]
 fn a_controller_that_disappears_after_the_detection_stops_the_run() {
-    let sim = SimServer::with("dirty", &["controller-gone-after:models"], TEST_SPEED);
+    let sim = SimServer::with("dirty", &["controller-gone-after:machines"], TEST_SPEED);
     let out = teardown(&sim, &[]);
     out.status(2)
         .stderr_has("ERROR controller maas-controller not found");
@@ -85,7 +83,7 @@ fn a_controller_that_disappears_after_the_detection_stops_the_run() {
 /// never sent.
 #[test]
 fn a_controller_that_disappears_before_the_destroy_is_never_sent_a_destroy() {
-    let sim = SimServer::with("dirty", &["controller-gone-after:models"], TEST_SPEED);
+    let sim = SimServer::with("dirty", &["controller-gone-after:machines"], TEST_SPEED);
     let out = eval_in(
         with_sim(site(), &sim),
         &[

@@ -213,7 +213,8 @@ fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
 }
 
 /// A changing command names the frozen model so Juju cannot resolve it to another user's
-/// model: a bare name only for the logged-in user's model, else `owner/name`.
+/// model: a bare name only for the logged-in user's model, else `owner/name`. (The site here
+/// is bob's model on bob's nodes.)
 #[test]
 fn a_destroy_of_another_users_model_names_it_qualified() {
     use crate::primitives_fixture::{eval_in, site, with_sim};
@@ -226,6 +227,8 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
             "require_backup=false",
             "--set",
             r#"models=["bob/openstack"]"#,
+            "--set",
+            r#"targets=["bob-openstack0", "bob-openstack1"]"#,
         ],
         r#"detect_cloud(); juju_destroy_model("openstack", #{ no_wait: false })"#,
     );
@@ -238,4 +241,24 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
         model(&sim, SITE_MODEL_UUID).expect("admin's model")["life"],
         "alive"
     );
+}
+
+/// The current controller is another one whose `openstack` runs on other MAAS nodes, the
+/// site names no controller, and the site's targets carry no `owner_data` (all Ready): the
+/// model's machines are none of the site's targets, so it is not the site's model — UNKNOWN,
+/// nothing changed (before, this state destroyed the other controller's model).
+#[test]
+fn a_model_on_other_nodes_is_not_the_sites_model() {
+    let sim = SimServer::with("clean", &["other-controller"], TEST_SPEED);
+    let out = teardown(&sim, &["--set", "juju.controller="]);
+    out.status(3);
+    let lab0 = sim.machine("lab-openstack0")["system_id"]
+        .as_str()
+        .expect("system id")
+        .to_string();
+    out.stderr_has(&format!(
+        "model `admin/openstack` ({LAB_MODEL_UUID}) on controller `lab-controller` has machine 0 on MAAS node `{lab0}` (lab-openstack0), which is not one of the site's targets"
+    ));
+    assert!(!sim.changed(), "changed: {:#?}", juju_changes(&sim));
+    untouched(&sim, "lab-", "admin");
 }

@@ -97,12 +97,17 @@ fn machines(state: &Value) -> Vec<Seen> {
         .collect()
 }
 
-/// One random state: a scenario, the site's `models` entry, and 0–3 changes that happen
-/// right after the detection's read (owner, lock, hostname — including taking another
-/// target's hostname, i.e. a duplicate — status, and the Juju uuids in `owner_data`).
+/// One random state: a scenario, the site's `models` entry, whether the site pins its
+/// controller, the world around it (another controller — current or not — with its own
+/// `openstack`, other users' `openstack` models, a controller that disappears mid-run), what
+/// the detection already sees (a duplicate hostname, a malformed uuid in `owner_data`), and
+/// 0–3 changes that happen right after the detection's read (owner, lock, hostname —
+/// including taking another target's hostname, i.e. a duplicate — status, and the Juju uuids
+/// in `owner_data`).
 struct State {
     scenario: &'static str,
     models: &'static str,
+    pinned: bool,
     faults: Vec<String>,
     /// Machines whose mutation must stop their release.
     tainted: BTreeSet<String>,
@@ -118,6 +123,32 @@ fn random_state(rng: &mut Rng, ids: &BTreeMap<&'static str, Vec<Seen>>) -> State
     let mut faults = Vec::new();
     let mut tainted = BTreeSet::new();
     let mut remodelled = BTreeSet::new();
+    match rng.below(4) {
+        0 => faults.push("other-controller".to_string()),
+        1 => faults.push("other-controller:registered".to_string()),
+        _ => {}
+    }
+    for user in ["bob", "carol"] {
+        if rng.below(3) == 0 {
+            faults.push(format!("other-user-model:{user}"));
+        }
+    }
+    if rng.below(8) == 0 {
+        let after = rng.pick(&["controllers", "models", "machines", "status"]);
+        faults.push(format!("controller-gone-after:{after}"));
+    }
+    if rng.below(4) == 0 {
+        // A duplicate hostname the detection already sees.
+        let (_, id, _, _) = rng.pick(all).clone();
+        faults.push(format!("preset:{id}:hostname={}", rng.pick(&TARGETS)));
+    }
+    if rng.below(8) == 0 {
+        // A malformed uuid the detection already sees: never released.
+        let (_, id, _, _) = rng.pick(all).clone();
+        let key = rng.pick(&["juju-model-uuid", "juju-controller-uuid"]);
+        faults.push(format!("preset:{id}:{key}=3d9f6c1a-5b2e"));
+        tainted.insert(id);
+    }
     for _ in 0..rng.below(4) {
         let (host, id, _, _) = rng.pick(all).clone();
         let other = rng.pick(&TARGETS).to_string();
@@ -149,6 +180,7 @@ fn random_state(rng: &mut Rng, ids: &BTreeMap<&'static str, Vec<Seen>>) -> State
     State {
         scenario,
         models: MODELS[rng.below(MODELS.len())],
+        pinned: rng.below(2) == 0,
         faults,
         tainted,
         remodelled,
@@ -168,15 +200,20 @@ detect_cloud();
 juju_destroy_model("openstack", #{ no_wait: false });
 "#;
 
-fn site_root(dir: &Path, models: &str) {
+fn site_root(dir: &Path, models: &str, pinned: bool) {
     let targets: Vec<String> = TARGETS.iter().map(|t| format!("{t:?}")).collect();
     std::fs::create_dir_all(dir.join("sites/t")).expect("mkdir");
     std::fs::write(
         dir.join("sites/t/site.rhai"),
         format!(
-            "#{{ name: \"t\", models: {models}, targets: [{}], require_backup: false, state_dir: {:?}, juju: #{{ timeout: 20 }}, maas: #{{ timeout: 5 }}, timeouts: #{{ destroy_cli: 20 }} }}",
+            "#{{ name: \"t\", models: {models}, targets: [{}], require_backup: false, state_dir: {:?}, juju: #{{ timeout: 20{} }}, maas: #{{ timeout: 5 }}, timeouts: #{{ destroy_cli: 20 }} }}",
             targets.join(", "),
-            dir.join("state").display().to_string()
+            dir.join("state").display().to_string(),
+            if pinned {
+                ", controller: \"maas-controller\""
+            } else {
+                ""
+            }
         ),
     )
     .expect("write site");
@@ -207,6 +244,31 @@ fn run(dir: &Path, sim: &runbook::sim::SimHandle, script: &str) -> Option<runboo
     session.ctx.frozen()
 }
 
+/// Every model but the site's (`admin/openstack` on `maas-controller`) is alive with all its
+/// machines, and their MAAS nodes are still deployed: another controller's `openstack` and
+/// other users' are never destroyed, removed or released.
+fn others_untouched(what: &str, state: &Value) {
+    let machines = state["machines"].as_array().expect("machines");
+    for m in state["models"].as_array().expect("models") {
+        if m["uuid"] == OPENSTACK_UUID || m["is_controller"] == true {
+            continue;
+        }
+        let name = format!("{}/{} ({})", m["owner"], m["name"], m["uuid"]);
+        assert_eq!(m["life"], "alive", "{what}: {name} is dying");
+        for jm in m["machines"].as_array().expect("model machines") {
+            assert_eq!(
+                jm["life"], "alive",
+                "{what}: a machine of {name} was removed"
+            );
+            let node = machines
+                .iter()
+                .find(|x| x["system_id"] == jm["instance_id"])
+                .unwrap_or_else(|| panic!("{what}: no MAAS node for {jm}"));
+            assert_eq!(node["status_name"], "Deployed", "{what}: {node} of {name}");
+        }
+    }
+}
+
 #[test]
 fn no_state_makes_the_gate_touch_a_wrong_machine_or_model() {
     let states: usize = std::env::var("RUNBOOK_PROPERTY_STATES")
@@ -235,13 +297,13 @@ fn no_state_makes_the_gate_touch_a_wrong_machine_or_model() {
         let sim = start(state.scenario, state.faults.clone());
         let before = machines(&get_json(&format!("{}/_sim/state", sim.base_url())));
         let dir = tempfile::tempdir().expect("tempdir");
-        site_root(dir.path(), state.models);
+        site_root(dir.path(), state.models, state.pinned);
         let script = if state.destroy { DESTROY } else { SCRIPT };
         let frozen = run(dir.path(), &sim, script);
         let log = get_json(&format!("{}/_sim/log", sim.base_url()));
         let what = format!(
-            "state {n} (seed {seed}): scenario {}, models {}, faults {:?}",
-            state.scenario, state.models, state.faults
+            "state {n} (seed {seed}): scenario {}, models {}, pinned {}, faults {:?}",
+            state.scenario, state.models, state.pinned, state.faults
         );
         let frozen_ids: BTreeSet<String> = frozen
             .iter()
@@ -278,6 +340,11 @@ fn no_state_makes_the_gate_touch_a_wrong_machine_or_model() {
                     "{what}: released {host} owned by {owner:?}"
                 );
                 assert!(!locked, "{what}: released locked {host}");
+                let named = before.iter().filter(|(h, _, _, _)| *h == host).count();
+                assert_eq!(
+                    named, 1,
+                    "{what}: released {host}, a hostname {named} machines had"
+                );
                 assert!(
                     !state.tainted.contains(&id),
                     "{what}: released {host} after it changed"
@@ -303,6 +370,7 @@ fn no_state_makes_the_gate_touch_a_wrong_machine_or_model() {
                 destroyed += 1;
             }
         }
+        others_untouched(&what, &get_json(&format!("{}/_sim/state", sim.base_url())));
         if !state.tainted.is_empty() {
             refused_states += 1;
         }
