@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::parser::{Event, Parser};
 
 /// How a capture's content is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,19 +89,112 @@ pub fn check_content(path: &Path, format: Format, bytes: &[u8]) -> anyhow::Resul
     Ok(())
 }
 
-/// A bundle is one YAML document that is a mapping with an `applications` mapping.
+/// A bundle is one YAML document that is a mapping with an `applications` mapping. Read as
+/// a stream of parser events, never built as a tree: a document whose aliases nest
+/// ("billion laughs") costs its own size, not an expansion of it.
 fn check_bundle(text: &str) -> anyhow::Result<()> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let [doc] = docs.as_slice() else {
-        bail!("expected one YAML document, found {}", docs.len());
-    };
-    let Yaml::Hash(map) = doc else {
+    let mut parser = Parser::new_from_str(text);
+    let mut shape = BundleShape::default();
+    loop {
+        let (event, _) = parser.next_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        shape.see(&event);
+    }
+    match shape.documents {
+        1 => {}
+        n => bail!("expected one YAML document, found {n}"),
+    }
+    if shape.root != Some(Node::Mapping) {
         bail!("the document is not a mapping");
-    };
-    match map.get(&Yaml::String("applications".into())) {
-        Some(Yaml::Hash(_)) => Ok(()),
+    }
+    match shape.applications {
+        Some(Node::Mapping) => Ok(()),
         Some(_) => bail!("`applications` is not a mapping"),
         None => bail!("it has no `applications`"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Mapping,
+    Other,
+}
+
+/// What the events say about the top of the document: the root's kind, and the kind of the
+/// root mapping's `applications` value.
+#[derive(Default)]
+struct BundleShape {
+    documents: usize,
+    depth: usize,
+    root: Option<Node>,
+    /// In the root mapping: the next node at depth 1 is a key (else a value).
+    at_key: bool,
+    /// The last key read at depth 1.
+    key: Option<String>,
+    applications: Option<Node>,
+}
+
+impl BundleShape {
+    fn see(&mut self, event: &Event) {
+        match event {
+            Event::DocumentStart => self.documents += 1,
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let kind = if matches!(event, Event::MappingStart(..)) {
+                    Node::Mapping
+                } else {
+                    Node::Other
+                };
+                self.node_starts(kind);
+                self.depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.depth = self.depth.saturating_sub(1);
+                if self.depth == 1 {
+                    self.node_ends(None);
+                }
+            }
+            Event::Scalar(value, ..) => {
+                self.node_starts(Node::Other);
+                if self.depth == 1 {
+                    self.node_ends(Some(value));
+                }
+            }
+            Event::Alias(..) => {
+                self.node_starts(Node::Other);
+                if self.depth == 1 {
+                    self.node_ends(None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A node begins at the current depth.
+    fn node_starts(&mut self, kind: Node) {
+        if self.depth == 0 && self.documents == 1 && self.root.is_none() {
+            self.root = Some(kind);
+            self.at_key = true;
+        } else if self.depth == 1
+            && self.root == Some(Node::Mapping)
+            && !self.at_key
+            && self.key.as_deref() == Some("applications")
+            && self.applications.is_none()
+        {
+            self.applications = Some(kind);
+        }
+    }
+
+    /// A node at depth 1 (in the root) is complete; `scalar` is its text if it is one.
+    fn node_ends(&mut self, scalar: Option<&String>) {
+        if self.root != Some(Node::Mapping) || self.documents != 1 {
+            return;
+        }
+        if self.at_key {
+            self.key = scalar.cloned();
+        }
+        self.at_key = !self.at_key;
     }
 }
 
@@ -134,11 +227,27 @@ mod tests {
             ("applications: 3\n", "not a mapping"),
             ("# only a comment\n", "found 0"),
             ("applications: {}\n---\napplications: {}\n", "found 2"),
+            ("machines:\n  applications: {}\n", "no `applications`"),
+            ("applications:\n- a\n", "not a mapping"),
+            ("? [a]\n: 1\napplications: x\n", "not a mapping"),
         ] {
             let err = format!("{:#}", bundle(text).unwrap_err());
             assert!(err.contains("d/export-bundle.yaml"), "{err}");
             assert!(err.contains(why), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn nested_aliases_are_not_expanded() {
+        // Ten levels of ten aliases each: 10^10 nodes if expanded, a few hundred bytes read.
+        let mut text = String::from("applications: {}\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = format!("*l{}", i - 1);
+            text.push_str(&format!("l{i}: &l{i} [{}]\n", vec![p; 10].join(", ")));
+        }
+        let started = std::time::Instant::now();
+        assert!(bundle(&text).is_ok());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
