@@ -2,7 +2,7 @@
 //! Markdown table whose ratios are against a baseline measured in the same run.
 //!
 //! `cargo bench --bench perf` runs them all (about two minutes); a word after `--` picks
-//! sections by name: `cargo bench --bench perf -- list release overhead detection targets teardown`.
+//! sections by name: `cargo bench --bench perf -- list release overhead detection targets teardown waits`.
 //! Figures and how to read them: `benches/README.md`.
 
 mod detection;
@@ -13,17 +13,19 @@ mod overhead;
 mod release;
 mod targets;
 mod teardown;
+mod waits;
 
 /// Set when this benchmark re-runs itself as a child that measures one thing.
 pub const CHILD_ENV: &str = "RUNBOOK_BENCH_CHILD";
 
-const SECTIONS: [(&str, fn()); 6] = [
+const SECTIONS: [(&str, fn()); 7] = [
     ("list", maas_list::run),
     ("overhead", overhead::run),
     ("detection", detection::run),
     ("targets", targets::run),
     ("release", release::run),
     ("teardown", teardown::run),
+    ("waits", waits::run),
 ];
 
 fn main() {

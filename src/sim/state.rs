@@ -251,20 +251,13 @@ impl Cloud {
     /// Applies every transition that is due.
     pub fn tick(&mut self) {
         let now = Instant::now();
-        let due: Vec<usize> = self
-            .releasing
-            .iter()
-            .copied()
-            .filter(|&i| self.machines[i].release_due.is_some_and(|due| due <= now))
-            .collect();
-        for i in due {
-            self.finish_release(i);
-        }
         let model_stuck = self.faults.model_stuck();
-        let mut releases = Vec::new();
+        // (system id, when Juju released it): the instant the removal was due, not this
+        // tick's, so how often a client polls never delays the release.
+        let mut releases: Vec<(String, Instant)> = Vec::new();
         let mut deletions = Vec::new();
         for model in &mut self.models {
-            if model.removal_due.is_some_and(|due| due <= now) {
+            if let Some(removed_at) = model.removal_due.filter(|due| *due <= now) {
                 model.removal_due = None;
                 // The model's applications and machines go; a stuck machine lingers, dying,
                 // with its units (scenario `stuck`).
@@ -276,7 +269,7 @@ impl Cloud {
                     if self.faults.deletes_on_destroy(&m.hostname) {
                         deletions.push(m.system_id.clone());
                     } else {
-                        releases.push(m.system_id.clone());
+                        releases.push((m.system_id.clone(), removed_at));
                     }
                 }
                 model.machines = stuck
@@ -291,14 +284,14 @@ impl Cloud {
             }
             let mut removed = Vec::new();
             model.machines.retain(|m| {
-                let due = m.removal_due.is_some_and(|due| due <= now);
-                if due {
-                    removed.push(m.id.clone());
-                    if !m.keep_instance {
-                        releases.push(m.system_id.clone());
-                    }
+                let Some(removed_at) = m.removal_due.filter(|due| *due <= now) else {
+                    return true;
+                };
+                removed.push(m.id.clone());
+                if !m.keep_instance {
+                    releases.push((m.system_id.clone(), removed_at));
                 }
-                !due
+                false
             });
             for app in &mut model.applications {
                 app.units.retain(|u| !removed.contains(&u.machine));
@@ -316,9 +309,19 @@ impl Cloud {
         if self.faults.juju_keeps_nodes() {
             releases.clear();
         }
-        for system_id in releases {
+        for (system_id, released_at) in releases {
             // Juju releases the nodes of removed machines itself and ignores refusals.
-            let _ = self.release(&system_id, None);
+            let _ = self.release_since(&system_id, None, released_at);
+        }
+        // Last, so a release Juju started in the past that is already due ends now too.
+        let due: Vec<usize> = self
+            .releasing
+            .iter()
+            .copied()
+            .filter(|&i| self.machines[i].release_due.is_some_and(|due| due <= now))
+            .collect();
+        for i in due {
+            self.finish_release(i);
         }
         for system_id in deletions {
             self.delete_machine(&system_id);
@@ -359,6 +362,16 @@ impl Cloud {
     /// MAAS release semantics (docs/formats.md). `user` None is Juju releasing on its own
     /// behalf (allowed for anything the model's owner holds). Ok(true) when it changed.
     pub fn release(&mut self, system_id: &str, user: Option<&str>) -> Result<bool, ReleaseError> {
+        self.release_since(system_id, user, Instant::now())
+    }
+
+    /// [`Cloud::release`] as if asked at `asked` (Juju's release when the removal was due).
+    fn release_since(
+        &mut self,
+        system_id: &str,
+        user: Option<&str>,
+        asked: Instant,
+    ) -> Result<bool, ReleaseError> {
         let Some(&i) = self.by_system_id.get(system_id) else {
             return Err(ReleaseError {
                 status: 404,
@@ -388,7 +401,7 @@ impl Cloud {
                 ),
             });
         }
-        let due = self.clock.after(RELEASE_SECS);
+        let due = asked + self.clock.scaled(RELEASE_SECS);
         let m = &mut self.machines[i];
         m.status = RELEASING;
         m.status_message = "Releasing".to_string();
@@ -604,6 +617,21 @@ mod tests {
             owned,
             ["juju-controller-0", "openstack2", "openstack3", "capi-mgmt"]
         );
+    }
+
+    #[test]
+    fn juju_releases_when_the_removal_was_due_however_late_the_next_request_comes() {
+        let mut c = cloud("dirty", &[]);
+        assert!(c.destroy_model("openstack", true));
+        // Removal (1.5 ms) and release (2 ms) are both long past at this one tick.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        c.tick();
+        assert!(c.model("openstack").is_none());
+        assert!(c
+            .machines
+            .iter()
+            .filter(|m| m.hostname.starts_with("openstack"))
+            .all(|m| m.status == READY));
     }
 
     #[test]
