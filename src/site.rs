@@ -68,6 +68,9 @@ pub struct MaasSettings {
     pub key_ranks: KeyRanks,
     /// Seconds one MAAS request may take before it is abandoned (connect: at most 10).
     pub timeout: u64,
+    /// The disk erase each release asks for: `none`, `quick` or `secure` (MAAS's setting
+    /// `enable_disk_erasing_on_release` may force one anyway).
+    pub erase: crate::clients::maas::EraseMode,
 }
 
 /// The layer (1-based, in [`Site::from_layers`] order; 0: not set) that set each key source.
@@ -131,6 +134,7 @@ impl Site {
                 concurrency: 16,
                 key_ranks: KeyRanks::default(),
                 timeout: 60,
+                erase: crate::clients::maas::EraseMode::None,
             },
             juju: JujuSettings {
                 bin: None,

@@ -310,12 +310,48 @@ pub fn parse_whoami(body: &[u8]) -> Result<String> {
     Ok(w.username)
 }
 
+/// How a release asks MAAS to erase the machine's disks (site `maas.erase`). MAAS's own
+/// setting `enable_disk_erasing_on_release` forces an erase whatever the request says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EraseMode {
+    /// `erase=false`: no erase asked for.
+    #[default]
+    None,
+    /// `erase=true quick_erase=true`: wipe the start and end of each disk.
+    Quick,
+    /// `erase=true secure_erase=true`: the drives' secure erase (MAAS falls back to a full
+    /// wipe where a drive has none).
+    Secure,
+}
+
+impl EraseMode {
+    /// The form parameters of `POST machines/ID/?op=release` (MAAS 2.0 API).
+    pub fn params(self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            EraseMode::None => vec![("erase", "false")],
+            EraseMode::Quick => vec![("erase", "true"), ("quick_erase", "true")],
+            EraseMode::Secure => vec![("erase", "true"), ("secure_erase", "true")],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EraseMode::None => "none",
+            EraseMode::Quick => "quick",
+            EraseMode::Secure => "secure",
+        }
+    }
+}
+
 /// Options of a release.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReleaseOptions {
     /// Shown in the machine's event log; carries the run id.
     pub comment: Option<String>,
+    /// The erase parameters to send; `None` sends none (MAAS's default: no erase).
+    pub erase: Option<EraseMode>,
 }
 
 /// What a release did.
@@ -368,6 +404,9 @@ pub fn release_request(system_id: &str, opts: &ReleaseOptions) -> String {
     let mut line = format!("POST machines/{system_id}/?op=release");
     if let Some(c) = &opts.comment {
         line.push_str(&format!(" comment={c:?}"));
+    }
+    for (k, v) in opts.erase.map(EraseMode::params).unwrap_or_default() {
+        line.push_str(&format!(" {k}={v}"));
     }
     line
 }
@@ -559,6 +598,18 @@ impl MaasClient {
         Ok(out)
     }
 
+    /// A MAAS setting (`GET maas/?op=get_config&name=NAME`), as the JSON value MAAS sends.
+    pub async fn config(&self, name: &str) -> Result<serde_json::Value> {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("op", "get_config")
+            .append_pair("name", name)
+            .finish();
+        let path = format!("maas/?{query}");
+        let reply = self.get_ok(&path).await?;
+        serde_json::from_slice(&reply.body)
+            .with_context(|| format!("unexpected answer to `GET {}`", self.url(&path)))
+    }
+
     /// A machine's power parameters (`GET machines/ID/?op=power_parameters`); MAAS answers
     /// only an administrator: `Err(why)` when it refuses (403), an error for anything else.
     pub async fn power_parameters(
@@ -623,6 +674,9 @@ impl MaasClient {
         let mut form = Vec::new();
         if let Some(c) = &opts.comment {
             form.push(("comment".to_string(), c.clone()));
+        }
+        for (k, v) in opts.erase.map(EraseMode::params).unwrap_or_default() {
+            form.push((k.to_string(), v.to_string()));
         }
         let failure = match self.send(Method::POST, &path, Some(&form)).await {
             Ok(reply) if reply.status.is_success() => {
@@ -1081,10 +1135,21 @@ mod tests {
             release_request(
                 "4y3h7n",
                 &ReleaseOptions {
-                    comment: Some("runbook run r-1".into())
+                    comment: Some("runbook run r-1".into()),
+                    erase: None,
                 }
             ),
             "POST machines/4y3h7n/?op=release comment=\"runbook run r-1\""
+        );
+        assert_eq!(
+            release_request(
+                "4y3h7n",
+                &ReleaseOptions {
+                    comment: None,
+                    erase: Some(EraseMode::Secure),
+                }
+            ),
+            "POST machines/4y3h7n/?op=release erase=true secure_erase=true"
         );
     }
 
@@ -1414,6 +1479,7 @@ mod tests {
                 "a1",
                 &ReleaseOptions {
                     comment: Some("runbook r-1".into()),
+                    erase: Some(EraseMode::Quick),
                 },
             )
             .await
@@ -1428,7 +1494,7 @@ mod tests {
             .find(|s| s.method == "POST")
             .unwrap();
         assert_eq!(post.uri, "/MAAS/api/2.0/machines/a1/?op=release");
-        assert_eq!(post.body, "comment=runbook+r-1");
+        assert_eq!(post.body, "comment=runbook+r-1&erase=true&quick_erase=true");
     }
 
     #[tokio::test]

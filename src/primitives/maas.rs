@@ -79,6 +79,10 @@ fn release_options(
             .map_err(|e| format!("invalid options for `release`: {e}"))?,
         None => ReleaseOptions::default(),
     };
+    // Site `maas.erase` unless the script asked for an erase mode itself.
+    if o.erase.is_none() {
+        o.erase = Some(rc.site().maas.erase);
+    }
     let tag = format!("runbook run {}", rc.run_id());
     o.comment = Some(match o.comment {
         Some(c) if !c.is_empty() => format!("{c} ({tag})"),
@@ -404,6 +408,22 @@ pub mod maas_functions {
         to_map(rc.block_on(client.machines(&names)).map_err(script_error)?)
     }
 
+    /// A MAAS setting by name (`GET maas/?op=get_config&name=NAME`), e.g.
+    /// `enable_disk_erasing_on_release`: MAAS's value (bool, string, number or `()`).
+    /// Errors if MAAS is unreachable, refuses, or does not know the name.
+    ///
+    /// ```rhai
+    /// if maas_config("enable_disk_erasing_on_release") == true { print("MAAS erases every release"); }
+    /// ```
+    ///
+    /// Effect: read
+    #[rhai_fn(volatile, return_raw)]
+    pub fn maas_config(ctx: NativeCallContext, name: &str) -> RhaiResult {
+        let rc = RunContext::from_call(&ctx)?;
+        let client = rc.maas().map_err(script_error)?;
+        to_map(rc.block_on(client.config(name)).map_err(script_error)?)
+    }
+
     /// The machines with these system ids (those MAAS still has; a deleted one is simply
     /// not in the result), as `maas_machines()` maps, whatever their hostnames are now.
     /// Errors as `maas_machines()`, or if an element is not a string.
@@ -542,13 +562,14 @@ mod tests {
         .unwrap();
         let opts = ReleaseOptions {
             comment: Some("runbook run r-7".into()),
+            erase: Some(maas::EraseMode::None),
         };
         let e = release_effect(&client, &machine(maas::status::DEPLOYED), &opts, true);
         assert_eq!(e.class, EffectClass::Destroy);
         assert_eq!(e.target, "machine 4y3h7n (openstack0)");
         assert_eq!(
             e.command,
-            "POST machines/4y3h7n/?op=release comment=\"runbook run r-7\" (MAAS http://maas:5240/MAAS/api/2.0/)"
+            "POST machines/4y3h7n/?op=release comment=\"runbook run r-7\" erase=false (MAAS http://maas:5240/MAAS/api/2.0/)"
         );
         let c = e.confirm.unwrap();
         assert_eq!(c.expected, "openstack0");

@@ -115,6 +115,7 @@ mod tests {
         assert_eq!(
             documented_names(exported_module!(super::maas::maas_functions)),
             [
+                "maas_config",
                 "maas_machines",
                 "maas_machines_by_id",
                 "maas_snapshot",

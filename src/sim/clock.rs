@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 pub const MODEL_REMOVAL_SECS: f64 = 1.5;
 pub const MACHINE_REMOVAL_SECS: f64 = 0.5;
 pub const RELEASE_SECS: f64 = 2.0;
+/// A disk erase before the release proper (MAAS: Disk erasing, then Releasing, then Ready).
+pub const ERASE_SECS: f64 = 1.0;
 
 // At the default speed a whole `dirty` teardown (model gone, then nodes Ready) fits in 5 s.
 const _: () = assert!(MODEL_REMOVAL_SECS + RELEASE_SECS <= 5.0);

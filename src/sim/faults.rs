@@ -23,6 +23,8 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  erase-on-release        MAAS's setting `enable_disk_erasing_on_release` is on: every
+                          release erases the disks first (Disk erasing, then Releasing)
   delete-on-destroy:HOSTNAME
                           when a destroyed model's machines go, Juju DELETES the MAAS
                           machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
@@ -70,6 +72,8 @@ pub enum Fault {
     JujuHangFirst(String),
     ReleaseFails(String),
     ModelStuck,
+    /// MAAS's `enable_disk_erasing_on_release` is on.
+    EraseOnRelease,
     /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
     DeleteOnDestroy(String),
     /// Juju does not release the nodes of the machines it removes.
@@ -165,6 +169,7 @@ impl Fault {
             "juju-hang-first" => Fault::JujuHangFirst(need("command")?),
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
+            "erase-on-release" if arg.is_none() => Fault::EraseOnRelease,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" | "preset" => {
@@ -374,6 +379,11 @@ impl Faults {
             .any(|f| matches!(f, Fault::DeleteOnDestroy(h) if h == hostname))
     }
 
+    /// MAAS's setting `enable_disk_erasing_on_release`.
+    pub fn erase_on_release(&self) -> bool {
+        self.list.contains(&Fault::EraseOnRelease)
+    }
+
     pub fn model_stuck(&self) -> bool {
         self.list.contains(&Fault::ModelStuck)
     }
@@ -469,6 +479,7 @@ mod tests {
             "model-stuck",
             "maas-down-after:destroy-model",
             "delete-on-destroy:openstack2",
+            "erase-on-release",
             "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
@@ -478,7 +489,8 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 14);
+        assert_eq!(f.list.len(), 15);
+        assert!(f.erase_on_release());
         assert!(f.juju_hangs("export-bundle") && !f.juju_hangs("export-bundle"));
         assert!(!f.juju_hangs("status"));
         assert_eq!(f.model_removal_secs(), Some(30.0));

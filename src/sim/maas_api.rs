@@ -192,6 +192,20 @@ pub async fn dispatch(
     let params = params(&uri, &headers, &body);
     let (response, changed) = maas_route(&mut cloud, &method, &path, &headers, &params, &host);
     cloud.record("maas", request, response.status().as_u16() as i64, changed);
+    if method == Method::POST {
+        // The body's parameters (the query's are in `request` already).
+        let query: Vec<(String, String)> =
+            form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        if let Some(entry) = cloud.log.last_mut() {
+            entry.form = params
+                .iter()
+                .filter(|p| !query.contains(p))
+                .cloned()
+                .collect();
+        }
+    }
     // Fault `mutate`: the cloud moves once the first machine read was answered.
     if method == Method::GET
         && path.starts_with(&format!("{API}machines"))
@@ -303,6 +317,7 @@ fn maas_route(
                 "is_local": true, "resource_uri": format!("{API}users/{user}/")});
             (json_body(200, body.to_string()), false)
         }
+        (["maas"], &Method::GET) if op == Some("get_config") => (get_config(cloud, params), false),
         (["machines"], &Method::GET) if op.is_none() => (list_machines(cloud, params), false),
         (["machines"], &Method::POST) if op == Some("release") => bulk_release(cloud, params),
         (["machines", id], &Method::GET) if op.is_none() => match cloud.machine_by_system_id(id) {
@@ -321,7 +336,10 @@ fn maas_route(
         }
         (["machines", id], &Method::POST) if op == Some("release") => {
             let user = cloud.user.clone();
-            match cloud.release(id, Some(&user)) {
+            let erase = params
+                .iter()
+                .any(|(k, v)| k == "erase" && matches!(v.as_str(), "true" | "True" | "1"));
+            match cloud.release_erasing(id, Some(&user), erase) {
                 Ok(changed) => {
                     let body = cloud
                         .machine_by_system_id(id)
@@ -343,7 +361,9 @@ fn maas_route(
                 None => (text(404, "No Machine matches the given query."), false),
             }
         }
-        (["users"] | ["machines"] | ["machines", _], _) => (unrecognised(method, op), false),
+        (["users"] | ["maas"] | ["machines"] | ["machines", _], _) => {
+            (unrecognised(method, op), false)
+        }
         _ => (text(404, "Not Found"), false),
     }
 }
@@ -501,6 +521,35 @@ fn bulk_release(cloud: &mut Cloud, params: &[(String, String)]) -> (Response<Bod
         }
     }
     (json_body(200, json!(released).to_string()), changed)
+}
+
+/// `GET maas/?op=get_config&name=NAME`: the settings a teardown reads, as MAAS sends them
+/// (a bare JSON value).
+fn get_config(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
+    let name = params
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let value = match name {
+        "enable_disk_erasing_on_release" => json!(cloud.faults.erase_on_release()),
+        "disk_erase_with_secure_erase" | "disk_erase_with_quick_erase" => json!(false),
+        "maas_name" => json!("simulated"),
+        "" => {
+            return json_body(
+                400,
+                json!({"name": ["This field is required."]}).to_string(),
+            )
+        }
+        other => {
+            return json_body(
+                400,
+                json!({"name": [format!("\"{other}\" is not a valid config setting.")]})
+                    .to_string(),
+            )
+        }
+    };
+    json_body(200, value.to_string())
 }
 
 /// A virsh machine's power parameters (the simulator's machines are `power_type: virsh`).

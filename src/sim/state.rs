@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use serde::Serialize;
 
-use super::clock::{Clock, MACHINE_REMOVAL_SECS, MODEL_REMOVAL_SECS, RELEASE_SECS};
+use super::clock::{Clock, ERASE_SECS, MACHINE_REMOVAL_SECS, MODEL_REMOVAL_SECS, RELEASE_SECS};
 use super::faults::Faults;
 use super::machine_json;
 
@@ -16,6 +16,7 @@ pub const READY: u8 = 4;
 pub const DEPLOYED: u8 = 6;
 pub const RELEASING: u8 = 12;
 pub const RELEASING_FAILED: u8 = 13;
+pub const DISK_ERASING: u8 = 14;
 
 /// MAAS's status names, indexed by the status integer (docs/formats.md table).
 pub const STATUS_NAMES: [&str; 23] = [
@@ -143,6 +144,9 @@ pub struct LogEntry {
     pub request: String,
     pub status: i64,
     pub changed: bool,
+    /// A MAAS POST's form parameters (`erase`, `comment`, ...), in the order sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub form: Vec<(String, String)>,
 }
 
 pub struct Cloud {
@@ -193,6 +197,7 @@ impl Cloud {
             request,
             status,
             changed,
+            form: Vec::new(),
         });
     }
 
@@ -311,7 +316,7 @@ impl Cloud {
         }
         for (system_id, released_at) in releases {
             // Juju releases the nodes of removed machines itself and ignores refusals.
-            let _ = self.release_since(&system_id, None, released_at);
+            let _ = self.release_since(&system_id, None, released_at, false);
         }
         // Last, so a release Juju started in the past that is already due ends now too.
         let due: Vec<usize> = self
@@ -321,7 +326,7 @@ impl Cloud {
             .filter(|&i| self.machines[i].release_due.is_some_and(|due| due <= now))
             .collect();
         for i in due {
-            self.finish_release(i);
+            self.finish_release(i, now);
         }
         for system_id in deletions {
             self.delete_machine(&system_id);
@@ -341,7 +346,21 @@ impl Cloud {
         }
     }
 
-    fn finish_release(&mut self, i: usize) {
+    fn finish_release(&mut self, i: usize, now: Instant) {
+        // The erase is done: MAAS releases the machine proper (`release_or_erase`), from
+        // the instant the erase ended (a late poll does not delay it).
+        if self.machines[i].status == DISK_ERASING {
+            let erased = self.machines[i].release_due.unwrap_or(now);
+            let due = erased + self.clock.scaled(RELEASE_SECS);
+            let m = &mut self.machines[i];
+            m.status = RELEASING;
+            m.status_message = "Releasing".to_string();
+            m.release_due = Some(due);
+            if due > now {
+                self.rerender(i);
+                return;
+            }
+        }
         let fails = self.faults.release_fails(&self.machines[i].hostname);
         self.releasing.remove(&i);
         let m = &mut self.machines[i];
@@ -362,15 +381,29 @@ impl Cloud {
     /// MAAS release semantics (docs/formats.md). `user` None is Juju releasing on its own
     /// behalf (allowed for anything the model's owner holds). Ok(true) when it changed.
     pub fn release(&mut self, system_id: &str, user: Option<&str>) -> Result<bool, ReleaseError> {
-        self.release_since(system_id, user, Instant::now())
+        self.release_since(system_id, user, Instant::now(), false)
     }
 
-    /// [`Cloud::release`] as if asked at `asked` (Juju's release when the removal was due).
+    /// As `release`; `erase` (the request's `erase` parameter, or MAAS's setting
+    /// `enable_disk_erasing_on_release`) erases the disks first: Disk erasing, then
+    /// Releasing, then Ready (MAAS `release_or_erase`).
+    pub fn release_erasing(
+        &mut self,
+        system_id: &str,
+        user: Option<&str>,
+        erase: bool,
+    ) -> Result<bool, ReleaseError> {
+        self.release_since(system_id, user, Instant::now(), erase)
+    }
+
+    /// [`Cloud::release_erasing`] as if asked at `asked` (Juju's release when the removal
+    /// was due).
     fn release_since(
         &mut self,
         system_id: &str,
         user: Option<&str>,
         asked: Instant,
+        erase: bool,
     ) -> Result<bool, ReleaseError> {
         let Some(&i) = self.by_system_id.get(system_id) else {
             return Err(ReleaseError {
@@ -401,10 +434,19 @@ impl Cloud {
                 ),
             });
         }
-        let due = asked + self.clock.scaled(RELEASE_SECS);
+        let erase = erase || self.faults.erase_on_release();
+        let due = asked
+            + self
+                .clock
+                .scaled(if erase { ERASE_SECS } else { RELEASE_SECS });
         let m = &mut self.machines[i];
-        m.status = RELEASING;
-        m.status_message = "Releasing".to_string();
+        if erase {
+            m.status = DISK_ERASING;
+            m.status_message = "Erasing disks".to_string();
+        } else {
+            m.status = RELEASING;
+            m.status_message = "Releasing".to_string();
+        }
         m.agent_name.clear();
         m.release_due = Some(due);
         self.releasing.insert(i);
@@ -593,6 +635,36 @@ mod tests {
                 .unwrap_err()
                 .status,
             403
+        );
+    }
+
+    #[test]
+    fn an_erasing_release_goes_through_disk_erasing_then_releasing_to_ready() {
+        // Slow enough (erase 50 ms, release 100 ms) for polls every 5 ms to see each state.
+        let mut c = scenario::build("dirty", Faults::default(), Clock::new(20.0)).unwrap();
+        let target = id(&c, "openstack0");
+        let i = c.by_system_id[&target];
+        assert_eq!(c.release_erasing(&target, Some("admin"), true), Ok(true));
+        assert_eq!(c.machines[i].status, DISK_ERASING);
+        let mut seen = vec![DISK_ERASING];
+        for _ in 0..400 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            c.tick();
+            if seen.last() != Some(&c.machines[i].status) {
+                seen.push(c.machines[i].status);
+            }
+            if c.machines[i].status == READY {
+                break;
+            }
+        }
+        assert_eq!(seen, [DISK_ERASING, RELEASING, READY]);
+        // MAAS's own setting erases whatever the request says.
+        let mut c = cloud("dirty", &["erase-on-release"]);
+        let target = id(&c, "openstack1");
+        assert_eq!(c.release(&target, Some("admin")), Ok(true));
+        assert_eq!(
+            c.machine_by_system_id(&target).unwrap().status,
+            DISK_ERASING
         );
     }
 

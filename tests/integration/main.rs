@@ -19,6 +19,7 @@ mod identity_bad_input;
 mod identity_controllers;
 mod identity_property;
 mod maas_deleted;
+mod maas_erase;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;
