@@ -155,6 +155,27 @@ impl RunContext {
         self.sealed.borrow().clone()
     }
 
+    /// The models of [`sealed_models`](Self::sealed_models) whose sealed backup still
+    /// verifies now, read afresh right before the destroy: a capture changed or removed
+    /// after the seal does not count. In a dry run the planned seals count (nothing was
+    /// written to read).
+    pub fn verified_sealed_models(&self) -> Vec<String> {
+        if self.gate().is_dry_run() {
+            return self.sealed_models();
+        }
+        let seals = self.seals.borrow();
+        self.sealed_models()
+            .into_iter()
+            .filter(|model| {
+                seals.iter().any(|(dir, seal)| {
+                    &seal.model == model
+                        && crate::primitives::files::verify_backup(dir, self.export_failed(model))
+                            .is_ok()
+                })
+            })
+            .collect()
+    }
+
     /// Record that `model` has a sealed backup in this run.
     pub fn record_sealed(&self, model: &str) {
         let mut sealed = self.sealed.borrow_mut();

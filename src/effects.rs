@@ -744,7 +744,7 @@ pub fn guard_destroy_model(
         return Err(Refusal {
             guard: "destroy_model.backup",
             reason: format!(
-                "no backup of model `{}` was sealed in this run; run Phase A (`seal_backup(dir, \"{}\")`) first",
+                "no backup of model `{}` sealed in this run verifies now (none was sealed, or a capture changed after the seal); run Phase A (`seal_backup(dir, \"{}\")`) first",
                 model.name, model.name
             ),
         });

@@ -191,7 +191,7 @@ pub(crate) fn destroy_model(
     let command = command_for(&target)?;
     let facts = Facts::DestroyModel {
         model: model_facts_of(&model),
-        sealed: rc.sealed_models(),
+        sealed: rc.verified_sealed_models(),
         prior: crate::predestroy::pointed_pre_destroy(&rc.site().pointer_file).map(|(_, s)| s),
     };
     let guard = rc.gate().guard(&facts);
@@ -492,7 +492,8 @@ pub mod juju_functions {
     /// Destroy a model: `juju destroy-model NAME --force --no-wait --destroy-storage
     /// --no-prompt`, blocking until Juju returns while its progress lines go to the
     /// transcript. Refused unless the model is in `site.models`, is not a controller model,
-    /// and this run sealed its backup (`seal_backup`) — unless `require_backup: false`. Asks
+    /// and this run sealed its backup (`seal_backup`), which still verifies right before the
+    /// destroy — unless `require_backup: false`. Asks
     /// the operator to type the model name (or `--yes`). Returns `#{model, result, command,
     /// planned, message, last_line}`: `result` is `destroyed`, `absent` when the model is
     /// already gone, or `in-progress` (with `message` and `last_line`) when Juju still

@@ -258,3 +258,27 @@ fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
     }
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
 }
+
+/// The sealed backup is read again right before the destroy: a capture spoiled after the
+/// seal (here by the script itself) leaves no verified backup, and the destroy is refused
+/// before it reaches Juju.
+#[test]
+fn a_capture_spoiled_after_the_seal_stops_the_destroy() {
+    let sim = SimServer::start("dirty");
+    let script = format!(
+        "detect_cloud(); {} write_backup(dir, \"status.json\", \"{{\\\"model\\\": {{\"); juju_destroy_model(\"openstack\")",
+        crate::primitives_juju::SEAL
+    );
+    let out = with_sim(site(), &sim)
+        .args(&["--site", "t", "eval", "--yes", &script])
+        .run();
+    out.status(4)
+        .stderr_has("refused by guard `destroy_model.backup`")
+        .stderr_has("a capture changed after the seal");
+    let juju = sim.requests_of("juju");
+    assert!(
+        !juju.iter().any(|r| r.contains("destroy-model")),
+        "no destroy: {juju:?}"
+    );
+    assert!(!sim.changed());
+}

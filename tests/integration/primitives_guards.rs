@@ -154,7 +154,7 @@ fn destroy_without_a_sealed_backup_is_refused() {
         r#"let dir = backup_dir("pre"); write_backup(dir, "b.yaml", "x"); juju_destroy_model("openstack")"#,
     );
     assert_refused(&sim, &out, "destroy_model.backup", &["destroy-model"]);
-    out.stderr_has("no backup of model `openstack` was sealed in this run");
+    out.stderr_has("no backup of model `openstack` sealed in this run verifies now");
 }
 
 fn wipe_refused(t: Test, path: &std::path::Path) {
