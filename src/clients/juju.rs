@@ -991,16 +991,19 @@ fn machine_from_raw(id: String, m: RawMachine) -> Machine {
     }
 }
 
+/// The key Juju ids sort by the way humans count ("2" before "10", "0/lxd/1" after "0").
+fn id_key(id: &str) -> Vec<(u8, u64, String)> {
+    id.split('/')
+        .map(|part| match part.parse::<u64>() {
+            Ok(n) => (0u8, n, String::new()),
+            Err(_) => (1u8, 0, part.to_string()),
+        })
+        .collect()
+}
+
 /// Juju ids sort as strings ("10" before "2"); sort them the way humans count.
 fn sort_ids(ids: &mut [String]) {
-    ids.sort_by_cached_key(|id| {
-        id.split('/')
-            .map(|part| match part.parse::<u64>() {
-                Ok(n) => (0u8, n, String::new()),
-                Err(_) => (1u8, 0, part.to_string()),
-            })
-            .collect::<Vec<_>>()
-    });
+    ids.sort_by_cached_key(|id| id_key(id));
 }
 
 fn machines_from_map(map: BTreeMap<String, RawMachine>) -> Vec<Machine> {
@@ -1008,9 +1011,9 @@ fn machines_from_map(map: BTreeMap<String, RawMachine>) -> Vec<Machine> {
         .into_iter()
         .map(|(id, m)| machine_from_raw(id, m))
         .collect();
-    let mut ids: Vec<String> = machines.iter().map(|m| m.id.clone()).collect();
-    sort_ids(&mut ids);
-    machines.sort_by_key(|m| ids.iter().position(|i| *i == m.id));
+    // Keyed once per machine: looking each id up in a sorted list was quadratic (seconds
+    // for a 10,000-machine model).
+    machines.sort_by_cached_key(|m| id_key(&m.id));
     machines
 }
 
