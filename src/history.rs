@@ -81,16 +81,26 @@ fn read_lines(path: &Path) -> Vec<String> {
 }
 
 /// The most recent earlier run (not `this_run`) under `state_dir` whose journal touches the
-/// site, if any. Runs are ordered by the time of their first journal line.
+/// site, if any. Run ids begin with their start time (`20261203T100211Z-…`), so the runs are
+/// read newest first and the scan stops at the first second that has one of the site's; runs
+/// started in that same second are told apart by the time of their first journal line.
 pub fn latest(state_dir: &Path, this_run: &str, marks: &SiteMarks) -> Option<PreviousRun> {
     let runs = std::fs::read_dir(state_dir.join("runs")).ok()?;
+    let mut ids: Vec<String> = runs
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|id| id != this_run)
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let second = |id: &str| id.split('-').next().unwrap_or_default().to_string();
+    // (time of the first line, journal path, lines) of the site's runs in the newest second.
     let mut found: Vec<(String, PathBuf, Vec<String>)> = Vec::new();
-    for entry in runs.flatten() {
-        let id = entry.file_name().to_string_lossy().to_string();
-        if id == this_run {
-            continue;
+    let mut found_second: Option<String> = None;
+    for id in ids {
+        if found_second.as_ref().is_some_and(|s| *s != second(&id)) {
+            break;
         }
-        let path = entry.path().join("journal.jsonl");
+        let path = state_dir.join("runs").join(&id).join("journal.jsonl");
         let lines = read_lines(&path);
         let parsed: Vec<Value> = lines
             .iter()
@@ -105,6 +115,7 @@ pub fn latest(state_dir: &Path, this_run: &str, marks: &SiteMarks) -> Option<Pre
             .unwrap_or_default()
             .to_string();
         found.push((first, path, lines));
+        found_second = Some(second(&id));
     }
     found.sort();
     let (_, path, lines) = found.pop()?;
@@ -268,13 +279,37 @@ mod tests {
             "executed",
             serde_json::json!({}),
         );
-        write(dir.path(), "a", &[ours]);
-        write(dir.path(), "b", &[other]);
+        let at = |time: &str, run: &str| {
+            serde_json::json!({"time": time, "run_id": run, "effect": "release",
+                "target": "machine abc (openstack0)", "outcome": "executed"})
+            .to_string()
+        };
+        write(dir.path(), "20261203T100211Z-aaaa", &[ours]);
+        write(dir.path(), "20261203T100500Z-bbbb", &[other]);
         assert_eq!(
             latest(dir.path(), "now", &marks()).map(|r| r.run_id),
-            Some("r1".to_string())
+            Some("r1".to_string()),
+            "the newer run is not the site's"
         );
-        assert!(latest(dir.path(), "a", &marks()).is_none(), "b is not ours");
+        assert!(
+            latest(dir.path(), "20261203T100211Z-aaaa", &marks()).is_none(),
+            "the other run is not ours"
+        );
+        // Two of the site's runs in the same second: the one whose journal starts later.
+        write(
+            dir.path(),
+            "20261203T100500Z-cccc",
+            &[at("2026-12-03T10:05:00.900Z", "r2")],
+        );
+        write(
+            dir.path(),
+            "20261203T100500Z-0000",
+            &[at("2026-12-03T10:05:00.100Z", "r0")],
+        );
+        assert_eq!(
+            latest(dir.path(), "now", &marks()).map(|r| r.run_id),
+            Some("r2".to_string())
+        );
         assert!(latest(&dir.path().join("none"), "now", &marks()).is_none());
     }
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::Test;
-use crate::sim_server::{SimServer, TEST_SPEED};
+use crate::sim_server::{SimServer, JUJU_MAJORS, TEST_SPEED};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const TARGETS: [&str; 5] = [
@@ -242,9 +242,15 @@ fn destroys(sim: &SimServer) -> Vec<String> {
 
 #[test]
 fn sigterm_in_phase_b_then_the_first_rerun_is_go() {
+    for juju in JUJU_MAJORS {
+        sigterm_in_phase_b_on(juju);
+    }
+}
+
+fn sigterm_in_phase_b_on(juju: &str) {
     // The destroyed model stays listed, dying, for 100 simulated seconds (5 s here): Juju's
     // destroy-model blocks meanwhile, so the run is in Phase B when it is stopped.
-    let sim = SimServer::with("dirty", &["model-slow:100"], TEST_SPEED);
+    let sim = SimServer::with_juju("dirty", &["model-slow:100"], TEST_SPEED, juju);
     let t = teardown_command(&sim, 300);
     let mut run = start(&t);
     run.wait_for_request(&sim, "the destroy", |e| {
