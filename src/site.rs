@@ -301,7 +301,11 @@ pub fn parse_override(key: &str, text: &str) -> Value {
         let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
         return Value::Array(names.map(|t| Value::String(t.to_string())).collect());
     }
-    let defaults = serde_json::to_value(Site::defaults("x")).unwrap_or(Value::Null);
+    // The types come from the defaults; `sim` is unset there (only the demo site has it),
+    // so its keys are typed from `SimSettings`'s defaults (`sim.speed=50` is a number).
+    let mut typed = Site::defaults("x");
+    typed.sim = Some(SimSettings::default());
+    let defaults = serde_json::to_value(typed).unwrap_or(Value::Null);
     let mut node = &defaults;
     for part in key.split('.') {
         node = node.get(part).unwrap_or(&Value::Null);
@@ -438,6 +442,10 @@ mod tests {
         );
         assert_eq!(parse_set("targets=[\"a\"]").unwrap().1, json!(["a"]));
         assert_eq!(parse_set("name=123").unwrap().1, json!("123"));
+        assert_eq!(parse_set("sim.speed=50").unwrap().1, json!(50));
+        assert_eq!(parse_set("sim.juju=4.0").unwrap().1, json!("4.0"));
+        assert_eq!(parse_set("sim.scenario=clean").unwrap().1, json!("clean"));
+        assert_eq!(parse_set("maas.erase=quick").unwrap().1, json!("quick"));
         assert!(parse_set("novalue")
             .unwrap_err()
             .to_string()

@@ -1154,6 +1154,20 @@ mod tests {
     }
 
     #[test]
+    fn maas_3_6_and_3_7_machine_fields_are_tolerated() {
+        let body = br#"[{"system_id": "4y3h7n", "hostname": "openstack0", "status": 6,
+            "status_name": "Deployed", "owner": "admin", "locked": false, "power_state": "on",
+            "hardware_uuid": "8a3c2f1e-6b4d-4e9a-9c1f-000000000001", "error_description": "",
+            "is_dpu": false, "enable_kernel_crash_dump": false, "pool": null, "zone": null}]"#;
+        let m = &parse_machines(body).unwrap()[0];
+        assert_eq!(
+            (m.system_id.as_str(), m.status),
+            ("4y3h7n", status::DEPLOYED)
+        );
+        assert_eq!((m.pool.as_str(), m.zone.as_str()), ("", ""));
+    }
+
+    #[test]
     fn status_names() {
         assert_eq!(status_name(0), "New");
         assert_eq!(status_name(14), "Disk erasing");

@@ -500,7 +500,14 @@ fn remove_machine(cloud: &mut Cloud, rest: &[String], req: &JujuRequest) -> Outc
             errors.push_str(&format!("ERROR removing machine failed: {reason}\n"));
             continue;
         }
-        plan.push_str(&format!("will remove machine {id}\n"));
+        // cmd/juju/machine/remove.go `logRemovedMachine`.
+        if args.has("--keep-instance") {
+            plan.push_str(&format!(
+                "will remove machine {id} (but retaining cloud instance)\n"
+            ));
+        } else {
+            plan.push_str(&format!("will remove machine {id}\n"));
+        }
         for u in units {
             plan.push_str(&format!("- will remove unit {u}\n"));
         }
@@ -588,6 +595,28 @@ mod tests {
         assert!(format!("{err:#}").contains("quoted scalar"), "{err:#}");
         let models = juju(&mut c, "models --format json").stdout;
         assert!(serde_json::from_str::<serde_json::Value>(&models).is_err());
+    }
+
+    #[test]
+    fn keep_instance_says_the_cloud_instance_is_retained() {
+        let mut c = dirty();
+        let r = juju(
+            &mut c,
+            "remove-machine -m openstack --force --no-prompt --keep-instance 1",
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout
+                .starts_with("will remove machine 1 (but retaining cloud instance)\n"),
+            "{}",
+            r.stdout
+        );
+        let r = juju(&mut c, "remove-machine -m openstack --force --no-prompt 2");
+        assert!(
+            r.stdout.starts_with("will remove machine 2\n"),
+            "{}",
+            r.stdout
+        );
     }
 
     #[test]

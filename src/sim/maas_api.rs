@@ -294,10 +294,8 @@ fn maas_route(
     match rest {
         "version/" => {
             let recorded = cloud.replay.as_ref().and_then(|r| r.maas_version.clone());
-            return (
-                json_body(200, recorded.unwrap_or_else(version).to_string()),
-                false,
-            );
+            let body = recorded.map(|v| v.to_string()).unwrap_or_else(version);
+            return (json_body(200, body), false);
         }
         "describe/" => return (json_body(200, describe(host).to_string()), false),
         _ => {}
@@ -557,14 +555,26 @@ fn power_parameters(hostname: &str) -> serde_json::Value {
     json!({"power_address": "qemu+ssh://ubuntu@10.20.0.1/system", "power_id": hostname, "power_pass": "simulated-secret"})
 }
 
-fn version() -> serde_json::Value {
-    json!({
-        "capabilities": ["networks-management", "static-ipaddresses", "ipv6-deployment-ubuntu",
-            "devices-management", "storage-deployment-ubuntu", "network-deployment-ubuntu",
-            "bridging-interface-ubuntu", "bridging-automatic-ubuntu", "authenticate-api"],
-        "version": "3.4.2",
-        "subversion": "3.4.2-14353-g.5a5221d57",
-    })
+/// `version/`: MAAS writes `capabilities`, `version` (the short version) and `subversion`
+/// (the build's extended info, without the version) in that order (maasserver
+/// `api/version.py`); serde_json would sort the keys, so the object is written in order.
+fn version() -> String {
+    let capabilities = json!([
+        "networks-management",
+        "static-ipaddresses",
+        "ipv6-deployment-ubuntu",
+        "devices-management",
+        "storage-deployment-ubuntu",
+        "network-deployment-ubuntu",
+        "bridging-interface-ubuntu",
+        "bridging-automatic-ubuntu",
+        "authenticate-api"
+    ]);
+    format!(
+        "{{\"capabilities\": {capabilities}, \"version\": {}, \"subversion\": {}}}",
+        json!("3.6.4"),
+        json!("17382-g.2b8a1c9e4")
+    )
 }
 
 fn action(
@@ -713,6 +723,24 @@ mod tests {
         assert_eq!(length, Some(body.len().to_string()));
         let (length, body) = list(&cloud, &[("hostname", "nope")]).await;
         assert_eq!((length.as_deref(), &body[..]), (Some("2"), &b"[]"[..]));
+    }
+
+    #[test]
+    fn version_keys_come_in_maas_order_with_the_short_version_apart_from_the_build() {
+        let text = version();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (c, ver, sub) = (
+            text.find("\"capabilities\"").unwrap(),
+            text.find("\"version\"").unwrap(),
+            text.find("\"subversion\"").unwrap(),
+        );
+        assert!(c < ver && ver < sub, "{text}");
+        let version = v["version"].as_str().unwrap();
+        assert!(
+            version.split('.').all(|p| p.parse::<u32>().is_ok()),
+            "{version}"
+        );
+        assert!(!v["subversion"].as_str().unwrap().starts_with(version));
     }
 
     #[test]

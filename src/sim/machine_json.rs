@@ -138,6 +138,8 @@ pub fn render(m: &MaasMachine) -> String {
         "current_testing_result_id": m.index * 3 + 2, "current_installation_result_id": if deployed { json!(m.index * 3 + 3) } else { Value::Null },
         "address_ttl": null, "disable_ipv4": false, "enable_hw_sync": false, "last_sync": null, "sync_interval": null,
         "next_sync": null, "enable_kernel_crash_dump": false, "is_dpu": false, "workload_annotations": {},
+        // MAAS 3.6's displayed fields (docs/formats.md).
+        "hardware_uuid": format!("8a3c2f1e-6b4d-4e9a-9c1f-{:012x}", m.index), "error_description": "",
         "virtualmachine_id": null, "register_vmhost": false, "ephemeral_deploy": false,
         "resource_uri": format!("{API}/machines/{}/", m.system_id),
     });

@@ -23,6 +23,26 @@ fn demo_teardown_is_go_with_a_sealed_backup() {
 }
 
 #[test]
+fn demo_speed_is_set_with_set_as_a_number() {
+    let out = Test::new()
+        .args(&[
+            "run",
+            "teardown",
+            "--site",
+            "demo",
+            "--json",
+            "--yes",
+            "--set",
+            "sim.speed=40",
+        ])
+        .run();
+    let doc = out.status(0).json();
+    assert_eq!(doc["route"], "dirty", "{}", out.stderr);
+    assert_eq!(doc["verdict"], "go", "{}", out.stderr);
+    out.stderr_lacks("wrong type");
+}
+
+#[test]
 fn demo_scenario_is_chosen_with_set() {
     let out = Test::new()
         .args(&[
