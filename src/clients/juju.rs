@@ -595,6 +595,23 @@ fn die_with_parent(c: &mut std::process::Command) {
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_: &mut std::process::Command) {}
 
+/// Start a child, retrying briefly while its file is busy (`ETXTBSY`): Linux refuses to exec
+/// a file that some process still holds open for writing — a `juju` being installed or
+/// refreshed, or a wrapper script another process has just written.
+fn start_retrying<T>(argv: &[String], start: impl Fn() -> std::io::Result<T>) -> Result<T> {
+    let mut delay = Duration::from_millis(5);
+    for _ in 0..8 {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            other => return other.map_err(|e| spawn_error(argv, e)),
+        }
+    }
+    start().map_err(|e| spawn_error(argv, e))
+}
+
 fn spawn_error(argv: &[String], e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::NotFound {
         anyhow!(
@@ -649,11 +666,9 @@ fn exit_error(argv: &[String], status: std::process::ExitStatus, stderr: &str) -
 
 /// Run `argv` to completion (or its timeout), returning its exit status and both outputs.
 fn run_output(argv: &[String], timeout: Duration) -> Result<std::process::Output> {
-    let handle = expression(argv)
-        .stdout_capture()
-        .stderr_capture()
-        .start()
-        .map_err(|e| spawn_error(argv, e))?;
+    let handle = start_retrying(argv, || {
+        expression(argv).stdout_capture().stderr_capture().start()
+    })?;
     // Wait in slices, so a signal (SIGINT/SIGTERM/SIGHUP) kills the child's group promptly.
     let started = Instant::now();
     let waited = loop {
@@ -787,10 +802,7 @@ fn run_streaming(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Streamed> {
     let timeout = deadline;
-    let reader = expression(argv)
-        .stderr_to_stdout()
-        .reader()
-        .map_err(|e| spawn_error(argv, e))?;
+    let reader = start_retrying(argv, || expression(argv).stderr_to_stdout().reader())?;
     let reader = Arc::new(reader);
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let thread_reader = Arc::clone(&reader);
@@ -1760,14 +1772,14 @@ mod tests {
             .destroy_model(
                 "m",
                 &DestroyOptions::default(),
-                Duration::from_millis(600),
+                Duration::from_secs(2),
                 &mut |_| seen += 1,
             )
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
         match outcome {
             DestroyOutcome::StillInProgress { waited, last_line } => {
-                assert_eq!(waited, Duration::from_millis(600));
+                assert_eq!(waited, Duration::from_secs(2));
                 assert!(last_line.starts_with("Waiting for model"), "{last_line}");
             }
             other => panic!("{other:?}"),
