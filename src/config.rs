@@ -283,6 +283,11 @@ pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceG
         scenario: sim.scenario.clone(),
         speed: sim.speed,
         juju,
+        delays: crate::sim::clock::Delays {
+            model_removal: sim.model_removal_s,
+            release: sim.release_s,
+            ..Default::default()
+        },
         ..Default::default()
     })
     .with_context(|| {

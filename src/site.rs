@@ -107,6 +107,10 @@ pub struct SimSettings {
     pub speed: f64,
     /// Which Juju the simulator plays: `3.6` or `4.0`.
     pub juju: String,
+    /// Seconds (at speed 1.0) the simulated model takes to go once destroyed, and a
+    /// machine to go from Releasing to Ready.
+    pub model_removal_s: f64,
+    pub release_s: f64,
 }
 
 impl Default for SimSettings {
@@ -115,6 +119,8 @@ impl Default for SimSettings {
             scenario: "dirty".into(),
             speed: 1.0,
             juju: "3.6".into(),
+            model_removal_s: crate::sim::clock::MODEL_REMOVAL_SECS,
+            release_s: crate::sim::clock::RELEASE_SECS,
         }
     }
 }
@@ -422,8 +428,7 @@ mod tests {
             site.sim,
             Some(SimSettings {
                 scenario: "clean".into(),
-                speed: 1.0,
-                juju: "3.6".into(),
+                ..SimSettings::default()
             })
         );
     }
