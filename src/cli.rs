@@ -278,6 +278,9 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  maas-non-superuser      the API key's MAAS user is not a superuser: it sees only its own
+                          and unowned machines and may release only those (by default it is
+                          a superuser, as MAAS's `admin`: it sees and may release everyone's)
   erase-on-release        MAAS's setting `enable_disk_erasing_on_release` is on: every
                           release erases the disks first (Disk erasing, then Releasing)
   delete-on-destroy:HOSTNAME
