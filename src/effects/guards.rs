@@ -1,6 +1,8 @@
 //! The gate's rules, in one place: [`decide`] is a function of the facts the host itself
 //! read (fresh, right before the call), the site's scope and the frozen identities.
-//! Primitives gather [`Facts`]; they never hand the gate a verdict of their own.
+//! Primitives gather [`Facts`]; they never hand the gate a verdict of their own. The single
+//! rules it composes are `rules.rs` (one object each) and `predestroy.rs` (a backup's seal).
+//! (About 410 lines of rules; the rest of the file is their tests, kept next to `decide`.)
 //!
 //! Identity, not names (teardown.md §2): a release needs the machine's system id in the
 //! frozen set, a destroy or removal needs the frozen model uuid on the frozen controller,
@@ -10,9 +12,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
-use crate::frozen::{is_uuid, Frozen};
-use crate::predestroy::{self, Seal};
+use crate::backup::seal::Seal;
+use crate::effects::effect::{MachineFacts, ModelFacts, Refusal};
+use crate::effects::frozen::{is_uuid, Frozen};
+use crate::effects::predestroy;
+use crate::effects::rules;
 use crate::site::Site;
 
 /// What a site allows, copied from it when the gate is built.
@@ -139,11 +143,11 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             if predestroy::covers_redestroy(prior.as_ref(), &model.uuid, &model.life) {
                 sealed.push(model.name.clone());
             }
-            effects::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
+            rules::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
             model_identity("destroy_model.identity", frozen, model)
         }
         Facts::RemoveMachine { model } => {
-            effects::guard_remove_machine(&scope.models, model)?;
+            rules::guard_remove_machine(&scope.models, model)?;
             model_identity("remove_machine.identity", frozen, model)
         }
         Facts::Wipe { path, targets } => wipe(scope, frozen, path, targets),
@@ -151,7 +155,7 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             run_dirs,
             dir,
             file,
-        } => effects::guard_write_backup(run_dirs, dir, file),
+        } => rules::guard_write_backup(run_dirs, dir, file),
         Facts::SealBackup { run_dirs, dir } => {
             if run_dirs.iter().any(|d| d == dir) {
                 Ok(())
@@ -212,7 +216,7 @@ fn release(
             ),
         );
     }
-    effects::guard_release(&scope.targets, whoami, m)?;
+    rules::guard_release(&scope.targets, whoami, m)?;
     deployed_by_frozen_model(frozen, m)
 }
 
@@ -339,7 +343,7 @@ fn wipe(
             "the site does not enable the OSD wipe (`wipe_osd: false`)".into(),
         );
     }
-    effects::guard_wipe(root, path)?;
+    rules::guard_wipe(root, path)?;
     let Some(frozen) = frozen else {
         return refuse("wipe.targets", DETECT_FIRST.to_string());
     };
@@ -412,7 +416,7 @@ fn set_pointer(scope: &Scope, path: &Path) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frozen::{FrozenModel, FrozenTarget};
+    use crate::effects::frozen::{FrozenModel, FrozenTarget};
 
     const MODEL: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
     const CTL: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
@@ -609,7 +613,7 @@ mod tests {
             require_backup: true,
             ..scope()
         };
-        let prior = crate::predestroy::Seal {
+        let prior = crate::backup::seal::Seal {
             model: "openstack".into(),
             model_uuid: MODEL.into(),
             controller_uuid: CTL.into(),
@@ -617,7 +621,7 @@ mod tests {
             run_id: "r1".into(),
             sealed_at: "2026-12-03T10:00:00Z".into(),
         };
-        let destroy = |life: &str, prior: Option<crate::predestroy::Seal>| {
+        let destroy = |life: &str, prior: Option<crate::backup::seal::Seal>| {
             decide(
                 &strict,
                 Some(&f),
@@ -641,7 +645,7 @@ mod tests {
             destroy("dying", None).unwrap_err().guard,
             "destroy_model.backup"
         );
-        let other = crate::predestroy::Seal {
+        let other = crate::backup::seal::Seal {
             model_uuid: OTHER.into(),
             ..prior
         };
