@@ -74,6 +74,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_site_without_delays_gets_the_simulators_own() {
+        let site = crate::site::SimSettings::default();
+        let d = Delays::default();
+        assert_eq!(
+            (site.model_removal_s, site.release_s),
+            (d.model_removal, d.release)
+        );
+    }
+
+    #[test]
     fn speed_divides_delays() {
         assert_eq!(Clock::new(10.0).scaled(2.0), Duration::from_millis(200));
         assert_eq!(Clock::new(0.0).scaled(1.0), Duration::from_secs(1));

@@ -122,8 +122,9 @@ impl Default for SimSettings {
             scenario: "dirty".into(),
             speed: 1.0,
             juju: "3.6".into(),
-            model_removal_s: crate::sim::clock::MODEL_REMOVAL_SECS,
-            release_s: crate::sim::clock::RELEASE_SECS,
+            // The simulator's own base delays (a test in `sim::clock` keeps them equal).
+            model_removal_s: 1.5,
+            release_s: 2.0,
         }
     }
 }
