@@ -258,6 +258,7 @@ fn maas_machine(index: usize, raw: &Value) -> Result<MaasMachine> {
             .to_string()
     };
     Ok(MaasMachine {
+        fixed_json: None,
         index,
         system_id: text("system_id")?,
         hostname: text("hostname")?,

@@ -93,6 +93,7 @@ impl Builder {
             power_state: if deployed { "on" } else { "off" },
             zone: "default".to_string(),
             pool: "default".to_string(),
+            fixed_json: None,
             tags: if hostname.starts_with("openstack") {
                 vec!["openstack".to_string(), "virtual".to_string()]
             } else {
@@ -335,7 +336,7 @@ fn render_all(machines: &mut [MaasMachine]) {
         for part in machines.chunks_mut(chunk) {
             scope.spawn(move || {
                 for m in part {
-                    m.json = Bytes::from(machine_json::render(m));
+                    machine_json::render(m);
                 }
             });
         }

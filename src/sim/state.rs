@@ -75,6 +75,8 @@ pub struct MaasMachine {
     /// The rendered JSON object, kept current by `Cloud::rerender`. Shared bytes, so a
     /// 10,000-machine list is streamed from these without copying ~100 MB per request.
     pub json: Bytes,
+    /// The part of `json` that never changes (hardware, interfaces, disks), rendered once.
+    pub fixed_json: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -202,16 +204,15 @@ impl Cloud {
     }
 
     pub fn rerender(&mut self, index: usize) {
-        let m = &self.machines[index];
-        let json = match self
+        let m = &mut self.machines[index];
+        match self
             .replay
             .as_ref()
             .and_then(|r| r.machine_json.get(&m.system_id))
         {
-            Some(recorded) => machine_json::render_over(recorded, m),
+            Some(recorded) => m.json = Bytes::from(machine_json::render_over(recorded, m)),
             None => machine_json::render(m),
-        };
-        self.machines[index].json = Bytes::from(json);
+        }
     }
 
     /// MAAS's view permission: a superuser sees every machine, anyone else only unowned
