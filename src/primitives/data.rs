@@ -6,9 +6,9 @@
 //! (teardown.md §2 detection, §3.2 Phases C–D, §4 acceptance).
 
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Map};
 
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+use crate::primitives::support::RhaiResult;
 
 /// The key an item is filed under: its `field` as text, or `None` when the item has no
 /// such field (or it is `()`).

@@ -10,19 +10,14 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult};
+use rhai::Dynamic;
 use serde::Serialize;
 
 use crate::clients::juju::{ambiguity, ambiguous, Controller, Model};
 use crate::clients::maas::Machine;
 use crate::context::RunContext;
 use crate::effects::frozen::{is_uuid, Frozen, FrozenController, FrozenModel, FrozenTarget};
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
+use crate::primitives::support::{script_error, RhaiResult};
 
 /// What `detect_cloud()` returns to the script.
 #[derive(Debug, Serialize)]

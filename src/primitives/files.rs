@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
+use rhai::{Array, Dynamic, NativeCallContext};
 use sha2::{Digest, Sha256};
 
 use crate::backup::seal::Seal;
@@ -16,9 +16,8 @@ use crate::backup::{read_manifest, verify_backup, write_atomic, FileEntry, MANIF
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Effect, EffectClass};
+use crate::primitives::support::RhaiResult;
 use crate::site::expand_tilde;
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// The seal for a backup of `model`, from a fresh read of it (on the frozen controller, by
 /// the frozen uuid when there is one). A model Juju does not list is `absent`; a read that

@@ -7,12 +7,11 @@
 use std::time::{Duration, Instant};
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
+use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use crate::context::RunContext;
 use crate::effects::{Confirmation, Stop};
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+use crate::primitives::support::RhaiResult;
 
 /// Seconds from an INT or FLOAT argument.
 fn seconds(what: &str, v: &Dynamic) -> RhaiResult<f64> {

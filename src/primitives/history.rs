@@ -3,12 +3,11 @@
 //! destroy (see `crate::backup::seal`).
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult};
+use rhai::Dynamic;
 
 use crate::context::RunContext;
 use crate::history::{latest, SiteMarks};
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+use crate::primitives::support::RhaiResult;
 
 #[export_module]
 pub mod history_functions {

@@ -16,22 +16,12 @@ use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
 use crate::primitives::detect;
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-/// An error message for the script (the engine adds the position).
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
-
-fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
-    rhai::serde::to_dynamic(value)
-}
+use crate::primitives::support::{options, script_error, to_map, with_keys, RhaiResult};
 
 fn with_juju<T>(
     ctx: &NativeCallContext,
     f: impl FnOnce(&RunContext, &JujuClient) -> anyhow::Result<T>,
-) -> Result<T, Box<EvalAltResult>> {
+) -> RhaiResult<T> {
     let rc: Rc<RunContext> = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     f(&rc, juju).map_err(script_error)
@@ -39,15 +29,6 @@ fn with_juju<T>(
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
-}
-
-/// Options from a script map into a typed struct; unknown keys are an error.
-fn options<T: serde::de::DeserializeOwned>(
-    function: &str,
-    opts: Map,
-) -> Result<T, Box<EvalAltResult>> {
-    rhai::serde::from_dynamic(&Dynamic::from_map(opts))
-        .map_err(|e| format!("invalid options for `{function}`: {e}").into())
 }
 
 /// `model` as a fresh `juju models` (on the pinned controller) shows it now: the frozen
@@ -117,7 +98,7 @@ fn model_facts_of(m: &juju::Model) -> ModelFacts {
 /// The changing calls take the short name (as in `site.models`) or the uuid. A qualified
 /// name (`admin/openstack`, `ctl:admin/openstack`) matches no model by short name, so it
 /// would read as "already gone" and the call would silently do nothing: refuse it instead.
-fn short_name(function: &str, model: &str) -> Result<(), Box<EvalAltResult>> {
+fn short_name(function: &str, model: &str) -> RhaiResult<()> {
     if model.contains('/') || model.contains(':') {
         let short = model.rsplit(['/', ':']).next().unwrap_or(model);
         return Err(format!(
@@ -146,7 +127,7 @@ fn gated(applied: Applied<serde_json::Value>, command: &str, keys: &[&str]) -> R
         Applied::Executed(v) => v,
         Applied::Planned => json!({ "planned": true, "command": command }),
     };
-    to_map(super::with_keys(value, keys))
+    to_map(with_keys(value, keys))
 }
 
 /// The script's view of a destroy that ran: gone, or still going on in the controller.
@@ -174,7 +155,7 @@ pub(crate) fn destroy_model(
     short_name("juju_destroy_model", name)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let command_for = |model: &str| -> Result<String, Box<EvalAltResult>> {
+    let command_for = |model: &str| -> RhaiResult<String> {
         let argv = juju::destroy_model_argv(juju.bin(), &juju.target(model), &opts)
             .map_err(script_error)?;
         Ok(juju::shell_line(&argv))
@@ -182,7 +163,7 @@ pub(crate) fn destroy_model(
     let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
         let command = command_for(name)?;
-        return to_map(super::with_keys(
+        return to_map(with_keys(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
             &DESTROY_KEYS,
         ));

@@ -10,7 +10,7 @@ use std::time::Instant;
 use futures::StreamExt;
 
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 
 use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
@@ -20,17 +20,7 @@ use crate::effects::guards::Facts;
 use crate::effects::{
     Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
 };
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-/// An error message for the script (the engine adds the position).
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
-
-fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
-    rhai::serde::to_dynamic(value)
-}
+use crate::primitives::support::{options, script_error, to_map, with_keys, RhaiResult};
 
 /// Every key of a release result, whichever way it ended (executed, planned, refused,
 /// failed): the ones that do not apply are `()`.
@@ -48,7 +38,7 @@ const RELEASE_KEYS: [&str; 9] = [
 
 /// A release result (or an array of them) with every key of [`RELEASE_KEYS`].
 fn release_map(value: serde_json::Value) -> RhaiResult {
-    to_map(super::with_keys(value, &RELEASE_KEYS))
+    to_map(with_keys(value, &RELEASE_KEYS))
 }
 
 fn facts(m: &Machine) -> MachineFacts {
@@ -73,10 +63,9 @@ fn already_released(m: &Machine) -> bool {
 fn release_options(
     rc: &RunContext,
     opts: Option<Map>,
-) -> Result<ReleaseOptions, Box<EvalAltResult>> {
+) -> RhaiResult<ReleaseOptions> {
     let mut o: ReleaseOptions = match opts {
-        Some(map) => rhai::serde::from_dynamic(&Dynamic::from_map(map))
-            .map_err(|e| format!("invalid options for `release`: {e}"))?,
+        Some(map) => options("release", map)?,
         None => ReleaseOptions::default(),
     };
     // Site `maas.erase` unless the script asked for an erase mode itself.
