@@ -84,7 +84,7 @@ mod tests {
         let e = anyhow::anyhow!("connection refused").context("cannot read MAAS machines");
         assert_eq!(
             script_error(e).to_string(),
-            "cannot read MAAS machines: connection refused"
+            "Runtime error: cannot read MAAS machines: connection refused"
         );
     }
 }
