@@ -16,7 +16,7 @@ use crate::backup::{read_manifest, verify_backup, write_atomic, FileEntry, MANIF
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Effect, EffectClass};
-use crate::primitives::support::RhaiResult;
+use crate::primitives::support::{class_of, RhaiResult};
 use crate::site::expand_tilde;
 
 /// The seal for a backup of `model`, from a fresh read of it (on the frozen controller, by
@@ -45,7 +45,7 @@ fn seal_for(run: &RunContext, model: &str) -> Seal {
 fn effect(name: &str, target: String, args: serde_json::Value, command: String) -> Effect {
     Effect {
         name: name.into(),
-        class: EffectClass::Change,
+        class: class_of(name),
         target,
         args,
         command,
@@ -57,6 +57,18 @@ fn path_string(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("glob", EffectClass::Read),
+    ("backup_dir", EffectClass::Change),
+    ("write_backup", EffectClass::Change),
+    ("backup_ok", EffectClass::Read),
+    ("seal_backup", EffectClass::Change),
+    ("set_pointer", EffectClass::Change),
+    ("read_pointer", EffectClass::Read),
+];
+
 #[export_module]
 pub mod files_functions {
     /// Sorted paths matching a glob pattern (`~/` expands to the home dir). An invalid
@@ -65,8 +77,6 @@ pub mod files_functions {
     /// ```rhai
     /// let disks = glob(site.osd_disks);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn glob(pattern: &str) -> RhaiResult<Array> {
         let pattern = expand_tilde(Path::new(pattern)).display().to_string();
@@ -87,8 +97,6 @@ pub mod files_functions {
     /// ```rhai
     /// let dir = backup_dir(site.backup_prefix);
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn backup_dir(ctx: NativeCallContext, prefix: &str) -> RhaiResult<String> {
         let run = RunContext::from_call(&ctx)?;
@@ -131,8 +139,6 @@ pub mod files_functions {
     /// ```rhai
     /// write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn write_backup(
         ctx: NativeCallContext,
@@ -185,8 +191,6 @@ pub mod files_functions {
     /// ```rhai
     /// if !backup_ok(read_pointer(site.pointer_file)) { fail("last backup does not verify"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn backup_ok(dir: Dynamic) -> bool {
         match dir.into_string() {
@@ -204,8 +208,6 @@ pub mod files_functions {
     /// ```rhai
     /// seal_backup(dir, "openstack");
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn seal_backup(ctx: NativeCallContext, dir: &str, model: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -243,8 +245,6 @@ pub mod files_functions {
     /// ```rhai
     /// set_pointer(site.pointer_file, dir);
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn set_pointer(ctx: NativeCallContext, path: &str, target: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -276,8 +276,6 @@ pub mod files_functions {
     /// ```rhai
     /// let last = read_pointer(site.pointer_file);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn read_pointer(path: &str) -> RhaiResult<Dynamic> {
         let file = expand_tilde(Path::new(path));

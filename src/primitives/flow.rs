@@ -10,7 +10,7 @@ use rhai::plugin::*;
 use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use crate::context::RunContext;
-use crate::effects::{Confirmation, Stop};
+use crate::effects::{Confirmation, EffectClass, Stop};
 use crate::primitives::support::RhaiResult;
 
 /// Seconds from an INT or FLOAT argument.
@@ -70,6 +70,25 @@ fn show(v: &Dynamic) -> String {
     }
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("step", EffectClass::Read),
+    ("note", EffectClass::Read),
+    ("ok", EffectClass::Read),
+    ("warn", EffectClass::Read),
+    ("fail", EffectClass::Read),
+    ("check", EffectClass::Read),
+    ("set_route", EffectClass::Read),
+    ("halt", EffectClass::Read),
+    ("wait_until", EffectClass::Read),
+    ("sleep", EffectClass::Read),
+    ("confirm", EffectClass::Read),
+    ("can_confirm", EffectClass::Read),
+    ("now", EffectClass::Read),
+    ("to_json", EffectClass::Read),
+];
+
 #[export_module]
 pub mod flow_functions {
     /// Start a new step of the transcript (a heading in the report).
@@ -77,8 +96,6 @@ pub mod flow_functions {
     /// ```rhai
     /// step("Phase A — pre-destroy capture");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn step(ctx: NativeCallContext, title: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().step(title);
@@ -92,8 +109,6 @@ pub mod flow_functions {
     /// ```rhai
     /// note("will release 5 machine(s) owned by `admin`");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn note(ctx: NativeCallContext, text: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().note(text);
@@ -105,8 +120,6 @@ pub mod flow_functions {
     /// ```rhai
     /// ok("no `openstack` model on the controller");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn ok(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("ok", msg);
@@ -118,8 +131,6 @@ pub mod flow_functions {
     /// ```rhai
     /// warn("OSD qcow2 files not visible to the current user");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn warn(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("warn", msg);
@@ -132,8 +143,6 @@ pub mod flow_functions {
     /// ```rhai
     /// fail("model `openstack` still listed after remediation; escalate");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn fail(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("fail", msg);
@@ -146,8 +155,6 @@ pub mod flow_functions {
     /// ```rhai
     /// check("targets Ready", ready == 5, `${ready}/5 Ready`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn check(
         ctx: NativeCallContext,
@@ -171,8 +178,6 @@ pub mod flow_functions {
     /// ```rhai
     /// set_route("DIRTY");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn set_route(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().set_route(name);
@@ -185,8 +190,6 @@ pub mod flow_functions {
     /// ```rhai
     /// halt("ANOMALY: no model but machines still Deployed; check MAAS owners");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn halt(ctx: NativeCallContext, reason: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -210,8 +213,6 @@ pub mod flow_functions {
     ///     if m == () { true } else { `life: ${m.life}` }
     /// });
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn wait_until(
         ctx: NativeCallContext,
@@ -252,8 +253,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(0.5);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn sleep(ctx: NativeCallContext, s: Dynamic) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -267,8 +266,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(2);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_int(ctx: NativeCallContext, s: rhai::INT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
@@ -279,8 +276,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(0.5);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_float(ctx: NativeCallContext, s: rhai::FLOAT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
@@ -293,8 +288,6 @@ pub mod flow_functions {
     /// ```rhai
     /// confirm("type the site name to continue", site.name);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn confirm(ctx: NativeCallContext, question: &str, expected: &str) -> RhaiResult<bool> {
         let run = RunContext::from_call(&ctx)?;
@@ -318,8 +311,6 @@ pub mod flow_functions {
     /// ```rhai
     /// if !can_confirm() { confirm("type the model name to destroy it", "openstack"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn can_confirm(ctx: NativeCallContext) -> bool {
         RunContext::from_call(&ctx).is_ok_and(|run| run.gate().can_confirm())
@@ -330,8 +321,6 @@ pub mod flow_functions {
     /// ```rhai
     /// let started = now();
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn now() -> String {
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -342,8 +331,6 @@ pub mod flow_functions {
     /// ```rhai
     /// print(to_json(#{a: [1, 2]}));   // {"a":[1,2]}
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw)]
     pub fn to_json(v: Dynamic) -> RhaiResult<String> {
         serde_json::to_string(&v)

@@ -16,7 +16,7 @@ use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
 use crate::primitives::detect;
-use crate::primitives::support::{options, script_error, to_map, with_keys, RhaiResult};
+use crate::primitives::support::{class_of, options, script_error, to_map, with_keys, RhaiResult};
 
 fn with_juju<T>(
     ctx: &NativeCallContext,
@@ -207,7 +207,7 @@ pub(crate) fn destroy_model(
     };
     let effect = Effect {
         name: "juju_destroy_model".into(),
-        class: EffectClass::Destroy,
+        class: class_of("juju_destroy_model"),
         target: format!("model {}", model.name),
         args: json!({ "name": name, "opts": opts }),
         command: command.clone(),
@@ -274,7 +274,7 @@ pub(crate) fn remove_machine(
     let expected = format!("{model}/{id}");
     let effect = Effect {
         name: "juju_remove_machine".into(),
-        class: EffectClass::Destroy,
+        class: class_of("juju_remove_machine"),
         target: format!("machine {id} of model {model}"),
         args: json!({ "model": model, "id": id, "opts": opts }),
         command: command.clone(),
@@ -294,6 +294,21 @@ pub(crate) fn remove_machine(
     gated(applied, &command, &REMOVE_KEYS)
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("juju_models", EffectClass::Read),
+    ("juju_model", EffectClass::Read),
+    ("juju_status", EffectClass::Read),
+    ("juju_machines", EffectClass::Read),
+    ("juju_controllers", EffectClass::Read),
+    ("juju_disabled_commands", EffectClass::Read),
+    ("juju_require_destroy_allowed", EffectClass::Read),
+    ("juju_export_bundle", EffectClass::Read),
+    ("juju_destroy_model", EffectClass::Destroy),
+    ("juju_remove_machine", EffectClass::Destroy),
+];
+
 #[export_module]
 pub mod juju_functions {
     use super::*;
@@ -311,8 +326,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_models() { print(`${m.name}: ${m.life} ${m.status}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_models(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |rc, j| {
@@ -349,8 +362,6 @@ pub mod juju_functions {
     /// let m = juju_model("openstack");
     /// if m == () { print("model gone"); } else if m.life == "dying" { print("destroying"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
         match with_juju(&ctx, |rc, j| j.model(name, &logged_in_user(rc, j)?))? {
@@ -368,8 +379,6 @@ pub mod juju_functions {
     /// let s = juju_status("openstack");
     /// print(`${s.unit_count} units on ${s.machine_count} machines`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_status(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.status(model))?)
@@ -382,8 +391,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_machines("openstack") { print(`${m.id} ${m.instance_id} ${m.status}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_machines(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.machines(model))?)
@@ -398,8 +405,6 @@ pub mod juju_functions {
     /// let c = juju_controllers();
     /// print(`${c.len()} controller(s)`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_controllers(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.controllers())?)
@@ -412,8 +417,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for b in juju_disabled_commands("openstack") { print(`blocked: ${b.command_set}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_disabled_commands(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.disabled_commands(model))?)
@@ -427,8 +430,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_require_destroy_allowed("openstack");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_require_destroy_allowed(ctx: NativeCallContext, model: &str) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -459,8 +460,6 @@ pub mod juju_functions {
     /// let dir = backup_dir("openstack");
     /// write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack"));
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_export_bundle(ctx: NativeCallContext, model: &str) -> RhaiResult {
         let bundle = with_juju(&ctx, |_, j| j.export_bundle(model));
@@ -486,8 +485,6 @@ pub mod juju_functions {
     /// seal_backup(dir, "openstack");
     /// juju_destroy_model("openstack");
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_destroy_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
         destroy_model(&ctx, name, DestroyOptions::default())
@@ -500,8 +497,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_destroy_model("openstack", #{ no_wait: false, timeout: 600 });
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(name = "juju_destroy_model", volatile, return_raw)]
     pub fn juju_destroy_model_with(ctx: NativeCallContext, name: &str, opts: Map) -> RhaiResult {
         let opts: DestroyOptions = options("juju_destroy_model", opts)?;
@@ -519,8 +514,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_machines("openstack") { juju_remove_machine("openstack", m.id); }
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_remove_machine(ctx: NativeCallContext, model: &str, id: &str) -> RhaiResult {
         remove_machine(&ctx, model, id, RemoveOptions::default())
@@ -532,8 +525,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_remove_machine("openstack", "3", #{ no_wait: true });
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(name = "juju_remove_machine", volatile, return_raw)]
     pub fn juju_remove_machine_with(
         ctx: NativeCallContext,

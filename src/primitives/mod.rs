@@ -1,16 +1,19 @@
 //! The Rhai surface: one plugin module per family. Adding a family is one file and one line.
 //!
-//! Each primitive's `///` comment says what it does, when it errors, gives a `rhai`
-//! example, and ends with a line `Effect: read`, `Effect: change` or `Effect: destroy`
-//! (read by `runbook doc` and `runbook check`).
+//! Each primitive's `///` comment says what it does, when it errors and gives a `rhai`
+//! example. Its effect class (read / change / destroy) is declared once, in its family's
+//! `EFFECTS` table: `runbook doc` and `runbook check` read it, and so does the gate (the
+//! primitive builds its effect with `support::class_of`).
 
 pub mod support;
 
 use rhai::exported_module;
 use rhai::{Engine, Module};
 
-/// Declares the families, one line each (`file::plugin_module`): the `mod` line, and the
-/// plugin module that `register_all` and the tests read.
+use crate::effects::EffectClass;
+
+/// Declares the families, one line each (`file::plugin_module`): the `mod` line, the
+/// plugin module that `register_all` and the tests read, and the family's `EFFECTS`.
 macro_rules! families {
     ($($family:ident :: $plugin:ident),* $(,)?) => {
         $(pub mod $family;)*
@@ -18,6 +21,11 @@ macro_rules! families {
         /// Every family's name and plugin module, in registration order.
         pub fn families() -> Vec<(&'static str, Module)> {
             vec![$((stringify!($family), exported_module!($family::$plugin))),*]
+        }
+
+        /// Every primitive's declared effect class, family by family.
+        pub fn declared_effects() -> impl Iterator<Item = &'static (&'static str, EffectClass)> {
+            [$($family::EFFECTS),*].into_iter().flatten()
         }
     };
 }
@@ -33,6 +41,13 @@ families! {
     history::history_functions,
 }
 
+/// The declared effect class of primitive `name` (`None`: not declared).
+pub fn effect_class(name: &str) -> Option<EffectClass> {
+    declared_effects()
+        .find(|(n, _)| *n == name)
+        .map(|(_, class)| *class)
+}
+
 /// Register every family on the engine.
 pub fn register_all(engine: &mut Engine) {
     for (_, module) in families() {
@@ -44,8 +59,10 @@ pub fn register_all(engine: &mut Engine) {
 mod tests {
     use rhai::{Engine, Module};
 
+    use crate::effects::EffectClass;
+
     /// One family's function names, sorted, after checking what `runbook doc` reads: each
-    /// function says what it does, gives a `rhai` example, and ends with its effect class.
+    /// function says what it does and gives a `rhai` example.
     fn documented_names(family: Module) -> Vec<String> {
         let mut engine = Engine::new_raw();
         engine.register_global_module(family.into());
@@ -60,15 +77,9 @@ mod tests {
                 .unwrap_or_default()
                 .join("\n");
             assert!(text.contains("```rhai"), "{name}: no rhai example");
-            let last = text.lines().last().unwrap_or("");
             assert!(
-                [
-                    "/// Effect: read",
-                    "/// Effect: change",
-                    "/// Effect: destroy"
-                ]
-                .contains(&last),
-                "{name}: last doc line is {last:?}"
+                !text.contains("Effect:"),
+                "{name}: the effect class is declared in `EFFECTS`, not in the doc comment"
             );
             names.push(name);
         }
@@ -159,5 +170,46 @@ mod tests {
                 assert_eq!(names, *expected, "family `{family}`");
             }
         }
+    }
+
+    /// The declarations and the functions agree: every registered function has exactly
+    /// one declared class, and every declaration names a registered function.
+    #[test]
+    fn every_primitive_has_one_declared_effect_class() {
+        let mut registered = Vec::new();
+        for (_, module) in super::families() {
+            registered.extend(documented_names(module));
+        }
+        let mut declared: Vec<&str> = super::declared_effects().map(|(n, _)| *n).collect();
+        declared.sort();
+        let before = declared.len();
+        declared.dedup();
+        assert_eq!(declared.len(), before, "a primitive is declared twice");
+        registered.sort();
+        assert_eq!(declared, registered);
+    }
+
+    /// The changing primitives and their classes, as the design lists them: a slip in a
+    /// declaration (a destroy declared `change` would skip its confirmation) shows here.
+    #[test]
+    fn the_changing_primitives_are_the_designs() {
+        let changing: Vec<(&str, EffectClass)> = super::declared_effects()
+            .filter(|(_, c)| *c != EffectClass::Read)
+            .copied()
+            .collect();
+        assert_eq!(
+            changing,
+            [
+                ("backup_dir", EffectClass::Change),
+                ("write_backup", EffectClass::Change),
+                ("seal_backup", EffectClass::Change),
+                ("set_pointer", EffectClass::Change),
+                ("juju_destroy_model", EffectClass::Destroy),
+                ("juju_remove_machine", EffectClass::Destroy),
+                ("release", EffectClass::Destroy),
+                ("release_all", EffectClass::Destroy),
+                ("wipe_qcow2", EffectClass::Destroy),
+            ]
+        );
     }
 }

@@ -5,6 +5,8 @@
 
 use rhai::{Dynamic, EvalAltResult, Map};
 
+use crate::effects::EffectClass;
+
 /// What a fallible primitive returns: a value (a script `Dynamic` unless said otherwise)
 /// or an error message the engine stamps with the script's position.
 pub type RhaiResult<T = Dynamic> = Result<T, Box<EvalAltResult>>;
@@ -24,6 +26,13 @@ pub fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
 pub fn options<T: serde::de::DeserializeOwned>(function: &str, opts: Map) -> RhaiResult<T> {
     rhai::serde::from_dynamic(&Dynamic::from_map(opts))
         .map_err(|e| format!("invalid options for `{function}`: {e}").into())
+}
+
+/// The class the gate is given for the effects of primitive `name`: its family's
+/// declaration (`EFFECTS`). A name nobody declared is treated as `destroy`, so a slip
+/// asks for more confirmation, never less.
+pub fn class_of(name: &str) -> EffectClass {
+    super::effect_class(name).unwrap_or(EffectClass::Destroy)
 }
 
 /// `value` (an object, or each object of an array) with every key of `keys`: the absent
@@ -50,6 +59,14 @@ pub fn with_keys(mut value: serde_json::Value, keys: &[&str]) -> serde_json::Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_come_from_the_declarations_and_fail_closed() {
+        assert_eq!(class_of("release"), EffectClass::Destroy);
+        assert_eq!(class_of("write_backup"), EffectClass::Change);
+        assert_eq!(class_of("glob"), EffectClass::Read);
+        assert_eq!(class_of("no_such_primitive"), EffectClass::Destroy);
+    }
 
     #[test]
     fn with_keys_fills_the_absent_keys_of_objects_only() {
