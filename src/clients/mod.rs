@@ -4,7 +4,6 @@
 //! runbook that never talks to MAAS needs no MAAS settings.
 
 pub mod juju;
-pub mod juju_version;
 pub mod maas;
 pub mod maas_snapshot;
 pub mod qcow2;
