@@ -25,7 +25,8 @@
 //!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
 //! - `clients/` — the systems in plain Rust: `juju/` (the client, the argv it builds, the
 //!   process runner and its command errors, Juju's wire formats 3.x and 4.x), `maas`, `qcow2`;
-//! - leaves: `diagnostic` (script errors), `limits` (the engine's), `term` (control
+//! - leaves: `diagnostic` (script errors), `stop` (why a script stopped — refused, halted,
+//!   interrupted — carried in its error), `limits` (the engine's), `term` (control
 //!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a
 //!   run between steps).
 
@@ -52,4 +53,5 @@ pub mod resolve;
 pub mod signals;
 pub mod sim;
 pub mod site;
+pub mod stop;
 pub mod term;
