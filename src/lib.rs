@@ -24,7 +24,9 @@
 //!   defaults, secrets), `site/` (typed site settings, `bounds`, `hostrange`), `resolve` /
 //!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
 //! - `clients/` — the systems in plain Rust: `juju/` (the client, the argv it builds, the
-//!   process runner and its command errors, Juju's wire formats 3.x and 4.x), `maas`, `qcow2`;
+//!   process runner and its command errors, Juju's wire formats 3.x and 4.x), `maas/` (the
+//!   client, one request and its retries, OAuth, URLs, machine JSON, status codes, release
+//!   outcomes), `json_skim` (a JSON array walked without building what is skipped), `qcow2`;
 //! - leaves: `diagnostic` (script errors), `stop` (why a script stopped — refused, halted,
 //!   interrupted — carried in its error), `limits` (the engine's), `term` (control
 //!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a
