@@ -85,7 +85,7 @@ impl Gate {
         Some(Refusal {
             guard: "confirm.ahead",
             reason: format!(
-                "this run can reach {what}, which needs a confirmation, and none can be given (stdin is not a terminal and `--yes` was not given); so it changes nothing, starting with this `{}` of {}; rerun with `--yes` to pre-approve, or from a terminal",
+                "confirmation needed later (by {what}) but stdin is not a terminal; rerun with `--yes` to pre-approve. Nothing changes before it is refused: not even this `{}` of {}",
                 effect.name, effect.target
             ),
         })
@@ -556,7 +556,7 @@ mod tests {
                 assert_eq!(r.guard, "confirm.ahead");
                 assert!(
                     r.reason.starts_with(
-                        "this run can reach `release` at x.rhai:3:1, which needs a confirmation"
+                        "confirmation needed later (by `release` at x.rhai:3:1) but stdin is not a terminal; rerun with `--yes`"
                     ),
                     "{}",
                     r.reason

@@ -46,7 +46,7 @@ fn a_destroy_it_cannot_confirm_refuses_the_first_change_though_the_script_never_
     let out = run(&sim, &[("runbooks/unattended.rhai", &script)], &[]);
     let file = out.root().join("runbooks/unattended.rhai");
     out.status(4)
-        .stderr_has(&format!("error: refused by guard `confirm.ahead`: this run can reach `juju_destroy_model` at {}:3:1, which needs a confirmation, and none can be given (stdin is not a terminal and `--yes` was not given); so it changes nothing, starting with this `backup_dir` of ", file.display()))
+        .stderr_has(&format!("error: refused by guard `confirm.ahead`: confirmation needed later (by `juju_destroy_model` at {}:3:1) but stdin is not a terminal; rerun with `--yes` to pre-approve. Nothing changes before it is refused: not even this `backup_dir` of ", file.display()))
         .stderr_has(&format!("--> {}:1:9\n", file.display()))
         .stdout_has("run ended: refused — no verdict")
         .stdout_has("already changed: nothing (per the journal)");
@@ -84,7 +84,7 @@ fn a_release_reached_only_through_an_imported_module_counts_too() {
     );
     let module = out.root().join("stdlib/later.rhai");
     out.status(4).stderr_has(&format!(
-        "refused by guard `confirm.ahead`: this run can reach `release` at {}:1:16,",
+        "refused by guard `confirm.ahead`: confirmation needed later (by `release` at {}:1:16)",
         module.display()
     ));
     assert_eq!(
