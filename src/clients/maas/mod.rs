@@ -43,7 +43,7 @@ pub use release::{
     decide_after_failure, gone_unseen, release_request, EraseMode, ReleaseOptions, ReleaseOutcome,
     ReleaseResult,
 };
-pub use status::status_name;
+pub use status::{status_code, status_name, STATUS_NAMES};
 pub use url::api_base;
 pub use wire::{parse_machine, parse_machines, parse_whoami, Machine};
 
