@@ -38,6 +38,7 @@ mod rerun;
 mod resolve;
 mod signals;
 mod sim_conformance;
+mod sim_evidence;
 mod sim_juju;
 mod sim_maas;
 pub mod sim_server;

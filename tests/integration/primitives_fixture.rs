@@ -17,13 +17,7 @@ use serde_json::Value;
 use crate::common::{Output, Test};
 use crate::sim_server::SimServer;
 
-pub const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
+pub use crate::sim_server::TARGETS;
 
 /// A test whose root holds `sites/t/site.rhai` and an empty `images/` (the site's
 /// `disk_root`). Juju commands time out after 20 s, MAAS requests after 5 s.

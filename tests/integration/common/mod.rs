@@ -5,6 +5,17 @@
 //! cleared and pinned: only `PATH`, `HOME`, `XDG_STATE_HOME` and what `.env()` adds.
 //!
 //! ```ignore
+//! let sim = SimServer::scenario("dirty").juju("4.0").fault("maas-5xx:0.1").start();
+//! let out = Test::new()
+//!     .sim(&sim)                                        // MAAS_URL, MAAS_API_KEY, JUJU_BIN
+//!     .repo()                                           // --root at this checkout
+//!     .site("testcloud")                                // --site testcloud
+//!     .set("timeouts.model_gone", "10")                 // --set KEY=VALUE (last one wins)
+//!     .args(&["run", "teardown", "--yes"])
+//!     .run();
+//! ```
+//!
+//! ```ignore
 //! let out = Test::new()
 //!     .file("runbooks/hello.rhai", r#"print("hi");"#)   // under root/
 //!     .args(&["run", "hello"])
@@ -25,11 +36,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::sim_server::SimServer;
+
+pub mod session;
+mod transcript;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
+/// The checkout: its `runbooks/`, `sites/` and `stdlib/` are what an operator runs.
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
+    /// `--root`, `--site` and the `--set` settings, passed after `args`.
+    root: Option<String>,
+    site: Option<String>,
+    settings: Vec<(String, String)>,
     env: Vec<(String, String)>,
     stdin: String,
     cwd: Option<PathBuf>,
@@ -50,6 +72,9 @@ impl Test {
         Test {
             dir,
             args: Vec::new(),
+            root: None,
+            site: None,
+            settings: Vec::new(),
             env: Vec::new(),
             stdin: String::new(),
             cwd: None,
@@ -77,6 +102,30 @@ impl Test {
         self
     }
 
+    /// The checkout's runbooks and sites (`--root` at the repository).
+    pub fn repo(mut self) -> Test {
+        self.root = Some(REPO.to_string());
+        self
+    }
+
+    /// `--site NAME`.
+    pub fn site(mut self, name: &str) -> Test {
+        self.site = Some(name.to_string());
+        self
+    }
+
+    /// `--set KEY=VALUE`; a later `set` of the same key replaces the earlier one.
+    pub fn set(mut self, key: &str, value: &str) -> Test {
+        self.settings.retain(|(k, _)| k != key);
+        self.settings.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Against the simulator `sim`: its `MAAS_URL`, `MAAS_API_KEY` and `JUJU_BIN`.
+    pub fn sim(self, sim: &SimServer) -> Test {
+        self.envs(sim.env())
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.into(), value.into()));
         self
@@ -102,8 +151,17 @@ impl Test {
     /// The command, ready to spawn (for tests that signal the process).
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(&self.args)
-            .current_dir(self.cwd.clone().unwrap_or_else(|| self.root()))
+        cmd.args(&self.args);
+        if let Some(root) = &self.root {
+            cmd.args(["--root", root]);
+        }
+        if let Some(site) = &self.site {
+            cmd.args(["--site", site]);
+        }
+        for (k, v) in &self.settings {
+            cmd.arg("--set").arg(format!("{k}={v}"));
+        }
+        cmd.current_dir(self.cwd.clone().unwrap_or_else(|| self.root()))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home())
@@ -142,7 +200,7 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    dir: tempfile::TempDir,
+    pub(in crate::common) dir: tempfile::TempDir,
 }
 
 impl Output {
