@@ -23,6 +23,9 @@ Fault specs (repeatable --fault):
                           mid-token (JSON; YAML ends in an unterminated quote), exits 0
   release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
   model-stuck             the `openstack` model never goes away, even with --force
+  maas-non-superuser      the API key's MAAS user is not a superuser: it sees only its own
+                          and unowned machines and may release only those (by default it is
+                          a superuser, as MAAS's `admin`: it sees and may release everyone's)
   erase-on-release        MAAS's setting `enable_disk_erasing_on_release` is on: every
                           release erases the disks first (Disk erasing, then Releasing)
   delete-on-destroy:HOSTNAME
@@ -74,6 +77,8 @@ pub enum Fault {
     ModelStuck,
     /// MAAS's `enable_disk_erasing_on_release` is on.
     EraseOnRelease,
+    /// The API key's user is not a MAAS superuser.
+    MaasNonSuperuser,
     /// juju#22691: the destroy deletes this machine (by hostname) from MAAS.
     DeleteOnDestroy(String),
     /// Juju does not release the nodes of the machines it removes.
@@ -170,6 +175,7 @@ impl Fault {
             "release-fails" => Fault::ReleaseFails(need("hostname")?),
             "model-stuck" if arg.is_none() => Fault::ModelStuck,
             "erase-on-release" if arg.is_none() => Fault::EraseOnRelease,
+            "maas-non-superuser" if arg.is_none() => Fault::MaasNonSuperuser,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
             "mutate" | "preset" => {
@@ -379,6 +385,11 @@ impl Faults {
             .any(|f| matches!(f, Fault::DeleteOnDestroy(h) if h == hostname))
     }
 
+    /// Whether the API key's user is a MAAS superuser (the default).
+    pub fn superuser(&self) -> bool {
+        !self.list.contains(&Fault::MaasNonSuperuser)
+    }
+
     /// MAAS's setting `enable_disk_erasing_on_release`.
     pub fn erase_on_release(&self) -> bool {
         self.list.contains(&Fault::EraseOnRelease)
@@ -480,6 +491,7 @@ mod tests {
             "maas-down-after:destroy-model",
             "delete-on-destroy:openstack2",
             "erase-on-release",
+            "maas-non-superuser",
             "juju-keeps-nodes",
             "maas-hang-first:op=release",
             "model-slow:30",
@@ -489,8 +501,9 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut f = Faults::parse(&specs).unwrap();
-        assert_eq!(f.list.len(), 15);
-        assert!(f.erase_on_release());
+        assert_eq!(f.list.len(), 16);
+        assert!(f.erase_on_release() && !f.superuser());
+        assert!(Faults::default().superuser());
         assert!(f.juju_hangs("export-bundle") && !f.juju_hangs("export-bundle"));
         assert!(!f.juju_hangs("status"));
         assert_eq!(f.model_removal_secs(), Some(30.0));

@@ -311,7 +311,7 @@ fn maas_route(
     match (segments.as_slice(), method) {
         (["users"], &Method::GET) if op == Some("whoami") => {
             let user = &cloud.user;
-            let body = json!({"is_superuser": false, "username": user, "email": format!("{user}@example.com"),
+            let body = json!({"is_superuser": cloud.faults.superuser(), "username": user, "email": format!("{user}@example.com"),
                 "is_local": true, "resource_uri": format!("{API}users/{user}/")});
             (json_body(200, body.to_string()), false)
         }
@@ -319,12 +319,14 @@ fn maas_route(
         (["machines"], &Method::GET) if op.is_none() => (list_machines(cloud, params), false),
         (["machines"], &Method::POST) if op == Some("release") => bulk_release(cloud, params),
         (["machines", id], &Method::GET) if op.is_none() => match cloud.machine_by_system_id(id) {
+            Some(m) if !cloud.visible(m, &cloud.user) => (text(403, ""), false),
             Some(m) => (json_body(200, m.json.clone()), false),
             None => (text(404, "No Machine matches the given query."), false),
         },
         // MAAS shows power parameters to administrators only (`@admin_method`).
         (["machines", id], &Method::GET) if op == Some("power_parameters") => {
             match cloud.machine_by_system_id(id) {
+                Some(_) if !cloud.faults.superuser() => (text(403, ""), false),
                 Some(m) => (
                     json_body(200, power_parameters(&m.hostname).to_string()),
                     false,
@@ -437,7 +439,7 @@ fn list_machines(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
     let mut parts: Vec<Bytes> = Vec::with_capacity(candidates.len() * 2 + 2);
     parts.push(Bytes::from_static(b"["));
     for m in candidates.iter().map(|&i| &cloud.machines[i]) {
-        if ok(&agents, &m.agent_name)
+        if cloud.visible(m, &cloud.user)
             && ok(&agents, &m.agent_name)
             && ok(&owners, m.owner.as_deref().unwrap_or(""))
             && (statuses.is_empty() || ok(&statuses, &status_filter_name(m.status)))
@@ -486,7 +488,7 @@ fn bulk_release(cloud: &mut Cloud, params: &[(String, String)]) -> (Response<Bod
         .collect();
     let denied: Vec<&str> = machines
         .iter()
-        .filter(|m| m.locked || m.owner.as_deref().is_some_and(|o| o != user))
+        .filter(|m| m.locked || !cloud.may_edit(m, &user))
         .map(|m| m.system_id.as_str())
         .collect();
     if !denied.is_empty() {

@@ -214,6 +214,18 @@ impl Cloud {
         self.machines[index].json = Bytes::from(json);
     }
 
+    /// MAAS's view permission: a superuser sees every machine, anyone else only unowned
+    /// machines and their own (docs/formats.md).
+    pub fn visible(&self, m: &MaasMachine, user: &str) -> bool {
+        self.faults.superuser() || m.owner.is_none() || m.owner.as_deref() == Some(user)
+    }
+
+    /// MAAS's edit permission (release): the same rule — so a superuser may release
+    /// someone else's machine, and only this tool's owner guard stops it.
+    pub fn may_edit(&self, m: &MaasMachine, user: &str) -> bool {
+        self.visible(m, user)
+    }
+
     pub fn machine_by_system_id(&self, system_id: &str) -> Option<&MaasMachine> {
         self.by_system_id.get(system_id).map(|&i| &self.machines[i])
     }
@@ -413,7 +425,7 @@ impl Cloud {
         };
         let m = &self.machines[i];
         let permitted = match user {
-            Some(user) => m.owner.is_none() || m.owner.as_deref() == Some(user),
+            Some(user) => self.may_edit(m, user),
             None => m.owner.as_deref() == Some(self.user.as_str()),
         };
         if m.locked || !permitted {
@@ -630,6 +642,9 @@ mod tests {
             (READY, None)
         );
         assert!(c.machines[i].owner_data.is_empty());
+        // A superuser (the default) may release alice's machine; anyone else may not.
+        assert_eq!(c.release(&id(&c, "alice-db0"), Some("admin")), Ok(true));
+        let mut c = cloud("dirty", &["maas-non-superuser"]);
         assert_eq!(
             c.release(&id(&c, "alice-db0"), Some("admin"))
                 .unwrap_err()
@@ -670,7 +685,7 @@ mod tests {
 
     #[test]
     fn foreign_and_partial_targets() {
-        let mut c = cloud("foreign", &[]);
+        let mut c = cloud("foreign", &["maas-non-superuser"]);
         assert!(c.model("openstack").is_none());
         assert_eq!(
             c.release(&id(&c, "openstack0"), Some("admin"))

@@ -20,6 +20,7 @@ mod identity_controllers;
 mod identity_property;
 mod maas_deleted;
 mod maas_erase;
+mod maas_permissions;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::sim_server::SimServer;
+use crate::sim_server::{SimServer, TEST_SPEED};
 
 fn json(r: reqwest::blocking::Response) -> Value {
     assert_eq!(r.headers()["content-type"], "application/json");
@@ -121,7 +121,8 @@ fn whoami_and_filtered_machine_lists() {
 
 #[test]
 fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
-    let sim = SimServer::start("dirty");
+    // A non-superuser: MAAS refuses it someone else's machine (a superuser it would not).
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let id = sim.machine("openstack1")["system_id"]
         .as_str()
         .unwrap()
@@ -175,7 +176,7 @@ fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
 
 #[test]
 fn bulk_release_accepts_multipart_with_base64_parts() {
-    let sim = SimServer::start("dirty");
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let a = sim.machine("openstack2")["system_id"]
         .as_str()
         .unwrap()
