@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::{SimServer, JUJU_MAJORS, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const SITE_CONTROLLER_UUID: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
 const SITE_MODEL_UUID: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
 const LAB_CONTROLLER_UUID: &str = "5e8a0f1c-2b7d-4c93-8f16-a0d2b4c6e871";
@@ -18,26 +18,11 @@ const LAB_MODEL_UUID: &str = "b71f3c9e-6a2d-4e58-9c04-8d1e5f7a3b26";
 /// `runbook run teardown --site testcloud --yes --json` (the site pins `maas-controller`)
 /// against `sim`, short waits, no OSD disks; `extra` adds flags.
 pub fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--yes",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=10",
-        "--set",
-        "timeouts.destroy_cli=5",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .args(extra)
+        .set("timeouts.destroy_cli", "5")
+        .run()
 }
 
 /// `text` is in what the run printed (the narrative goes to stderr under `--json`).

@@ -4,30 +4,16 @@
 //! whether MAAS will erase; the simulator models Disk erasing (then Releasing, then Ready)
 //! and logs each POST's form parameters, which is what these tests read.
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::{SimServer, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--yes",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=20",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .args(extra)
+        .set("timeouts.machines_ready", "20")
+        .run()
 }
 
 /// The form parameters of every release POST in the simulator's log.

@@ -2,32 +2,13 @@
 //! it ended and what the journal says was already changed; an error after the destroy
 //! still gets the scorecard (NO-GO).
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::sim_server::{SimServer, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 /// `runbook run teardown --site testcloud --json --yes` against `sim`, short waits.
 fn teardown(sim: &SimServer) -> Output {
-    Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--yes",
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
-        .run()
+    testcloud(sim, "teardown").args(&["--json", "--yes"]).run()
 }
 
 #[test]

@@ -6,25 +6,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::sim_server::SimServer;
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 /// `runbook sim record --site testcloud -o cloud.json [extra]` against `sim`.
 pub fn record(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "sim",
-        "record",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "-o",
-        "cloud.json",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    Test::new()
+        .sim(sim)
+        .repo()
+        .site("testcloud")
+        .args(&["sim", "record", "-o", "cloud.json"])
+        .args(extra)
+        .run()
 }
 
 /// A file of `out`'s temp dir, kept beyond it.
@@ -42,20 +36,8 @@ fn read_json(path: &Path) -> Value {
 /// `teardown --dry-run --json` against `sim`: the route and the planned effects (name and
 /// target, which hold the model names and system ids).
 fn detect(sim: &SimServer) -> (Value, Vec<String>) {
-    let out = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--dry-run",
-            "--json",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
+    let out = testcloud(sim, "teardown")
+        .args(&["--dry-run", "--json"])
         .run();
     let doc = out.json();
     let plan = doc["plan"]

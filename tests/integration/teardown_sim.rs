@@ -289,7 +289,7 @@ fn missing_stops_with_3_and_touches_nothing() {
     out.says(
         "  [UNKNOWN] state=absent:partial
   fails closed — the state is not one the table can act on safely:
-    - target `capi-mgmt` is missing from MAAS (no machine with that hostname)
+    - target `capi-mgmt` is missing from MAAS (no machine with that hostname is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser)
   next: stop — nothing will be changed",
     )
     .says(NOTHING_CHANGED);

@@ -28,17 +28,21 @@
 //! ```
 //!
 //! `Output` keeps the temp dir alive, so files a run wrote can be inspected afterwards
-//! (`out.home()`, `out.root()`, `out.state()`).
+//! (`out.home()`, `out.root()`, `out.state()`). A `Test` can run again, in the same dirs:
+//! the operator typing the same command twice.
 
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
 
 use crate::sim_server::SimServer;
 
+mod running;
 pub mod session;
+pub use running::Running;
 mod transcript;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
@@ -46,7 +50,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 pub struct Test {
-    dir: tempfile::TempDir,
+    /// Shared with every `Output` of its runs.
+    dir: Rc<tempfile::TempDir>,
     args: Vec<String>,
     /// `--root`, `--site` and the `--set` settings, passed after `args`.
     root: Option<String>,
@@ -70,7 +75,7 @@ impl Test {
             std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
         }
         Test {
-            dir,
+            dir: Rc::new(dir),
             args: Vec::new(),
             root: None,
             site: None,
@@ -87,6 +92,11 @@ impl Test {
 
     pub fn home(&self) -> PathBuf {
         self.dir.path().join("home")
+    }
+
+    /// `$XDG_STATE_HOME`, where runs keep their journals.
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
     }
 
     /// Write `text` to `root/<rel>` (folders created).
@@ -172,14 +182,18 @@ impl Test {
         cmd
     }
 
-    pub fn run(self) -> Output {
-        let mut child = self
-            .command()
-            .stdin(Stdio::piped())
+    fn launch(&self, stdin: Stdio) -> Child {
+        self.command()
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("spawn runbook");
+            .expect("spawn runbook")
+    }
+
+    /// Runs the command to its end; again and again if called again, in the same dirs.
+    pub fn run(&self) -> Output {
+        let mut child = self.launch(Stdio::piped());
         child
             .stdin
             .take()
@@ -191,7 +205,7 @@ impl Test {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            dir: self.dir,
+            dir: Rc::clone(&self.dir),
         }
     }
 }
@@ -200,7 +214,7 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    pub(in crate::common) dir: tempfile::TempDir,
+    pub(in crate::common) dir: Rc<tempfile::TempDir>,
 }
 
 impl Output {
@@ -287,14 +301,7 @@ impl Output {
 
     /// Every line of every `journal.jsonl` under the temp dir, parsed.
     pub fn journal_lines(&self) -> Vec<serde_json::Value> {
-        let pattern = format!("{}/**/journal.jsonl", self.dir.path().display());
-        let mut lines = Vec::new();
-        for path in glob::glob(&pattern).expect("glob").flatten() {
-            for line in std::fs::read_to_string(path).expect("read journal").lines() {
-                lines.push(serde_json::from_str(line).expect("journal line is JSON"));
-            }
-        }
-        lines
+        journal_lines(self.dir.path())
     }
 
     /// Every file under `dir`, relative, sorted (to prove nothing was written).
@@ -314,4 +321,16 @@ impl Output {
         out.sort();
         out
     }
+}
+
+/// Every line of every `journal.jsonl` under `dir`, parsed.
+pub fn journal_lines(dir: &Path) -> Vec<serde_json::Value> {
+    let pattern = format!("{}/**/journal.jsonl", dir.display());
+    let mut lines = Vec::new();
+    for path in glob::glob(&pattern).expect("glob").flatten() {
+        for line in std::fs::read_to_string(path).expect("read journal").lines() {
+            lines.push(serde_json::from_str(line).expect("journal line is JSON"));
+        }
+    }
+    lines
 }

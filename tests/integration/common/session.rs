@@ -9,7 +9,7 @@
 //! assert_eq!(out.backups().len(), 1);
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -27,6 +27,21 @@ pub fn testcloud(sim: &SimServer, runbook: &str) -> Test {
         .set("osd_disks", "")
         .set("timeouts.model_gone", "10")
         .set("timeouts.machines_ready", "10")
+}
+
+/// The site's backup directories under `home/backups`, oldest first.
+pub fn backups(home: &Path) -> Vec<PathBuf> {
+    let pattern = format!("{}/backups/pre-caracal-destroy-*", home.display());
+    let mut dirs: Vec<PathBuf> = glob::glob(&pattern).expect("glob").flatten().collect();
+    dirs.sort();
+    dirs
+}
+
+/// The site's pointer file's target, if the file exists.
+pub fn pointer(home: &Path) -> Option<String> {
+    std::fs::read_to_string(home.join(".last-pre-caracal-destroy-backup"))
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 impl Output {
@@ -53,19 +68,14 @@ impl Output {
             .collect()
     }
 
-    /// The site's backup directories under `$HOME/backups`, oldest first.
+    /// The site's backup directories, oldest first.
     pub fn backups(&self) -> Vec<PathBuf> {
-        let pattern = format!("{}/backups/pre-caracal-destroy-*", self.home().display());
-        let mut dirs: Vec<PathBuf> = glob::glob(&pattern).expect("glob").flatten().collect();
-        dirs.sort();
-        dirs
+        backups(&self.home())
     }
 
     /// The site's pointer file's target, if the file exists.
     pub fn pointer(&self) -> Option<String> {
-        std::fs::read_to_string(self.home().join(".last-pre-caracal-destroy-backup"))
-            .ok()
-            .map(|s| s.trim().to_string())
+        pointer(&self.home())
     }
 
     /// The effects the journal records with `outcome` (`executed`, `refused`, ...).
