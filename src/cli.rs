@@ -67,7 +67,7 @@ pub enum Command {
     /// List sites, show one's effective settings, or diff two.
     Sites(SitesArgs),
     /// The built-in simulated cloud: a MAAS API server and a juju CLI shim.
-    Sim(crate::commands::sim::SimArgs),
+    Sim(SimArgs),
     /// Investigate a live cloud interactively; read-only until `:arm`.
     Repl(ReplArgs),
     /// List the runbooks and modules a site can reach: purpose and the file used.
@@ -182,3 +182,135 @@ pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
 }
+
+#[derive(Debug, Args)]
+#[command(
+    about = "The built-in simulated cloud (MAAS 2.0 API + juju CLI) for tests, demos and trying runbook changes"
+)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub command: SimCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Start the simulator on 127.0.0.1 and print the environment to use it.
+    ///
+    /// Prints exactly three lines to stdout (`export MAAS_URL=...`, `export MAAS_API_KEY=...`,
+    /// `export JUJU_BIN=...`), then serves until SIGINT/SIGTERM. Everything else goes to
+    /// stderr. `GET /_sim/log` lists every MAAS request and juju command handled as
+    /// `{"kind": "maas"|"juju", "request": "POST /MAAS/api/2.0/...", "status": HTTP status
+    /// or exit code (0 for a request held by `maas-hang`), "changed": bool}`;
+    /// `GET /_sim/state` shows the cloud (models, machines, owners, statuses).
+    #[command(after_help = FAULT_HELP)]
+    Serve(ServeArgs),
+    /// The juju CLI shim: what the generated `JUJU_BIN` wrapper runs (needs `RUNBOOK_SIM_URL`).
+    Juju(JujuArgs),
+    /// Capture a site's real cloud, read-only, as a file `sim serve --from` can replay.
+    ///
+    /// Reads the Juju controller and its models (`models`, `show-model`, `status`,
+    /// `machines`, `export-bundle` of the site's models and the controller model), the MAAS
+    /// user, version and the targets' machine objects (with `--all`, every machine). Only
+    /// GETs and read-only juju commands; no secret is written.
+    Record(RecordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Where to write the capture (JSON).
+    #[arg(short = 'o', long = "output", value_name = "CLOUD.json")]
+    pub output: std::path::PathBuf,
+    /// Record every MAAS machine, not only the site's targets and its models' nodes.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Starting cloud: clean, dirty, partial, destroying, foreign, stuck, missing, large:N (N up to 10000).
+    #[arg(long, default_value = "dirty", value_name = "NAME")]
+    pub scenario: String,
+    /// Start from a capture of a real cloud made by `runbook sim record` (instead of a scenario).
+    #[arg(long, value_name = "CLOUD.json", conflicts_with = "scenario")]
+    pub from: Option<std::path::PathBuf>,
+    /// Inject a fault (repeatable); the spec syntax is listed below.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+    /// TCP port on 127.0.0.1; 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Time speed-up: releases and dying models move on this many times faster.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Which Juju the `juju` shim is: its version, output shapes and rules (3.6 or 4.0).
+    #[arg(long, default_value = "3.6", value_name = "3.6|4.0")]
+    pub juju: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JujuArgs {
+    /// The juju command line, e.g. `status -m openstack --format json`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+/// The `--fault` spec syntax, shown in `runbook sim serve --help`.
+pub const FAULT_HELP: &str = "\
+Fault specs (repeatable --fault):
+  maas-5xx:RATE           fail RATE (0.0-1.0) of MAAS API requests with 500 or 503
+                          (503 carries `Retry-After: 1`); seeded, reproducible
+  maas-latency:MS         add MS milliseconds to every MAAS API request
+  maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
+  maas-hang-first:SUBSTRING
+                          never answer the first such request (nor apply it); later ones
+                          are answered (a run stopped there, then run again)
+  maas-status:CODE:SUBSTRING
+                          answer MAAS requests whose `METHOD path?query` contains
+                          SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
+  juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
+  juju-hang-first:COMMAND the first `juju COMMAND` never returns and does nothing (the
+                          CLI stuck on the controller); later ones run normally
+  juju-malformed:COMMAND  `juju COMMAND` prints the first half of its output, cut
+                          mid-token (JSON; YAML ends in an unterminated quote), exits 0
+  release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
+  model-stuck             the `openstack` model never goes away, even with --force
+  maas-non-superuser      the API key's MAAS user is not a superuser: it sees only its own
+                          and unowned machines and may release only those (by default it is
+                          a superuser, as MAAS's `admin`: it sees and may release everyone's)
+  erase-on-release        MAAS's setting `enable_disk_erasing_on_release` is on: every
+                          release erases the disks first (Disk erasing, then Releasing)
+  delete-on-destroy:HOSTNAME
+                          when a destroyed model's machines go, Juju DELETES the MAAS
+                          machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
+  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
+                          Deployed (as `--force --no-wait` can): the teardown's Phase C
+                          releases every one
+  model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
+                          1.5): it stays listed, dying, while a run is stopped and re-run
+  maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
+                          MAAS API request answers 500 (MAAS fails mid-teardown)
+  disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
+                          or all): `juju disabled-commands` lists it and the blocked
+                          commands fail with \"operation blocked\"
+  other-controller[:registered]
+                          a second controller `lab-controller` (own uuid, own
+                          `admin/openstack` model and MAAS machines `lab-*`) that is the
+                          current controller (`:registered`: registered, not current)
+  other-user-model[:USER] USER's (default bob) `openstack` model on the site's controller,
+                          on MAAS machines `USER-openstack0..1` owned by USER; repeatable
+  controller-gone-after:COMMAND
+                          once `juju COMMAND` has succeeded, the site's controller is no
+                          longer registered (`ERROR controller NAME not found`)
+  preset:SYSTEM_ID:FIELD=VALUE
+                          as `mutate`, but in the starting state: what the first read
+                          already sees (e.g. a malformed `juju-model-uuid`, or a
+                          hostname another machine has)
+  mutate:SYSTEM_ID:FIELD=VALUE
+                          once the first MAAS machine read (`GET machines...`) has been
+                          answered, change that machine: FIELD is owner (empty: none),
+                          locked, hostname, status (code), power_state, juju-model-uuid
+                          or juju-controller-uuid — a cloud that moves between reads";

@@ -235,7 +235,7 @@ fn diagnostic_error(rendered: String) -> anyhow::Error {
 
 /// Evaluate a `site.rhai` (a plain engine: no primitives, no imports) to a JSON map.
 fn eval_site_script(display: &str, text: &str) -> Result<Value> {
-    use crate::engine::limits;
+    use crate::limits;
     let mut engine = rhai::Engine::new_raw();
     // Explicit limits here too: a runaway site script must end with an error, not eat memory.
     engine
@@ -264,37 +264,6 @@ fn eval_site_script(display: &str, text: &str) -> Result<Value> {
         bail!("`{display}` sets `maas.api_key`: the MAAS API key comes only from `MAAS_API_KEY` or the file named by `maas.api_key_file`");
     }
     Ok(json)
-}
-
-/// Keeps site services (the demo's in-process simulator) alive for the run.
-pub type ServiceGuard = Box<dyn std::any::Any>;
-
-/// Start what a site needs before a run and point `env` at it: for a site with a `sim`
-/// section (`demo`), the built-in simulated cloud. Its MAAS URL, API key and juju wrapper
-/// replace whatever the environment says, so a demo run can never reach a real cloud.
-/// The returned guard keeps the simulator alive for the run.
-pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceGuard>> {
-    let Some(sim) = &site.sim else {
-        return Ok(None);
-    };
-    let juju = crate::sim::juju_formats::JujuMajor::parse(&sim.juju)
-        .map_err(|e| anyhow::anyhow!("site `{}` `sim.juju`: {e}", site.name))?;
-    let handle = crate::sim::start(crate::sim::SimOptions {
-        scenario: sim.scenario.clone(),
-        speed: sim.speed,
-        juju,
-        ..Default::default()
-    })
-    .with_context(|| {
-        format!(
-            "cannot start the simulated cloud of site `{}` (scenario `{}`)",
-            site.name, sim.scenario
-        )
-    })?;
-    env.maas_url = Some(handle.maas_url.clone());
-    env.maas_api_key = Some(handle.api_key.clone());
-    env.juju_bin = Some(handle.juju_bin.display().to_string());
-    Ok(Some(Box::new(handle)))
 }
 
 /// The MAAS credentials of a run, and where they came from (for messages; never the key).

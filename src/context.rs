@@ -32,7 +32,7 @@ pub struct RunContext {
     export_failed: RefCell<Vec<String>>,
     backup_dirs: RefCell<Vec<PathBuf>>,
     /// The seals this run made (planned ones too, in dry-run): which model each dir captured.
-    seals: RefCell<Vec<(PathBuf, crate::predestroy::Seal)>>,
+    seals: RefCell<Vec<(PathBuf, crate::backup::seal::Seal)>>,
     /// The Juju and MAAS clients, built on first use.
     clients: crate::clients::Clients,
     /// `maas_whoami()`, read once per run.
@@ -80,7 +80,7 @@ impl RunContext {
     }
 
     /// What the detection froze (controller, model, targets), if it ran.
-    pub fn frozen(&self) -> Option<crate::frozen::Frozen> {
+    pub fn frozen(&self) -> Option<crate::effects::frozen::Frozen> {
         self.gate.frozen()
     }
 
@@ -169,8 +169,7 @@ impl RunContext {
             .filter(|model| {
                 seals.iter().any(|(dir, seal)| {
                     &seal.model == model
-                        && crate::primitives::files::verify_backup(dir, self.export_failed(model))
-                            .is_ok()
+                        && crate::backup::verify_backup(dir, self.export_failed(model)).is_ok()
                 })
             })
             .collect()
@@ -185,12 +184,12 @@ impl RunContext {
     }
 
     /// Record the seal this run made (or planned) for `dir`.
-    pub fn record_seal(&self, dir: PathBuf, seal: crate::predestroy::Seal) {
+    pub fn record_seal(&self, dir: PathBuf, seal: crate::backup::seal::Seal) {
         self.seals.borrow_mut().push((dir, seal));
     }
 
     /// The seal of `dir`: the one this run made (or planned), else the one on disk.
-    pub fn seal_of(&self, dir: &std::path::Path) -> Option<crate::predestroy::Seal> {
+    pub fn seal_of(&self, dir: &std::path::Path) -> Option<crate::backup::seal::Seal> {
         let mine = self
             .seals
             .borrow()
@@ -198,7 +197,7 @@ impl RunContext {
             .rev()
             .find(|(d, _)| d == dir)
             .map(|(_, s)| s.clone());
-        mine.or_else(|| crate::predestroy::read_seal(dir))
+        mine.or_else(|| crate::backup::seal::read_seal(dir))
     }
 
     /// Record that `juju export-bundle` of `model` failed in this run.

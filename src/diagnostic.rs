@@ -32,14 +32,14 @@ pub fn message(err: &EvalAltResult) -> String {
         ),
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "the script exceeded the limit of {} operations (a runaway loop?)",
-            crate::engine::limits::MAX_OPERATIONS
+            crate::limits::MAX_OPERATIONS
         ),
         EvalAltResult::ErrorStackOverflow(_) => format!(
             "call depth exceeded the limit of {} (runaway recursion?)",
-            crate::engine::limits::MAX_CALL_LEVELS
+            crate::limits::MAX_CALL_LEVELS
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
-            use crate::engine::limits;
+            use crate::limits;
             let (thing, limit, unit) = if what.contains("string") {
                 ("a string", limits::MAX_STRING_SIZE, "bytes")
             } else if what.contains("map") {

@@ -13,20 +13,9 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, Scope};
 
 use crate::context::RunContext;
+use crate::limits;
 use crate::primitives;
 use crate::resolve::{Resolver, ScriptModules, Sources};
-
-/// The engine's limits, set explicitly because Rhai's defaults differ between builds.
-pub mod limits {
-    pub const MAX_OPERATIONS: u64 = 20_000_000;
-    pub const MAX_CALL_LEVELS: usize = 64;
-    pub const MAX_EXPR_DEPTH: usize = 128;
-    pub const MAX_FN_EXPR_DEPTH: usize = 64;
-    pub const MAX_STRING_SIZE: usize = 64 * 1024 * 1024;
-    pub const MAX_ARRAY_SIZE: usize = 1_000_000;
-    pub const MAX_MAP_SIZE: usize = 1_000_000;
-    pub const MAX_MODULES: usize = 256;
-}
 
 /// An engine with limits, strict variables and every primitive, but no run context:
 /// enough to compile (`check`) and to read metadata (`doc`).
@@ -119,8 +108,8 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
+    use crate::effects::journal::Journal;
     use crate::effects::Gate;
-    use crate::journal::Journal;
     use crate::report::Report;
     use crate::site::Site;
 

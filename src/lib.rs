@@ -1,28 +1,33 @@
 //! runbook: a Rust host that embeds Rhai and runs operational runbooks against Juju on MAAS.
 //!
-//! Map of the tree (the data path reads top to bottom):
-//! - `cli` — clap flags; `config` — precedence `--set` > env > site > defaults, secrets;
+//! Map of the tree, by layer, top to bottom (a module imports only its own layer or those
+//! below; `layers.rs` holds the table and the test that enforces it):
+//! - `main.rs` — parse, dispatch, exit;
 //! - `commands/` — one file per subcommand (`run`, `eval`, `check`, `doc`, `sites`, `plan`,
-//!   `apply`, `rehearse`, `record`); `plan_file` / `plan_facts` — a saved plan and its facts;
-//! - `repl/` — `runbook repl`: the interactive session, read-only until `:arm`;
-//! - `engine` — the Rhai engine (limits, strict variables, resolver, primitives);
+//!   `apply`, `rehearse`, `record`, `sim`), `repl/` (the interactive session, read-only until
+//!   `:arm`), and what only they use: `services` (starts the demo's simulator), `recorder`
+//!   (`sim record`'s read-only capture of a real cloud), `plan_facts` (the facts a plan rests on);
+//! - `sim/` — the built-in simulated cloud, reached only from `commands`;
+//! - `engine` — the Rhai engine (strict variables, resolver, every primitive);
+//! - `primitives/` — one Rhai plugin module per family;
 //! - `context` — `RunContext`, the one handle primitives reach;
-//! - `resolve` / `embedded` — where runbooks and modules are found; the built-in copies;
-//! - `site` — typed site settings (`bounds` — their ranges); `hostrange` —
-//!   `node[00000-00999]` in its targets;
-//! - `captures` — what a pre-destroy backup must hold, and what makes each capture valid;
-//! - `effects` — the gate; `guards` — its rules, on fresh facts; `frozen` — what detection
-//!   froze (controller, model, targets); `journal` — the JSONL record; `term` — control characters
-//!   escaped before printing;
-//! - `report` — steps, checks, verdict; `outcome` — how a run ended, its exit code;
-//! - `signals` — SIGINT/SIGTERM/SIGHUP stop a run between steps; `diagnostic` — script errors;
-//!   `history` — the earlier runs' journals read back (a re-run continues what they started);
-//!   `predestroy` — which model a sealed backup captured, alive or dying (the pointer rules);
-//! - `primitives/` — one Rhai plugin module per family; `clients/` — the systems in plain Rust;
-//! - `recorder` — `sim record`'s read-only capture of a real cloud (`sim/recording` replays it).
+//! - `report` — steps, checks, verdict, transcript; `outcome` — how a run ended, the exit
+//!   codes; `history` — the earlier runs' journals read back (a re-run continues them);
+//! - `effects/` — the gate every change goes through, with `guards` (its rules, on fresh
+//!   facts), `frozen` (what detection froze: controller, model, targets), `predestroy` (the
+//!   rules a backup's seal decides), `journal` (the JSONL record), `plan` (a saved plan and
+//!   `apply`'s allowlist);
+//! - `backup/` — the backup format on disk: the manifest, `captures` (what a pre-destroy
+//!   backup must hold), `seal` (which model it captured, alive or dying);
+//! - settings: `cli` (clap flags, no I/O), `config` (precedence `--set` > env > site >
+//!   defaults, secrets), `site/` (typed site settings, `bounds`, `hostrange`), `resolve` /
+//!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
+//! - `clients/` — the systems in plain Rust;
+//! - leaves: `diagnostic` (script errors), `limits` (the engine's), `term` (control
+//!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a
+//!   run between steps).
 
-pub mod bounds;
-pub mod captures;
+pub mod backup;
 pub mod cli;
 pub mod clients;
 pub mod color;
@@ -33,19 +38,13 @@ pub mod diagnostic;
 pub mod effects;
 pub mod embedded;
 pub mod engine;
-pub mod frozen;
-pub mod guards;
 pub mod history;
-pub mod hostrange;
-pub mod journal;
+#[cfg(test)]
+mod layers;
+pub mod limits;
 pub mod maas_profiles;
 pub mod outcome;
-pub mod plan_facts;
-pub mod plan_file;
-pub mod predestroy;
 pub mod primitives;
-pub mod recorder;
-pub mod repl;
 pub mod report;
 pub mod resolve;
 pub mod signals;

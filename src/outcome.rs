@@ -5,7 +5,16 @@
 //! the cloud was changed still gets the scorecard (read as far as the systems answer) and is
 //! NO-GO: the operator must see what state the cloud was left in.
 
-use crate::report::exit;
+/// Exit codes, as README.md and `runbook --help` list them.
+pub mod exit {
+    pub const GO: i32 = 0;
+    pub const NO_GO: i32 = 1;
+    pub const ERROR: i32 = 2;
+    pub const STOPPED: i32 = 3;
+    pub const REFUSED: i32 = 4;
+    /// SIGINT; SIGTERM is 143 and SIGHUP 129 (128 + the signal, see `outcome`).
+    pub const INTERRUPTED: i32 = 130;
+}
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,19 +10,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::color::{self, Stream, Tone};
+use crate::effects::{PlanEntry, Transcript};
 use crate::outcome::Ending;
 use crate::term::{escape, escape_line};
-
-/// Exit codes, as README.md and `runbook --help` list them.
-pub mod exit {
-    pub const GO: i32 = 0;
-    pub const NO_GO: i32 = 1;
-    pub const ERROR: i32 = 2;
-    pub const STOPPED: i32 = 3;
-    pub const REFUSED: i32 = 4;
-    /// SIGINT; SIGTERM is 143 and SIGHUP 129 (128 + the signal, see `outcome`).
-    pub const INTERRUPTED: i32 = 130;
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {
@@ -41,15 +31,6 @@ pub struct Check {
     pub name: String,
     pub pass: bool,
     pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanEntry {
-    pub effect: String,
-    pub class: crate::effects::EffectClass,
-    pub target: String,
-    pub command: String,
-    pub args: serde_json::Value,
 }
 
 #[derive(Debug, Default)]
@@ -372,6 +353,17 @@ impl Report {
     }
 }
 
+/// The gate's view of the report: the plan and the refusals it records.
+impl Transcript for Report {
+    fn plan(&self, entry: PlanEntry) {
+        Report::plan(self, entry);
+    }
+
+    fn message(&self, level: &'static str, text: &str) {
+        Report::message(self, level, text);
+    }
+}
+
 /// A transcript line of a command outside a run's report: stdout, or stderr under `--json`.
 pub fn say(json: bool, text: &str) {
     if json {
@@ -452,6 +444,7 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::exit;
 
     #[test]
     fn verdicts_and_exit_codes() {

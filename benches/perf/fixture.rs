@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use runbook::config::Env;
 use runbook::context::RunContext;
+use runbook::effects::journal::Journal;
 use runbook::effects::Gate;
-use runbook::journal::Journal;
 use runbook::report::Report;
 use runbook::resolve::Resolver;
 use runbook::sim::{self, SimHandle, SimOptions};
@@ -103,7 +103,7 @@ pub fn deployed_sim(n: usize, faults: &[&str]) -> DeployedSim {
 /// Freeze the simulator's machines as the run's targets, as a detection (`detect_cloud()`)
 /// would: the release guard refuses anything that was not frozen.
 pub fn freeze(h: &Harness, sim: &DeployedSim, whoami: &str) {
-    use runbook::frozen::{Frozen, FrozenTarget};
+    use runbook::effects::frozen::{Frozen, FrozenTarget};
     let targets = sim
         .system_ids
         .iter()
@@ -138,7 +138,7 @@ pub fn harness(maas: &Maas, site: Site, state_dir: &Path) -> Harness {
         Journal::new(state_dir, "bench", false),
         report.clone(),
     )
-    .with_scope(runbook::guards::Scope::of(&site));
+    .with_scope(runbook::effects::guards::Scope::of(&site));
     let env = Env {
         maas_url: Some(maas.url.clone()),
         maas_api_key: Some(maas.api_key.clone()),

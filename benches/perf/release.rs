@@ -72,8 +72,8 @@ fn client_only() -> Duration {
 /// What the journal alone costs for a batch: one line per machine, each appended and
 /// synced to disk (`Gate::finish` → `Journal::record`), in a temp dir like a run's state.
 fn journal_only() -> Duration {
+    use runbook::effects::journal::{Journal, Outcome};
     use runbook::effects::{Effect, EffectClass};
-    use runbook::journal::{Journal, Outcome};
     let state = tempfile::tempdir().expect("a temp dir");
     let journal = Journal::new(state.path(), "bench", false);
     let effects: Vec<Effect> = (0..MACHINES)

@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::commands::Session;
 use crate::config::{Config, Env};
+use crate::effects::journal::Outcome;
+use crate::effects::plan::{Allowlist, Plan};
 use crate::effects::{Confirmation, Effect, EffectClass};
-use crate::journal::Outcome;
-use crate::plan_file::{Allowlist, Plan};
-use crate::report::exit;
+use crate::outcome::exit;
 use crate::resolve::Kind;
 
 /// Where applied plan ids are kept (one JSON line each), under the site's state dir.
@@ -80,7 +80,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         .site()
         .state_dir
         .clone()
-        .unwrap_or_else(crate::journal::default_state_dir);
+        .unwrap_or_else(crate::effects::journal::default_state_dir);
     let applied = state_dir.join(APPLIED);
     if let Some(when) = applied_before(&applied, &plan.id)? {
         return refusal(
@@ -92,9 +92,9 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     }
     let mut drift = settings_drift(&plan, &session);
     drift.extend(source_drift(&plan, &config)?);
-    let facts =
-        crate::plan_facts::read(&session.ctx).context("cannot read the facts the plan rests on")?;
-    drift.extend(crate::plan_facts::drift(&plan.facts, &facts));
+    let facts = crate::commands::plan_facts::read(&session.ctx)
+        .context("cannot read the facts the plan rests on")?;
+    drift.extend(crate::commands::plan_facts::drift(&plan.facts, &facts));
     if !drift.is_empty() {
         return refusal(drift, "no longer matches what it was made from");
     }
@@ -231,7 +231,7 @@ fn source_drift(plan: &Plan, config: &Config) -> Result<Vec<String>> {
                 s.name, f.display, s.display
             )),
             Some(f) => {
-                let sha = crate::plan_file::sha256_hex(f.text.as_bytes());
+                let sha = crate::effects::plan::sha256_hex(f.text.as_bytes());
                 if sha != s.sha256 {
                     out.push(format!(
                         "source `{}` changed: sha256 {} → {}",

@@ -10,9 +10,13 @@ pub mod eval;
 pub mod list;
 pub mod module_docs;
 pub mod plan;
+pub mod plan_facts;
 pub mod record;
+pub mod recorder;
 pub mod rehearse;
+pub mod repl;
 pub mod run;
+pub mod services;
 pub mod sim;
 pub mod site_keys;
 pub mod sites;
@@ -28,12 +32,14 @@ use anyhow::Result;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::cli::{Cli, Command};
-use crate::config::{self, Config, Env, ServiceGuard};
+use crate::commands::services::{start_site_services, ServiceGuard};
+use crate::config::{self, Config, Env};
 use crate::context::RunContext;
+use crate::effects::journal::{self, Journal, Outcome};
 use crate::effects::{Effect, EffectClass, Gate, Stop};
-use crate::journal::{self, Journal, Outcome};
+use crate::outcome::exit;
 use crate::outcome::Ending;
-use crate::report::{exit, Report};
+use crate::report::Report;
 use crate::resolve::Sources;
 use crate::signals;
 
@@ -53,7 +59,7 @@ pub fn dispatch(cli: Cli) -> i32 {
                 Command::Doc(args) => doc::run(&config, &args),
                 Command::Sites(args) => sites::run(&config, &args),
                 Command::Sim(args) => sim::run(args, &cli.global),
-                Command::Repl(args) => crate::repl::run(&config, &args),
+                Command::Repl(args) => repl::run(&config, &args),
                 Command::List => list::list(&config),
                 Command::Show(args) => list::show(&config, &args),
                 Command::Completions(args) => completions::run(&args),
@@ -131,7 +137,7 @@ pub fn build_context(
 ) -> Result<(Rc<RunContext>, Option<ServiceGuard>)> {
     let site = config.load_site()?;
     let mut env = config.env.clone();
-    let services = config::start_site_services(&site, &mut env)?;
+    let services = start_site_services(&site, &mut env)?;
     // Services (the demo simulator) may set the environment; re-apply precedence.
     let site = if env != config.env {
         Config {
@@ -165,7 +171,7 @@ pub fn build_context(
         report.clone(),
     )
     .with_interrupt(interrupted.clone())
-    .with_scope(crate::guards::Scope::of(&site));
+    .with_scope(crate::effects::guards::Scope::of(&site));
     let ctx = RunContext::new(site, gate, run_id, report, env, interrupted);
     Ok((Rc::new(ctx), services))
 }

@@ -1,5 +1,5 @@
 //! `runbook plan RUNBOOK -o PLAN`: run the runbook in dry-run, print the plan as `--dry-run`
-//! does, and save it (`plan_file.rs`) with the facts it rests on (`plan_facts.rs`), the
+//! does, and save it (`effects/plan.rs`) with the facts it rests on (`plan_facts.rs`), the
 //! site's effective settings and a hash of every source used, for `runbook apply` later.
 
 use std::path::Path;
@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use crate::cli::PlanArgs;
 use crate::commands::Session;
 use crate::config::Config;
+use crate::effects::plan::{self, Plan, PlannedEffect, SourceHash};
+use crate::outcome::exit;
 use crate::outcome::Ending;
-use crate::plan_file::{self, Plan, PlannedEffect, SourceHash};
-use crate::report::exit;
 use crate::resolve::SourceFile;
 
 /// Compile and run `file` in `session`, recording how it ended on the report; the exit code
@@ -40,7 +40,7 @@ pub fn source_hashes(session: &Session, runbook: &SourceFile, name: &str) -> Vec
         name: name.to_string(),
         kind: "runbook".into(),
         display: runbook.display.clone(),
-        sha256: plan_file::sha256_hex(runbook.text.as_bytes()),
+        sha256: plan::sha256_hex(runbook.text.as_bytes()),
     }];
     let sources = session.sources.borrow();
     let mut modules: Vec<(&String, &String)> = sources
@@ -57,7 +57,7 @@ pub fn source_hashes(session: &Session, runbook: &SourceFile, name: &str) -> Vec
             name: stem,
             kind: "module".into(),
             display: display.clone(),
-            sha256: plan_file::sha256_hex(text.as_bytes()),
+            sha256: plan::sha256_hex(text.as_bytes()),
         });
     }
     out
@@ -78,8 +78,8 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         eprintln!("no plan saved: the dry run did not complete");
         return Ok(code);
     }
-    let facts =
-        crate::plan_facts::read(&session.ctx).context("cannot read the facts the plan rests on")?;
+    let facts = crate::commands::plan_facts::read(&session.ctx)
+        .context("cannot read the facts the plan rests on")?;
     let site = session.ctx.site();
     let created = chrono::Utc::now();
     let expires =
@@ -87,8 +87,8 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
     let stamp =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let plan = Plan {
-        format: plan_file::FORMAT.into(),
-        version: plan_file::VERSION,
+        format: plan::FORMAT.into(),
+        version: plan::VERSION,
         id: uuid::Uuid::new_v4().simple().to_string(),
         created_at: stamp(created),
         expires_at: stamp(expires),

@@ -3,10 +3,10 @@
 
 use anyhow::{Context, Result};
 
-use crate::commands::sim::RecordArgs;
+use crate::cli::RecordArgs;
+use crate::commands::recorder::{self, RecordOptions};
 use crate::commands::{build_context, interrupt_flag, ContextMode};
 use crate::config::Config;
-use crate::recorder::{self, RecordOptions};
 
 pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
     let mode = ContextMode {
@@ -31,7 +31,7 @@ pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
         started.elapsed().as_secs_f64(),
         args.output.display()
     );
-    Ok(crate::report::exit::GO)
+    Ok(crate::outcome::exit::GO)
 }
 
 /// Write `doc` next to `path` and rename it into place, so a reader never sees half a file;

@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::cli::{RehearseArgs, RunArgs};
 use crate::commands::record::write_atomically;
+use crate::commands::recorder::{self, RecordOptions};
 use crate::commands::{build_context, interrupt_flag, ContextMode};
 use crate::config::{Config, Env};
-use crate::recorder::{self, RecordOptions};
 
 pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
     let scratch = std::env::temp_dir().join(format!(

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::clients::juju::{ambiguity, ambiguous, Controller, Model};
 use crate::clients::maas::Machine;
 use crate::context::RunContext;
-use crate::frozen::{is_uuid, Frozen, FrozenController, FrozenModel, FrozenTarget};
+use crate::effects::frozen::{is_uuid, Frozen, FrozenController, FrozenModel, FrozenTarget};
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::clients::qcow2;
 use crate::context::RunContext;
+use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, MachineFacts};
-use crate::guards::Facts;
 
 /// Every key of `wipe_qcow2`'s result (a `stat_qcow2` map, `planned`, `command`); those that
 /// do not apply (a dry run's image fields) are `()`.

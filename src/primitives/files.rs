@@ -1,138 +1,46 @@
 //! The `files` family: `glob`, backups (`backup_dir`, `write_backup`, `backup_ok`,
 //! `seal_backup`) and pointer files (`set_pointer`, `read_pointer`). Every write goes
 //! through the effects gate; `write_backup` only writes inside this run's backup dirs.
-//!
-//! A backup dir keeps `manifest.json`: `{"files": {"NAME": {"size": N, "sha256": "…"}}}`.
+//! The backup format they write (manifest, captures, seal) is [`crate::backup`].
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::captures;
+use crate::backup::seal::Seal;
+use crate::backup::{read_manifest, verify_backup, write_atomic, FileEntry, MANIFEST};
 use crate::context::RunContext;
-use crate::effects::{Applied, Effect, EffectClass, MANIFEST};
-use crate::guards::Facts;
+use crate::effects::guards::Facts;
+use crate::effects::{Applied, Effect, EffectClass};
 use crate::site::expand_tilde;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    pub files: BTreeMap<String, FileEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub size: u64,
-    pub sha256: String,
-}
-
-fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
-    let path = dir.join(MANIFEST);
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("`{}` is not a valid manifest", path.display()))
-}
-
-/// Write `bytes` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
-/// A failed write removes its temp file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = write_then_rename(&tmp, path, bytes);
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return written;
+/// The seal for a backup of `model`, from a fresh read of it (on the frozen controller, by
+/// the frozen uuid when there is one). A model Juju does not list is `absent`; a read that
+/// fails leaves the uuid empty and the life `unknown` (such a seal never counts as a
+/// pre-destroy backup).
+fn seal_for(run: &RunContext, model: &str) -> Seal {
+    let read = run
+        .juju()
+        .and_then(|juju| super::juju::model_facts(run, juju, model));
+    let (model_uuid, controller_uuid, life) = match read {
+        Ok(Some(m)) => (m.uuid, m.controller_uuid, m.life),
+        Ok(None) => (String::new(), String::new(), "absent".to_string()),
+        Err(_) => (String::new(), String::new(), "unknown".to_string()),
+    };
+    Seal {
+        model: model.to_string(),
+        model_uuid,
+        controller_uuid,
+        life,
+        run_id: run.run_id().to_string(),
+        sealed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut f =
-        fs::File::create(tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    fs::rename(tmp, path)
-        .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))
-}
-
-/// Verify a backup dir: every file its manifest lists exists with its recorded size and
-/// sha256 and is not empty, and every required capture (`captures::REQUIRED`) is listed and
-/// parses. The bundle capture may be replaced by its failure record (why Juju could not
-/// export) only when `failed_export_ok`.
-pub fn verify_backup(dir: &Path, failed_export_ok: bool) -> anyhow::Result<()> {
-    let manifest = read_manifest(dir)?;
-    for (name, want) in &manifest.files {
-        let path = dir.join(name);
-        let bytes = fs::read(&path).with_context(|| {
-            format!("backup file `{}` is missing or unreadable", path.display())
-        })?;
-        if bytes.is_empty() {
-            bail!("backup file `{}` is empty", path.display());
-        }
-        let got = FileEntry {
-            size: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-        };
-        if &got != want {
-            bail!(
-                "backup file `{}` does not match the manifest (size {} vs {}, or sha256 differs)",
-                path.display(),
-                got.size,
-                want.size
-            );
-        }
-    }
-    for capture in captures::REQUIRED {
-        let path = dir.join(capture.file);
-        if manifest.files.contains_key(capture.file) {
-            let bytes = fs::read(&path)
-                .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
-            captures::check_content(&path, capture.format, &bytes)?;
-            continue;
-        }
-        match capture
-            .failure_record()
-            .filter(|r| manifest.files.contains_key(r))
-        {
-            Some(_) if failed_export_ok => {}
-            Some(record) => bail!(
-                "backup `{}` holds `{record}` in place of `{}`, but Juju's export of the model did not fail in this run",
-                dir.display(),
-                capture.file
-            ),
-            None => bail!(
-                "backup `{}` is incomplete: its manifest does not list `{}` (required: {})",
-                dir.display(),
-                capture.file,
-                captures::REQUIRED
-                    .iter()
-                    .map(|c| c.file)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-    Ok(())
 }
 
 fn effect(name: &str, target: String, args: serde_json::Value, command: String) -> Effect {
@@ -308,8 +216,8 @@ pub mod files_functions {
             dir: path.clone(),
         };
         // Which model this captured, and whether it was alive: a fresh read (the pointer
-        // rules of `crate::predestroy` rest on it).
-        let seal = crate::predestroy::seal_for(&run, model);
+        // rules of `crate::effects::predestroy` rest on it).
+        let seal = seal_for(&run, model);
         let e = effect(
             "seal_backup",
             format!("model {model}"),
@@ -320,7 +228,7 @@ pub mod files_functions {
             .gate()
             .apply_on(e, &facts, || {
                 verify_backup(&path, run.export_failed(model))?;
-                crate::predestroy::write_seal(&path, &seal)
+                crate::backup::seal::write_seal(&path, &seal)
             })
             .map_err(|e| e.into_rhai())?;
         if matches!(applied, Applied::Executed(()) | Applied::Planned) {
@@ -349,10 +257,10 @@ pub mod files_functions {
             format!("echo {target} > {}", file.display()),
         );
         // The pointer keeps naming the pre-destroy backup of a model rather than a capture
-        // of that model taken while it was being destroyed (`crate::predestroy`).
+        // of that model taken while it was being destroyed (`crate::effects::predestroy`).
         let facts = Facts::SetPointer {
             path: file.clone(),
-            current: crate::predestroy::pointed_pre_destroy(&file),
+            current: crate::backup::seal::pointed_pre_destroy(&file),
             target: PathBuf::from(target),
             new: run.seal_of(Path::new(target)),
         };
@@ -379,41 +287,5 @@ pub mod files_functions {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Dynamic::UNIT),
             Err(e) => Err(format!("cannot read pointer file `{}`: {e}", file.display()).into()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The names in `dir`, sorted.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .collect();
-        names.sort();
-        names
-    }
-
-    #[test]
-    fn a_write_replaces_the_file_whole() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("a.json");
-        write_atomic(&path, b"{}").unwrap();
-        write_atomic(&path, b"{\"b\": 1}").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"b\": 1}");
-        assert_eq!(names(tmp.path()), ["a.json"]);
-    }
-
-    #[test]
-    fn a_failed_write_removes_its_temp_file() {
-        let tmp = tempfile::tempdir().unwrap();
-        // The rename fails: the name is a directory that is not empty.
-        let path = tmp.path().join("taken");
-        fs::create_dir_all(path.join("inside")).unwrap();
-        let err = write_atomic(&path, b"text").unwrap_err();
-        assert!(format!("{err:#}").contains("cannot rename"), "{err:#}");
-        assert_eq!(names(tmp.path()), ["taken"]);
     }
 }

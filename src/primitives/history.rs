@@ -1,6 +1,6 @@
 //! The `history` family: what earlier runs on this site's cloud did and how they ended,
 //! from their journals (see `crate::history`), and the backup one of them took before the
-//! destroy (see `crate::predestroy`).
+//! destroy (see `crate::backup::seal`).
 
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult};
@@ -32,7 +32,7 @@ pub mod history_functions {
         let state_dir = site
             .state_dir
             .clone()
-            .unwrap_or_else(crate::journal::default_state_dir);
+            .unwrap_or_else(crate::effects::journal::default_state_dir);
         let marks = SiteMarks {
             backup_root: site.backup_root.clone(),
             pointer_file: site.pointer_file.clone(),
@@ -61,7 +61,7 @@ pub mod history_functions {
     pub fn pre_destroy_backup(ctx: NativeCallContext) -> RhaiResult {
         let run = RunContext::from_call(&ctx)?;
         let site = run.site();
-        let Some((dir, seal)) = crate::predestroy::pointed_pre_destroy(&site.pointer_file) else {
+        let Some((dir, seal)) = crate::backup::seal::pointed_pre_destroy(&site.pointer_file) else {
             return Ok(Dynamic::UNIT);
         };
         let frozen_uuid = run.frozen().and_then(|f| f.model).map(|m| m.uuid);

@@ -2,7 +2,7 @@
 //!
 //! Reads call the client and turn its structs into maps. The two state-changing calls
 //! (`juju_destroy_model`, `juju_remove_machine`) read fresh facts (`juju models`, `juju
-//! status`), evaluate their guard from `effects.rs`, and hand the call to the gate, which
+//! status`), evaluate their guard (`effects`), and hand the call to the gate, which
 //! refuses, plans, confirms, runs and journals it.
 
 use std::rc::Rc;
@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
+use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
-use crate::guards::Facts;
 use crate::primitives::detect;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
@@ -192,7 +192,7 @@ pub(crate) fn destroy_model(
     let facts = Facts::DestroyModel {
         model: model_facts_of(&model),
         sealed: rc.verified_sealed_models(),
-        prior: crate::predestroy::pointed_pre_destroy(&rc.site().pointer_file).map(|(_, s)| s),
+        prior: crate::backup::seal::pointed_pre_destroy(&rc.site().pointer_file).map(|(_, s)| s),
     };
     let guard = rc.gate().guard(&facts);
     // The summary is only worth a `juju status` when the guard lets the call through.

@@ -2,7 +2,7 @@
 //!
 //! Reads block on the host's runtime and turn the client's structs into maps. `release` and
 //! `release_all` read fresh facts first (`maas_whoami()` and the machines themselves),
-//! evaluate the release guard from `effects.rs` for each machine, and hand the calls to the
+//! evaluate the release guard (`effects`) for each machine, and hand the calls to the
 //! gate; a batch is admitted as a whole under one confirmation naming every hostname.
 
 use std::time::Instant;
@@ -16,10 +16,10 @@ use serde_json::json;
 use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
 use crate::clients::maas_snapshot;
 use crate::context::RunContext;
+use crate::effects::guards::Facts;
 use crate::effects::{
     Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
 };
-use crate::guards::Facts;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 

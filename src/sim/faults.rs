@@ -1,64 +1,8 @@
 //! Fault injection: parses `--fault` specs and answers "does this request fail?" with a
-//! seeded generator, so a test that injects faults sees the same sequence every run.
+//! seeded generator, so a test that injects faults sees the same sequence every run. The
+//! syntax users read (`runbook sim serve --help`) is `cli::FAULT_HELP`: keep the two in step.
 
 use anyhow::{bail, Context};
-
-/// The `--fault` spec syntax, shown in `runbook sim serve --help`.
-pub const FAULT_HELP: &str = "\
-Fault specs (repeatable --fault):
-  maas-5xx:RATE           fail RATE (0.0-1.0) of MAAS API requests with 500 or 503
-                          (503 carries `Retry-After: 1`); seeded, reproducible
-  maas-latency:MS         add MS milliseconds to every MAAS API request
-  maas-hang:SUBSTRING     never answer MAAS requests whose path+query contains SUBSTRING
-  maas-hang-first:SUBSTRING
-                          never answer the first such request (nor apply it); later ones
-                          are answered (a run stopped there, then run again)
-  maas-status:CODE:SUBSTRING
-                          answer MAAS requests whose `METHOD path?query` contains
-                          SUBSTRING with HTTP CODE (e.g. `maas-status:403:op=release`)
-  juju-fail:COMMAND       `juju COMMAND` exits 1 with an `ERROR ...` line
-  juju-hang-first:COMMAND the first `juju COMMAND` never returns and does nothing (the
-                          CLI stuck on the controller); later ones run normally
-  juju-malformed:COMMAND  `juju COMMAND` prints the first half of its output, cut
-                          mid-token (JSON; YAML ends in an unterminated quote), exits 0
-  release-fails:HOSTNAME  releasing HOSTNAME ends in `Releasing failed`
-  model-stuck             the `openstack` model never goes away, even with --force
-  maas-non-superuser      the API key's MAAS user is not a superuser: it sees only its own
-                          and unowned machines and may release only those (by default it is
-                          a superuser, as MAAS's `admin`: it sees and may release everyone's)
-  erase-on-release        MAAS's setting `enable_disk_erasing_on_release` is on: every
-                          release erases the disks first (Disk erasing, then Releasing)
-  delete-on-destroy:HOSTNAME
-                          when a destroyed model's machines go, Juju DELETES the MAAS
-                          machine HOSTNAME instead of releasing it (juju#22691, 3.6.24)
-  juju-keeps-nodes        Juju removes the model's machines but leaves their MAAS nodes
-                          Deployed (as `--force --no-wait` can): the teardown's Phase C
-                          releases every one
-  model-slow:SECS         a destroyed model takes SECS simulated seconds to go (instead of
-                          1.5): it stays listed, dying, while a run is stopped and re-run
-  maas-down-after:COMMAND once `juju COMMAND` has succeeded (e.g. destroy-model), every
-                          MAAS API request answers 500 (MAAS fails mid-teardown)
-  disabled-command:SET    as after `juju disable-command SET` (destroy-model, remove-object
-                          or all): `juju disabled-commands` lists it and the blocked
-                          commands fail with \"operation blocked\"
-  other-controller[:registered]
-                          a second controller `lab-controller` (own uuid, own
-                          `admin/openstack` model and MAAS machines `lab-*`) that is the
-                          current controller (`:registered`: registered, not current)
-  other-user-model[:USER] USER's (default bob) `openstack` model on the site's controller,
-                          on MAAS machines `USER-openstack0..1` owned by USER; repeatable
-  controller-gone-after:COMMAND
-                          once `juju COMMAND` has succeeded, the site's controller is no
-                          longer registered (`ERROR controller NAME not found`)
-  preset:SYSTEM_ID:FIELD=VALUE
-                          as `mutate`, but in the starting state: what the first read
-                          already sees (e.g. a malformed `juju-model-uuid`, or a
-                          hostname another machine has)
-  mutate:SYSTEM_ID:FIELD=VALUE
-                          once the first MAAS machine read (`GET machines...`) has been
-                          answered, change that machine: FIELD is owner (empty: none),
-                          locked, hostname, status (code), power_state, juju-model-uuid
-                          or juju-controller-uuid — a cloud that moves between reads";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {

@@ -586,9 +586,9 @@ mod tests {
         let last = bundle.stdout.trim_end().lines().last().unwrap();
         assert!(last.contains(": \""), "ends in an open quote: {last:?}");
         let path = std::path::Path::new("export-bundle.yaml");
-        let err = crate::captures::check_content(
+        let err = crate::backup::captures::check_content(
             path,
-            crate::captures::Format::Bundle,
+            crate::backup::captures::Format::Bundle,
             bundle.stdout.as_bytes(),
         )
         .unwrap_err();

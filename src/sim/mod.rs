@@ -34,7 +34,7 @@ use anyhow::Context;
 pub struct SimOptions {
     /// A scenario name: clean, dirty, partial, destroying, foreign, stuck, missing, large:N.
     pub scenario: String,
-    /// Fault specs, same syntax as `--fault` (see `faults::FAULT_HELP`).
+    /// Fault specs, same syntax as `--fault` (`runbook sim serve --help` lists it).
     pub faults: Vec<String>,
     /// Time speed-up: 10.0 makes every delay ten times shorter.
     pub speed: f64,

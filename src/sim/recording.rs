@@ -3,7 +3,7 @@
 //! state the scenarios build, so releases, dying models and faults behave as usual.
 //!
 //! This file is the reading side of the capture format; the writing side is the host's
-//! recorder (`src/recorder.rs`). Neither imports the other: the format below is the contract.
+//! recorder (`src/commands/recorder.rs`). Neither imports the other: the format below is the contract.
 //!
 //! # The capture format, version 1
 //!

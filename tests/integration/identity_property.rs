@@ -214,7 +214,11 @@ fn site_root(dir: &Path, models: &str, pinned: bool) {
 }
 
 /// Run `script` in a fresh session against `sim`; returns what the detection froze.
-fn run(dir: &Path, sim: &runbook::sim::SimHandle, script: &str) -> Option<runbook::frozen::Frozen> {
+fn run(
+    dir: &Path,
+    sim: &runbook::sim::SimHandle,
+    script: &str,
+) -> Option<runbook::effects::frozen::Frozen> {
     let global = GlobalArgs {
         root: Some(dir.to_path_buf()),
         site: Some("t".into()),

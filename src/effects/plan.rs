@@ -8,7 +8,7 @@
 //! `plan_max_age`), `site`, `runbook`, `root`, `sets` (the `--set` overrides given),
 //! `settings` (the site's effective settings, flat; the MAAS key is never among them),
 //! `sources` (each runbook/module used: `name`, `kind`, `display`, `sha256`), `facts`
-//! (flat `key → value`, see `plan_facts.rs`), `effects` (each: `effect`, `class`,
+//! (flat `key → value`, see `commands/plan_facts.rs`), `effects` (each: `effect`, `class`,
 //! `target`, `command`, `key`) and `sha256`, the hash of the canonical JSON of all the
 //! rest. A hand edit changes the hash; `apply` refuses it.
 //!
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::report::PlanEntry;
+use crate::effects::PlanEntry;
 
 pub const FORMAT: &str = "runbook-plan";
 pub const VERSION: u64 = 1;
@@ -88,7 +88,7 @@ impl Plan {
         }
         let text = serde_json::to_vec_pretty(&value).context("cannot serialise the plan")?;
         // Temp file, fsync, rename; a failed write removes its temp file.
-        crate::primitives::files::write_atomic(path, &text)
+        crate::backup::write_atomic(path, &text)
     }
 
     /// Reads and checks a plan file: JSON, format, version, hash.

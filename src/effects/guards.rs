@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::backup::seal::Seal;
+use crate::effects::frozen::{is_uuid, Frozen};
+use crate::effects::predestroy;
 use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
-use crate::frozen::{is_uuid, Frozen};
-use crate::predestroy::{self, Seal};
 use crate::site::Site;
 
 /// What a site allows, copied from it when the gate is built.
@@ -412,7 +413,7 @@ fn set_pointer(scope: &Scope, path: &Path) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frozen::{FrozenModel, FrozenTarget};
+    use crate::effects::frozen::{FrozenModel, FrozenTarget};
 
     const MODEL: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
     const CTL: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
@@ -609,7 +610,7 @@ mod tests {
             require_backup: true,
             ..scope()
         };
-        let prior = crate::predestroy::Seal {
+        let prior = crate::backup::seal::Seal {
             model: "openstack".into(),
             model_uuid: MODEL.into(),
             controller_uuid: CTL.into(),
@@ -617,7 +618,7 @@ mod tests {
             run_id: "r1".into(),
             sealed_at: "2026-12-03T10:00:00Z".into(),
         };
-        let destroy = |life: &str, prior: Option<crate::predestroy::Seal>| {
+        let destroy = |life: &str, prior: Option<crate::backup::seal::Seal>| {
             decide(
                 &strict,
                 Some(&f),
@@ -641,7 +642,7 @@ mod tests {
             destroy("dying", None).unwrap_err().guard,
             "destroy_model.backup"
         );
-        let other = crate::predestroy::Seal {
+        let other = crate::backup::seal::Seal {
             model_uuid: OTHER.into(),
             ..prior
         };

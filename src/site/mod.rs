@@ -7,6 +7,9 @@
 //! Missing keys fall back to [`Site::defaults`], so a site file can be short. An unknown or
 //! mistyped key is an error naming the dotted key and the file.
 
+pub mod bounds;
+pub mod hostrange;
+
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Result};
@@ -188,10 +191,10 @@ impl Site {
             }
         }
         let mut site: Site = serde_json::from_value(doc)?;
-        crate::bounds::check(&site, |key| origins.get(key).cloned())?;
+        crate::site::bounds::check(&site, |key| origins.get(key).cloned())?;
         site.maas.key_ranks = ranks;
         site.expand_home();
-        site.targets = crate::hostrange::expand_all(&site.targets)?;
+        site.targets = crate::site::hostrange::expand_all(&site.targets)?;
         Ok(site)
     }
 

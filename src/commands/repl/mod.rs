@@ -64,7 +64,7 @@ pub fn run(config: &Config, _args: &ReplArgs) -> Result<i32> {
             show(&session, outcome, before);
         }
     }
-    Ok(crate::report::exit::GO)
+    Ok(crate::outcome::exit::GO)
 }
 
 /// Print what an entry did: its value (stdout) or error (stderr), and, when unarmed, that
@@ -195,7 +195,7 @@ struct ReplEditor {
 fn history_file() -> Option<PathBuf> {
     let has_base = std::env::var_os("XDG_STATE_HOME").is_some_and(|v| !v.is_empty())
         || dirs::home_dir().is_some();
-    has_base.then(|| crate::journal::default_state_dir().join("repl_history"))
+    has_base.then(|| crate::effects::journal::default_state_dir().join("repl_history"))
 }
 
 impl ReplEditor {

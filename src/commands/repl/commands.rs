@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn draft_holds_entries_that_ran_and_compiles_strictly() {
-        let (_t, mut s) = crate::repl::session::tests::session();
+        let (_t, mut s) = crate::commands::repl::session::tests::session();
         for entry in [
             "let a = 1",
             "fn f() { 2 }",

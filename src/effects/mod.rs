@@ -10,6 +10,12 @@
 //!
 //! API CONTRACT (shared between issues — keep these signatures; add freely).
 
+pub mod frozen;
+pub mod guards;
+pub mod journal;
+pub mod plan;
+pub mod predestroy;
+
 use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Write};
 use std::path::{Component, Path, PathBuf};
@@ -20,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::frozen::Frozen;
-use crate::guards::{Facts, Scope};
-use crate::journal::{Entry, Journal, Outcome};
-use crate::report::{PlanEntry, Report};
+use crate::backup::MANIFEST;
+use crate::effects::frozen::Frozen;
+use crate::effects::guards::{Facts, Scope};
+use crate::effects::journal::{Entry, Journal, Outcome};
 
 /// What kind of change an effect is; also printed by `runbook doc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -126,7 +132,7 @@ pub struct ModelFacts {
     pub life: String,
 }
 
-/// Why a run stopped before completing; decides the exit code (see `report::exit`).
+/// Why a run stopped before completing; decides the exit code (see `outcome::exit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
     /// A guard refused or a confirmation was declined: exit 4.
@@ -137,13 +143,32 @@ pub enum Stop {
     Interrupted,
 }
 
+/// A planned effect as the run's report shows it (dry run) and `plan` saves it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub effect: String,
+    pub class: EffectClass,
+    pub target: String,
+    pub command: String,
+    pub args: serde_json::Value,
+}
+
+/// Where the gate tells the run what it planned and what it refused: the run's report
+/// (`report.rs` implements it). A trait, so the gate knows nothing of the layers above it.
+pub trait Transcript {
+    /// A dry run's planned effect: one transcript line, and an entry of the plan.
+    fn plan(&self, entry: PlanEntry);
+    /// A message under the current step (`fail` for a refused effect).
+    fn message(&self, level: &'static str, text: &str);
+}
+
 /// The gate of one run. Built by `context.rs`; reached by primitives via `RunContext::gate`.
 pub struct Gate {
     dry_run: Cell<bool>,
     yes: bool,
     terminal: bool,
     journal: Journal,
-    report: Rc<Report>,
+    report: Rc<dyn Transcript>,
     stop: RefCell<Option<Stop>>,
     /// The Ctrl-C flag: a confirmation being typed when it is set is declined.
     interrupt: Option<Arc<AtomicBool>>,
@@ -152,7 +177,7 @@ pub struct Gate {
     /// What the detection froze; `None` until it ran.
     frozen: RefCell<Option<Frozen>>,
     /// `runbook apply`: only these effects, in this order, are admitted.
-    plan: RefCell<Option<crate::plan_file::Allowlist>>,
+    plan: RefCell<Option<crate::effects::plan::Allowlist>>,
 }
 
 impl Gate {
@@ -163,7 +188,7 @@ impl Gate {
         yes: bool,
         terminal: bool,
         journal: Journal,
-        report: Rc<Report>,
+        report: Rc<dyn Transcript>,
     ) -> Gate {
         Gate {
             dry_run: Cell::new(dry_run),
@@ -180,12 +205,12 @@ impl Gate {
     }
 
     /// Admit only the effects of a saved plan, in its order (`runbook apply`).
-    pub fn set_plan(&self, plan: crate::plan_file::Allowlist) {
+    pub fn set_plan(&self, plan: crate::effects::plan::Allowlist) {
         *self.plan.borrow_mut() = Some(plan);
     }
 
     /// The planned effects that have not run (none without a plan).
-    pub fn plan_not_run(&self) -> Vec<crate::plan_file::PlannedEffect> {
+    pub fn plan_not_run(&self) -> Vec<crate::effects::plan::PlannedEffect> {
         self.plan
             .borrow()
             .as_ref()
@@ -224,7 +249,7 @@ impl Gate {
 
     /// The gate's decision on `facts` (read by the host right before the call).
     pub fn guard(&self, facts: &Facts) -> Result<(), Refusal> {
-        crate::guards::decide(&self.scope, self.frozen.borrow().as_ref(), facts)
+        crate::effects::guards::decide(&self.scope, self.frozen.borrow().as_ref(), facts)
     }
 
     /// [`Gate::apply`] with the guard decided here, on `facts`.
@@ -823,9 +848,6 @@ pub fn guard_write_backup(run_dirs: &[PathBuf], dir: &Path, file: &str) -> Resul
     Ok(())
 }
 
-/// The manifest file each backup dir keeps (size + sha256 per file).
-pub const MANIFEST: &str = "manifest.json";
-
 fn is_symlink(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
@@ -833,6 +855,14 @@ fn is_symlink(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The gate's tests read the journal, not the transcript.
+    struct Silent;
+
+    impl Transcript for Silent {
+        fn plan(&self, _: PlanEntry) {}
+        fn message(&self, _: &'static str, _: &str) {}
+    }
 
     fn machine(host: &str, owner: Option<&str>, locked: bool, status: &str) -> MachineFacts {
         MachineFacts {
@@ -1057,10 +1087,7 @@ mod tests {
     fn gate(dry: bool, yes: bool, terminal: bool) -> (tempfile::TempDir, Gate) {
         let tmp = tempfile::tempdir().unwrap();
         let journal = Journal::new(tmp.path(), "run-1", dry);
-        (
-            tmp,
-            Gate::new(dry, yes, terminal, journal, Rc::new(Report::new(true))),
-        )
+        (tmp, Gate::new(dry, yes, terminal, journal, Rc::new(Silent)))
     }
 
     fn effect(confirm: bool) -> Effect {

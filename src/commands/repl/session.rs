@@ -17,8 +17,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use rhai::{Dynamic, Engine, Position, Scope, AST};
 
+use crate::commands::services::ServiceGuard;
 use crate::commands::{build_context, interrupt_flag, ContextMode};
-use crate::config::{Config, ServiceGuard};
+use crate::config::Config;
 use crate::context::RunContext;
 use crate::resolve::Sources;
 
