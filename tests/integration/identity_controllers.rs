@@ -43,15 +43,6 @@ fn juju_changes(sim: &SimServer) -> Vec<String> {
         .collect()
 }
 
-/// The model with this uuid in the simulator's state, if it is still there.
-fn model(sim: &SimServer, uuid: &str) -> Option<Value> {
-    sim.state()["models"]
-        .as_array()?
-        .iter()
-        .find(|m| m["uuid"] == uuid)
-        .cloned()
-}
-
 /// Every MAAS machine whose hostname starts with `prefix` is still Deployed, owned by
 /// `owner`, and no request ever named its system id.
 fn untouched(sim: &SimServer, prefix: &str, owner: &str) {
@@ -98,8 +89,10 @@ fn the_pinned_controller_wins_over_the_current_one() {
         }
         let all = sim.requests_of("juju").join("\n");
         assert!(!all.contains("lab-controller"), "{juju}: {all}");
-        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{juju}");
-        let lab = model(&sim, LAB_MODEL_UUID).expect("the other controller's model");
+        assert!(sim.model(SITE_MODEL_UUID).is_none(), "{juju}");
+        let lab = sim
+            .model(LAB_MODEL_UUID)
+            .expect("the other controller's model");
         assert_eq!(
             (
                 lab["life"].as_str(),
@@ -144,7 +137,9 @@ fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
 fn another_users_model_of_the_same_name_is_not_the_sites() {
     for models in [r#"models=["openstack"]"#, r#"models=["admin/openstack"]"#] {
         let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
-        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        let bob = sim
+            .model("004d4419-134a-4a54-87a8-2b9a480fa941")
+            .expect("bob's model");
         assert_eq!(bob["owner"], "bob");
         let out = teardown(&sim, &["--set", models]);
         out.status(0);
@@ -160,8 +155,10 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
             ],
             "{models}"
         );
-        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{models}");
-        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        assert!(sim.model(SITE_MODEL_UUID).is_none(), "{models}");
+        let bob = sim
+            .model("004d4419-134a-4a54-87a8-2b9a480fa941")
+            .expect("bob's model");
         assert_eq!(bob["life"], "alive", "{models}");
         untouched(&sim, "bob-", "bob");
     }
@@ -202,19 +199,16 @@ fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
 /// is bob's model on bob's nodes.)
 #[test]
 fn a_destroy_of_another_users_model_names_it_qualified() {
-    use crate::primitives_fixture::{eval_in, site, with_sim};
+    use crate::primitives_fixture::{eval_in, site};
     let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+    let t = site()
+        .sim(&sim)
+        .set("require_backup", "false")
+        .set("models", r#"["bob/openstack"]"#)
+        .set("targets", r#"["bob-openstack0", "bob-openstack1"]"#);
     let out = eval_in(
-        with_sim(site(), &sim),
-        &[
-            "--yes",
-            "--set",
-            "require_backup=false",
-            "--set",
-            r#"models=["bob/openstack"]"#,
-            "--set",
-            r#"targets=["bob-openstack0", "bob-openstack1"]"#,
-        ],
+        t,
+        &["--yes"],
         r#"detect_cloud(); juju_destroy_model("openstack", #{ no_wait: false })"#,
     );
     out.status(0);
@@ -223,7 +217,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
         ["destroy-model bob/openstack --force --destroy-storage --no-prompt"]
     );
     assert_eq!(
-        model(&sim, SITE_MODEL_UUID).expect("admin's model")["life"],
+        sim.model(SITE_MODEL_UUID).expect("admin's model")["life"],
         "alive"
     );
 }

@@ -92,6 +92,21 @@ pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
         .run()
 }
 
+/// `release_all` of the machines named `hosts` with `--yes --json` against `sim`.
+pub fn release_all(sim: &SimServer, hosts: &[&str]) -> Output {
+    let hosts = serde_json::to_string(hosts).expect("JSON");
+    let expr = format!("release_all(maas_machines({hosts}).map(|m| m.system_id))");
+    eval(sim, &["--yes", "--json"], &expr)
+}
+
+/// The entry of `release_all`'s results for `hostname`.
+pub fn result_for(results: &Value, hostname: &str) -> Value {
+    results
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["hostname"] == hostname).cloned())
+        .unwrap_or_else(|| panic!("no result for {hostname}: {results:#}"))
+}
+
 /// `runbook --site t --json eval EXPR` against `sim`, succeeded, stdout parsed.
 pub fn eval_json(sim: &SimServer, expr: &str) -> Value {
     let out = eval(sim, &["--json"], expr);

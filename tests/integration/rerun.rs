@@ -29,13 +29,28 @@ fn is_juju(e: &Value, command: &str) -> bool {
     e["kind"] == "juju" && e["request"].as_str().unwrap_or("").starts_with(command)
 }
 
-/// The first re-run: exit 0 with the verdict GO, no second re-run needed, and its
-/// transcript (stdout) says each of `says`.
+/// The first re-run: exit 0 with the verdict GO, no second re-run needed; its transcript
+/// (stdout) says it continues, names the backup taken before the destroy, and says each of
+/// `says`.
 fn assert_go_saying(again: &Output, says: &[&str]) {
-    again.status(0).stdout_has("verdict: GO");
+    again
+        .status(0)
+        .stdout_has("verdict: GO")
+        .stdout_has("continuing an interrupted teardown")
+        .stdout_has("taken before the destroy of model `openstack`");
     for text in says {
         again.stdout_has(text);
     }
+}
+
+/// Runs `t` again after a stop once the destroy was issued: the re-run is GO (saying
+/// `says`) on the backup the stopped run sealed and pointed at, and the cloud is torn down.
+fn rerun_continues(sim: &SimServer, t: &Test, says: &[&str]) {
+    let before = pointer(&t.home());
+    let again = t.run();
+    assert_go_saying(&again, says);
+    assert_one_pre_destroy_backup(t, &before);
+    sim.assert_torn_down();
 }
 
 /// The backup Phase A of the stopped run sealed is the only one, and the pointer still
@@ -87,24 +102,18 @@ fn sigterm_in_phase_b_on(juju: &str) {
     });
     run.wait_until("Phase B", |s| s.contains("==> Phase B"));
     run.stop(libc::SIGTERM).status(143);
-    let before = pointer(&t.home());
-
-    let again = t.run();
-    assert_go_saying(
-        &again,
+    rerun_continues(
+        &sim,
+        &t,
         &[
             "[IN PROGRESS]",
-            "continuing an interrupted teardown",
             "was interrupted at",
             "SIGTERM",
             "juju_destroy_model of model openstack was in flight",
             "skipping Phase A and Phase B",
-            "taken before the destroy of model `openstack`",
         ],
     );
     assert_one_destroy(&sim);
-    assert_one_pre_destroy_backup(&t, &before);
-    sim.assert_torn_down();
 }
 
 #[test]
@@ -123,24 +132,18 @@ fn sigkill_in_phase_c_then_the_first_rerun_is_go() {
             && e["status"] == 0
     });
     run.stop(libc::SIGKILL).status(128 + libc::SIGKILL);
-    let before = pointer(&t.home());
-
-    let again = t.run();
-    assert_go_saying(
-        &again,
+    rerun_continues(
+        &sim,
+        &t,
         &[
             "[IN PROGRESS]",
-            "continuing an interrupted teardown",
             "stopped without recording its end (killed?) while release of machine",
             "destroy of model openstack was issued",
             "in flight when the run stopped: release of machine",
             "skipping Phase A and Phase B",
-            "taken before the destroy of model `openstack`",
         ],
     );
     assert_one_destroy(&sim);
-    assert_one_pre_destroy_backup(&t, &before);
-    sim.assert_torn_down();
 }
 
 #[test]
@@ -168,10 +171,8 @@ fn sigkill_in_phase_a_then_the_first_rerun_is_go() {
         &again,
         &[
             "[DIRTY]",
-            "continuing an interrupted teardown",
             "stopped in Phase A",
             "starting again from Phase A",
-            "taken before the destroy of model `openstack`",
         ],
     );
     assert_one_destroy(&sim);
@@ -204,22 +205,16 @@ fn sigint_in_phase_d_then_the_first_rerun_is_go() {
     run.stop(libc::SIGINT)
         .status(130)
         .stdout_has("to continue: run the same command again");
-    let before = pointer(&t.home());
-
     // The model is still dying; the targets are back (or on their way): the re-run
     // remediates with the backup taken before the destroy, or waits — never a new capture.
-    let again = t.run();
-    assert_go_saying(
-        &again,
+    rerun_continues(
+        &sim,
+        &t,
         &[
-            "continuing an interrupted teardown",
             "was interrupted at",
             "destroy of model openstack was issued",
-            "taken before the destroy of model `openstack`",
         ],
     );
-    assert_one_pre_destroy_backup(&t, &before);
-    sim.assert_torn_down();
 }
 
 /// The pointer rule lives in the host: a script that captures the model once it is dying
@@ -295,25 +290,19 @@ fn sigterm_in_remediation_then_the_first_rerun_is_go() {
         "stopped in the remediation"
     );
     run.stop(libc::SIGTERM).status(143);
-    let before = pointer(&t.home());
-
     // The model lingers, dying, with its stuck machine: the re-run remediates again on the
     // backup taken before the destroy (no new capture) and reaches GO.
-    let again = t.run();
-    assert_go_saying(
-        &again,
+    rerun_continues(
+        &sim,
+        &t,
         &[
-            "continuing an interrupted teardown",
             "juju_remove_machine",
             "no new capture of a model being destroyed",
-            "taken before the destroy of model `openstack`",
         ],
     );
-    assert_one_pre_destroy_backup(&t, &before);
     let removes = sim.juju_commands("remove-machine");
     assert!(
         removes.len() >= 2,
         "the re-run removed the machine again: {removes:?}"
     );
-    sim.assert_torn_down();
 }

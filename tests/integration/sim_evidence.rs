@@ -5,6 +5,25 @@ use serde_json::Value;
 
 use crate::sim_server::{SimServer, TARGETS};
 
+/// Juju's force-destroy of the model `openstack`, as the procedure runs it.
+pub const DESTROY: [&str; 6] = [
+    "destroy-model",
+    "openstack",
+    "--force",
+    "--no-wait",
+    "--destroy-storage",
+    "--no-prompt",
+];
+
+/// Every target in `state` (`/_sim/state`) is Ready with no owner.
+pub fn targets_ready(state: &Value) -> bool {
+    state["machines"].as_array().is_some_and(|ms| {
+        ms.iter()
+            .filter(|m| TARGETS.iter().any(|t| m["hostname"] == *t))
+            .all(|m| m["status_name"] == "Ready" && m["owner"].is_null())
+    })
+}
+
 impl SimServer {
     /// Every logged request that changed the cloud, as `KIND REQUEST`.
     pub fn changes(&self) -> Vec<String> {
@@ -24,6 +43,28 @@ impl SimServer {
     /// Nothing was released, destroyed or removed; the changes otherwise.
     pub fn assert_unchanged(&self) {
         assert!(!self.changed(), "changed: {:?}", self.changes());
+    }
+
+    /// Every request only read the cloud: MAAS GETs and juju's read commands (a capture's
+    /// `export-bundle` among them), none of them changing anything.
+    pub fn assert_only_read(&self) {
+        const READS: [&str; 7] = [
+            "models",
+            "show-model",
+            "version",
+            "status",
+            "machines",
+            "controllers",
+            "export-bundle",
+        ];
+        for e in self.log() {
+            let request = e["request"].as_str().unwrap_or("");
+            let read = match e["kind"].as_str() {
+                Some("maas") => request.starts_with("GET "),
+                _ => READS.contains(&request.split(' ').next().unwrap_or("")),
+            };
+            assert!(read && e["changed"] == false, "the cloud saw {e}");
+        }
     }
 
     /// The juju commands in the log containing `needle`.

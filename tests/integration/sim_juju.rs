@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::sim_evidence::{targets_ready, DESTROY};
 use crate::sim_server::SimServer;
 
 /// Runs the simulated juju with `args` (a blocking destroy-model that would otherwise
@@ -73,27 +74,6 @@ fn model_names(sim: &SimServer) -> Vec<String> {
         .map(|m| m["short-name"].as_str().unwrap().to_string())
         .collect()
 }
-
-fn targets_ready(state: &Value) -> bool {
-    state["machines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| {
-            let h = m["hostname"].as_str().unwrap();
-            h.starts_with("openstack") || h == "capi-mgmt"
-        })
-        .all(|m| m["status_name"] == "Ready" && m["owner"].is_null())
-}
-
-const DESTROY: [&str; 6] = [
-    "destroy-model",
-    "openstack",
-    "--force",
-    "--no-wait",
-    "--destroy-storage",
-    "--no-prompt",
-];
 
 #[test]
 fn read_commands_answer_in_juju_formats() {

@@ -258,40 +258,37 @@ impl Output {
         self
     }
 
-    pub fn stdout_lacks(&self, text: &str) -> &Output {
-        assert!(
-            !self.stdout.contains(text),
-            "stdout has {text:?}\n{}",
+    /// Asserts that `stream` (`stdout` or `stderr`) contains `text`, or lacks it.
+    fn contains(&self, stream: &str, text: &str, wanted: bool) -> &Output {
+        let haystack = if stream == "stdout" {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
+        let verb = if wanted { "lacks" } else { "has" };
+        assert_eq!(
+            haystack.contains(text),
+            wanted,
+            "{stream} {verb} {text:?}\n{}",
             self.show()
         );
         self
     }
 
     pub fn stdout_has(&self, text: &str) -> &Output {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stdout", text, true)
+    }
+
+    pub fn stdout_lacks(&self, text: &str) -> &Output {
+        self.contains("stdout", text, false)
     }
 
     pub fn stderr_has(&self, text: &str) -> &Output {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stderr", text, true)
     }
 
     pub fn stderr_lacks(&self, text: &str) -> &Output {
-        assert!(
-            !self.stderr.contains(text),
-            "stderr has {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stderr", text, false)
     }
 
     pub fn json(&self) -> serde_json::Value {
