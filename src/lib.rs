@@ -13,10 +13,11 @@
 //! - `context` — `RunContext`, the one handle primitives reach;
 //! - `report` — steps, checks, verdict, transcript; `outcome` — how a run ended, the exit
 //!   codes; `history` — the earlier runs' journals read back (a re-run continues them);
-//! - `effects/` — the gate every change goes through, with `guards` (its rules, on fresh
-//!   facts), `frozen` (what detection froze: controller, model, targets), `predestroy` (the
-//!   rules a backup's seal decides), `journal` (the JSONL record), `plan` (a saved plan and
-//!   `apply`'s allowlist);
+//! - `effects/` — the gate every change goes through: `effect` (the types), `gate` (the
+//!   state machine), `confirm` (the operator's terminal), `guards` (what is allowed, on fresh
+//!   facts; single rules in `rules`, a backup seal's in `predestroy`), `frozen` (what
+//!   detection froze: controller, model, targets), `journal` (the JSONL record), `plan` (a
+//!   saved plan and `apply`'s allowlist), `rhai_error` (the gate's answer as a script error);
 //! - `backup/` — the backup format on disk: the manifest, `captures` (what a pre-destroy
 //!   backup must hold), `seal` (which model it captured, alive or dying);
 //! - settings: `cli` (clap flags, no I/O), `config` (precedence `--set` > env > site >

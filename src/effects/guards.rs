@@ -1,6 +1,8 @@
 //! The gate's rules, in one place: [`decide`] is a function of the facts the host itself
 //! read (fresh, right before the call), the site's scope and the frozen identities.
-//! Primitives gather [`Facts`]; they never hand the gate a verdict of their own.
+//! Primitives gather [`Facts`]; they never hand the gate a verdict of their own. The single
+//! rules it composes are `rules.rs` (one object each) and `predestroy.rs` (a backup's seal).
+//! (About 410 lines of rules; the rest of the file is their tests, kept next to `decide`.)
 //!
 //! Identity, not names (teardown.md §2): a release needs the machine's system id in the
 //! frozen set, a destroy or removal needs the frozen model uuid on the frozen controller,
@@ -11,9 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::backup::seal::Seal;
+use crate::effects::effect::{MachineFacts, ModelFacts, Refusal};
 use crate::effects::frozen::{is_uuid, Frozen};
 use crate::effects::predestroy;
-use crate::effects::{self, MachineFacts, ModelFacts, Refusal};
+use crate::effects::rules;
 use crate::site::Site;
 
 /// What a site allows, copied from it when the gate is built.
@@ -140,11 +143,11 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             if predestroy::covers_redestroy(prior.as_ref(), &model.uuid, &model.life) {
                 sealed.push(model.name.clone());
             }
-            effects::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
+            rules::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
             model_identity("destroy_model.identity", frozen, model)
         }
         Facts::RemoveMachine { model } => {
-            effects::guard_remove_machine(&scope.models, model)?;
+            rules::guard_remove_machine(&scope.models, model)?;
             model_identity("remove_machine.identity", frozen, model)
         }
         Facts::Wipe { path, targets } => wipe(scope, frozen, path, targets),
@@ -152,7 +155,7 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             run_dirs,
             dir,
             file,
-        } => effects::guard_write_backup(run_dirs, dir, file),
+        } => rules::guard_write_backup(run_dirs, dir, file),
         Facts::SealBackup { run_dirs, dir } => {
             if run_dirs.iter().any(|d| d == dir) {
                 Ok(())
@@ -213,7 +216,7 @@ fn release(
             ),
         );
     }
-    effects::guard_release(&scope.targets, whoami, m)?;
+    rules::guard_release(&scope.targets, whoami, m)?;
     deployed_by_frozen_model(frozen, m)
 }
 
@@ -340,7 +343,7 @@ fn wipe(
             "the site does not enable the OSD wipe (`wipe_osd: false`)".into(),
         );
     }
-    effects::guard_wipe(root, path)?;
+    rules::guard_wipe(root, path)?;
     let Some(frozen) = frozen else {
         return refuse("wipe.targets", DETECT_FIRST.to_string());
     };

@@ -2,7 +2,7 @@
 //!
 //! Reads call the client and turn its structs into maps. The two state-changing calls
 //! (`juju_destroy_model`, `juju_remove_machine`) read fresh facts (`juju models`, `juju
-//! status`), evaluate their guard (`effects`), and hand the call to the gate, which
+//! status`), evaluate their guard (`effects/rules.rs`), and hand the call to the gate, which
 //! refuses, plans, confirms, runs and journals it.
 
 use std::rc::Rc;

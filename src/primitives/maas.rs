@@ -2,7 +2,7 @@
 //!
 //! Reads block on the host's runtime and turn the client's structs into maps. `release` and
 //! `release_all` read fresh facts first (`maas_whoami()` and the machines themselves),
-//! evaluate the release guard (`effects`) for each machine, and hand the calls to the
+//! evaluate the release guard (`effects/rules.rs`) for each machine, and hand the calls to the
 //! gate; a batch is admitted as a whole under one confirmation naming every hostname.
 
 use std::time::Instant;
