@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::session::testcloud;
-use crate::common::{journal_lines, Running, Test};
+use crate::common::{Output, Running, Test};
 use crate::sim_server::SimServer;
 
 /// A `juju` that hangs on `hang_on` (writing its pid to `pidfile` first) and passes every
@@ -113,27 +113,28 @@ fn sigint_stops_the_run_kills_juju_and_exits_130() {
     a_signal_stops_a_hung_read(libc::SIGINT, "INT");
 }
 
-/// `runbook run teardown --yes` on a dirty cloud whose `juju destroy-model` hangs: the
-/// command, the run, and the hung juju's pid.
-fn teardown_with_hanging_destroy(sim: &SimServer) -> (Test, Running, i32) {
+/// `runbook run teardown --yes` on a dirty cloud (`sim`) whose `juju destroy-model` hangs,
+/// stopped by `signal` once the destroy is under way: the run's end, and the hung juju gone
+/// within a second of it.
+fn stop_during_the_destroy(sim: &SimServer, signal: i32) -> Output {
     let t = testcloud(sim, "teardown").args(&["--yes"]);
     let juju = hanging_juju(&t.root(), "destroy-model", Some(&sim.juju_bin));
     let t = t.env("JUJU_BIN", &juju);
     let mut run = t.start();
     let pid = hung_juju(&t, &mut run);
-    (t, run, pid)
+    run.signal(signal);
+    let out = run.finish(Duration::from_secs(10));
+    assert!(
+        gone_within(pid, Duration::from_secs(1)),
+        "juju {pid} outlived the run (signal {signal})"
+    );
+    out
 }
 
 #[test]
 fn sigterm_during_the_destroy_journals_it_as_in_flight() {
     let sim = SimServer::start("dirty");
-    let (_t, run, juju) = teardown_with_hanging_destroy(&sim);
-    run.signal(libc::SIGTERM);
-    let out = run.finish(Duration::from_secs(10));
-    assert!(
-        gone_within(juju, Duration::from_secs(1)),
-        "juju {juju} outlived the run"
-    );
+    let out = stop_during_the_destroy(&sim, libc::SIGTERM);
     out.status(143)
         .stderr_has("juju_destroy_model of model openstack was in flight")
         // The run's ending is part of the transcript (stdout).
@@ -160,14 +161,8 @@ fn sigterm_during_the_destroy_journals_it_as_in_flight() {
 #[test]
 fn after_sigkill_no_juju_child_survives_and_the_intent_is_on_record() {
     let sim = SimServer::start("dirty");
-    let (t, run, juju) = teardown_with_hanging_destroy(&sim);
-    run.signal(libc::SIGKILL);
-    let _ = run.finish(Duration::from_secs(10));
-    assert!(
-        gone_within(juju, Duration::from_secs(1)),
-        "juju {juju} outlived a SIGKILLed run"
-    );
-    let lines = journal_lines(&t.state());
+    let out = stop_during_the_destroy(&sim, libc::SIGKILL);
+    let lines = out.journal_lines();
     let last = lines.last().expect("journal lines");
     assert_eq!(
         (&last["effect"], &last["outcome"]),

@@ -624,12 +624,22 @@ fn roosevelt_without_targets_stops_with_3() {
     sim.assert_unchanged();
 }
 
+/// `runbook run RUNBOOK --yes` on a `scenario` cloud the runbook does not fit: exit 3, the
+/// transcript says `why`, nothing changed.
+fn stops_with_3(scenario: &str, runbook: &str, why: &str) {
+    let sim = SimServer::start(scenario);
+    let out = run(&sim, runbook).args(&["--yes"]).run();
+    out.status(3).says(why).says(NOTHING_CHANGED);
+    sim.assert_unchanged();
+}
+
 #[test]
 fn destroy_model_on_a_clean_cloud_stops_with_3() {
-    let sim = SimServer::start("clean");
-    let out = run(&sim, "destroy-model").args(&["--yes"]).run();
-    out.status(3).stderr_has("nothing to destroy");
-    sim.assert_unchanged();
+    stops_with_3(
+        "clean",
+        "destroy-model",
+        "    - no openstack model is listed: the destroy-model runbook has nothing to destroy (use `runbook run teardown`, which routes by state)",
+    );
 }
 
 #[test]
@@ -645,10 +655,11 @@ fn destroy_model_alone_runs_phases_a_to_d_and_is_go() {
 
 #[test]
 fn remediate_refuses_a_live_cloud_with_3() {
-    let sim = SimServer::start("dirty");
-    let out = run(&sim, "remediate").args(&["--yes"]).run();
-    out.status(3).stderr_has("that is a live cloud");
-    sim.assert_unchanged();
+    stops_with_3(
+        "dirty",
+        "remediate",
+        "    - model `openstack` is alive and its machines are deployed: that is a live cloud, not lingering state — use `runbook run teardown` (the destroy-model runbook in full)",
+    );
 }
 
 #[test]
@@ -667,7 +678,8 @@ fn verify_and_accept_are_read_only() {
     assert_eq!(out.json()["verdict"], "no-go", "{}", out.stderr);
     out.status(1);
     let out = run(&sim, "accept").run();
-    out.status(1).stderr_has("model `openstack` absent");
+    out.status(1)
+        .says("  [NO-GO] model `openstack` absent — listed (life alive, status available)");
     sim.assert_unchanged();
 }
 

@@ -34,6 +34,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
@@ -49,9 +50,48 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
 /// The checkout: its `runbooks/`, `sites/` and `stdlib/` are what an operator runs.
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
+/// A test's temp dir: `root/`, `home/` and `state/`, shared by the `Test` and the
+/// `Output` of each of its runs (both deref to it: `t.home()`, `out.root()`).
+pub struct Dirs(tempfile::TempDir);
+
+impl Dirs {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// The current directory and default root of a run.
+    pub fn root(&self) -> PathBuf {
+        self.path().join("root")
+    }
+
+    /// `$HOME`.
+    pub fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    /// `$XDG_STATE_HOME`, where runs keep their journals.
+    pub fn state(&self) -> PathBuf {
+        self.path().join("state")
+    }
+}
+
+impl Deref for Test {
+    type Target = Dirs;
+    fn deref(&self) -> &Dirs {
+        &self.dir
+    }
+}
+
+impl Deref for Output {
+    type Target = Dirs;
+    fn deref(&self) -> &Dirs {
+        &self.dir
+    }
+}
+
 pub struct Test {
     /// Shared with every `Output` of its runs.
-    dir: Rc<tempfile::TempDir>,
+    dir: Rc<Dirs>,
     args: Vec<String>,
     /// `--root`, `--site` and the `--set` settings, passed after `args`.
     root: Option<String>,
@@ -75,7 +115,7 @@ impl Test {
             std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
         }
         Test {
-            dir: Rc::new(dir),
+            dir: Rc::new(Dirs(dir)),
             args: Vec::new(),
             root: None,
             site: None,
@@ -86,17 +126,12 @@ impl Test {
         }
     }
 
-    pub fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    /// `$XDG_STATE_HOME`, where runs keep their journals.
-    pub fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
+    /// The operator's `runbook run r` of a runbook `runbooks/r.rhai` holding `text`, in the
+    /// test's own root.
+    pub fn script(text: &str) -> Test {
+        Test::new()
+            .file("runbooks/r.rhai", text)
+            .args(&["run", "r"])
     }
 
     /// Write `text` to `root/<rel>` (folders created).
@@ -175,7 +210,7 @@ impl Test {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home())
-            .env("XDG_STATE_HOME", self.dir.path().join("state"));
+            .env("XDG_STATE_HOME", self.state());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -214,22 +249,10 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    pub(in crate::common) dir: Rc<tempfile::TempDir>,
+    pub(in crate::common) dir: Rc<Dirs>,
 }
 
 impl Output {
-    pub fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    pub fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
     fn show(&self) -> String {
         format!(
             "status {}\n--- stdout\n{}\n--- stderr\n{}",

@@ -27,7 +27,7 @@ pub struct Running {
     stdout: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
     stderr: Arc<Mutex<String>>,
-    dir: Rc<tempfile::TempDir>,
+    dir: Rc<super::Dirs>,
 }
 
 /// Collects `pipe` into `sink` as it comes, on a thread.
