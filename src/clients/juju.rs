@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::juju_version::{parse_version, Family, JujuVersion};
@@ -396,10 +397,19 @@ impl JujuClient {
             .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
     }
 
-    /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here).
+    /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here). Printing
+    /// nothing is an error: there is no bundle to back up.
     pub fn export_bundle(&self, model: &str) -> Result<String> {
         let model = self.target(model);
-        self.run(&["export-bundle", "-m", model.as_str()])
+        let args = ["export-bundle", "-m", model.as_str()];
+        let bundle = self.run(&args)?;
+        if bundle.trim().is_empty() {
+            bail!(
+                "`{}` printed nothing (and exited 0); expected the bundle YAML",
+                self.line(&args)
+            );
+        }
+        Ok(bundle)
     }
 
     /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
@@ -653,15 +663,31 @@ fn stderr_tail(stderr: &str) -> String {
 }
 
 fn exit_error(argv: &[String], status: std::process::ExitStatus, stderr: &str) -> anyhow::Error {
-    let code = match status.code() {
-        Some(c) => format!("exit status {c}"),
-        None => "killed by a signal".to_string(),
+    use std::os::unix::process::ExitStatusExt;
+    let code = match (status.code(), status.signal()) {
+        (Some(c), _) => format!("exit status {c}"),
+        (None, Some(n)) => format!("killed by signal {n}{}", signal_name(n)),
+        (None, None) => "killed by a signal".to_string(),
     };
     anyhow!(
         "`{}` failed ({code}){}",
         shell_line(argv),
         stderr_tail(stderr)
     )
+}
+
+/// ` (SIGKILL)` for the signals a dying CLI usually meets; empty for others.
+fn signal_name(n: i32) -> &'static str {
+    match n {
+        libc::SIGKILL => " (SIGKILL)",
+        libc::SIGTERM => " (SIGTERM)",
+        libc::SIGINT => " (SIGINT)",
+        libc::SIGHUP => " (SIGHUP)",
+        libc::SIGSEGV => " (SIGSEGV)",
+        libc::SIGABRT => " (SIGABRT)",
+        libc::SIGPIPE => " (SIGPIPE)",
+        _ => "",
+    }
 }
 
 /// Run `argv` to completion (or its timeout), returning its exit status and both outputs.
@@ -868,6 +894,34 @@ fn run_streaming(
 // field is optional and may be null.
 // ---------------------------------------------------------------------------------------
 
+/// Juju's JSON output of `juju COMMAND`, or an error saying what it printed instead:
+/// nothing, or text that is not JSON at all (YAML or a table, from a `juju` that ignores
+/// `--format json`), quoted from its first line. `expected` hints at the shape.
+fn from_json<T: DeserializeOwned>(json: &str, command: &str, expected: &str) -> Result<T> {
+    let text = json.trim();
+    if text.is_empty() {
+        bail!("`juju {command}` printed nothing (and exited 0); expected the JSON Juju prints{expected}");
+    }
+    serde_json::from_str(text).map_err(|e| {
+        let what = format!("`juju {command}` output is not the JSON Juju prints{expected}");
+        if text.starts_with(['{', '[']) {
+            anyhow!(e).context(what)
+        } else {
+            let first: String = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(60)
+                .collect();
+            anyhow!(
+                "{what}: it begins `{}` (YAML or text: is this `juju` ignoring `--format json`?)",
+                first.escape_debug()
+            )
+        }
+    })
+}
+
 /// A map field that may be absent or `null` (Juju 4.0 leaves nested fields out or null).
 fn map_or_null<'de, D, V>(d: D) -> std::result::Result<BTreeMap<String, V>, D::Error>
 where
@@ -913,9 +967,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 /// `juju models --format json` in the shape of `family` (from `juju version`).
 pub(crate) fn parse_models(json: &str, family: Family) -> Result<Vec<Model>> {
-    let raw: RawModels = serde_json::from_str(json).context(
-        "`juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`)",
-    )?;
+    let raw: RawModels = from_json(json, "models", " (expected `{\"models\": [...]}`)")?;
     raw.models
         .into_iter()
         .map(|m| model_from_raw(m, family))
@@ -1036,7 +1088,11 @@ struct RawMachines {
 }
 
 pub(crate) fn parse_machines(json: &str) -> Result<Vec<Machine>> {
-    let raw: RawMachines = serde_json::from_str(json).context("`juju machines` output is not the JSON Juju prints (expected `{\"model\": ..., \"machines\": {...}}`)")?;
+    let raw: RawMachines = from_json(
+        json,
+        "machines",
+        " (expected `{\"model\": ..., \"machines\": {...}}`)",
+    )?;
     Ok(machines_from_map(raw.machines))
 }
 
@@ -1099,8 +1155,7 @@ fn unit_from_raw(name: String, u: RawUnit, machine: String) -> Unit {
 }
 
 pub(crate) fn parse_status(json: &str) -> Result<Status> {
-    let raw: RawStatus =
-        serde_json::from_str(json).context("`juju status` output is not the JSON Juju prints")?;
+    let raw: RawStatus = from_json(json, "status", "")?;
     let model = raw.model.unwrap_or_default();
     let mut applications = Vec::new();
     let mut units = Vec::new();
@@ -1183,15 +1238,16 @@ struct RawControllerMachines {
 }
 
 pub(crate) fn parse_blocks(json: &str) -> Result<Vec<Block>> {
-    let blocks: Option<Vec<Block>> = serde_json::from_str(json).context(
-        "`juju disabled-commands` output is not the JSON Juju prints (expected `[{\"command-set\": ...}]`)",
+    let blocks: Option<Vec<Block>> = from_json(
+        json,
+        "disabled-commands",
+        " (expected `[{\"command-set\": ...}]`)",
     )?;
     Ok(blocks.unwrap_or_default())
 }
 
 pub(crate) fn parse_controllers(json: &str) -> Result<Vec<Controller>> {
-    let raw: RawControllers = serde_json::from_str(json)
-        .context("`juju controllers` output is not the JSON Juju prints")?;
+    let raw: RawControllers = from_json(json, "controllers", "")?;
     let current = raw.current_controller.unwrap_or_default();
     Ok(raw
         .controllers
@@ -1812,9 +1868,54 @@ mod tests {
         );
         assert!(
             e.contains("destroy-model m")
-                && e.contains("killed by a signal")
+                && e.contains("killed by signal 9 (SIGKILL)")
                 && e.contains("Destroying model"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn output_that_is_not_json_says_what_it_was() {
+        let e = format!("{:#}", parse_models("  \n", Family::Juju3).unwrap_err());
+        assert_eq!(e, "`juju models` printed nothing (and exited 0); expected the JSON Juju prints (expected `{\"models\": [...]}`)");
+        let yaml = "models:\n- name: admin/openstack\n";
+        let e = format!("{:#}", parse_models(yaml, Family::Juju3).unwrap_err());
+        assert_eq!(e, "`juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`): it begins `models:` (YAML or text: is this `juju` ignoring `--format json`?)");
+        let e = format!(
+            "{:#}",
+            parse_status("Model  Controller\x1b[31m",).unwrap_err()
+        );
+        assert!(
+            e.contains("it begins `Model  Controller\\u{1b}[31m`"),
+            "{e}"
+        );
+        // Cut JSON keeps serde's reason.
+        let e = format!(
+            "{:#}",
+            parse_controllers("{\"controllers\": {").unwrap_err()
+        );
+        assert!(
+            e.starts_with(
+                "`juju controllers` output is not the JSON Juju prints: EOF while parsing"
+            ),
+            "{e}"
+        );
+        assert_eq!(parse_blocks("null").unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn an_export_bundle_that_prints_nothing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "exit 0");
+        let e = format!(
+            "{:#}",
+            JujuClient::new(bin.clone(), Duration::from_secs(10))
+                .export_bundle("m")
+                .unwrap_err()
+        );
+        assert_eq!(
+            e,
+            format!("`{bin} export-bundle -m m` printed nothing (and exited 0); expected the bundle YAML")
         );
     }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::state::{Cloud, JujuMachine, Model};
+use super::state::{Cloud, JujuMachine, Model, Unit};
 
 /// The Juju the simulator plays (`sim serve --juju`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -237,34 +237,49 @@ pub fn status(cloud: &Cloud, model: &Model) -> Value {
     if !cloud.juju.is_4() {
         out["model"]["sla"] = json!("unsupported");
     }
-    // `storage` is always there (`{}` when the model has none).
+    // `storage` is always there (`{}` when the model has none); with storage, Juju lists the
+    // storage instances (`storage`) and the volumes behind them.
     let volumes = storage(model);
     out["storage"] = if volumes.is_empty() {
         json!({})
     } else {
-        json!({"volumes": Value::Object(volumes)})
+        json!({"storage": Value::Object(storage_instances(model)), "volumes": Value::Object(volumes)})
     };
     out
 }
 
-/// The model's persistent volumes (one `osd-devices` volume per ceph-osd unit).
-pub fn volume_count(model: &Model) -> usize {
+/// The storage instances (`osd-devices/N`, one per ceph-osd unit), keyed as Juju keys them.
+fn storage_instances(model: &Model) -> Map<String, Value> {
+    osd_units(model)
+        .enumerate()
+        .map(|(i, u)| {
+            let unit = format!("ceph-osd/{}", u.number);
+            let attachment = json!({"machine": u.machine, "location": "/dev/vdb", "life": "alive"});
+            (
+                format!("osd-devices/{i}"),
+                json!({"kind": "block", "life": "alive", "status": {"current": "attached", "since": SINCE},
+                    "persistent": true, "attachments": {"units": {unit: attachment}}}),
+            )
+        })
+        .collect()
+}
+
+fn osd_units(model: &Model) -> impl Iterator<Item = &Unit> {
     model
         .applications
         .iter()
         .filter(|a| a.name == "ceph-osd")
-        .map(|a| a.units.len())
-        .sum()
+        .flat_map(|a| a.units.iter())
+}
+
+/// The model's persistent volumes (one `osd-devices` volume per ceph-osd unit).
+pub fn volume_count(model: &Model) -> usize {
+    osd_units(model).count()
 }
 
 fn storage(model: &Model) -> Map<String, Value> {
     let mut volumes = Map::new();
-    let units = model
-        .applications
-        .iter()
-        .filter(|a| a.name == "ceph-osd")
-        .flat_map(|a| a.units.iter());
-    for (i, u) in units.enumerate() {
+    for (i, u) in osd_units(model).enumerate() {
         volumes.insert(
             format!("{i}"),
             json!({"provider-id": format!("volume-{i}"), "storage": format!("osd-devices/{i}"),
@@ -667,6 +682,40 @@ mod tests {
             yaml(&v),
             "a:\n  b:\n  - x\n  - \"1\"\n  - \"\"\nc: \"x: y\"\nd: 3\ne:\n- f: true\n  g: h\n"
         );
+    }
+
+    #[test]
+    fn status_lists_each_storage_instance_and_its_volume() {
+        let cloud = super::super::scenario::build(
+            "dirty",
+            super::super::faults::Faults::default(),
+            super::super::clock::Clock::new(1.0),
+        )
+        .unwrap();
+        let model = cloud.models.iter().find(|m| m.name == "openstack").unwrap();
+        let s = &status(&cloud, model)["storage"];
+        let instances = s["storage"].as_object().unwrap();
+        let volumes = s["volumes"].as_object().unwrap();
+        assert_eq!((instances.len(), volumes.len()), (4, 4));
+        for (i, v) in volumes.values().enumerate() {
+            let id = v["storage"].as_str().unwrap();
+            assert_eq!(id, format!("osd-devices/{i}"));
+            let instance = &instances[id];
+            assert_eq!(
+                (instance["kind"].as_str(), instance["persistent"].as_bool()),
+                (Some("block"), Some(true))
+            );
+            let (unit, at) = instance["attachments"]["units"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .next()
+                .unwrap();
+            assert_eq!(
+                v["attachments"]["units"][unit]["machine"], at["machine"],
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod identity;
 mod identity_bad_input;
 mod identity_controllers;
 mod identity_property;
+mod juju_bad_output;
 mod maas_deleted;
 mod maas_erase;
 mod maas_permissions;
