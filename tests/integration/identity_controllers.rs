@@ -25,16 +25,6 @@ pub fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
         .run()
 }
 
-/// `text` is in what the run printed (the narrative goes to stderr under `--json`).
-fn says(out: &Output, text: &str) {
-    assert!(
-        out.stdout.contains(text) || out.stderr.contains(text),
-        "`{text}` not printed:\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-}
-
 /// The juju requests that change something (`destroy-model`, `remove-machine`).
 fn juju_changes(sim: &SimServer) -> Vec<String> {
     sim.requests_of("juju")
@@ -103,7 +93,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
         );
         untouched(&sim, "lab-", "admin");
         // The header names the controller the run talks to, and it is the pinned one.
-        says(&out, SITE_CONTROLLER_UUID);
+        out.says(&format!("Juju: controller `maas-controller` (uuid {SITE_CONTROLLER_UUID}) as `admin` (from the site's `juju.controller`)"));
     }
 }
 
@@ -144,9 +134,8 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
         let out = teardown(&sim, &["--set", models]);
         out.status(0);
         assert_eq!(out.json()["verdict"], "go", "{models}\n{}", out.stderr);
-        says(
-            &out,
-            "model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
+        out.says(
+            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
         );
         assert_eq!(
             juju_changes(&sim),

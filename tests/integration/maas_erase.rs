@@ -101,7 +101,7 @@ fn the_dry_run_plan_says_whether_maas_will_erase_and_shows_the_parameters() {
     let sim = SimServer::with("partial", &[], TEST_SPEED);
     let out = teardown(&sim, &["--dry-run"]);
     out.status(0);
-    out.stderr_has("disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)");
+    out.says("  disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)");
     let plan: Vec<String> = out.json()["plan"]
         .as_array()
         .expect("plan")

@@ -98,7 +98,7 @@ fn a_teardown_whose_targets_include_alices_machine_stops_and_releases_nothing() 
     out.status(3)
         .stderr_has("[UNKNOWN]")
         .stderr_has("is Deployed and owned by `alice`, not by `admin`: this run may not release it")
-        .stderr_has("Nothing was changed");
+        .says("  Nothing was changed. Investigate before running the teardown again:");
     assert_eq!(out.json()["route"], "unknown");
     assert_eq!(release_posts(&sim), Vec::<String>::new());
     sim.assert_unchanged();
@@ -158,7 +158,7 @@ fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
     out.status(3)
         .stderr_has("[UNKNOWN]")
         .stderr_has(&format!("target `openstack2` is missing from MAAS (no machine with that hostname {NOT_VISIBLE})"))
-        .stderr_has("Nothing was changed");
+        .says("  Nothing was changed. Investigate before running the teardown again:");
     let doc = out.json();
     assert_eq!(
         (doc["route"].as_str(), doc["verdict"].as_str()),

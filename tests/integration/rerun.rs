@@ -35,7 +35,7 @@ fn is_juju(e: &Value, command: &str) -> bool {
 fn assert_go_saying(again: &Output, says: &[&str]) {
     again
         .status(0)
-        .stdout_has("verdict: GO")
+        .says("verdict: GO")
         .stdout_has("continuing an interrupted teardown")
         .stdout_has("taken before the destroy of model `openstack`");
     for text in says {
