@@ -25,7 +25,10 @@ pub fn render_one(err: &EvalAltResult, display: &str, text: &str) -> String {
 /// The message of the innermost error, without position or chain.
 pub fn message(err: &EvalAltResult) -> String {
     match innermost(err) {
-        EvalAltResult::ErrorRuntime(v, _) | EvalAltResult::ErrorTerminated(v, _) => v.to_string(),
+        // A stop's text, not its type name (Rhai's display of a custom type).
+        EvalAltResult::ErrorRuntime(v, _) | EvalAltResult::ErrorTerminated(v, _) => {
+            crate::stop::Stop::of_token(v).map_or_else(|| v.to_string(), |s| s.to_string())
+        }
         EvalAltResult::ErrorParsing(p, _) => strip_position(&p.to_string()),
         EvalAltResult::ErrorPropertyNotFound(key, _) => format!(
             "the map has no key `{key}` (a typo?); read a key that may be absent with `m.get(\"{key}\")` or `\"{key}\" in m`"

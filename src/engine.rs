@@ -16,6 +16,7 @@ use crate::context::RunContext;
 use crate::limits;
 use crate::primitives;
 use crate::resolve::{Resolver, ScriptModules, Sources};
+use crate::stop::Stop;
 
 /// An engine with limits, strict variables and every primitive, but no run context:
 /// enough to compile (`check`) and to read metadata (`doc`).
@@ -88,7 +89,7 @@ pub fn build(ctx: Rc<RunContext>, resolver: Resolver, sources: Sources) -> Engin
     let c = ctx.clone();
     engine.on_progress(move |ops| {
         if c.interrupted() {
-            return Some(Dynamic::from("interrupted"));
+            return Some(Dynamic::from(Stop::Interrupted("interrupted".into())));
         }
         // The clock is read every 1024 operations: cheap, and still within milliseconds.
         if ops % 1024 == 0 {

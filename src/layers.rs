@@ -48,7 +48,15 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     // Small leaves any layer may use.
     (
         "leaves",
-        &["diagnostic", "limits", "term", "color", "signals", "layers"],
+        &[
+            "diagnostic",
+            "stop",
+            "limits",
+            "term",
+            "color",
+            "signals",
+            "layers",
+        ],
     ),
 ];
 

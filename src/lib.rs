@@ -24,7 +24,8 @@
 //!   defaults, secrets), `site/` (typed site settings, `bounds`, `hostrange`), `resolve` /
 //!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
 //! - `clients/` — the systems in plain Rust;
-//! - leaves: `diagnostic` (script errors), `limits` (the engine's), `term` (control
+//! - leaves: `diagnostic` (script errors), `stop` (why a script stopped — refused, halted,
+//!   interrupted — carried in its error), `limits` (the engine's), `term` (control
 //!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a
 //!   run between steps).
 
@@ -51,4 +52,5 @@ pub mod resolve;
 pub mod signals;
 pub mod sim;
 pub mod site;
+pub mod stop;
 pub mod term;

@@ -18,7 +18,7 @@ use crate::config::{Config, Env};
 use crate::effects::journal::Outcome;
 use crate::effects::plan::{Allowlist, Plan};
 use crate::effects::{Confirmation, Effect, EffectClass};
-use crate::outcome::exit;
+use crate::outcome::Ending;
 use crate::resolve::Kind;
 
 /// Where applied plan ids are kept (one JSON line each), under the site's state dir.
@@ -70,7 +70,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
             eprintln!("  - {r}");
         }
         eprintln!("nothing was changed\nhint: review the change, then make a new plan with `runbook plan {} -o PLAN`", plan.runbook);
-        Ok(exit::REFUSED)
+        Ok(Ending::Refused.exit_code(None))
     };
     if let Some(reason) = expired(&plan)? {
         return refusal(vec![reason], "has expired");
@@ -110,7 +110,7 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     let file = config.resolver().runbook(&plan.runbook)?;
     let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();
-    if report.ending() == crate::outcome::Ending::Error {
+    if report.ending() == Ending::Error {
         session.score_after_failure();
     }
     report.print_scorecard();

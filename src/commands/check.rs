@@ -258,6 +258,6 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<i32> {
         Ok(0)
     } else {
         eprintln!("{} problem(s) found", checker.problems.len());
-        Ok(crate::outcome::exit::ERROR)
+        Ok(crate::outcome::Ending::Error.exit_code(None))
     }
 }

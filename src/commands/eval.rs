@@ -20,7 +20,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<i32> {
         Ok(ast) => ast,
         Err(text) => {
             eprint!("{}", crate::term::escape(&text));
-            return Ok(crate::outcome::exit::ERROR);
+            return Ok(crate::outcome::Ending::Error.exit_code(None));
         }
     };
     let mut scope = session.constants.clone();

@@ -35,13 +35,13 @@ use crate::cli::{Cli, Command};
 use crate::commands::services::{start_site_services, ServiceGuard};
 use crate::config::{self, Config, Env};
 use crate::context::RunContext;
-use crate::effects::journal::{self, Journal, Outcome};
-use crate::effects::{Effect, EffectClass, Gate, Stop};
-use crate::outcome::exit;
+use crate::effects::journal::{self, Journal};
+use crate::effects::Gate;
 use crate::outcome::Ending;
 use crate::report::Report;
 use crate::resolve::Sources;
 use crate::signals;
+use crate::stop::Stop;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
@@ -73,7 +73,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{} {}", error_tag(), crate::term::escape(&chain(&e)));
-            exit::ERROR
+            Ending::Error.exit_code(None)
         }
     }
 }
@@ -177,13 +177,25 @@ pub fn build_context(
 }
 
 impl Session {
-    /// How a script that ran to its end ended: refused (exit 4) when a guard refused one
-    /// machine of a batch and the run went on, else completed.
-    pub fn completed_ending(&self) -> crate::outcome::Ending {
-        match self.ctx.gate().stop() {
-            Some(Stop::Refused(_)) => crate::outcome::Ending::Refused,
-            _ => crate::outcome::Ending::Completed,
+    /// How a script that ran to its end ended: refused (exit 4) when the journal records a
+    /// refusal (a guard refused one machine of a batch and the run went on), else completed.
+    pub fn completed_ending(&self) -> Ending {
+        if self.refused_on_record() {
+            Ending::Refused
+        } else {
+            Ending::Completed
         }
+    }
+
+    /// Whether the journal records a refused effect.
+    fn refused_on_record(&self) -> bool {
+        self.ctx
+            .gate()
+            .journal()
+            .lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|l| l["outcome"] == "refused")
     }
 
     pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
@@ -263,24 +275,23 @@ impl Session {
         Ok(ast)
     }
 
-    /// How a script that ended with `err` ended, and the error text to print.
+    /// How a script that ended with `err` ended, and the error text to print: the [`Stop`]
+    /// the error carries; a signal (whatever error it cut short); else, as for a script that
+    /// completed, refused when the journal records a refusal; else a script error.
     pub fn ending(&self, err: &EvalAltResult, display: &str) -> (Ending, String) {
-        let stop = self
-            .ctx
-            .gate()
-            .stop()
-            .or_else(|| self.ctx.interrupted().then_some(Stop::Interrupted));
+        let stop = Stop::of(err)
+            .or_else(|| {
+                self.ctx
+                    .interrupted()
+                    .then(|| Stop::Interrupted("interrupted".into()))
+            })
+            .or_else(|| {
+                self.refused_on_record()
+                    .then(|| Stop::Refused(crate::diagnostic::message(err)))
+            });
         match stop {
-            Some(Stop::Interrupted) => {
+            Some(Stop::Interrupted(_)) => {
                 let signal = signals::received();
-                let e = Effect {
-                    name: "interrupt".into(),
-                    class: EffectClass::Read,
-                    target: display.to_string(),
-                    args: serde_json::json!({ "signal": signals::name(signal) }),
-                    command: signals::name(signal).into(),
-                    confirm: None,
-                };
                 let journal = self.ctx.gate().journal();
                 let in_flight = crate::outcome::cut_short(&journal.lines());
                 let detail = match &in_flight {
@@ -290,7 +301,7 @@ impl Session {
                         signals::describe(signal)
                     ),
                 };
-                journal.record(&e, Outcome::Interrupted, Some(&detail), 0);
+                journal.record_interruption(display, signals::name(signal), &detail);
                 let mut text = format!(
                     "error: interrupted ({}); the journal records where the run stopped\n",
                     signals::describe(signal)

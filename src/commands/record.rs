@@ -31,7 +31,7 @@ pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
         started.elapsed().as_secs_f64(),
         args.output.display()
     );
-    Ok(crate::outcome::exit::GO)
+    Ok(crate::outcome::Ending::Completed.exit_code(None))
 }
 
 /// Write `doc` next to `path` and rename it into place, so a reader never sees half a file;

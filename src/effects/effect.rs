@@ -1,9 +1,11 @@
 //! What the gate works with: an [`Effect`] (a state-changing call, described before it is
 //! made) and its class, the confirmation that approves it, the facts its guard reads, and
-//! what the gate answers ([`Admission`], [`Applied`], [`Refusal`], [`GateError`], [`Stop`]);
+//! what the gate answers ([`Admission`], [`Applied`], [`Refusal`], [`GateError`]);
 //! the [`PlanEntry`] a dry run reports, and the [`Transcript`] it reports to.
 
 use serde::Serialize;
+
+use crate::stop::Stop;
 
 /// What kind of change an effect is; also printed by `runbook doc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -69,8 +71,9 @@ pub enum Applied<T> {
 #[derive(Debug)]
 pub enum GateError {
     Refused(Refusal),
-    /// Confirmation declined, or needed without a terminal and without `--yes`.
-    Declined(String),
+    /// Confirmation declined, or needed without a terminal and without `--yes` (refused),
+    /// or Ctrl-C at the prompt (interrupted).
+    Declined(Stop),
     /// The action ran and failed (journaled as `failed`).
     Failed(anyhow::Error),
     /// The write-ahead `intent` line could not be written: nothing ran; the run ends.
@@ -104,17 +107,6 @@ pub struct ModelFacts {
     pub controller_uuid: String,
     /// `alive`, `dying` or `dead`, as the fresh read shows it.
     pub life: String,
-}
-
-/// Why a run stopped before completing; decides the exit code (see `outcome::exit`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// A guard refused or a confirmation was declined: exit 4.
-    Refused(String),
-    /// `halt(reason)`: routing stopped, a human must investigate: exit 3.
-    Halted(String),
-    /// Ctrl-C: exit 130.
-    Interrupted,
 }
 
 /// A planned effect as the run's report shows it (dry run) and `plan` saves it.

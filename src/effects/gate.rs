@@ -15,13 +15,14 @@ use crate::effects::confirm::{
     batch_confirmation, confirm_with, confirmation_for, InterruptibleStdin,
 };
 use crate::effects::effect::{
-    Admission, Applied, Confirmation, Effect, EffectClass, GateError, PlanEntry, Refusal, Stop,
+    Admission, Applied, Confirmation, Effect, EffectClass, GateError, PlanEntry, Refusal,
     Transcript,
 };
 use crate::effects::frozen::Frozen;
 use crate::effects::guards::{Facts, Scope};
 use crate::effects::journal::{Entry, Journal, Outcome};
 use crate::effects::plan::Allowlist;
+use crate::stop::Stop;
 
 /// The gate of one run. Built by `context.rs`; reached by primitives via `RunContext::gate`.
 pub struct Gate {
@@ -30,7 +31,6 @@ pub struct Gate {
     terminal: bool,
     journal: Journal,
     report: Rc<dyn Transcript>,
-    stop: RefCell<Option<Stop>>,
     /// The Ctrl-C flag: a confirmation being typed when it is set is declined.
     interrupt: Option<Arc<AtomicBool>>,
     /// What the site allows (targets, models, paths).
@@ -57,7 +57,6 @@ impl Gate {
             terminal,
             journal,
             report,
-            stop: RefCell::new(None),
             interrupt: None,
             scope: Scope::default(),
             frozen: RefCell::new(None),
@@ -124,13 +123,13 @@ impl Gate {
         self.apply(effect, guard, act)
     }
 
-    /// Journal a refusal of one effect (the run will end with exit 4) and return it.
+    /// Journal a refusal of one effect and return it; the run goes on, and ends refused
+    /// (exit 4) because the journal records a refusal.
     pub fn refuse_one(&self, effect: &Effect, refusal: Refusal) -> Refusal {
         let msg = refusal.to_string();
         self.journal.record(effect, Outcome::Refused, Some(&msg), 0);
         self.report
             .message("fail", &format!("{}: {msg}", effect.target));
-        self.record_stop(Stop::Refused(msg));
         refusal
     }
 
@@ -224,23 +223,9 @@ impl Gate {
         &self.journal
     }
 
-    /// Why the run stopped, if it did.
-    pub fn stop(&self) -> Option<Stop> {
-        self.stop.borrow().clone()
-    }
-
-    /// Record why the run stops (the first reason wins).
-    pub fn record_stop(&self, stop: Stop) {
-        let mut slot = self.stop.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(stop);
-        }
-    }
-
     fn refuse(&self, effect: &Effect, refusal: Refusal) -> GateError {
         let msg = refusal.to_string();
         self.journal.record(effect, Outcome::Refused, Some(&msg), 0);
-        self.record_stop(Stop::Refused(msg));
         GateError::Refused(refusal)
     }
 
@@ -277,23 +262,21 @@ impl Gate {
         answer
             .map_err(|reason| {
                 // Ctrl-C at the prompt (even if a line was typed after it) declines.
-                let (reason, stop) = if self.interrupted() {
+                let stop = if self.interrupted() {
                     // End the prompt's line: what follows is the run's own ending.
                     eprintln!();
-                    let reason = format!(
+                    Stop::Interrupted(format!(
                         "confirmation interrupted (Ctrl-C) for: {}",
                         confirmation.question
-                    );
-                    (reason, Stop::Interrupted)
+                    ))
                 } else {
-                    (reason.clone(), Stop::Refused(reason))
+                    Stop::Refused(reason)
                 };
                 if let Some(effect) = effect {
                     self.journal
-                        .record(effect, Outcome::Refused, Some(&reason), 0);
+                        .record(effect, Outcome::Refused, Some(&stop.to_string()), 0);
                 }
-                self.record_stop(stop);
-                GateError::Declined(reason)
+                GateError::Declined(stop)
             })
             .and_then(|()| {
                 if self.interrupted() {
@@ -305,8 +288,7 @@ impl Gate {
                         self.journal
                             .record(effect, Outcome::Refused, Some(&reason), 0);
                     }
-                    self.record_stop(Stop::Interrupted);
-                    return Err(GateError::Declined(reason));
+                    return Err(GateError::Declined(Stop::Interrupted(reason)));
                 }
                 Ok(())
             })
@@ -453,9 +435,8 @@ mod tests {
             ran = true;
             Ok(1)
         });
-        assert!(matches!(r, Err(GateError::Declined(_))));
+        assert!(matches!(r, Err(GateError::Declined(Stop::Refused(_)))));
         assert!(!ran);
-        assert!(matches!(g.stop(), Some(Stop::Refused(_))));
     }
 
     #[test]
@@ -500,8 +481,7 @@ mod tests {
             .unwrap();
         assert_eq!(r[0].as_ref().unwrap_err().guard, "backup_dir.scope");
         assert_eq!(g.journal().lines().len(), 1);
-        assert!(g.journal().lines()[0].contains("refused"));
-        assert!(matches!(g.stop(), Some(Stop::Refused(_))));
+        assert!(g.journal().lines()[0].contains("\"outcome\":\"refused\""));
     }
 
     #[test]
@@ -527,6 +507,5 @@ mod tests {
         });
         assert!(matches!(r, Err(GateError::Failed(_))));
         assert!(g.journal().lines()[0].contains("\"outcome\":\"failed\""));
-        assert!(g.stop().is_none());
     }
 }

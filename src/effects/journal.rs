@@ -14,8 +14,9 @@ use serde::Serialize;
 
 use crate::effects::Effect;
 
-/// `planned | executed | refused | failed` per effect; a declined confirmation is `refused`
-/// (its detail says so).
+/// `planned | executed | refused | failed | intent` per effect; a declined confirmation is
+/// `refused` (its detail says so). A run a signal ended has one more line, `interrupted`
+/// ([`Journal::record_interruption`]): how the run ended, not an effect's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -23,9 +24,6 @@ pub enum Outcome {
     Executed,
     Refused,
     Failed,
-    /// The line written when a signal (SIGINT, SIGTERM, SIGHUP) ends a run (not an
-    /// effect's outcome).
-    Interrupted,
     /// Written (and synced) before a destroy-class effect runs: after a SIGKILL, an intent
     /// without a later `executed`/`failed` line is what was in flight.
     Intent,
@@ -39,7 +37,8 @@ struct Line<'a> {
     class: crate::effects::EffectClass,
     target: &'a str,
     args: &'a serde_json::Value,
-    outcome: Outcome,
+    /// An effect's [`Outcome`], or `interrupted`.
+    outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
     duration_ms: u64,
@@ -123,18 +122,52 @@ impl Journal {
         written
     }
 
+    /// The line that says a signal ended the run while `script` ran: how the run ended,
+    /// not an effect. It reads as it always has (`"effect": "interrupt"`, `"class": "read"`,
+    /// the signal's name in `args`), so earlier runs' journals read back the same way.
+    pub fn record_interruption(&self, script: &str, signal: &str, detail: &str) {
+        let text = self.text_of(&Line {
+            time: now(),
+            run_id: &self.run_id,
+            effect: "interrupt",
+            class: crate::effects::EffectClass::Read,
+            target: script,
+            args: &serde_json::json!({ "signal": signal }),
+            outcome: "interrupted",
+            detail: Some(detail),
+            duration_ms: 0,
+        });
+        let written = if self.in_memory {
+            Ok(())
+        } else {
+            self.append(std::slice::from_ref(&text))
+        };
+        if let Err(e) = written {
+            eprintln!(
+                "warning: cannot write the journal `{}`: {e:#}",
+                self.path.display()
+            );
+        }
+        self.lines.borrow_mut().push(text);
+    }
+
     fn line_text(&self, entry: &Entry) -> String {
-        let line = Line {
-            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        let outcome = serde_json::to_value(entry.outcome).unwrap_or_default();
+        self.text_of(&Line {
+            time: now(),
             run_id: &self.run_id,
             effect: &entry.effect.name,
             class: entry.effect.class,
             target: &entry.effect.target,
             args: &entry.effect.args,
-            outcome: entry.outcome,
+            outcome: outcome.as_str().unwrap_or_default(),
             detail: entry.detail,
             duration_ms: entry.duration_ms,
-        };
+        })
+    }
+
+    /// One line's JSON text, the secret redacted.
+    fn text_of(&self, line: &Line) -> String {
         let mut text = serde_json::to_string(&line).unwrap_or_default();
         if let Some(secret) = self.secret.borrow().as_deref() {
             text = text.replace(secret, "<redacted>");
@@ -160,6 +193,11 @@ impl Journal {
     pub fn lines(&self) -> Vec<String> {
         self.lines.borrow().clone()
     }
+}
+
+/// A line's time: UTC, milliseconds.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `$XDG_STATE_HOME/runbook`, else `~/.local/state/runbook`.

@@ -27,10 +27,12 @@ pub mod predestroy;
 pub mod rhai_error;
 pub mod rules;
 
+/// Re-exported: a refusal or a declined confirmation is a [`Stop`] carried in the error.
+pub use crate::stop::Stop;
 pub use confirm::confirm_with;
 pub use effect::{
     Admission, Applied, Confirmation, Effect, EffectClass, GateError, MachineFacts, ModelFacts,
-    PlanEntry, Refusal, Stop, Transcript,
+    PlanEntry, Refusal, Transcript,
 };
 pub use gate::Gate;
 pub use rules::{

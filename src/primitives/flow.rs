@@ -10,7 +10,8 @@ use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use crate::context::RunContext;
-use crate::effects::{Confirmation, Stop};
+use crate::effects::Confirmation;
+use crate::stop::Stop;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -38,10 +39,7 @@ fn pause(ctx: &RunContext, secs: f64) -> RhaiResult<()> {
     let end = Instant::now() + Duration::from_secs_f64(secs);
     while Instant::now() < end {
         if ctx.interrupted() {
-            ctx.gate().record_stop(Stop::Interrupted);
-            return Err(
-                EvalAltResult::ErrorTerminated("interrupted".into(), Position::NONE).into(),
-            );
+            return Err(Stop::Interrupted("interrupted".into()).into_rhai());
         }
         if let Some(why) = ctx.over_time() {
             return Err(EvalAltResult::ErrorTerminated(why.into(), Position::NONE).into());
@@ -190,12 +188,8 @@ pub mod flow_functions {
     /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn halt(ctx: NativeCallContext, reason: &str) -> RhaiResult<()> {
-        let run = RunContext::from_call(&ctx)?;
-        run.gate().record_stop(Stop::Halted(reason.to_string()));
-        Err(
-            EvalAltResult::ErrorTerminated(format!("stopped: {reason}").into(), Position::NONE)
-                .into(),
-        )
+        RunContext::from_call(&ctx)?;
+        Err(Stop::Halted(reason.to_string()).into_rhai())
     }
 
     /// Call `f` until it returns `true`; any other value means "not yet" and is shown as

@@ -14,8 +14,9 @@ use serde_json::json;
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
-use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts, Stop};
+use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts};
 use crate::primitives::detect;
+use crate::stop::Stop;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
@@ -465,8 +466,7 @@ pub mod juju_functions {
             "refused: Juju blocks destroying model `{model}`: `juju disable-command {}` is in force{message}; nothing was changed. Lift it with `juju enable-command {} -m {model}` once the destroy is intended, then run again",
             block.command_set, block.command_set
         );
-        rc.gate().record_stop(Stop::Refused(reason.clone()));
-        Err(EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into())
+        Err(Stop::Refused(reason).into_rhai())
     }
 
     /// The model's bundle as YAML text (`juju export-bundle -m MODEL`), for the Phase A

@@ -64,7 +64,7 @@ pub fn run(config: &Config, _args: &ReplArgs) -> Result<i32> {
             show(&session, outcome, before);
         }
     }
-    Ok(crate::outcome::exit::GO)
+    Ok(crate::outcome::Ending::Completed.exit_code(None))
 }
 
 /// Print what an entry did: its value (stdout) or error (stderr), and, when unarmed, that
