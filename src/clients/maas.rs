@@ -19,6 +19,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::json_skim;
+
 /// Default number of releases in flight at once (site `maas.concurrency`).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 /// GET attempts before giving up on connection errors and 5xx (a timeout is not retried).
@@ -221,30 +223,70 @@ struct NameRef {
 }
 
 /// MAAS's machine JSON, only the fields we keep; every one may be missing or null.
-#[derive(Deserialize)]
+#[derive(Default)]
 struct RawMachine {
-    system_id: String,
-    #[serde(default)]
+    system_id: Option<String>,
     hostname: Option<String>,
-    #[serde(default)]
     status: Option<i64>,
-    #[serde(default)]
     status_name: Option<String>,
-    #[serde(default)]
     owner: Option<String>,
-    #[serde(default)]
     locked: Option<bool>,
-    #[serde(default)]
     power_state: Option<String>,
-    #[serde(default)]
     pool: Option<NameRef>,
-    #[serde(default)]
     zone: Option<NameRef>,
-    #[serde(default)]
     tag_names: Option<Vec<Option<String>>>,
     /// Free-form strings; Juju writes its model and controller uuids here.
-    #[serde(default)]
     owner_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Which of the fields above were given (a null counts): one given twice is refused.
+    seen: [bool; 11],
+}
+
+impl RawMachine {
+    /// The fields we keep from one machine object; the ~85 others are skimmed over
+    /// (`json_skim`), not parsed.
+    fn parse(object: &[u8]) -> Result<RawMachine> {
+        let mut m = RawMachine::default();
+        json_skim::members(object, |key, value| m.member(key, value))?;
+        m.finish()
+    }
+
+    /// One member of a machine object: kept if it is one of ours, else skipped unread.
+    fn member(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        fn set<'a, T: Deserialize<'a>>(
+            slot: &mut Option<T>,
+            seen: &mut bool,
+            key: &str,
+            value: &'a [u8],
+        ) -> Result<()> {
+            if std::mem::replace(seen, true) {
+                bail!("duplicate field `{key}`");
+            }
+            *slot = serde_json::from_slice(value).with_context(|| format!("field `{key}`"))?;
+            Ok(())
+        }
+        let seen = &mut self.seen;
+        match key {
+            b"system_id" => set(&mut self.system_id, &mut seen[0], "system_id", value),
+            b"hostname" => set(&mut self.hostname, &mut seen[1], "hostname", value),
+            b"status" => set(&mut self.status, &mut seen[2], "status", value),
+            b"status_name" => set(&mut self.status_name, &mut seen[3], "status_name", value),
+            b"owner" => set(&mut self.owner, &mut seen[4], "owner", value),
+            b"locked" => set(&mut self.locked, &mut seen[5], "locked", value),
+            b"power_state" => set(&mut self.power_state, &mut seen[6], "power_state", value),
+            b"pool" => set(&mut self.pool, &mut seen[7], "pool", value),
+            b"zone" => set(&mut self.zone, &mut seen[8], "zone", value),
+            b"tag_names" => set(&mut self.tag_names, &mut seen[9], "tag_names", value),
+            b"owner_data" => set(&mut self.owner_data, &mut seen[10], "owner_data", value),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<RawMachine> {
+        if self.system_id.is_none() {
+            bail!("missing field `system_id`");
+        }
+        Ok(self)
+    }
 }
 
 impl From<RawMachine> for Machine {
@@ -262,7 +304,7 @@ impl From<RawMachine> for Machine {
         Machine {
             juju_model_uuid: data("juju-model-uuid"),
             juju_controller_uuid: data("juju-controller-uuid"),
-            system_id: m.system_id,
+            system_id: m.system_id.unwrap_or_default(),
             hostname: m.hostname.unwrap_or_default(),
             status_name: m
                 .status_name
@@ -284,18 +326,36 @@ impl From<RawMachine> for Machine {
     }
 }
 
-/// Parse `GET machines/` (a bare JSON array) straight from the bytes.
+/// Parse `GET machines/` (a bare JSON array) straight from the bytes, one machine at a time.
 pub fn parse_machines(body: &[u8]) -> Result<Vec<Machine>> {
-    let raw: Vec<RawMachine> = serde_json::from_slice(body)
-        .context("the machine list is not the JSON array MAAS 2.0 returns")?;
-    Ok(raw.into_iter().map(Machine::from).collect())
+    let context = "the machine list is not the JSON array MAAS 2.0 returns";
+    let mut walk = json_skim::Objects::new(body).context(context)?;
+    let mut machines = Vec::new();
+    loop {
+        let mut raw = RawMachine::default();
+        let more = walk
+            .next_object(|key, value| raw.member(key, value))
+            .and_then(|more| {
+                if more {
+                    raw.finish().map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .with_context(|| format!("machine {} of the list", machines.len()))
+            .context(context)?;
+        match more {
+            Some(raw) => machines.push(Machine::from(raw)),
+            None => return Ok(machines),
+        }
+    }
 }
 
 /// Parse one machine (`GET machines/{id}/` or a release response).
 pub fn parse_machine(body: &[u8]) -> Result<Machine> {
-    let raw: RawMachine = serde_json::from_slice(body)
-        .context("the machine is not the JSON object MAAS 2.0 returns")?;
-    Ok(raw.into())
+    RawMachine::parse(body)
+        .map(Machine::from)
+        .context("the machine is not the JSON object MAAS 2.0 returns")
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 //! [`Clients`] holds the Juju and MAAS clients of one run, built lazily on first use so a
 //! runbook that never talks to MAAS needs no MAAS settings.
 
+pub mod json_skim;
 pub mod juju;
 pub mod juju_version;
 pub mod maas;

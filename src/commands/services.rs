@@ -25,6 +25,11 @@ pub fn start_site_services(site: &Site, env: &mut Env) -> Result<Option<ServiceG
         scenario: settings.scenario.clone(),
         speed: settings.speed,
         juju,
+        delays: sim::clock::Delays {
+            model_removal: settings.model_removal_s,
+            release: settings.release_s,
+            ..Default::default()
+        },
         ..Default::default()
     })
     .with_context(|| {

@@ -32,6 +32,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
         exe: None,
         from: args.from.clone(),
         juju,
+        delays: Default::default(),
     })
     .with_context(|| match &args.from {
         Some(from) => format!("cannot start the simulator from `{}`", from.display()),

@@ -13,9 +13,31 @@ pub const ERASE_SECS: f64 = 1.0;
 // At the default speed a whole `dirty` teardown (model gone, then nodes Ready) fits in 5 s.
 const _: () = assert!(MODEL_REMOVAL_SECS + RELEASE_SECS <= 5.0);
 
+/// How long each change of the simulated cloud takes, in seconds at speed 1.0: the
+/// constants above unless a site chooses its own (the demo's are shorter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delays {
+    pub model_removal: f64,
+    pub machine_removal: f64,
+    pub release: f64,
+    pub erase: f64,
+}
+
+impl Default for Delays {
+    fn default() -> Delays {
+        Delays {
+            model_removal: MODEL_REMOVAL_SECS,
+            machine_removal: MACHINE_REMOVAL_SECS,
+            release: RELEASE_SECS,
+            erase: ERASE_SECS,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     speed: f64,
+    pub delays: Delays,
 }
 
 impl Clock {
@@ -25,7 +47,15 @@ impl Clock {
         } else {
             1.0
         };
-        Clock { speed }
+        Clock {
+            speed,
+            delays: Delays::default(),
+        }
+    }
+
+    /// The same speed with other base delays.
+    pub fn with_delays(self, delays: Delays) -> Clock {
+        Clock { delays, ..self }
     }
 
     /// The instant `secs` simulated seconds from now.
@@ -42,6 +72,16 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_site_without_delays_gets_the_simulators_own() {
+        let site = crate::site::SimSettings::default();
+        let d = Delays::default();
+        assert_eq!(
+            (site.model_removal_s, site.release_s),
+            (d.model_removal, d.release)
+        );
+    }
 
     #[test]
     fn speed_divides_delays() {

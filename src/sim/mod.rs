@@ -46,6 +46,8 @@ pub struct SimOptions {
     pub from: Option<PathBuf>,
     /// Which Juju the shim is: `3.6` (default) or `4.0`.
     pub juju: juju_formats::JujuMajor,
+    /// How long each change takes at speed 1.0 (the demo site chooses shorter ones).
+    pub delays: clock::Delays,
 }
 
 impl Default for SimOptions {
@@ -58,6 +60,7 @@ impl Default for SimOptions {
             exe: None,
             from: None,
             juju: juju_formats::JujuMajor::default(),
+            delays: clock::Delays::default(),
         }
     }
 }
@@ -90,7 +93,7 @@ impl Drop for SimHandle {
 /// Starts a simulator in this process (own thread, own tokio runtime).
 pub fn start(options: SimOptions) -> anyhow::Result<SimHandle> {
     let faults = faults::Faults::parse(&options.faults)?;
-    let clock = clock::Clock::new(options.speed);
+    let clock = clock::Clock::new(options.speed).with_delays(options.delays);
     let mut cloud = match &options.from {
         Some(path) => recording::load(path, faults, clock)?,
         None => scenario::build(&options.scenario, faults, clock)?,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use serde::Serialize;
 
-use super::clock::{Clock, ERASE_SECS, MACHINE_REMOVAL_SECS, MODEL_REMOVAL_SECS, RELEASE_SECS};
+use super::clock::Clock;
 use super::faults::Faults;
 use super::machine_json;
 
@@ -363,7 +363,7 @@ impl Cloud {
         // the instant the erase ended (a late poll does not delay it).
         if self.machines[i].status == DISK_ERASING {
             let erased = self.machines[i].release_due.unwrap_or(now);
-            let due = erased + self.clock.scaled(RELEASE_SECS);
+            let due = erased + self.clock.scaled(self.clock.delays.release);
             let m = &mut self.machines[i];
             m.status = RELEASING;
             m.status_message = "Releasing".to_string();
@@ -448,9 +448,11 @@ impl Cloud {
         }
         let erase = erase || self.faults.erase_on_release();
         let due = asked
-            + self
-                .clock
-                .scaled(if erase { ERASE_SECS } else { RELEASE_SECS });
+            + self.clock.scaled(if erase {
+                self.clock.delays.erase
+            } else {
+                self.clock.delays.release
+            });
         let m = &mut self.machines[i];
         if erase {
             m.status = DISK_ERASING;
@@ -514,7 +516,7 @@ impl Cloud {
         let secs = self
             .faults
             .model_removal_secs()
-            .unwrap_or(MODEL_REMOVAL_SECS);
+            .unwrap_or(self.clock.delays.model_removal);
         let due = self.clock.after(secs);
         let Some(model) = self.model_mut(name) else {
             return false;
@@ -530,7 +532,7 @@ impl Cloud {
 
     /// `remove-machine --force` or an accepted plain removal.
     pub fn remove_machine(&mut self, model: &str, id: &str, keep_instance: bool) {
-        let due = self.clock.after(MACHINE_REMOVAL_SECS);
+        let due = self.clock.after(self.clock.delays.machine_removal);
         if let Some(model) = self.model_mut(model) {
             if let Some(m) = model.machines.iter_mut().find(|m| m.id == id) {
                 m.dying = true;

@@ -69,6 +69,17 @@ pub fn check(site: &Site, origin: impl Fn(&str) -> Option<String>) -> Result<()>
                 from("sim.speed")
             );
         }
+        for (key, value) in [
+            ("sim.model_removal_s", sim.model_removal_s),
+            ("sim.release_s", sim.release_s),
+        ] {
+            if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
+                bail!(
+                    "`{key}` = {value} is out of range{}: it must be 0 to 3600 seconds",
+                    from(key)
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -110,6 +110,10 @@ pub struct SimSettings {
     pub speed: f64,
     /// Which Juju the simulator plays: `3.6` or `4.0`.
     pub juju: String,
+    /// Seconds (at speed 1.0) the simulated model takes to go once destroyed, and a
+    /// machine to go from Releasing to Ready.
+    pub model_removal_s: f64,
+    pub release_s: f64,
 }
 
 impl Default for SimSettings {
@@ -118,6 +122,9 @@ impl Default for SimSettings {
             scenario: "dirty".into(),
             speed: 1.0,
             juju: "3.6".into(),
+            // The simulator's own base delays (a test in `sim::clock` keeps them equal).
+            model_removal_s: 1.5,
+            release_s: 2.0,
         }
     }
 }
@@ -425,8 +432,7 @@ mod tests {
             site.sim,
             Some(SimSettings {
                 scenario: "clean".into(),
-                speed: 1.0,
-                juju: "3.6".into(),
+                ..SimSettings::default()
             })
         );
     }
