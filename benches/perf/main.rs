@@ -2,7 +2,7 @@
 //! Markdown table whose ratios are against a baseline measured in the same run.
 //!
 //! `cargo bench --bench perf` runs them all (about two minutes); a word after `--` picks
-//! sections by name: `cargo bench --bench perf -- list release overhead detection targets teardown waits`.
+//! sections by name: `cargo bench --bench perf -- list release overhead detection targets teardown waits record`.
 //! Figures and how to read them: `benches/README.md`.
 
 mod detection;
@@ -10,6 +10,7 @@ mod fixture;
 mod maas_list;
 mod measure;
 mod overhead;
+mod record;
 mod release;
 mod targets;
 mod teardown;
@@ -18,7 +19,7 @@ mod waits;
 /// Set when this benchmark re-runs itself as a child that measures one thing.
 pub const CHILD_ENV: &str = "RUNBOOK_BENCH_CHILD";
 
-const SECTIONS: [(&str, fn()); 7] = [
+const SECTIONS: [(&str, fn()); 8] = [
     ("list", maas_list::run),
     ("overhead", overhead::run),
     ("detection", detection::run),
@@ -26,6 +27,7 @@ const SECTIONS: [(&str, fn()); 7] = [
     ("release", release::run),
     ("teardown", teardown::run),
     ("waits", waits::run),
+    ("record", record::run),
 ];
 
 fn main() {

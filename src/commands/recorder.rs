@@ -167,30 +167,50 @@ fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> 
 fn machine_list(body: &[u8], path: &str, secrets: &[String]) -> Result<Vec<Box<RawValue>>> {
     let raw: Vec<&RawValue> = serde_json::from_slice(body)
         .with_context(|| format!("the answer to `GET {path}` is not a machine list"))?;
-    raw.into_iter()
-        .map(|m| {
-            if !looks_secret(m.get(), secrets) {
-                return Ok(m.to_owned());
-            }
-            let mut value: Value = serde_json::from_str(m.get())?;
+    let mut scan = SecretScan::new(secrets);
+    let mut machines = Vec::with_capacity(raw.len());
+    for m in raw {
+        if !scan.may_hold_secret(m.get()) {
+            machines.push(m.to_owned());
+            continue;
+        }
+        let stripped = serde_json::from_str(m.get()).and_then(|mut value: Value| {
             strip_secrets(&mut value, secrets);
-            Ok(serde_json::value::to_raw_value(&value)?)
-        })
-        .collect::<Result<_>>()
-        .with_context(|| format!("cannot read the answer to `GET {path}`"))
+            serde_json::value::to_raw_value(&value)
+        });
+        machines.push(stripped.with_context(|| format!("cannot read the answer to `GET {path}`"))?);
+    }
+    Ok(machines)
 }
 
-/// Whether `text` may hold a secret: a secret-naming word (as a key would be written) or
-/// one of `secrets`. A cheap scan that errs on the side of parsing.
-fn looks_secret(text: &str, secrets: &[String]) -> bool {
-    let lower = text.bytes().any(|b| b.is_ascii_uppercase());
-    let words = |t: &str| SECRET_WORDS.iter().any(|w| t.contains(w));
-    secrets.iter().any(|s| text.contains(s.as_str()))
-        || if lower {
-            words(&text.to_ascii_lowercase())
-        } else {
-            words(text)
+/// A cheap scan for text that may hold a secret: a secret-naming word, in any case (as a
+/// key would be written), or one of the run's secrets. Each object is lower-cased into one
+/// reused buffer and searched with SIMD substring finders; a hit only means the object is
+/// parsed and stripped properly.
+struct SecretScan {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    lower: Vec<u8>,
+}
+
+impl SecretScan {
+    fn new(secrets: &[String]) -> SecretScan {
+        let words = SECRET_WORDS.iter().map(|w| w.to_string());
+        let finders = words
+            .chain(secrets.iter().map(|s| s.to_ascii_lowercase()))
+            .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+            .collect();
+        SecretScan {
+            finders,
+            lower: Vec::new(),
         }
+    }
+
+    fn may_hold_secret(&mut self, text: &str) -> bool {
+        self.lower.clear();
+        self.lower.extend_from_slice(text.as_bytes());
+        self.lower.make_ascii_lowercase();
+        self.finders.iter().any(|f| f.find(&self.lower).is_some())
+    }
 }
 
 /// Records the cloud `ctx` talks to.
@@ -358,7 +378,7 @@ mod tests {
     #[test]
     fn machine_objects_pass_through_unless_they_look_secret() {
         let secrets = secret_parts("CKCKCKCK:TKTKTKTK:TSTSTSTSTS");
-        let body = br#"[{"system_id":"a","n":1}, {"system_id":"b","power_parameters":{"power_pass":"x","Api_Key":"k"}}, {"system_id":"c","c":"TSTSTSTSTS"}]"#;
+        let body = br#"[{"system_id":"a","n":1}, {"system_id":"b","power_parameters":{"power_pass":"x","Api_Key":"k"}}, {"system_id":"c","c":"TSTSTSTSTS"}, {"system_id":"d","Client_SECRET":"y"}]"#;
         let list = machine_list(body, "machines/", &secrets).unwrap();
         let text: Vec<&str> = list.iter().map(|m| m.get()).collect();
         assert_eq!(
@@ -367,6 +387,7 @@ mod tests {
         );
         assert_eq!(text[1], r#"{"power_parameters":{},"system_id":"b"}"#);
         assert_eq!(text[2], r#"{"c":"(redacted)","system_id":"c"}"#);
+        assert_eq!(text[3], r#"{"system_id":"d"}"#, "a secret word in any case");
         assert!(machine_list(b"[{", "machines/", &secrets).is_err());
     }
 }
