@@ -348,7 +348,7 @@ fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
     let sim = SimServer::start("destroying");
     let out = teardown(&sim, &[]);
     out.status(4)
-        .stderr_has("stdin is not a terminal; rerun with `--yes`")
+        .says("error: confirmation needed (type the model name `openstack` to remediate it) but stdin is not a terminal; rerun with `--yes` to pre-approve")
         .says(NOTHING_CHANGED);
     sim.assert_unchanged();
     out.assert_nothing_written();
@@ -620,7 +620,13 @@ fn roosevelt_without_targets_stops_with_3() {
     let sim = SimServer::start("dirty");
     let out = roosevelt(&sim).run();
     out.outcome(3, "unknown", None);
-    out.stderr_has("lists no targets");
+    out.says(
+        "  [UNKNOWN] state=present:all_deployed_or_other
+  fails closed — the state is not one the table can act on safely:
+    - the site lists no targets (`site.targets` is empty)
+  next: stop — nothing will be changed",
+    )
+    .says(NOTHING_CHANGED);
     sim.assert_unchanged();
 }
 
