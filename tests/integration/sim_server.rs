@@ -24,13 +24,7 @@ pub const TEST_SPEED: f64 = 20.0;
 pub const JUJU_MAJORS: [&str; 2] = ["3.6", "4.0"];
 
 /// The site `testcloud`'s targets, as the scenarios name them.
-pub const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
+pub use runbook::sim::scenario::TARGETS;
 
 /// A simulator to start: a scenario, its faults, a speed and the Juju major it plays.
 pub struct Cloud {
