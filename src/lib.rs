@@ -23,7 +23,8 @@
 //! - settings: `cli` (clap flags, no I/O), `config` (precedence `--set` > env > site >
 //!   defaults, secrets), `site/` (typed site settings, `bounds`, `hostrange`), `resolve` /
 //!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
-//! - `clients/` — the systems in plain Rust;
+//! - `clients/` — the systems in plain Rust: `juju/` (the client, the argv it builds, the
+//!   process runner and its command errors, Juju's wire formats 3.x and 4.x), `maas`, `qcow2`;
 //! - leaves: `diagnostic` (script errors), `stop` (why a script stopped — refused, halted,
 //!   interrupted — carried in its error), `limits` (the engine's), `term` (control
 //!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a

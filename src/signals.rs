@@ -5,7 +5,7 @@
 //!
 //! A second signal before the first was acted on exits at once: the operator (or the
 //! supervisor) means it. Children started by the juju client die with us either way
-//! (`PR_SET_PDEATHSIG`, see `clients::juju`).
+//! (`PR_SET_PDEATHSIG`, see `clients::juju::runner`).
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};

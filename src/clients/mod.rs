@@ -5,7 +5,6 @@
 
 pub mod json_skim;
 pub mod juju;
-pub mod juju_version;
 pub mod maas;
 pub mod maas_snapshot;
 pub mod qcow2;

@@ -1,0 +1,572 @@
+//! [`JujuClient`]: one method per juju command a teardown needs, on one `juju` binary with
+//! one timeout per command and, when the site pins one, one controller named in every
+//! command. The first command of a run is `juju version` (see `version`), which decides the
+//! output family; an unknown major stops everything before any other command runs.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use super::argv::{destroy_model_argv, remove_machine_argv, DestroyOptions, RemoveOptions};
+use super::command_error::{exit_error, shell_line};
+use super::controllers::{parse_blocks, parse_controllers};
+use super::models::{find_model, parse_models};
+use super::runner::{run_captured, run_output};
+use super::status::{parse_machines, parse_status};
+use super::stream::{run_streaming, Streamed};
+use super::types::{Block, Controller, Machine, Model, Status};
+use super::version::{parse_version, JujuVersion};
+
+/// Runs one `juju` binary with one timeout per command.
+#[derive(Debug, Clone)]
+pub struct JujuClient {
+    bin: String,
+    timeout: Duration,
+    /// The pinned controller: every command names it (`-c C`, `-m C:MODEL`), so the
+    /// shell's current controller never matters. `None`: Juju's current controller.
+    controller: Option<String>,
+    /// `juju version`, read by the first command of the run.
+    version: std::sync::OnceLock<JujuVersion>,
+}
+
+/// How a `destroy-model` run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestroyOutcome {
+    /// Juju returned: the model is gone (Juju blocks until then, whatever `--no-wait` says).
+    Destroyed,
+    /// The deadline passed while Juju was still waiting for the model to go; the CLI was
+    /// stopped, the controller carries on destroying (teardown.md §3.2 Phase B).
+    StillInProgress { waited: Duration, last_line: String },
+}
+
+/// The juju commands that only read (what [`JujuClient::read_raw`] accepts).
+pub const READ_ONLY_COMMANDS: [&str; 7] = [
+    "models",
+    "show-model",
+    "status",
+    "machines",
+    "controllers",
+    "export-bundle",
+    "version",
+];
+
+impl JujuClient {
+    pub fn new(bin: impl Into<String>, timeout: Duration) -> Self {
+        JujuClient {
+            bin: bin.into(),
+            timeout,
+            controller: None,
+            version: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Pin every command to `controller` (site `juju.controller`).
+    pub fn with_controller(mut self, controller: Option<String>) -> Self {
+        self.controller = controller.filter(|c| !c.is_empty());
+        self
+    }
+
+    pub fn bin(&self) -> &str {
+        &self.bin
+    }
+
+    /// The pinned controller, if any.
+    pub fn controller(&self) -> Option<&str> {
+        self.controller.as_deref()
+    }
+
+    /// How a command names `model`: `CONTROLLER:MODEL` when pinned, else as given.
+    pub fn target(&self, model: &str) -> String {
+        match &self.controller {
+            Some(c) if !model.contains(':') => format!("{c}:{model}"),
+            _ => model.to_string(),
+        }
+    }
+
+    /// `juju version`, run once per client: which output family to expect. Juju 2.x, 5.x or
+    /// anything that is not a version is an error naming the command.
+    pub fn version(&self) -> Result<&JujuVersion> {
+        if let Some(v) = self.version.get() {
+            return Ok(v);
+        }
+        let args = ["version"];
+        let out = run_captured(&self.argv(&args), self.timeout)?;
+        let v = parse_version(&self.line(&args), &out)?;
+        Ok(self.version.get_or_init(|| v))
+    }
+
+    /// `juju models --format json`: every model this user can see.
+    pub fn models(&self) -> Result<Vec<Model>> {
+        let mut args = vec!["models"];
+        if let Some(c) = &self.controller {
+            args.extend(["-c", c.as_str()]);
+        }
+        args.extend(["--format", "json"]);
+        let out = self.run(&args)?;
+        let family = self.version()?.family;
+        parse_models(&out, family)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// The model whose short name (or uuid) is `name`, if it exists. Under two qualifiers,
+    /// `user`'s model (the controller's logged-in user, as Juju resolves a bare name) is it;
+    /// when none or more than one is `user`'s, an error lists them all: runbook never guesses.
+    pub fn model(&self, name: &str, user: &str) -> Result<Option<Model>> {
+        find_model(self.models()?, name, user)
+    }
+
+    /// `juju status -m MODEL --format json`, summarised.
+    pub fn status(&self, model: &str) -> Result<Status> {
+        let model = self.target(model);
+        let args = ["status", "-m", model.as_str(), "--format", "json"];
+        let out = self.run(&args)?;
+        parse_status(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// `juju machines -m MODEL --format json`, sorted by id (`2` before `10`).
+    pub fn machines(&self, model: &str) -> Result<Vec<Machine>> {
+        let model = self.target(model);
+        let args = ["machines", "-m", model.as_str(), "--format", "json"];
+        let out = self.run(&args)?;
+        parse_machines(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// `juju controllers --format json`; none registered is an empty list.
+    pub fn controllers(&self) -> Result<Vec<Controller>> {
+        let args = ["controllers", "--format", "json"];
+        match self.run(&args) {
+            Ok(out) => parse_controllers(&out)
+                .with_context(|| format!("cannot read the output of `{}`", self.line(&args))),
+            Err(e) if format!("{e:#}").contains("No controllers registered") => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `juju disabled-commands -m MODEL --format json`: the `juju disable-command` blocks in
+    /// force on the model (none: empty).
+    pub fn disabled_commands(&self, model: &str) -> Result<Vec<Block>> {
+        let model = self.target(model);
+        let args = [
+            "disabled-commands",
+            "-m",
+            model.as_str(),
+            "--format",
+            "json",
+        ];
+        let out = self.run(&args)?;
+        parse_blocks(&out)
+            .with_context(|| format!("cannot read the output of `{}`", self.line(&args)))
+    }
+
+    /// `juju export-bundle -m MODEL`: the bundle YAML (Juju has no `--format` here). Printing
+    /// nothing is an error: there is no bundle to back up.
+    pub fn export_bundle(&self, model: &str) -> Result<String> {
+        let model = self.target(model);
+        let args = ["export-bundle", "-m", model.as_str()];
+        let bundle = self.run(&args)?;
+        if bundle.trim().is_empty() {
+            bail!(
+                "`{}` printed nothing (and exited 0); expected the bundle YAML",
+                self.line(&args)
+            );
+        }
+        Ok(bundle)
+    }
+
+    /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
+    /// handing each progress line Juju prints (stderr and stdout) to `progress`. Juju blocks
+    /// until the model is gone (in both majors, `--no-wait` or not); when the deadline
+    /// passes first, the CLI is stopped and the outcome says the destroy is still in
+    /// progress — not an error: the controller carries on (teardown.md §3.2 Phase B).
+    pub fn destroy_model(
+        &self,
+        model: &str,
+        opts: &DestroyOptions,
+        deadline: Duration,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<DestroyOutcome> {
+        self.destroy_model_until(model, opts, deadline, progress, &|| false)
+    }
+
+    /// As [`destroy_model`](Self::destroy_model), stopping (killing the local `juju`) as soon
+    /// as `cancelled()` says so, e.g. on Ctrl-C. Juju carries on destroying the model on the
+    /// controller (docs/formats.md), so the error says that.
+    pub fn destroy_model_until(
+        &self,
+        model: &str,
+        opts: &DestroyOptions,
+        deadline: Duration,
+        progress: &mut dyn FnMut(&str),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<DestroyOutcome> {
+        self.version()?;
+        let argv = destroy_model_argv(&self.bin, &self.target(model), opts)?;
+        match run_streaming(&argv, deadline, progress, cancelled)? {
+            Streamed::Finished => Ok(DestroyOutcome::Destroyed),
+            Streamed::DeadlinePassed(transcript) => Ok(DestroyOutcome::StillInProgress {
+                waited: deadline,
+                last_line: transcript.lines().last().unwrap_or("").to_string(),
+            }),
+        }
+    }
+
+    /// `juju remove-machine -m MODEL --force --no-prompt --no-wait ID`; returns Juju's stdout.
+    /// A failure keeps what Juju printed on stdout (`will remove machine ...`) next to its
+    /// stderr, so the error shows what was accepted and what was not.
+    pub fn remove_machine(&self, model: &str, id: &str, opts: &RemoveOptions) -> Result<String> {
+        self.version()?;
+        let argv = remove_machine_argv(&self.bin, &self.target(model), id, opts);
+        let out = run_output(&argv, self.timeout)?;
+        if !out.status.success() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let mut shown = stderr.trim().to_string();
+            if !stdout.trim().is_empty() {
+                shown = format!("{}\n{shown}", stdout.trim());
+            }
+            return Err(exit_error(&argv, out.status, &shown));
+        }
+        String::from_utf8(out.stdout)
+            .with_context(|| format!("`{}` printed output that is not UTF-8", shell_line(&argv)))
+    }
+
+    /// A read-only command's stdout as Juju printed it (for `sim record`): only the
+    /// commands in [`READ_ONLY_COMMANDS`] are accepted, so a capture can never change a cloud.
+    pub fn read_raw(&self, args: &[&str]) -> Result<String> {
+        match args.first() {
+            Some(command) if READ_ONLY_COMMANDS.contains(command) => self.run(args),
+            _ => bail!(
+                "internal error: `{}` is not a read-only juju command",
+                self.line(args)
+            ),
+        }
+    }
+
+    fn line(&self, args: &[&str]) -> String {
+        shell_line(&self.argv(args))
+    }
+
+    fn argv(&self, args: &[&str]) -> Vec<String> {
+        std::iter::once(self.bin.clone())
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect()
+    }
+
+    /// Run `juju ARGS`, returning stdout; a non-zero exit is an error with argv and stderr.
+    /// `juju version` runs first (once): an unsupported Juju runs nothing else.
+    fn run(&self, args: &[&str]) -> Result<String> {
+        self.version()?;
+        run_captured(&self.argv(args), self.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    use crate::clients::juju::test_support::{fake_juju, fake_juju_version, MODELS, MODELS_4};
+    use crate::clients::juju::Family;
+
+    #[test]
+    fn subprocess_success_reads_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            &format!("[ \"$1 $2 $3\" = 'models --format json' ] || exit 9\ncat <<'J'\n{MODELS}\nJ"),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        assert_eq!(c.models().unwrap().len(), 3);
+        assert_eq!(c.model("openstack", "admin").unwrap().unwrap().uuid, "u-os");
+        assert!(c.model("nope", "admin").unwrap().is_none());
+    }
+
+    #[test]
+    fn subprocess_non_zero_exit_shows_argv_and_stderr() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            "echo 'ERROR model maas-ctl:admin/openstack not found' >&2\nexit 1",
+        );
+        let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
+        let e = format!("{:#}", c.status("openstack").unwrap_err());
+        assert!(
+            e.contains(&format!(
+                "`{bin} status -m openstack --format json` failed (exit status 1)"
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains("ERROR model maas-ctl:admin/openstack not found"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn subprocess_malformed_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo '{\"models\": [oops'");
+        let e = format!(
+            "{:#}",
+            JujuClient::new(bin, Duration::from_secs(10))
+                .models()
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("cannot read the output of") && e.contains("models --format json"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn controllers_none_registered_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'ERROR No controllers registered.' >&2\nexit 1");
+        assert!(JujuClient::new(bin, Duration::from_secs(5))
+            .controllers()
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn destroy_streams_progress_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let argfile = dir.path().join("args");
+        let bin = fake_juju(
+            &dir,
+            &format!("echo \"$@\" > {}\necho 'Destroying model' >&2\necho 'Waiting for model to be removed, 2 machine(s), 1 application(s)....' >&2\necho 'Model destroyed.' >&2", argfile.display()),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let mut lines = Vec::new();
+        let outcome = c
+            .destroy_model(
+                "openstack",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |l| lines.push(l.to_string()),
+            )
+            .unwrap();
+        assert_eq!(outcome, DestroyOutcome::Destroyed);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2], "Model destroyed.");
+        let args = std::fs::read_to_string(argfile).unwrap();
+        assert_eq!(
+            args.trim(),
+            "destroy-model openstack --force --no-wait --destroy-storage --no-prompt"
+        );
+    }
+
+    #[test]
+    fn destroy_failure_and_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'ERROR \"admin/controller\" is a controller; use '\"'\"'juju destroy-controller'\"'\"' to destroy it' >&2\nexit 1");
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let e = format!(
+            "{:#}",
+            c.destroy_model(
+                "controller",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |_| {}
+            )
+            .unwrap_err()
+        );
+        assert!(
+            e.contains("is a controller") && e.contains("destroy-model controller"),
+            "{e}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        // Still waiting at the deadline: stopped, and reported as in progress (not an error).
+        let pidfile = dir.path().join("pid");
+        let bin = fake_juju(
+            &dir,
+            &format!(
+                "echo $$ > {}\necho 'Destroying model' >&2\nprintf 'Waiting for model to be removed, 2 machine(s)...' >&2\nsleep 30",
+                pidfile.display()
+            ),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let started = Instant::now();
+        let mut seen = 0;
+        let outcome = c
+            .destroy_model(
+                "m",
+                &DestroyOptions::default(),
+                Duration::from_secs(2),
+                &mut |_| seen += 1,
+            )
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        match outcome {
+            DestroyOutcome::StillInProgress { waited, last_line } => {
+                assert_eq!(waited, Duration::from_secs(2));
+                assert!(last_line.starts_with("Waiting for model"), "{last_line}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(seen >= 1);
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .unwrap_or_default()
+                .contains(") Z")
+        {
+            assert!(Instant::now() < deadline, "the destroy CLI was not stopped");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        // A destroy CLI that dies mid-way is an error naming the command and its output.
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nkill -9 $$");
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let e = format!(
+            "{:#}",
+            c.destroy_model(
+                "m",
+                &DestroyOptions::default(),
+                Duration::from_secs(10),
+                &mut |_| {}
+            )
+            .unwrap_err()
+        );
+        assert!(
+            e.contains("destroy-model m")
+                && e.contains("killed by signal 9 (SIGKILL)")
+                && e.contains("Destroying model"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_export_bundle_that_prints_nothing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "exit 0");
+        let e = format!(
+            "{:#}",
+            JujuClient::new(bin.clone(), Duration::from_secs(10))
+                .export_bundle("m")
+                .unwrap_err()
+        );
+        assert_eq!(
+            e,
+            format!("`{bin} export-bundle -m m` printed nothing (and exited 0); expected the bundle YAML")
+        );
+    }
+
+    #[test]
+    fn remove_machine_returns_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let argfile = dir.path().join("args");
+        let bin = fake_juju(
+            &dir,
+            &format!(
+                "echo \"$@\" > {}\nfor a; do last=$a; done\necho \"will remove machine $last\"",
+                argfile.display()
+            ),
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let out = c
+            .remove_machine("openstack", "2/lxd/1", &RemoveOptions::default())
+            .unwrap();
+        assert_eq!(out.trim(), "will remove machine 2/lxd/1");
+        assert_eq!(
+            std::fs::read_to_string(argfile).unwrap().trim(),
+            "remove-machine -m openstack --force --no-prompt --no-wait 2/lxd/1"
+        );
+    }
+
+    #[test]
+    fn a_failed_remove_machine_keeps_its_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(
+            &dir,
+            "echo 'will remove machine 3'\necho 'ERROR removing machine failed: machine 3 is the controller' >&2\nexit 1",
+        );
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let e = format!(
+            "{:#}",
+            c.remove_machine("openstack", "3", &RemoveOptions::default())
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("remove-machine -m openstack")
+                && e.contains("will remove machine 3")
+                && e.contains("ERROR removing machine failed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_version_decides_the_family_and_bad_versions_run_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = MODELS_4.replace('"', "\\\"");
+        let bin = fake_juju_version(&dir, "4.0.16-ubuntu-amd64", &format!("echo \"{models}\""));
+        let c = JujuClient::new(bin, Duration::from_secs(10));
+        assert_eq!(c.version().unwrap().family, Family::Juju4);
+        assert_eq!(
+            c.model("openstack", "alice-example-com")
+                .unwrap()
+                .unwrap()
+                .owner,
+            "alice-example-com"
+        );
+
+        for (version, want) in [
+            ("2.9.46-ubuntu-amd64", "Juju 2.x is not supported"),
+            ("5.0.0-ubuntu-amd64", "major version 5"),
+            ("", "printed nothing"),
+            ("version: 3.6.1", "not a Juju version"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let ran = dir.path().join("ran");
+            let bin = fake_juju_version(&dir, version, &format!("touch {}", ran.display()));
+            let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
+            let e = format!("{:#}", c.models().unwrap_err());
+            assert!(
+                e.contains(want) && e.contains(&format!("`{bin} version`")),
+                "{version}: {e}"
+            );
+            let e = format!(
+                "{:#}",
+                c.destroy_model(
+                    "m",
+                    &DestroyOptions::default(),
+                    Duration::from_secs(5),
+                    &mut |_| {}
+                )
+                .unwrap_err()
+            );
+            assert!(e.contains(want), "{e}");
+            assert!(
+                !ran.exists(),
+                "{version}: another command ran after the version check"
+            );
+        }
+    }
+
+    #[test]
+    fn destroy_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
+        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let started = Instant::now();
+        let seen = std::cell::Cell::new(false);
+        let e = c.destroy_model_until(
+            "m",
+            &DestroyOptions::default(),
+            Duration::from_secs(60),
+            &mut |_| seen.set(true),
+            &|| seen.get(),
+        );
+        let e = format!("{:#}", e.unwrap_err());
+        assert!(
+            e.starts_with("interrupted") && e.contains("juju models"),
+            "{e}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+}
