@@ -224,3 +224,22 @@ fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
         );
     }
 }
+
+#[test]
+fn the_fault_is_documented_and_a_bad_spelling_is_refused() {
+    let help = Test::new().args(&["sim", "serve", "--help"]).run();
+    help.status(0)
+        .stdout_has("maas-non-superuser      the API key's MAAS user is not a superuser");
+    let bad = Test::new()
+        .args(&[
+            "sim",
+            "serve",
+            "--fault",
+            "maas-non-superuser:yes",
+            "--port",
+            "0",
+        ])
+        .run();
+    bad.status(2)
+        .stderr_has("unknown fault `maas-non-superuser:yes`");
+}
