@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::common::session::testcloud;
-use crate::common::Output;
+use crate::common::{Output, Test};
 use crate::primitives_fixture::{eval, system_id};
 use crate::sim_server::{SimServer, TARGETS};
 
