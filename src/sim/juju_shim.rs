@@ -94,7 +94,7 @@ fn wait_for_model(
     }
     let url = format!("{base}/_sim/model?uuid={uuid}");
     let started = Instant::now();
-    let mut last: Option<String> = None;
+    let mut line = ProgressLine::default();
     let mut left = String::new();
     let mut interval = Duration::from_millis(10);
     let mut stderr = std::io::stderr();
@@ -124,27 +124,51 @@ fn wait_for_model(
             (count("applications"), "application"),
             (count("volumes"), "volume"),
         ];
-        let mut line = String::from("Waiting for model to be removed");
+        let mut msg = String::from("Waiting for model to be removed");
         left = String::from("\nThe following resources have not yet been removed:");
         for (n, what) in counts.iter().filter(|(n, _)| *n > 0) {
-            line.push_str(&format!(", {n} {what}(s)"));
+            msg.push_str(&format!(", {n} {what}(s)"));
             left.push_str(&format!("\n - {n} {what}(s)"));
         }
         if counts.iter().all(|(n, _)| *n == 0) {
             left.clear();
         }
-        if last.as_deref() == Some(line.as_str()) {
-            let _ = write!(stderr, ".");
-        } else {
-            let _ = write!(stderr, "\n{line}...");
-            last = Some(line);
-        }
+        let _ = write!(stderr, "{}", line.report(&msg));
         let _ = stderr.flush();
     }
     bail!(
         "gave up waiting for the model to be removed after {}s (the simulator's limit)",
         MAX_WAIT.as_secs()
     )
+}
+
+/// Juju's progress text while it waits: a new line when the counts change, else a dot, and
+/// a line break once a line of dots reaches 80 columns (Juju's `perLineLength`).
+#[derive(Default)]
+struct ProgressLine {
+    reported: String,
+    length: usize,
+}
+
+impl ProgressLine {
+    const WIDTH: usize = 80;
+
+    /// What to print for this look at the model, whose counts read `msg`.
+    fn report(&mut self, msg: &str) -> String {
+        if self.reported != msg {
+            self.reported = msg.to_string();
+            self.length = msg.len() + 3;
+            return format!("\n{msg}...");
+        }
+        let mut out = String::new();
+        if self.length == Self::WIDTH {
+            out.push('\n');
+            self.length = 0;
+        }
+        out.push('.');
+        self.length += 1;
+        out
+    }
 }
 
 /// Sleeps `interval` in short steps; true as soon as a signal came.
@@ -157,4 +181,31 @@ fn wait_interrupted(flag: &AtomicBool, interval: Duration) -> bool {
         std::thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
     }
     flag.load(Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dots_wrap_at_80_columns_and_new_counts_start_a_line() {
+        let mut line = ProgressLine::default();
+        let msg = "Waiting for model to be removed, 5 machine(s)";
+        let mut out = line.report(msg);
+        for _ in 0..120 {
+            out.push_str(&line.report(msg));
+        }
+        out.push_str(&line.report("Waiting for model to be removed, 1 machine(s)"));
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines[0], "");
+        assert!(
+            lines[1].starts_with(msg) && lines[1].ends_with("..."),
+            "{out}"
+        );
+        assert_eq!(lines[1].len(), 80);
+        assert_eq!(lines[2], ".".repeat(80));
+        let first = 80 - (msg.len() + 3);
+        assert_eq!(lines[3], ".".repeat(120 - first - 80));
+        assert_eq!(lines[4], "Waiting for model to be removed, 1 machine(s)...");
+    }
 }

@@ -155,7 +155,9 @@ fn dirty_teardown_releases_the_targets_and_nothing_else() {
 
 #[test]
 fn blocking_destroy_prints_progress_until_model_destroyed() {
-    let sim = SimServer::start("dirty");
+    // The model takes half a second to go (10 simulated s at test speed): Juju's first
+    // check, 10 ms in, always sees it still there, however loaded the machine is.
+    let sim = SimServer::with("dirty", &["model-slow:10"], crate::sim_server::TEST_SPEED);
     let out = sim.juju(&[
         "destroy-model",
         "openstack",

@@ -36,6 +36,7 @@ pub enum DestroyOutcome {
     Destroyed,
     /// The deadline passed while Juju was still waiting for the model to go; the CLI was
     /// stopped, the controller carries on destroying (teardown.md §3.2 Phase B).
+    /// `last_line`: Juju's last progress line that is not only dots.
     StillInProgress { waited: Duration, last_line: String },
 }
 
@@ -207,7 +208,14 @@ impl JujuClient {
             Streamed::Finished => Ok(DestroyOutcome::Destroyed),
             Streamed::DeadlinePassed(transcript) => Ok(DestroyOutcome::StillInProgress {
                 waited: deadline,
-                last_line: transcript.lines().last().unwrap_or("").to_string(),
+                // Juju breaks a long row of dots onto lines of their own: the last line
+                // that says something is the last count of what is left.
+                last_line: transcript
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().trim_matches('.').is_empty())
+                    .unwrap_or("")
+                    .to_string(),
             }),
         }
     }
@@ -356,6 +364,34 @@ mod tests {
             args.trim(),
             "destroy-model openstack --force --no-wait --destroy-storage --no-prompt"
         );
+    }
+
+    #[test]
+    fn at_the_deadline_the_last_count_is_reported_past_a_wrapped_row_of_dots() {
+        // Juju breaks a long row of dots onto a line of its own.
+        let dir = tempfile::tempdir().unwrap();
+        let dots = ".".repeat(80);
+        let bin = fake_juju(
+            &dir,
+            &format!("printf 'Destroying model\\nWaiting for model to be removed, 1 machine(s)...\\n{dots}\\n...' >&2\nsleep 30"),
+        );
+        let outcome = JujuClient::new(bin, Duration::from_secs(60))
+            .destroy_model(
+                "m",
+                &DestroyOptions::default(),
+                Duration::from_secs(1),
+                &mut |_| {},
+            )
+            .unwrap();
+        match outcome {
+            DestroyOutcome::StillInProgress { last_line, .. } => {
+                assert_eq!(
+                    last_line,
+                    "Waiting for model to be removed, 1 machine(s)..."
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
