@@ -258,7 +258,7 @@ fn confirm(plan: &Plan, yes: bool) -> std::result::Result<(), String> {
         summary.push_str(&format!(
             "\n  {}. [{}] {}",
             i + 1,
-            class_word(e.class),
+            e.class.word(),
             e.command
         ));
     }
@@ -280,12 +280,4 @@ fn confirm(plan: &Plan, yes: bool) -> std::result::Result<(), String> {
     }
     let stdin = std::io::stdin();
     crate::effects::confirm_with(&mut stdin.lock(), &mut std::io::stderr(), &c)
-}
-
-fn class_word(class: EffectClass) -> &'static str {
-    match class {
-        EffectClass::Read => "read",
-        EffectClass::Change => "change",
-        EffectClass::Destroy => "destroy",
-    }
 }

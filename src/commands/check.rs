@@ -202,7 +202,10 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<i32> {
     };
     for d in crate::commands::doc::catalogue()? {
         if d.effect.is_none() {
-            problems.push(format!("error: primitive `{}` has no `Effect: read|change|destroy` line in its doc comment\n", d.signature));
+            problems.push(format!(
+                "error: primitive `{}` has no effect class declared in its family's `EFFECTS`\n",
+                d.signature
+            ));
         }
     }
     let mut checker = Checker::new(&resolver, &site, problems);

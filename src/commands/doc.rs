@@ -1,7 +1,7 @@
 //! `runbook doc [NAME]`: the primitive catalogue, generated from the engine's metadata (the
 //! Rust doc comments of the plugin modules) — never a hand-kept list — then the stdlib
 //! modules' functions from their `///` comments (`module_docs`). The effect class is the
-//! doc comment's `Effect: read|change|destroy` line.
+//! family's declaration (`primitives::effect_class`), the one the gate is given.
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use crate::config::Config;
 pub struct FnDoc {
     pub name: String,
     pub signature: String,
-    /// `read`, `change`, `destroy`, or `None` when the doc comment has no `Effect:` line.
+    /// `read`, `change`, `destroy`, or `None` when the family declares no class for it.
     pub effect: Option<String>,
     pub doc: String,
 }
@@ -56,21 +56,8 @@ pub fn catalogue() -> Result<Vec<FnDoc>> {
                     .unwrap_or_else(|| l.trim_start().trim_start_matches("///").to_string())
             })
             .collect();
-        let effect = lines
-            .iter()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("Effect:")
-                    .map(|c| c.trim().to_string())
-            })
-            .filter(|c| matches!(c.as_str(), "read" | "change" | "destroy"));
-        let doc = lines
-            .into_iter()
-            .filter(|l| !l.trim().starts_with("Effect:"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string();
+        let effect = crate::primitives::effect_class(&name).map(|c| c.word().to_string());
+        let doc = lines.join("\n").trim().to_string();
         out.push(FnDoc {
             name,
             signature,
@@ -147,7 +134,7 @@ pub fn run(config: &Config, args: &DocArgs) -> Result<i32> {
         println!(
             "{}    [{}]",
             d.signature,
-            d.effect.as_deref().unwrap_or("NO EFFECT LINE")
+            d.effect.as_deref().unwrap_or("NO EFFECT CLASS")
         );
         print_indented(&d.doc);
     }

@@ -16,6 +16,17 @@ pub enum EffectClass {
     Destroy,
 }
 
+impl EffectClass {
+    /// The class as `runbook doc`, plans and journals spell it.
+    pub fn word(self) -> &'static str {
+        match self {
+            EffectClass::Read => "read",
+            EffectClass::Change => "change",
+            EffectClass::Destroy => "destroy",
+        }
+    }
+}
+
 /// A state-changing call, described before it is made.
 #[derive(Debug, Clone, Serialize)]
 pub struct Effect {

@@ -6,9 +6,10 @@
 //! (teardown.md §2 detection, §3.2 Phases C–D, §4 acceptance).
 
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Map};
 
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+use crate::effects::EffectClass;
+use crate::primitives::support::RhaiResult;
 
 /// The key an item is filed under: its `field` as text, or `None` when the item has no
 /// such field (or it is `()`).
@@ -62,6 +63,12 @@ pub fn group_with_keys(list: &Array, field: &str, keys: &Array) -> RhaiResult<Ma
     Ok(groups)
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("group_by", EffectClass::Read),
+];
+
 #[export_module]
 pub mod data_functions {
     /// Index a list of maps by one field, once: returns a map from each value of `field`
@@ -78,8 +85,6 @@ pub mod data_functions {
     /// let by_host = group_by(maas_machines(), "hostname");
     /// print(by_host.keys());
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(pure, return_raw)]
     pub fn group_by(list: &mut Array, field: &str) -> RhaiResult<Map> {
         super::group(list, field)
@@ -95,8 +100,6 @@ pub mod data_functions {
     ///     if found.len() != 1 { warn(`${h}: ${found.len()} machines`); }
     /// }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "group_by", pure, return_raw)]
     pub fn group_by_keys(list: &mut Array, field: &str, keys: Array) -> RhaiResult<Map> {
         super::group_with_keys(list, field, &keys)

@@ -10,19 +10,15 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult};
+use rhai::Dynamic;
 use serde::Serialize;
 
 use crate::clients::juju::{ambiguity, ambiguous, Controller, Model};
 use crate::clients::maas::Machine;
 use crate::context::RunContext;
+use crate::effects::EffectClass;
 use crate::effects::frozen::{is_uuid, Frozen, FrozenController, FrozenModel, FrozenTarget};
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
+use crate::primitives::support::{script_error, RhaiResult};
 
 /// What `detect_cloud()` returns to the script.
 #[derive(Debug, Serialize)]
@@ -284,6 +280,13 @@ pub fn cross_check(
     problems
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("detect_cloud", EffectClass::Read),
+    ("frozen", EffectClass::Read),
+];
+
 #[export_module]
 pub mod detect_functions {
     use super::*;
@@ -303,8 +306,6 @@ pub mod detect_functions {
     /// let c = detect_cloud();
     /// print(`${c.frozen.targets.len()} targets frozen on ${c.controller.name}`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn detect_cloud(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -319,8 +320,6 @@ pub mod detect_functions {
     /// let f = frozen();
     /// if f != () { print(f.model.uuid); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn frozen(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;

@@ -6,13 +6,13 @@
 use std::path::Path;
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult};
 use serde_json::json;
 
 use crate::clients::qcow2;
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, MachineFacts};
+use crate::primitives::support::{class_of, script_error, with_keys, RhaiResult};
 
 /// Every key of `wipe_qcow2`'s result (a `stat_qcow2` map, `planned`, `command`); those that
 /// do not apply (a dry run's image fields) are `()`.
@@ -30,15 +30,8 @@ const WIPE_KEYS: [&str; 11] = [
     "command",
 ];
 
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-/// An error message for the script (the engine adds the position).
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
-
 /// An empty path is a script bug (e.g. an unset site key), not a file that does not exist.
-fn need_path(function: &str, path: &str) -> Result<(), Box<EvalAltResult>> {
+fn need_path(function: &str, path: &str) -> RhaiResult<()> {
     if path.trim().is_empty() {
         return Err(format!("`{function}` needs a file path, got an empty string").into());
     }
@@ -109,7 +102,7 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
     };
     let effect = Effect {
         name: "wipe_qcow2".into(),
-        class: EffectClass::Destroy,
+        class: class_of("wipe_qcow2"),
         target: path.to_string(),
         args: json!({ "path": path }),
         command: command.clone(),
@@ -136,8 +129,15 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
         }
         Applied::Planned => json!({ "path": path, "planned": true, "command": command }),
     };
-    rhai::serde::to_dynamic(super::with_keys(value, &WIPE_KEYS))
+    rhai::serde::to_dynamic(with_keys(value, &WIPE_KEYS))
 }
+
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("stat_qcow2", EffectClass::Read),
+    ("wipe_qcow2", EffectClass::Destroy),
+];
 
 #[export_module]
 pub mod disk_functions {
@@ -155,8 +155,6 @@ pub mod disk_functions {
     ///     check(`${p} wiped`, d.actual_size <= site.wipe_threshold, `${d.actual_size} bytes`);
     /// }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn stat_qcow2(path: &str) -> RhaiResult {
         need_path("stat_qcow2", path)?;
@@ -175,8 +173,6 @@ pub mod disk_functions {
     /// ```rhai
     /// for p in glob(site.osd_disks) { wipe_qcow2(p); }
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn wipe_qcow2(ctx: NativeCallContext, path: &str) -> RhaiResult {
         wipe(&ctx, path)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext};
+use rhai::{Array, Dynamic, NativeCallContext};
 use sha2::{Digest, Sha256};
 
 use crate::backup::seal::Seal;
@@ -16,9 +16,8 @@ use crate::backup::{read_manifest, verify_backup, write_atomic, FileEntry, MANIF
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Effect, EffectClass};
+use crate::primitives::support::{class_of, RhaiResult};
 use crate::site::expand_tilde;
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// The seal for a backup of `model`, from a fresh read of it (on the frozen controller, by
 /// the frozen uuid when there is one). A model Juju does not list is `absent`; a read that
@@ -46,7 +45,7 @@ fn seal_for(run: &RunContext, model: &str) -> Seal {
 fn effect(name: &str, target: String, args: serde_json::Value, command: String) -> Effect {
     Effect {
         name: name.into(),
-        class: EffectClass::Change,
+        class: class_of(name),
         target,
         args,
         command,
@@ -58,6 +57,18 @@ fn path_string(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("glob", EffectClass::Read),
+    ("backup_dir", EffectClass::Change),
+    ("write_backup", EffectClass::Change),
+    ("backup_ok", EffectClass::Read),
+    ("seal_backup", EffectClass::Change),
+    ("set_pointer", EffectClass::Change),
+    ("read_pointer", EffectClass::Read),
+];
+
 #[export_module]
 pub mod files_functions {
     /// Sorted paths matching a glob pattern (`~/` expands to the home dir). An invalid
@@ -66,8 +77,6 @@ pub mod files_functions {
     /// ```rhai
     /// let disks = glob(site.osd_disks);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn glob(pattern: &str) -> RhaiResult<Array> {
         let pattern = expand_tilde(Path::new(pattern)).display().to_string();
@@ -88,8 +97,6 @@ pub mod files_functions {
     /// ```rhai
     /// let dir = backup_dir(site.backup_prefix);
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn backup_dir(ctx: NativeCallContext, prefix: &str) -> RhaiResult<String> {
         let run = RunContext::from_call(&ctx)?;
@@ -132,8 +139,6 @@ pub mod files_functions {
     /// ```rhai
     /// write_backup(dir, "bundle.yaml", juju_export_bundle("openstack"));
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn write_backup(
         ctx: NativeCallContext,
@@ -186,8 +191,6 @@ pub mod files_functions {
     /// ```rhai
     /// if !backup_ok(read_pointer(site.pointer_file)) { fail("last backup does not verify"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn backup_ok(dir: Dynamic) -> bool {
         match dir.into_string() {
@@ -205,8 +208,6 @@ pub mod files_functions {
     /// ```rhai
     /// seal_backup(dir, "openstack");
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn seal_backup(ctx: NativeCallContext, dir: &str, model: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -244,8 +245,6 @@ pub mod files_functions {
     /// ```rhai
     /// set_pointer(site.pointer_file, dir);
     /// ```
-    ///
-    /// Effect: change
     #[rhai_fn(return_raw, volatile)]
     pub fn set_pointer(ctx: NativeCallContext, path: &str, target: &str) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -277,8 +276,6 @@ pub mod files_functions {
     /// ```rhai
     /// let last = read_pointer(site.pointer_file);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn read_pointer(path: &str) -> RhaiResult<Dynamic> {
         let file = expand_tilde(Path::new(path));

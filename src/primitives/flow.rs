@@ -7,13 +7,12 @@
 use std::time::{Duration, Instant};
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
+use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use crate::context::RunContext;
-use crate::effects::Confirmation;
+use crate::effects::{Confirmation, EffectClass};
+use crate::primitives::support::RhaiResult;
 use crate::stop::Stop;
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Seconds from an INT or FLOAT argument.
 fn seconds(what: &str, v: &Dynamic) -> RhaiResult<f64> {
@@ -69,6 +68,25 @@ fn show(v: &Dynamic) -> String {
     }
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("step", EffectClass::Read),
+    ("note", EffectClass::Read),
+    ("ok", EffectClass::Read),
+    ("warn", EffectClass::Read),
+    ("fail", EffectClass::Read),
+    ("check", EffectClass::Read),
+    ("set_route", EffectClass::Read),
+    ("halt", EffectClass::Read),
+    ("wait_until", EffectClass::Read),
+    ("sleep", EffectClass::Read),
+    ("confirm", EffectClass::Read),
+    ("can_confirm", EffectClass::Read),
+    ("now", EffectClass::Read),
+    ("to_json", EffectClass::Read),
+];
+
 #[export_module]
 pub mod flow_functions {
     /// Start a new step of the transcript (a heading in the report).
@@ -76,8 +94,6 @@ pub mod flow_functions {
     /// ```rhai
     /// step("Phase A — pre-destroy capture");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn step(ctx: NativeCallContext, title: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().step(title);
@@ -91,8 +107,6 @@ pub mod flow_functions {
     /// ```rhai
     /// note("will release 5 machine(s) owned by `admin`");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn note(ctx: NativeCallContext, text: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().note(text);
@@ -104,8 +118,6 @@ pub mod flow_functions {
     /// ```rhai
     /// ok("no `openstack` model on the controller");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn ok(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("ok", msg);
@@ -117,8 +129,6 @@ pub mod flow_functions {
     /// ```rhai
     /// warn("OSD qcow2 files not visible to the current user");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn warn(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("warn", msg);
@@ -131,8 +141,6 @@ pub mod flow_functions {
     /// ```rhai
     /// fail("model `openstack` still listed after remediation; escalate");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn fail(ctx: NativeCallContext, msg: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().message("fail", msg);
@@ -145,8 +153,6 @@ pub mod flow_functions {
     /// ```rhai
     /// check("targets Ready", ready == 5, `${ready}/5 Ready`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn check(
         ctx: NativeCallContext,
@@ -170,8 +176,6 @@ pub mod flow_functions {
     /// ```rhai
     /// set_route("DIRTY");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn set_route(ctx: NativeCallContext, name: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?.report().set_route(name);
@@ -184,8 +188,6 @@ pub mod flow_functions {
     /// ```rhai
     /// halt("ANOMALY: no model but machines still Deployed; check MAAS owners");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn halt(ctx: NativeCallContext, reason: &str) -> RhaiResult<()> {
         RunContext::from_call(&ctx)?;
@@ -205,8 +207,6 @@ pub mod flow_functions {
     ///     if m == () { true } else { `life: ${m.life}` }
     /// });
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn wait_until(
         ctx: NativeCallContext,
@@ -247,8 +247,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(0.5);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn sleep(ctx: NativeCallContext, s: Dynamic) -> RhaiResult<()> {
         let run = RunContext::from_call(&ctx)?;
@@ -262,8 +260,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(2);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_int(ctx: NativeCallContext, s: rhai::INT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
@@ -274,8 +270,6 @@ pub mod flow_functions {
     /// ```rhai
     /// sleep(0.5);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "sleep", return_raw, volatile)]
     pub fn sleep_float(ctx: NativeCallContext, s: rhai::FLOAT) -> RhaiResult<()> {
         sleep(ctx, Dynamic::from(s))
@@ -288,8 +282,6 @@ pub mod flow_functions {
     /// ```rhai
     /// confirm("type the site name to continue", site.name);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn confirm(ctx: NativeCallContext, question: &str, expected: &str) -> RhaiResult<bool> {
         let run = RunContext::from_call(&ctx)?;
@@ -313,8 +305,6 @@ pub mod flow_functions {
     /// ```rhai
     /// if !can_confirm() { confirm("type the model name to destroy it", "openstack"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn can_confirm(ctx: NativeCallContext) -> bool {
         RunContext::from_call(&ctx).is_ok_and(|run| run.gate().can_confirm())
@@ -325,8 +315,6 @@ pub mod flow_functions {
     /// ```rhai
     /// let started = now();
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile)]
     pub fn now() -> String {
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -337,8 +325,6 @@ pub mod flow_functions {
     /// ```rhai
     /// print(to_json(#{a: [1, 2]}));   // {"a":[1,2]}
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw)]
     pub fn to_json(v: Dynamic) -> RhaiResult<String> {
         serde_json::to_string(&v)

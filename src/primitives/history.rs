@@ -3,12 +3,19 @@
 //! destroy (see `crate::backup::seal`).
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult};
+use rhai::Dynamic;
 
 use crate::context::RunContext;
+use crate::effects::EffectClass;
 use crate::history::{latest, SiteMarks};
+use crate::primitives::support::RhaiResult;
 
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("previous_run", EffectClass::Read),
+    ("pre_destroy_backup", EffectClass::Read),
+];
 
 #[export_module]
 pub mod history_functions {
@@ -23,8 +30,6 @@ pub mod history_functions {
     /// let last = previous_run();
     /// if last != () && last.ended != "unknown" { print(`continuing run ${last.run_id}: ${last.how}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn previous_run(ctx: NativeCallContext) -> RhaiResult {
         let run = RunContext::from_call(&ctx)?;
@@ -55,8 +60,6 @@ pub mod history_functions {
     /// let b = pre_destroy_backup();
     /// if b != () { print(`taken before the destroy: ${b.dir} (run ${b.run_id})`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(return_raw, volatile)]
     pub fn pre_destroy_backup(ctx: NativeCallContext) -> RhaiResult {
         let run = RunContext::from_call(&ctx)?;

@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use rhai::plugin::*;
-use rhai::{Dynamic, EvalAltResult, Map};
+use rhai::{Dynamic, Map};
 use serde_json::json;
 
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
@@ -16,23 +16,13 @@ use crate::context::RunContext;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts};
 use crate::primitives::detect;
+use crate::primitives::support::{class_of, options, script_error, to_map, with_keys, RhaiResult};
 use crate::stop::Stop;
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-/// An error message for the script (the engine adds the position).
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
-
-fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
-    rhai::serde::to_dynamic(value)
-}
 
 fn with_juju<T>(
     ctx: &NativeCallContext,
     f: impl FnOnce(&RunContext, &JujuClient) -> anyhow::Result<T>,
-) -> Result<T, Box<EvalAltResult>> {
+) -> RhaiResult<T> {
     let rc: Rc<RunContext> = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
     f(&rc, juju).map_err(script_error)
@@ -40,15 +30,6 @@ fn with_juju<T>(
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
-}
-
-/// Options from a script map into a typed struct; unknown keys are an error.
-fn options<T: serde::de::DeserializeOwned>(
-    function: &str,
-    opts: Map,
-) -> Result<T, Box<EvalAltResult>> {
-    rhai::serde::from_dynamic(&Dynamic::from_map(opts))
-        .map_err(|e| format!("invalid options for `{function}`: {e}").into())
 }
 
 /// `model` as a fresh `juju models` (on the pinned controller) shows it now: the frozen
@@ -118,7 +99,7 @@ fn model_facts_of(m: &juju::Model) -> ModelFacts {
 /// The changing calls take the short name (as in `site.models`) or the uuid. A qualified
 /// name (`admin/openstack`, `ctl:admin/openstack`) matches no model by short name, so it
 /// would read as "already gone" and the call would silently do nothing: refuse it instead.
-fn short_name(function: &str, model: &str) -> Result<(), Box<EvalAltResult>> {
+fn short_name(function: &str, model: &str) -> RhaiResult<()> {
     if model.contains('/') || model.contains(':') {
         let short = model.rsplit(['/', ':']).next().unwrap_or(model);
         return Err(format!(
@@ -147,7 +128,7 @@ fn gated(applied: Applied<serde_json::Value>, command: &str, keys: &[&str]) -> R
         Applied::Executed(v) => v,
         Applied::Planned => json!({ "planned": true, "command": command }),
     };
-    to_map(super::with_keys(value, keys))
+    to_map(with_keys(value, keys))
 }
 
 /// The script's view of a destroy that ran: gone, or still going on in the controller.
@@ -175,7 +156,7 @@ pub(crate) fn destroy_model(
     short_name("juju_destroy_model", name)?;
     let rc = RunContext::from_call(ctx)?;
     let juju = rc.juju().map_err(script_error)?;
-    let command_for = |model: &str| -> Result<String, Box<EvalAltResult>> {
+    let command_for = |model: &str| -> RhaiResult<String> {
         let argv = juju::destroy_model_argv(juju.bin(), &juju.target(model), &opts)
             .map_err(script_error)?;
         Ok(juju::shell_line(&argv))
@@ -183,7 +164,7 @@ pub(crate) fn destroy_model(
     let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
         // Nothing to destroy: the model is already gone (or was never there).
         let command = command_for(name)?;
-        return to_map(super::with_keys(
+        return to_map(with_keys(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
             &DESTROY_KEYS,
         ));
@@ -227,7 +208,7 @@ pub(crate) fn destroy_model(
     };
     let effect = Effect {
         name: "juju_destroy_model".into(),
-        class: EffectClass::Destroy,
+        class: class_of("juju_destroy_model"),
         target: format!("model {}", model.name),
         args: json!({ "name": name, "opts": opts }),
         command: command.clone(),
@@ -294,7 +275,7 @@ pub(crate) fn remove_machine(
     let expected = format!("{model}/{id}");
     let effect = Effect {
         name: "juju_remove_machine".into(),
-        class: EffectClass::Destroy,
+        class: class_of("juju_remove_machine"),
         target: format!("machine {id} of model {model}"),
         args: json!({ "model": model, "id": id, "opts": opts }),
         command: command.clone(),
@@ -314,6 +295,21 @@ pub(crate) fn remove_machine(
     gated(applied, &command, &REMOVE_KEYS)
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("juju_models", EffectClass::Read),
+    ("juju_model", EffectClass::Read),
+    ("juju_status", EffectClass::Read),
+    ("juju_machines", EffectClass::Read),
+    ("juju_controllers", EffectClass::Read),
+    ("juju_disabled_commands", EffectClass::Read),
+    ("juju_require_destroy_allowed", EffectClass::Read),
+    ("juju_export_bundle", EffectClass::Read),
+    ("juju_destroy_model", EffectClass::Destroy),
+    ("juju_remove_machine", EffectClass::Destroy),
+];
+
 #[export_module]
 pub mod juju_functions {
     use super::*;
@@ -331,8 +327,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_models() { print(`${m.name}: ${m.life} ${m.status}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_models(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |rc, j| {
@@ -369,8 +363,6 @@ pub mod juju_functions {
     /// let m = juju_model("openstack");
     /// if m == () { print("model gone"); } else if m.life == "dying" { print("destroying"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
         match with_juju(&ctx, |rc, j| j.model(name, &logged_in_user(rc, j)?))? {
@@ -388,8 +380,6 @@ pub mod juju_functions {
     /// let s = juju_status("openstack");
     /// print(`${s.unit_count} units on ${s.machine_count} machines`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_status(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.status(model))?)
@@ -402,8 +392,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_machines("openstack") { print(`${m.id} ${m.instance_id} ${m.status}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_machines(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.machines(model))?)
@@ -418,8 +406,6 @@ pub mod juju_functions {
     /// let c = juju_controllers();
     /// print(`${c.len()} controller(s)`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_controllers(ctx: NativeCallContext) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.controllers())?)
@@ -432,8 +418,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for b in juju_disabled_commands("openstack") { print(`blocked: ${b.command_set}`); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_disabled_commands(ctx: NativeCallContext, model: &str) -> RhaiResult {
         to_map(with_juju(&ctx, |_, j| j.disabled_commands(model))?)
@@ -447,8 +431,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_require_destroy_allowed("openstack");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_require_destroy_allowed(ctx: NativeCallContext, model: &str) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -478,8 +460,6 @@ pub mod juju_functions {
     /// let dir = backup_dir("openstack");
     /// write_backup(dir, "export-bundle.yaml", juju_export_bundle("openstack"));
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_export_bundle(ctx: NativeCallContext, model: &str) -> RhaiResult {
         let bundle = with_juju(&ctx, |_, j| j.export_bundle(model));
@@ -505,8 +485,6 @@ pub mod juju_functions {
     /// seal_backup(dir, "openstack");
     /// juju_destroy_model("openstack");
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_destroy_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
         destroy_model(&ctx, name, DestroyOptions::default())
@@ -519,8 +497,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_destroy_model("openstack", #{ no_wait: false, timeout: 600 });
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(name = "juju_destroy_model", volatile, return_raw)]
     pub fn juju_destroy_model_with(ctx: NativeCallContext, name: &str, opts: Map) -> RhaiResult {
         let opts: DestroyOptions = options("juju_destroy_model", opts)?;
@@ -538,8 +514,6 @@ pub mod juju_functions {
     /// ```rhai
     /// for m in juju_machines("openstack") { juju_remove_machine("openstack", m.id); }
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_remove_machine(ctx: NativeCallContext, model: &str, id: &str) -> RhaiResult {
         remove_machine(&ctx, model, id, RemoveOptions::default())
@@ -551,8 +525,6 @@ pub mod juju_functions {
     /// ```rhai
     /// juju_remove_machine("openstack", "3", #{ no_wait: true });
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(name = "juju_remove_machine", volatile, return_raw)]
     pub fn juju_remove_machine_with(
         ctx: NativeCallContext,

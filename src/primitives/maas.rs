@@ -10,7 +10,7 @@ use std::time::Instant;
 use futures::StreamExt;
 
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 
 use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseResult};
@@ -20,17 +20,7 @@ use crate::effects::guards::Facts;
 use crate::effects::{
     Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
 };
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
-
-/// An error message for the script (the engine adds the position).
-fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{e:#}").into()
-}
-
-fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
-    rhai::serde::to_dynamic(value)
-}
+use crate::primitives::support::{class_of, options, script_error, to_map, with_keys, RhaiResult};
 
 /// Every key of a release result, whichever way it ended (executed, planned, refused,
 /// failed): the ones that do not apply are `()`.
@@ -48,7 +38,7 @@ const RELEASE_KEYS: [&str; 9] = [
 
 /// A release result (or an array of them) with every key of [`RELEASE_KEYS`].
 fn release_map(value: serde_json::Value) -> RhaiResult {
-    to_map(super::with_keys(value, &RELEASE_KEYS))
+    to_map(with_keys(value, &RELEASE_KEYS))
 }
 
 fn facts(m: &Machine) -> MachineFacts {
@@ -73,10 +63,9 @@ fn already_released(m: &Machine) -> bool {
 fn release_options(
     rc: &RunContext,
     opts: Option<Map>,
-) -> Result<ReleaseOptions, Box<EvalAltResult>> {
+) -> RhaiResult<ReleaseOptions> {
     let mut o: ReleaseOptions = match opts {
-        Some(map) => rhai::serde::from_dynamic(&Dynamic::from_map(map))
-            .map_err(|e| format!("invalid options for `release`: {e}"))?,
+        Some(map) => options("release", map)?,
         None => ReleaseOptions::default(),
     };
     // Site `maas.erase` unless the script asked for an erase mode itself.
@@ -99,7 +88,7 @@ fn release_effect(
 ) -> Effect {
     Effect {
         name: "release".into(),
-        class: EffectClass::Destroy,
+        class: class_of("release"),
         target: format!("machine {} ({})", m.system_id, m.hostname),
         args: json!({ "system_id": m.system_id, "opts": opts }),
         command: format!(
@@ -344,6 +333,18 @@ fn snapshot(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
     Ok(format!("{text}\n").into())
 }
 
+/// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
+/// given it (see `primitives::effect_class`).
+pub const EFFECTS: &[(&str, EffectClass)] = &[
+    ("maas_whoami", EffectClass::Read),
+    ("maas_machines", EffectClass::Read),
+    ("maas_config", EffectClass::Read),
+    ("maas_machines_by_id", EffectClass::Read),
+    ("maas_snapshot", EffectClass::Read),
+    ("release", EffectClass::Destroy),
+    ("release_all", EffectClass::Destroy),
+];
+
 #[export_module]
 pub mod maas_functions {
     use super::*;
@@ -354,8 +355,6 @@ pub mod maas_functions {
     /// ```rhai
     /// print(`acting as ${maas_whoami()}`);
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_whoami(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -369,8 +368,6 @@ pub mod maas_functions {
     /// ```rhai
     /// let ready = maas_machines().filter(|m| m.status_name == "Ready");
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_machines(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -386,8 +383,6 @@ pub mod maas_functions {
     /// let targets = maas_machines(site.targets);
     /// if targets.len() != site.targets.len() { fail("a target is missing from MAAS"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(name = "maas_machines", volatile, return_raw)]
     pub fn maas_machines_named(ctx: NativeCallContext, hostnames: Array) -> RhaiResult {
         let names: Vec<String> = hostnames
@@ -415,8 +410,6 @@ pub mod maas_functions {
     /// ```rhai
     /// if maas_config("enable_disk_erasing_on_release") == true { print("MAAS erases every release"); }
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_config(ctx: NativeCallContext, name: &str) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
@@ -431,8 +424,6 @@ pub mod maas_functions {
     /// ```rhai
     /// let still = maas_machines_by_id(d.targets.map(|t| t.system_id));
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_machines_by_id(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
         let ids: Vec<String> = system_ids
@@ -466,8 +457,6 @@ pub mod maas_functions {
     /// ```rhai
     /// write_backup(dir, "maas-targets.json", maas_snapshot(d.targets.map(|t| t.system_id)));
     /// ```
-    ///
-    /// Effect: read
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_snapshot(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
         snapshot(&ctx, system_ids)
@@ -487,8 +476,6 @@ pub mod maas_functions {
     /// ```rhai
     /// for m in maas_machines(site.targets) { release(m.system_id); }
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn release(ctx: NativeCallContext, system_id: &str) -> RhaiResult {
         release_one(&ctx, system_id, None)
@@ -499,8 +486,6 @@ pub mod maas_functions {
     /// ```rhai
     /// release("4y3h7n", #{ comment: "teardown of openstack" });
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(name = "release", volatile, return_raw)]
     pub fn release_with(ctx: NativeCallContext, system_id: &str, opts: Map) -> RhaiResult {
         release_one(&ctx, system_id, Some(opts))
@@ -519,8 +504,6 @@ pub mod maas_functions {
     /// let ids = maas_machines(site.targets).map(|m| m.system_id);
     /// for r in release_all(ids) { print(`${r.hostname}: ${r.result}`); }
     /// ```
-    ///
-    /// Effect: destroy
     #[rhai_fn(volatile, return_raw)]
     pub fn release_all(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
         release_many(&ctx, system_ids)

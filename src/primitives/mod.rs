@@ -1,69 +1,68 @@
 //! The Rhai surface: one plugin module per family. Adding a family is one file and one line.
 //!
-//! Each primitive's `///` comment says what it does, when it errors, gives a `rhai`
-//! example, and ends with a line `Effect: read`, `Effect: change` or `Effect: destroy`
-//! (read by `runbook doc` and `runbook check`).
+//! Each primitive's `///` comment says what it does, when it errors and gives a `rhai`
+//! example. Its effect class (read / change / destroy) is declared once, in its family's
+//! `EFFECTS` table: `runbook doc` and `runbook check` read it, and so does the gate (the
+//! primitive builds its effect with `support::class_of`).
 
-pub mod data;
-pub mod detect;
-pub mod disk;
-pub mod files;
-pub mod flow;
-pub mod history;
-pub mod juju;
-pub mod maas;
+pub mod support;
 
 use rhai::exported_module;
-use rhai::Engine;
+use rhai::{Engine, Module};
 
-/// `value` (an object, or each object of an array) with every key of `keys`: the absent
-/// ones as `null`, the script's `()`. A result's optional fields are thus always present,
-/// whichever way the call ended, and scripts never read a missing key (an error).
-pub(crate) fn with_keys(mut value: serde_json::Value, keys: &[&str]) -> serde_json::Value {
-    match &mut value {
-        serde_json::Value::Object(map) => {
-            for key in keys {
-                map.entry(key.to_string())
-                    .or_insert(serde_json::Value::Null);
-            }
+use crate::effects::EffectClass;
+
+/// Declares the families, one line each (`file::plugin_module`): the `mod` line, the
+/// plugin module that `register_all` and the tests read, and the family's `EFFECTS`.
+macro_rules! families {
+    ($($family:ident :: $plugin:ident),* $(,)?) => {
+        $(pub mod $family;)*
+
+        /// Every family's name and plugin module, in registration order.
+        pub fn families() -> Vec<(&'static str, Module)> {
+            vec![$((stringify!($family), exported_module!($family::$plugin))),*]
         }
-        serde_json::Value::Array(items) => {
-            for item in items.iter_mut() {
-                *item = with_keys(std::mem::take(item), keys);
-            }
+
+        /// Every primitive's declared effect class, family by family.
+        pub fn declared_effects() -> impl Iterator<Item = &'static (&'static str, EffectClass)> {
+            [$($family::EFFECTS),*].into_iter().flatten()
         }
-        _ => {}
-    }
-    value
+    };
+}
+
+families! {
+    flow::flow_functions,
+    files::files_functions,
+    juju::juju_functions,
+    maas::maas_functions,
+    disk::disk_functions,
+    data::data_functions,
+    detect::detect_functions,
+    history::history_functions,
+}
+
+/// The declared effect class of primitive `name` (`None`: not declared).
+pub fn effect_class(name: &str) -> Option<EffectClass> {
+    declared_effects()
+        .find(|(n, _)| *n == name)
+        .map(|(_, class)| *class)
 }
 
 /// Register every family on the engine.
 pub fn register_all(engine: &mut Engine) {
-    engine.register_global_module(exported_module!(flow::flow_functions).into());
-    engine.register_global_module(exported_module!(files::files_functions).into());
-    engine.register_global_module(exported_module!(juju::juju_functions).into());
-    engine.register_global_module(exported_module!(maas::maas_functions).into());
-    engine.register_global_module(exported_module!(disk::disk_functions).into());
-    engine.register_global_module(exported_module!(data::data_functions).into());
-    engine.register_global_module(exported_module!(detect::detect_functions).into());
-    engine.register_global_module(exported_module!(history::history_functions).into());
+    for (_, module) in families() {
+        engine.register_global_module(module.into());
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use rhai::{exported_module, Engine, Module};
+    use rhai::{Engine, Module};
 
-    #[test]
-    fn with_keys_fills_the_absent_keys_of_objects_only() {
-        let v = super::with_keys(serde_json::json!([{ "a": 1 }, { "b": 2 }, 3]), &["a", "b"]);
-        assert_eq!(
-            v,
-            serde_json::json!([{ "a": 1, "b": null }, { "a": null, "b": 2 }, 3])
-        );
-    }
+    use crate::effects::EffectClass;
 
     /// One family's function names, sorted, after checking what `runbook doc` reads: each
-    /// function says what it does, gives a `rhai` example, and ends with its effect class.
+    /// function says what it does and gives a `rhai` example.
     fn documented_names(family: Module) -> Vec<String> {
         let mut engine = Engine::new_raw();
         engine.register_global_module(family.into());
@@ -78,15 +77,9 @@ mod tests {
                 .unwrap_or_default()
                 .join("\n");
             assert!(text.contains("```rhai"), "{name}: no rhai example");
-            let last = text.lines().last().unwrap_or("");
             assert!(
-                [
-                    "/// Effect: read",
-                    "/// Effect: change",
-                    "/// Effect: destroy"
-                ]
-                .contains(&last),
-                "{name}: last doc line is {last:?}"
+                !text.contains("Effect:"),
+                "{name}: the effect class is declared in `EFFECTS`, not in the doc comment"
             );
             names.push(name);
         }
@@ -95,11 +88,12 @@ mod tests {
         names
     }
 
-    #[test]
-    fn every_family_is_designs_table_and_documented() {
-        assert_eq!(
-            documented_names(exported_module!(super::juju::juju_functions)),
-            [
+    /// The families' functions as the design lists them. A family not listed here is
+    /// still checked for its documentation.
+    const TABLE: &[(&str, &[&str])] = &[
+        (
+            "juju",
+            &[
                 "juju_controllers",
                 "juju_destroy_model",
                 "juju_disabled_commands",
@@ -109,52 +103,40 @@ mod tests {
                 "juju_models",
                 "juju_remove_machine",
                 "juju_require_destroy_allowed",
-                "juju_status"
-            ]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::maas::maas_functions)),
-            [
+                "juju_status",
+            ],
+        ),
+        (
+            "maas",
+            &[
                 "maas_config",
                 "maas_machines",
                 "maas_machines_by_id",
                 "maas_snapshot",
                 "maas_whoami",
                 "release",
-                "release_all"
-            ]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::data::data_functions)),
-            ["group_by"]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::disk::disk_functions)),
-            ["stat_qcow2", "wipe_qcow2"]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::detect::detect_functions)),
-            ["detect_cloud", "frozen"]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::history::history_functions)),
-            ["pre_destroy_backup", "previous_run"]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::files::files_functions)),
-            [
+                "release_all",
+            ],
+        ),
+        ("data", &["group_by"]),
+        ("disk", &["stat_qcow2", "wipe_qcow2"]),
+        ("detect", &["detect_cloud", "frozen"]),
+        ("history", &["pre_destroy_backup", "previous_run"]),
+        (
+            "files",
+            &[
                 "backup_dir",
                 "backup_ok",
                 "glob",
                 "read_pointer",
                 "seal_backup",
                 "set_pointer",
-                "write_backup"
-            ]
-        );
-        assert_eq!(
-            documented_names(exported_module!(super::flow::flow_functions)),
-            [
+                "write_backup",
+            ],
+        ),
+        (
+            "flow",
+            &[
                 "can_confirm",
                 "check",
                 "confirm",
@@ -168,7 +150,65 @@ mod tests {
                 "step",
                 "to_json",
                 "wait_until",
-                "warn"
+                "warn",
+            ],
+        ),
+    ];
+
+    #[test]
+    fn every_family_is_designs_table_and_documented() {
+        let families = super::families();
+        for (family, _) in TABLE {
+            assert!(
+                families.iter().any(|(f, _)| f == family),
+                "family `{family}` is not declared"
+            );
+        }
+        for (family, module) in families {
+            let names = documented_names(module);
+            if let Some((_, expected)) = TABLE.iter().find(|(f, _)| *f == family) {
+                assert_eq!(names, *expected, "family `{family}`");
+            }
+        }
+    }
+
+    /// The declarations and the functions agree: every registered function has exactly
+    /// one declared class, and every declaration names a registered function.
+    #[test]
+    fn every_primitive_has_one_declared_effect_class() {
+        let mut registered = Vec::new();
+        for (_, module) in super::families() {
+            registered.extend(documented_names(module));
+        }
+        let mut declared: Vec<&str> = super::declared_effects().map(|(n, _)| *n).collect();
+        declared.sort();
+        let before = declared.len();
+        declared.dedup();
+        assert_eq!(declared.len(), before, "a primitive is declared twice");
+        registered.sort();
+        assert_eq!(declared, registered);
+    }
+
+    /// The changing primitives and their classes, as the design lists them: a slip in a
+    /// declaration (a destroy declared `change` would skip its confirmation) shows here.
+    #[test]
+    fn the_changing_primitives_are_the_designs() {
+        let changing: Vec<(&str, EffectClass)> = super::declared_effects()
+            .filter(|(_, c)| *c != EffectClass::Read)
+            .copied()
+            .collect();
+        assert_eq!(
+            changing,
+            [
+                ("backup_dir", EffectClass::Change),
+                ("write_backup", EffectClass::Change),
+                ("seal_backup", EffectClass::Change),
+                ("set_pointer", EffectClass::Change),
+                ("juju_destroy_model", EffectClass::Destroy),
+                ("juju_remove_machine", EffectClass::Destroy),
+                ("release", EffectClass::Destroy),
+                ("release_all", EffectClass::Destroy),
+                ("wipe_qcow2", EffectClass::Destroy),
             ]
         );
     }

@@ -10,6 +10,7 @@ mod defaults;
 mod diagnostics;
 mod discover;
 mod doc;
+mod effect_classes;
 mod effects;
 mod engine;
 mod files;
