@@ -227,7 +227,7 @@ pub struct RecordArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Starting cloud: clean, dirty, partial, destroying, foreign, stuck, missing, large:N (N up to 10000).
+    /// Starting cloud: a scenario (the help lists them from the simulator's table).
     #[arg(long, default_value = "dirty", value_name = "NAME")]
     pub scenario: String,
     /// Start from a capture of a real cloud made by `runbook sim record` (instead of a scenario).

@@ -1,7 +1,5 @@
 //! Parse the command line, run it, exit with its code. Nothing else.
 
-use clap::Parser;
-
 fn main() {
     // Die quietly when a reader goes away (`runbook doc | head`), like other Unix tools,
     // instead of panicking on the next print.
@@ -9,6 +7,6 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = runbook::cli::Cli::parse();
+    let cli = runbook::commands::parse();
     std::process::exit(runbook::commands::dispatch(cli));
 }

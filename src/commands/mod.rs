@@ -43,6 +43,30 @@ use crate::resolve::Sources;
 use crate::signals;
 use crate::stop::Stop;
 
+/// The command line's definitions, with what only the layers below `cli` know filled in:
+/// `sim serve --scenario` lists the simulator's scenarios from their one table.
+pub fn definitions() -> clap::Command {
+    use clap::CommandFactory;
+    let scenarios = crate::sim::scenario::names();
+    let table = crate::sim::scenario::help();
+    Cli::command().mut_subcommand("sim", |sim| {
+        sim.mut_subcommand("serve", |serve| {
+            serve.mut_arg("scenario", |arg| {
+                arg.help(format!("Starting cloud: {scenarios}"))
+                    .long_help(format!("Starting cloud.\n\n{table}"))
+            })
+        })
+    })
+}
+
+/// The command line, parsed from the process's arguments (exits on `--help` or an error,
+/// as clap does).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = definitions().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     crate::color::init(cli.global.color);

@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::io::Write;
 
 use crate::cli::{ServeArgs, SimArgs, SimCommand};
-use crate::sim::{self, juju_formats::JujuMajor, scenario::SCENARIOS, SimOptions};
+use crate::sim::{self, juju_formats::JujuMajor, scenario, SimOptions};
 
 /// Runs `runbook sim ...`; returns the exit code. Only `record` reads a site (`global`).
 pub fn run(args: SimArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<i32> {
@@ -36,7 +36,10 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<i32> {
     })
     .with_context(|| match &args.from {
         Some(from) => format!("cannot start the simulator from `{}`", from.display()),
-        None => format!("cannot start the simulator (scenarios: {SCENARIOS})"),
+        None => format!(
+            "cannot start the simulator (scenarios: {})",
+            scenario::names()
+        ),
     })?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "export MAAS_URL={}", handle.maas_url)?;

@@ -32,7 +32,7 @@ use anyhow::Context;
 /// How to start a simulator (`runbook sim serve` flags, or the demo site's settings).
 #[derive(Debug, Clone)]
 pub struct SimOptions {
-    /// A scenario name: clean, dirty, partial, destroying, foreign, stuck, missing, large:N.
+    /// A scenario name (`scenario::SCENARIOS`: clean, dirty, ..., large:N).
     pub scenario: String,
     /// Fault specs, same syntax as `--fault` (`runbook sim serve --help` lists it).
     pub faults: Vec<String>,

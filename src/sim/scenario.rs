@@ -15,8 +15,6 @@ use super::machine_json;
 use super::region;
 use super::state::{Application, Cloud, JujuMachine, MaasMachine, Model, Unit, DEPLOYED, READY};
 
-pub const SCENARIOS: &str =
-    "clean, dirty, partial, destroying, foreign, stuck, missing, large:N, region:N";
 pub const TARGETS: [&str; 5] = [
     "openstack0",
     "openstack1",
@@ -166,79 +164,177 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
     }
 }
 
-/// Builds the cloud for `scenario` (see `SCENARIOS`).
-pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Cloud> {
-    let (name, size) = match scenario.split_once(':') {
-        Some(("large", n)) => match n.parse::<usize>() {
-            Ok(n) if (TARGETS.len() + 4..=MAX_LARGE).contains(&n) => ("large", n),
-            _ => bail!(
-                "scenario `{scenario}`: N must be a whole number from {} to {MAX_LARGE}",
-                TARGETS.len() + 4
-            ),
-        },
-        Some(("region", n)) => match n.parse::<usize>() {
-            Ok(n) if (1..=region::MAX_TARGETS).contains(&n) => ("region", n),
-            _ => bail!(
-                "scenario `{scenario}`: N (the number of targets) must be a whole number from 1 to {}",
-                region::MAX_TARGETS
-            ),
-        },
-        _ => (scenario, 0),
-    };
-    let owned = Some(USER);
-    let model_uuid = Some(OPENSTACK_MODEL_UUID);
-    let mut b = Builder {
-        machines: Vec::new(),
-    };
-    b.add("juju-controller-0", owned, Some(CONTROLLER_MODEL_UUID));
-    let mut model = None;
-    match name {
-        "clean" | "missing" | "destroying" | "large" => {
-            for t in TARGETS {
-                if !(name == "missing" && t == "capi-mgmt") {
-                    b.add(t, None, None);
-                }
-            }
-            if name == "destroying" {
-                let mut m = openstack_model(&b.machines, None);
-                m.machines.clear();
-                m.applications.clear();
-                m.dying = true;
-                m.awaiting_force = true;
-                model = Some(m);
-            }
-        }
-        "dirty" | "stuck" => {
-            for t in TARGETS {
-                b.add(t, owned, model_uuid);
-            }
-            model = Some(openstack_model(
-                &b.machines,
-                (name == "stuck").then_some("3"),
-            ));
-        }
-        "partial" => {
+/// One scenario, one entry: its name, the sizes it takes (`NAME:N`), what it starts from,
+/// and how it fills the cloud. `sim serve --help`, its errors and the tests read this table.
+pub struct Scenario {
+    pub name: &'static str,
+    /// For a sized scenario (`large:N`): what N is and its smallest and largest value.
+    pub size: Option<(&'static str, usize, usize)>,
+    /// What the cloud starts as, for `sim serve --help`.
+    pub about: &'static str,
+    /// Adds the scenario's machines after the controller's node; returns its model.
+    populate: fn(&mut Builder, usize) -> Option<Model>,
+    /// Spare nodes up to N machines, after the other user's (`large:N`).
+    fill: bool,
+}
+
+/// Every scenario.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "clean",
+        size: None,
+        about: "no model; every target Ready",
+        populate: |b, _| targets(b, None, &[]),
+        fill: false,
+    },
+    Scenario {
+        name: "dirty",
+        size: None,
+        about: "the `openstack` model deployed on every target",
+        populate: |b, _| deployed(b, None),
+        fill: false,
+    },
+    Scenario {
+        name: "partial",
+        size: None,
+        about: "no model; two targets Ready, three still deployed",
+        populate: |b, _| {
             for (i, t) in TARGETS.iter().enumerate() {
                 if i < 2 {
                     b.add(t, None, None)
                 } else {
-                    b.add(t, owned, model_uuid)
+                    b.add(t, Some(USER), Some(OPENSTACK_MODEL_UUID))
                 };
             }
-        }
-        "foreign" => {
-            for t in TARGETS {
-                b.add(t, Some(OTHER_USER), None);
-            }
-        }
-        "region" => model = Some(region::populate(&mut b, size)),
-        _ => bail!("unknown scenario `{scenario}`; expected one of: {SCENARIOS}"),
+            None
+        },
+        fill: false,
+    },
+    Scenario {
+        name: "destroying",
+        size: None,
+        about: "the model dying, its machines gone; every target Ready",
+        populate: |b, _| {
+            targets(b, None, &[]);
+            let mut m = openstack_model(&b.machines, None);
+            m.machines.clear();
+            m.applications.clear();
+            m.dying = true;
+            m.awaiting_force = true;
+            Some(m)
+        },
+        fill: false,
+    },
+    Scenario {
+        name: "foreign",
+        size: None,
+        about: "no model; every target owned by another user",
+        populate: |b, _| targets(b, Some(OTHER_USER), &[]),
+        fill: false,
+    },
+    Scenario {
+        name: "stuck",
+        size: None,
+        about: "as `dirty`, with a machine that needs `remove-machine --force`",
+        populate: |b, _| deployed(b, Some("3")),
+        fill: false,
+    },
+    Scenario {
+        name: "missing",
+        size: None,
+        about: "as `clean`, with the target `capi-mgmt` gone from MAAS",
+        populate: |b, _| targets(b, None, &["capi-mgmt"]),
+        fill: false,
+    },
+    Scenario {
+        name: "large",
+        size: Some(("N", TARGETS.len() + 4, MAX_LARGE)),
+        about: "as `clean`, in a MAAS of N machines",
+        populate: |b, _| targets(b, None, &[]),
+        fill: true,
+    },
+    Scenario {
+        name: "region",
+        size: Some(("N (the number of targets)", 1, region::MAX_TARGETS)),
+        about: "a bare-metal region: N targets `node00000`... deployed by `openstack`",
+        populate: |b, n| Some(region::populate(b, n)),
+        fill: false,
+    },
+];
+
+/// The scenario names as `--scenario` takes them: `clean, dirty, ..., large:N, region:N`.
+pub fn names() -> String {
+    SCENARIOS
+        .iter()
+        .map(|s| match s.size {
+            Some(_) => format!("{}:N", s.name),
+            None => s.name.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The scenarios, one line each, for `sim serve --help`.
+pub fn help() -> String {
+    let mut out = String::from("One of:\n");
+    for s in SCENARIOS {
+        let (name, sizes) = match s.size {
+            Some((_, min, max)) => (format!("{}:N", s.name), format!(" (N from {min} to {max})")),
+            None => (s.name.to_string(), String::new()),
+        };
+        out.push_str(&format!("  {name:<24}{}{sizes}\n", s.about));
     }
+    out
+}
+
+/// The five targets, but those in `gone`, owned by `owner` (or unowned), in no model.
+fn targets(b: &mut Builder, owner: Option<&str>, gone: &[&str]) -> Option<Model> {
+    for t in TARGETS {
+        if !gone.contains(&t) {
+            b.add(t, owner, None);
+        }
+    }
+    None
+}
+
+/// Every target deployed by the `openstack` model; `stuck`: a machine that needs
+/// `remove-machine --force`.
+fn deployed(b: &mut Builder, stuck: Option<&str>) -> Option<Model> {
+    for t in TARGETS {
+        b.add(t, Some(USER), Some(OPENSTACK_MODEL_UUID));
+    }
+    Some(openstack_model(&b.machines, stuck))
+}
+
+/// Builds the cloud for `scenario` (see `SCENARIOS`).
+pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Cloud> {
+    let (name, n) = scenario.split_once(':').unwrap_or((scenario, ""));
+    let Some(chosen) = SCENARIOS
+        .iter()
+        .find(|s| s.name == name && (s.size.is_some() || !scenario.contains(':')))
+    else {
+        bail!(
+            "unknown scenario `{scenario}`; expected one of: {}",
+            names()
+        );
+    };
+    let size = match chosen.size {
+        Some((what, min, max)) if scenario.contains(':') => match n.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => bail!("scenario `{scenario}`: {what} must be a whole number from {min} to {max}"),
+        },
+        _ => 0,
+    };
+    let mut b = Builder {
+        machines: Vec::new(),
+    };
+    b.add("juju-controller-0", Some(USER), Some(CONTROLLER_MODEL_UUID));
+    let model = (chosen.populate)(&mut b, size);
     for h in ["alice-build0", "alice-build1", "alice-db0"] {
         b.add(h, Some(OTHER_USER), None);
     }
     let mut n = b.machines.len();
-    while name == "large" && n < size {
+    while chosen.fill && n < size {
         let host = format!("node{n:05}");
         // One in three spare nodes is deployed by someone else, like a shared MAAS.
         if n % 3 == 0 {
@@ -352,16 +448,15 @@ mod tests {
 
     #[test]
     fn every_scenario_builds_with_its_targets() {
-        for s in [
-            "clean",
-            "dirty",
-            "partial",
-            "destroying",
-            "foreign",
-            "stuck",
-            "missing",
-            "large:100",
-        ] {
+        for s in SCENARIOS
+            .iter()
+            .filter(|s| s.name != "region")
+            .map(|s| match s.size {
+                Some(_) => format!("{}:100", s.name),
+                None => s.name.to_string(),
+            })
+        {
+            let s = s.as_str();
             let c = cloud(s);
             let targets = c
                 .machines

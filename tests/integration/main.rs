@@ -39,6 +39,7 @@ mod replay;
 mod report;
 mod rerun;
 mod resolve;
+mod scenarios;
 mod signals;
 mod sim_conformance;
 mod sim_evidence;
