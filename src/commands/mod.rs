@@ -11,6 +11,7 @@ pub mod list;
 pub mod module_docs;
 pub mod plan;
 pub mod plan_facts;
+pub mod reach;
 pub mod record;
 pub mod recorder;
 pub mod rehearse;
@@ -39,7 +40,7 @@ use crate::effects::journal::{self, Journal};
 use crate::effects::Gate;
 use crate::outcome::Ending;
 use crate::report::Report;
-use crate::resolve::Sources;
+use crate::resolve::{Resolver, Sources};
 use crate::signals;
 use crate::stop::Stop;
 
@@ -132,6 +133,8 @@ pub struct Session {
     pub engine: Engine,
     pub sources: Sources,
     pub constants: Scope<'static>,
+    /// Where the script's modules are found.
+    resolver: Resolver,
     /// Where the MAAS URL and the Juju controller came from (for the header).
     pub origins: endpoints::Origins,
     /// The site is the default one (neither `--site` nor `RUNBOOK_SITE` was given).
@@ -242,6 +245,7 @@ impl Session {
             engine,
             sources,
             constants,
+            resolver: config.resolver(),
             origins,
             default_site: config.site_is_default,
             _services: services,
@@ -286,7 +290,10 @@ impl Session {
         self.print_endpoints();
     }
 
-    /// Compile `text` (known as `display`) with the constants; errors rendered.
+    /// Compile `text` (known as `display`) with the constants; errors rendered. For a run
+    /// that cannot confirm (no terminal, no `--yes`), tell the gate which confirmation the
+    /// script can reach, if any (`reach`): the run is then refused at its first change,
+    /// before anything changed, whatever the script checks itself.
     pub fn compile(&self, display: &str, text: &str) -> std::result::Result<rhai::AST, String> {
         self.sources
             .borrow_mut()
@@ -296,6 +303,14 @@ impl Session {
             .compile_with_scope(&self.constants, text)
             .map_err(|e| crate::diagnostic::render_parse(&e, display, text))?;
         ast.set_source(display);
+        let gate = self.ctx.gate();
+        if !gate.can_confirm() {
+            if let Some(what) =
+                reach::confirmation(&self.engine, &self.constants, &self.resolver, display, &ast)
+            {
+                gate.expect_confirmation(what);
+            }
+        }
         Ok(ast)
     }
 

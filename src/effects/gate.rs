@@ -39,6 +39,9 @@ pub struct Gate {
     frozen: RefCell<Option<Frozen>>,
     /// `runbook apply`: only these effects, in this order, are admitted.
     plan: RefCell<Option<Allowlist>>,
+    /// The confirmation this run's script can reach (e.g. `` `release` at x.rhai:3:1``), when
+    /// it cannot confirm: then no change is admitted (see [`Gate::expect_confirmation`]).
+    confirmation_ahead: RefCell<Option<String>>,
 }
 
 impl Gate {
@@ -61,7 +64,31 @@ impl Gate {
             scope: Scope::default(),
             frozen: RefCell::new(None),
             plan: RefCell::new(None),
+            confirmation_ahead: RefCell::new(None),
         }
+    }
+
+    /// The script about to run can reach a confirmation (`what` names it and where). A run
+    /// that cannot confirm is then bound to be refused, so it changes nothing: its first
+    /// change is refused, before anything changed, whatever the script asks first.
+    pub fn expect_confirmation(&self, what: String) {
+        *self.confirmation_ahead.borrow_mut() = Some(what);
+    }
+
+    /// The refusal of a change that would come before a confirmation this run cannot give.
+    fn unconfirmable(&self, effect: &Effect) -> Option<Refusal> {
+        if self.can_confirm() || effect.class != EffectClass::Change {
+            return None;
+        }
+        let ahead = self.confirmation_ahead.borrow();
+        let what = ahead.as_ref()?;
+        Some(Refusal {
+            guard: "confirm.ahead",
+            reason: format!(
+                "confirmation needed later (by {what}) but stdin is not a terminal; rerun with `--yes` to pre-approve. Nothing changes before it is refused: not even this `{}` of {}",
+                effect.name, effect.target
+            ),
+        })
     }
 
     /// Admit only the effects of a saved plan, in its order (`runbook apply`).
@@ -193,6 +220,12 @@ impl Gate {
             }
             return Ok(out);
         }
+        if let Some((e, r)) = admitted
+            .iter()
+            .find_map(|e| self.unconfirmable(e).map(|r| (e, r)))
+        {
+            return Err(self.refuse(e, r));
+        }
         let owned: Vec<Effect> = admitted.iter().map(|e| (*e).clone()).collect();
         if let Some(c) = confirm.or_else(|| batch_confirmation(&owned)) {
             self.confirm(&c, admitted.first().copied())?;
@@ -310,6 +343,9 @@ impl Gate {
         if self.is_dry_run() {
             self.plan(&effect);
             return Ok(Applied::Planned);
+        }
+        if let Some(refusal) = self.unconfirmable(&effect) {
+            return Err(self.refuse(&effect, refusal));
         }
         if let Some(c) = confirmation_for(&effect) {
             self.confirm(&c, Some(&effect))?;
@@ -497,6 +533,45 @@ mod tests {
         let b = batch_confirmation(&[e.clone(), e]).unwrap();
         assert_eq!(b.expected, "2");
         assert!(batch_confirmation(&[effect(false)]).is_none());
+    }
+
+    #[test]
+    fn a_change_before_a_confirmation_that_cannot_be_given_is_refused() {
+        // Without a confirmation ahead, a change runs unattended.
+        let (_t, g) = gate(false, false, false);
+        assert!(matches!(
+            g.apply(effect(false), Ok(()), || Ok(1)),
+            Ok(Applied::Executed(1))
+        ));
+        // With one ahead, nothing runs: the first change is refused, and journaled so.
+        let (_t, g) = gate(false, false, false);
+        g.expect_confirmation("`release` at x.rhai:3:1".into());
+        let mut ran = false;
+        let r = g.apply(effect(false), Ok(()), || {
+            ran = true;
+            Ok(1)
+        });
+        match r {
+            Err(GateError::Refused(r)) => {
+                assert_eq!(r.guard, "confirm.ahead");
+                assert!(
+                    r.reason.starts_with(
+                        "confirmation needed later (by `release` at x.rhai:3:1) but stdin is not a terminal; rerun with `--yes`"
+                    ),
+                    "{}",
+                    r.reason
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!ran);
+        assert!(g.journal().lines()[0].contains("\"outcome\":\"refused\""));
+        // `--yes`, or a dry run: the confirmation can be given (or is not asked).
+        for (dry, yes) in [(false, true), (true, false)] {
+            let (_t, g) = gate(dry, yes, false);
+            g.expect_confirmation("`release` at x.rhai:3:1".into());
+            assert!(g.apply(effect(false), Ok(()), || Ok(1)).is_ok());
+        }
     }
 
     #[test]

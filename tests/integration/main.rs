@@ -49,6 +49,7 @@ pub mod sim_server;
 mod sites;
 mod standalone;
 mod streams;
+mod unattended;
 
 mod demo;
 mod region;
