@@ -184,37 +184,48 @@ pub mod status {
 
 /// The name MAAS gives a status code.
 pub fn status_name(code: i64) -> &'static str {
-    const NAMES: [&str; 23] = [
-        "New",
-        "Commissioning",
-        "Failed commissioning",
-        "Missing",
-        "Ready",
-        "Reserved",
-        "Deployed",
-        "Retired",
-        "Broken",
-        "Deploying",
-        "Allocated",
-        "Failed deployment",
-        "Releasing",
-        "Releasing failed",
-        "Disk erasing",
-        "Failed disk erasing",
-        "Rescue mode",
-        "Entering rescue mode",
-        "Failed to enter rescue mode",
-        "Exiting rescue mode",
-        "Failed to exit rescue mode",
-        "Testing",
-        "Failed testing",
-    ];
     usize::try_from(code)
         .ok()
-        .and_then(|i| NAMES.get(i))
+        .and_then(|i| STATUS_NAMES.get(i))
         .copied()
         .unwrap_or("Unknown")
 }
+
+/// The status code MAAS gives a name (`None`: no such status).
+pub fn status_code(name: &str) -> Option<i64> {
+    STATUS_NAMES
+        .iter()
+        .position(|n| *n == name)
+        .and_then(|i| i64::try_from(i).ok())
+}
+
+/// MAAS's status names, by code (the status table of docs/formats.md); scripts read them
+/// by name (`maas_status`).
+pub const STATUS_NAMES: [&str; 23] = [
+    "New",
+    "Commissioning",
+    "Failed commissioning",
+    "Missing",
+    "Ready",
+    "Reserved",
+    "Deployed",
+    "Retired",
+    "Broken",
+    "Deploying",
+    "Allocated",
+    "Failed deployment",
+    "Releasing",
+    "Releasing failed",
+    "Disk erasing",
+    "Failed disk erasing",
+    "Rescue mode",
+    "Entering rescue mode",
+    "Failed to enter rescue mode",
+    "Exiting rescue mode",
+    "Failed to exit rescue mode",
+    "Testing",
+    "Failed testing",
+];
 
 #[derive(Deserialize)]
 struct NameRef {

@@ -23,6 +23,7 @@ mod juju_bad_output;
 mod maas_deleted;
 mod maas_erase;
 mod maas_permissions;
+mod maas_status;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;
