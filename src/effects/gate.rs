@@ -1,7 +1,9 @@
 //! The gate of one run: guards → dry-run plan → confirmation → run → journal, for one
 //! effect ([`Gate::apply_on`]) or a batch ([`Gate::admit_each`]); in `apply` mode only the
-//! plan's effects, in order. The confirmation itself is `confirm.rs`; what is allowed is
-//! `guards.rs`.
+//! plan's effects, in order. A change that would come before a confirmation this run cannot
+//! give is refused ([`Gate::expect_confirmation`]). The confirmation itself is `confirm.rs`;
+//! what is allowed is `guards.rs`. A refusal or a declined confirmation reaches the run's
+//! ending as the [`Stop`] its error carries, not as state kept here.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

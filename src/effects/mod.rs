@@ -4,8 +4,9 @@
 //! its guard needs, and hands them to [`Gate::apply_on`] (or [`Gate::admit_each`] for a
 //! batch), which decides the guard itself (`guards::decide`, from the rules in `rules.rs`,
 //! always enforced, even with `--yes`). The gate then:
-//! refuses (guard failed) → plans (dry-run / unarmed REPL) → confirms (class `destroy`)
-//! → runs the action → journals the outcome. Primitives never prompt, plan or journal
+//! refuses (guard failed) → plans (dry-run / unarmed REPL) → refuses a change ahead of a
+//! confirmation that cannot be given → confirms (class `destroy`) → runs the action →
+//! journals the outcome. Primitives never prompt, plan or journal
 //! themselves.
 //!
 //! The rooms: `effect` (the types), `gate` (the state machine), `confirm` (the terminal),
