@@ -4,11 +4,10 @@
 
 use std::path::Path;
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::{site, with_sim};
 use crate::sim_server::{SimServer, TEST_SPEED};
-
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The captures a pre-destroy backup must hold, with valid content.
 const CAPTURES: [(&str, &str); 5] = [
@@ -127,21 +126,7 @@ fn backup_ok_fails_when_a_capture_is_altered_after_the_seal() {
 #[test]
 fn a_truncated_export_bundle_stops_the_teardown_before_the_destroy() {
     let sim = SimServer::with("dirty", &["juju-malformed:export-bundle"], TEST_SPEED);
-    let out = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--yes",
-            "--json",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
-        .run();
+    let out = testcloud(&sim, "teardown").args(&["--yes", "--json"]).run();
     out.status(2)
         .stderr_has("export-bundle.yaml` is not a valid juju bundle")
         .stderr_has("while scanning a quoted scalar");
@@ -218,24 +203,8 @@ fn a_failed_write_leaves_no_temp_file() {
 #[test]
 fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
     let sim = SimServer::with("destroying", &["juju-fail:export-bundle"], TEST_SPEED);
-    let out = Test::new()
-        .args(&[
-            "run",
-            "remediate",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--yes",
-            "--json",
-            "--set",
-            "osd_disks=",
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-        ])
-        .envs(sim.env())
+    let out = testcloud(&sim, "remediate")
+        .args(&["--yes", "--json"])
         .run();
     out.status(0)
         .stderr_has("export-bundle of `openstack` failed (kept going");

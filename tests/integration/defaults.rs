@@ -6,16 +6,11 @@ use crate::common::Test;
 #[test]
 fn the_default_site_says_it_is_the_simulator_and_the_default() {
     let script = "print(\"hi\");";
-    Test::new()
-        .file("runbooks/r.rhai", script)
-        .args(&["run", "r"])
+    Test::script(script)
         .run()
         .status(0)
         .stdout_has("site `demo` (built-in simulator; the default without `--site`)");
-    let chosen = Test::new()
-        .file("runbooks/r.rhai", script)
-        .args(&["run", "r", "--site", "demo"])
-        .run();
+    let chosen = Test::script(script).args(&["--site", "demo"]).run();
     chosen
         .status(0)
         .stdout_has("site `demo` (built-in simulator), run");
@@ -36,11 +31,7 @@ fn settings_the_simulated_site_cannot_use_are_refused() {
         &["--set", "juju.bin=/usr/bin/juju"][..],
         &["--profile", "prod"][..],
     ] {
-        let out = Test::new()
-            .file("runbooks/r.rhai", "print(\"ran\");")
-            .args(&["run", "r"])
-            .args(args)
-            .run();
+        let out = Test::script("print(\"ran\");").args(args).run();
         out.status(2)
             .stderr_has("cannot apply to site `demo`")
             .stderr_has("built-in simulated cloud")
@@ -48,9 +39,8 @@ fn settings_the_simulated_site_cannot_use_are_refused() {
             .stdout_lacks("ran");
     }
     // Settings the simulated site does use are still fine.
-    Test::new()
-        .file("runbooks/r.rhai", "print(site.timeouts.model_gone);")
-        .args(&["run", "r", "--set", "timeouts.model_gone=30"])
+    Test::script("print(site.timeouts.model_gone);")
+        .args(&["--set", "timeouts.model_gone=30"])
         .run()
         .status(0)
         .stdout_ends_with("30\n");

@@ -2,14 +2,18 @@
 
 use crate::common::Test;
 
+/// `runbook run teardown --site demo --json` with `flags`: the README's command.
+fn demo(flags: &[&str]) -> Test {
+    Test::new()
+        .site("demo")
+        .args(&["run", "teardown", "--json"])
+        .args(flags)
+}
+
 #[test]
 fn demo_teardown_is_go_with_a_sealed_backup() {
-    let out = Test::new()
-        .args(&["run", "teardown", "--site", "demo", "--yes", "--json"])
-        .run();
-    let doc = out.status(0).json();
-    assert_eq!(doc["route"], "dirty");
-    assert_eq!(doc["verdict"], "go");
+    let out = demo(&["--yes"]).run();
+    out.outcome(0, "dirty", Some("go"));
     out.stderr_has("[DIRTY]")
         .stderr_has("juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
         .stderr_has("verdict: GO");
@@ -24,40 +28,15 @@ fn demo_teardown_is_go_with_a_sealed_backup() {
 
 #[test]
 fn demo_speed_is_set_with_set_as_a_number() {
-    let out = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--site",
-            "demo",
-            "--json",
-            "--yes",
-            "--set",
-            "sim.speed=40",
-        ])
-        .run();
-    let doc = out.status(0).json();
-    assert_eq!(doc["route"], "dirty", "{}", out.stderr);
-    assert_eq!(doc["verdict"], "go", "{}", out.stderr);
+    let out = demo(&["--yes"]).set("sim.speed", "40").run();
+    out.outcome(0, "dirty", Some("go"));
     out.stderr_lacks("wrong type");
 }
 
 #[test]
 fn demo_scenario_is_chosen_with_set() {
-    let out = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--site",
-            "demo",
-            "--json",
-            "--set",
-            "sim.scenario=clean",
-        ])
-        .run();
-    let doc = out.status(0).json();
-    assert_eq!(doc["route"], "clean");
-    assert_eq!(doc["verdict"], "go");
+    let out = demo(&[]).set("sim.scenario", "clean").run();
+    out.outcome(0, "clean", Some("go"));
     assert!(out
         .journal_lines()
         .iter()

@@ -31,10 +31,7 @@ fn runtime_error_in_imported_module_shows_chain() {
 
 #[test]
 fn error_in_script_function_names_call_site() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", "fn f() {\n  1 / 0\n}\nf();\n")
-        .args(&["run", "r"])
-        .run();
+    let out = Test::script("fn f() {\n  1 / 0\n}\nf();\n").run();
     out.status(2);
     let r = out.root().join("runbooks/r.rhai").display().to_string();
     out.stderr_has(&format!("--> {r}:2:"));

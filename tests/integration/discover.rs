@@ -165,12 +165,8 @@ fn completions_for_each_shell_and_an_unknown_one_is_refused() {
 
 #[test]
 fn short_y_pre_approves() {
-    Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "print(confirm(\"type the site name\", \"demo\"));",
-        )
-        .args(&["run", "r", "-y"])
+    Test::script("print(confirm(\"type the site name\", \"demo\"));")
+        .args(&["-y"])
         .run()
         .status(0)
         .stdout_ends_with("true\n");

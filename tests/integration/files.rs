@@ -15,6 +15,18 @@ set_pointer(site.pointer_file, d);
 print(read_pointer(site.pointer_file) == d);
 "#;
 
+/// The effects of `BACKUP`, in order.
+const EFFECTS: [&str; 8] = [
+    "backup_dir",
+    "write_backup",
+    "write_backup",
+    "write_backup",
+    "write_backup",
+    "write_backup",
+    "seal_backup",
+    "set_pointer",
+];
+
 #[test]
 fn backup_writes_manifest_and_pointer_and_journal() {
     let out = Test::new()
@@ -46,19 +58,7 @@ fn backup_writes_manifest_and_pointer_and_journal() {
         .iter()
         .map(|l| l["effect"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        effects,
-        [
-            "backup_dir",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "seal_backup",
-            "set_pointer"
-        ]
-    );
+    assert_eq!(effects, EFFECTS);
     assert!(lines.iter().all(|l| l["outcome"] == "executed"
         && l["run_id"].is_string()
         && l["duration_ms"].is_u64()));
@@ -81,19 +81,7 @@ fn dry_run_writes_nothing_and_lists_plan() {
         .iter()
         .map(|p| p["effect"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        plan,
-        [
-            "backup_dir",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "write_backup",
-            "seal_backup",
-            "set_pointer"
-        ]
-    );
+    assert_eq!(plan, EFFECTS);
     assert_eq!(doc["journal"], serde_json::Value::Null);
     out.stderr_has("dry-run plan (8 effects; nothing was changed)");
 }

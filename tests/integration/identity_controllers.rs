@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::{SimServer, JUJU_MAJORS, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const SITE_CONTROLLER_UUID: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
 const SITE_MODEL_UUID: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
 const LAB_CONTROLLER_UUID: &str = "5e8a0f1c-2b7d-4c93-8f16-a0d2b4c6e871";
@@ -18,36 +18,11 @@ const LAB_MODEL_UUID: &str = "b71f3c9e-6a2d-4e58-9c04-8d1e5f7a3b26";
 /// `runbook run teardown --site testcloud --yes --json` (the site pins `maas-controller`)
 /// against `sim`, short waits, no OSD disks; `extra` adds flags.
 pub fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--yes",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=10",
-        "--set",
-        "timeouts.destroy_cli=5",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
-}
-
-/// `text` is in what the run printed (the narrative goes to stderr under `--json`).
-fn says(out: &Output, text: &str) {
-    assert!(
-        out.stdout.contains(text) || out.stderr.contains(text),
-        "`{text}` not printed:\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .args(extra)
+        .set("timeouts.destroy_cli", "5")
+        .run()
 }
 
 /// The juju requests that change something (`destroy-model`, `remove-machine`).
@@ -56,15 +31,6 @@ fn juju_changes(sim: &SimServer) -> Vec<String> {
         .into_iter()
         .filter(|r| r.starts_with("destroy-model") || r.starts_with("remove-machine"))
         .collect()
-}
-
-/// The model with this uuid in the simulator's state, if it is still there.
-fn model(sim: &SimServer, uuid: &str) -> Option<Value> {
-    sim.state()["models"]
-        .as_array()?
-        .iter()
-        .find(|m| m["uuid"] == uuid)
-        .cloned()
 }
 
 /// Every MAAS machine whose hostname starts with `prefix` is still Deployed, owned by
@@ -113,8 +79,10 @@ fn the_pinned_controller_wins_over_the_current_one() {
         }
         let all = sim.requests_of("juju").join("\n");
         assert!(!all.contains("lab-controller"), "{juju}: {all}");
-        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{juju}");
-        let lab = model(&sim, LAB_MODEL_UUID).expect("the other controller's model");
+        assert!(sim.model(SITE_MODEL_UUID).is_none(), "{juju}");
+        let lab = sim
+            .model(LAB_MODEL_UUID)
+            .expect("the other controller's model");
         assert_eq!(
             (
                 lab["life"].as_str(),
@@ -125,7 +93,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
         );
         untouched(&sim, "lab-", "admin");
         // The header names the controller the run talks to, and it is the pinned one.
-        says(&out, SITE_CONTROLLER_UUID);
+        out.says(&format!("Juju: controller `maas-controller` (uuid {SITE_CONTROLLER_UUID}) as `admin` (from the site's `juju.controller`)"));
     }
 }
 
@@ -159,14 +127,15 @@ fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
 fn another_users_model_of_the_same_name_is_not_the_sites() {
     for models in [r#"models=["openstack"]"#, r#"models=["admin/openstack"]"#] {
         let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
-        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        let bob = sim
+            .model("004d4419-134a-4a54-87a8-2b9a480fa941")
+            .expect("bob's model");
         assert_eq!(bob["owner"], "bob");
         let out = teardown(&sim, &["--set", models]);
         out.status(0);
         assert_eq!(out.json()["verdict"], "go", "{models}\n{}", out.stderr);
-        says(
-            &out,
-            "model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
+        out.says(
+            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
         );
         assert_eq!(
             juju_changes(&sim),
@@ -175,8 +144,10 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
             ],
             "{models}"
         );
-        assert!(model(&sim, SITE_MODEL_UUID).is_none(), "{models}");
-        let bob = model(&sim, "004d4419-134a-4a54-87a8-2b9a480fa941").expect("bob's model");
+        assert!(sim.model(SITE_MODEL_UUID).is_none(), "{models}");
+        let bob = sim
+            .model("004d4419-134a-4a54-87a8-2b9a480fa941")
+            .expect("bob's model");
         assert_eq!(bob["life"], "alive", "{models}");
         untouched(&sim, "bob-", "bob");
     }
@@ -217,19 +188,16 @@ fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
 /// is bob's model on bob's nodes.)
 #[test]
 fn a_destroy_of_another_users_model_names_it_qualified() {
-    use crate::primitives_fixture::{eval_in, site, with_sim};
+    use crate::primitives_fixture::{eval_in, site};
     let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+    let t = site()
+        .sim(&sim)
+        .set("require_backup", "false")
+        .set("models", r#"["bob/openstack"]"#)
+        .set("targets", r#"["bob-openstack0", "bob-openstack1"]"#);
     let out = eval_in(
-        with_sim(site(), &sim),
-        &[
-            "--yes",
-            "--set",
-            "require_backup=false",
-            "--set",
-            r#"models=["bob/openstack"]"#,
-            "--set",
-            r#"targets=["bob-openstack0", "bob-openstack1"]"#,
-        ],
+        t,
+        &["--yes"],
         r#"detect_cloud(); juju_destroy_model("openstack", #{ no_wait: false })"#,
     );
     out.status(0);
@@ -238,7 +206,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
         ["destroy-model bob/openstack --force --destroy-storage --no-prompt"]
     );
     assert_eq!(
-        model(&sim, SITE_MODEL_UUID).expect("admin's model")["life"],
+        sim.model(SITE_MODEL_UUID).expect("admin's model")["life"],
         "alive"
     );
 }

@@ -18,13 +18,7 @@ use runbook::cli::GlobalArgs;
 use runbook::commands::Session;
 use runbook::config::{Config, Env};
 
-const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
+use crate::sim_server::TARGETS;
 const SCENARIOS: [&str; 6] = [
     "dirty",
     "dirty",

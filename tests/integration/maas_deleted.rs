@@ -4,42 +4,17 @@
 //! is a NO-GO row naming the snapshot. The simulator's `delete-on-destroy:HOSTNAME` fault
 //! makes the destroy delete that machine.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::{SimServer, JUJU_MAJORS, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 fn teardown(sim: &SimServer) -> Output {
-    Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--yes",
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-            "--set",
-            "timeouts.destroy_cli=5",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .set("timeouts.destroy_cli", "5")
         .run()
-}
-
-fn backup_dirs(out: &Output) -> Vec<PathBuf> {
-    let pattern = format!("{}/backups/pre-caracal-destroy-*", out.home().display());
-    glob::glob(&pattern).expect("glob").flatten().collect()
 }
 
 #[test]
@@ -61,7 +36,7 @@ fn deleted_on(juju: &str) {
     assert_eq!(doc["verdict"], "no-go", "{}", out.stderr);
 
     // The snapshot is in the sealed backup, listed in its manifest, with what re-adds it.
-    let dirs = backup_dirs(&out);
+    let dirs = out.backups();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let snapshot_path = dirs[0].join("maas-targets.json");
     let manifest = std::fs::read_to_string(dirs[0].join("manifest.json")).expect("manifest");

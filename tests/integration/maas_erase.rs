@@ -4,30 +4,16 @@
 //! whether MAAS will erase; the simulator models Disk erasing (then Releasing, then Ready)
 //! and logs each POST's form parameters, which is what these tests read.
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::{SimServer, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "teardown",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--yes",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=20",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .args(extra)
+        .set("timeouts.machines_ready", "20")
+        .run()
 }
 
 /// The form parameters of every release POST in the simulator's log.
@@ -115,7 +101,7 @@ fn the_dry_run_plan_says_whether_maas_will_erase_and_shows_the_parameters() {
     let sim = SimServer::with("partial", &[], TEST_SPEED);
     let out = teardown(&sim, &["--dry-run"]);
     out.status(0);
-    out.stderr_has("disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)");
+    out.says("  disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)");
     let plan: Vec<String> = out.json()["plan"]
         .as_array()
         .expect("plan")

@@ -7,42 +7,21 @@
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::{eval, system_id};
-use crate::sim_server::{SimServer, TEST_SPEED};
+use crate::sim_server::{SimServer, TARGETS};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
 const NOT_VISIBLE: &str =
     "is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser";
 
 /// `runbook run RUNBOOK --site testcloud --json` against `sim`, short waits, no OSD disks.
 fn run(sim: &SimServer, runbook: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        runbook,
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--set",
-        "timeouts.model_gone=10",
-        "--set",
-        "timeouts.machines_ready=10",
-        "--set",
-        "timeouts.destroy_cli=5",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    testcloud(sim, runbook)
+        .args(&["--json"])
+        .args(extra)
+        .set("timeouts.destroy_cli", "5")
+        .run()
 }
 
 fn get(sim: &SimServer, path: &str) -> reqwest::blocking::Response {
@@ -90,7 +69,7 @@ fn a_superuser_key_could_release_alices_machine_so_the_owner_guard_refuses_it() 
     }
     // The request log: not one release POST, for alice's machine or any other.
     assert_eq!(release_posts(&sim), Vec::<String>::new());
-    assert!(!sim.changed(), "{:#?}", sim.log());
+    sim.assert_unchanged();
     for h in TARGETS {
         let m = sim.machine(h);
         assert_eq!(
@@ -119,16 +98,18 @@ fn a_teardown_whose_targets_include_alices_machine_stops_and_releases_nothing() 
     out.status(3)
         .stderr_has("[UNKNOWN]")
         .stderr_has("is Deployed and owned by `alice`, not by `admin`: this run may not release it")
-        .stderr_has("Nothing was changed");
+        .says("  Nothing was changed. Investigate before running the teardown again:");
     assert_eq!(out.json()["route"], "unknown");
     assert_eq!(release_posts(&sim), Vec::<String>::new());
-    assert!(!sim.changed(), "{:#?}", sim.log());
+    sim.assert_unchanged();
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");
 }
 
 #[test]
 fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
-    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
+    let sim = SimServer::scenario("dirty")
+        .fault("maas-non-superuser")
+        .start();
     let me = get_json(&sim, "users/?op=whoami");
     assert_eq!(
         (me["username"].as_str(), me["is_superuser"].as_bool()),
@@ -170,12 +151,14 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
 #[test]
 fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
     // foreign: alice owns the targets, and this key's user cannot see them.
-    let sim = SimServer::with("foreign", &["maas-non-superuser"], TEST_SPEED);
+    let sim = SimServer::scenario("foreign")
+        .fault("maas-non-superuser")
+        .start();
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(3)
         .stderr_has("[UNKNOWN]")
         .stderr_has(&format!("target `openstack2` is missing from MAAS (no machine with that hostname {NOT_VISIBLE})"))
-        .stderr_has("Nothing was changed");
+        .says("  Nothing was changed. Investigate before running the teardown again:");
     let doc = out.json();
     assert_eq!(
         (doc["route"].as_str(), doc["verdict"].as_str()),
@@ -200,12 +183,14 @@ fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
         );
     }
     assert_eq!(release_posts(&sim), Vec::<String>::new());
-    assert!(!sim.changed(), "{:#?}", sim.log());
+    sim.assert_unchanged();
 }
 
 #[test]
 fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
-    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
+    let sim = SimServer::scenario("dirty")
+        .fault("maas-non-superuser")
+        .start();
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(0);
     let doc = out.json();
@@ -225,15 +210,8 @@ fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
     }
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");
     // The snapshot before the destroy says why it holds no power parameters.
-    let pattern = format!(
-        "{}/backups/pre-caracal-destroy-*/maas-targets.json",
-        out.home().display()
-    );
-    let path = glob::glob(&pattern)
-        .expect("glob")
-        .flatten()
-        .next()
-        .expect("a snapshot");
+    let backups = out.backups();
+    let path = backups.first().expect("a backup").join("maas-targets.json");
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
     let machines = snapshot["machines"].as_array().expect("machines");

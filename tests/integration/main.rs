@@ -44,6 +44,7 @@ mod resolve;
 mod scenarios;
 mod signals;
 mod sim_conformance;
+mod sim_evidence;
 mod sim_juju;
 mod sim_maas;
 pub mod sim_server;

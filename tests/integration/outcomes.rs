@@ -2,50 +2,36 @@
 //! it ended and what the journal says was already changed; an error after the destroy
 //! still gets the scorecard (NO-GO).
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::sim_server::{SimServer, TEST_SPEED};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 /// `runbook run teardown --site testcloud --json --yes` against `sim`, short waits.
 fn teardown(sim: &SimServer) -> Output {
-    Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--yes",
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
-        .run()
+    testcloud(sim, "teardown").args(&["--json", "--yes"]).run()
+}
+
+/// `runbook run r --json` of `script`, which ends other than completed: exit `code`, no
+/// verdict in the transcript or the document, whose `outcome` is `outcome`, and nothing
+/// changed; the document.
+fn ends_without_a_verdict(script: &str, code: i32, outcome: &str) -> serde_json::Value {
+    let out = Test::script(script).args(&["--json"]).run();
+    out.status(code).stderr_lacks("verdict:").says(&format!(
+        "run ended: {outcome} — no verdict\nalready changed: nothing (per the journal)"
+    ));
+    let doc = out.json();
+    assert!(doc["verdict"].is_null(), "{doc}");
+    assert_eq!(doc["outcome"], outcome);
+    doc
 }
 
 #[test]
 fn an_error_after_passing_checks_has_no_verdict() {
-    let out = Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "check(\"one\", true, \"fine\");\nlet m = #{};\nthrow \"boom\";\n",
-        )
-        .args(&["run", "r", "--json"])
-        .run();
-    out.status(2)
-        .stderr_lacks("verdict:")
-        .stderr_has("run ended: error — no verdict")
-        .stderr_has("already changed: nothing");
-    let doc = out.json();
-    assert!(doc["verdict"].is_null(), "{doc}");
-    assert_eq!(doc["outcome"], "error");
+    let doc = ends_without_a_verdict(
+        "check(\"one\", true, \"fine\");\nlet m = #{};\nthrow \"boom\";\n",
+        2,
+        "error",
+    );
     assert!(
         doc["error"].as_str().unwrap_or("").contains("boom"),
         "{doc}"
@@ -54,11 +40,10 @@ fn an_error_after_passing_checks_has_no_verdict() {
 
 #[test]
 fn a_completed_run_is_the_only_one_with_a_verdict() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", "check(\"one\", true, \"fine\");")
-        .args(&["run", "r", "--json"])
+    let out = Test::script("check(\"one\", true, \"fine\");")
+        .args(&["--json"])
         .run();
-    out.status(0).stderr_has("verdict: GO");
+    out.status(0).says("verdict: GO");
     let doc = out.json();
     assert_eq!(
         (&doc["verdict"], &doc["outcome"]),
@@ -69,33 +54,21 @@ fn a_completed_run_is_the_only_one_with_a_verdict() {
 
 #[test]
 fn a_halt_after_passing_checks_is_halted_without_a_verdict() {
-    let out = Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "check(\"one\", true, \"\");\nhalt(\"look first\");",
-        )
-        .args(&["run", "r", "--json"])
-        .run();
-    out.status(3).stderr_lacks("verdict:");
-    let doc = out.json();
-    assert!(doc["verdict"].is_null(), "{doc}");
-    assert_eq!(doc["outcome"], "halted");
+    let doc = ends_without_a_verdict(
+        "check(\"one\", true, \"\");\nhalt(\"look first\");",
+        3,
+        "halted",
+    );
     assert!(doc["error"].as_str().unwrap_or("").contains("look first"));
 }
 
 #[test]
 fn a_refusal_is_refused_without_a_verdict() {
-    let out = Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "check(\"one\", true, \"\");\nconfirm(\"type yes\", \"yes\");",
-        )
-        .args(&["run", "r", "--json"])
-        .run();
-    out.status(4).stderr_lacks("verdict:");
-    let doc = out.json();
-    assert!(doc["verdict"].is_null(), "{doc}");
-    assert_eq!(doc["outcome"], "refused");
+    ends_without_a_verdict(
+        "check(\"one\", true, \"\");\nconfirm(\"type yes\", \"yes\");",
+        4,
+        "refused",
+    );
 }
 
 #[test]
@@ -140,10 +113,7 @@ fn control_characters_from_scripts_and_systems_are_escaped_on_the_terminal() {
     let script = "step(\"title \\x1b[2J\");\nnote(\"owner=\\x1b]0;pwn\\x07\");\n\
                   warn(\"status \\r\\x1b[1A\");\nprint(\"msg \\x1b[31m\");\n\
                   check(\"row \\x1b[2K\", true, \"detail \\x9b2J\");\nthrow \"boom \\x1b[H\";\n";
-    let out = Test::new()
-        .file("runbooks/r.rhai", script)
-        .args(&["run", "r"])
-        .run();
+    let out = Test::script(script).run();
     out.status(2);
     for text in [&out.stdout, &out.stderr] {
         assert!(
@@ -177,9 +147,8 @@ fn out_of_range_settings_are_a_clear_error_not_a_panic() {
         ("timeouts.model_gone=99999999999", "timeouts.model_gone"),
         ("limits.max_seconds=0", "limits.max_seconds"),
     ] {
-        Test::new()
-            .file("runbooks/r.rhai", "print(\"ran\");")
-            .args(&["run", "r", "--set", set])
+        Test::script("print(\"ran\");")
+            .args(&["--set", set])
             .run()
             .status(2)
             .stderr_has(&format!("`{key}` = "))
@@ -197,9 +166,8 @@ fn a_script_past_its_time_limit_stops_with_its_position() {
         ("print(\"nap\");\nsleep(60);\n", "r.rhai:2"),
     ] {
         let started = std::time::Instant::now();
-        let out = Test::new()
-            .file("runbooks/r.rhai", script)
-            .args(&["run", "r", "--set", "limits.max_seconds=2"])
+        let out = Test::script(script)
+            .args(&["--set", "limits.max_seconds=2"])
             .run();
         let took = started.elapsed();
         out.status(2)

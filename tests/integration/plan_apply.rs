@@ -13,6 +13,21 @@ use crate::sim_server::SimServer;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The site and settings of both the plan and a direct run: short waits, no OSD disks, and
+/// Phase B stops waiting for Juju's blocking destroy after 1 s.
+const SETTINGS: [&str; 10] = [
+    "--site",
+    "testcloud",
+    "--set",
+    "osd_disks=",
+    "--set",
+    "timeouts.model_gone=3",
+    "--set",
+    "timeouts.machines_ready=10",
+    "--set",
+    "timeouts.destroy_cli=1",
+];
+
 /// One operator's machine: a home, a state dir (journals, applied plan ids) and a `juju`
 /// wrapper of its own, so runs made one after another (plan, then apply) share them and a
 /// simulator replaced at the same port looks like the same endpoints.
@@ -57,25 +72,8 @@ impl Operator {
     /// `runbook plan teardown -o plan.json` with short waits and no OSD disks.
     fn plan(&self, sim: &SimServer, root: &str, extra: &[&str]) -> Output {
         let plan = self.path("plan.json").display().to_string();
-        let mut args = vec![
-            "plan",
-            "teardown",
-            "-o",
-            &plan,
-            "--root",
-            root,
-            "--site",
-            "testcloud",
-            "--set",
-            "osd_disks=",
-            "--set",
-            "timeouts.model_gone=3",
-            "--set",
-            "timeouts.machines_ready=10",
-            // Phase B stops waiting for Juju's blocking destroy after 1 s.
-            "--set",
-            "timeouts.destroy_cli=1",
-        ];
+        let mut args = vec!["plan", "teardown", "-o", &plan, "--root", root];
+        args.extend_from_slice(&SETTINGS);
         args.extend_from_slice(extra);
         self.runbook(sim, &args)
     }
@@ -139,24 +137,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     let direct_op = Operator::new();
     let direct = direct_op.runbook(
         &direct_sim,
-        &[
-            "run",
-            "teardown",
-            "--yes",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--set",
-            "osd_disks=",
-            "--set",
-            "timeouts.model_gone=3",
-            "--set",
-            "timeouts.machines_ready=10",
-            // Phase B stops waiting for Juju's blocking destroy after 1 s.
-            "--set",
-            "timeouts.destroy_cli=1",
-        ],
+        &[&["run", "teardown", "--yes", "--root", REPO][..], &SETTINGS].concat(),
     );
     direct.status(0).stdout_has("verdict: GO");
 

@@ -17,13 +17,7 @@ use serde_json::Value;
 use crate::common::{Output, Test};
 use crate::sim_server::SimServer;
 
-pub const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
+pub use crate::sim_server::TARGETS;
 
 /// A test whose root holds `sites/t/site.rhai` and an empty `images/` (the site's
 /// `disk_root`). Juju commands time out after 20 s, MAAS requests after 5 s.
@@ -96,6 +90,21 @@ pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
         .args(flags)
         .args(&[expr])
         .run()
+}
+
+/// `release_all` of the machines named `hosts` with `--yes --json` against `sim`.
+pub fn release_all(sim: &SimServer, hosts: &[&str]) -> Output {
+    let hosts = serde_json::to_string(hosts).expect("JSON");
+    let expr = format!("release_all(maas_machines({hosts}).map(|m| m.system_id))");
+    eval(sim, &["--yes", "--json"], &expr)
+}
+
+/// The entry of `release_all`'s results for `hostname`.
+pub fn result_for(results: &Value, hostname: &str) -> Value {
+    results
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["hostname"] == hostname).cloned())
+        .unwrap_or_else(|| panic!("no result for {hostname}: {results:#}"))
 }
 
 /// `runbook --site t --json eval EXPR` against `sim`, succeeded, stdout parsed.

@@ -67,24 +67,12 @@ fn release_of_a_locked_machine_is_refused() {
 fn a_refused_machine_in_a_batch_is_named_and_the_others_go_on() {
     let sim = SimServer::start("dirty");
     let alice = system_id(&sim, "alice-build0");
-    let out = eval(
-        &sim,
-        &["--yes", "--json"],
-        r#"release_all(maas_machines(["openstack0", "openstack1", "alice-build0"]).map(|m| m.system_id))"#,
-    );
+    let out = release_all(&sim, &["openstack0", "openstack1", "alice-build0"]);
     // Refused machines end the run refused (exit 4), never GO.
     out.status(4)
         .stderr_has("refused by guard `release.frozen`");
     let results = out.json();
-    let by_host = |h: &str| {
-        results
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["hostname"] == h)
-            .cloned()
-            .unwrap()
-    };
+    let by_host = |h: &str| result_for(&results, h);
     assert_eq!(by_host("alice-build0")["result"], "refused");
     assert_eq!(by_host("openstack0")["result"], "released");
     assert_eq!(by_host("openstack1")["result"], "released");

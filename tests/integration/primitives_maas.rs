@@ -214,22 +214,10 @@ fn a_failed_release_in_a_batch_is_that_machines_result() {
     let id = system_id(&SimServer::start("dirty"), "openstack2");
     let fault = format!("maas-status:409:machines/{id}/?op=release");
     let sim = SimServer::with("dirty", &[&fault], 20.0);
-    let out = eval(
-        &sim,
-        &["--yes", "--json"],
-        r#"release_all(maas_machines(["openstack1", "openstack2", "openstack3"]).map(|m| m.system_id))"#,
-    );
+    let out = release_all(&sim, &["openstack1", "openstack2", "openstack3"]);
     out.status(0);
     let results = out.json();
-    let by_host = |h: &str| {
-        results
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["hostname"] == h)
-            .cloned()
-            .unwrap_or_else(|| panic!("no result for {h}: {results:#}"))
-    };
+    let by_host = |h: &str| result_for(&results, h);
     assert_eq!(by_host("openstack1")["result"], "released");
     assert_eq!(by_host("openstack3")["result"], "released");
     let failed = by_host("openstack2");

@@ -41,6 +41,22 @@ fn db_path(t: &Test) -> PathBuf {
     t.home().join(".maascli.db")
 }
 
+/// `maas login` of each (name, MAAS URL, key) into the database at `path`.
+fn login(path: &Path, profiles: &[(&str, &str, &str)]) {
+    let profiles: Vec<(&str, Value)> = profiles
+        .iter()
+        .map(|&(name, url, key)| (name, profile(name, url, key)))
+        .collect();
+    maascli_db(path, &profiles);
+}
+
+/// A test whose `~/.maascli.db` holds these profiles (name, MAAS URL, key).
+fn logged_in(profiles: &[(&str, &str, &str)]) -> Test {
+    let t = Test::new();
+    login(&db_path(&t), profiles);
+    t
+}
+
 /// `maas_whoami()` on site testcloud with `args` and `env`, and no `MAAS_*` variables.
 fn whoami(t: Test, args: &[&str]) -> crate::common::Output {
     t.args(&["eval", "--site", "testcloud", "maas_whoami()"])
@@ -58,20 +74,12 @@ fn whoami_requests(sim: &SimServer) -> usize {
 #[test]
 fn profile_flag_gives_url_and_key_and_never_prints_the_key() {
     let sim = SimServer::start("dirty");
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[("admin", profile("admin", &sim.maas_url, &sim.api_key))],
-    );
+    let t = logged_in(&[("admin", &sim.maas_url, &sim.api_key)]);
     let out = whoami(t, &["--profile", "admin"]);
     out.status(0).stdout_is("admin\n");
     assert_eq!(whoami_requests(&sim), 1, "the sim answered the call");
     assert!(!out.stdout.contains(&sim.api_key) && !out.stderr.contains(&sim.api_key));
-    let show = Test::new();
-    maascli_db(
-        &db_path(&show),
-        &[("admin", profile("admin", &sim.maas_url, &sim.api_key))],
-    );
+    let show = logged_in(&[("admin", &sim.maas_url, &sim.api_key)]);
     let out = show
         .args(&["sites", "show", "testcloud", "--profile", "admin"])
         .run();
@@ -85,19 +93,15 @@ fn profile_flag_gives_url_and_key_and_never_prints_the_key() {
 #[test]
 fn maas_profile_env_and_site_setting_and_the_snap_location() {
     let sim = SimServer::start("dirty");
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[("ops", profile("ops", &sim.maas_url, &sim.api_key))],
-    );
+    let t = logged_in(&[("ops", &sim.maas_url, &sim.api_key)]);
     whoami(t.env("MAAS_PROFILE", "ops"), &[])
         .status(0)
         .stdout_is("admin\n");
 
     let t = Test::new();
-    maascli_db(
+    login(
         &t.home().join("snap/maas/current/.maascli.db"),
-        &[("ops", profile("ops", &sim.maas_url, &sim.api_key))],
+        &[("ops", &sim.maas_url, &sim.api_key)],
     );
     let site = "#{ name: \"mine\", targets: [\"openstack0\"], maas: #{ profile: \"ops\" } }";
     t.file("sites/mine/site.rhai", site)
@@ -113,23 +117,15 @@ fn precedence_flag_over_env_key_over_site_profile() {
     let sim = SimServer::start("dirty");
     let wrong = "aaaaaaaaaaaaaaaaaa:bbbbbbbbbbbbbbbbbb:cccccccccccccccccccccccccccccccc";
     // `--profile` (the `--set` layer) beats `MAAS_API_KEY` (the environment).
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[
-            ("good", profile("good", &sim.maas_url, &sim.api_key)),
-            ("stale", profile("stale", &sim.maas_url, wrong)),
-        ],
-    );
+    let t = logged_in(&[
+        ("good", &sim.maas_url, &sim.api_key),
+        ("stale", &sim.maas_url, wrong),
+    ]);
     whoami(t.env("MAAS_API_KEY", wrong), &["--profile", "good"])
         .status(0)
         .stdout_is("admin\n");
     // `MAAS_API_KEY` beats a profile the site file names.
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[("stale", profile("stale", &sim.maas_url, wrong))],
-    );
+    let t = logged_in(&[("stale", &sim.maas_url, wrong)]);
     let site = "#{ name: \"mine\", maas: #{ profile: \"stale\" } }";
     t.file("sites/mine/site.rhai", site)
         .env("MAAS_API_KEY", &sim.api_key)
@@ -138,11 +134,7 @@ fn precedence_flag_over_env_key_over_site_profile() {
         .status(0)
         .stdout_is("admin\n");
     // And a wrong profile key really is used when chosen: MAAS refuses it.
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[("stale", profile("stale", &sim.maas_url, wrong))],
-    );
+    let t = logged_in(&[("stale", &sim.maas_url, wrong)]);
     whoami(t, &["--profile", "stale"])
         .status(2)
         .stderr_has("401");
@@ -153,14 +145,10 @@ fn precedence_flag_over_env_key_over_site_profile() {
 #[test]
 fn no_key_lists_the_profiles_or_says_to_log_in() {
     let sim = SimServer::start("dirty");
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[
-            ("prod", profile("prod", &sim.maas_url, &sim.api_key)),
-            ("lab", profile("lab", &sim.maas_url, &sim.api_key)),
-        ],
-    );
+    let t = logged_in(&[
+        ("prod", &sim.maas_url, &sim.api_key),
+        ("lab", &sim.maas_url, &sim.api_key),
+    ]);
     whoami(t.env("MAAS_URL", &sim.maas_url), &[])
         .status(2)
         .stderr_has("no MAAS API key")
@@ -176,11 +164,7 @@ fn no_key_lists_the_profiles_or_says_to_log_in() {
 #[test]
 fn bad_databases_and_profiles_are_clear_errors() {
     // Unknown profile: the error lists the ones there are.
-    let t = Test::new();
-    maascli_db(
-        &db_path(&t),
-        &[("prod", profile("prod", "http://127.0.0.1:1/MAAS", "a:b:c"))],
-    );
+    let t = logged_in(&[("prod", "http://127.0.0.1:1/MAAS", "a:b:c")]);
     whoami(t, &["--profile", "nope"])
         .status(2)
         .stderr_has("no maas CLI profile `nope`")
@@ -210,12 +194,8 @@ fn bad_databases_and_profiles_are_clear_errors() {
 
 #[test]
 fn a_locked_database_is_a_clear_error() {
-    let t = Test::new();
+    let t = logged_in(&[("prod", "http://127.0.0.1:1/MAAS", "a:b:c")]);
     let path = db_path(&t);
-    maascli_db(
-        &path,
-        &[("prod", profile("prod", "http://127.0.0.1:1/MAAS", "a:b:c"))],
-    );
     // Another program (a `maas login` mid-write) holds an exclusive lock.
     let holder = rusqlite::Connection::open(&path).expect("open");
     holder

@@ -5,33 +5,16 @@
 
 use serde_json::Value;
 
-use crate::common::{Output, Test};
+use crate::common::session::testcloud;
+use crate::common::Output;
 use crate::sim_server::SimServer;
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
 fn teardown(sim: &SimServer, targets: &str) -> Output {
-    let targets = format!("targets={targets}");
-    Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--yes",
-            "--set",
-            &targets,
-            "--set",
-            "timeouts.model_gone=30",
-            "--set",
-            "timeouts.machines_ready=30",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
+    testcloud(sim, "teardown")
+        .args(&["--json", "--yes"])
+        .set("targets", targets)
+        .set("timeouts.model_gone", "30")
+        .set("timeouts.machines_ready", "30")
         .run()
 }
 

@@ -30,26 +30,6 @@ fn rehearse(sim: &SimServer, root: &str) -> crate::common::Output {
     .run()
 }
 
-fn assert_only_read(sim: &SimServer) {
-    for e in sim.log() {
-        let request = e["request"].as_str().unwrap_or("");
-        let read = match e["kind"].as_str() {
-            Some("maas") => request.starts_with("GET "),
-            _ => [
-                "models",
-                "show-model",
-                "version",
-                "status",
-                "machines",
-                "controllers",
-                "export-bundle",
-            ]
-            .contains(&request.split(' ').next().unwrap_or("")),
-        };
-        assert!(read && e["changed"] == false, "the real cloud saw {e}");
-    }
-}
-
 #[test]
 fn a_rehearsal_runs_the_teardown_on_a_replica_and_the_real_cloud_is_untouched() {
     let sim = SimServer::start("dirty");
@@ -66,7 +46,7 @@ fn a_rehearsal_runs_the_teardown_on_a_replica_and_the_real_cloud_is_untouched() 
             && last.ends_with(": nothing on the real cloud changed"),
         "{last}"
     );
-    assert_only_read(&sim);
+    sim.assert_only_read();
     assert_eq!(sim.state(), before);
     // Backups, pointer and journal went to the scratch directory, not the site's paths.
     assert!(!out.home().join("backups").exists());
@@ -96,5 +76,5 @@ fn a_rehearsal_tries_an_edited_runbook_on_the_cloud_s_shape() {
     out.status(1)
         .stdout_has("rehearsal catches this")
         .stdout_has("nothing on the real cloud changed");
-    assert_only_read(&sim);
+    sim.assert_only_read();
 }

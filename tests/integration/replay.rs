@@ -6,25 +6,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
+use crate::sim_evidence::{targets_ready, DESTROY};
 use crate::sim_server::SimServer;
-
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// `runbook sim record --site testcloud -o cloud.json [extra]` against `sim`.
 pub fn record(sim: &SimServer, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "sim",
-        "record",
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "-o",
-        "cloud.json",
-    ];
-    args.extend_from_slice(extra);
-    Test::new().args(&args).envs(sim.env()).run()
+    Test::new()
+        .sim(sim)
+        .repo()
+        .site("testcloud")
+        .args(&["sim", "record", "-o", "cloud.json"])
+        .args(extra)
+        .run()
 }
 
 /// A file of `out`'s temp dir, kept beyond it.
@@ -42,20 +37,8 @@ fn read_json(path: &Path) -> Value {
 /// `teardown --dry-run --json` against `sim`: the route and the planned effects (name and
 /// target, which hold the model names and system ids).
 fn detect(sim: &SimServer) -> (Value, Vec<String>) {
-    let out = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--dry-run",
-            "--json",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--set",
-            "osd_disks=",
-        ])
-        .envs(sim.env())
+    let out = testcloud(sim, "teardown")
+        .args(&["--dry-run", "--json"])
         .run();
     let doc = out.json();
     let plan = doc["plan"]
@@ -82,29 +65,7 @@ fn record_reads_only_and_writes_no_secret() {
     out.status(0).stderr_has("recorded site `testcloud`");
     let log = sim.log();
     assert!(!log.is_empty());
-    for e in &log {
-        let request = e["request"].as_str().unwrap_or("");
-        match e["kind"].as_str() {
-            Some("maas") => assert!(request.starts_with("GET "), "{e}"),
-            _ => {
-                let command = request.split(' ').next().unwrap_or("");
-                assert!(
-                    [
-                        "models",
-                        "show-model",
-                        "version",
-                        "status",
-                        "machines",
-                        "controllers",
-                        "export-bundle"
-                    ]
-                    .contains(&command),
-                    "{e}"
-                );
-            }
-        }
-        assert_eq!(e["changed"], false, "{e}");
-    }
+    sim.assert_only_read();
     let text = std::fs::read_to_string(out.root().join("cloud.json")).expect("capture");
     for part in sim.api_key.split(':') {
         assert!(
@@ -207,14 +168,7 @@ fn a_served_recording_moves_on_like_a_live_cloud() {
     let out = record(&sim, &[]);
     let (_dir, capture) = keep(&out, "cloud.json");
     let replica = SimServer::from_capture(&capture, &[]);
-    let destroy = replica.juju(&[
-        "destroy-model",
-        "openstack",
-        "--force",
-        "--no-wait",
-        "--destroy-storage",
-        "--no-prompt",
-    ]);
+    let destroy = replica.juju(&DESTROY);
     assert!(
         destroy.status.success(),
         "{}",
@@ -223,17 +177,7 @@ fn a_served_recording_moves_on_like_a_live_cloud() {
     replica.wait_for(
         "the model's nodes Ready",
         std::time::Duration::from_secs(20),
-        |s| {
-            s["machines"].as_array().is_some_and(|ms| {
-                ms.iter()
-                    .filter(|m| {
-                        m["hostname"]
-                            .as_str()
-                            .is_some_and(|h| h.starts_with("openstack"))
-                    })
-                    .all(|m| m["status_name"] == "Ready" && m["owner"].is_null())
-            })
-        },
+        targets_ready,
     );
     assert!(!sim.changed(), "the recorded cloud itself is untouched");
 }

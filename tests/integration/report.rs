@@ -7,10 +7,7 @@ const ALL_GO: &str =
 
 #[test]
 fn all_checks_pass_is_go_exit_0() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", ALL_GO)
-        .args(&["run", "r"])
-        .run();
+    let out = Test::script(ALL_GO).run();
     out.status(0)
         .stdout_has("verdict: GO")
         .stdout_has("one    GO      1/1");
@@ -18,13 +15,10 @@ fn all_checks_pass_is_go_exit_0() {
 
 #[test]
 fn failed_check_is_no_go_exit_1() {
-    let out = Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "let r = check(\"ready\", false, #{missing: [\"openstack0\"]});\nprint(r);",
-        )
-        .args(&["run", "r", "--json"])
-        .run();
+    let out =
+        Test::script("let r = check(\"ready\", false, #{missing: [\"openstack0\"]});\nprint(r);")
+            .args(&["--json"])
+            .run();
     out.status(1);
     let doc = out.json();
     assert_eq!(doc["verdict"], "no-go");
@@ -37,19 +31,14 @@ fn failed_check_is_no_go_exit_1() {
 
 #[test]
 fn no_checks_no_failure_is_exit_0_verdict_null() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", "step(\"x\");")
-        .args(&["run", "r", "--json"])
-        .run();
+    let out = Test::script("step(\"x\");").args(&["--json"]).run();
     out.status(0);
     assert_eq!(out.json()["verdict"], serde_json::Value::Null);
 }
 
 #[test]
 fn fail_makes_no_go() {
-    Test::new()
-        .file("runbooks/r.rhai", "fail(\"escalate\");")
-        .args(&["run", "r"])
+    Test::script("fail(\"escalate\");")
         .run()
         .status(1)
         .stdout_has("FAIL escalate");
@@ -57,10 +46,7 @@ fn fail_makes_no_go() {
 
 #[test]
 fn json_document_shape() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", ALL_GO)
-        .args(&["run", "r", "--json"])
-        .run();
+    let out = Test::script(ALL_GO).args(&["--json"]).run();
     out.status(0);
     let doc = out.json();
     let keys: Vec<&str> = doc
@@ -87,9 +73,8 @@ fn json_document_shape() {
 
 #[test]
 fn halt_sets_route_and_exits_3() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", "set_route(\"UNKNOWN\");\ntry { halt(\"target `openstack3` missing from MAAS\"); } catch { print(\"caught\"); }\nprint(\"after\");")
-        .args(&["run", "r", "--json"])
+    let out = Test::script("set_route(\"UNKNOWN\");\ntry { halt(\"target `openstack3` missing from MAAS\"); } catch { print(\"caught\"); }\nprint(\"after\");")
+        .args(&["--json"])
         .run();
     out.status(3)
         .stderr_has("stopped: target `openstack3` missing from MAAS")
@@ -99,9 +84,7 @@ fn halt_sets_route_and_exits_3() {
 
 #[test]
 fn wait_until_returns_when_true() {
-    Test::new()
-        .file("runbooks/r.rhai", "let n = 0;\nlet t = wait_until(\"n to reach 3\", 5, 0.01, || { n += 1; if n >= 3 { true } else { `n=${n}` } });\nprint(`${t} ${n}`);")
-        .args(&["run", "r"])
+    Test::script("let n = 0;\nlet t = wait_until(\"n to reach 3\", 5, 0.01, || { n += 1; if n >= 3 { true } else { `n=${n}` } });\nprint(`${t} ${n}`);")
         .run()
         .status(0)
         .stdout_ends_with("true 3\n")
@@ -110,9 +93,7 @@ fn wait_until_returns_when_true() {
 
 /// The session, and the test that keeps its temporary root alive.
 fn wait_in_pty(term: Option<&str>) -> (Test, expectrl::Session) {
-    let mut t = Test::new()
-        .file("runbooks/r.rhai", "let n = 0;\nwait_until(\"n to reach 8\", 10, 0.1, || { n += 1; if n >= 8 { true } else { `n=${n}` } });\nprint(\"after\");")
-        .args(&["run", "r"]);
+    let mut t = Test::script("let n = 0;\nwait_until(\"n to reach 8\", 10, 0.1, || { n += 1; if n >= 8 { true } else { `n=${n}` } });\nprint(\"after\");");
     if let Some(term) = term {
         t = t.env("TERM", term);
     }
@@ -150,12 +131,7 @@ fn wait_until_on_a_terminal_indicatif_cannot_drive_prints_plain_lines() {
 
 #[test]
 fn wait_until_timeout_names_what_and_last_value() {
-    Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "wait_until(\"model gone\", 0.2, 0.05, || \"life: dying\");",
-        )
-        .args(&["run", "r"])
+    Test::script("wait_until(\"model gone\", 0.2, 0.05, || \"life: dying\");")
         .run()
         .status(2)
         .stderr_has(
@@ -165,21 +141,12 @@ fn wait_until_timeout_names_what_and_last_value() {
 
 #[test]
 fn confirm_without_terminal_or_yes_is_refused() {
-    Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "confirm(\"type the site name\", \"demo\");\nprint(\"after\");",
-        )
-        .args(&["run", "r"])
+    Test::script("confirm(\"type the site name\", \"demo\");\nprint(\"after\");")
         .run()
         .status(4)
         .stderr_has("stdin is not a terminal; rerun with `--yes`");
-    Test::new()
-        .file(
-            "runbooks/r.rhai",
-            "print(confirm(\"type the site name\", \"demo\"));",
-        )
-        .args(&["run", "r", "--yes"])
+    Test::script("print(confirm(\"type the site name\", \"demo\"));")
+        .args(&["--yes"])
         .run()
         .status(0)
         .stdout_ends_with("true\n");

@@ -94,9 +94,7 @@ fn module_resolves_from_stdlib_and_site_overlay() {
 
 #[test]
 fn missing_module_is_an_error_naming_it() {
-    Test::new()
-        .file("runbooks/r.rhai", "import \"nowhere\" as n;\n")
-        .args(&["run", "r"])
+    Test::script("import \"nowhere\" as n;\n")
         .run()
         .status(2)
         .stderr_has("nowhere");
@@ -136,9 +134,7 @@ fn path_like_names_are_rejected() {
         .run()
         .status(2)
         .stderr_has("error: `../etc/passwd` is not a valid runbook name");
-    Test::new()
-        .file("runbooks/r.rhai", "import \"../secret\" as s;")
-        .args(&["run", "r"])
+    Test::script("import \"../secret\" as s;")
         .run()
         .status(2)
         .stderr_has("not a valid module name");

@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use crate::common::Test;
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const TARGETS: [&str; 3] = ["a", "b", "c"];
 
 /// A JSON value as a Rhai literal (`null` → `()`, objects → `#{...}`).
@@ -81,16 +80,15 @@ fn classify_site(models: Vec<Value>, machines: Vec<Value>, site: Value) -> Value
         rhai(&Value::Array(machines)),
         rhai(&site)
     );
+    eval_on("testcloud", &expr)
+}
+
+/// `runbook eval --site SITE --json EXPR` with the repository's sites and stdlib: the value.
+fn eval_on(site: &str, expr: &str) -> Value {
     let out = Test::new()
-        .args(&[
-            "eval",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            &expr,
-        ])
+        .repo()
+        .site(site)
+        .args(&["eval", "--json", expr])
         .run();
     out.status(0);
     out.json()
@@ -367,20 +365,7 @@ fn the_frozen_target_set_carries_system_id_owner_and_status() {
 
 #[test]
 fn the_routing_table_reads_like_the_seed() {
-    let out = Test::new()
-        .args(&[
-            "eval",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            r#"import "state" as state; state::routes()"#,
-        ])
-        .run();
-    out.status(0);
-    let rows: Vec<String> = out
-        .json()
+    let rows: Vec<String> = eval_on("testcloud", r#"import "state" as state; state::routes()"#)
         .as_array()
         .unwrap()
         .iter()
@@ -402,22 +387,12 @@ fn the_routing_table_reads_like_the_seed() {
 
 #[test]
 fn roosevelt_overrides_the_osd_module() {
-    let out = Test::new()
-        .args(&[
-            "eval",
-            "--root",
-            REPO,
-            "--site",
-            "roosevelt",
-            "--json",
-            r#"import "osd" as osd; osd::disks(site)"#,
-        ])
-        .run();
-    out.status(0);
-    assert_eq!(out.json(), json!([]), "bare metal has no qcow2 disks");
-    let out = Test::new()
-        .args(&["check", "--root", REPO, "--site", "roosevelt"])
-        .run();
+    assert_eq!(
+        eval_on("roosevelt", r#"import "osd" as osd; osd::disks(site)"#),
+        json!([]),
+        "bare metal has no qcow2 disks"
+    );
+    let out = Test::new().repo().site("roosevelt").args(&["check"]).run();
     out.status(0);
     assert!(
         format!("{}{}", out.stdout, out.stderr).contains("sites/roosevelt/osd.rhai"),

@@ -1,29 +1,55 @@
 //! The simulated `juju` CLI (the generated JUJU_BIN wrapper), in Juju 3.6's and 4.0's formats
 //! and rules, including the destroy that blocks until the model is gone.
 
+use std::io::Read;
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::sim_evidence::{targets_ready, DESTROY};
 use crate::sim_server::SimServer;
 
-/// Runs the simulated juju with `args`, sends it SIGINT after `after`, and returns what it
-/// printed (a blocking destroy-model that would otherwise never return).
-fn juju_interrupted(sim: &SimServer, args: &[&str], after: Duration) -> Output {
-    let child = std::process::Command::new(&sim.juju_bin)
+/// Runs the simulated juju with `args` (a blocking destroy-model that would otherwise
+/// never return), sends it SIGINT once its stderr shows `shown`, and returns what it printed.
+fn juju_interrupted(sim: &SimServer, args: &[&str], shown: &str) -> Output {
+    let mut child = std::process::Command::new(&sim.juju_bin)
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run the juju wrapper");
-    std::thread::sleep(after);
+    let mut pipe = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
+        }
+        seen
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(text) if text.contains(shown) => break,
+            Ok(_) => {}
+            Err(e) => panic!("juju never printed {shown:?} ({e})"),
+        }
+    }
     // SAFETY: kill(2) on our own child's pid; no memory involved.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
-    child.wait_with_output().expect("wait for juju")
+    let mut out = child.wait_with_output().expect("wait for juju");
+    out.stderr = reader.join().expect("the stderr reader");
+    out
 }
 
 fn stdout(o: &Output) -> String {
@@ -48,27 +74,6 @@ fn model_names(sim: &SimServer) -> Vec<String> {
         .map(|m| m["short-name"].as_str().unwrap().to_string())
         .collect()
 }
-
-fn targets_ready(state: &Value) -> bool {
-    state["machines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| {
-            let h = m["hostname"].as_str().unwrap();
-            h.starts_with("openstack") || h == "capi-mgmt"
-        })
-        .all(|m| m["status_name"] == "Ready" && m["owner"].is_null())
-}
-
-const DESTROY: [&str; 6] = [
-    "destroy-model",
-    "openstack",
-    "--force",
-    "--no-wait",
-    "--destroy-storage",
-    "--no-prompt",
-];
 
 #[test]
 fn read_commands_answer_in_juju_formats() {
@@ -221,7 +226,11 @@ fn refusals_change_nothing() {
 fn stuck_machine_needs_remove_machine_force() {
     let sim = SimServer::start("stuck");
     // The destroy blocks while the stuck machine lingers; Ctrl-C leaves it running.
-    let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(800));
+    let out = juju_interrupted(
+        &sim,
+        &DESTROY,
+        "Waiting for model to be removed, 1 machine(s)",
+    );
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -267,7 +276,20 @@ fn destroying_model_goes_only_after_a_forced_destroy() {
         ),
         (Some("dying"), Some("destroying"))
     );
-    std::thread::sleep(Duration::from_millis(300)); // longer than any simulated delay at this speed
+    // A plain destroy changes nothing: Juju's wait polls the dying model and still finds it
+    // — five polls, 0.3 s, longer than any simulated delay at this speed.
+    let plain = juju_interrupted(
+        &sim,
+        &[
+            "destroy-model",
+            "openstack",
+            "--destroy-storage",
+            "--no-prompt",
+        ],
+        "Waiting for model to be removed.......",
+    );
+    assert!(!plain.status.success(), "{}", stderr(&plain));
+    assert!(!sim.changed(), "{:?}", sim.changes());
     assert_eq!(model_names(&sim), ["controller", "openstack"]);
     assert!(sim.juju(&DESTROY).status.success());
     sim.wait_for("the dying model gone", Duration::from_secs(5), |s| {
@@ -280,7 +302,7 @@ fn model_stuck_fault_keeps_the_model_even_with_force() {
     let sim = SimServer::with("dirty", &["model-stuck"], 20.0);
     // Juju's destroy never returns for a stuck model; interrupted, it says the destroy
     // goes on, and the model (dying) stays.
-    let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(800));
+    let out = juju_interrupted(&sim, &DESTROY, "Waiting for model to be removed...");
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("still running in the background"),
@@ -296,7 +318,11 @@ fn destroy_blocks_whatever_no_wait_says_and_sigint_leaves_it_running() {
     for juju in crate::sim_server::JUJU_MAJORS {
         // Slow time: the model takes 3 s to go.
         let sim = SimServer::with_juju("dirty", &[], 0.5, juju);
-        let out = juju_interrupted(&sim, &DESTROY, Duration::from_millis(700));
+        let out = juju_interrupted(
+            &sim,
+            &DESTROY,
+            "Waiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)...",
+        );
         let err = stderr(&out);
         assert!(!out.status.success(), "{juju}: {err}");
         assert!(

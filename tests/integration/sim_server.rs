@@ -4,6 +4,7 @@
 //!
 //! ```ignore
 //! let sim = SimServer::start("dirty");
+//! let sim = SimServer::scenario("dirty").fault("maas-5xx:0.1").juju("4.0").speed(0.5).start();
 //! let out = Command::new(env!("CARGO_BIN_EXE_runbook")).envs(sim.env()).args(["run", "teardown"]).output()?;
 //! assert!(!sim.changed(), "nothing was released or destroyed");
 //! ```
@@ -22,6 +23,46 @@ pub const TEST_SPEED: f64 = 20.0;
 /// The Juju majors the simulator plays; end-to-end tests run against each.
 pub const JUJU_MAJORS: [&str; 2] = ["3.6", "4.0"];
 
+/// The site `testcloud`'s targets, as the scenarios name them.
+pub use runbook::sim::scenario::TARGETS;
+
+/// A simulator to start: a scenario, its faults, a speed and the Juju major it plays.
+pub struct Cloud {
+    scenario: String,
+    faults: Vec<String>,
+    speed: f64,
+    juju: Option<String>,
+}
+
+impl Cloud {
+    /// A `--fault` spec (e.g. `maas-5xx:0.1`); repeatable.
+    pub fn fault(mut self, spec: &str) -> Cloud {
+        self.faults.push(spec.to_string());
+        self
+    }
+
+    /// Simulated time's speed (default `TEST_SPEED`).
+    pub fn speed(mut self, speed: f64) -> Cloud {
+        self.speed = speed;
+        self
+    }
+
+    /// The Juju major it plays (`3.6`, the default, or `4.0`).
+    pub fn juju(mut self, major: &str) -> Cloud {
+        self.juju = Some(major.to_string());
+        self
+    }
+
+    pub fn start(self) -> SimServer {
+        let mut start = vec!["--scenario", self.scenario.as_str()];
+        if let Some(major) = &self.juju {
+            start.extend(["--juju", major.as_str()]);
+        }
+        let faults: Vec<&str> = self.faults.iter().map(String::as_str).collect();
+        SimServer::spawn(&start, &faults, self.speed)
+    }
+}
+
 pub struct SimServer {
     child: Child,
     /// Kept open so the server's few stderr lines never meet a closed pipe.
@@ -34,9 +75,19 @@ pub struct SimServer {
 }
 
 impl SimServer {
+    /// The simulator of `scenario` to start, at `TEST_SPEED`, no faults, Juju 3.6.
+    pub fn scenario(scenario: &str) -> Cloud {
+        Cloud {
+            scenario: scenario.to_string(),
+            faults: Vec::new(),
+            speed: TEST_SPEED,
+            juju: None,
+        }
+    }
+
     /// A simulator of `scenario` at `TEST_SPEED`, no faults.
     pub fn start(scenario: &str) -> SimServer {
-        SimServer::with(scenario, &[], TEST_SPEED)
+        SimServer::scenario(scenario).start()
     }
 
     /// A simulator with faults (`--fault` specs) and a speed (Juju 3.6, the default).

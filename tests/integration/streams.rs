@@ -9,11 +9,7 @@ use crate::common::Test;
 const RUNBOOK: &str = "step(\"first\");\nok(\"fine\");\nwarn(\"careful\");\ndebug(\"for the operator\");\nlet n = 0;\nwait_until(\"n to reach 2\", 5, 0.01, || { n += 1; n >= 2 });\ncheck(\"one\", true, \"1/1\");\n";
 
 fn run(args: &[&str]) -> crate::common::Output {
-    Test::new()
-        .file("runbooks/r.rhai", RUNBOOK)
-        .args(&["run", "r"])
-        .args(args)
-        .run()
+    Test::script(RUNBOOK).args(args).run()
 }
 
 #[test]
@@ -44,10 +40,7 @@ fn json_keeps_stdout_for_the_document() {
 
 #[test]
 fn errors_go_to_stderr() {
-    let out = Test::new()
-        .file("runbooks/r.rhai", "step(\"a\");\nthrow \"boom\";")
-        .args(&["run", "r"])
-        .run();
+    let out = Test::script("step(\"a\");\nthrow \"boom\";").run();
     out.status(2).stdout_has("==> a").stderr_has("error: ");
     assert!(!out.stdout.contains("boom"), "{}", out.stdout);
 }
@@ -67,9 +60,7 @@ fn color_always_paints_even_into_a_pipe_and_a_bad_choice_is_refused() {
 
 /// The transcript as a terminal shows it, with `env` added.
 fn on_a_terminal(env: &[(&str, &str)], args: &[&str]) -> String {
-    let mut t = Test::new()
-        .file("runbooks/r.rhai", "step(\"first\");\nok(\"fine\");")
-        .args(&["run", "r"])
+    let mut t = Test::script("step(\"first\");\nok(\"fine\");")
         .args(args)
         .env("TERM", "xterm");
     for (k, v) in env {

@@ -6,156 +6,53 @@
 //! Time: the simulator runs at `TEST_SPEED` and the site's waits are cut with
 //! `--set timeouts.*`, so the whole file runs in seconds.
 
-use std::path::{Path, PathBuf};
-
-use serde_json::Value;
-
+use crate::common::session::testcloud;
 use crate::common::{Output, Test};
-use crate::sim_server::{SimServer, JUJU_MAJORS};
+use crate::sim_server::{SimServer, JUJU_MAJORS, TARGETS};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const TARGETS: [&str; 5] = [
-    "openstack0",
-    "openstack1",
-    "openstack2",
-    "openstack3",
-    "capi-mgmt",
-];
-
-/// `runbook run RUNBOOK --site testcloud --json` against `sim`, with short waits and no OSD
-/// disks (the wipe has its own test); `extra` adds flags.
-fn run(sim: &SimServer, runbook: &str, model_gone: u64, extra: &[&str]) -> Output {
-    let model_gone = format!("timeouts.model_gone={model_gone}");
-    let mut args = vec![
-        "run",
-        runbook,
-        "--root",
-        REPO,
-        "--site",
-        "testcloud",
-        "--json",
-        "--set",
-        &model_gone,
-        "--set",
-        "timeouts.machines_ready=10",
-        // Juju's destroy blocks while the model lingers (scenario `stuck`): Phase B's own
-        // deadline, short here.
-        "--set",
-        "timeouts.destroy_cli=3",
-        "--set",
-        "osd_disks=",
-    ];
-    args.extend_from_slice(extra);
-    let test = Test::new().args(&args).envs(sim.env());
-    test.run()
+/// The operator's `runbook run RUNBOOK --site testcloud --json` against `sim`: Phase B's own
+/// deadline is short here (Juju's destroy blocks while the model lingers, as in scenario
+/// `stuck`).
+fn run(sim: &SimServer, runbook: &str) -> Test {
+    testcloud(sim, runbook)
+        .args(&["--json"])
+        .set("timeouts.destroy_cli", "3")
 }
 
 fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
-    run(sim, "teardown", 10, extra)
+    run(sim, "teardown").args(extra).run()
 }
 
-/// The system ids of the site's targets, as the simulator holds them now.
-fn target_ids(sim: &SimServer) -> Vec<String> {
-    TARGETS
-        .iter()
-        .filter_map(|h| sim.machine(h)["system_id"].as_str().map(str::to_string))
-        .collect()
-}
+/// The scorecard's rows for a cloud torn down: the model gone, the five targets Ready.
+const TORN_DOWN: &str = "  [GO]    model `openstack` absent — not listed by `juju models`
+  [GO]    openstack0 Ready, owner (none) — Ready, owner=(none) (jnn7x2)
+  [GO]    openstack1 Ready, owner (none) — Ready, owner=(none) (kq495n)
+  [GO]    openstack2 Ready, owner (none) — Ready, owner=(none) (mshcdb)
+  [GO]    openstack3 Ready, owner (none) — Ready, owner=(none) (nw0em0)
+  [GO]    capi-mgmt Ready, owner (none) — Ready, owner=(none) (pydhwk)";
 
-/// Every logged request that changed the cloud, as text.
-fn changes(sim: &SimServer) -> Vec<String> {
-    sim.log()
-        .into_iter()
-        .filter(|e| e["changed"] == true)
-        .map(|e| {
-            format!(
-                "{} {}",
-                e["kind"].as_str().unwrap_or(""),
-                e["request"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
+const DIRTY: &str = "  [DIRTY] state=present:all_deployed_or_other
+  Cloud is up. Execute the destroy-model runbook in full.";
 
-/// The juju commands in the log containing `needle`.
-fn juju_commands(sim: &SimServer, needle: &str) -> Vec<String> {
-    sim.requests_of("juju")
-        .into_iter()
-        .filter(|r| r.contains(needle))
-        .collect()
-}
+/// Phase A, from its heading to the pointer.
+const PHASE_A: &str = "==> Phase A — pre-destroy capture of model `openstack` (teardown.md §3.2 step 1)
+  will save export-bundle, status, models, controllers and the 5 targets' MAAS records (maas-targets.json)
+  to <tmp>/home/backups/pre-caracal-destroy-<timestamp>/,
+  seal it for model `openstack`, and point <tmp>/home/.last-pre-caracal-destroy-backup at it
+  ok   backup sealed: <tmp>/home/backups/pre-caracal-destroy-<stamp>
+  ok   pointer updated: <tmp>/home/.last-pre-caracal-destroy-backup → <tmp>/home/backups/pre-caracal-destroy-<stamp>";
 
-/// The system ids of every release request in the log.
-fn released_ids(sim: &SimServer) -> Vec<String> {
-    sim.requests_of("maas")
-        .into_iter()
-        .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .filter_map(|r| {
-            r.split("/machines/")
-                .nth(1)
-                .map(|s| s.split('/').next().unwrap_or("").to_string())
-        })
-        .collect()
-}
+/// What a run that changed nothing says last.
+const NOTHING_CHANGED: &str = "already changed: nothing (per the journal)";
 
-fn assert_doc(out: &Output, code: i32, route: &str, verdict: Option<&str>) -> Value {
-    out.status(code);
-    let doc = out.json();
-    assert_eq!(doc["route"], route, "route\n{}", out.stderr);
-    match verdict {
-        Some(v) => assert_eq!(doc["verdict"], v, "verdict\n{}", out.stderr),
-        None => assert!(doc["verdict"].is_null(), "verdict\n{}", out.stderr),
-    }
-    doc
-}
-
-/// The model is gone and every target is Ready with no owner.
-fn assert_torn_down(sim: &SimServer) {
-    let state = sim.state();
-    let listed = state.to_string();
-    for h in TARGETS {
-        let m = sim.machine(h);
-        assert_eq!(m["status_name"], "Ready", "{h}: {m}");
-        assert!(m["owner"].is_null(), "{h} still owned: {m}");
-    }
-    let models = juju_models(sim);
-    assert!(
-        !models.contains(&"openstack".to_string()),
-        "model still listed: {models:?}\n{listed:.300}"
-    );
-}
-
-fn juju_models(sim: &SimServer) -> Vec<String> {
-    let out = sim.juju(&["models", "--format", "json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    v["models"]
-        .as_array()
-        .map(|ms| {
-            ms.iter()
-                .filter_map(|m| m["short-name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn backups(home: &Path) -> Vec<PathBuf> {
-    let pattern = format!("{}/backups/pre-caracal-destroy-*", home.display());
-    glob::glob(&pattern).expect("glob").flatten().collect()
-}
-
-fn pointer(home: &Path) -> Option<String> {
-    std::fs::read_to_string(home.join(".last-pre-caracal-destroy-backup"))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
-fn journal_effects(out: &Output, outcome: &str) -> Vec<String> {
-    out.journal_lines()
-        .into_iter()
-        .filter(|l| l["outcome"] == outcome)
-        .filter_map(|l| l["effect"].as_str().map(str::to_string))
-        .collect()
-}
+/// What a sealed backup holds.
+const CAPTURES: [&str; 5] = [
+    "export-bundle.yaml",
+    "status.json",
+    "models.json",
+    "controllers.json",
+    "maas-targets.json",
+];
 
 #[test]
 fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
@@ -165,73 +62,45 @@ fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
 }
 
 fn dirty_with_yes_on(juju: &str) {
-    let sim = SimServer::with_juju("dirty", &[], crate::sim_server::TEST_SPEED, juju);
-    let ids = target_ids(&sim);
+    let sim = SimServer::scenario("dirty").juju(juju).start();
+    let ids = sim.target_ids();
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 0, "dirty", Some("go"));
+    out.outcome(0, "dirty", Some("go"));
 
-    // Phase B: exactly the procedure's flags.
-    let destroys = juju_commands(&sim, "destroy-model");
-    assert_eq!(destroys.len(), 1, "{destroys:?}");
-    for flag in [
-        "openstack",
-        "--force",
-        "--no-wait",
-        "--destroy-storage",
-        "--no-prompt",
-    ] {
-        assert!(
-            destroys[0].contains(flag),
-            "`{flag}` missing from {destroys:?}"
-        );
-    }
+    // Phase B: exactly the procedure's command, once.
+    assert_eq!(
+        sim.juju_commands("destroy-model"),
+        ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"]
+    );
     // Phase C: only the frozen targets, never anyone else's machines. (Juju releases the
     // model's machines too, so Phase C may find some already Releasing.)
-    let released = released_ids(&sim);
-    for id in &released {
+    for id in &sim.released_ids() {
         assert!(
             ids.contains(id),
             "released {id}, which is not a target ({ids:?})"
         );
     }
-    assert_torn_down(&sim);
+    sim.assert_torn_down();
 
     // Phase A: a sealed backup with the five captures, and the pointer at it.
-    let dirs = backups(&out.home());
+    let dirs = out.backups();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let files = out.files_under(&dirs[0]);
-    for f in [
-        "export-bundle.yaml",
-        "status.json",
-        "models.json",
-        "controllers.json",
-        "maas-targets.json",
-    ] {
-        assert!(files.iter().any(|x| x == f), "{f} not in {files:?}");
-    }
-    assert_eq!(
-        pointer(&out.home()).as_deref(),
-        Some(dirs[0].to_str().unwrap())
-    );
     let manifest =
         std::fs::read_to_string(dirs[0].join("manifest.json")).expect("sealed: manifest.json");
-    for f in [
-        "export-bundle.yaml",
-        "status.json",
-        "models.json",
-        "controllers.json",
-        "maas-targets.json",
-    ] {
+    for f in CAPTURES {
+        assert!(files.iter().any(|x| x == f), "{f} not in {files:?}");
         assert!(manifest.contains(f), "{f} not in the manifest: {manifest}");
     }
-    let bundle = std::fs::read_to_string(dirs[0].join("export-bundle.yaml")).unwrap();
+    assert_eq!(out.pointer().as_deref(), dirs[0].to_str());
+    let bundle = std::fs::read_to_string(dirs[0].join("export-bundle.yaml")).expect("bundle");
     assert!(
         bundle.contains("applications"),
         "the bundle is Juju's export: {bundle:.200}"
     );
 
     // The journal has every effect, executed.
-    let executed = journal_effects(&out, "executed");
+    let executed = out.journal_effects("executed");
     for e in [
         "write_backup",
         "seal_backup",
@@ -243,24 +112,28 @@ fn dirty_with_yes_on(juju: &str) {
             "{e} not executed: {executed:?}"
         );
     }
-    // Juju's destroy blocked until the model was gone, and Juju releases a destroyed
-    // model's nodes itself: Phase C finds them already on their way and says so.
-    out.stderr_has("Phase C");
-
-    // The transcript says the route and why, and each phase before doing it.
-    // Juju blocked until the model was gone, and said so.
-    out.stderr_has("Waiting for model to be removed")
-        .stderr_has("Model destroyed.")
-        .stderr_has("destroyed (Juju returned once it was gone)");
-    assert!(
-        juju_commands(&sim, "version").len() == 1,
+    assert_eq!(
+        sim.juju_commands("version").len(),
+        1,
         "one `juju version` per run ({juju})"
     );
-    out.stderr_has("[DIRTY]")
-        .stderr_has("Phase A")
-        .stderr_has("will run: juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
-        .stderr_has("Phase C")
-        .stderr_has("Phase D");
+
+    // The transcript says the route and why, and each phase before doing it; Juju blocked
+    // until the model was gone (its progress dots vary), and Phase C and D follow.
+    out.says(DIRTY)
+        .says(PHASE_A)
+        .says("  will run: juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt
+  Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and goes on with Phases C and D while the controller carries on
+  ... Destroying model")
+        .stderr_has("  ... Waiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)...")
+        .says("  ... Model destroyed.
+  ok   model `openstack` destroyed (Juju returned once it was gone)
+==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)
+  disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)")
+        .says("==> Phase D — verification: model gone, targets Ready (teardown.md §3.2 step 4)
+  will wait up to 10s for model `openstack` to disappear, then up to 10s for 5 targets to be Ready with owner (none)")
+        .says(TORN_DOWN)
+        .says("verdict: GO");
 }
 
 #[test]
@@ -271,17 +144,25 @@ fn clean_verifies_and_changes_nothing() {
 }
 
 fn clean_verifies_and_changes_nothing_on(juju: &str) {
-    let sim = SimServer::with_juju("clean", &[], crate::sim_server::TEST_SPEED, juju);
+    let sim = SimServer::scenario("clean").juju(juju).start();
     let out = teardown(&sim, &[]);
-    let doc = assert_doc(&out, 0, "clean", Some("go"));
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-    assert!(backups(&out.home()).is_empty());
-    assert!(pointer(&out.home()).is_none());
-    assert!(
-        doc["checks"].as_array().unwrap().len() >= 6,
+    let doc = out.outcome(0, "clean", Some("go"));
+    sim.assert_unchanged();
+    out.assert_nothing_written();
+    assert_eq!(
+        doc["checks"].as_array().map(Vec::len),
+        Some(6),
         "model row + 5 target rows"
     );
-    out.stderr_has("[CLEAN]").stderr_has("§3.1");
+    out.says(
+        "  [CLEAN] state=absent:all_ready
+  Cloud is already torn down. Skip to §3 verification.
+  next: §3.1 read-only verification, then §4 acceptance
+  route: clean
+==> §3.1 CLEAN — read-only verification (teardown.md §3.1)
+  ok   model `openstack` absent: not listed by `juju models`",
+    )
+    .says(&format!("{TORN_DOWN}\n  ok   GO: proceed to the deploy"));
 }
 
 #[test]
@@ -292,21 +173,36 @@ fn partial_releases_only_the_owned_targets_and_is_go() {
 }
 
 fn partial_releases_only_the_owned_targets_and_is_go_on(juju: &str) {
-    let sim = SimServer::with_juju("partial", &[], crate::sim_server::TEST_SPEED, juju);
-    let ids = target_ids(&sim);
+    let sim = SimServer::scenario("partial").juju(juju).start();
+    let ids = sim.target_ids();
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 0, "partial", Some("go"));
-    let released = released_ids(&sim);
-    assert!(!released.is_empty());
+    out.outcome(0, "partial", Some("go"));
+    let released = sim.released_ids();
+    assert_eq!(released.len(), 3, "the three owned targets: {released:?}");
     for id in &released {
         assert!(ids.contains(id), "released {id}, not a target");
     }
     assert!(
-        juju_commands(&sim, "destroy-model").is_empty(),
+        sim.juju_commands("destroy-model").is_empty(),
         "no model to destroy"
     );
-    assert_torn_down(&sim);
-    out.stderr_has("[PARTIAL]").stderr_has("Phase C");
+    sim.assert_torn_down();
+    out.says("  [PARTIAL] state=absent:partial")
+        .says(
+            "==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)
+  disks: not erased (site `maas.erase` is none; MAAS's setting enable_disk_erasing_on_release is off)
+  will release 3 machine(s) owned by `admin`, concurrently:
+    openstack2 (mshcdb): Deployed, owner=admin, power on
+    openstack3 (nw0em0): Deployed, owner=admin, power on
+    capi-mgmt (pydhwk): Deployed, owner=admin, power on
+  leaving openstack0 (jnn7x2): already Ready
+  leaving openstack1 (kq495n): already Ready",
+        )
+        // Released concurrently: each says so, in any order.
+        .says("  ok   released openstack2 (mshcdb): Releasing")
+        .says("  ok   released openstack3 (nw0em0): Releasing")
+        .says("  ok   released capi-mgmt (pydhwk): Releasing")
+        .says(TORN_DOWN);
 }
 
 #[test]
@@ -317,21 +213,25 @@ fn destroying_is_remediated_and_is_go() {
 }
 
 fn destroying_is_remediated_and_is_go_on(juju: &str) {
-    let sim = SimServer::with_juju("destroying", &[], crate::sim_server::TEST_SPEED, juju);
+    let sim = SimServer::scenario("destroying").juju(juju).start();
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 0, "anomaly", Some("go"));
-    let destroys = juju_commands(&sim, "destroy-model");
+    out.outcome(0, "anomaly", Some("go"));
     assert_eq!(
-        destroys.len(),
-        1,
-        "the model removal is re-attempted once: {destroys:?}"
+        sim.juju_commands("destroy-model"),
+        ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"],
+        "the model removal is re-attempted once"
     );
-    assert!(destroys[0].contains("--force") && destroys[0].contains("--no-prompt"));
-    assert!(released_ids(&sim).is_empty(), "targets were already Ready");
-    assert_torn_down(&sim);
-    out.stderr_has("[ANOMALY]")
-        .stderr_has("the model is being destroyed")
-        .stderr_has("remediation");
+    assert!(sim.released_ids().is_empty(), "targets were already Ready");
+    sim.assert_torn_down();
+    out.says("    model `admin/openstack` is listed on controller `maas-controller` (life dying, status destroying, uuid 3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63) — the model is being destroyed")
+        .says("  [ANOMALY] state=present:all_ready
+  Juju has the model but MAAS shows machines Ready. Likely: model is in 'destroying' state. Run the destroy-model runbook Phase D remediation.")
+        .says("==> Phase D remediation of model `openstack` (teardown.md §3.3)
+  will list the model's lingering machines, remove each with `--force`, re-attempt the model removal
+  (juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt), and wait again up to 10s;
+  then release any target still not Ready (ours only) and wait up to 10s
+  model `openstack` has no machines left")
+        .says(TORN_DOWN);
 }
 
 #[test]
@@ -342,54 +242,65 @@ fn stuck_removes_the_lingering_machine_with_force_and_is_go() {
 }
 
 fn stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju: &str) {
-    let sim = SimServer::with_juju("stuck", &[], crate::sim_server::TEST_SPEED, juju);
-    let out = run(&sim, "teardown", 2, &["--yes"]);
-    assert_doc(&out, 0, "dirty", Some("go"));
-    let removes = juju_commands(&sim, "remove-machine");
+    let sim = SimServer::scenario("stuck").juju(juju).start();
+    let out = run(&sim, "teardown")
+        .set("timeouts.model_gone", "2")
+        .args(&["--yes"])
+        .run();
+    out.outcome(0, "dirty", Some("go"));
+    let removes = sim.juju_commands("remove-machine");
     assert!(!removes.is_empty(), "no remove-machine in the log");
     for r in &removes {
         assert!(r.contains("--force") && r.contains("--no-prompt"), "{r}");
     }
     // Phase B, then the remediation's re-attempt unless the removal was all the model needed.
-    assert!((1..=2).contains(&juju_commands(&sim, "destroy-model").len()));
-    assert_torn_down(&sim);
-    out.stderr_has("remediation");
+    assert!((1..=2).contains(&sim.juju_commands("destroy-model").len()));
+    sim.assert_torn_down();
+    out.says("==> Phase D remediation of model `openstack` (teardown.md §3.3)")
+        .says(TORN_DOWN);
 }
 
 #[test]
 fn foreign_stops_with_3_and_touches_nothing() {
     let sim = SimServer::start("foreign");
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 3, "anomaly", None);
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    out.outcome(3, "anomaly", None);
+    sim.assert_unchanged();
     assert!(
-        released_ids(&sim).is_empty(),
+        sim.released_ids().is_empty(),
         "machines owned by someone else are never touched"
     );
-    assert!(backups(&out.home()).is_empty());
-    assert!(journal_effects(&out, "executed").is_empty());
-    out.stderr_has("[ANOMALY]")
-        .stderr_has("Nothing was changed")
-        .stderr_has("alice");
+    out.assert_nothing_written();
+    out.says("  [ANOMALY] state=absent:all_deployed_or_other")
+        .says("==> Stopped for a human (teardown.md §2)
+  Nothing was changed. Investigate before running the teardown again:
+    - No Juju model, but machines are not Ready. Likely: someone else owns the machines, OR commissioning is mid-flight. Investigate before continuing.
+    - targets owned by someone else (this tool never releases them): openstack0 → alice, openstack1 → alice, openstack2 → alice, openstack3 → alice, capi-mgmt → alice")
+        .says(NOTHING_CHANGED);
 }
 
 #[test]
 fn missing_stops_with_3_and_touches_nothing() {
     let sim = SimServer::start("missing");
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 3, "unknown", None);
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-    assert!(backups(&out.home()).is_empty());
-    out.stderr_has("[UNKNOWN]")
-        .stderr_has("`capi-mgmt` is missing from MAAS");
+    out.outcome(3, "unknown", None);
+    sim.assert_unchanged();
+    out.assert_nothing_written();
+    out.says(
+        "  [UNKNOWN] state=absent:partial
+  fails closed — the state is not one the table can act on safely:
+    - target `capi-mgmt` is missing from MAAS (no machine with that hostname is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser)
+  next: stop — nothing will be changed",
+    )
+    .says(NOTHING_CHANGED);
 }
 
 #[test]
 fn dirty_dry_run_plans_every_effect_and_changes_nothing() {
     let sim = SimServer::start("dirty");
     let out = teardown(&sim, &["--dry-run"]);
-    let doc = assert_doc(&out, 0, "dirty", None);
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    let doc = out.outcome(0, "dirty", None);
+    sim.assert_unchanged();
     let plan = doc["plan"].to_string();
     assert!(
         // The site pins its controller: the model is named on it (`CONTROLLER:MODEL`).
@@ -400,37 +311,36 @@ fn dirty_dry_run_plans_every_effect_and_changes_nothing() {
         plan.contains("backup") || plan.contains("export-bundle"),
         "the plan shows the backup: {plan}"
     );
-    for id in target_ids(&sim) {
+    for id in sim.target_ids() {
         assert!(
             plan.contains(&id),
             "the plan shows the release of {id}: {plan}"
         );
     }
-    assert!(
-        out.files_under(&out.home()).is_empty(),
-        "nothing written: {:?}",
-        out.files_under(&out.home())
-    );
-    assert!(
-        out.files_under(&out.state()).is_empty(),
-        "nothing written: {:?}",
-        out.files_under(&out.state())
-    );
+    for dir in [out.home(), out.state()] {
+        let written = out.files_under(&dir);
+        assert!(written.is_empty(), "nothing written: {written:?}");
+    }
+}
+
+/// What a dirty run refused before Phase A says and leaves.
+fn assert_refused_before_phase_a(sim: &SimServer, out: &Output) {
+    out.status(4).says(DIRTY).says(&format!(
+        "run ended: refused — no verdict\n{NOTHING_CHANGED}"
+    ));
+    sim.assert_unchanged();
+    assert!(sim.juju_commands("destroy-model").is_empty());
+    assert!(sim.released_ids().is_empty());
+    // Refused before Phase A: no backup written, the pointer not moved.
+    out.assert_nothing_written();
 }
 
 #[test]
 fn dirty_without_a_terminal_and_without_yes_is_refused_with_4() {
     let sim = SimServer::start("dirty");
     let out = teardown(&sim, &[]);
-    out.status(4);
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-    assert!(juju_commands(&sim, "destroy-model").is_empty());
-    assert!(released_ids(&sim).is_empty());
-    // Refused before Phase A: no backup written, the pointer not moved.
-    assert!(backups(&out.home()).is_empty());
-    assert!(pointer(&out.home()).is_none());
-    assert!(journal_effects(&out, "executed").is_empty());
-    out.stderr_has("stdin is not a terminal; rerun with `--yes`");
+    assert_refused_before_phase_a(&sim, &out);
+    out.says("error: confirmation needed (type the model name `openstack` to destroy it) but stdin is not a terminal; rerun with `--yes` to pre-approve");
 }
 
 #[test]
@@ -438,11 +348,10 @@ fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
     let sim = SimServer::start("destroying");
     let out = teardown(&sim, &[]);
     out.status(4)
-        .stderr_has("stdin is not a terminal; rerun with `--yes`");
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-    assert!(backups(&out.home()).is_empty());
-    assert!(pointer(&out.home()).is_none());
-    assert!(journal_effects(&out, "executed").is_empty());
+        .says("error: confirmation needed (type the model name `openstack` to remediate it) but stdin is not a terminal; rerun with `--yes` to pre-approve")
+        .says(NOTHING_CHANGED);
+    sim.assert_unchanged();
+    out.assert_nothing_written();
 }
 
 #[test]
@@ -455,28 +364,27 @@ fn a_model_that_never_goes_escalates_with_1() {
 /// Juju's destroy never returns (the model is stuck): Phase B stops waiting at its deadline
 /// and goes on; Phases C and D run; remediation re-attempts and escalates: NO-GO, not exit 2.
 fn a_model_that_never_goes_on(juju: &str) {
-    let sim = SimServer::with_juju(
-        "dirty",
-        &["model-stuck"],
-        crate::sim_server::TEST_SPEED,
-        juju,
-    );
+    let sim = SimServer::scenario("dirty")
+        .fault("model-stuck")
+        .juju(juju)
+        .start();
     let started = std::time::Instant::now();
-    let out = run(
-        &sim,
-        "teardown",
-        1,
-        &["--yes", "--set", "timeouts.destroy_cli=1"],
-    );
-    assert_doc(&out, 1, "dirty", Some("no-go"));
+    let out = run(&sim, "teardown")
+        .set("timeouts.model_gone", "1")
+        .set("timeouts.destroy_cli", "1")
+        .args(&["--yes"])
+        .run();
+    out.outcome(1, "dirty", Some("no-go"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    out.stderr_has("destroy issued, still in progress")
-        .stderr_has("timeouts.destroy_cli")
-        .stderr_has("Phase C")
-        .stderr_has("Phase D")
-        .stderr_has("controller-side state may be corrupted");
+    out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; the controller carries on; Phase D decides from `juju models` whether it went
+==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)")
+        .says("==> Phase D — verification: model gone, targets Ready (teardown.md §3.2 step 4)")
+        .says("  FAIL model `openstack` is still listed after remediation — controller-side state may be corrupted (teardown.md §3.3). Escalate to the Juju controller's owner: do not deploy
+  still there:
+    model `openstack` still listed (life dying, status destroying)")
+        .says("  [NO-GO] model `openstack` absent — listed (life dying, status destroying)");
     assert_eq!(
-        juju_commands(&sim, "destroy-model").len(),
+        sim.juju_commands("destroy-model").len(),
         2,
         "Phase B, then the re-attempt"
     );
@@ -485,46 +393,39 @@ fn a_model_that_never_goes_on(juju: &str) {
 #[test]
 fn a_blocked_destroy_is_refused_before_phase_a() {
     for juju in JUJU_MAJORS {
-        let sim = SimServer::with_juju(
-            "dirty",
-            &["disabled-command:destroy-model"],
-            crate::sim_server::TEST_SPEED,
-            juju,
-        );
+        let sim = SimServer::scenario("dirty")
+            .fault("disabled-command:destroy-model")
+            .juju(juju)
+            .start();
         let out = teardown(&sim, &["--yes"]);
-        out.status(4)
-            .stderr_has("juju disable-command destroy-model")
-            .stderr_has("juju enable-command destroy-model -m openstack");
-        assert!(!sim.changed(), "changed: {:?}", changes(&sim));
-        assert!(juju_commands(&sim, "destroy-model").is_empty());
-        assert!(backups(&out.home()).is_empty(), "refused before Phase A");
-        assert!(pointer(&out.home()).is_none());
+        assert_refused_before_phase_a(&sim, &out);
+        out.says("error: refused: Juju blocks destroying model `openstack`: `juju disable-command destroy-model` is in force (\"protect the cloud (simulated `juju disable-command destroy-model`)\"); nothing was changed. Lift it with `juju enable-command destroy-model -m openstack` once the destroy is intended, then run again");
     }
 }
 
 #[test]
 fn maas_faults_and_latency_still_reach_go() {
-    let sim = SimServer::with(
-        "dirty",
-        // A GET gives up after 4 failed attempts: at 10% that is p = 0.0001 per read, so a run
-        // of ~40 reads is expected to reach GO (at 30% it is ~0.8% per read, ~28% per run —
-        // a GO there is the seed's luck, not the client's doing).
-        &["maas-5xx:0.1", "maas-latency:50"],
-        crate::sim_server::TEST_SPEED,
-    );
-    let ids = target_ids(&sim);
+    // A GET gives up after 4 failed attempts: at 10% that is p = 0.0001 per read, so a run
+    // of ~40 reads is expected to reach GO (at 30% it is ~0.8% per read, ~28% per run — a
+    // GO there is the seed's luck, not the client's doing).
+    let sim = SimServer::scenario("dirty")
+        .fault("maas-5xx:0.1")
+        .fault("maas-latency:50")
+        .start();
+    let ids = sim.target_ids();
     let out = teardown(&sim, &["--yes"]);
-    assert_doc(&out, 0, "dirty", Some("go"));
-    for id in released_ids(&sim) {
+    out.outcome(0, "dirty", Some("go"));
+    for id in sim.released_ids() {
         assert!(ids.contains(&id));
     }
-    assert_torn_down(&sim);
+    sim.assert_torn_down();
     let failed = sim
         .log()
         .iter()
         .filter(|e| e["kind"] == "maas" && (e["status"] == 500 || e["status"] == 503))
         .count();
     assert!(failed > 0, "the fault made MAAS fail some requests");
+    out.says(TORN_DOWN);
 }
 
 #[test]
@@ -532,19 +433,14 @@ fn partial_with_maas_5xx_asks_again_for_the_failed_releases_and_is_go() {
     // Seeded: at this rate some release POSTs of the partial scenario fail with 5xx, and
     // no model is left whose destruction would release the machines instead. One release
     // in flight keeps the request order, so the seeded failures, the same every run.
-    let sim = SimServer::with("partial", &["maas-5xx:0.3"], crate::sim_server::TEST_SPEED);
-    let ids = target_ids(&sim);
-    let out = teardown(
-        &sim,
-        &[
-            "--yes",
-            "--set",
-            "timeouts.machines_ready=20",
-            "--set",
-            "maas.concurrency=1",
-        ],
-    );
-    assert_doc(&out, 0, "partial", Some("go"));
+    let sim = SimServer::scenario("partial").fault("maas-5xx:0.3").start();
+    let ids = sim.target_ids();
+    let out = run(&sim, "teardown")
+        .set("timeouts.machines_ready", "20")
+        .set("maas.concurrency", "1")
+        .args(&["--yes"])
+        .run();
+    out.outcome(0, "partial", Some("go"));
     out.stderr_has("asking MAAS again for");
     let posts: Vec<String> = sim
         .log()
@@ -556,7 +452,7 @@ fn partial_with_maas_5xx_asks_again_for_the_failed_releases_and_is_go() {
     for p in &posts {
         assert!(ids.iter().any(|id| p.contains(id.as_str())), "{p}");
     }
-    assert_torn_down(&sim);
+    sim.assert_torn_down();
 }
 
 #[test]
@@ -564,106 +460,86 @@ fn a_hung_release_settled_by_a_re_read_says_so() {
     // Slow time (the model goes after 3 s) and a 1 s Phase B deadline: Phase C asks MAAS
     // while the nodes are still Deployed; Juju releases them (at 3 s) while those requests
     // hang (3 s each).
-    let sim = SimServer::with("dirty", &["maas-hang:op=release"], 0.5);
-    let out = teardown(
-        &sim,
-        &[
-            "--yes",
-            "--set",
-            "maas.timeout=3",
-            "--set",
-            "timeouts.destroy_cli=1",
-        ],
-    );
-    assert_doc(&out, 0, "dirty", Some("go"));
-    // Juju released the nodes while our requests hung: the transcript says what happened.
+    let sim = SimServer::scenario("dirty")
+        .fault("maas-hang:op=release")
+        .speed(0.5)
+        .start();
+    let out = run(&sim, "teardown")
+        .set("maas.timeout", "3")
+        .set("timeouts.destroy_cli", "1")
+        .args(&["--yes"])
+        .run();
+    out.outcome(0, "dirty", Some("go"));
+    // Juju released the nodes while our requests hung: the transcript says what happened
+    // (which request failed, and how, varies with the timing).
     out.stderr_has("openstack0 (")
         .stderr_has("after: `POST ")
-        .stderr_has("op=release` failed");
-    assert!(
-        !out.stderr.contains("released openstack0"),
-        "{}",
-        out.stderr
-    );
+        .stderr_has("op=release` failed")
+        .stderr_lacks("released openstack0");
 }
 
 #[test]
 fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
-    let sim = SimServer::with(
-        "dirty",
-        &["release-fails:openstack1"],
-        crate::sim_server::TEST_SPEED,
-    );
+    let sim = SimServer::scenario("dirty")
+        .fault("release-fails:openstack1")
+        .start();
     let out = teardown(&sim, &["--yes"]);
-    let doc = assert_doc(&out, 1, "dirty", Some("no-go"));
-    let failed: Vec<String> = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["pass"] == false)
-        .map(|c| c["name"].as_str().unwrap_or("").to_string())
-        .collect();
-    assert_eq!(failed, ["openstack1 Ready, owner (none)"], "{}", out.stderr);
-    out.stderr_has("Releasing failed: MAAS will not finish this release by itself")
-        .stderr_has("look at the machines that are not Ready in MAAS");
+    out.outcome(1, "dirty", Some("no-go"));
+    assert_eq!(
+        out.failed_checks(),
+        ["openstack1 Ready, owner (none)"],
+        "{}",
+        out.stderr
+    );
+    out.says("  warn openstack1 (kq495n) is Releasing failed: MAAS will not finish this release by itself")
+        .says("  [NO-GO] openstack1 Ready, owner (none) — Releasing failed, owner=admin (kq495n)")
+        .says("  warn NO-GO: do not deploy; the failed rows above say what is still there. Next:
+    - look at the machines that are not Ready in MAAS (events, power); once they are released, run `runbook run accept`");
 }
 
 #[test]
 fn juju_failing_at_detection_is_an_error_that_changes_nothing() {
-    let sim = SimServer::with(
-        "dirty",
-        &["juju-fail:models"],
-        crate::sim_server::TEST_SPEED,
-    );
+    let sim = SimServer::scenario("dirty")
+        .fault("juju-fail:models")
+        .start();
     let out = teardown(&sim, &["--yes"]);
     out.status(2)
-        .stderr_has("juju models -c maas-controller --format json")
-        .stderr_has("ERROR");
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+        .stderr_has("/juju models -c maas-controller --format json` failed (exit status 1)")
+        .says(
+            "stderr:
+ERROR cannot connect to API: simulated failure of `juju models` (fault juju-fail:models)",
+        )
+        .says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+    sim.assert_unchanged();
 }
 
 #[test]
 fn a_failing_phase_a_capture_stops_before_the_destroy() {
-    let sim = SimServer::with(
-        "dirty",
-        &["juju-fail:export-bundle"],
-        crate::sim_server::TEST_SPEED,
-    );
+    let sim = SimServer::scenario("dirty")
+        .fault("juju-fail:export-bundle")
+        .start();
     let out = teardown(&sim, &["--yes"]);
-    out.status(2).stderr_has("export-bundle");
+    out.status(2)
+        .stderr_has("/juju export-bundle -m maas-controller:openstack` failed (exit status 1)")
+        .says("stderr:
+ERROR cannot connect to API: simulated failure of `juju export-bundle` (fault juju-fail:export-bundle)")
+        .says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
     assert!(
-        juju_commands(&sim, "destroy-model").is_empty(),
+        sim.juju_commands("destroy-model").is_empty(),
         "no backup, no destroy"
     );
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    sim.assert_unchanged();
     assert!(
-        pointer(&out.home()).is_none(),
+        out.pointer().is_none(),
         "the pointer is not moved to a failed capture"
     );
 }
 
 /// `teardown` on a terminal (a pty) against `sim`: answers each confirmation the gate asks
-/// with the next of `answers`, and returns the exit code.
+/// with the next of `answers`, and returns the exit code. Phase B stops waiting after 1 s,
+/// so Phase C meets nodes that are still ours.
 fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
-    let test = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--set",
-            "osd_disks=",
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-            // Phase B stops waiting after 1 s, so Phase C meets nodes that are still ours.
-            "--set",
-            "timeouts.destroy_cli=1",
-        ])
-        .envs(sim.env());
+    let test = testcloud(sim, "teardown").set("timeouts.destroy_cli", "1");
     let mut session = expectrl::Session::spawn(test.command()).expect("spawn in a pty");
     session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
     for (question, answer) in answers {
@@ -682,7 +558,7 @@ fn teardown_on_a_terminal(sim: &SimServer, answers: &[(&str, &str)]) -> i32 {
 #[test]
 fn on_a_terminal_the_operator_types_the_model_name_and_the_release_count() {
     // The model takes 3 s to go; Phase B's deadline is 1 s: the release is asked for.
-    let sim = SimServer::with("dirty", &[], 0.5);
+    let sim = SimServer::scenario("dirty").speed(0.5).start();
     let code = teardown_on_a_terminal(
         &sim,
         &[
@@ -691,8 +567,8 @@ fn on_a_terminal_the_operator_types_the_model_name_and_the_release_count() {
         ],
     );
     assert_eq!(code, 0);
-    assert_eq!(juju_commands(&sim, "destroy-model").len(), 1);
-    assert_torn_down(&sim);
+    assert_eq!(sim.juju_commands("destroy-model").len(), 1);
+    sim.assert_torn_down();
 }
 
 #[test]
@@ -703,37 +579,32 @@ fn on_a_terminal_a_wrong_model_name_destroys_nothing() {
         &[("type the model name `openstack` to destroy it", "openstac")],
     );
     assert_eq!(code, 4);
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    sim.assert_unchanged();
+}
+
+/// `runbook run teardown --site roosevelt --json --yes` against `sim`, on the simulator's
+/// controller instead of the one the site names.
+fn roosevelt(sim: &SimServer) -> Test {
+    Test::new()
+        .sim(sim)
+        .repo()
+        .site("roosevelt")
+        .args(&["run", "teardown", "--json", "--yes"])
+        .set("juju.controller", "maas-controller")
 }
 
 #[test]
 fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
     let sim = SimServer::start("dirty");
-    let targets = format!("targets={}", serde_json::to_string(&TARGETS).unwrap());
-    let test = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "roosevelt",
-            "--json",
-            "--yes",
-            // The simulator's controller, instead of the one the site names.
-            "--set",
-            "juju.controller=maas-controller",
-            "--set",
-            &targets,
-            "--set",
-            "timeouts.model_gone=10",
-            "--set",
-            "timeouts.machines_ready=10",
-        ])
-        .envs(sim.env());
-    let out = test.run();
-    let doc = assert_doc(&out, 0, "dirty", Some("go"));
-    assert!(journal_effects(&out, "executed")
+    let targets = serde_json::to_string(&TARGETS).expect("JSON");
+    let out = roosevelt(&sim)
+        .set("targets", &targets)
+        .set("timeouts.model_gone", "10")
+        .set("timeouts.machines_ready", "10")
+        .run();
+    let doc = out.outcome(0, "dirty", Some("go"));
+    assert!(out
+        .journal_effects("executed")
         .iter()
         .all(|e| e != "wipe_qcow2"));
     let checks = doc["checks"].to_string();
@@ -747,108 +618,101 @@ fn roosevelt_tears_down_bare_metal_without_a_qcow2_wipe() {
 #[test]
 fn roosevelt_without_targets_stops_with_3() {
     let sim = SimServer::start("dirty");
-    let test = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "roosevelt",
-            "--json",
-            "--yes",
-            // The simulator's controller, instead of the one the site names.
-            "--set",
-            "juju.controller=maas-controller",
-        ])
-        .envs(sim.env());
-    let out = test.run();
-    assert_doc(&out, 3, "unknown", None);
-    out.stderr_has("lists no targets");
-    assert!(!sim.changed());
+    let out = roosevelt(&sim).run();
+    out.outcome(3, "unknown", None);
+    out.says(
+        "  [UNKNOWN] state=present:all_deployed_or_other
+  fails closed — the state is not one the table can act on safely:
+    - the site lists no targets (`site.targets` is empty)
+  next: stop — nothing will be changed",
+    )
+    .says(NOTHING_CHANGED);
+    sim.assert_unchanged();
+}
+
+/// `runbook run RUNBOOK --yes` on a `scenario` cloud the runbook does not fit: exit 3, the
+/// transcript says `why`, nothing changed.
+fn stops_with_3(scenario: &str, runbook: &str, why: &str) {
+    let sim = SimServer::start(scenario);
+    let out = run(&sim, runbook).args(&["--yes"]).run();
+    out.status(3).says(why).says(NOTHING_CHANGED);
+    sim.assert_unchanged();
 }
 
 #[test]
 fn destroy_model_on_a_clean_cloud_stops_with_3() {
-    let sim = SimServer::start("clean");
-    let out = run(&sim, "destroy-model", 10, &["--yes"]);
-    out.status(3).stderr_has("nothing to destroy");
-    assert!(!sim.changed());
+    stops_with_3(
+        "clean",
+        "destroy-model",
+        "    - no openstack model is listed: the destroy-model runbook has nothing to destroy (use `runbook run teardown`, which routes by state)",
+    );
 }
 
 #[test]
 fn destroy_model_alone_runs_phases_a_to_d_and_is_go() {
     let sim = SimServer::start("dirty");
-    let out = run(&sim, "destroy-model", 10, &["--yes"]);
-    assert_doc(&out, 0, "dirty", Some("go"));
-    assert_eq!(juju_commands(&sim, "destroy-model").len(), 1);
-    assert_eq!(backups(&out.home()).len(), 1);
-    assert_torn_down(&sim);
+    let out = run(&sim, "destroy-model").args(&["--yes"]).run();
+    out.outcome(0, "dirty", Some("go"));
+    assert_eq!(sim.juju_commands("destroy-model").len(), 1);
+    assert_eq!(out.backups().len(), 1);
+    sim.assert_torn_down();
+    out.says(PHASE_A).says(TORN_DOWN);
 }
 
 #[test]
 fn remediate_refuses_a_live_cloud_with_3() {
-    let sim = SimServer::start("dirty");
-    let out = run(&sim, "remediate", 10, &["--yes"]);
-    out.status(3).stderr_has("that is a live cloud");
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    stops_with_3(
+        "dirty",
+        "remediate",
+        "    - model `openstack` is alive and its machines are deployed: that is a live cloud, not lingering state — use `runbook run teardown` (the destroy-model runbook in full)",
+    );
 }
 
 #[test]
 fn remediate_alone_clears_a_dying_model() {
     let sim = SimServer::start("destroying");
-    let out = run(&sim, "remediate", 10, &["--yes"]);
-    assert_doc(&out, 0, "anomaly", Some("go"));
-    assert_torn_down(&sim);
+    let out = run(&sim, "remediate").args(&["--yes"]).run();
+    out.outcome(0, "anomaly", Some("go"));
+    sim.assert_torn_down();
+    out.says(TORN_DOWN);
 }
 
 #[test]
 fn verify_and_accept_are_read_only() {
     let sim = SimServer::start("dirty");
-    let out = run(&sim, "verify", 10, &[]);
+    let out = run(&sim, "verify").run();
     assert_eq!(out.json()["verdict"], "no-go", "{}", out.stderr);
     out.status(1);
-    let out = run(&sim, "accept", 10, &[]);
-    out.status(1).stderr_has("model `openstack` absent");
-    assert!(!sim.changed(), "changed: {:?}", changes(&sim));
+    let out = run(&sim, "accept").run();
+    out.status(1)
+        .says("  [NO-GO] model `openstack` absent — listed (life alive, status available)");
+    sim.assert_unchanged();
+}
+
+/// `runbook run wipe-osd --json` on the OSD disks `openstack[0-3]-1.qcow2` in `images`.
+fn wipe_osd(sim: &SimServer, images: &tempfile::TempDir) -> Test {
+    let dir = images.path().display().to_string();
+    testcloud(sim, "wipe-osd")
+        .args(&["--json"])
+        .set("osd_disks", &format!("{dir}/openstack[0-3]-1.qcow2"))
+        .set("disk_root", &dir)
 }
 
 #[test]
 fn wipe_osd_recreates_written_disks_once_targets_are_ready() {
     let images = qcow2_images(true);
     let sim = SimServer::start("clean");
-    let glob = format!("{}/openstack[0-3]-1.qcow2", images.path().display());
-    let disk_root = format!("disk_root={}", images.path().display());
-    let osd = format!("osd_disks={glob}");
-    let test = Test::new()
-        .args(&[
-            "run",
-            "wipe-osd",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--yes",
-            "--set",
-            &osd,
-            "--set",
-            &disk_root,
-            "--set",
-            "timeouts.machines_ready=10",
-        ])
-        .envs(sim.env());
-    let out = test.run();
+    let out = wipe_osd(&sim, &images).args(&["--yes"]).run();
     out.status(0);
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
     assert_eq!(
-        journal_effects(&out, "executed")
+        out.journal_effects("executed")
             .iter()
             .filter(|e| *e == "wipe_qcow2")
             .count(),
         4
     );
-    assert!(!sim.changed());
+    sim.assert_unchanged();
 }
 
 #[test]
@@ -856,37 +720,16 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
     let images = qcow2_images(true);
     let sizes = || -> Vec<u64> {
         let mut v: Vec<u64> = std::fs::read_dir(images.path())
-            .unwrap()
+            .expect("images")
             .flatten()
-            .map(|e| std::fs::read(e.path()).unwrap().len() as u64)
+            .map(|e| std::fs::read(e.path()).expect("image").len() as u64)
             .collect();
         v.sort();
         v
     };
     let before = sizes();
     let sim = SimServer::start("clean");
-    let osd = format!(
-        "osd_disks={}/openstack[0-3]-1.qcow2",
-        images.path().display()
-    );
-    let disk_root = format!("disk_root={}", images.path().display());
-    let test = Test::new()
-        .args(&[
-            "run",
-            "wipe-osd",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--dry-run",
-            "--set",
-            &osd,
-            "--set",
-            &disk_root,
-        ])
-        .envs(sim.env());
-    let out = test.run();
+    let out = wipe_osd(&sim, &images).args(&["--dry-run"]).run();
     out.status(0);
     let plan = out.json()["plan"].to_string();
     for i in 0..4 {
@@ -902,26 +745,11 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
 fn written_osd_disks_without_wipe_make_acceptance_no_go() {
     let images = qcow2_images(true);
     let sim = SimServer::start("clean");
-    let osd = format!(
-        "osd_disks={}/openstack[0-3]-1.qcow2",
-        images.path().display()
-    );
-    let test = Test::new()
-        .args(&[
-            "run",
-            "teardown",
-            "--root",
-            REPO,
-            "--site",
-            "testcloud",
-            "--json",
-            "--set",
-            &osd,
-            "--set",
-            "wipe_osd=false",
-        ])
-        .envs(sim.env());
-    let out = test.run();
+    let osd = format!("{}/openstack[0-3]-1.qcow2", images.path().display());
+    let out = run(&sim, "teardown")
+        .set("osd_disks", &osd)
+        .set("wipe_osd", "false")
+        .run();
     out.status(1).stderr_has("OSD disk");
     assert_eq!(out.json()["verdict"], "no-go");
 }

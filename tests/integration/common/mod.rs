@@ -5,6 +5,17 @@
 //! cleared and pinned: only `PATH`, `HOME`, `XDG_STATE_HOME` and what `.env()` adds.
 //!
 //! ```ignore
+//! let sim = SimServer::scenario("dirty").juju("4.0").fault("maas-5xx:0.1").start();
+//! let out = Test::new()
+//!     .sim(&sim)                                        // MAAS_URL, MAAS_API_KEY, JUJU_BIN
+//!     .repo()                                           // --root at this checkout
+//!     .site("testcloud")                                // --site testcloud
+//!     .set("timeouts.model_gone", "10")                 // --set KEY=VALUE (last one wins)
+//!     .args(&["run", "teardown", "--yes"])
+//!     .run();
+//! ```
+//!
+//! ```ignore
 //! let out = Test::new()
 //!     .file("runbooks/hello.rhai", r#"print("hi");"#)   // under root/
 //!     .args(&["run", "hello"])
@@ -17,19 +28,75 @@
 //! ```
 //!
 //! `Output` keeps the temp dir alive, so files a run wrote can be inspected afterwards
-//! (`out.home()`, `out.root()`, `out.state()`).
+//! (`out.home()`, `out.root()`, `out.state()`). A `Test` can run again, in the same dirs:
+//! the operator typing the same command twice.
 
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+
+use crate::sim_server::SimServer;
+
+mod running;
+pub mod session;
+pub use running::Running;
+mod transcript;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_runbook");
+/// The checkout: its `runbooks/`, `sites/` and `stdlib/` are what an operator runs.
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A test's temp dir: `root/`, `home/` and `state/`, shared by the `Test` and the
+/// `Output` of each of its runs (both deref to it: `t.home()`, `out.root()`).
+pub struct Dirs(tempfile::TempDir);
+
+impl Dirs {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// The current directory and default root of a run.
+    pub fn root(&self) -> PathBuf {
+        self.path().join("root")
+    }
+
+    /// `$HOME`.
+    pub fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    /// `$XDG_STATE_HOME`, where runs keep their journals.
+    pub fn state(&self) -> PathBuf {
+        self.path().join("state")
+    }
+}
+
+impl Deref for Test {
+    type Target = Dirs;
+    fn deref(&self) -> &Dirs {
+        &self.dir
+    }
+}
+
+impl Deref for Output {
+    type Target = Dirs;
+    fn deref(&self) -> &Dirs {
+        &self.dir
+    }
+}
 
 pub struct Test {
-    dir: tempfile::TempDir,
+    /// Shared with every `Output` of its runs.
+    dir: Rc<Dirs>,
     args: Vec<String>,
+    /// `--root`, `--site` and the `--set` settings, passed after `args`.
+    root: Option<String>,
+    site: Option<String>,
+    settings: Vec<(String, String)>,
     env: Vec<(String, String)>,
     stdin: String,
     cwd: Option<PathBuf>,
@@ -48,20 +115,23 @@ impl Test {
             std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
         }
         Test {
-            dir,
+            dir: Rc::new(Dirs(dir)),
             args: Vec::new(),
+            root: None,
+            site: None,
+            settings: Vec::new(),
             env: Vec::new(),
             stdin: String::new(),
             cwd: None,
         }
     }
 
-    pub fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+    /// The operator's `runbook run r` of a runbook `runbooks/r.rhai` holding `text`, in the
+    /// test's own root.
+    pub fn script(text: &str) -> Test {
+        Test::new()
+            .file("runbooks/r.rhai", text)
+            .args(&["run", "r"])
     }
 
     /// Write `text` to `root/<rel>` (folders created).
@@ -75,6 +145,30 @@ impl Test {
     pub fn args(mut self, args: &[&str]) -> Test {
         self.args.extend(args.iter().map(|s| s.to_string()));
         self
+    }
+
+    /// The checkout's runbooks and sites (`--root` at the repository).
+    pub fn repo(mut self) -> Test {
+        self.root = Some(REPO.to_string());
+        self
+    }
+
+    /// `--site NAME`.
+    pub fn site(mut self, name: &str) -> Test {
+        self.site = Some(name.to_string());
+        self
+    }
+
+    /// `--set KEY=VALUE`; a later `set` of the same key replaces the earlier one.
+    pub fn set(mut self, key: &str, value: &str) -> Test {
+        self.settings.retain(|(k, _)| k != key);
+        self.settings.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Against the simulator `sim`: its `MAAS_URL`, `MAAS_API_KEY` and `JUJU_BIN`.
+    pub fn sim(self, sim: &SimServer) -> Test {
+        self.envs(sim.env())
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Test {
@@ -102,26 +196,39 @@ impl Test {
     /// The command, ready to spawn (for tests that signal the process).
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(&self.args)
-            .current_dir(self.cwd.clone().unwrap_or_else(|| self.root()))
+        cmd.args(&self.args);
+        if let Some(root) = &self.root {
+            cmd.args(["--root", root]);
+        }
+        if let Some(site) = &self.site {
+            cmd.args(["--site", site]);
+        }
+        for (k, v) in &self.settings {
+            cmd.arg("--set").arg(format!("{k}={v}"));
+        }
+        cmd.current_dir(self.cwd.clone().unwrap_or_else(|| self.root()))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home())
-            .env("XDG_STATE_HOME", self.dir.path().join("state"));
+            .env("XDG_STATE_HOME", self.state());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         cmd
     }
 
-    pub fn run(self) -> Output {
-        let mut child = self
-            .command()
-            .stdin(Stdio::piped())
+    fn launch(&self, stdin: Stdio) -> Child {
+        self.command()
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("spawn runbook");
+            .expect("spawn runbook")
+    }
+
+    /// Runs the command to its end; again and again if called again, in the same dirs.
+    pub fn run(&self) -> Output {
+        let mut child = self.launch(Stdio::piped());
         child
             .stdin
             .take()
@@ -133,7 +240,7 @@ impl Test {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            dir: self.dir,
+            dir: Rc::clone(&self.dir),
         }
     }
 }
@@ -142,22 +249,10 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    dir: tempfile::TempDir,
+    pub(in crate::common) dir: Rc<Dirs>,
 }
 
 impl Output {
-    pub fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    pub fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
     fn show(&self) -> String {
         format!(
             "status {}\n--- stdout\n{}\n--- stderr\n{}",
@@ -186,40 +281,37 @@ impl Output {
         self
     }
 
-    pub fn stdout_lacks(&self, text: &str) -> &Output {
-        assert!(
-            !self.stdout.contains(text),
-            "stdout has {text:?}\n{}",
+    /// Asserts that `stream` (`stdout` or `stderr`) contains `text`, or lacks it.
+    fn contains(&self, stream: &str, text: &str, wanted: bool) -> &Output {
+        let haystack = if stream == "stdout" {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
+        let verb = if wanted { "lacks" } else { "has" };
+        assert_eq!(
+            haystack.contains(text),
+            wanted,
+            "{stream} {verb} {text:?}\n{}",
             self.show()
         );
         self
     }
 
     pub fn stdout_has(&self, text: &str) -> &Output {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stdout", text, true)
+    }
+
+    pub fn stdout_lacks(&self, text: &str) -> &Output {
+        self.contains("stdout", text, false)
     }
 
     pub fn stderr_has(&self, text: &str) -> &Output {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stderr", text, true)
     }
 
     pub fn stderr_lacks(&self, text: &str) -> &Output {
-        assert!(
-            !self.stderr.contains(text),
-            "stderr has {text:?}\n{}",
-            self.show()
-        );
-        self
+        self.contains("stderr", text, false)
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -229,14 +321,7 @@ impl Output {
 
     /// Every line of every `journal.jsonl` under the temp dir, parsed.
     pub fn journal_lines(&self) -> Vec<serde_json::Value> {
-        let pattern = format!("{}/**/journal.jsonl", self.dir.path().display());
-        let mut lines = Vec::new();
-        for path in glob::glob(&pattern).expect("glob").flatten() {
-            for line in std::fs::read_to_string(path).expect("read journal").lines() {
-                lines.push(serde_json::from_str(line).expect("journal line is JSON"));
-            }
-        }
-        lines
+        journal_lines(self.dir.path())
     }
 
     /// Every file under `dir`, relative, sorted (to prove nothing was written).
@@ -256,4 +341,16 @@ impl Output {
         out.sort();
         out
     }
+}
+
+/// Every line of every `journal.jsonl` under `dir`, parsed.
+pub fn journal_lines(dir: &Path) -> Vec<serde_json::Value> {
+    let pattern = format!("{}/**/journal.jsonl", dir.display());
+    let mut lines = Vec::new();
+    for path in glob::glob(&pattern).expect("glob").flatten() {
+        for line in std::fs::read_to_string(path).expect("read journal").lines() {
+            lines.push(serde_json::from_str(line).expect("journal line is JSON"));
+        }
+    }
+    lines
 }
