@@ -214,7 +214,8 @@ impl Session {
         }
     }
 
-    /// Whether the journal records a refused effect.
+    /// Whether the journal records a refused effect, other than one whose confirmation
+    /// Ctrl-C cut short (the gate's detail says so; that run ends interrupted).
     fn refused_on_record(&self) -> bool {
         self.ctx
             .gate()
@@ -222,7 +223,12 @@ impl Session {
             .lines()
             .iter()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .any(|l| l["outcome"] == "refused")
+            .any(|l| {
+                l["outcome"] == "refused"
+                    && !l["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("confirmation interrupted"))
+            })
     }
 
     pub fn start(config: &Config, dry_run: bool, yes: bool) -> Result<Session> {
@@ -314,20 +320,20 @@ impl Session {
         Ok(ast)
     }
 
-    /// How a script that ended with `err` ended, and the error text to print: the [`Stop`]
-    /// the error carries; a signal (whatever error it cut short); else, as for a script that
-    /// completed, refused when the journal records a refusal; else a script error.
+    /// How a script that ended with `err` ended, and the error text to print: refused when
+    /// the journal records a refusal (the first reason wins: a batch refused a machine and
+    /// the run went on, whatever stopped it later); else the [`Stop`] the error carries; else
+    /// a signal (whatever error it cut short); else a script error.
     pub fn ending(&self, err: &EvalAltResult, display: &str) -> (Ending, String) {
-        let stop = Stop::of(err)
-            .or_else(|| {
+        let stop = if self.refused_on_record() {
+            Some(Stop::Refused(crate::diagnostic::message(err)))
+        } else {
+            Stop::of(err).or_else(|| {
                 self.ctx
                     .interrupted()
                     .then(|| Stop::Interrupted("interrupted".into()))
             })
-            .or_else(|| {
-                self.refused_on_record()
-                    .then(|| Stop::Refused(crate::diagnostic::message(err)))
-            });
+        };
         match stop {
             Some(Stop::Interrupted(_)) => {
                 let signal = signals::received();

@@ -14,6 +14,7 @@ mod effect_classes;
 mod effects;
 mod engine;
 mod files;
+mod first_stop;
 mod guide;
 mod identity;
 mod identity_bad_input;
