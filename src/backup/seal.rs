@@ -52,11 +52,10 @@ pub fn pointed_pre_destroy(pointer_file: &Path) -> Option<(PathBuf, Seal)> {
     Some((dir, seal))
 }
 
+/// A seal of model `openstack` with `uuid` and `life`, for the tests of the pointer rules.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn seal(uuid: &str, life: &str) -> Seal {
+impl Seal {
+    pub(crate) fn example(uuid: &str, life: &str) -> Seal {
         Seal {
             model: "openstack".into(),
             model_uuid: uuid.into(),
@@ -65,6 +64,15 @@ mod tests {
             run_id: "r1".into(),
             sealed_at: "2026-12-03T10:00:00Z".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seal(uuid: &str, life: &str) -> Seal {
+        Seal::example(uuid, life)
     }
 
     #[test]

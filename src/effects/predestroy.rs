@@ -67,14 +67,7 @@ mod tests {
     use crate::backup::seal::Seal;
 
     fn seal(uuid: &str, life: &str) -> Seal {
-        Seal {
-            model: "openstack".into(),
-            model_uuid: uuid.into(),
-            controller_uuid: "c".into(),
-            life: life.into(),
-            run_id: "r1".into(),
-            sealed_at: "2026-12-03T10:00:00Z".into(),
-        }
+        Seal::example(uuid, life)
     }
 
     #[test]
