@@ -38,6 +38,21 @@ pub fn sim(scenario: &str, faults: &[&str]) -> SimHandle {
     .unwrap_or_else(|e| panic!("cannot start the simulator `{scenario}`: {e:#}"))
 }
 
+/// The release `runbook`, run from `dir` against `sim` as an operator would: the simulator's
+/// environment, no site or root taken from the benchmark's own environment, stdin closed.
+pub fn runbook_command(sim: &SimHandle, dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(RUNBOOK_BIN);
+    command
+        .current_dir(dir)
+        .env_remove("RUNBOOK_ROOT")
+        .env_remove("RUNBOOK_SITE")
+        .env("MAAS_URL", &sim.maas_url)
+        .env("MAAS_API_KEY", &sim.api_key)
+        .env("JUJU_BIN", &sim.juju_bin)
+        .stdin(std::process::Stdio::null());
+    command
+}
+
 pub fn maas_of(sim: &SimHandle) -> Maas {
     Maas {
         url: sim.maas_url.clone(),

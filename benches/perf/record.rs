@@ -3,26 +3,17 @@
 //! the capture should cost no more than two full list reads. Both are whole `runbook`
 //! processes (start-up, whoami and all), timed in alternating runs.
 
-use std::process::{Command, Stdio};
-
 use runbook::sim::SimHandle;
 
-use crate::fixture::{self, RUNBOOK_BIN};
+use crate::fixture;
 use crate::measure::{self, Table};
 
 const TWO_LISTS: &str = "maas_machines().len() + maas_machines().len()";
 
 /// Runs the release `runbook` with `args` against `sim`, in `dir`; panics on failure.
 fn runbook(sim: &SimHandle, dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new(RUNBOOK_BIN)
+    let out = fixture::runbook_command(sim, dir)
         .args(args)
-        .current_dir(dir)
-        .env_remove("RUNBOOK_ROOT")
-        .env_remove("RUNBOOK_SITE")
-        .env("MAAS_URL", &sim.maas_url)
-        .env("MAAS_API_KEY", &sim.api_key)
-        .env("JUJU_BIN", &sim.juju_bin)
-        .stdin(Stdio::null())
         .output()
         .expect("runbook runs");
     assert!(

@@ -10,12 +10,11 @@
 //! itself as the model goes, Phase C finds them Releasing, and concurrency changes nothing.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use runbook::sim::region;
 
-use crate::fixture::{self, RUNBOOK_BIN};
+use crate::fixture;
 use crate::measure::{self, Table};
 
 const N: usize = 1000;
@@ -52,20 +51,13 @@ fn teardown(concurrency: usize) -> Run {
     let targets = format!("targets={}", region::targets_range(N));
     let concurrency_set = format!("maas.concurrency={concurrency}");
     let started = Instant::now();
-    let out = Command::new(RUNBOOK_BIN)
+    let out = fixture::runbook_command(&sim, home.path())
         .args(["run", "teardown", "--site", "testcloud", "--yes", "--json"])
         .args(["--set", &targets, "--set", &concurrency_set])
         .args(["--set", "osd_disks=", "--set", "timeouts.model_gone=300"])
         .args(["--set", "timeouts.machines_ready=300"])
-        .current_dir(home.path())
         .env("HOME", home.path())
-        .env_remove("RUNBOOK_ROOT")
-        .env_remove("RUNBOOK_SITE")
         .env_remove("XDG_STATE_HOME")
-        .env("MAAS_URL", &sim.maas_url)
-        .env("MAAS_API_KEY", &sim.api_key)
-        .env("JUJU_BIN", &sim.juju_bin)
-        .stdin(Stdio::null())
         .output()
         .expect("runbook runs");
     let took = started.elapsed();

@@ -27,6 +27,8 @@ pub struct JujuClient {
     controller: Option<String>,
     /// `juju version`, read by the first command of the run.
     version: std::sync::OnceLock<JujuVersion>,
+    /// Held while `juju version` runs, so reads started side by side ask it once.
+    asking_version: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 /// How a `destroy-model` run ended.
@@ -58,6 +60,7 @@ impl JujuClient {
             timeout,
             controller: None,
             version: std::sync::OnceLock::new(),
+            asking_version: Default::default(),
         }
     }
 
@@ -87,6 +90,13 @@ impl JujuClient {
     /// `juju version`, run once per client: which output family to expect. Juju 2.x, 5.x or
     /// anything that is not a version is an error naming the command.
     pub fn version(&self) -> Result<&JujuVersion> {
+        if let Some(v) = self.version.get() {
+            return Ok(v);
+        }
+        let _asking = self
+            .asking_version
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(v) = self.version.get() {
             return Ok(v);
         }
