@@ -1,6 +1,8 @@
 //! The HTTP side of the simulator: MAAS 2.0 API routes under `/MAAS/api/2.0/`, the juju
 //! endpoint the shim calls, and the evidence routes `/_sim/log` and `/_sim/state`.
 //! One dispatcher handles every request so logging and fault injection are uniform.
+//! Over 600 lines (about 670 of code): the one dispatcher and the routes it matches are kept
+//! together, so every route is logged and faulted the same way.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! The simulated cloud: MAAS machines, the Juju controller and its models, the request log.
 //! Transitions that take time (releases, dying models and machines) carry a due instant
 //! and are applied by `tick`, which every request calls first.
+//! Over 600 lines with its tests (about 590 of code): the state and its transitions are one
+//! concept, and splitting the transitions from the data they change would only add seams.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
