@@ -197,20 +197,13 @@ impl Config {
     }
 }
 
-/// Settings that point at a real cloud; a site with a simulator (`demo`) replaces them with
-/// its own, so a `--set` of one would be silently ignored — refused instead, with why.
-const REAL_CLOUD_KEYS: &[&str] = &[
-    "maas.url",
-    "maas.profile",
-    "maas.api_key_file",
-    "maas.ca_file",
-    "juju.bin",
-];
-
+/// A `--set` of a setting that points at a real cloud ([`site::keys::Key::real_cloud`]) on a
+/// site with a simulator (`demo`) would be silently replaced by the simulator's own: refused
+/// instead, with why.
 fn refuse_real_cloud_sets(site: &str, sets: &[(String, Value)]) -> Result<()> {
     let used: Vec<&str> = sets
         .iter()
-        .filter(|(k, v)| REAL_CLOUD_KEYS.contains(&k.as_str()) && !v.is_null())
+        .filter(|(k, v)| site::keys::find(k).is_some_and(|k| k.real_cloud) && !v.is_null())
         .map(|(k, _)| k.as_str())
         .collect();
     if let Some(key) = used.first() {
