@@ -253,6 +253,16 @@ impl SimServer {
             .to_string()
     }
 
+    /// Waits until the machine with `hostname` has the status `status_name`.
+    pub fn wait_status(&self, hostname: &str, status_name: &str, timeout: Duration) {
+        self.wait_for(&format!("{hostname} {status_name}"), timeout, |s| {
+            s["machines"].as_array().is_some_and(|ms| {
+                ms.iter()
+                    .any(|m| m["hostname"] == hostname && m["status_name"] == status_name)
+            })
+        });
+    }
+
     /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.
     pub fn wait_for(&self, what: &str, timeout: Duration, cond: impl Fn(&Value) -> bool) {
         let start = Instant::now();
