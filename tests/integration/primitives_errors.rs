@@ -242,7 +242,7 @@ fn maas_wrong_key_is_401_with_a_hint_and_no_secret() {
 #[test]
 fn maas_403_on_release_is_an_error_naming_the_request() {
     let sim = faulty(&["maas-status:403:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2)
         .stderr_has(&format!(
@@ -275,7 +275,7 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
     // A 404 is only "gone" when a fresh read agrees (a composed VM Juju released); here the
     // machine is still there and Deployed, so the release failed.
     let sim = faulty(&["maas-status:404:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2)
         .stderr_has(&format!(
@@ -288,7 +288,7 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
 #[test]
 fn maas_409_on_release_rereads_the_machine_and_fails_when_it_is_not_releasing() {
     let sim = faulty(&["maas-status:409:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2).stderr_has("409");
     // The release was followed by a fresh read of the machine.
@@ -323,7 +323,7 @@ fn maas_500_is_retried_then_reported() {
 #[test]
 fn maas_5xx_on_release_is_not_retried_blindly() {
     let sim = faulty(&["maas-status:500:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2).stderr_has("returned 500");
     let posts = requests(&sim)

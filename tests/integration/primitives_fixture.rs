@@ -137,14 +137,6 @@ pub fn assert_unchanged(sim: &SimServer) {
     assert!(changes.is_empty(), "the simulator changed: {changes:#?}");
 }
 
-/// The system id of `hostname` in the simulator.
-pub fn system_id(sim: &SimServer, hostname: &str) -> String {
-    sim.machine(hostname)["system_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no machine `{hostname}` in the simulator"))
-        .to_string()
-}
-
 /// The keys of a JSON object, sorted.
 pub fn keys(v: &Value) -> Vec<String> {
     let mut k: Vec<String> = v

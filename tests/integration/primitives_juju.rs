@@ -107,7 +107,7 @@ fn machines_are_sorted_and_carry_the_maas_system_id() {
     for m in ms {
         assert_has_keys(m, &["id", "instance_id", "dns_name", "status", "life"]);
         let host = m["hostname"].as_str().unwrap();
-        assert_eq!(m["instance_id"], system_id(&sim, host).as_str(), "{m:#}");
+        assert_eq!(m["instance_id"], sim.system_id(host).as_str(), "{m:#}");
     }
 }
 

@@ -51,7 +51,7 @@ fn machines_lists_every_machine_as_designs_map() {
     assert_eq!(target["pool"], "default");
     assert_eq!(target["zone"], "default");
     assert_eq!(target["tags"], serde_json::json!(["openstack", "virtual"]));
-    assert_eq!(target["system_id"], system_id(&sim, "openstack0").as_str());
+    assert_eq!(target["system_id"], sim.system_id("openstack0").as_str());
     let alice = all
         .iter()
         .find(|m| m["hostname"] == "alice-db0")
@@ -97,7 +97,7 @@ fn machines_by_hostname_rejects_a_non_string() {
 #[test]
 fn release_with_yes_releases_the_machine() {
     let sim = SimServer::start("dirty");
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(
         &sim,
         &["--yes", "--json"],
@@ -142,7 +142,7 @@ fn release_with_yes_releases_the_machine() {
 #[test]
 fn release_of_a_ready_machine_sends_nothing() {
     let sim = SimServer::start("clean");
-    let id = system_id(&sim, "openstack0");
+    let id = sim.system_id("openstack0");
     let out = eval(&sim, &["--yes", "--json"], &format!(r#"release("{id}")"#));
     out.status(0);
     assert_eq!(out.json()["result"], "already_released");
@@ -211,7 +211,7 @@ fn release_all_rejects_a_non_string() {
 #[test]
 fn a_failed_release_in_a_batch_is_that_machines_result() {
     // System ids are derived from the scenario, so a first simulator names the one to fail.
-    let id = system_id(&SimServer::start("dirty"), "openstack2");
+    let id = SimServer::start("dirty").system_id("openstack2");
     let fault = format!("maas-status:409:machines/{id}/?op=release");
     let sim = SimServer::with("dirty", &[&fault], 20.0);
     let out = release_all(&sim, &["openstack1", "openstack2", "openstack3"]);
@@ -238,7 +238,7 @@ fn a_failed_release_in_a_batch_is_that_machines_result() {
 #[test]
 fn release_rejects_unknown_options() {
     let sim = SimServer::start("dirty");
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     eval(
         &sim,
         &["--yes"],

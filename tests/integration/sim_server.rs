@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::fields_where;
+
 /// Tests run time 20x faster than the simulator's default.
 pub const TEST_SPEED: f64 = 20.0;
 
@@ -197,11 +199,7 @@ impl SimServer {
 
     /// The request lines of one kind (`maas` or `juju`) in the log, in order.
     pub fn requests_of(&self, kind: &str) -> Vec<String> {
-        self.log()
-            .into_iter()
-            .filter(|e| e["kind"] == kind)
-            .filter_map(|e| e["request"].as_str().map(str::to_string))
-            .collect()
+        fields_where(self.log(), ("kind", kind), "request")
     }
 
     /// The cloud now (`GET /_sim/state`).
@@ -245,6 +243,14 @@ impl SimServer {
             .as_array()
             .and_then(|ms| ms.iter().find(|m| m["hostname"] == hostname).cloned())
             .unwrap_or(Value::Null)
+    }
+
+    /// The system id of the machine with `hostname`.
+    pub fn system_id(&self, hostname: &str) -> String {
+        self.machine(hostname)["system_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no machine `{hostname}` in the simulator"))
+            .to_string()
     }
 
     /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.
