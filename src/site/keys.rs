@@ -320,6 +320,18 @@ impl Kind {
         }
     }
 
+    /// What a value must be, for a wrong-type error (`a whole number, 1 to 256 requests`).
+    pub fn expects(&self) -> String {
+        match self {
+            Kind::Whole { .. } => format!("a whole number, {}", self.describe()),
+            Kind::Real { .. } => format!("a number, {}", self.describe()),
+            Kind::Bool(_) => "true or false".into(),
+            Kind::List(_) => "a list of names, e.g. [\"a\", \"b\"]".into(),
+            Kind::Choice { .. } => self.describe(),
+            _ => self.describe().replace(", optional", ""),
+        }
+    }
+
     /// A number's range in words (`1 to 256 requests`); `None` for other types.
     pub fn range(&self) -> Option<String> {
         match self {

@@ -135,7 +135,7 @@ impl Site {
                     .map_err(|e| anyhow!("{e} (key `{key}` in {origin})"))?;
                 // Type-check this key on its own so the error names it.
                 if let Err(e) = serde_json::from_value::<Site>(doc.clone()) {
-                    bail!("key `{key}` in {origin} has the wrong type: {e}");
+                    return Err(wrong_type(key, origin, value, e));
                 }
             }
         }
@@ -154,6 +154,35 @@ impl Site {
         flatten_into("", &value, &mut out);
         out
     }
+}
+
+/// A value of the wrong type for `key`, said in the key table's words where it has them.
+fn wrong_type(key: &str, origin: &str, value: &Value, e: serde_json::Error) -> anyhow::Error {
+    let shown = match value {
+        Value::String(s) => format!("\"{}\"", s.escape_debug()),
+        other => other.to_string(),
+    };
+    if let Some(k) = keys::find(key) {
+        return anyhow!(
+            "key `{key}` in {origin} has the wrong type: it must be {} (got {shown})",
+            k.kind.expects()
+        );
+    }
+    let group: Vec<&str> = keys::KEYS
+        .iter()
+        .map(|k| k.name)
+        .filter(|name| {
+            name.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .collect();
+    if !group.is_empty() {
+        return anyhow!(
+            "key `{key}` in {origin} has the wrong type: it is a group of settings ({}), set one by one (got {shown})",
+            group.join(", ")
+        );
+    }
+    anyhow!("key `{key}` in {origin} has the wrong type: {e}")
 }
 
 /// Replace a leading `~/` with `$HOME/` in every path setting of a site's JSON tree.
@@ -336,12 +365,22 @@ mod tests {
 
     #[test]
     fn mistyped_key_is_named() {
-        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("wipe_osd", json!("yes"))])])
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("key `wipe_osd` in `f.rhai` has the wrong type"),
-            "{err}"
+        let err = |key: &str, value: Value| {
+            Site::from_layers("t", &[layer("`f.rhai`", vec![(key, value)])])
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("wipe_osd", json!("yes")),
+            "key `wipe_osd` in `f.rhai` has the wrong type: it must be true or false (got \"yes\")"
+        );
+        assert_eq!(
+            err("maas.concurrency", json!(-1)),
+            "key `maas.concurrency` in `f.rhai` has the wrong type: it must be a whole number, 1 to 256 requests (got -1)"
+        );
+        assert_eq!(
+            err("timeouts", json!(5)),
+            "key `timeouts` in `f.rhai` has the wrong type: it is a group of settings (timeouts.model_gone, timeouts.machines_ready, timeouts.destroy_cli), set one by one (got 5)"
         );
     }
 

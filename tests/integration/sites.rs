@@ -85,7 +85,7 @@ fn a_bad_site_file_is_one_error_naming_the_key_or_its_position() {
         ),
         (
             "#{ name: \"bad\", timeouts: #{ model_gone: \"soon\" } }".to_string(),
-            format!("error: key `timeouts.model_gone` in `{file}` has the wrong type: invalid type: string \"soon\", expected u64\n"),
+            format!("error: key `timeouts.model_gone` in `{file}` has the wrong type: it must be a whole number, 0 to 604800 seconds (got \"soon\")\n"),
         ),
         (
             "#{ name: \"bad\", maas: #{ api_key: \"x:y:z\" } }".to_string(),
