@@ -5,6 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use crate::common::process::gone_within;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::*;
 use crate::primitives_juju::SEAL;
@@ -178,17 +179,6 @@ fn unsupported_juju_versions_are_refused_naming_the_command() {
     }
 }
 
-/// True while `pid` is a live process (a zombie awaiting its reaper counts as gone).
-fn alive(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 #[test]
 fn juju_timeout_kills_it_and_its_children_and_says_which_setting_to_raise() {
     // The fake juju records its pid and its child's, then waits on the child.
@@ -211,15 +201,13 @@ fn juju_timeout_kills_it_and_its_children_and_says_which_setting_to_raise() {
     .stderr_has("juju.timeout");
     assert!(took < Duration::from_secs(15), "took {took:?}");
     let pids = std::fs::read_to_string(&pids).expect("the fake juju ran");
-    let pids: Vec<&str> = pids.lines().collect();
+    let pids: Vec<i32> = pids.lines().map(|p| p.parse().expect("a pid")).collect();
     assert_eq!(pids.len(), 2, "{pids:?}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pids.iter().any(|p| alive(p)) {
+    for pid in pids {
         assert!(
-            Instant::now() < deadline,
-            "an orphan survived the timeout: {pids:?}"
+            gone_within(pid, Duration::from_secs(5)),
+            "{pid} survived the timeout"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -41,6 +41,7 @@ use std::rc::Rc;
 
 use crate::sim_server::SimServer;
 
+pub mod process;
 mod running;
 pub mod session;
 pub use running::Running;
