@@ -513,16 +513,19 @@ ERROR cannot connect to API: simulated failure of `juju models` (fault juju-fail
     sim.assert_unchanged();
 }
 
+/// Juju cannot export the bundle and cannot give its stand-in either (`model-config`): the
+/// capture fails and nothing is destroyed.
 #[test]
 fn a_failing_phase_a_capture_stops_before_the_destroy() {
     let sim = SimServer::scenario("dirty")
         .fault("juju-fail:export-bundle")
+        .fault("juju-fail:model-config")
         .start();
     let out = teardown(&sim, &["--yes"]);
     out.status(2)
-        .stderr_has("/juju export-bundle -m maas-controller:openstack` failed (exit status 1)")
+        .stderr_has("/juju model-config -m maas-controller:openstack --format json` failed (exit status 1)")
         .says("stderr:
-ERROR cannot connect to API: simulated failure of `juju export-bundle` (fault juju-fail:export-bundle)")
+ERROR cannot connect to API: simulated failure of `juju model-config` (fault juju-fail:model-config)")
         .says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
     assert!(
         sim.juju_commands("destroy-model").is_empty(),
