@@ -132,11 +132,8 @@ fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
             .expect("POST"),
     );
     assert_eq!(r["status_name"], "Releasing");
-    sim.wait_for("openstack1 Ready", Duration::from_secs(5), |s| {
-        s["machines"].as_array().unwrap().iter().any(|m| {
-            m["hostname"] == "openstack1" && m["status_name"] == "Ready" && m["owner"].is_null()
-        })
-    });
+    sim.wait_status("openstack1", "Ready", Duration::from_secs(5));
+    assert!(sim.machine("openstack1")["owner"].is_null());
     assert_eq!(release(&sim, &id).status(), 200);
     let alice = sim.system_id("alice-db0");
     assert_eq!(release(&sim, &alice).status(), 403);
@@ -200,13 +197,7 @@ fn release_fails_fault_ends_in_releasing_failed() {
     let sim = SimServer::with("dirty", &["release-fails:capi-mgmt"], 20.0);
     let id = sim.system_id("capi-mgmt");
     assert_eq!(release(&sim, &id).status(), 200);
-    sim.wait_for("capi-mgmt Releasing failed", Duration::from_secs(5), |s| {
-        s["machines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["hostname"] == "capi-mgmt" && m["status_name"] == "Releasing failed")
-    });
+    sim.wait_status("capi-mgmt", "Releasing failed", Duration::from_secs(5));
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub const JUJU_MAJORS: [&str; 2] = ["3.6", "4.0"];
 pub use runbook::sim::scenario::TARGETS;
 
 /// A simulator to start: a scenario, its faults, a speed and the Juju major it plays.
+#[derive(Clone)]
 pub struct Cloud {
     scenario: String,
     faults: Vec<String>,
@@ -53,6 +54,15 @@ impl Cloud {
     pub fn juju(mut self, major: &str) -> Cloud {
         self.juju = Some(major.to_string());
         self
+    }
+
+    /// Runs `test` against a simulator of each Juju major (`JUJU_MAJORS`), one after the other
+    /// (a failure's captured output says which).
+    pub fn each_juju(self, test: impl Fn(&SimServer)) {
+        for major in JUJU_MAJORS {
+            println!("against Juju {major}");
+            test(&self.clone().juju(major).start());
+        }
     }
 
     pub fn start(self) -> SimServer {
@@ -251,6 +261,16 @@ impl SimServer {
             .as_str()
             .unwrap_or_else(|| panic!("no machine `{hostname}` in the simulator"))
             .to_string()
+    }
+
+    /// Waits until the machine with `hostname` has the status `status_name`.
+    pub fn wait_status(&self, hostname: &str, status_name: &str, timeout: Duration) {
+        self.wait_for(&format!("{hostname} {status_name}"), timeout, |s| {
+            s["machines"].as_array().is_some_and(|ms| {
+                ms.iter()
+                    .any(|m| m["hostname"] == hostname && m["status_name"] == status_name)
+            })
+        });
     }
 
     /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.
