@@ -474,20 +474,26 @@ fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
 #[test]
 fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
     let juju = "/tmp/runbook-sim-<uuid>/juju";
-    for (command, argv) in [
-        ("models", "models -c maas-controller --format json"),
+    // Phase A's capture fails only when Juju can give neither the bundle nor its stand-in
+    // (`show-model` and `model-config`).
+    for (faults, command, argv) in [
         (
-            "export-bundle",
-            "export-bundle -m maas-controller:openstack",
+            &["juju-fail:models"][..],
+            "models",
+            "models -c maas-controller --format json",
+        ),
+        (
+            &["juju-fail:export-bundle", "juju-fail:model-config"][..],
+            "model-config",
+            "model-config -m maas-controller:openstack --format json",
         ),
     ] {
-        let fault = format!("juju-fail:{command}");
-        let sim = SimServer::with("dirty", &[&fault], TEST_SPEED);
+        let sim = SimServer::with("dirty", faults, TEST_SPEED);
         let out = teardown(&sim, &["--yes"]);
         out.status(2).says(&format!(
             "error: `{juju} {argv}` failed (exit status 1)
 stderr:
-ERROR cannot connect to API: simulated failure of `juju {command}` (fault {fault})"
+ERROR cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})"
         ));
         out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
         assert!(sim.juju_commands("destroy-model").is_empty(), "no destroy");

@@ -186,6 +186,33 @@ impl JujuClient {
         Ok(bundle)
     }
 
+    /// `juju show-model CONTROLLER:MODEL --format json`, as Juju printed it (a backup keeps
+    /// it whole when the bundle cannot be exported). Anything but a JSON object is an error.
+    pub fn show_model_json(&self, model: &str) -> Result<String> {
+        let model = self.target(model);
+        self.json_object(&["show-model", model.as_str(), "--format", "json"])
+    }
+
+    /// `juju model-config -m MODEL --format json`, as Juju printed it (for a backup, like
+    /// [`Self::show_model_json`]).
+    pub fn model_config_json(&self, model: &str) -> Result<String> {
+        let model = self.target(model);
+        self.json_object(&["model-config", "-m", model.as_str(), "--format", "json"])
+    }
+
+    /// Run a read that prints one JSON object; return its text unchanged.
+    fn json_object(&self, args: &[&str]) -> Result<String> {
+        let out = self.run(args)?;
+        match serde_json::from_str::<serde_json::Value>(&out) {
+            Ok(serde_json::Value::Object(_)) => Ok(out),
+            Ok(_) => bail!("`{}` printed JSON that is not an object", self.line(args)),
+            Err(e) => bail!(
+                "cannot read the output of `{}`: not JSON ({e})",
+                self.line(args)
+            ),
+        }
+    }
+
     /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
     /// handing each progress line Juju prints (stderr and stdout) to `progress`. Juju blocks
     /// until the model is gone (in both majors, `--no-wait` or not); when the deadline
