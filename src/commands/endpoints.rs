@@ -18,7 +18,8 @@ pub fn origins(config: &Config, simulated: bool) -> Origins {
     // A `--set KEY=` (null) unsets the key: it is not where the value came from.
     let set = |key: &str| config.sets.iter().any(|(k, v)| k == key && !v.is_null());
     let in_site = config.site_file_keys().unwrap_or_default();
-    let in_site = |key: &str| in_site.iter().any(|k| k == key);
+    let unset = |key: &str| config.sets.iter().any(|(k, v)| k == key && v.is_null());
+    let in_site = |key: &str| in_site.iter().any(|k| k == key) && !unset(key);
     // The same order `config` resolves the URL in; a pinned site's `maas.url` comes before the
     // environment because an environment that disagrees with it is refused.
     let maas = if set("maas.url") {
