@@ -15,9 +15,11 @@ pub struct Origins {
 /// Work out the origins from the configuration layers (site file, environment, `--set`).
 /// `simulated`: the site's services (the demo's built-in simulator) set the environment.
 pub fn origins(config: &Config, simulated: bool) -> Origins {
-    let set = |key: &str| config.sets.iter().any(|(k, _)| k == key);
+    // A `--set KEY=` (null) unsets the key: it is not where the value came from.
+    let set = |key: &str| config.sets.iter().any(|(k, v)| k == key && !v.is_null());
     let in_site = config.site_file_keys().unwrap_or_default();
-    let in_site = |key: &str| in_site.iter().any(|k| k == key);
+    let unset = |key: &str| config.sets.iter().any(|(k, v)| k == key && v.is_null());
+    let in_site = |key: &str| in_site.iter().any(|k| k == key) && !unset(key);
     // The same order `config` resolves the URL in; a pinned site's `maas.url` comes before the
     // environment because an environment that disagrees with it is refused.
     let maas = if set("maas.url") {

@@ -107,3 +107,24 @@ fn a_list_setting_takes_comma_separated_names() {
         .status(0)
         .stdout_is("[\"admin/openstack\", \"ceph\"]\n");
 }
+
+/// `--set KEY=` unsets an optional setting: the site's pinned controller is dropped, so the
+/// shell's current one is used (and the header says so); a text setting keeps the empty text.
+#[test]
+fn an_empty_set_unsets_an_optional_setting() {
+    Test::new()
+        .args(&[
+            "eval",
+            "[site.juju.controller == (), site.backup_prefix]",
+            "--site",
+            "testcloud",
+            "--set",
+            "juju.controller=",
+            "--set",
+            "backup_prefix=",
+        ])
+        .run()
+        .status(0)
+        .stdout_is("[true, \"\"]\n")
+        .stderr_has("(from juju's current controller (`juju switch`))");
+}
