@@ -123,6 +123,11 @@ pub fn eval_json(sim: &SimServer, expr: &str) -> Value {
     out.json()
 }
 
+/// How many request lines the simulator logged that contain `part`.
+pub fn requests_with(sim: &SimServer, part: &str) -> usize {
+    requests(sim).iter().filter(|r| r.contains(part)).count()
+}
+
 /// The request lines the simulator logged (`POST /MAAS/api/2.0/...`, `status -m ...`).
 pub fn requests(sim: &SimServer) -> Vec<String> {
     sim.log()
