@@ -101,6 +101,9 @@ pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
         .run()
 }
 
+/// `release_all` of every target of the site.
+pub const RELEASE_TARGETS: &str = "release_all(maas_machines(site.targets).map(|m| m.system_id))";
+
 /// `release_all` of the machines named `hosts` with `--yes --json` against `sim`.
 pub fn release_all(sim: &SimServer, hosts: &[&str]) -> Output {
     let hosts = serde_json::to_string(hosts).expect("JSON");
