@@ -166,6 +166,8 @@ pub enum SitesAction {
     Show { name: String },
     /// Print the keys whose values differ between two sites.
     Diff { a: String, b: String },
+    /// List every site setting: its type, range, default and meaning.
+    Keys,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -161,27 +161,70 @@ impl Config {
 
 impl Config {
     /// A site that names its endpoints is pinned: an environment value that disagrees is
-    /// refused, naming both; only `--set` overrides it (teardown.md §2: know which cloud).
+    /// refused, naming both; only `--set` (or `--profile`) overrides it (teardown.md §2:
+    /// know which cloud).
     fn check_pinned(&self, name: &str, display: &str, file: &[(String, Value)]) -> Result<()> {
-        let pins = [
-            ("maas.url", "MAAS_URL", &self.env.maas_url),
-            ("juju.bin", "JUJU_BIN", &self.env.juju_bin),
-        ];
-        for (key, var, env) in pins {
-            let Some(env) = env else { continue };
-            if self.sets.iter().any(|(k, _)| k == key) {
-                continue;
+        let text = |key: &str| {
+            file.iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.as_str().map(str::to_string))
+        };
+        let set = |key: &str| self.sets.iter().any(|(k, _)| k == key);
+        // `env` and `pin` come quoted: "`MAAS_URL` is `URL`", "pins `maas.url` to `URL`".
+        let refuse = |env: &str, pin: &str, unset: &str, how: &str| {
+            anyhow!(
+                "{env} but site `{name}` pins {pin} (in `{display}`): refusing to guess which one you mean\nhint: unset `{unset}` to use the site's, or override it explicitly with {how}"
+            )
+        };
+        if let (Some(env), Some(pinned), false) =
+            (&self.env.juju_bin, text("juju.bin"), set("juju.bin"))
+        {
+            if env.trim_end_matches('/') != pinned.trim_end_matches('/') {
+                return Err(refuse(
+                    &format!("`JUJU_BIN` is `{env}`"),
+                    &format!("`juju.bin` to `{pinned}`"),
+                    "JUJU_BIN",
+                    &format!("`--set juju.bin={env}`"),
+                ));
             }
-            let Some(Value::String(pinned)) = file.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-            else {
-                continue;
-            };
-            let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
-            if !same(pinned, env) {
-                bail!(
-                    "`{var}` is `{env}` but site `{name}` pins `{key}` to `{pinned}` (in `{display}`): refusing to guess which one you mean\nhint: unset `{var}` to use the site's, or override it explicitly with `--set {key}={env}`"
-                );
+        }
+        // The MAAS: the site's `maas.url`, else its profile's URL, against the environment's
+        // `MAAS_URL`, else `MAAS_PROFILE`'s URL (a profile in the environment would otherwise
+        // silently send a pinned site to another MAAS).
+        if set("maas.url") || set("maas.profile") {
+            return Ok(());
+        }
+        let profile_url = |p: &str| -> Result<String> {
+            Ok(maas_profiles::find(&maas_profiles::existing_dbs(), p)?.url)
+        };
+        let (pin, pinned) = match (text("maas.url"), text("maas.profile")) {
+            (Some(url), _) => (format!("`maas.url` to `{url}`"), url),
+            (None, Some(p)) => {
+                let url = profile_url(&p)?;
+                (format!("`maas.profile` to `{p}` (MAAS `{url}`)"), url)
             }
+            (None, None) => return Ok(()),
+        };
+        let (env, unset, how, env_url) = match (&self.env.maas_url, &self.env.maas_profile) {
+            (Some(url), _) => (
+                format!("`MAAS_URL` is `{url}`"),
+                "MAAS_URL",
+                format!("`--set maas.url={url}`"),
+                url.clone(),
+            ),
+            (None, Some(p)) => {
+                let url = profile_url(p)?;
+                (
+                    format!("`MAAS_PROFILE` is `{p}` (MAAS `{url}`)"),
+                    "MAAS_PROFILE",
+                    format!("`--profile {p}`"),
+                    url,
+                )
+            }
+            (None, None) => return Ok(()),
+        };
+        if !same_maas(&pinned, &env_url) {
+            return Err(refuse(&env, &pin, unset, &how));
         }
         Ok(())
     }
@@ -197,20 +240,25 @@ impl Config {
     }
 }
 
-/// Settings that point at a real cloud; a site with a simulator (`demo`) replaces them with
-/// its own, so a `--set` of one would be silently ignored — refused instead, with why.
-const REAL_CLOUD_KEYS: &[&str] = &[
-    "maas.url",
-    "maas.profile",
-    "maas.api_key_file",
-    "maas.ca_file",
-    "juju.bin",
-];
+/// Whether two MAAS URLs name the same API (`.../MAAS`, `.../MAAS/` and `.../MAAS/api/2.0/`
+/// do).
+fn same_maas(a: &str, b: &str) -> bool {
+    match (
+        crate::clients::maas::api_base(a),
+        crate::clients::maas::api_base(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim_end_matches('/') == b.trim_end_matches('/'),
+    }
+}
 
+/// A `--set` of a setting that points at a real cloud ([`site::keys::Key::real_cloud`]) on a
+/// site with a simulator (`demo`) would be silently replaced by the simulator's own: refused
+/// instead, with why.
 fn refuse_real_cloud_sets(site: &str, sets: &[(String, Value)]) -> Result<()> {
     let used: Vec<&str> = sets
         .iter()
-        .filter(|(k, v)| REAL_CLOUD_KEYS.contains(&k.as_str()) && !v.is_null())
+        .filter(|(k, v)| site::keys::find(k).is_some_and(|k| k.real_cloud) && !v.is_null())
         .map(|(k, _)| k.as_str())
         .collect();
     if let Some(key) = used.first() {

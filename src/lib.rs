@@ -22,7 +22,8 @@
 //! - `backup/` — the backup format on disk: the manifest, `captures` (what a pre-destroy
 //!   backup must hold), `seal` (which model it captured, alive or dying);
 //! - settings: `cli` (clap flags, no I/O), `config` (precedence `--set` > env > site >
-//!   defaults, secrets), `site/` (typed site settings, `bounds`, `hostrange`), `resolve` /
+//!   defaults, secrets), `site/` (typed site settings; `keys`: every setting declared once
+//!   with its type, default, range and meaning; `bounds`, `hostrange`), `resolve` /
 //!   `embedded` (where runbooks and modules are found; the built-in copies), `maas_profiles`;
 //! - `clients/` — the systems in plain Rust: `juju/` (the client, the argv it builds, the
 //!   process runner and its command errors, Juju's wire formats 3.x and 4.x), `maas/` (the

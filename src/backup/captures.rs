@@ -36,6 +36,14 @@ pub const REQUIRED: &[Capture] = &[
     Capture::json(crate::clients::maas_snapshot::SNAPSHOT_FILE),
 ];
 
+/// What stands in for the bundle when Juju could not export it (beside the failure record
+/// of why): the model as `show-model` prints it and its `model-config`, each a JSON
+/// document, so the model can still be described and rebuilt by hand.
+pub const BUNDLE_FALLBACK: &[Capture] = &[
+    Capture::json("show-model.json"),
+    Capture::json("model-config.json"),
+];
+
 impl Capture {
     pub const fn bundle(file: &'static str) -> Capture {
         Capture {

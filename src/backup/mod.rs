@@ -110,7 +110,27 @@ pub fn verify_backup(dir: &Path, failed_export_ok: bool) -> anyhow::Result<()> {
             .failure_record()
             .filter(|r| manifest.files.contains_key(r))
         {
-            Some(_) if failed_export_ok => {}
+            Some(record) if failed_export_ok => {
+                for fallback in captures::BUNDLE_FALLBACK {
+                    let path = dir.join(fallback.file);
+                    if !manifest.files.contains_key(fallback.file) {
+                        bail!(
+                            "backup `{}` holds `{record}` in place of `{}` but not `{}`: without the bundle it needs {}",
+                            dir.display(),
+                            capture.file,
+                            fallback.file,
+                            captures::BUNDLE_FALLBACK
+                                .iter()
+                                .map(|c| format!("`{}`", c.file))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        );
+                    }
+                    let bytes = fs::read(&path)
+                        .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
+                    captures::check_content(&path, fallback.format, &bytes)?;
+                }
+            }
             Some(record) => bail!(
                 "backup `{}` holds `{record}` in place of `{}`, but Juju's export of the model did not fail in this run",
                 dir.display(),

@@ -21,16 +21,12 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// The Juju client, built by `make` the first time.
+    /// The Juju client, built by `make` the first time (a failure is retried next call).
     pub fn juju_or_init(
         &self,
         make: impl FnOnce() -> Result<juju::JujuClient>,
     ) -> Result<&juju::JujuClient> {
-        if let Some(c) = self.juju.get() {
-            return Ok(c);
-        }
-        let c = make()?;
-        Ok(self.juju.get_or_init(|| c))
+        get_or_try_init(&self.juju, make)
     }
 
     /// The MAAS client, built by `make` the first time (a failure is retried next call).
@@ -38,12 +34,18 @@ impl Clients {
         &self,
         make: impl FnOnce() -> Result<maas::MaasClient>,
     ) -> Result<&maas::MaasClient> {
-        if let Some(c) = self.maas.get() {
-            return Ok(c);
-        }
-        let c = make()?;
-        Ok(self.maas.get_or_init(|| c))
+        get_or_try_init(&self.maas, make)
     }
+}
+
+/// The value in `cell`, built by `make` if it has none yet; a failed `make` leaves the cell
+/// empty (std's `OnceCell::get_or_try_init` is not stable).
+fn get_or_try_init<T>(cell: &OnceCell<T>, make: impl FnOnce() -> Result<T>) -> Result<&T> {
+    if let Some(c) = cell.get() {
+        return Ok(c);
+    }
+    let c = make()?;
+    Ok(cell.get_or_init(|| c))
 }
 
 #[cfg(test)]

@@ -15,22 +15,33 @@ pub struct Origins {
 /// Work out the origins from the configuration layers (site file, environment, `--set`).
 /// `simulated`: the site's services (the demo's built-in simulator) set the environment.
 pub fn origins(config: &Config, simulated: bool) -> Origins {
-    let set = |key: &str| config.sets.iter().any(|(k, _)| k == key);
+    // A `--set KEY=` (null) unsets the key: it is not where the value came from.
+    let set = |key: &str| config.sets.iter().any(|(k, v)| k == key && !v.is_null());
     let in_site = config.site_file_keys().unwrap_or_default();
+    let unset = |key: &str| config.sets.iter().any(|(k, v)| k == key && v.is_null());
+    let in_site = |key: &str| in_site.iter().any(|k| k == key) && !unset(key);
+    // The same order `config` resolves the URL in; a pinned site's `maas.url` comes before the
+    // environment because an environment that disagrees with it is refused.
     let maas = if set("maas.url") {
         "`--set maas.url`"
+    } else if set("maas.profile") {
+        "the `maas login` profile of `--profile`"
     } else if simulated {
         "the built-in simulator"
-    } else if in_site.iter().any(|k| k == "maas.url") {
+    } else if in_site("maas.url") {
         "the site's `maas.url`"
     } else if config.env.maas_url.is_some() {
         "the environment (`MAAS_URL`)"
+    } else if config.env.maas_profile.is_some() {
+        "the `maas login` profile of `MAAS_PROFILE`"
+    } else if in_site("maas.profile") {
+        "the `maas login` profile of the site's `maas.profile`"
     } else {
-        "nowhere (not configured)"
+        "nowhere"
     };
     let juju = if set("juju.controller") {
         "`--set juju.controller`"
-    } else if in_site.iter().any(|k| k == "juju.controller") {
+    } else if in_site("juju.controller") {
         "the site's `juju.controller`"
     } else if simulated {
         "the built-in simulator (its current controller)"
@@ -49,7 +60,7 @@ fn first_line(e: &anyhow::Error) -> String {
 /// a read that fails is shown, not fatal (the run's own reads will stop it).
 pub fn header(ctx: &RunContext, origins: &Origins) -> Vec<String> {
     let maas = match ctx.maas_url() {
-        None => format!("MAAS: not configured (from {})", origins.maas),
+        None => "MAAS: not configured (site `maas.url` or `maas.profile`, `MAAS_URL`, `MAAS_PROFILE` or `--profile`)".to_string(),
         Some(url) => {
             let who = match ctx.whoami() {
                 Ok(w) => format!("as `{w}`"),

@@ -154,6 +154,20 @@ pub struct ContextMode {
     pub run_label: &'static str,
 }
 
+impl ContextMode {
+    /// A recording of the site's cloud: read-only (a dry run, so no change can pass the
+    /// gate) and journaled in memory only.
+    pub fn recording(json: bool) -> ContextMode {
+        ContextMode {
+            dry_run: true,
+            yes: false,
+            json,
+            journal_file: false,
+            run_label: "record-",
+        }
+    }
+}
+
 /// The run context of `config`'s site — site services started (the demo's simulator),
 /// site reloaded so their environment takes the usual precedence, journal with the MAAS
 /// key redacted, gate, report — and the guard that keeps the services alive.

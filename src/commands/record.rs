@@ -9,13 +9,7 @@ use crate::commands::{build_context, interrupt_flag, ContextMode};
 use crate::config::Config;
 
 pub fn run(config: &Config, args: &RecordArgs) -> Result<i32> {
-    let mode = ContextMode {
-        dry_run: true,
-        yes: false,
-        json: config.json,
-        journal_file: false,
-        run_label: "record-",
-    };
+    let mode = ContextMode::recording(config.json);
     let (ctx, _services) = build_context(config, &mode, interrupt_flag())?;
     let started = std::time::Instant::now();
     let capture = recorder::record(&ctx, RecordOptions { all: args.all })

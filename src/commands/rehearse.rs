@@ -29,13 +29,7 @@ pub fn run(config: &Config, args: &RehearseArgs) -> Result<i32> {
     })?;
     // 1. Record the real cloud (read-only), with the site's own endpoints.
     let (capture, recorded_at) = {
-        let mode = ContextMode {
-            dry_run: true,
-            yes: false,
-            json: config.json,
-            journal_file: false,
-            run_label: "record-",
-        };
+        let mode = ContextMode::recording(config.json);
         let (ctx, _services) = build_context(config, &mode, interrupt_flag())?;
         let capture = recorder::record(&ctx, RecordOptions::default())
             .with_context(|| format!("cannot record the cloud of site `{}`", ctx.site().name))?;

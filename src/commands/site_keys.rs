@@ -1,21 +1,19 @@
 //! `runbook check`'s scan for site keys the schema does not have: `site.wipe_osdd` would
 //! otherwise only fail when that line runs. It reads `site.K…`, `run.site.K…` and
 //! `X.K…` where the file binds `let X = site` or `let X = run.site` (and binds `X` to
-//! nothing else), checking each dotted key against the keys of [`Site`].
+//! nothing else), checking each dotted key against [`keys::KEYS`].
 
 use std::collections::{BTreeSet, HashSet};
 
 use rhai::{ASTNode, Expr, Position, Stmt, AST};
 use serde_json::Value;
 
-use crate::site::{SimSettings, Site};
+use crate::site::keys;
 
 /// Every key a script can read from `site`, as a JSON tree (`sim`'s too, though only the
 /// demo site has it).
 fn schema() -> Value {
-    let mut site = Site::defaults("schema");
-    site.sim = Some(SimSettings::default());
-    serde_json::to_value(&site).unwrap_or(Value::Null)
+    keys::defaults_tree(true)
 }
 
 /// One problem per unknown site key read in `ast`: `site.<key>` and where.
@@ -43,7 +41,7 @@ pub fn unknown(ast: &AST, display: &str) -> Vec<String> {
     found
         .into_iter()
         .map(|(line, col, key)| {
-            format!("error: `site.{key}` is not a site setting (a typo?); `runbook sites show NAME` lists the settings\n  --> {display}:{line}:{col}\n")
+            format!("error: `site.{key}` is not a site setting (a typo?); `runbook sites keys` lists the settings\n  --> {display}:{line}:{col}\n")
         })
         .collect()
 }

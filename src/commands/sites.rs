@@ -1,5 +1,5 @@
 //! `runbook sites`: list sites; `show NAME` prints the effective settings (API key
-//! redacted); `diff A B` prints the keys whose values differ.
+//! redacted); `diff A B` prints the keys whose values differ; `keys` lists every setting.
 
 use anyhow::Result;
 use serde_json::Value;
@@ -63,6 +63,71 @@ pub fn run(config: &Config, args: &SitesArgs) -> Result<i32> {
                 println!("no differences: sites `{a}` and `{b}` have the same effective settings");
             }
         }
+        Some(SitesAction::Keys) => print_keys(config.json)?,
     }
     Ok(0)
+}
+
+/// Every setting from the key table: a block per key in text, an array with `--json`.
+fn print_keys(json: bool) -> Result<()> {
+    use crate::site::keys::{KEYS, SIM_PREFIX};
+    if json {
+        let rows: Vec<Value> = KEYS
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "key": k.name,
+                    "type": k.kind.describe(),
+                    "default": k.kind.default_value(),
+                    "doc": k.doc,
+                    "real_cloud": k.real_cloud,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!("Site settings (`sites/NAME/site.rhai`, `--set KEY=VALUE`); a key left out takes its default.\n");
+    for k in KEYS {
+        let default = match k.kind.default_value() {
+            Value::Null => "not set".to_string(),
+            Value::String(s) if s.is_empty() => "\"\"".to_string(),
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let default = if k.name == "name" {
+            "the folder's name".into()
+        } else {
+            default
+        };
+        println!("{}  ({}; default: {default})", k.name, k.kind.describe());
+        let mut doc = k.doc.to_string();
+        if k.name.starts_with(SIM_PREFIX) {
+            doc += " Only on a site with the built-in simulator (`demo`).";
+        }
+        if k.real_cloud {
+            doc += " Points at a real cloud: refused on a site with the built-in simulator.";
+        }
+        wrapped(&doc, 4, 88).for_each(|line| println!("{line}"));
+    }
+    Ok(())
+}
+
+/// `text` in lines of at most `width` columns (a longer word gets a line of its own), each
+/// indented by `indent` spaces.
+fn wrapped(text: &str, indent: usize, width: usize) -> impl Iterator<Item = String> {
+    let pad = " ".repeat(indent);
+    let mut lines = vec![pad.clone()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("starts with one line");
+        if line.len() > indent && line.len() + 1 + word.len() > width {
+            lines.push(format!("{pad}{word}"));
+        } else {
+            if line.len() > indent {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.into_iter()
 }

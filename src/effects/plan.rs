@@ -293,31 +293,16 @@ mod tests {
         let mut allow = Allowlist::new(&plan());
         let run2 = json!({"comment": "run 2"});
         // A different run id in the comment is the same effect.
-        allow
-            .admit(
-                "juju_destroy_model",
-                &json!({"name": "m", "opts": {"force": true}}),
-                "d",
-            )
-            .unwrap();
-        let err = allow
-            .admit(
-                "release",
-                &json!({"system_id": "z", "opts": run2}),
-                "release z",
-            )
-            .unwrap_err();
+        let destroy = json!({"name": "m", "opts": {"force": true}});
+        allow.admit("juju_destroy_model", &destroy, "d").unwrap();
+        let release = |allow: &mut Allowlist, id: &str| {
+            let args = json!({"system_id": id, "opts": run2});
+            allow.admit("release", &args, &format!("release {id}"))
+        };
+        let err = release(&mut allow, "z").unwrap_err();
         assert!(err.contains("`release z` is not in plan 01234567"), "{err}");
-        allow
-            .admit("release", &json!({"system_id": "b", "opts": run2}), "b")
-            .unwrap();
-        let err = allow
-            .admit(
-                "release",
-                &json!({"system_id": "a", "opts": run2}),
-                "release a",
-            )
-            .unwrap_err();
+        release(&mut allow, "b").unwrap();
+        let err = release(&mut allow, "a").unwrap_err();
         assert!(err.contains("out of order"), "{err}");
         let not_run: Vec<&str> = allow.not_run().iter().map(|e| e.command.as_str()).collect();
         assert_eq!(not_run.len(), 1);

@@ -209,75 +209,43 @@ mod tests {
     }
 
     #[test]
-    fn release_allows_owned_target() {
-        assert_eq!(
-            guard_release(
-                &targets(),
-                "admin",
-                &machine("openstack0", Some("admin"), false, "Deployed")
+    fn release_refuses_what_is_not_an_owned_deployed_target() {
+        // (hostname, owner, locked, status, the guard that refuses it), `admin` acting.
+        for (host, owner, locked, status, refused_by) in [
+            ("openstack0", Some("admin"), false, "Deployed", None),
+            (
+                "db1",
+                Some("admin"),
+                false,
+                "Deployed",
+                Some("release.target"),
             ),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn release_refuses_non_target() {
-        let r = guard_release(
-            &targets(),
-            "admin",
-            &machine("db1", Some("admin"), false, "Deployed"),
-        )
-        .unwrap_err();
-        assert_eq!(r.guard, "release.target");
-    }
-
-    #[test]
-    fn release_refuses_locked() {
-        let r = guard_release(
-            &targets(),
-            "admin",
-            &machine("openstack0", Some("admin"), true, "Deployed"),
-        )
-        .unwrap_err();
-        assert_eq!(r.guard, "release.locked");
-    }
-
-    #[test]
-    fn release_refuses_other_owner() {
-        let r = guard_release(
-            &targets(),
-            "admin",
-            &machine("openstack0", Some("bob"), false, "Deployed"),
-        )
-        .unwrap_err();
+            (
+                "openstack0",
+                Some("admin"),
+                true,
+                "Deployed",
+                Some("release.locked"),
+            ),
+            (
+                "openstack0",
+                Some("bob"),
+                false,
+                "Deployed",
+                Some("release.owner"),
+            ),
+            ("openstack0", None, false, "Deployed", Some("release.owner")),
+            // Ready or Releasing: nothing to do, whoever owns it.
+            ("openstack0", None, false, "Ready", None),
+            ("openstack0", Some("bob"), false, "Releasing", None),
+        ] {
+            let m = machine(host, owner, locked, status);
+            let got = guard_release(&targets(), "admin", &m).map_err(|r| r.guard);
+            assert_eq!(got, refused_by.map_or(Ok(()), Err), "{m:?}");
+        }
+        let bobs = machine("openstack0", Some("bob"), false, "Deployed");
+        let r = guard_release(&targets(), "admin", &bobs).unwrap_err();
         assert_eq!(r.to_string(), "refused by guard `release.owner`: machine `4y3h7n` (openstack0) is owned by `bob`, not `admin`");
-        let r = guard_release(
-            &targets(),
-            "admin",
-            &machine("openstack0", None, false, "Deployed"),
-        )
-        .unwrap_err();
-        assert_eq!(r.guard, "release.owner");
-    }
-
-    #[test]
-    fn release_of_ready_or_releasing_is_noop_ok() {
-        assert_eq!(
-            guard_release(
-                &targets(),
-                "admin",
-                &machine("openstack0", None, false, "Ready")
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            guard_release(
-                &targets(),
-                "admin",
-                &machine("openstack0", Some("bob"), false, "Releasing")
-            ),
-            Ok(())
-        );
     }
 
     fn model(name: &str, ctl: bool) -> ModelFacts {

@@ -351,31 +351,18 @@ mod tests {
 
     #[test]
     fn bare_names_match_only_the_controller_user() {
-        assert!(is_site_model(
-            "openstack",
-            &model("admin", "openstack"),
-            "admin"
-        ));
-        assert!(!is_site_model(
-            "openstack",
-            &model("bob", "openstack"),
-            "admin"
-        ));
-        assert!(is_site_model(
-            "bob/openstack",
-            &model("bob", "openstack"),
-            "admin"
-        ));
-        assert!(!is_site_model(
-            "admin/openstack",
-            &model("bob", "openstack"),
-            "admin"
-        ));
-        assert!(!is_site_model(
-            "openstack",
-            &model("admin", "other"),
-            "admin"
-        ));
+        // (a name of `site.models`, the model's owner and name, whether it is the site's),
+        // `admin` logged in.
+        for (site_model, (owner, name), is) in [
+            ("openstack", ("admin", "openstack"), true),
+            ("openstack", ("bob", "openstack"), false),
+            ("bob/openstack", ("bob", "openstack"), true),
+            ("admin/openstack", ("bob", "openstack"), false),
+            ("openstack", ("admin", "other"), false),
+        ] {
+            let m = model(owner, name);
+            assert_eq!(is_site_model(site_model, &m, "admin"), is, "{site_model} {m:?}");
+        }
     }
 
     fn controller(name: &str, current: bool) -> Controller {

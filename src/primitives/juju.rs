@@ -306,6 +306,8 @@ pub const EFFECTS: &[(&str, EffectClass)] = &[
     ("juju_disabled_commands", EffectClass::Read),
     ("juju_require_destroy_allowed", EffectClass::Read),
     ("juju_export_bundle", EffectClass::Read),
+    ("juju_show_model", EffectClass::Read),
+    ("juju_model_config", EffectClass::Read),
     ("juju_destroy_model", EffectClass::Destroy),
     ("juju_remove_machine", EffectClass::Destroy),
 ];
@@ -467,6 +469,30 @@ pub mod juju_functions {
             RunContext::from_call(&ctx)?.record_export_failed(model);
         }
         Ok(bundle?.into())
+    }
+
+    /// The model as `juju show-model MODEL --format json` prints it (JSON text, unchanged):
+    /// with [`juju_model_config`], what a backup holds when Juju cannot export the bundle.
+    /// Errors if the model does not exist or Juju fails.
+    ///
+    /// ```rhai
+    /// write_backup(dir, "show-model.json", juju_show_model("openstack"));
+    /// ```
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_show_model(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        Ok(with_juju(&ctx, |_, j| j.show_model_json(model))?.into())
+    }
+
+    /// The model's configuration as `juju model-config -m MODEL --format json` prints it
+    /// (JSON text, unchanged; it only reads). Errors if the model does not exist or Juju
+    /// fails.
+    ///
+    /// ```rhai
+    /// write_backup(dir, "model-config.json", juju_model_config("openstack"));
+    /// ```
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_model_config(ctx: NativeCallContext, model: &str) -> RhaiResult {
+        Ok(with_juju(&ctx, |_, j| j.model_config_json(model))?.into())
     }
 
     /// Destroy a model: `juju destroy-model NAME --force --no-wait --destroy-storage

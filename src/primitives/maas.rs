@@ -20,7 +20,9 @@ use crate::effects::guards::Facts;
 use crate::effects::{
     Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
 };
-use crate::primitives::support::{class_of, options, script_error, to_map, with_keys, RhaiResult};
+use crate::primitives::support::{
+    class_of, options, script_error, strings, to_map, with_keys, RhaiResult,
+};
 
 /// Every key of a release result, whichever way it ended (executed, planned, refused,
 /// failed): the ones that do not apply are `()`.
@@ -179,14 +181,7 @@ pub(crate) fn release_one(
 }
 
 pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
-    let ids: Vec<String> = system_ids
-        .into_iter()
-        .map(|d| {
-            d.into_string().map_err(|t| {
-                format!("`release_all` takes an array of system ids (strings), not `{t}`")
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let ids = strings("release_all", "system ids", system_ids)?;
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let opts = release_options(&rc, None)?;
@@ -279,14 +274,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
 /// `maas_snapshot(ids)`: the machine objects, then each one's power parameters
 /// (concurrently, bounded), as the `maas-targets.json` document.
 fn snapshot(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
-    let ids: Vec<String> = system_ids
-        .into_iter()
-        .map(|d| {
-            d.into_string().map_err(|t| {
-                format!("`maas_snapshot` takes an array of system ids (strings), not `{t}`")
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let ids = strings("maas_snapshot", "system ids", system_ids)?;
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let raw = rc
@@ -367,14 +355,7 @@ pub mod maas_functions {
     /// ```
     #[rhai_fn(name = "maas_machines", volatile, return_raw)]
     pub fn maas_machines_named(ctx: NativeCallContext, hostnames: Array) -> RhaiResult {
-        let names: Vec<String> = hostnames
-            .into_iter()
-            .map(|d| {
-                d.into_string().map_err(|t| {
-                    format!("`maas_machines` takes an array of hostnames (strings), not `{t}`")
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let names = strings("maas_machines", "hostnames", hostnames)?;
         // No hostnames asked for, none returned: the client reads an empty filter as
         // "every machine", which is `maas_machines()`, not this.
         if names.is_empty() {
@@ -408,16 +389,7 @@ pub mod maas_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn maas_machines_by_id(ctx: NativeCallContext, system_ids: Array) -> RhaiResult {
-        let ids: Vec<String> = system_ids
-            .into_iter()
-            .map(|d| {
-                d.into_string().map_err(|t| {
-                    format!(
-                        "`maas_machines_by_id` takes an array of system ids (strings), not `{t}`"
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let ids = strings("maas_machines_by_id", "system ids", system_ids)?;
         if ids.is_empty() {
             return Ok(Dynamic::from_array(Array::new()));
         }

@@ -3,7 +3,7 @@
 //!
 //! It owns no primitive; the families (`flow`, `juju`, ...) use it.
 
-use rhai::{Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, EvalAltResult, Map};
 
 use crate::effects::EffectClass;
 
@@ -19,6 +19,19 @@ pub fn script_error(e: anyhow::Error) -> Box<EvalAltResult> {
 /// A Rust value as the script sees it: maps and arrays.
 pub fn to_map<T: serde::Serialize>(value: T) -> RhaiResult {
     rhai::serde::to_dynamic(value)
+}
+
+/// The strings of a script array, or an error naming `function` and what it takes
+/// (`what`, e.g. "system ids").
+pub fn strings(function: &str, what: &str, items: Array) -> RhaiResult<Vec<String>> {
+    items
+        .into_iter()
+        .map(|d| {
+            d.into_string().map_err(|t| {
+                format!("`{function}` takes an array of {what} (strings), not `{t}`").into()
+            })
+        })
+        .collect()
 }
 
 /// Options from a script map into a typed struct; unknown keys are an error naming

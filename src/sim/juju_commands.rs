@@ -147,7 +147,7 @@ fn format_of(args: &Args) -> Result<&str, String> {
 /// Runs one juju command. Returns the reply and whether it changed the cloud.
 pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
     let Some((command, rest)) = req.argv.split_first() else {
-        return (JujuReply::error(2, "no command specified; the simulator implements: models, show-model, status, machines, controllers, export-bundle, destroy-model, remove-machine, version"), false);
+        return (JujuReply::error(2, "no command specified; the simulator implements: models, show-model, model-config, status, machines, controllers, export-bundle, destroy-model, remove-machine, version"), false);
     };
     if cloud.faults.juju_fails(command) {
         return (JujuReply::error(1, &format!("cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})")), false);
@@ -194,6 +194,22 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
                 .unwrap_or(CURRENT_MODEL);
             Ok(juju_formats::show_model(c, resolve(c, spec)?))
         }),
+        "model-config" => read_only(
+            command,
+            cloud,
+            rest,
+            &["--ignore-read-only-fields"],
+            &["--format", "-o", "-m", "--model", "--file", "--reset"],
+            |c, a| {
+                if !a.positional.is_empty()
+                    || a.value("--file").is_some()
+                    || a.value("--reset").is_some()
+                {
+                    return Err("the simulator's model-config only lists the whole configuration: no KEY, KEY=VALUE, --file or --reset".into());
+                }
+                Ok(juju_formats::model_config(c, resolve(c, model_arg(a))?))
+            },
+        ),
         "status" => read_only(
             command,
             cloud,

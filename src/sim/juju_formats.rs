@@ -457,6 +457,24 @@ fn machine_rows(machines: &Value) -> Vec<Vec<String>> {
 }
 
 /// Juju's default (tabular) output for `models`, `status`, `machines` and `controllers`.
+/// `juju model-config --format json`: each key with its value and where the value comes
+/// from (`default`, `controller`, `model`), as Juju's `ConfigValue` prints them.
+pub fn model_config(cloud: &Cloud, model: &Model) -> Value {
+    let entry = |value: Value, source: &str| json!({"Value": value, "Source": source});
+    json!({
+        "name": entry(json!(model.name), "model"),
+        "type": entry(json!("maas"), "model"),
+        "uuid": entry(json!(model.uuid), "model"),
+        "agent-version": entry(json!(cloud.juju.version()), "model"),
+        "default-series": entry(json!(""), "default"),
+        "default-base": entry(json!("ubuntu@24.04"), "controller"),
+        "automatically-retry-hooks": entry(json!(true), "default"),
+        "logging-config": entry(json!("<root>=INFO"), "model"),
+        "provisioner-harvest-mode": entry(json!("destroyed"), "default"),
+        "update-status-hook-interval": entry(json!("5m"), "default"),
+    })
+}
+
 pub fn tabular(command: &str, value: &Value) -> String {
     match command {
         "models" | "list-models" => {

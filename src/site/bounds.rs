@@ -1,84 +1,46 @@
-//! The range of every numeric site setting, checked once when the site is built: a value
-//! out of range is a clear error naming the key, where it came from and the range — never
-//! a panic or an overflow later (e.g. `--set juju.timeout=18446744073709551615`).
+//! The range of every numeric site setting and the choices of every enumerated one, checked
+//! once when the site is built from the ranges in [`super::keys::KEYS`]: a value out of range
+//! is a clear error naming the key, where it came from and the range — never a panic or an
+//! overflow later (e.g. `--set juju.timeout=18446744073709551615`).
 
 use anyhow::{bail, Result};
+use serde_json::Value;
 
-use crate::site::Site;
+use super::keys::{Kind, KEYS};
 
-const DAY: u64 = 24 * 3600;
-
-/// `(key, value, min, max, unit)` for every whole-number setting.
-fn whole_numbers(site: &Site) -> Vec<(&'static str, u64, u64, u64, &'static str)> {
-    vec![
-        (
-            "maas.concurrency",
-            site.maas.concurrency as u64,
-            1,
-            256,
-            "requests",
-        ),
-        ("maas.timeout", site.maas.timeout, 1, 3600, "seconds"),
-        ("juju.timeout", site.juju.timeout, 1, DAY, "seconds"),
-        (
-            "timeouts.model_gone",
-            site.timeouts.model_gone,
-            0,
-            7 * DAY,
-            "seconds",
-        ),
-        (
-            "timeouts.machines_ready",
-            site.timeouts.machines_ready,
-            0,
-            7 * DAY,
-            "seconds",
-        ),
-        ("wipe_threshold", site.wipe_threshold, 0, 1 << 40, "bytes"),
-        ("plan_max_age", site.plan_max_age, 0, 365 * DAY, "seconds"),
-        (
-            "limits.max_seconds",
-            site.limits.max_seconds,
-            1,
-            7 * DAY,
-            "seconds",
-        ),
-    ]
-}
-
-/// Check every numeric setting; `origin(key)` says where a key was set (`None`: default).
-pub fn check(site: &Site, origin: impl Fn(&str) -> Option<String>) -> Result<()> {
-    let from = |key: &str| {
-        origin(key)
+/// Check every setting of a site's JSON tree (already of the right types); `origin(key)`
+/// says where a key was set (`None`: default). Keys the tree lacks (`sim.` on a real
+/// site) are skipped.
+pub fn check(tree: &Value, origin: impl Fn(&str) -> Option<String>) -> Result<()> {
+    for key in KEYS {
+        let value = key
+            .name
+            .split('.')
+            .try_fold(tree, |node, part| node.get(part));
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            continue;
+        };
+        if key.kind.admits(value) {
+            continue;
+        }
+        let from = origin(key.name)
             .map(|o| format!(" (set in {o})"))
-            .unwrap_or_default()
-    };
-    for (key, value, min, max, unit) in whole_numbers(site) {
-        if !(min..=max).contains(&value) {
-            bail!(
-                "`{key}` = {value} is out of range{}: it must be {min} to {max} {unit}",
-                from(key)
-            );
-        }
-    }
-    if let Some(sim) = &site.sim {
-        if !(sim.speed.is_finite() && sim.speed > 0.0 && sim.speed <= 10_000.0) {
-            bail!(
-                "`sim.speed` = {} is out of range{}: it must be more than 0 and at most 10000",
-                sim.speed,
-                from("sim.speed")
-            );
-        }
-        for (key, value) in [
-            ("sim.model_removal_s", sim.model_removal_s),
-            ("sim.release_s", sim.release_s),
-        ] {
-            if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
-                bail!(
-                    "`{key}` = {value} is out of range{}: it must be 0 to 3600 seconds",
-                    from(key)
-                );
-            }
+            .unwrap_or_default();
+        let shown = match value {
+            Value::String(s) => format!("\"{}\"", s.escape_debug()),
+            other => other.to_string(),
+        };
+        match &key.kind {
+            Kind::Choice { of, .. } => bail!(
+                "`{}` = {shown} is not a choice{from}: it must be one of {}",
+                key.name,
+                of.join(", ")
+            ),
+            kind => bail!(
+                "`{}` = {shown} is out of range{from}: it must be {}",
+                key.name,
+                kind.range().unwrap_or_default()
+            ),
         }
     }
     Ok(())
@@ -87,38 +49,48 @@ pub fn check(site: &Site, origin: impl Fn(&str) -> Option<String>) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::site::keys::defaults_tree;
+    use serde_json::json;
 
     #[test]
     fn defaults_are_in_range() {
-        check(&Site::defaults("t"), |_| None).unwrap();
+        check(&defaults_tree(true), |_| None).unwrap();
     }
 
     #[test]
     fn out_of_range_names_the_key_origin_and_range() {
-        let mut site = Site::defaults("t");
-        site.juju.timeout = u64::MAX;
-        let e = check(&site, |k| (k == "juju.timeout").then(|| "`--set`".into()))
+        let mut tree = defaults_tree(false);
+        tree["juju"]["timeout"] = json!(u64::MAX);
+        let e = check(&tree, |k| (k == "juju.timeout").then(|| "`--set`".into()))
             .unwrap_err()
             .to_string();
         assert_eq!(
             e,
             "`juju.timeout` = 18446744073709551615 is out of range (set in `--set`): it must be 1 to 86400 seconds"
         );
-        let mut site = Site::defaults("t");
-        site.maas.concurrency = 0;
-        assert!(check(&site, |_| None)
+        let mut tree = defaults_tree(false);
+        tree["maas"]["concurrency"] = json!(0);
+        assert_eq!(
+            check(&tree, |_| None).unwrap_err().to_string(),
+            "`maas.concurrency` = 0 is out of range: it must be 1 to 256 requests"
+        );
+        let mut tree = defaults_tree(false);
+        tree["timeouts"]["destroy_cli"] = json!(u64::MAX);
+        assert!(check(&tree, |_| None)
             .unwrap_err()
             .to_string()
-            .contains("maas.concurrency"));
-        let mut site = Site::defaults("t");
-        site.sim = Some(crate::site::SimSettings {
-            scenario: "dirty".into(),
-            speed: f64::INFINITY,
-            ..Default::default()
-        });
-        assert!(check(&site, |_| None)
-            .unwrap_err()
-            .to_string()
-            .contains("sim.speed"));
+            .starts_with("`timeouts.destroy_cli` = 18446744073709551615 is out of range"));
+        let mut tree = defaults_tree(true);
+        tree["sim"]["speed"] = json!(0.0);
+        assert_eq!(
+            check(&tree, |_| None).unwrap_err().to_string(),
+            "`sim.speed` = 0.0 is out of range: it must be more than 0 and at most 10000 times real time"
+        );
+        let mut tree = defaults_tree(true);
+        tree["sim"]["juju"] = json!("3.5");
+        assert_eq!(
+            check(&tree, |_| None).unwrap_err().to_string(),
+            "`sim.juju` = \"3.5\" is not a choice: it must be one of 3.6, 4.0"
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod bounds;
 pub mod hostrange;
+pub mod keys;
 
 use std::path::PathBuf;
 
@@ -16,43 +17,35 @@ use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Everything a runbook may know about the cloud it runs against.
+/// Everything a runbook may know about the cloud it runs against. Each field's meaning,
+/// default and range are declared once, in [`keys::KEYS`]; here it only gets its Rust type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     pub name: String,
-    /// Juju models this site may destroy (short names, e.g. `openstack`).
     pub models: Vec<String>,
-    /// MAAS hostnames this site may release.
     pub targets: Vec<String>,
     pub maas: MaasSettings,
     pub juju: JujuSettings,
     pub backup_root: PathBuf,
     pub backup_prefix: String,
     pub pointer_file: PathBuf,
-    /// Where runs keep their journals; `None` means the XDG state dir.
     pub state_dir: Option<PathBuf>,
-    /// Glob of the OSD qcow2 disks (empty: the site has none).
     pub osd_disks: String,
-    /// Bytes an OSD disk may have allocated and still count as wiped.
     pub wipe_threshold: u64,
     pub wipe_osd: bool,
-    /// `wipe_qcow2` only touches files under this directory.
     pub disk_root: PathBuf,
     pub require_backup: bool,
     pub timeouts: Timeouts,
-    /// Seconds a plan saved by `runbook plan` stays valid; `runbook apply` refuses an older one.
     pub plan_max_age: u64,
-    /// How long a run may take in all (see `bounds.rs` for every setting's range).
     pub limits: Limits,
-    /// Only the `demo` site: start the built-in simulator.
+    /// Only a site with the built-in simulator (`demo`) has it.
     pub sim: Option<SimSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// Seconds after which a run stops (exit 2) wherever its script is.
     pub max_seconds: u64,
 }
 
@@ -60,7 +53,6 @@ pub struct Limits {
 #[serde(deny_unknown_fields)]
 pub struct MaasSettings {
     pub url: Option<String>,
-    /// A `maas login` profile (`~/.maascli.db`) giving the URL, API key and CA certificates.
     pub profile: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
@@ -69,10 +61,7 @@ pub struct MaasSettings {
     /// setting (never serialised); filled in by [`Site::from_layers`].
     #[serde(skip)]
     pub key_ranks: KeyRanks,
-    /// Seconds one MAAS request may take before it is abandoned (connect: at most 10).
     pub timeout: u64,
-    /// The disk erase each release asks for: `none`, `quick` or `secure` (MAAS's setting
-    /// `enable_disk_erasing_on_release` may force one anyway).
     pub erase: crate::clients::maas::EraseMode,
 }
 
@@ -87,9 +76,7 @@ pub struct KeyRanks {
 #[serde(deny_unknown_fields)]
 pub struct JujuSettings {
     pub bin: Option<String>,
-    /// The controller this site's model lives on: every juju command names it.
     pub controller: Option<String>,
-    /// Seconds one juju command may run before it is killed.
     pub timeout: u64,
 }
 
@@ -98,8 +85,6 @@ pub struct JujuSettings {
 pub struct Timeouts {
     pub model_gone: u64,
     pub machines_ready: u64,
-    /// Seconds Phase B lets `juju destroy-model` block before it stops the CLI and goes on
-    /// (the destroy carries on in the controller; teardown.md §3.2 Phase B).
     pub destroy_cli: u64,
 }
 
@@ -108,70 +93,27 @@ pub struct Timeouts {
 pub struct SimSettings {
     pub scenario: String,
     pub speed: f64,
-    /// Which Juju the simulator plays: `3.6` or `4.0`.
     pub juju: String,
-    /// Seconds (at speed 1.0) the simulated model takes to go once destroyed, and a
-    /// machine to go from Releasing to Ready.
     pub model_removal_s: f64,
     pub release_s: f64,
 }
 
 impl Default for SimSettings {
+    /// The `sim.` keys' defaults (the simulator's own base delays; a test in `sim::clock`
+    /// keeps them equal).
     fn default() -> Self {
-        SimSettings {
-            scenario: "dirty".into(),
-            speed: 1.0,
-            juju: "3.6".into(),
-            // The simulator's own base delays (a test in `sim::clock` keeps them equal).
-            model_removal_s: 1.5,
-            release_s: 2.0,
-        }
+        serde_json::from_value(keys::sim_defaults())
+            .expect("the `sim.` keys' defaults fit `SimSettings` (keys.rs tests it)")
     }
 }
 
 impl Site {
-    /// The values every key falls back to (the testcloud conventions, teardown.md §3/§4).
+    /// The values every key falls back to (declared in [`keys::KEYS`]).
     pub fn defaults(name: &str) -> Site {
-        Site {
-            name: name.to_string(),
-            models: vec!["openstack".into()],
-            targets: Vec::new(),
-            maas: MaasSettings {
-                url: None,
-                profile: None,
-                api_key_file: None,
-                ca_file: None,
-                concurrency: 16,
-                key_ranks: KeyRanks::default(),
-                timeout: 60,
-                erase: crate::clients::maas::EraseMode::None,
-            },
-            juju: JujuSettings {
-                bin: None,
-                controller: None,
-                timeout: 300,
-            },
-            backup_root: "~/backups".into(),
-            backup_prefix: "pre-caracal-destroy".into(),
-            pointer_file: "~/.last-pre-caracal-destroy-backup".into(),
-            state_dir: None,
-            osd_disks: String::new(),
-            wipe_threshold: 1024 * 1024,
-            wipe_osd: false,
-            disk_root: "/var/lib/libvirt/images".into(),
-            require_backup: true,
-            timeouts: Timeouts {
-                model_gone: 900,
-                machines_ready: 900,
-                destroy_cli: 300,
-            },
-            plan_max_age: 24 * 3600,
-            // Generous: a slow bare-metal teardown waits up to 2 × 15 min on its own.
-            limits: Limits {
-                max_seconds: 6 * 3600,
-            },
-            sim: None,
-        }
+        let mut tree = keys::defaults_tree(false);
+        tree["name"] = Value::String(name.to_string());
+        serde_json::from_value(tree)
+            .expect("the key table's defaults fit `Site` (keys.rs tests it)")
     }
 
     /// Build a site from layers of dotted-key overrides applied over the defaults, in order
@@ -193,42 +135,16 @@ impl Site {
                     .map_err(|e| anyhow!("{e} (key `{key}` in {origin})"))?;
                 // Type-check this key on its own so the error names it.
                 if let Err(e) = serde_json::from_value::<Site>(doc.clone()) {
-                    bail!("key `{key}` in {origin} has the wrong type: {e}");
+                    return Err(wrong_type(key, origin, value, e));
                 }
             }
         }
+        bounds::check(&doc, |key| origins.get(key).cloned())?;
+        expand_home(&mut doc);
         let mut site: Site = serde_json::from_value(doc)?;
-        crate::site::bounds::check(&site, |key| origins.get(key).cloned())?;
         site.maas.key_ranks = ranks;
-        site.expand_home();
-        site.targets = crate::site::hostrange::expand_all(&site.targets)?;
+        site.targets = hostrange::expand_all(&site.targets)?;
         Ok(site)
-    }
-
-    /// Replace a leading `~/` with `$HOME/` in every path setting.
-    fn expand_home(&mut self) {
-        for p in [
-            &mut self.backup_root,
-            &mut self.pointer_file,
-            &mut self.disk_root,
-        ] {
-            *p = expand_tilde(p);
-        }
-        for p in [
-            &mut self.state_dir,
-            &mut self.maas.api_key_file,
-            &mut self.maas.ca_file,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *p = expand_tilde(p);
-        }
-        if self.osd_disks.starts_with("~/") {
-            self.osd_disks = expand_tilde(&PathBuf::from(&self.osd_disks))
-                .display()
-                .to_string();
-        }
     }
 
     /// The site as a flat list of dotted keys and JSON values (for `sites diff`).
@@ -237,6 +153,50 @@ impl Site {
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
         flatten_into("", &value, &mut out);
         out
+    }
+}
+
+/// A value of the wrong type for `key`, said in the key table's words where it has them.
+fn wrong_type(key: &str, origin: &str, value: &Value, e: serde_json::Error) -> anyhow::Error {
+    let shown = match value {
+        Value::String(s) => format!("\"{}\"", s.escape_debug()),
+        other => other.to_string(),
+    };
+    if let Some(k) = keys::find(key) {
+        return anyhow!(
+            "key `{key}` in {origin} has the wrong type: it must be {} (got {shown})",
+            k.kind.expects()
+        );
+    }
+    let group: Vec<&str> = keys::KEYS
+        .iter()
+        .map(|k| k.name)
+        .filter(|name| {
+            name.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .collect();
+    if !group.is_empty() {
+        return anyhow!(
+            "key `{key}` in {origin} has the wrong type: it is a group of settings ({}), set one by one (got {shown})",
+            group.join(", ")
+        );
+    }
+    anyhow!("key `{key}` in {origin} has the wrong type: {e}")
+}
+
+/// Replace a leading `~/` with `$HOME/` in every path setting of a site's JSON tree.
+fn expand_home(doc: &mut Value) {
+    for key in keys::KEYS.iter().filter(|k| k.kind.is_path()) {
+        let node = key
+            .name
+            .split('.')
+            .try_fold(&mut *doc, |node, part| node.get_mut(part));
+        if let Some(Value::String(path)) = node {
+            *path = expand_tilde(std::path::Path::new(path.as_str()))
+                .display()
+                .to_string();
+        }
     }
 }
 
@@ -296,35 +256,33 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
             .get_mut(*part)
             .ok_or_else(|| anyhow!("unknown key `{path}`"))?;
         if child.is_null() && path == "sim" {
-            *child = serde_json::to_value(SimSettings::default())?;
+            *child = keys::sim_defaults();
         }
         node = child;
     }
     Ok(())
 }
 
-/// Parse a `--set` value, typed by the field it sets: string fields take the text as is;
-/// others take JSON (`30`, `true`, `["a","b"]`), falling back to the text. `targets` also
-/// takes a plain comma-separated list, ranges included: `targets=node[00000-00999],infra0`.
+/// Parse a `--set` value, typed by the key it sets ([`keys::KEYS`]): text keys take the
+/// text as is; others take JSON (`30`, `true`, `["a","b"]`), falling back to the text. A list
+/// (`targets`, `models`) also takes plain comma-separated names, ranges included:
+/// `targets=node[00000-00999],infra0`. An empty value unsets an optional key.
 pub fn parse_override(key: &str, text: &str) -> Value {
-    if key == "targets" && !text.trim_start().starts_with('[') {
-        let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
-        return Value::Array(names.map(|t| Value::String(t.to_string())).collect());
+    let kind = keys::find(key).map(|k| &k.kind);
+    match kind {
+        Some(keys::Kind::List(_)) if !text.trim_start().starts_with('[') => {
+            let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
+            Value::Array(names.map(|t| Value::String(t.to_string())).collect())
+        }
+        // An empty value unsets an optional key (`--set juju.controller=`).
+        Some(keys::Kind::OptionalText | keys::Kind::OptionalPath) if text.trim().is_empty() => {
+            Value::Null
+        }
+        Some(kind) if kind.is_text() => Value::String(text.to_string()),
+        // Not a key: kept as text, so the error names the key rather than the JSON.
+        None if key != "sim" => Value::String(text.to_string()),
+        _ => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
     }
-    // The types come from the defaults; `sim` is unset there (only the demo site has it),
-    // so its keys are typed from `SimSettings`'s defaults (`sim.speed=50` is a number).
-    let mut typed = Site::defaults("x");
-    typed.sim = Some(SimSettings::default());
-    let defaults = serde_json::to_value(typed).unwrap_or(Value::Null);
-    let mut node = &defaults;
-    for part in key.split('.') {
-        node = node.get(part).unwrap_or(&Value::Null);
-    }
-    let string_field = node.is_string() || (node.is_null() && key != "sim");
-    if string_field {
-        return Value::String(text.to_string());
-    }
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 /// Leaves of the overrides map `--set` would build, for `KEY=VALUE` strings.
@@ -390,10 +348,9 @@ mod tests {
             ],
         )
         .unwrap();
-        let mut want = Site::defaults("t");
+        let mut want = Site::from_layers("t", &[]).unwrap();
         want.timeouts.model_gone = 30;
         want.targets = vec!["a".into()];
-        want.expand_home();
         assert_eq!(site, want);
     }
 
@@ -412,12 +369,22 @@ mod tests {
 
     #[test]
     fn mistyped_key_is_named() {
-        let err = Site::from_layers("t", &[layer("`f.rhai`", vec![("wipe_osd", json!("yes"))])])
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("key `wipe_osd` in `f.rhai` has the wrong type"),
-            "{err}"
+        let err = |key: &str, value: Value| {
+            Site::from_layers("t", &[layer("`f.rhai`", vec![(key, value)])])
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("wipe_osd", json!("yes")),
+            "key `wipe_osd` in `f.rhai` has the wrong type: it must be true or false (got \"yes\")"
+        );
+        assert_eq!(
+            err("maas.concurrency", json!(-1)),
+            "key `maas.concurrency` in `f.rhai` has the wrong type: it must be a whole number, 1 to 256 requests (got -1)"
+        );
+        assert_eq!(
+            err("timeouts", json!(5)),
+            "key `timeouts` in `f.rhai` has the wrong type: it is a group of settings (timeouts.model_gone, timeouts.machines_ready, timeouts.destroy_cli), set one by one (got 5)"
         );
     }
 
@@ -455,6 +422,9 @@ mod tests {
         assert_eq!(parse_set("sim.juju=4.0").unwrap().1, json!("4.0"));
         assert_eq!(parse_set("sim.scenario=clean").unwrap().1, json!("clean"));
         assert_eq!(parse_set("maas.erase=quick").unwrap().1, json!("quick"));
+        assert_eq!(parse_set("juju.controller=").unwrap().1, Value::Null);
+        assert_eq!(parse_set("state_dir= ").unwrap().1, Value::Null);
+        assert_eq!(parse_set("backup_prefix=").unwrap().1, json!(""));
         assert!(parse_set("novalue")
             .unwrap_err()
             .to_string()

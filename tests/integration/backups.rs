@@ -159,21 +159,40 @@ fn a_failed_export_record_is_sealed_only_after_a_failed_export() {
         .stdout_lacks("sealed")
         .stderr_has("Juju's export of the model did not fail in this run");
 
+    // Then the bundle's stand-ins are required too: `show-model` and `model-config`.
     let sim = SimServer::with("dirty", &["juju-fail:export-bundle"], TEST_SPEED);
-    let script = r#"
+    let script = |fallback: &str| {
+        format!(
+            r#"
 let d = backup_dir("p");
-try { juju_export_bundle("openstack"); } catch (e) { write_backup(d, "export-bundle.yaml.failed", `${e}`); }
+try {{ juju_export_bundle("openstack"); }} catch (e) {{ write_backup(d, "export-bundle.yaml.failed", `${{e}}`); }}
+{fallback}
 write_backup(d, "status.json", to_json(juju_status("openstack")));
 write_backup(d, "models.json", to_json(juju_models()));
 write_backup(d, "controllers.json", to_json(juju_controllers()));
 write_backup(d, "maas-targets.json", maas_snapshot([]));
 seal_backup(d, "openstack");
-print(`sealed, ok: ${backup_ok(d)}`);
-"#;
-    let out = with_sim(site(), &sim)
-        .file("b.rhai", script)
-        .args(&["--site", "t", "run", "b.rhai"])
-        .run();
+print(`sealed, ok: ${{backup_ok(d)}}`);
+"#
+        )
+    };
+    let seal = |fallback: &str| {
+        with_sim(site(), &sim)
+            .file("b.rhai", &script(fallback))
+            .args(&["--site", "t", "run", "b.rhai"])
+            .run()
+    };
+    let out = seal(r#"write_backup(d, "show-model.json", juju_show_model("openstack"));"#);
+    out.status(2).stdout_lacks("sealed, ok");
+    assert!(
+        out.stderr.contains("holds `export-bundle.yaml.failed` in place of `export-bundle.yaml` but not `model-config.json`: without the bundle it needs `show-model.json` and `model-config.json`"),
+        "{}",
+        out.stderr
+    );
+    let out = seal(
+        r#"write_backup(d, "show-model.json", juju_show_model("openstack"));
+write_backup(d, "model-config.json", juju_model_config("openstack"));"#,
+    );
     out.status(0).stdout_has("sealed, ok: true");
 }
 
@@ -207,7 +226,7 @@ fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
         .args(&["--yes", "--json"])
         .run();
     out.status(0)
-        .stderr_has("export-bundle of `openstack` failed (kept going");
+        .stderr_has("export-bundle of `openstack` failed (the model is being destroyed): ");
     let sealed: Vec<_> = out
         .journal_lines()
         .into_iter()
@@ -221,11 +240,60 @@ fn a_dying_model_that_cannot_export_is_backed_up_with_the_reason() {
         "{record}"
     );
     assert!(!dir.join("export-bundle.yaml").exists());
-    for file in ["status.json", "models.json", "controllers.json"] {
+    assert_fallback_captures(&dir);
+    assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
+}
+
+/// Every JSON capture of a backup that holds no bundle, the bundle's stand-ins included, is
+/// a valid JSON document.
+fn assert_fallback_captures(dir: &Path) {
+    for file in [
+        "status.json",
+        "models.json",
+        "controllers.json",
+        "show-model.json",
+        "model-config.json",
+    ] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         serde_json::from_str::<serde_json::Value>(&text).unwrap();
     }
+}
+
+/// Some Juju 4.0 releases cannot export a bundle: a live model's teardown records why, keeps
+/// `show-model` and `model-config` in its place, says so before the destroy, points the
+/// pointer at that backup and goes on to GO.
+#[test]
+fn a_live_model_that_juju_4_cannot_export_is_backed_up_without_a_bundle() {
+    let sim = SimServer::scenario("dirty")
+        .juju("4.0")
+        .fault("juju-fail:export-bundle")
+        .start();
+    let out = testcloud(&sim, "teardown").args(&["--yes", "--json"]).run();
+    out.status(0);
     assert_eq!(out.json()["verdict"], "go", "{}", out.stderr);
+    let transcript = &out.stderr;
+    let said = transcript
+        .find("the backup records why and holds juju show-model and model-config in place of the bundle")
+        .expect("the transcript says the bundle is missing");
+    let destroyed = transcript
+        .find("Phase B — force-destroy")
+        .expect("Phase B ran");
+    assert!(said < destroyed, "said before the destroy");
+    let dir = std::path::PathBuf::from(out.pointer().expect("the pointer names the backup").trim());
+    assert!(!dir.join("export-bundle.yaml").exists());
+    let record = std::fs::read_to_string(dir.join("export-bundle.yaml.failed")).unwrap();
+    assert!(
+        record.starts_with("juju export-bundle -m openstack failed:\n"),
+        "{record}"
+    );
+    assert_fallback_captures(&dir);
+    let show: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("show-model.json")).unwrap())
+            .unwrap();
+    assert!(
+        show.get("admin/openstack").is_some(),
+        "4.0 keys show-model by the qualified name: {show}"
+    );
 }
 
 /// The sealed backup is read again right before the destroy: a capture spoiled after the

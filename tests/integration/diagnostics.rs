@@ -2,38 +2,64 @@
 
 use crate::common::Test;
 
-#[test]
-fn parse_error_shows_file_line_col_and_caret() {
-    let out = Test::new()
-        .file("runbooks/bad.rhai", "let a = 1;\nlet b = a +;\n")
-        .args(&["run", "bad"])
-        .run();
-    out.status(2);
-    let file = out.root().join("runbooks/bad.rhai").display().to_string();
-    out.stderr_has(&format!(
-        "  --> {file}:2:12\n  |\n2 | let b = a +;\n  |            ^\n"
-    ));
-}
+/// A runbook, a module under `stdlib/` it may import, and stderr exactly.
+const CASES: [(&str, (&str, &str), &str); 4] = [
+    // A parse error: the file, line and column, the line, a caret under the column.
+    (
+        "let a = 1;\nlet b = a +;\n",
+        ("", ""),
+        "error: Unexpected ';'
+  --> <tmp>/root/runbooks/r.rhai:2:12
+  |
+2 | let b = a +;
+  |            ^
+",
+    ),
+    // A runtime error in an imported module: its own position, then the call chain.
+    (
+        "import \"m\" as m;\n\nm::boom(7);\n",
+        ("m", "fn boom(x) {\n    throw `bad ${x}`;\n}\n"),
+        "error: bad 7
+  --> <tmp>/root/stdlib/m.rhai:2:5
+  |
+2 |     throw `bad ${x}`;
+  |     ^
+   = in call to `boom` at <tmp>/root/runbooks/r.rhai:3:4
+",
+    ),
+    // An error in a script function names the call site.
+    (
+        "fn f() {\n  1 / 0\n}\nf();\n",
+        ("", ""),
+        "error: Division by zero: 1 / 0
+  --> <tmp>/root/runbooks/r.rhai:2:5
+  |
+2 |   1 / 0
+  |     ^
+   = in call to `f` at <tmp>/root/runbooks/r.rhai:4:1
+",
+    ),
+    // A broken module stops with its own error, naming where it was imported.
+    (
+        "import \"broken\" as b;\n",
+        ("broken", "fn f() {\n  let = 1;\n}\n"),
+        "error: Expecting name of a variable
+  --> <tmp>/root/stdlib/broken.rhai:2:7
+  |
+2 |   let = 1;
+  |       ^
+   = in module `<tmp>/root/stdlib/broken.rhai` imported at <tmp>/root/runbooks/r.rhai:1:8
+",
+    ),
+];
 
 #[test]
-fn runtime_error_in_imported_module_shows_chain() {
-    let out = Test::new()
-        .file("stdlib/m.rhai", "fn boom(x) {\n    throw `bad ${x}`;\n}\n")
-        .file("runbooks/r.rhai", "import \"m\" as m;\n\nm::boom(7);\n")
-        .args(&["run", "r"])
-        .run();
-    out.status(2);
-    let m = out.root().join("stdlib/m.rhai").display().to_string();
-    let r = out.root().join("runbooks/r.rhai").display().to_string();
-    out.stderr_has(&format!("error: bad 7\n  --> {m}:2:5\n"));
-    out.stderr_has(&format!("   = in call to `boom` at {r}:3:"));
-}
-
-#[test]
-fn error_in_script_function_names_call_site() {
-    let out = Test::script("fn f() {\n  1 / 0\n}\nf();\n").run();
-    out.status(2);
-    let r = out.root().join("runbooks/r.rhai").display().to_string();
-    out.stderr_has(&format!("--> {r}:2:"));
-    out.stderr_has(&format!("   = in call to `f` at {r}:4:1"));
+fn script_errors_show_the_position_the_line_a_caret_and_the_call_chain() {
+    for (runbook, (module, text), stderr) in CASES {
+        let mut t = Test::script(runbook);
+        if !module.is_empty() {
+            t = t.file(&format!("stdlib/{module}.rhai"), text);
+        }
+        t.run().status(2).stderr_is(stderr);
+    }
 }

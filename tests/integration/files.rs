@@ -1,6 +1,6 @@
 //! Files primitives and the effects gate: backups, manifest, seal, pointer, dry-run, refusals.
 
-use crate::common::Test;
+use crate::common::{each_str, Test};
 
 const BACKUP: &str = r#"
 let d = backup_dir(site.backup_prefix);
@@ -29,10 +29,7 @@ const EFFECTS: [&str; 8] = [
 
 #[test]
 fn backup_writes_manifest_and_pointer_and_journal() {
-    let out = Test::new()
-        .file("runbooks/b.rhai", BACKUP)
-        .args(&["run", "b"])
-        .run();
+    let out = Test::script(BACKUP).run();
     out.status(0).stdout_ends_with("true\ntrue\n");
     let state = out.home().join(".local/state/runbook/demo");
     let files = out.files_under(&state.join("backups"));
@@ -54,51 +51,45 @@ fn backup_writes_manifest_and_pointer_and_journal() {
         64
     );
     let lines = out.journal_lines();
-    let effects: Vec<&str> = lines
-        .iter()
-        .map(|l| l["effect"].as_str().unwrap())
-        .collect();
-    assert_eq!(effects, EFFECTS);
+    assert_eq!(each_str(&lines.clone().into(), "effect"), EFFECTS);
     assert!(lines.iter().all(|l| l["outcome"] == "executed"
         && l["run_id"].is_string()
         && l["duration_ms"].is_u64()));
-    out.stdout_has("journal: ");
+    out.says("journal: <tmp>/home/.local/state/runbook/demo/runs/<run>/journal.jsonl");
 }
 
 #[test]
 fn dry_run_writes_nothing_and_lists_plan() {
-    let out = Test::new()
-        .file("runbooks/b.rhai", BACKUP)
-        .args(&["run", "b", "--dry-run", "--json"])
-        .run();
+    let out = Test::script(BACKUP).args(&["--dry-run", "--json"]).run();
     out.status(0);
     assert_eq!(out.files_under(&out.home()), Vec::<String>::new());
     assert_eq!(out.files_under(&out.state()), Vec::<String>::new());
     let doc = out.json();
-    let plan: Vec<&str> = doc["plan"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["effect"].as_str().unwrap())
-        .collect();
-    assert_eq!(plan, EFFECTS);
+    assert_eq!(each_str(&doc["plan"], "effect"), EFFECTS);
     assert_eq!(doc["journal"], serde_json::Value::Null);
     out.stderr_has("dry-run plan (8 effects; nothing was changed)");
 }
 
+/// stderr exactly: the guard or the error, where the script called it, the line, a caret.
+fn refused_at(line: usize, source: &str, why: &str) -> String {
+    let pad = " ".repeat(line.to_string().len());
+    format!("error: {why}\n{pad} --> <tmp>/root/runbooks/r.rhai:{line}:1\n{pad} |\n{line} | {source}\n{pad} | ^\n")
+}
+
 #[test]
 fn write_backup_escape_is_refused_and_writes_nothing() {
-    for name in ["../escape.txt", "/tmp/abs.txt", "a/../../b"] {
-        let script = format!(
-            "let d = backup_dir(\"p\");\nwrite_backup(d, \"{name}\", \"x\");\nprint(\"after\");"
-        );
-        let out = Test::new()
-            .file("runbooks/w.rhai", &script)
-            .args(&["run", "w"])
-            .run();
-        out.status(4)
-            .stderr_has("refused by guard `write_backup.scope`")
-            .stderr_has("w.rhai:2:1");
+    for (name, why) in [
+        ("../escape.txt", "may not contain `..` or `.`"),
+        ("/tmp/abs.txt", "must be relative to the backup dir"),
+        ("a/../../b", "may not contain `..` or `.`"),
+    ] {
+        let write = format!("write_backup(d, \"{name}\", \"x\");");
+        let out = Test::script(&format!(
+            "let d = backup_dir(\"p\");\n{write}\nprint(\"after\");"
+        ))
+        .run();
+        let why = format!("refused by guard `write_backup.scope`: file name `{name}` {why}");
+        out.status(4).stderr_is(&refused_at(2, &write, &why));
         out.stdout_lacks("after");
         let files = out.files_under(&out.home().join(".local/state/runbook/demo/backups"));
         assert_eq!(files.len(), 1, "only the empty manifest: {files:?}");
@@ -107,41 +98,42 @@ fn write_backup_escape_is_refused_and_writes_nothing() {
     }
 }
 
+/// Writing or sealing outside this run's backup dirs is refused; an empty capture is an
+/// error at the seal.
 #[test]
-fn write_backup_outside_run_dirs_is_refused() {
-    let out = Test::new()
-        .file("runbooks/w.rhai", "write_backup(\"/tmp\", \"x\", \"y\");")
-        .args(&["run", "w"])
-        .run();
-    out.status(4)
-        .stderr_has("`/tmp` is not a backup dir made by this run");
-}
-
-#[test]
-fn seal_refuses_empty_file() {
-    Test::new()
-        .file("runbooks/s.rhai", "let d = backup_dir(\"p\");\nwrite_backup(d, \"empty.txt\", \"\");\nseal_backup(d, \"openstack\");")
-        .args(&["run", "s"])
-        .run()
-        .status(2)
-        .stderr_has("empty.txt` is empty");
-}
-
-#[test]
-fn seal_refuses_foreign_dir() {
-    Test::new()
-        .args(&["eval", "seal_backup(\"/tmp\", \"openstack\")"])
-        .run()
-        .status(4)
-        .stderr_has("refused by guard `seal_backup.scope`");
+fn backups_outside_this_run_and_empty_captures_are_refused() {
+    let empty = "<tmp>/home/.local/state/runbook/demo/backups/p-<stamp>/empty.txt";
+    for (script, code, line, why) in [
+        (
+            "write_backup(\"/tmp\", \"x\", \"y\");".to_string(),
+            4,
+            1,
+            "refused by guard `write_backup.scope`: `/tmp` is not a backup dir made by this run (`backup_dir`)".to_string(),
+        ),
+        (
+            "seal_backup(\"/tmp\", \"openstack\");".to_string(),
+            4,
+            1,
+            "refused by guard `seal_backup.scope`: `/tmp` is not a backup dir made by this run".to_string(),
+        ),
+        (
+            "let d = backup_dir(\"p\");\nwrite_backup(d, \"empty.txt\", \"\");\nseal_backup(d, \"openstack\");".to_string(),
+            2,
+            3,
+            format!("backup file `{empty}` is empty"),
+        ),
+    ] {
+        let source = script.lines().last().expect("a line");
+        Test::script(&script)
+            .run()
+            .status(code)
+            .stderr_is(&refused_at(line, source, &why));
+    }
 }
 
 #[test]
 fn backup_ok_detects_tampering() {
-    let out = Test::new()
-        .file("runbooks/b.rhai", BACKUP)
-        .args(&["run", "b"])
-        .run();
+    let out = Test::script(BACKUP).run();
     out.status(0);
     let ptr = out
         .home()

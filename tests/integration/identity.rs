@@ -9,7 +9,7 @@ use crate::sim_server::SimServer;
 /// second simulator of the same scenario has the same ones).
 fn id_of(hostname: &str) -> String {
     let probe = SimServer::start("dirty");
-    system_id(&probe, hostname)
+    probe.system_id(hostname)
 }
 
 fn release_posts(sim: &SimServer) -> Vec<String> {
@@ -96,7 +96,7 @@ fn frozen_ids(sim: &SimServer) -> Vec<String> {
         "capi-mgmt",
     ]
     .iter()
-    .map(|h| system_id(sim, h))
+    .map(|h| sim.system_id(h))
     .collect()
 }
 
@@ -105,7 +105,7 @@ fn frozen_ids(sim: &SimServer) -> Vec<String> {
 #[test]
 fn before_any_detection_every_destroy_class_call_is_refused() {
     let sim = SimServer::start("dirty");
-    let id = system_id(&sim, "openstack0");
+    let id = sim.system_id("openstack0");
     for (expr, guard) in [
         (format!(r#"release("{id}")"#), "release.frozen"),
         (format!(r#"release_all(["{id}"])"#), "release.frozen"),

@@ -4,7 +4,7 @@
 //! log shows nothing changed.
 
 use crate::identity_controllers::teardown;
-use crate::primitives_fixture::{eval_in, site, system_id, with_sim};
+use crate::primitives_fixture::{eval_in, site, with_sim};
 use crate::sim_server::{SimServer, TEST_SPEED};
 
 #[test]
@@ -26,7 +26,7 @@ fn a_site_naming_a_controller_that_does_not_exist_is_exit_2() {
 
 #[test]
 fn a_malformed_uuid_in_owner_data_routes_unknown() {
-    let id = system_id(&SimServer::start("dirty"), "openstack2");
+    let id = SimServer::start("dirty").system_id("openstack2");
     let fault = format!("preset:{id}:juju-model-uuid=3d9f6c1a-not-a-uuid");
     let sim = SimServer::with("dirty", &[&fault], TEST_SPEED);
     let out = teardown(&sim, &[]);
@@ -43,7 +43,7 @@ fn a_malformed_uuid_in_owner_data_routes_unknown() {
 #[test]
 fn a_uuid_that_turns_malformed_after_the_detection_is_not_released() {
     let probe = SimServer::start("partial");
-    let id = system_id(&probe, "openstack3");
+    let id = probe.system_id("openstack3");
     let fault = format!("mutate:{id}:juju-controller-uuid=0c3f9a52");
     let sim = SimServer::with("partial", &[&fault], TEST_SPEED);
     let out = eval_in(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::session::testcloud;
 use crate::common::{Output, Test};
-use crate::primitives_fixture::{eval, system_id};
+use crate::primitives_fixture::eval;
 use crate::sim_server::{SimServer, TARGETS};
 
 const NOT_VISIBLE: &str =
@@ -51,7 +51,7 @@ fn a_superuser_key_could_release_alices_machine_so_the_owner_guard_refuses_it() 
         true,
         "the premise: a superuser's key"
     );
-    let id = system_id(&sim, "openstack2");
+    let id = sim.system_id("openstack2");
     assert_eq!(get_json(&sim, &format!("machines/{id}/"))["owner"], "alice");
 
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
@@ -139,7 +139,7 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
         .expect("the simulator answers");
     assert_eq!(release.status(), 403);
     // Power parameters are for administrators only, even of one's own machine.
-    let own = system_id(&sim, "openstack0");
+    let own = sim.system_id("openstack0");
     assert_eq!(
         get(&sim, &format!("machines/{own}/?op=power_parameters")).status(),
         403
@@ -204,7 +204,7 @@ fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
         assert_eq!(sim.machine(h)["status_name"], "Ready", "{h}");
     }
     // Only the targets were released; alice's machines were never asked for.
-    let ids: Vec<String> = TARGETS.iter().map(|h| system_id(&sim, h)).collect();
+    let ids: Vec<String> = TARGETS.iter().map(|h| sim.system_id(h)).collect();
     for post in release_posts(&sim) {
         assert!(ids.iter().any(|id| post.contains(id.as_str())), "{post}");
     }

@@ -48,6 +48,7 @@ mod sim_evidence;
 mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
+mod site_keys;
 mod sites;
 mod standalone;
 mod streams;

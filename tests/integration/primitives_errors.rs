@@ -5,6 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use crate::common::process::gone_within;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::*;
 use crate::primitives_juju::SEAL;
@@ -178,17 +179,6 @@ fn unsupported_juju_versions_are_refused_naming_the_command() {
     }
 }
 
-/// True while `pid` is a live process (a zombie awaiting its reaper counts as gone).
-fn alive(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 #[test]
 fn juju_timeout_kills_it_and_its_children_and_says_which_setting_to_raise() {
     // The fake juju records its pid and its child's, then waits on the child.
@@ -211,15 +201,13 @@ fn juju_timeout_kills_it_and_its_children_and_says_which_setting_to_raise() {
     .stderr_has("juju.timeout");
     assert!(took < Duration::from_secs(15), "took {took:?}");
     let pids = std::fs::read_to_string(&pids).expect("the fake juju ran");
-    let pids: Vec<&str> = pids.lines().collect();
+    let pids: Vec<i32> = pids.lines().map(|p| p.parse().expect("a pid")).collect();
     assert_eq!(pids.len(), 2, "{pids:?}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pids.iter().any(|p| alive(p)) {
+    for pid in pids {
         assert!(
-            Instant::now() < deadline,
-            "an orphan survived the timeout: {pids:?}"
+            gone_within(pid, Duration::from_secs(5)),
+            "{pid} survived the timeout"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -242,7 +230,7 @@ fn maas_wrong_key_is_401_with_a_hint_and_no_secret() {
 #[test]
 fn maas_403_on_release_is_an_error_naming_the_request() {
     let sim = faulty(&["maas-status:403:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2)
         .stderr_has(&format!(
@@ -275,7 +263,7 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
     // A 404 is only "gone" when a fresh read agrees (a composed VM Juju released); here the
     // machine is still there and Deployed, so the release failed.
     let sim = faulty(&["maas-status:404:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2)
         .stderr_has(&format!(
@@ -288,7 +276,7 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
 #[test]
 fn maas_409_on_release_rereads_the_machine_and_fails_when_it_is_not_releasing() {
     let sim = faulty(&["maas-status:409:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2).stderr_has("409");
     // The release was followed by a fresh read of the machine.
@@ -323,7 +311,7 @@ fn maas_500_is_retried_then_reported() {
 #[test]
 fn maas_5xx_on_release_is_not_retried_blindly() {
     let sim = faulty(&["maas-status:500:op=release"]);
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
     out.status(2).stderr_has("returned 500");
     let posts = requests(&sim)

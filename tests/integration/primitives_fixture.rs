@@ -84,6 +84,15 @@ pub fn detected(expr: &str) -> String {
     }
 }
 
+/// What stderr says when `eval` of EXPR fails with `error` (its first lines): the error,
+/// then the position of EXPR's call, the line run (with the detection, if any) and a caret.
+pub fn eval_error(expr: &str, error: &str) -> String {
+    let call = detected(expr);
+    let column = call.len() - expr.len() + 1;
+    let caret = " ".repeat(column - 1);
+    format!("{error}\n  --> <eval>:1:{column}\n  |\n1 | {call}\n  | {caret}^")
+}
+
 /// `runbook --site t eval FLAGS... EXPR` with the test as it is.
 pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
     t.args(&["--site", "t", "eval"])
@@ -135,14 +144,6 @@ pub fn changes_since(sim: &SimServer, from: usize) -> Vec<Value> {
 pub fn assert_unchanged(sim: &SimServer) {
     let changes = changes_since(sim, 0);
     assert!(changes.is_empty(), "the simulator changed: {changes:#?}");
-}
-
-/// The system id of `hostname` in the simulator.
-pub fn system_id(sim: &SimServer, hostname: &str) -> String {
-    sim.machine(hostname)["system_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no machine `{hostname}` in the simulator"))
-        .to_string()
 }
 
 /// The keys of a JSON object, sorted.
@@ -203,4 +204,11 @@ pub fn qemu_info(path: &std::path::Path) -> Value {
 /// The bytes of a file, to prove it was not touched.
 pub fn bytes(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// `eval` of EXPR approved (`--yes --json`) against `sim`, succeeded, stdout parsed.
+pub fn applied(sim: &SimServer, expr: &str) -> Value {
+    let out = eval(sim, &["--yes", "--json"], expr);
+    out.status(0);
+    out.json()
 }

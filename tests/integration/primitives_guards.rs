@@ -22,7 +22,7 @@ fn assert_refused(sim: &SimServer, out: &crate::common::Output, guard: &str, nev
 }
 
 fn release_of(sim: &SimServer, hostname: &str) -> String {
-    format!(r#"release("{}")"#, system_id(sim, hostname))
+    format!(r#"release("{}")"#, sim.system_id(hostname))
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn release_of_a_hostname_not_in_targets_is_refused() {
 #[test]
 fn release_of_a_locked_machine_is_refused() {
     let sim = SimServer::start("dirty");
-    let id = system_id(&sim, "openstack0");
+    let id = sim.system_id("openstack0");
     let lock = sim
         .maas(reqwest::Method::POST, &format!("machines/{id}/?op=lock"))
         .send()
@@ -66,7 +66,7 @@ fn release_of_a_locked_machine_is_refused() {
 #[test]
 fn a_refused_machine_in_a_batch_is_named_and_the_others_go_on() {
     let sim = SimServer::start("dirty");
-    let alice = system_id(&sim, "alice-build0");
+    let alice = sim.system_id("alice-build0");
     let out = release_all(&sim, &["openstack0", "openstack1", "alice-build0"]);
     // Refused machines end the run refused (exit 4), never GO.
     out.status(4)
@@ -245,7 +245,7 @@ fn a_wipe_without_a_terminal_or_yes_is_refused() {
 #[test]
 fn dry_run_plans_the_exact_release_and_sends_nothing() {
     let sim = SimServer::start("dirty");
-    let id = system_id(&sim, "openstack1");
+    let id = sim.system_id("openstack1");
     let out = eval(
         &sim,
         &["--dry-run", "--json"],

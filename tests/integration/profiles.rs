@@ -206,3 +206,86 @@ fn a_locked_database_is_a_clear_error() {
         .stderr_has("is locked by another program");
     holder.execute_batch("ROLLBACK;").expect("unlock");
 }
+
+/// A site that pins its MAAS (`maas.url`, or a `maas.profile`) refuses an environment naming
+/// another one — an exported `MAAS_PROFILE` as much as an exported `MAAS_URL` — before any
+/// request; the header says where the MAAS it does talk to came from.
+#[test]
+fn a_pinned_site_refuses_an_exported_profile_of_another_maas() {
+    let sim = SimServer::start("dirty");
+    let elsewhere = "http://127.0.0.1:9/MAAS";
+    let profiles = [
+        ("ops", sim.maas_url.as_str(), sim.api_key.as_str()),
+        ("lab", elsewhere, sim.api_key.as_str()),
+    ];
+    let pinned_url = format!(
+        "#{{ name: \"mine\", targets: [\"openstack0\"], maas: #{{ url: \"{}\" }} }}",
+        sim.maas_url
+    );
+    let pinned_profile =
+        "#{ name: \"mine\", targets: [\"openstack0\"], maas: #{ profile: \"ops\" } }";
+    let run = |site: &str, env: (&str, &str), args: &[&str]| {
+        let t = logged_in(&profiles);
+        let root = format!("{}/", t.root().display());
+        let mut out = t
+            .file("sites/mine/site.rhai", site)
+            .env(env.0, env.1)
+            .env("MAAS_API_KEY", &sim.api_key)
+            .args(&["eval", "--site", "mine", "maas_whoami()"])
+            .args(args)
+            .run();
+        out.stderr = out.stderr.replace(&root, "");
+        out
+    };
+    let out = run(&pinned_url, ("MAAS_PROFILE", "lab"), &[]);
+    out.status(2);
+    assert_eq!(
+        out.stderr.lines().next(),
+        Some(format!(
+            "error: `MAAS_PROFILE` is `lab` (MAAS `{elsewhere}/api/2.0/`) but site `mine` pins `maas.url` to `{}` (in `sites/mine/site.rhai`): refusing to guess which one you mean",
+            sim.maas_url
+        )
+        .as_str())
+    );
+    assert!(out.stderr.contains("hint: unset `MAAS_PROFILE` to use the site's, or override it explicitly with `--profile lab`"), "{}", out.stderr);
+    let out = run(pinned_profile, ("MAAS_URL", elsewhere), &[]);
+    out.status(2);
+    assert_eq!(
+        out.stderr.lines().next(),
+        Some(format!(
+            "error: `MAAS_URL` is `{elsewhere}` but site `mine` pins `maas.profile` to `ops` (MAAS `{}/api/2.0/`) (in `sites/mine/site.rhai`): refusing to guess which one you mean",
+            sim.maas_url
+        )
+        .as_str())
+    );
+    assert_eq!(whoami_requests(&sim), 0, "refused before any request");
+
+    // The same MAAS by either name is no disagreement; the header names the source.
+    let out = run(&pinned_url, ("MAAS_PROFILE", "ops"), &[]);
+    out.status(0).stdout_is("admin\n");
+    assert!(
+        out.stderr.contains(&format!(
+            "MAAS: {}/api/2.0/ as `admin` (from the site's `maas.url`)",
+            sim.maas_url
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = run(pinned_profile, ("MAAS_PROFILE", "ops"), &[]);
+    out.status(0).stdout_is("admin\n");
+    assert!(
+        out.stderr
+            .contains("(from the `maas login` profile of `MAAS_PROFILE`)"),
+        "{}",
+        out.stderr
+    );
+    let out = run(pinned_profile, ("NO_COLOR", "1"), &[]);
+    out.status(0).stdout_is("admin\n");
+    assert!(
+        out.stderr
+            .contains("(from the `maas login` profile of the site's `maas.profile`)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(whoami_requests(&sim), 3);
+}

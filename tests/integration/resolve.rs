@@ -101,19 +101,6 @@ fn missing_module_is_an_error_naming_it() {
 }
 
 #[test]
-fn broken_module_stops_with_its_own_error() {
-    let out = Test::new()
-        .file("stdlib/broken.rhai", "fn f() {\n  let = 1;\n}\n")
-        .file("runbooks/r.rhai", "import \"broken\" as b;\n")
-        .args(&["run", "r"])
-        .run();
-    out.status(2);
-    let file = out.root().join("stdlib/broken.rhai").display().to_string();
-    out.stderr_has(&format!("--> {file}:2:"));
-    out.stderr_has("in module");
-}
-
-#[test]
 fn module_functions_see_site_and_dry_run() {
     Test::new()
         .file("stdlib/m.rhai", "fn f() { `${site.name} ${dry_run}` }")

@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::process::gone_within;
 use crate::common::session::testcloud;
 use crate::common::{Output, Running, Test};
 use crate::sim_server::SimServer;
@@ -37,28 +38,6 @@ fn hung_juju(t: &Test, run: &mut Running) -> i32 {
             .ok()
             .and_then(|t| t.trim().parse().ok())
     })
-}
-
-/// Whether `pid` is alive (a zombie counts as gone).
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
-        Err(_) => false,
-    }
-}
-
-/// Wait (bounded by `within`) until `pid` is gone; true if it went.
-fn gone_within(pid: i32, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    !alive(pid)
 }
 
 /// A run hung in `juju models`, stopped by `signal`: exit 128 + `signal`, the juju child

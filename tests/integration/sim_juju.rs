@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::each_str;
 use crate::sim_evidence::{targets_ready, DESTROY};
 use crate::sim_server::SimServer;
 
@@ -65,14 +66,18 @@ fn parsed(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("juju printed JSON")
 }
 
+/// Waits until only the controller's model is left and every target is Ready.
+fn wait_torn_down(sim: &SimServer) {
+    sim.wait_for(
+        "the model gone and the targets Ready",
+        Duration::from_secs(5),
+        |s| s["models"].as_array().is_some_and(|m| m.len() == 1) && targets_ready(s),
+    );
+}
+
 fn model_names(sim: &SimServer) -> Vec<String> {
     let models = parsed(&sim.juju(&["models", "--format", "json"]));
-    models["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["short-name"].as_str().unwrap().to_string())
-        .collect()
+    each_str(&models["models"], "short-name")
 }
 
 #[test]
@@ -131,11 +136,7 @@ fn dirty_teardown_releases_the_targets_and_nothing_else() {
     let out = sim.juju(&DESTROY);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("Destroying model"));
-    sim.wait_for(
-        "the model gone and the targets Ready",
-        Duration::from_secs(5),
-        |s| s["models"].as_array().unwrap().len() == 1 && targets_ready(s),
-    );
+    wait_torn_down(&sim);
     for h in [
         "alice-build0",
         "alice-build1",
@@ -258,11 +259,7 @@ fn stuck_machine_needs_remove_machine_force() {
     ]);
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert!(stdout(&forced).starts_with("will remove machine 3\n"));
-    sim.wait_for(
-        "the model gone and the targets Ready",
-        Duration::from_secs(5),
-        |s| s["models"].as_array().unwrap().len() == 1 && targets_ready(s),
-    );
+    wait_torn_down(&sim);
 }
 
 #[test]

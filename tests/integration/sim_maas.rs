@@ -6,11 +6,24 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::common::each_str;
 use crate::sim_server::{SimServer, TEST_SPEED};
 
 fn json(r: reqwest::blocking::Response) -> Value {
     assert_eq!(r.headers()["content-type"], "application/json");
     r.json().expect("json body")
+}
+
+/// `GET path` of the MAAS API, as JSON.
+fn get(sim: &SimServer, path: &str) -> Value {
+    json(sim.maas(Method::GET, path).send().expect("GET"))
+}
+
+/// `POST machines/ID/?op=release`.
+fn release(sim: &SimServer, id: &str) -> reqwest::blocking::Response {
+    sim.maas(Method::POST, &format!("machines/{id}/?op=release"))
+        .send()
+        .expect("POST")
 }
 
 #[test]
@@ -58,9 +71,9 @@ fn a_bad_key_gets_401_in_maas_words() {
 #[test]
 fn whoami_and_filtered_machine_lists() {
     let sim = SimServer::start("dirty");
-    let me = json(sim.maas(Method::GET, "users/?op=whoami").send().unwrap());
+    let me = get(&sim, "users/?op=whoami");
     assert_eq!(me["username"], "admin");
-    let all = json(sim.maas(Method::GET, "machines/").send().unwrap());
+    let all = get(&sim, "machines/");
     assert_eq!(all.as_array().unwrap().len(), 9);
     assert!(
         all[0].to_string().len() > 4000,
@@ -79,43 +92,31 @@ fn whoami_and_filtered_machine_lists() {
     ] {
         assert!(all[0].get(field).is_some(), "missing {field}");
     }
-    let two = json(
-        sim.maas(
-            Method::GET,
-            "machines/?hostname=openstack0&hostname=capi-mgmt",
-        )
-        .send()
-        .unwrap(),
-    );
-    assert_eq!(
-        two.as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["hostname"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ["openstack0", "capi-mgmt"]
-    );
-    let alice = json(
-        sim.maas(Method::GET, "machines/?owner=alice&status=deployed")
-            .send()
-            .unwrap(),
-    );
-    assert_eq!(alice.as_array().unwrap().len(), 3);
-    let model = json(
-        sim.maas(
-            Method::GET,
-            "machines/?agent_name=3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63",
-        )
-        .send()
-        .unwrap(),
-    );
-    assert_eq!(model.as_array().unwrap().len(), 5);
-    let none = json(
-        sim.maas(Method::GET, "machines/?hostname=nope")
-            .send()
-            .unwrap(),
-    );
-    assert_eq!(none, serde_json::json!([]));
+    let model = "agent_name=3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+    for (query, hostnames) in [
+        (
+            "hostname=openstack0&hostname=capi-mgmt",
+            &["openstack0", "capi-mgmt"][..],
+        ),
+        (
+            "owner=alice&status=deployed",
+            &["alice-build0", "alice-build1", "alice-db0"],
+        ),
+        (
+            model,
+            &[
+                "openstack0",
+                "openstack1",
+                "openstack2",
+                "openstack3",
+                "capi-mgmt",
+            ],
+        ),
+        ("hostname=nope", &[]),
+    ] {
+        let found = get(&sim, &format!("machines/?{query}"));
+        assert_eq!(each_str(&found, "hostname"), hostnames, "{query}");
+    }
     assert!(!sim.changed());
 }
 
@@ -123,42 +124,20 @@ fn whoami_and_filtered_machine_lists() {
 fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
     // A non-superuser: MAAS refuses it someone else's machine (a superuser it would not).
     let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
-    let id = sim.machine("openstack1")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = sim.system_id("openstack1");
     let r = json(
         sim.maas(Method::POST, &format!("machines/{id}/?op=release"))
             .form(&[("comment", "test")])
             .send()
-            .unwrap(),
+            .expect("POST"),
     );
     assert_eq!(r["status_name"], "Releasing");
-    sim.wait_for("openstack1 Ready", Duration::from_secs(5), |s| {
-        s["machines"].as_array().unwrap().iter().any(|m| {
-            m["hostname"] == "openstack1" && m["status_name"] == "Ready" && m["owner"].is_null()
-        })
-    });
-    let again = sim
-        .maas(Method::POST, &format!("machines/{id}/?op=release"))
-        .send()
-        .unwrap();
-    assert_eq!(again.status(), 200);
-    let alice = sim.machine("alice-db0")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        sim.maas(Method::POST, &format!("machines/{alice}/?op=release"))
-            .send()
-            .unwrap()
-            .status(),
-        403
-    );
-    let missing = sim
-        .maas(Method::POST, "machines/nope00/?op=release")
-        .send()
-        .unwrap();
+    sim.wait_status("openstack1", "Ready", Duration::from_secs(5));
+    assert!(sim.machine("openstack1")["owner"].is_null());
+    assert_eq!(release(&sim, &id).status(), 200);
+    let alice = sim.system_id("alice-db0");
+    assert_eq!(release(&sim, &alice).status(), 403);
+    let missing = release(&sim, "nope00");
     assert_eq!(missing.status(), 404);
     assert_eq!(
         missing.text().unwrap(),
@@ -177,14 +156,8 @@ fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
 #[test]
 fn bulk_release_accepts_multipart_with_base64_parts() {
     let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
-    let a = sim.machine("openstack2")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let b = sim.machine("openstack3")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let a = sim.system_id("openstack2");
+    let b = sim.system_id("openstack3");
     let body = format!(
         "--BB\r\nContent-Disposition: form-data; name=\"machines\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--BB\r\nContent-Disposition: form-data; name=\"machines\"\r\n\r\n{b}\r\n--BB--\r\n",
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &a)
@@ -198,10 +171,7 @@ fn bulk_release_accepts_multipart_with_base64_parts() {
     assert_eq!(r.status(), 200);
     assert_eq!(sim.machine("openstack2")["status_name"], "Releasing");
     assert_eq!(sim.machine("openstack3")["status_name"], "Releasing");
-    let alice = sim.machine("alice-db0")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alice = sim.system_id("alice-db0");
     let r = sim
         .maas(Method::POST, "machines/?op=release")
         .form(&[("machines", alice.as_str())])
@@ -225,24 +195,9 @@ fn bulk_release_accepts_multipart_with_base64_parts() {
 #[test]
 fn release_fails_fault_ends_in_releasing_failed() {
     let sim = SimServer::with("dirty", &["release-fails:capi-mgmt"], 20.0);
-    let id = sim.machine("capi-mgmt")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        sim.maas(Method::POST, &format!("machines/{id}/?op=release"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
-    sim.wait_for("capi-mgmt Releasing failed", Duration::from_secs(5), |s| {
-        s["machines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["hostname"] == "capi-mgmt" && m["status_name"] == "Releasing failed")
-    });
+    let id = sim.system_id("capi-mgmt");
+    assert_eq!(release(&sim, &id).status(), 200);
+    sim.wait_status("capi-mgmt", "Releasing failed", Duration::from_secs(5));
 }
 
 #[test]
@@ -315,28 +270,13 @@ fn help_documents_the_fault_specs() {
 #[test]
 fn missing_and_large_scenarios() {
     let sim = SimServer::start("missing");
-    let hosts = json(
-        sim.maas(
-            Method::GET,
-            "machines/?hostname=capi-mgmt&hostname=openstack0",
-        )
-        .send()
-        .unwrap(),
-    );
-    assert_eq!(
-        hosts.as_array().unwrap().len(),
-        1,
-        "capi-mgmt is absent from MAAS"
-    );
+    let hosts = get(&sim, "machines/?hostname=capi-mgmt&hostname=openstack0");
+    // capi-mgmt is absent from MAAS.
+    assert_eq!(each_str(&hosts, "hostname"), ["openstack0"]);
     let sim = SimServer::start("large:200");
-    let all = json(sim.maas(Method::GET, "machines/").send().unwrap());
-    let ids: Vec<&str> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["system_id"].as_str().unwrap())
-        .collect();
+    let all = get(&sim, "machines/");
+    let ids = each_str(&all, "system_id");
     assert_eq!(ids.len(), 200);
-    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), 200);
 }

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::fields_where;
+
 /// Tests run time 20x faster than the simulator's default.
 pub const TEST_SPEED: f64 = 20.0;
 
@@ -27,6 +29,7 @@ pub const JUJU_MAJORS: [&str; 2] = ["3.6", "4.0"];
 pub use runbook::sim::scenario::TARGETS;
 
 /// A simulator to start: a scenario, its faults, a speed and the Juju major it plays.
+#[derive(Clone)]
 pub struct Cloud {
     scenario: String,
     faults: Vec<String>,
@@ -51,6 +54,15 @@ impl Cloud {
     pub fn juju(mut self, major: &str) -> Cloud {
         self.juju = Some(major.to_string());
         self
+    }
+
+    /// Runs `test` against a simulator of each Juju major (`JUJU_MAJORS`), one after the other
+    /// (a failure's captured output says which).
+    pub fn each_juju(self, test: impl Fn(&SimServer)) {
+        for major in JUJU_MAJORS {
+            println!("against Juju {major}");
+            test(&self.clone().juju(major).start());
+        }
     }
 
     pub fn start(self) -> SimServer {
@@ -197,11 +209,7 @@ impl SimServer {
 
     /// The request lines of one kind (`maas` or `juju`) in the log, in order.
     pub fn requests_of(&self, kind: &str) -> Vec<String> {
-        self.log()
-            .into_iter()
-            .filter(|e| e["kind"] == kind)
-            .filter_map(|e| e["request"].as_str().map(str::to_string))
-            .collect()
+        fields_where(self.log(), ("kind", kind), "request")
     }
 
     /// The cloud now (`GET /_sim/state`).
@@ -245,6 +253,24 @@ impl SimServer {
             .as_array()
             .and_then(|ms| ms.iter().find(|m| m["hostname"] == hostname).cloned())
             .unwrap_or(Value::Null)
+    }
+
+    /// The system id of the machine with `hostname`.
+    pub fn system_id(&self, hostname: &str) -> String {
+        self.machine(hostname)["system_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no machine `{hostname}` in the simulator"))
+            .to_string()
+    }
+
+    /// Waits until the machine with `hostname` has the status `status_name`.
+    pub fn wait_status(&self, hostname: &str, status_name: &str, timeout: Duration) {
+        self.wait_for(&format!("{hostname} {status_name}"), timeout, |s| {
+            s["machines"].as_array().is_some_and(|ms| {
+                ms.iter()
+                    .any(|m| m["hostname"] == hostname && m["status_name"] == status_name)
+            })
+        });
     }
 
     /// Polls `cond` on the state until it holds; panics naming `what` after `timeout`.

@@ -8,7 +8,7 @@
 
 use crate::common::session::testcloud;
 use crate::common::{Output, Test};
-use crate::sim_server::{SimServer, JUJU_MAJORS, TARGETS};
+use crate::sim_server::{SimServer, TARGETS, TEST_SPEED};
 
 /// The operator's `runbook run RUNBOOK --site testcloud --json` against `sim`: Phase B's own
 /// deadline is short here (Juju's destroy blocks while the model lingers, as in scenario
@@ -21,6 +21,24 @@ fn run(sim: &SimServer, runbook: &str) -> Test {
 
 fn teardown(sim: &SimServer, extra: &[&str]) -> Output {
     run(sim, "teardown").args(extra).run()
+}
+
+/// `teardown --yes` against `sim`: routed `route`, GO, and the cloud torn down (the model
+/// gone, every target Ready and unowned).
+fn torn_down(sim: &SimServer, route: &str) -> Output {
+    let out = teardown(sim, &["--yes"]);
+    out.outcome(0, route, Some("go"));
+    sim.assert_torn_down();
+    out
+}
+
+/// `teardown --yes` with these settings (`--set KEY=VALUE`).
+fn teardown_yes_with(sim: &SimServer, settings: &[(&str, &str)]) -> Output {
+    let mut t = run(sim, "teardown").args(&["--yes"]);
+    for (key, value) in settings {
+        t = t.set(key, value);
+    }
+    t.run()
 }
 
 /// The scorecard's rows for a cloud torn down: the model gone, the five targets Ready.
@@ -56,16 +74,12 @@ const CAPTURES: [&str; 5] = [
 
 #[test]
 fn dirty_with_yes_destroys_releases_and_is_go_with_a_sealed_backup() {
-    for juju in JUJU_MAJORS {
-        dirty_with_yes_on(juju);
-    }
+    SimServer::scenario("dirty").each_juju(dirty_with_yes_on);
 }
 
-fn dirty_with_yes_on(juju: &str) {
-    let sim = SimServer::scenario("dirty").juju(juju).start();
+fn dirty_with_yes_on(sim: &SimServer) {
     let ids = sim.target_ids();
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(0, "dirty", Some("go"));
+    let out = torn_down(sim, "dirty");
 
     // Phase B: exactly the procedure's command, once.
     assert_eq!(
@@ -80,7 +94,6 @@ fn dirty_with_yes_on(juju: &str) {
             "released {id}, which is not a target ({ids:?})"
         );
     }
-    sim.assert_torn_down();
 
     // Phase A: a sealed backup with the five captures, and the pointer at it.
     let dirs = out.backups();
@@ -115,7 +128,7 @@ fn dirty_with_yes_on(juju: &str) {
     assert_eq!(
         sim.juju_commands("version").len(),
         1,
-        "one `juju version` per run ({juju})"
+        "one `juju version` per run"
     );
 
     // The transcript says the route and why, and each phase before doing it; Juju blocked
@@ -138,14 +151,11 @@ fn dirty_with_yes_on(juju: &str) {
 
 #[test]
 fn clean_verifies_and_changes_nothing() {
-    for juju in JUJU_MAJORS {
-        clean_verifies_and_changes_nothing_on(juju);
-    }
+    SimServer::scenario("clean").each_juju(clean_verifies_and_changes_nothing_on);
 }
 
-fn clean_verifies_and_changes_nothing_on(juju: &str) {
-    let sim = SimServer::scenario("clean").juju(juju).start();
-    let out = teardown(&sim, &[]);
+fn clean_verifies_and_changes_nothing_on(sim: &SimServer) {
+    let out = teardown(sim, &[]);
     let doc = out.outcome(0, "clean", Some("go"));
     sim.assert_unchanged();
     out.assert_nothing_written();
@@ -167,26 +177,21 @@ fn clean_verifies_and_changes_nothing_on(juju: &str) {
 
 #[test]
 fn partial_releases_only_the_owned_targets_and_is_go() {
-    for juju in JUJU_MAJORS {
-        partial_releases_only_the_owned_targets_and_is_go_on(juju);
-    }
+    SimServer::scenario("partial").each_juju(partial_releases_only_the_owned_targets_and_is_go_on);
 }
 
-fn partial_releases_only_the_owned_targets_and_is_go_on(juju: &str) {
-    let sim = SimServer::scenario("partial").juju(juju).start();
-    let ids = sim.target_ids();
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(0, "partial", Some("go"));
-    let released = sim.released_ids();
-    assert_eq!(released.len(), 3, "the three owned targets: {released:?}");
-    for id in &released {
-        assert!(ids.contains(id), "released {id}, not a target");
-    }
+fn partial_releases_only_the_owned_targets_and_is_go_on(sim: &SimServer) {
+    let out = torn_down(sim, "partial");
+    // Exactly the three targets still ours, in whatever order they were released.
+    let mut owned = ["openstack2", "openstack3", "capi-mgmt"].map(|h| sim.system_id(h));
+    owned.sort();
+    let mut released = sim.released_ids();
+    released.sort();
+    assert_eq!(released, owned);
     assert!(
         sim.juju_commands("destroy-model").is_empty(),
         "no model to destroy"
     );
-    sim.assert_torn_down();
     out.says("  [PARTIAL] state=absent:partial")
         .says(
             "==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)
@@ -207,22 +212,17 @@ fn partial_releases_only_the_owned_targets_and_is_go_on(juju: &str) {
 
 #[test]
 fn destroying_is_remediated_and_is_go() {
-    for juju in JUJU_MAJORS {
-        destroying_is_remediated_and_is_go_on(juju);
-    }
+    SimServer::scenario("destroying").each_juju(destroying_is_remediated_and_is_go_on);
 }
 
-fn destroying_is_remediated_and_is_go_on(juju: &str) {
-    let sim = SimServer::scenario("destroying").juju(juju).start();
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(0, "anomaly", Some("go"));
+fn destroying_is_remediated_and_is_go_on(sim: &SimServer) {
+    let out = torn_down(sim, "anomaly");
     assert_eq!(
         sim.juju_commands("destroy-model"),
         ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"],
         "the model removal is re-attempted once"
     );
     assert!(sim.released_ids().is_empty(), "targets were already Ready");
-    sim.assert_torn_down();
     out.says("    model `admin/openstack` is listed on controller `maas-controller` (life dying, status destroying, uuid 3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63) — the model is being destroyed")
         .says("  [ANOMALY] state=present:all_ready
   Juju has the model but MAAS shows machines Ready. Likely: model is in 'destroying' state. Run the destroy-model runbook Phase D remediation.")
@@ -236,17 +236,12 @@ fn destroying_is_remediated_and_is_go_on(juju: &str) {
 
 #[test]
 fn stuck_removes_the_lingering_machine_with_force_and_is_go() {
-    for juju in JUJU_MAJORS {
-        stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju);
-    }
+    SimServer::scenario("stuck")
+        .each_juju(stuck_removes_the_lingering_machine_with_force_and_is_go_on);
 }
 
-fn stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju: &str) {
-    let sim = SimServer::scenario("stuck").juju(juju).start();
-    let out = run(&sim, "teardown")
-        .set("timeouts.model_gone", "2")
-        .args(&["--yes"])
-        .run();
+fn stuck_removes_the_lingering_machine_with_force_and_is_go_on(sim: &SimServer) {
+    let out = teardown_yes_with(sim, &[("timeouts.model_gone", "2")]);
     out.outcome(0, "dirty", Some("go"));
     let removes = sim.juju_commands("remove-machine");
     assert!(!removes.is_empty(), "no remove-machine in the log");
@@ -260,39 +255,33 @@ fn stuck_removes_the_lingering_machine_with_force_and_is_go_on(juju: &str) {
         .says(TORN_DOWN);
 }
 
+/// A cloud the table cannot act on safely stops with 3 before any change: nothing
+/// released, destroyed or written, and the transcript says why.
 #[test]
-fn foreign_stops_with_3_and_touches_nothing() {
-    let sim = SimServer::start("foreign");
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(3, "anomaly", None);
-    sim.assert_unchanged();
-    assert!(
-        sim.released_ids().is_empty(),
-        "machines owned by someone else are never touched"
-    );
-    out.assert_nothing_written();
-    out.says("  [ANOMALY] state=absent:all_deployed_or_other")
-        .says("==> Stopped for a human (teardown.md §2)
+fn foreign_and_missing_stop_with_3_and_touch_nothing() {
+    for (scenario, route, why) in [
+        ("foreign", "anomaly", &[
+                "  [ANOMALY] state=absent:all_deployed_or_other",
+                "==> Stopped for a human (teardown.md §2)
   Nothing was changed. Investigate before running the teardown again:
     - No Juju model, but machines are not Ready. Likely: someone else owns the machines, OR commissioning is mid-flight. Investigate before continuing.
-    - targets owned by someone else (this tool never releases them): openstack0 → alice, openstack1 → alice, openstack2 → alice, openstack3 → alice, capi-mgmt → alice")
-        .says(NOTHING_CHANGED);
-}
-
-#[test]
-fn missing_stops_with_3_and_touches_nothing() {
-    let sim = SimServer::start("missing");
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(3, "unknown", None);
-    sim.assert_unchanged();
-    out.assert_nothing_written();
-    out.says(
-        "  [UNKNOWN] state=absent:partial
+    - targets owned by someone else (this tool never releases them): openstack0 → alice, openstack1 → alice, openstack2 → alice, openstack3 → alice, capi-mgmt → alice"][..]),
+        ("missing", "unknown", &["  [UNKNOWN] state=absent:partial
   fails closed — the state is not one the table can act on safely:
     - target `capi-mgmt` is missing from MAAS (no machine with that hostname is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser)
-  next: stop — nothing will be changed",
-    )
-    .says(NOTHING_CHANGED);
+  next: stop — nothing will be changed"]),
+    ] {
+        let sim = SimServer::start(scenario);
+        let out = teardown(&sim, &["--yes"]);
+        out.outcome(3, route, None);
+        sim.assert_unchanged();
+        assert!(sim.released_ids().is_empty(), "never a release");
+        out.assert_nothing_written();
+        for block in why {
+            out.says(block);
+        }
+        out.says(NOTHING_CHANGED);
+    }
 }
 
 #[test]
@@ -356,24 +345,19 @@ fn destroying_without_a_terminal_and_without_yes_is_refused_before_any_write() {
 
 #[test]
 fn a_model_that_never_goes_escalates_with_1() {
-    for juju in JUJU_MAJORS {
-        a_model_that_never_goes_on(juju);
-    }
+    SimServer::scenario("dirty")
+        .fault("model-stuck")
+        .each_juju(a_model_that_never_goes_on);
 }
 
 /// Juju's destroy never returns (the model is stuck): Phase B stops waiting at its deadline
 /// and goes on; Phases C and D run; remediation re-attempts and escalates: NO-GO, not exit 2.
-fn a_model_that_never_goes_on(juju: &str) {
-    let sim = SimServer::scenario("dirty")
-        .fault("model-stuck")
-        .juju(juju)
-        .start();
+fn a_model_that_never_goes_on(sim: &SimServer) {
     let started = std::time::Instant::now();
-    let out = run(&sim, "teardown")
-        .set("timeouts.model_gone", "1")
-        .set("timeouts.destroy_cli", "1")
-        .args(&["--yes"])
-        .run();
+    let out = teardown_yes_with(
+        sim,
+        &[("timeouts.model_gone", "1"), ("timeouts.destroy_cli", "1")],
+    );
     out.outcome(1, "dirty", Some("no-go"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; the controller carries on; Phase D decides from `juju models` whether it went
@@ -392,15 +376,12 @@ fn a_model_that_never_goes_on(juju: &str) {
 
 #[test]
 fn a_blocked_destroy_is_refused_before_phase_a() {
-    for juju in JUJU_MAJORS {
-        let sim = SimServer::scenario("dirty")
-            .fault("disabled-command:destroy-model")
-            .juju(juju)
-            .start();
-        let out = teardown(&sim, &["--yes"]);
-        assert_refused_before_phase_a(&sim, &out);
+    let cloud = SimServer::scenario("dirty").fault("disabled-command:destroy-model");
+    cloud.each_juju(|sim| {
+        let out = teardown(sim, &["--yes"]);
+        assert_refused_before_phase_a(sim, &out);
         out.says("error: refused: Juju blocks destroying model `openstack`: `juju disable-command destroy-model` is in force (\"protect the cloud (simulated `juju disable-command destroy-model`)\"); nothing was changed. Lift it with `juju enable-command destroy-model -m openstack` once the destroy is intended, then run again");
-    }
+    });
 }
 
 #[test]
@@ -413,12 +394,10 @@ fn maas_faults_and_latency_still_reach_go() {
         .fault("maas-latency:50")
         .start();
     let ids = sim.target_ids();
-    let out = teardown(&sim, &["--yes"]);
-    out.outcome(0, "dirty", Some("go"));
+    let out = torn_down(&sim, "dirty");
     for id in sim.released_ids() {
         assert!(ids.contains(&id));
     }
-    sim.assert_torn_down();
     let failed = sim
         .log()
         .iter()
@@ -435,19 +414,14 @@ fn partial_with_maas_5xx_asks_again_for_the_failed_releases_and_is_go() {
     // in flight keeps the request order, so the seeded failures, the same every run.
     let sim = SimServer::scenario("partial").fault("maas-5xx:0.3").start();
     let ids = sim.target_ids();
-    let out = run(&sim, "teardown")
-        .set("timeouts.machines_ready", "20")
-        .set("maas.concurrency", "1")
-        .args(&["--yes"])
-        .run();
+    let out = teardown_yes_with(
+        &sim,
+        &[("timeouts.machines_ready", "20"), ("maas.concurrency", "1")],
+    );
     out.outcome(0, "partial", Some("go"));
     out.stderr_has("asking MAAS again for");
-    let posts: Vec<String> = sim
-        .log()
-        .iter()
-        .filter_map(|e| e["request"].as_str().map(str::to_string))
-        .filter(|r| r.starts_with("POST"))
-        .collect();
+    let mut posts = sim.requests_of("maas");
+    posts.retain(|r| r.starts_with("POST"));
     assert!(posts.len() > 3, "a release was asked again: {posts:#?}");
     for p in &posts {
         assert!(ids.iter().any(|id| p.contains(id.as_str())), "{p}");
@@ -464,11 +438,10 @@ fn a_hung_release_settled_by_a_re_read_says_so() {
         .fault("maas-hang:op=release")
         .speed(0.5)
         .start();
-    let out = run(&sim, "teardown")
-        .set("maas.timeout", "3")
-        .set("timeouts.destroy_cli", "1")
-        .args(&["--yes"])
-        .run();
+    let out = teardown_yes_with(
+        &sim,
+        &[("maas.timeout", "3"), ("timeouts.destroy_cli", "1")],
+    );
     out.outcome(0, "dirty", Some("go"));
     // Juju released the nodes while our requests hung: the transcript says what happened
     // (which request failed, and how, varies with the timing).
@@ -480,9 +453,7 @@ fn a_hung_release_settled_by_a_re_read_says_so() {
 
 #[test]
 fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
-    let sim = SimServer::scenario("dirty")
-        .fault("release-fails:openstack1")
-        .start();
+    let sim = SimServer::with("dirty", &["release-fails:openstack1"], TEST_SPEED);
     let out = teardown(&sim, &["--yes"]);
     out.outcome(1, "dirty", Some("no-go"));
     assert_eq!(
@@ -497,42 +468,38 @@ fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
     - look at the machines that are not Ready in MAAS (events, power); once they are released, run `runbook run accept`");
 }
 
+/// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
+/// before the destroy: the failed command and its stderr, nothing changed, the pointer not
+/// moved.
 #[test]
-fn juju_failing_at_detection_is_an_error_that_changes_nothing() {
-    let sim = SimServer::scenario("dirty")
-        .fault("juju-fail:models")
-        .start();
-    let out = teardown(&sim, &["--yes"]);
-    out.status(2)
-        .stderr_has("/juju models -c maas-controller --format json` failed (exit status 1)")
-        .says(
-            "stderr:
-ERROR cannot connect to API: simulated failure of `juju models` (fault juju-fail:models)",
-        )
-        .says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
-    sim.assert_unchanged();
-}
-
-#[test]
-fn a_failing_phase_a_capture_stops_before_the_destroy() {
-    let sim = SimServer::scenario("dirty")
-        .fault("juju-fail:export-bundle")
-        .start();
-    let out = teardown(&sim, &["--yes"]);
-    out.status(2)
-        .stderr_has("/juju export-bundle -m maas-controller:openstack` failed (exit status 1)")
-        .says("stderr:
-ERROR cannot connect to API: simulated failure of `juju export-bundle` (fault juju-fail:export-bundle)")
-        .says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
-    assert!(
-        sim.juju_commands("destroy-model").is_empty(),
-        "no backup, no destroy"
-    );
-    sim.assert_unchanged();
-    assert!(
-        out.pointer().is_none(),
-        "the pointer is not moved to a failed capture"
-    );
+fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
+    let juju = "/tmp/runbook-sim-<uuid>/juju";
+    // Phase A's capture fails only when Juju can give neither the bundle nor its stand-in
+    // (`show-model` and `model-config`).
+    for (faults, command, argv) in [
+        (
+            &["juju-fail:models"][..],
+            "models",
+            "models -c maas-controller --format json",
+        ),
+        (
+            &["juju-fail:export-bundle", "juju-fail:model-config"][..],
+            "model-config",
+            "model-config -m maas-controller:openstack --format json",
+        ),
+    ] {
+        let sim = SimServer::with("dirty", faults, TEST_SPEED);
+        let out = teardown(&sim, &["--yes"]);
+        out.status(2).says(&format!(
+            "error: `{juju} {argv}` failed (exit status 1)
+stderr:
+ERROR cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})"
+        ));
+        out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+        assert!(sim.juju_commands("destroy-model").is_empty(), "no destroy");
+        sim.assert_unchanged();
+        assert!(out.pointer().is_none(), "the pointer is not moved");
+    }
 }
 
 /// `teardown` on a terminal (a pty) against `sim`: answers each confirmation the gate asks
@@ -630,51 +597,38 @@ fn roosevelt_without_targets_stops_with_3() {
     sim.assert_unchanged();
 }
 
-/// `runbook run RUNBOOK --yes` on a `scenario` cloud the runbook does not fit: exit 3, the
-/// transcript says `why`, nothing changed.
-fn stops_with_3(scenario: &str, runbook: &str, why: &str) {
-    let sim = SimServer::start(scenario);
-    let out = run(&sim, runbook).args(&["--yes"]).run();
-    out.status(3).says(why).says(NOTHING_CHANGED);
-    sim.assert_unchanged();
-}
-
+/// The parts of the teardown run alone: each refuses a state it is not for with 3, and
+/// nothing changed; on its own state it is GO, the cloud torn down.
 #[test]
-fn destroy_model_on_a_clean_cloud_stops_with_3() {
-    stops_with_3(
-        "clean",
-        "destroy-model",
-        "    - no openstack model is listed: the destroy-model runbook has nothing to destroy (use `runbook run teardown`, which routes by state)",
-    );
-}
-
-#[test]
-fn destroy_model_alone_runs_phases_a_to_d_and_is_go() {
-    let sim = SimServer::start("dirty");
-    let out = run(&sim, "destroy-model").args(&["--yes"]).run();
-    out.outcome(0, "dirty", Some("go"));
-    assert_eq!(sim.juju_commands("destroy-model").len(), 1);
-    assert_eq!(out.backups().len(), 1);
-    sim.assert_torn_down();
-    out.says(PHASE_A).says(TORN_DOWN);
-}
-
-#[test]
-fn remediate_refuses_a_live_cloud_with_3() {
-    stops_with_3(
-        "dirty",
-        "remediate",
-        "    - model `openstack` is alive and its machines are deployed: that is a live cloud, not lingering state — use `runbook run teardown` (the destroy-model runbook in full)",
-    );
-}
-
-#[test]
-fn remediate_alone_clears_a_dying_model() {
-    let sim = SimServer::start("destroying");
-    let out = run(&sim, "remediate").args(&["--yes"]).run();
-    out.outcome(0, "anomaly", Some("go"));
-    sim.assert_torn_down();
-    out.says(TORN_DOWN);
+fn destroy_model_and_remediate_alone_act_only_on_their_own_state() {
+    for (scenario, runbook, why) in [
+        ("clean", "destroy-model", "    - no openstack model is listed: the destroy-model runbook has nothing to destroy (use `runbook run teardown`, which routes by state)"),
+        ("dirty", "remediate", "    - model `openstack` is alive and its machines are deployed: that is a live cloud, not lingering state — use `runbook run teardown` (the destroy-model runbook in full)"),
+    ] {
+        let sim = SimServer::start(scenario);
+        let out = run(&sim, runbook).args(&["--yes"]).run();
+        out.status(3).says(why).says(NOTHING_CHANGED);
+        sim.assert_unchanged();
+    }
+    // (scenario, runbook, route, what it says besides the scorecard)
+    for (scenario, runbook, route, says) in [
+        ("dirty", "destroy-model", "dirty", PHASE_A),
+        (
+            "destroying",
+            "remediate",
+            "anomaly",
+            "==> Phase D remediation of model `openstack` (teardown.md §3.3)",
+        ),
+    ] {
+        let sim = SimServer::start(scenario);
+        let out = run(&sim, runbook).args(&["--yes"]).run();
+        out.outcome(0, route, Some("go"));
+        assert_eq!(sim.juju_commands("destroy-model").len(), 1);
+        // One destroy, after the one sealed backup the gate asks for.
+        assert_eq!(out.backups().len(), 1);
+        sim.assert_torn_down();
+        out.says(says).says(TORN_DOWN);
+    }
 }
 
 #[test]

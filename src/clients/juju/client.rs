@@ -186,6 +186,33 @@ impl JujuClient {
         Ok(bundle)
     }
 
+    /// `juju show-model CONTROLLER:MODEL --format json`, as Juju printed it (a backup keeps
+    /// it whole when the bundle cannot be exported). Anything but a JSON object is an error.
+    pub fn show_model_json(&self, model: &str) -> Result<String> {
+        let model = self.target(model);
+        self.json_object(&["show-model", model.as_str(), "--format", "json"])
+    }
+
+    /// `juju model-config -m MODEL --format json`, as Juju printed it (for a backup, like
+    /// [`Self::show_model_json`]).
+    pub fn model_config_json(&self, model: &str) -> Result<String> {
+        let model = self.target(model);
+        self.json_object(&["model-config", "-m", model.as_str(), "--format", "json"])
+    }
+
+    /// Run a read that prints one JSON object; return its text unchanged.
+    fn json_object(&self, args: &[&str]) -> Result<String> {
+        let out = self.run(args)?;
+        match serde_json::from_str::<serde_json::Value>(&out) {
+            Ok(serde_json::Value::Object(_)) => Ok(out),
+            Ok(_) => bail!("`{}` printed JSON that is not an object", self.line(args)),
+            Err(e) => bail!(
+                "cannot read the output of `{}`: not JSON ({e})",
+                self.line(args)
+            ),
+        }
+    }
+
     /// `juju destroy-model ...` under the `deadline` of the site's `timeouts.destroy_cli`,
     /// handing each progress line Juju prints (stderr and stdout) to `progress`. Juju blocks
     /// until the model is gone (in both majors, `--no-wait` or not); when the deadline
@@ -285,57 +312,90 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    use crate::clients::juju::test_support::{fake_juju, fake_juju_version, MODELS, MODELS_4};
+    use crate::clients::juju::test_support::{
+        fake_juju, fake_juju_version, out, wait_gone, MODELS, MODELS_4,
+    };
     use crate::clients::juju::Family;
+
+    /// A client with a 10 s timeout on a fake `juju` (in `dir`) that runs `body`.
+    fn client(dir: &tempfile::TempDir, body: &str) -> JujuClient {
+        JujuClient::new(fake_juju(dir, body), Duration::from_secs(10))
+    }
+
+    /// `destroy-model MODEL` with the default options, waiting up to `secs`, each progress
+    /// line handed to `progress`.
+    fn destroy(
+        c: &JujuClient,
+        model: &str,
+        secs: u64,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<DestroyOutcome> {
+        c.destroy_model(
+            model,
+            &DestroyOptions::default(),
+            Duration::from_secs(secs),
+            progress,
+        )
+    }
 
     #[test]
     fn subprocess_success_reads_stdout() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(
+        let c = client(
             &dir,
             &format!("[ \"$1 $2 $3\" = 'models --format json' ] || exit 9\ncat <<'J'\n{MODELS}\nJ"),
         );
-        let c = JujuClient::new(bin, Duration::from_secs(10));
         assert_eq!(c.models().unwrap().len(), 3);
         assert_eq!(c.model("openstack", "admin").unwrap().unwrap().uuid, "u-os");
         assert!(c.model("nope", "admin").unwrap().is_none());
     }
 
-    #[test]
-    fn subprocess_non_zero_exit_shows_argv_and_stderr() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(
-            &dir,
-            "echo 'ERROR model maas-ctl:admin/openstack not found' >&2\nexit 1",
-        );
-        let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
-        let e = format!("{:#}", c.status("openstack").unwrap_err());
-        assert!(
-            e.contains(&format!(
-                "`{bin} status -m openstack --format json` failed (exit status 1)"
-            )),
-            "{e}"
-        );
-        assert!(
-            e.contains("ERROR model maas-ctl:admin/openstack not found"),
-            "{e}"
-        );
-    }
+    /// A call on `JujuClient` that fails.
+    type Failing = fn(&JujuClient) -> anyhow::Error;
 
     #[test]
-    fn subprocess_malformed_json() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo '{\"models\": [oops'");
-        let e = format!(
-            "{:#}",
-            JujuClient::new(bin, Duration::from_secs(10))
-                .models()
-                .unwrap_err()
-        );
-        assert!(
-            e.contains("cannot read the output of") && e.contains("models --format json"),
-            "{e}"
-        );
+    fn a_failed_command_is_an_error_with_its_argv_and_output() {
+        // (the fake's script, the call, the error exactly: `{bin}` is the fake's path)
+        let cases: [(&str, Failing, &str); 6] = [
+            (
+                "echo 'ERROR model maas-ctl:admin/openstack not found' >&2\nexit 1",
+                |c| c.status("openstack").unwrap_err(),
+                "`{bin} status -m openstack --format json` failed (exit status 1)\nstderr:\nERROR model maas-ctl:admin/openstack not found",
+            ),
+            (
+                "echo '{\"models\": [oops'",
+                |c| c.models().unwrap_err(),
+                "cannot read the output of `{bin} models --format json`: `juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`): expected value at line 1 column 13",
+            ),
+            (
+                "echo 'ERROR \"admin/controller\" is a controller; use '\"'\"'juju destroy-controller'\"'\"' to destroy it' >&2\nexit 1",
+                |c| destroy(c, "controller", 10, &mut |_| {}).unwrap_err(),
+                "`{bin} destroy-model controller --force --no-wait --destroy-storage --no-prompt` failed (exit status 1)\nstderr:\nERROR \"admin/controller\" is a controller; use 'juju destroy-controller' to destroy it",
+            ),
+            // A destroy CLI that dies mid-way: the command and what it had said.
+            (
+                "echo 'Destroying model' >&2\nkill -9 $$",
+                |c| destroy(c, "m", 10, &mut |_| {}).unwrap_err(),
+                "`{bin} destroy-model m --force --no-wait --destroy-storage --no-prompt` failed (killed by signal 9 (SIGKILL))\nstderr:\nDestroying model",
+            ),
+            // A failed remove-machine keeps what it printed on stdout.
+            (
+                "echo 'will remove machine 3'\necho 'ERROR removing machine failed: machine 3 is the controller' >&2\nexit 1",
+                |c| c.remove_machine("openstack", "3", &RemoveOptions::default()).unwrap_err(),
+                "`{bin} remove-machine -m openstack --force --no-prompt --no-wait 3` failed (exit status 1)\nstderr:\nwill remove machine 3\nERROR removing machine failed: machine 3 is the controller",
+            ),
+            (
+                "exit 0",
+                |c| c.export_bundle("m").unwrap_err(),
+                "`{bin} export-bundle -m m` printed nothing (and exited 0); expected the bundle YAML",
+            ),
+        ];
+        for (script, call, error) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let c = client(&dir, script);
+            let bin = c.bin().to_string();
+            assert_eq!(format!("{:#}", call(&c)), error.replace("{bin}", &bin));
+        }
     }
 
     #[test]
@@ -351,27 +411,14 @@ mod tests {
     #[test]
     fn destroy_streams_progress_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let argfile = dir.path().join("args");
-        let bin = fake_juju(
-            &dir,
-            &format!("echo \"$@\" > {}\necho 'Destroying model' >&2\necho 'Waiting for model to be removed, 2 machine(s), 1 application(s)....' >&2\necho 'Model destroyed.' >&2", argfile.display()),
-        );
-        let c = JujuClient::new(bin, Duration::from_secs(10));
+        let c = client(&dir, "echo \"$@\" > \"$OUT\"\necho 'Destroying model' >&2\necho 'Waiting for model to be removed, 2 machine(s), 1 application(s)....' >&2\necho 'Model destroyed.' >&2");
         let mut lines = Vec::new();
-        let outcome = c
-            .destroy_model(
-                "openstack",
-                &DestroyOptions::default(),
-                Duration::from_secs(10),
-                &mut |l| lines.push(l.to_string()),
-            )
-            .unwrap();
+        let outcome = destroy(&c, "openstack", 10, &mut |l| lines.push(l.to_string())).unwrap();
         assert_eq!(outcome, DestroyOutcome::Destroyed);
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2], "Model destroyed.");
-        let args = std::fs::read_to_string(argfile).unwrap();
         assert_eq!(
-            args.trim(),
+            out(&dir),
             "destroy-model openstack --force --no-wait --destroy-storage --no-prompt"
         );
     }
@@ -405,46 +452,13 @@ mod tests {
     }
 
     #[test]
-    fn destroy_failure_and_timeout() {
+    fn a_destroy_still_waiting_at_the_deadline_is_stopped_and_in_progress() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo 'ERROR \"admin/controller\" is a controller; use '\"'\"'juju destroy-controller'\"'\"' to destroy it' >&2\nexit 1");
-        let c = JujuClient::new(bin, Duration::from_secs(10));
-        let e = format!(
-            "{:#}",
-            c.destroy_model(
-                "controller",
-                &DestroyOptions::default(),
-                Duration::from_secs(10),
-                &mut |_| {}
-            )
-            .unwrap_err()
-        );
-        assert!(
-            e.contains("is a controller") && e.contains("destroy-model controller"),
-            "{e}"
-        );
-
-        let dir = tempfile::tempdir().unwrap();
-        // Still waiting at the deadline: stopped, and reported as in progress (not an error).
-        let pidfile = dir.path().join("pid");
-        let bin = fake_juju(
-            &dir,
-            &format!(
-                "echo $$ > {}\necho 'Destroying model' >&2\nprintf 'Waiting for model to be removed, 2 machine(s)...' >&2\nsleep 30",
-                pidfile.display()
-            ),
-        );
-        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let body = "echo $$ > \"$OUT\"\necho 'Destroying model' >&2\nprintf 'Waiting for model to be removed, 2 machine(s)...' >&2\nsleep 30";
+        let c = JujuClient::new(fake_juju(&dir, body), Duration::from_secs(60));
         let started = Instant::now();
         let mut seen = 0;
-        let outcome = c
-            .destroy_model(
-                "m",
-                &DestroyOptions::default(),
-                Duration::from_secs(2),
-                &mut |_| seen += 1,
-            )
-            .unwrap();
+        let outcome = destroy(&c, "m", 2, &mut |_| seen += 1).unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
         match outcome {
             DestroyOutcome::StillInProgress { waited, last_line } => {
@@ -454,95 +468,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(seen >= 1);
-        let pid = std::fs::read_to_string(&pidfile).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
-            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-                .unwrap_or_default()
-                .contains(") Z")
-        {
-            assert!(Instant::now() < deadline, "the destroy CLI was not stopped");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-
-        // A destroy CLI that dies mid-way is an error naming the command and its output.
-        let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nkill -9 $$");
-        let c = JujuClient::new(bin, Duration::from_secs(10));
-        let e = format!(
-            "{:#}",
-            c.destroy_model(
-                "m",
-                &DestroyOptions::default(),
-                Duration::from_secs(10),
-                &mut |_| {}
-            )
-            .unwrap_err()
-        );
-        assert!(
-            e.contains("destroy-model m")
-                && e.contains("killed by signal 9 (SIGKILL)")
-                && e.contains("Destroying model"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn an_export_bundle_that_prints_nothing_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "exit 0");
-        let e = format!(
-            "{:#}",
-            JujuClient::new(bin.clone(), Duration::from_secs(10))
-                .export_bundle("m")
-                .unwrap_err()
-        );
-        assert_eq!(
-            e,
-            format!("`{bin} export-bundle -m m` printed nothing (and exited 0); expected the bundle YAML")
-        );
+        wait_gone(&out(&dir), "the destroy CLI");
     }
 
     #[test]
     fn remove_machine_returns_stdout() {
         let dir = tempfile::tempdir().unwrap();
-        let argfile = dir.path().join("args");
-        let bin = fake_juju(
+        let c = client(
             &dir,
-            &format!(
-                "echo \"$@\" > {}\nfor a; do last=$a; done\necho \"will remove machine $last\"",
-                argfile.display()
-            ),
+            "echo \"$@\" > \"$OUT\"\nfor a; do last=$a; done\necho \"will remove machine $last\"",
         );
-        let c = JujuClient::new(bin, Duration::from_secs(10));
-        let out = c
+        let stdout = c
             .remove_machine("openstack", "2/lxd/1", &RemoveOptions::default())
             .unwrap();
-        assert_eq!(out.trim(), "will remove machine 2/lxd/1");
+        assert_eq!(stdout, "will remove machine 2/lxd/1\n");
         assert_eq!(
-            std::fs::read_to_string(argfile).unwrap().trim(),
+            out(&dir),
             "remove-machine -m openstack --force --no-prompt --no-wait 2/lxd/1"
-        );
-    }
-
-    #[test]
-    fn a_failed_remove_machine_keeps_its_stdout() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(
-            &dir,
-            "echo 'will remove machine 3'\necho 'ERROR removing machine failed: machine 3 is the controller' >&2\nexit 1",
-        );
-        let c = JujuClient::new(bin, Duration::from_secs(10));
-        let e = format!(
-            "{:#}",
-            c.remove_machine("openstack", "3", &RemoveOptions::default())
-                .unwrap_err()
-        );
-        assert!(
-            e.contains("remove-machine -m openstack")
-                && e.contains("will remove machine 3")
-                && e.contains("ERROR removing machine failed"),
-            "{e}"
         );
     }
 
@@ -568,27 +510,17 @@ mod tests {
             ("version: 3.6.1", "not a Juju version"),
         ] {
             let dir = tempfile::tempdir().unwrap();
-            let ran = dir.path().join("ran");
-            let bin = fake_juju_version(&dir, version, &format!("touch {}", ran.display()));
+            let bin = fake_juju_version(&dir, version, "touch \"$OUT\"");
             let c = JujuClient::new(bin.clone(), Duration::from_secs(10));
             let e = format!("{:#}", c.models().unwrap_err());
             assert!(
                 e.contains(want) && e.contains(&format!("`{bin} version`")),
                 "{version}: {e}"
             );
-            let e = format!(
-                "{:#}",
-                c.destroy_model(
-                    "m",
-                    &DestroyOptions::default(),
-                    Duration::from_secs(5),
-                    &mut |_| {}
-                )
-                .unwrap_err()
-            );
+            let e = format!("{:#}", destroy(&c, "m", 5, &mut |_| {}).unwrap_err());
             assert!(e.contains(want), "{e}");
             assert!(
-                !ran.exists(),
+                !dir.path().join("out").exists(),
                 "{version}: another command ran after the version check"
             );
         }
@@ -597,8 +529,8 @@ mod tests {
     #[test]
     fn destroy_can_be_cancelled() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = fake_juju(&dir, "echo 'Destroying model' >&2\nsleep 30");
-        let c = JujuClient::new(bin, Duration::from_secs(60));
+        let body = "echo 'Destroying model' >&2\nsleep 30";
+        let c = JujuClient::new(fake_juju(&dir, body), Duration::from_secs(60));
         let started = Instant::now();
         let seen = std::cell::Cell::new(false);
         let e = c.destroy_model_until(

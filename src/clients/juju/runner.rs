@@ -136,17 +136,13 @@ pub(super) fn run_captured(argv: &[String], timeout: Duration) -> Result<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::juju::test_support::fake_juju;
+    use crate::clients::juju::test_support::{fake_juju, out, wait_gone};
     use crate::clients::juju::JujuClient;
 
     #[test]
     fn subprocess_timeout_kills_the_child_and_its_children() {
         let dir = tempfile::tempdir().unwrap();
-        let pidfile = dir.path().join("pid");
-        let bin = fake_juju(
-            &dir,
-            &format!("sleep 30 &\necho $! > {}\nwait", pidfile.display()),
-        );
+        let bin = fake_juju(&dir, "sleep 30 &\necho $! > \"$OUT\"\nwait");
         let c = JujuClient::new(bin, Duration::from_millis(300));
         let started = Instant::now();
         let e = format!("{:#}", c.models().unwrap_err());
@@ -155,30 +151,8 @@ mod tests {
             e.contains("did not finish within") && e.contains("killed"),
             "{e}"
         );
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
         // The grandchild `sleep` is gone: no process, or a zombie waiting for its reaper.
-        let alive = |pid: i32| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|stat| {
-                    stat.rsplit(')')
-                        .next()
-                        .map(|rest| rest.trim_start().chars().next())
-                        != Some(Some('Z'))
-                })
-                .unwrap_or(false)
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while alive(pid) {
-            assert!(
-                Instant::now() < deadline,
-                "grandchild {pid} survived the timeout"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_gone(&out(&dir), "the grandchild `sleep`");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! written from docs/formats.md (not from any simulator).
 
 /// A `juju` that says it is 3.6.24 to `juju version` and runs `body` for anything else.
+/// `body` may record what it saw (its arguments, its pid) in `$OUT`, the file [`out`] reads.
 pub fn fake_juju(dir: &tempfile::TempDir, body: &str) -> String {
     fake_juju_version(dir, "3.6.24-genericlinux-amd64", body)
 }
@@ -10,11 +11,37 @@ pub fn fake_juju_version(dir: &tempfile::TempDir, version: &str, body: &str) -> 
     use std::os::unix::fs::PermissionsExt;
     let path = dir.path().join("juju");
     let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = version ]; then printf '%s\\n' '{version}'; exit 0; fi\n{body}\n"
+        "#!/bin/sh\nOUT=\"$(dirname \"$0\")/out\"\nif [ \"$1\" = version ]; then printf '%s\\n' '{version}'; exit 0; fi\n{body}\n"
     );
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// What a fake `juju` in `dir` wrote to `$OUT`, trimmed.
+pub fn out(dir: &tempfile::TempDir) -> String {
+    std::fs::read_to_string(dir.path().join("out"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Waits up to 5 s until `pid` is gone (no process, or a zombie awaiting its reaper);
+/// panics naming `what` if it is not.
+pub fn wait_gone(pid: &str, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let stat = format!("/proc/{}/stat", pid.trim());
+    while std::fs::read_to_string(&stat).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} ({pid}) survived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 pub fn fixture(name: &str) -> String {

@@ -41,6 +41,7 @@ use std::rc::Rc;
 
 use crate::sim_server::SimServer;
 
+pub mod process;
 mod running;
 pub mod session;
 pub use running::Running;
@@ -353,4 +354,31 @@ pub fn journal_lines(dir: &Path) -> Vec<serde_json::Value> {
         }
     }
     lines
+}
+
+/// `list[i][key]` for each element of the JSON array `list`; panics unless each is a string.
+pub fn each_str(list: &serde_json::Value, key: &str) -> Vec<String> {
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"));
+    items
+        .iter()
+        .map(|item| match item[key].as_str() {
+            Some(s) => s.to_string(),
+            None => panic!("no string `{key}` in {item}"),
+        })
+        .collect()
+}
+
+/// `item[field]` of each item whose `key` is `value`, where it is a string.
+pub fn fields_where(
+    items: Vec<serde_json::Value>,
+    (key, value): (&str, &str),
+    field: &str,
+) -> Vec<String> {
+    items
+        .into_iter()
+        .filter(|item| item[key] == value)
+        .filter_map(|item| item[field].as_str().map(str::to_string))
+        .collect()
 }

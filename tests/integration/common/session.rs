@@ -80,11 +80,7 @@ impl Output {
 
     /// The effects the journal records with `outcome` (`executed`, `refused`, ...).
     pub fn journal_effects(&self, outcome: &str) -> Vec<String> {
-        self.journal_lines()
-            .into_iter()
-            .filter(|l| l["outcome"] == outcome)
-            .filter_map(|l| l["effect"].as_str().map(str::to_string))
-            .collect()
+        super::fields_where(self.journal_lines(), ("outcome", outcome), "effect")
     }
 
     /// Nothing written: no backup, the pointer unmoved, no effect executed.

@@ -68,6 +68,19 @@ impl Output {
         )
     }
 
+    /// stderr, normalised, is exactly `text`.
+    pub fn stderr_is(&self, text: &str) -> &Output {
+        let tmp = self.dir.path().display().to_string();
+        assert_eq!(
+            normalise(&self.stderr, &tmp),
+            text,
+            "unexpected stderr\n--- stdout\n{}\n--- status {}",
+            self.stdout,
+            self.code
+        );
+        self
+    }
+
     /// The lines of `block` stand, whole and in order, as consecutive lines of the
     /// normalised transcript (trailing spaces aside).
     pub fn says(&self, block: &str) -> &Output {
