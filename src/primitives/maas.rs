@@ -142,20 +142,6 @@ fn refused(m: &Machine, r: &Refusal) -> serde_json::Value {
     })
 }
 
-/// One fresh `GET machines/ID/` per id, concurrently (bounded), in the order given.
-fn fresh_reads(
-    rc: &RunContext,
-    client: &MaasClient,
-    ids: &[String],
-) -> Vec<anyhow::Result<Option<Machine>>> {
-    rc.block_on(
-        futures::stream::iter(ids.iter())
-            .map(|id| client.machine(id))
-            .buffered(client.concurrency())
-            .collect(),
-    )
-}
-
 pub(crate) fn release_one(
     ctx: &NativeCallContext,
     system_id: &str,
@@ -202,7 +188,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let whoami = rc.whoami().map_err(script_error)?;
     // Exactly two requests per machine: one fresh GET here (the guard runs on it), one POST
     // below. A machine that changed since the detection is refused and named; the others go on.
-    let reads = fresh_reads(&rc, client, &ids);
+    let reads = rc.block_on(client.machine_each(&ids));
     let mut results: Vec<serde_json::Value> = Vec::with_capacity(ids.len());
     let mut batch: Vec<(usize, Machine, Facts)> = Vec::new();
     for (i, (id, read)) in ids.iter().zip(reads).enumerate() {
@@ -259,12 +245,8 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
         }
     }
     let started = Instant::now();
-    let outcomes: Vec<anyhow::Result<maas::ReleaseOutcome>> = rc.block_on(
-        futures::stream::iter(go.iter())
-            .map(|&k| client.release_read(&batch[k].1, &opts))
-            .buffered(client.concurrency())
-            .collect(),
-    );
+    let admitted: Vec<&Machine> = go.iter().map(|&k| &batch[k].1).collect();
+    let outcomes = rc.block_on(client.release_read_each(&admitted, &opts));
     let took = started.elapsed();
     let outcomes: Vec<(usize, anyhow::Result<serde_json::Value>)> = go
         .iter()

@@ -38,6 +38,7 @@ families! {
     maas_status::maas_status_functions,
     disk::disk_functions,
     data::data_functions,
+    target_match::target_match_functions,
     detect::detect_functions,
     history::history_functions,
 }
@@ -122,6 +123,7 @@ mod tests {
             ],
         ),
         ("data", &["group_by"]),
+        ("target_match", &["match_targets"]),
         ("maas_status", &["maas_status", "maas_status_name"]),
         ("disk", &["stat_qcow2", "wipe_qcow2"]),
         ("detect", &["detect_cloud", "frozen"]),

@@ -386,18 +386,44 @@ impl MaasClient {
         ids: &[String],
         opts: &ReleaseOptions,
     ) -> Vec<(String, Result<ReleaseOutcome>)> {
-        // Unordered, so one slow machine does not hold back the others; sorted back after.
-        let mut results: Vec<(usize, String, Result<ReleaseOutcome>)> =
-            futures::stream::iter(ids.iter().cloned().enumerate())
-                .map(|(i, id)| async move {
-                    let r = self.release(&id, opts).await;
-                    (i, id, r)
-                })
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
-        results.sort_by_key(|(i, _, _)| *i);
-        results.into_iter().map(|(_, id, r)| (id, r)).collect()
+        let results = self.each(ids, |id| self.release(id, opts)).await;
+        ids.iter().cloned().zip(results).collect()
+    }
+
+    /// [`MaasClient::machine`] of each id (the fresh reads a batch's guard runs on), at
+    /// most `concurrency` in flight; one result per id, in the order given.
+    pub async fn machine_each(&self, ids: &[String]) -> Vec<Result<Option<Machine>>> {
+        self.each(ids, |id| self.machine(id)).await
+    }
+
+    /// [`MaasClient::release_read`] of each machine, at most `concurrency` in flight; one
+    /// result per machine, in the order given.
+    pub async fn release_read_each(
+        &self,
+        machines: &[&Machine],
+        opts: &ReleaseOptions,
+    ) -> Vec<Result<ReleaseOutcome>> {
+        self.each(machines, |m| self.release_read(m, opts)).await
+    }
+
+    /// `call` on each item, at most `concurrency` in flight, results in the items' order.
+    /// Unordered while in flight: an ordered stream (`buffered`) keeps a slot taken until
+    /// every earlier call has ended, so one slow answer would hold back the next requests.
+    async fn each<'a, T, R, F, Fut>(&self, items: &'a [T], call: F) -> Vec<R>
+    where
+        F: Fn(&'a T) -> Fut,
+        Fut: std::future::Future<Output = R>,
+    {
+        let mut done: Vec<(usize, R)> = futures::stream::iter(items.iter().enumerate())
+            .map(|(i, item)| {
+                let fut = call(item);
+                async move { (i, fut.await) }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
     }
 
     /// `GET path` (relative to the API base) and its body as MAAS sent it, for `sim record`;
