@@ -34,14 +34,6 @@ fn get_json(sim: &SimServer, path: &str) -> Value {
     get(sim, path).json().expect("a JSON answer")
 }
 
-/// Every release POST the simulator received.
-fn release_posts(sim: &SimServer) -> Vec<String> {
-    sim.requests_of("maas")
-        .into_iter()
-        .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .collect()
-}
-
 #[test]
 fn a_superuser_key_could_release_alices_machine_so_the_owner_guard_refuses_it() {
     // foreign: the five targets are deployed by alice; the key's user is a superuser.
@@ -68,7 +60,7 @@ fn a_superuser_key_could_release_alices_machine_so_the_owner_guard_refuses_it() 
         assert_eq!(r["result"], "refused", "{r}");
     }
     // The request log: not one release POST, for alice's machine or any other.
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
     for h in TARGETS {
         let m = sim.machine(h);
@@ -100,7 +92,7 @@ fn a_teardown_whose_targets_include_alices_machine_stops_and_releases_nothing() 
         .stderr_has("is Deployed and owned by `alice`, not by `admin`: this run may not release it")
         .says("  Nothing was changed. Investigate before running the teardown again:");
     assert_eq!(out.json()["route"], "unknown");
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");
 }
@@ -182,7 +174,7 @@ fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
             format!("missing from MAAS (no machine with that hostname {NOT_VISIBLE})")
         );
     }
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
 }
 
@@ -205,7 +197,7 @@ fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
     }
     // Only the targets were released; alice's machines were never asked for.
     let ids: Vec<String> = TARGETS.iter().map(|h| sim.system_id(h)).collect();
-    for post in release_posts(&sim) {
+    for post in sim.release_posts() {
         assert!(ids.iter().any(|id| post.contains(id.as_str())), "{post}");
     }
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");

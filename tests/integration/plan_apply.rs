@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Output, Test, BIN};
+use crate::common::{two_fields, Output, Test, BIN};
 use crate::sim_server::SimServer;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -119,13 +119,7 @@ fn executed(out: &Output) -> Vec<String> {
     journal(out)
         .into_iter()
         .filter(|l| l["outcome"] == "executed" && l["class"] == "destroy")
-        .map(|l| {
-            format!(
-                "{} {}",
-                l["effect"].as_str().unwrap_or(""),
-                l["target"].as_str().unwrap_or("")
-            )
-        })
+        .map(|l| two_fields(&l, "effect", "target"))
         .collect()
 }
 
