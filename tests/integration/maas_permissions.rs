@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::eval;
-use crate::sim_server::{SimServer, TARGETS};
+use crate::sim_server::{SimServer, TARGETS, TEST_SPEED};
 
 const NOT_VISIBLE: &str =
     "is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser";
@@ -99,9 +99,7 @@ fn a_teardown_whose_targets_include_alices_machine_stops_and_releases_nothing() 
 
 #[test]
 fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
-    let sim = SimServer::scenario("dirty")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let me = get_json(&sim, "users/?op=whoami");
     assert_eq!(
         (me["username"].as_str(), me["is_superuser"].as_bool()),
@@ -120,10 +118,7 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
         get_json(&sim, "machines/?owner=alice"),
         serde_json::json!([])
     );
-    let alice = sim.machine("alice-db0")["system_id"]
-        .as_str()
-        .expect("alice-db0 exists")
-        .to_string();
+    let alice = sim.system_id("alice-db0");
     assert_eq!(get(&sim, &format!("machines/{alice}/")).status(), 403);
     let release = sim
         .maas(Method::POST, &format!("machines/{alice}/?op=release"))
@@ -143,9 +138,7 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
 #[test]
 fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
     // foreign: alice owns the targets, and this key's user cannot see them.
-    let sim = SimServer::scenario("foreign")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("foreign", &["maas-non-superuser"], TEST_SPEED);
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(3)
         .stderr_has("[UNKNOWN]")
@@ -180,9 +173,7 @@ fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
 
 #[test]
 fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
-    let sim = SimServer::scenario("dirty")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(0);
     let doc = out.json();

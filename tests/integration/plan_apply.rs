@@ -236,10 +236,7 @@ fn apply_refuses_a_machine_that_changed_owner() {
     let op = Operator::new();
     op.plan(&sim, REPO, &[]).status(0);
     // Someone releases openstack0 by hand: it ends Ready with no owner.
-    let id = sim.machine("openstack0")["system_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = sim.system_id("openstack0");
     let released = sim
         .maas(reqwest::Method::POST, &format!("machines/{id}/?op=release"))
         .send()
