@@ -185,11 +185,9 @@ fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
 /// is bob's model on bob's nodes.)
 #[test]
 fn a_destroy_of_another_users_model_names_it_qualified() {
-    use crate::primitives_fixture::{eval_in, site};
+    use crate::primitives_fixture::{eval_in, without_backup};
     let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
-    let t = site()
-        .sim(&sim)
-        .set("require_backup", "false")
+    let t = without_backup(&sim)
         .set("models", r#"["bob/openstack"]"#)
         .set("targets", r#"["bob-openstack0", "bob-openstack1"]"#);
     let out = eval_in(

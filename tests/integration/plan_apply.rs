@@ -237,11 +237,7 @@ fn apply_refuses_a_machine_that_changed_owner() {
     op.plan(&sim, REPO, &[]).status(0);
     // Someone releases openstack0 by hand: it ends Ready with no owner.
     let id = sim.system_id("openstack0");
-    let released = sim
-        .maas(reqwest::Method::POST, &format!("machines/{id}/?op=release"))
-        .send()
-        .expect("release");
-    assert_eq!(released.status(), 200);
+    assert_eq!(sim.machine_op(&id, "release").status(), 200);
     sim.wait_for(
         "openstack0 Ready",
         std::time::Duration::from_secs(10),
