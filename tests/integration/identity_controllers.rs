@@ -104,7 +104,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
 #[test]
 fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
     let sim = SimServer::with("dirty", &["other-controller"], TEST_SPEED);
-    let out = teardown(&sim, &["--set", "juju.controller="]);
+    let out = teardown(&sim, &["--set", "juju.controller=null"]);
     out.status(3);
     assert_eq!(out.json()["route"], "unknown");
     let openstack0 = sim.machine("openstack0")["system_id"]
@@ -218,7 +218,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
 #[test]
 fn a_model_on_other_nodes_is_not_the_sites_model() {
     let sim = SimServer::with("clean", &["other-controller"], TEST_SPEED);
-    let out = teardown(&sim, &["--set", "juju.controller="]);
+    let out = teardown(&sim, &["--set", "juju.controller=null"]);
     out.status(3);
     let lab0 = sim.machine("lab-openstack0")["system_id"]
         .as_str()
