@@ -25,6 +25,8 @@ pub enum Kind {
     Text(&'static str),
     /// A path; a leading `~/` means the home directory.
     Path(&'static str),
+    /// A path that may be empty: none (`~/` too).
+    PathOrNone(&'static str),
     /// A glob of paths (`~/` too); empty: none.
     Glob(&'static str),
     /// Text that may be left unset (`()` in scripts).
@@ -193,8 +195,8 @@ pub const KEYS: &[Key] = &[
     key("wipe_osd", Kind::Bool(false), "Wipe the OSD disks after the release."),
     key(
         "disk_root",
-        Kind::Path("/var/lib/libvirt/images"),
-        "`wipe_qcow2` only touches files under this directory.",
+        Kind::PathOrNone("/var/lib/libvirt/images"),
+        "`wipe_qcow2` only touches files under this directory; empty: the site has no disk images (bare metal) and every wipe is refused.",
     ),
     key(
         "require_backup",
@@ -282,7 +284,9 @@ pub fn find(name: &str) -> Option<&'static Key> {
 impl Kind {
     pub fn default_value(&self) -> Value {
         match self {
-            Kind::Text(t) | Kind::Path(t) | Kind::Glob(t) => Value::String(t.to_string()),
+            Kind::Text(t) | Kind::Path(t) | Kind::PathOrNone(t) | Kind::Glob(t) => {
+                Value::String(t.to_string())
+            }
             Kind::OptionalText | Kind::OptionalPath => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
             Kind::List(items) => items.iter().map(|s| Value::String(s.to_string())).collect(),
@@ -298,6 +302,7 @@ impl Kind {
             self,
             Kind::Text(_)
                 | Kind::Path(_)
+                | Kind::PathOrNone(_)
                 | Kind::Glob(_)
                 | Kind::OptionalText
                 | Kind::OptionalPath
@@ -306,7 +311,10 @@ impl Kind {
     }
 
     pub fn is_path(&self) -> bool {
-        matches!(self, Kind::Path(_) | Kind::Glob(_) | Kind::OptionalPath)
+        matches!(
+            self,
+            Kind::Path(_) | Kind::PathOrNone(_) | Kind::Glob(_) | Kind::OptionalPath
+        )
     }
 
     /// The type as `runbook sites keys` shows it.
@@ -314,6 +322,7 @@ impl Kind {
         match self {
             Kind::Text(_) => "text".into(),
             Kind::Path(_) => "path".into(),
+            Kind::PathOrNone(_) => "path, empty for none".into(),
             Kind::Glob(_) => "glob of paths, empty for none".into(),
             Kind::OptionalText => "text, optional".into(),
             Kind::OptionalPath => "path, optional".into(),
@@ -333,6 +342,7 @@ impl Kind {
             Kind::List(_) => "a list of names, e.g. [\"a\", \"b\"]".into(),
             Kind::Choice { .. } => self.describe(),
             Kind::Path(_) | Kind::OptionalPath => "a path".into(),
+            Kind::PathOrNone(_) => "a path, or empty for none".into(),
             Kind::Glob(_) => "a glob of paths".into(),
             Kind::Text(_) | Kind::OptionalText => "text".into(),
         }
@@ -371,7 +381,7 @@ impl Kind {
             (Kind::Choice { of, .. }, Value::String(s)) => of.contains(&s.as_str()),
             // Empty text is never a setting (`--set juju.controller=$UNSET` must not quietly
             // drop a pin); leave an optional key out instead. A glob may be empty: none.
-            (Kind::Glob(_), _) => true,
+            (Kind::Glob(_) | Kind::PathOrNone(_), _) => true,
             (_, Value::String(s)) => !s.trim().is_empty(),
             _ => true,
         }

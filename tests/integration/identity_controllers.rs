@@ -203,7 +203,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
     out.status(0);
     assert_eq!(
         juju_changes(&sim),
-        ["destroy-model bob/openstack --force --destroy-storage --no-prompt"]
+        ["destroy-model maas-controller:bob/openstack --force --destroy-storage --no-prompt"]
     );
     assert_eq!(
         sim.model(SITE_MODEL_UUID).expect("admin's model")["life"],
