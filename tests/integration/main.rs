@@ -54,6 +54,7 @@ mod sites;
 mod standalone;
 mod streams;
 mod unattended;
+mod wipe_scope;
 
 mod demo;
 mod region;
