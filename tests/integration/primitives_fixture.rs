@@ -95,6 +95,11 @@ pub fn eval_error(expr: &str, error: &str) -> String {
     format!("{error}\n  --> <eval>:1:{column}\n  |\n1 | {call}\n  | {caret}^")
 }
 
+/// Site `t` against `sim` with `require_backup` off, for destroys that need no Phase A.
+pub fn without_backup(sim: &SimServer) -> Test {
+    site().sim(sim).set("require_backup", "false")
+}
+
 /// `runbook --site t eval FLAGS... EXPR` with the test as it is.
 pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
     t.args(&["--site", "t", "eval"])
