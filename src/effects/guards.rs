@@ -860,13 +860,13 @@ mod tests {
             power_state: "on".into(),
             ..ready.clone()
         };
-        assert_eq!(wipe(&s, vec![on]).unwrap_err().guard, "wipe.targets");
+        assert_eq!(wipe(&s, vec![on]).unwrap_err().guard, "wipe.targets_ready");
         assert_eq!(wipe(&s, vec![]).unwrap_err().guard, "wipe.targets");
         let owned = MachineFacts {
             owner: Some("admin".into()),
             ..ready.clone()
         };
-        assert_eq!(wipe(&s, vec![owned]).unwrap_err().guard, "wipe.targets");
+        assert_eq!(wipe(&s, vec![owned]).unwrap_err().guard, "wipe.targets_ready");
         let mut off = s.clone();
         off.wipe_osd = false;
         assert_eq!(
