@@ -866,7 +866,10 @@ mod tests {
             owner: Some("admin".into()),
             ..ready.clone()
         };
-        assert_eq!(wipe(&s, vec![owned]).unwrap_err().guard, "wipe.targets_ready");
+        assert_eq!(
+            wipe(&s, vec![owned]).unwrap_err().guard,
+            "wipe.targets_ready"
+        );
         let mut off = s.clone();
         off.wipe_osd = false;
         assert_eq!(
