@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::commands::Session;
+use crate::commands::{site_lock, Session};
 use crate::config::{Config, Env};
 use crate::effects::journal::Outcome;
 use crate::effects::plan::{Allowlist, Plan};
@@ -44,6 +44,14 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         env: Env::from_process(),
     };
     let session = Session::start(&config, false, true)?;
+    // Held to the end: the single-use check below and the run itself are one at a time.
+    let _lock = match site_lock::take(
+        &session.ctx,
+        &format!("runbook apply {}", args.plan.display()),
+    )? {
+        Ok(lock) => lock,
+        Err(text) => return site_lock::refuse(&session, config.json, &plan.runbook, &text),
+    };
     session.announce(&format!(
         "apply plan {} (`{}` made {})",
         plan.short_id(),

@@ -49,6 +49,7 @@ mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
 mod site_keys;
+mod site_lock;
 mod sites;
 mod standalone;
 mod streams;
