@@ -29,6 +29,8 @@ pub struct Scope {
     pub pointer_file: PathBuf,
     /// `None`: the site has no disk images (bare metal); every wipe is refused.
     pub disk_root: Option<PathBuf>,
+    /// The glob of the OSD disk images; only paths it matches are wiped.
+    pub osd_disks: String,
     pub wipe_osd: bool,
 }
 
@@ -42,6 +44,7 @@ impl Scope {
             backup_root: site.backup_root.clone(),
             pointer_file: site.pointer_file.clone(),
             disk_root,
+            osd_disks: site.osd_disks.clone(),
             wipe_osd: site.wipe_osd,
         }
     }
@@ -365,8 +368,8 @@ fn model_identity(
     Ok(())
 }
 
-/// `wipe_qcow2`: the site wipes, has a disk root, the file is under it, and every frozen
-/// target is Ready, unowned and powered off on a fresh read.
+/// `wipe_qcow2`: the site wipes, has a disk root, the file is one of its `osd_disks` and
+/// under the root, and every frozen target is Ready, unowned and powered off on a fresh read.
 fn wipe(
     scope: &Scope,
     frozen: Option<&Frozen>,
@@ -386,6 +389,7 @@ fn wipe(
         );
     }
     rules::guard_wipe(root, path)?;
+    rules::guard_osd_disks(&scope.osd_disks, path)?;
     let Some(frozen) = frozen else {
         return refuse("wipe.targets", DETECT_FIRST.to_string());
     };
@@ -472,6 +476,7 @@ mod tests {
             backup_root: "/b".into(),
             pointer_file: "/p".into(),
             disk_root: Some("/nonexistent-disks".into()),
+            osd_disks: "/nonexistent-disks/*.qcow2".into(),
             wipe_osd: true,
         }
     }
@@ -774,6 +779,7 @@ mod tests {
         std::fs::write(&disk, b"x").unwrap();
         let mut s = scope();
         s.disk_root = Some(tmp.path().to_path_buf());
+        s.osd_disks = format!("{}/*.qcow2", tmp.path().display());
         let f = frozen();
         let ready = MachineFacts {
             owner: None,
@@ -808,6 +814,12 @@ mod tests {
         assert_eq!(
             wipe(&off, vec![ready.clone()]).unwrap_err().guard,
             "wipe.enabled"
+        );
+        let mut narrow = s.clone();
+        narrow.osd_disks = format!("{}/openstack[0-3]-1.qcow2", tmp.path().display());
+        assert_eq!(
+            wipe(&narrow, vec![ready.clone()]).unwrap_err().guard,
+            "wipe.osd_disks"
         );
         let mut bare = s.clone();
         bare.disk_root = None;

@@ -55,6 +55,7 @@ mod sites;
 mod standalone;
 mod streams;
 mod unattended;
+mod wipe_scope;
 
 mod demo;
 mod region;
