@@ -66,6 +66,11 @@ pub enum Facts {
         sealed: Vec<String>,
         prior: Option<Seal>,
     },
+    /// `juju destroy-model` of a model a fresh `juju models` does not list (a no-op): the
+    /// name (or uuid) the script passed.
+    DestroyAbsent {
+        name: String,
+    },
     /// `juju remove-machine`: the model as a fresh `juju models` shows it.
     RemoveMachine {
         model: ModelFacts,
@@ -149,6 +154,7 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             rules::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
             model_identity("destroy_model.identity", frozen, model)
         }
+        Facts::DestroyAbsent { name } => destroy_absent(scope, frozen, name),
         Facts::RemoveMachine { model } => {
             rules::guard_remove_machine(&scope.models, model)?;
             model_identity("remove_machine.identity", frozen, model)
@@ -331,6 +337,30 @@ pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// A destroy of a model Juju does not list changes nothing, but it is still only for one of
+/// the site's models (by short name, or the frozen model's uuid): a typo or another
+/// controller's model is refused, not reported as already gone.
+fn destroy_absent(scope: &Scope, frozen: Option<&Frozen>, name: &str) -> Result<(), Refusal> {
+    let named = scope
+        .models
+        .iter()
+        .any(|e| e.rsplit('/').next() == Some(name));
+    let frozen_uuid = frozen
+        .and_then(|f| f.model.as_ref())
+        .is_some_and(|m| m.uuid == name);
+    if named || frozen_uuid {
+        return Ok(());
+    }
+    refuse(
+        "destroy_model.scope",
+        format!(
+            "model `{}` is not in `site.models` ({}) nor the uuid of the model the detection froze (Juju does not list it on this controller either)",
+            name.escape_debug(),
+            scope.models.join(", ")
+        ),
+    )
 }
 
 /// The model a fresh read shows must be the frozen one: same uuid, same controller uuid.
@@ -693,6 +723,28 @@ mod tests {
             },
         );
         assert_eq!(remove.unwrap_err().guard, "remove_machine.identity");
+    }
+
+    #[test]
+    fn an_absent_model_is_only_passed_for_the_sites_own() {
+        let absent = |name: &str, s: &Scope, f: Option<&Frozen>| {
+            decide(s, f, &Facts::DestroyAbsent { name: name.into() })
+        };
+        let f = frozen();
+        assert_eq!(absent("openstack", &scope(), None), Ok(()));
+        assert_eq!(absent(MODEL, &scope(), Some(&f)), Ok(()));
+        let qualified = Scope {
+            models: vec!["admin/openstack".into()],
+            ..scope()
+        };
+        assert_eq!(absent("openstack", &qualified, None), Ok(()));
+        for name in ["nosuchmodel", OTHER, "admin", ""] {
+            let e = absent(name, &scope(), Some(&f)).unwrap_err();
+            assert_eq!(e.guard, "destroy_model.scope", "{name}");
+            assert!(e.reason.contains(&format!("model `{name}`")), "{e}");
+        }
+        // Without a detection a uuid names nothing of the site's.
+        assert!(absent(MODEL, &scope(), None).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod backups;
 mod check;
 mod cli;
 mod defaults;
+mod destroy_scope;
 mod diagnostics;
 mod discover;
 mod doc;
