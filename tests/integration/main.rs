@@ -42,6 +42,7 @@ mod repl;
 mod replay;
 mod report;
 mod rerun;
+mod rerun_backup;
 mod resolve;
 mod scenarios;
 mod signals;
