@@ -3,6 +3,7 @@
 
 mod common;
 
+mod account;
 mod backups;
 mod check;
 mod cli;
