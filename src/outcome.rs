@@ -101,7 +101,7 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
                 .filter(|w| w["args"]["dir"].as_str() == Some(dir.as_str()))
                 .count();
             out.push(format!(
-                "backup directory {dir} created, {files} file(s) written, not sealed"
+                "backup directory {dir} created, {files} file(s) written; incomplete, no seal"
             ));
         }
     }
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(
             changes_from_journal(&lines, 0),
             [
-                "backup directory /b/x created, 1 file(s) written, not sealed",
+                "backup directory /b/x created, 1 file(s) written; incomplete, no seal",
                 "destroy of model openstack was issued at 10:02:11 UTC (the controller may carry on)",
             ]
         );

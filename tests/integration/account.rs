@@ -60,7 +60,7 @@ fn a_stopped_phase_a_lists_its_unsealed_backup_directory() {
         .filter(|e| e.file_name() != "manifest.json")
         .count();
     out.stdout_has(&format!(
-        "  - backup directory {} created, {written} file(s) written, not sealed",
+        "  - backup directory {} created, {written} file(s) written; incomplete, no seal",
         dirs[0].display()
     ));
     assert!(written > 0, "a capture was written before the hang");

@@ -44,7 +44,7 @@ fn bad_output_before_the_destroy_stops_the_run_naming_the_command() {
         (
             "status) exit 0;;",
             "error: cannot read the output of `<tmp>/root/juju status -m maas-controller:openstack --format json`: `juju status` printed nothing (and exited 0); expected the JSON Juju prints",
-            Some(" created, 1 file(s) written, not sealed"),
+            Some(" created, 1 file(s) written; incomplete, no seal"),
         ),
     ] {
         let sim = SimServer::start("dirty");

@@ -24,7 +24,6 @@ fn same_operator(t: &Test, sim: &SimServer, args: &[&str]) -> Test {
         .repo()
         .site("testcloud")
         .args(args)
-        .set("osd_disks", "")
         .env("HOME", &t.home().display().to_string())
         .env("XDG_STATE_HOME", &t.state().display().to_string())
 }
@@ -123,11 +122,15 @@ fn the_lock_holds_run_and_apply_not_dry_runs_and_goes_with_a_killed_run() {
     assert_refused_naming(&t.run(), &t, &holder, pid);
 
     // A dry run and a plan change nothing: they take no lock.
-    let dry = same_operator(&t, &sim, &["run", "teardown", "--dry-run"]).run();
+    let dry = same_operator(&t, &sim, &["run", "teardown", "--dry-run"])
+        .set("osd_disks", "")
+        .run();
     dry.stderr_lacks("already changing");
     dry.stdout_has("dry-run plan (");
     let plan = t.path().join("plan.json").display().to_string();
-    let planned = same_operator(&t, &sim, &["plan", "teardown", "-o", &plan]).run();
+    let planned = same_operator(&t, &sim, &["plan", "teardown", "-o", &plan])
+        .set("osd_disks", "")
+        .run();
     planned.status(0).stdout_has("saved to");
 
     // Applying the plan changes the site: refused, and the plan is not spent.
