@@ -695,6 +695,51 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
     assert_eq!(sizes(), before, "the disks are unchanged");
 }
 
+/// The whole teardown's dry run (and so `runbook plan`) on a KVM site whose OSD disks hold
+/// data, while the targets are still Deployed: the wipes are planned after the releases
+/// that will make them possible — the dry run says the targets' state is checked again when
+/// each wipe runs — instead of the run being refused; nothing is touched.
+#[test]
+fn teardown_dry_run_plans_the_wipes_behind_the_releases() {
+    let images = qcow2_images(true);
+    let before: Vec<Vec<u8>> = (0..4)
+        .map(|i| std::fs::read(images.path().join(format!("openstack{i}-1.qcow2"))).expect("image"))
+        .collect();
+    let sim = SimServer::start("dirty");
+    let dir = images.path().display().to_string();
+    let out = run(&sim, "teardown")
+        .set("osd_disks", &format!("{dir}/openstack[0-3]-1.qcow2"))
+        .set("disk_root", &dir)
+        .args(&["--dry-run"])
+        .run();
+    out.status(0);
+    let plan = out.json()["plan"].as_array().expect("the plan").clone();
+    let effects: Vec<&str> = plan.iter().filter_map(|e| e["effect"].as_str()).collect();
+    let first_wipe = effects
+        .iter()
+        .position(|e| *e == "wipe_qcow2")
+        .expect("wipes planned");
+    let last_release = effects
+        .iter()
+        .rposition(|e| e.starts_with("release"))
+        .expect("releases planned");
+    assert!(last_release < first_wipe, "{effects:?}");
+    assert_eq!(
+        effects.iter().filter(|e| **e == "wipe_qcow2").count(),
+        4,
+        "{effects:?}"
+    );
+    out.stderr_has(&format!(
+        "note {dir}/openstack0-1.qcow2: guard `wipe.targets_ready` is checked again when it runs; now: target `openstack0` ("
+    ));
+    for (i, bytes) in before.iter().enumerate() {
+        let now =
+            std::fs::read(images.path().join(format!("openstack{i}-1.qcow2"))).expect("image");
+        assert!(&now == bytes, "openstack{i}-1.qcow2 was touched");
+    }
+    sim.assert_unchanged();
+}
+
 #[test]
 fn written_osd_disks_without_wipe_make_acceptance_no_go() {
     let images = qcow2_images(true);
