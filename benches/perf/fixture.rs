@@ -126,6 +126,8 @@ pub fn freeze(h: &Harness, sim: &DeployedSim, whoami: &str) {
         .map(|(system_id, hostname)| FrozenTarget {
             system_id: system_id.clone(),
             hostname: hostname.clone(),
+            juju_model_uuid: None,
+            juju_controller_uuid: None,
         })
         .collect();
     h.ctx.gate().freeze(Frozen {

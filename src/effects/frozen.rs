@@ -36,6 +36,11 @@ pub struct FrozenModel {
 pub struct FrozenTarget {
     pub system_id: String,
     pub hostname: String,
+    /// `owner_data["juju-model-uuid"]` as the detection read it: when it named the model,
+    /// the release needs it still there (else the machine changed hands in between).
+    pub juju_model_uuid: Option<String>,
+    /// `owner_data["juju-controller-uuid"]` as the detection read it.
+    pub juju_controller_uuid: Option<String>,
 }
 
 /// Everything detection froze. `model` is `None` when the site's model is absent (a clean
@@ -93,6 +98,8 @@ mod tests {
             targets: vec![FrozenTarget {
                 system_id: "abc123".into(),
                 hostname: "openstack0".into(),
+                juju_model_uuid: None,
+                juju_controller_uuid: None,
             }],
             ..Frozen::default()
         };

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::backup::seal::Seal;
 use crate::effects::effect::{MachineFacts, ModelFacts, Refusal};
-use crate::effects::frozen::{is_uuid, Frozen};
+use crate::effects::frozen::{is_uuid, Frozen, FrozenTarget};
 use crate::effects::predestroy;
 use crate::effects::rules;
 use crate::site::Site;
@@ -217,7 +217,49 @@ fn release(
         );
     }
     rules::guard_release(&scope.targets, whoami, m)?;
-    deployed_by_frozen_model(frozen, m)
+    deployed_by_frozen_model(frozen, m)?;
+    still_carries_frozen_owner_data(t, m)
+}
+
+/// A target the detection saw deployed by a Juju model (`owner_data` naming its uuids)
+/// must still name them on the fresh read: owner_data that vanished while the machine is
+/// still allocated means it changed hands in between (Juju releasing it would have left it
+/// Ready or Releasing, which pass).
+fn still_carries_frozen_owner_data(t: &FrozenTarget, m: &MachineFacts) -> Result<(), Refusal> {
+    if matches!(m.status_name.as_str(), "Ready" | "Releasing") {
+        return Ok(());
+    }
+    for (key, guard, was, now) in [
+        (
+            "juju-model-uuid",
+            "release.juju_model",
+            &t.juju_model_uuid,
+            &m.juju_model_uuid,
+        ),
+        (
+            "juju-controller-uuid",
+            "release.juju_controller",
+            &t.juju_controller_uuid,
+            &m.juju_controller_uuid,
+        ),
+    ] {
+        let Some(was) = was.as_deref() else { continue };
+        if now.as_deref() != Some(was) {
+            return refuse(
+                guard,
+                format!(
+                    "machine `{}` ({}) had `{key}` `{}` in its MAAS owner_data at the detection, but the fresh read shows {} while it is {}: it changed hands since",
+                    m.system_id,
+                    m.hostname,
+                    was.escape_debug(),
+                    now.as_deref()
+                        .map_or("none".to_string(), |v| format!("`{}`", v.escape_debug())),
+                    m.status_name
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Where MAAS records which Juju model and controller deployed a machine (`owner_data`),
@@ -416,7 +458,7 @@ fn set_pointer(scope: &Scope, path: &Path) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::effects::frozen::{FrozenModel, FrozenTarget};
+    use crate::effects::frozen::FrozenModel;
 
     const MODEL: &str = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
     const CTL: &str = "0c3f9a52-7d1e-4b8e-9a43-5e2f6d8b1c07";
@@ -447,6 +489,8 @@ mod tests {
             targets: vec![FrozenTarget {
                 system_id: "abc123".into(),
                 hostname: "openstack0".into(),
+                juju_model_uuid: Some(MODEL.into()),
+                juju_controller_uuid: Some(CTL.into()),
             }],
             foreign_models: vec![],
             whoami: "admin".into(),
@@ -558,6 +602,46 @@ mod tests {
             release(foreign, Some(&f)).unwrap_err().guard,
             "release.juju_controller"
         );
+    }
+
+    #[test]
+    fn owner_data_frozen_at_detection_must_still_be_there_unless_juju_let_go() {
+        let f = frozen();
+        for (model, controller, guard) in [
+            (None, Some(CTL), "release.juju_model"),
+            (Some(MODEL), None, "release.juju_controller"),
+            (None, None, "release.juju_model"),
+        ] {
+            let mut m = machine();
+            m.juju_model_uuid = model.map(str::to_string);
+            m.juju_controller_uuid = controller.map(str::to_string);
+            let e = release(m.clone(), Some(&f)).unwrap_err();
+            assert_eq!(e.guard, guard);
+            assert!(
+                e.reason.contains("abc123")
+                    && e.reason.contains("at the detection")
+                    && e.reason
+                        .contains("fresh read shows none while it is Deployed"),
+                "{}",
+                e.reason
+            );
+            // Juju released it meanwhile: MAAS clears owner_data; nothing to protect.
+            for status in ["Ready", "Releasing"] {
+                let gone = MachineFacts {
+                    status_name: status.into(),
+                    ..m.clone()
+                };
+                assert_eq!(release(gone, Some(&f)), Ok(()), "{status}");
+            }
+        }
+        // A target the detection saw without owner_data is not held to it.
+        let mut bare = frozen();
+        bare.targets[0].juju_model_uuid = None;
+        bare.targets[0].juju_controller_uuid = None;
+        let mut m = machine();
+        m.juju_model_uuid = None;
+        m.juju_controller_uuid = None;
+        assert_eq!(release(m, Some(&bare)), Ok(()));
     }
 
     fn model(uuid: &str, ctl: &str) -> ModelFacts {

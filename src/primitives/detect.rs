@@ -163,6 +163,8 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         targets.push(FrozenTarget {
             system_id: m.system_id.clone(),
             hostname: m.hostname.clone(),
+            juju_model_uuid: m.juju_model_uuid.clone(),
+            juju_controller_uuid: m.juju_controller_uuid.clone(),
         });
         problems.extend(cross_check(m, model.as_ref(), &controller));
         if let Some(uuid) = m.juju_model_uuid.as_deref() {

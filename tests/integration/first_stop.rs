@@ -3,10 +3,8 @@
 //! `halt()`), it ends refused (exit 4), as it always has. Without that refusal, `halt()`
 //! ends it halted (exit 3).
 
-use crate::primitives_fixture::eval;
+use crate::primitives_fixture::{eval, RELEASE_TARGETS};
 use crate::sim_server::SimServer;
-
-const RELEASE_ALL: &str = "release_all(maas_machines(site.targets).map(|m| m.system_id));";
 
 #[test]
 fn a_batch_refusal_before_a_halt_ends_the_run_refused() {
@@ -15,7 +13,7 @@ fn a_batch_refusal_before_a_halt_ends_the_run_refused() {
     let out = eval(
         &sim,
         &["--yes"],
-        &format!("{RELEASE_ALL} halt(\"a human must look\")"),
+        &format!("{RELEASE_TARGETS}; halt(\"a human must look\")"),
     );
     out.status(4)
         .stderr_has("refused by guard `release.owner`")

@@ -6,13 +6,13 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::session::testcloud;
-use crate::common::Test;
+use crate::common::Output;
 use crate::sim_server::SimServer;
 
 /// The operator's teardown (`--json --yes`, short waits, no OSD disks) against `sim` with a
 /// `juju` in the test's root: `case "$1" in {cases} esac`, then the simulator's juju with
-/// the same arguments. Returns the test and the wrapper's path.
-fn wrapper(sim: &SimServer, cases: &str) -> (Test, String) {
+/// the same arguments; the transcript shows the wrapper as `<tmp>/root/juju`.
+fn teardown_with_juju(sim: &SimServer, cases: &str) -> Output {
     let t = testcloud(sim, "teardown")
         .args(&["--json", "--yes"])
         .set("timeouts.destroy_cli", "20");
@@ -23,41 +23,34 @@ fn wrapper(sim: &SimServer, cases: &str) -> (Test, String) {
     );
     std::fs::write(&path, script).expect("write the wrapper");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let bin = path.display().to_string();
-    (t.env("JUJU_BIN", &bin), bin)
+    t.env("JUJU_BIN", &path.display().to_string()).run()
 }
 
-#[test]
-fn yaml_where_json_was_asked_for_stops_the_detection_naming_the_command() {
-    let sim = SimServer::start("dirty");
-    let (t, bin) = wrapper(
-        &sim,
-        "models) printf 'models:\\n- name: admin/openstack\\n  short-name: openstack\\n'; exit 0;;",
-    );
-    let out = t.run();
-    out.status(2)
-        .stderr_has(&format!(
-            "cannot read the output of `{bin} models -c maas-controller --format json`: `juju models` output is not the JSON Juju prints"
-        ))
-        .stderr_has("it begins `models:` (YAML or text: is this `juju` ignoring `--format json`?)")
-        .stderr_lacks("panicked");
-    sim.assert_unchanged();
-    assert!(sim.juju_commands("destroy-model").is_empty());
-}
+/// How a run that stopped at an error ends, before it changed anything.
+const ENDED_UNCHANGED: &str =
+    "run ended: error — no verdict\nalready changed: nothing (per the journal)";
 
+/// YAML where JSON was asked for stops the detection; a `juju status` that prints nothing
+/// stops Phase A: each names the exact command, and nothing is destroyed or released.
 #[test]
-fn a_status_that_prints_nothing_stops_phase_a_before_the_destroy() {
-    let sim = SimServer::start("dirty");
-    let (t, bin) = wrapper(&sim, "status) exit 0;;");
-    let out = t.run();
-    out.status(2)
-        .stderr_has(&format!(
-            "cannot read the output of `{bin} status -m maas-controller:openstack --format json`: `juju status` printed nothing (and exited 0)"
-        ))
-        .stderr_lacks("panicked");
-    sim.assert_unchanged();
-    assert!(sim.juju_commands("destroy-model").is_empty());
-    assert!(sim.released_ids().is_empty());
+fn bad_output_before_the_destroy_stops_the_run_naming_the_command() {
+    for (case, error) in [
+        (
+            "models) printf 'models:\\n- name: admin/openstack\\n  short-name: openstack\\n'; exit 0;;",
+            "error: cannot read the output of `<tmp>/root/juju models -c maas-controller --format json`: `juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`): it begins `models:` (YAML or text: is this `juju` ignoring `--format json`?)",
+        ),
+        (
+            "status) exit 0;;",
+            "error: cannot read the output of `<tmp>/root/juju status -m maas-controller:openstack --format json`: `juju status` printed nothing (and exited 0); expected the JSON Juju prints",
+        ),
+    ] {
+        let sim = SimServer::start("dirty");
+        let out = teardown_with_juju(&sim, case);
+        out.status(2).says(error).says(ENDED_UNCHANGED);
+        sim.assert_unchanged();
+        assert!(sim.juju_commands("destroy-model").is_empty());
+        assert!(sim.released_ids().is_empty());
+    }
 }
 
 #[test]
@@ -65,17 +58,16 @@ fn a_destroy_cli_that_dies_midway_stops_the_run_and_nothing_follows_it() {
     let sim = SimServer::start("dirty");
     // The destroy reaches the controller (the model starts dying), then the CLI is killed
     // as soon as it has said so.
-    let (t, bin) = wrapper(
+    let out = teardown_with_juju(
         &sim,
         "destroy-model) \"$SIM\" \"$@\" 2>&1 | { IFS= read -r line; printf '%s\\n' \"$line\" >&2; kill -KILL $$; }; exit 0;;",
     );
-    let out = t.run();
-    out.status(2)
-        .stderr_has(&format!(
-            "`{bin} destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt` failed (killed by signal 9 (SIGKILL))"
-        ))
-        .stderr_has("Destroying model")
-        .stderr_lacks("panicked");
+    out.status(2).says(
+        "  ... Destroying model
+error: `<tmp>/root/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt` failed (killed by signal 9 (SIGKILL))
+stderr:
+Destroying model",
+    );
     // Sent once, and nothing after it: no release, no remove-machine, no second destroy.
     assert_eq!(sim.juju_commands("destroy-model").len(), 1);
     assert!(sim.juju_commands("remove-machine").is_empty());

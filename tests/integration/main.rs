@@ -36,6 +36,7 @@ mod primitives_juju;
 mod primitives_maas;
 mod profiles;
 mod rehearse;
+mod release_owner_data;
 mod repl;
 mod replay;
 mod report;

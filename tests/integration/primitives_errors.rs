@@ -15,6 +15,15 @@ fn faulty(faults: &[&str]) -> SimServer {
     SimServer::with("dirty", faults, TEST_SPEED)
 }
 
+/// An approved `release` of openstack1 that MAAS answers with `status`: the simulator, the
+/// machine's system id and the run.
+fn release_answered(status: u16) -> (SimServer, String, Output) {
+    let sim = faulty(&[&format!("maas-status:{status}:op=release")]);
+    let id = sim.system_id("openstack1");
+    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    (sim, id, out)
+}
+
 /// The API key's secret part must never be shown.
 fn secret(sim: &SimServer) -> String {
     sim.api_key.rsplit(':').next().unwrap().to_string()
@@ -229,9 +238,7 @@ fn maas_wrong_key_is_401_with_a_hint_and_no_secret() {
 
 #[test]
 fn maas_403_on_release_is_an_error_naming_the_request() {
-    let sim = faulty(&["maas-status:403:op=release"]);
-    let id = sim.system_id("openstack1");
-    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    let (sim, id, out) = release_answered(403);
     out.status(2)
         .stderr_has(&format!(
             "`POST {}/api/2.0/machines/{id}/?op=release` returned 403",
@@ -262,9 +269,7 @@ fn maas_404_on_a_read_points_at_the_url() {
 fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
     // A 404 is only "gone" when a fresh read agrees (a composed VM Juju released); here the
     // machine is still there and Deployed, so the release failed.
-    let sim = faulty(&["maas-status:404:op=release"]);
-    let id = sim.system_id("openstack1");
-    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    let (sim, id, out) = release_answered(404);
     out.status(2)
         .stderr_has(&format!(
             "machine `{id}` was not released; it is `Deployed`"
@@ -275,9 +280,7 @@ fn maas_404_on_release_of_a_machine_that_still_exists_is_an_error() {
 
 #[test]
 fn maas_409_on_release_rereads_the_machine_and_fails_when_it_is_not_releasing() {
-    let sim = faulty(&["maas-status:409:op=release"]);
-    let id = sim.system_id("openstack1");
-    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    let (sim, id, out) = release_answered(409);
     out.status(2).stderr_has("409");
     // The release was followed by a fresh read of the machine.
     let reqs = requests(&sim);
@@ -301,24 +304,15 @@ fn maas_500_is_retried_then_reported() {
     out.status(2)
         .stderr_has("users/?op=whoami` returned 500")
         .stderr_has("4 times in a row");
-    let tries = requests(&sim)
-        .iter()
-        .filter(|r| r.contains("op=whoami"))
-        .count();
+    let tries = requests_with(&sim, "op=whoami");
     assert_eq!(tries, 4, "GETs are retried a bounded number of times");
 }
 
 #[test]
 fn maas_5xx_on_release_is_not_retried_blindly() {
-    let sim = faulty(&["maas-status:500:op=release"]);
-    let id = sim.system_id("openstack1");
-    let out = eval(&sim, &["--yes"], &format!(r#"release("{id}")"#));
+    let (sim, _, out) = release_answered(500);
     out.status(2).stderr_has("returned 500");
-    let posts = requests(&sim)
-        .iter()
-        .filter(|r| r.contains("op=release"))
-        .count();
-    assert_eq!(posts, 1, "{:#?}", sim.log());
+    assert_eq!(requests_with(&sim, "op=release"), 1, "{:#?}", sim.log());
 }
 
 #[test]

@@ -101,6 +101,9 @@ pub fn eval_in(t: Test, flags: &[&str], expr: &str) -> Output {
         .run()
 }
 
+/// `release_all` of every target of the site.
+pub const RELEASE_TARGETS: &str = "release_all(maas_machines(site.targets).map(|m| m.system_id))";
+
 /// `release_all` of the machines named `hosts` with `--yes --json` against `sim`.
 pub fn release_all(sim: &SimServer, hosts: &[&str]) -> Output {
     let hosts = serde_json::to_string(hosts).expect("JSON");
@@ -121,6 +124,11 @@ pub fn eval_json(sim: &SimServer, expr: &str) -> Value {
     let out = eval(sim, &["--json"], expr);
     out.status(0);
     out.json()
+}
+
+/// How many request lines the simulator logged that contain `part`.
+pub fn requests_with(sim: &SimServer, part: &str) -> usize {
+    requests(sim).iter().filter(|r| r.contains(part)).count()
 }
 
 /// The request lines the simulator logged (`POST /MAAS/api/2.0/...`, `status -m ...`).

@@ -8,16 +8,19 @@ use crate::primitives_fixture::*;
 use crate::primitives_juju::SEAL;
 use crate::sim_server::SimServer;
 
-/// Asserts a refusal by `guard`: exit 4, the guard named, nothing changed, and no
-/// request line containing any of `never` reached the simulator.
-fn assert_refused(sim: &SimServer, out: &crate::common::Output, guard: &str, never: &[&str]) {
+/// Asserts a refusal by `guard` for `why`: exit 4, the error line exactly, nothing
+/// changed, and no request line containing `never` reached the simulator.
+fn assert_refused(
+    sim: &SimServer,
+    out: &crate::common::Output,
+    (guard, why): (&str, &str),
+    never: &str,
+) {
     out.status(4)
-        .stderr_has(&format!("refused by guard `{guard}`"));
+        .says(&format!("error: refused by guard `{guard}`: {why}"));
     assert_unchanged(sim);
     for r in requests(sim) {
-        for n in never {
-            assert!(!r.contains(n), "`{r}` reached the simulator");
-        }
+        assert!(!r.contains(never), "`{r}` reached the simulator");
     }
 }
 
@@ -25,22 +28,20 @@ fn release_of(sim: &SimServer, hostname: &str) -> String {
     format!(r#"release("{}")"#, sim.system_id(hostname))
 }
 
+/// A release of a target someone else owns, or of a machine that is not a target (so the
+/// detection did not freeze it), is refused and never sent.
 #[test]
-fn release_of_a_machine_owned_by_someone_else_is_refused() {
+fn release_of_someone_elses_machine_or_of_a_non_target_is_refused() {
+    let frozen = "jnn7x2 openstack0, kq495n openstack1, mshcdb openstack2, nw0em0 openstack3, pydhwk capi-mgmt";
     // foreign: the five targets are deployed by alice.
-    let sim = SimServer::start("foreign");
-    let out = eval(&sim, &["--yes"], &release_of(&sim, "openstack2"));
-    assert_refused(&sim, &out, "release.owner", &["op=release"]);
-    out.stderr_has("owned by `alice`, not `admin`");
-}
-
-#[test]
-fn release_of_a_hostname_not_in_targets_is_refused() {
-    let sim = SimServer::start("dirty");
-    let out = eval(&sim, &["--yes"], &release_of(&sim, "alice-db0"));
-    // Not frozen by the detection (it is not a target): refused before anything else.
-    assert_refused(&sim, &out, "release.frozen", &["op=release"]);
-    out.stderr_has("(alice-db0) is not one of the targets frozen by the detection");
+    for (scenario, host, guard, why) in [
+        ("foreign", "openstack2", "release.owner", "machine `mshcdb` (openstack2) is owned by `alice`, not `admin`".to_string()),
+        ("dirty", "alice-db0", "release.frozen", format!("machine `s5prjh` (alice-db0) is not one of the targets frozen by the detection ({frozen})")),
+    ] {
+        let sim = SimServer::start(scenario);
+        let out = eval(&sim, &["--yes"], &release_of(&sim, host));
+        assert_refused(&sim, &out, (guard, &why), "op=release");
+    }
 }
 
 #[test]
@@ -104,14 +105,14 @@ fn destroy_of_a_model_not_in_site_models_is_refused() {
         &["--yes", "--set", r#"models=["other"]"#],
         &format!(r#"{SEAL} juju_destroy_model("openstack")"#),
     );
-    assert_refused(&sim, &out, "destroy_model.scope", &["destroy-model"]);
-    out.stderr_has("model `openstack` is not in `site.models`");
+    let why = "model `openstack` is not in `site.models` (other)";
+    assert_refused(&sim, &out, ("destroy_model.scope", why), "destroy-model");
     let out = eval(
         &sim,
         &["--yes", "--set", r#"models=["other"]"#],
         r#"juju_remove_machine("openstack", "1")"#,
     );
-    assert_refused(&sim, &out, "remove_machine.scope", &["remove-machine"]);
+    assert_refused(&sim, &out, ("remove_machine.scope", why), "remove-machine");
 }
 
 #[test]
@@ -126,23 +127,30 @@ fn the_controller_model_is_never_destroyed() {
         "require_backup=false",
     ];
     let out = eval(&sim, &flags, r#"juju_destroy_model("controller")"#);
-    assert_refused(&sim, &out, "destroy_model.controller", &["destroy-model"]);
-    out.stderr_has("model `controller` is a controller model");
+    let why = "model `controller` is a controller model";
+    assert_refused(
+        &sim,
+        &out,
+        ("destroy_model.controller", why),
+        "destroy-model",
+    );
     let out = eval(&sim, &flags, r#"juju_remove_machine("controller", "0")"#);
-    assert_refused(&sim, &out, "remove_machine.controller", &["remove-machine"]);
+    assert_refused(
+        &sim,
+        &out,
+        ("remove_machine.controller", why),
+        "remove-machine",
+    );
 }
 
 #[test]
 fn destroy_without_a_sealed_backup_is_refused() {
     let sim = SimServer::start("dirty");
     // A backup made but not sealed is not enough.
-    let out = eval(
-        &sim,
-        &["--yes"],
-        r#"let dir = backup_dir("pre"); write_backup(dir, "b.yaml", "x"); juju_destroy_model("openstack")"#,
-    );
-    assert_refused(&sim, &out, "destroy_model.backup", &["destroy-model"]);
-    out.stderr_has("no backup of model `openstack` sealed in this run verifies now");
+    let unsealed = r#"let dir = backup_dir("pre"); write_backup(dir, "b.yaml", "x"); juju_destroy_model("openstack")"#;
+    let out = eval(&sim, &["--yes"], unsealed);
+    let why = "no backup of model `openstack` sealed in this run verifies now (none was sealed, or a capture changed after the seal); run Phase A (`seal_backup(dir, \"openstack\")`) first";
+    assert_refused(&sim, &out, ("destroy_model.backup", why), "destroy-model");
 }
 
 fn wipe_refused(t: Test, path: &std::path::Path) {
@@ -159,31 +167,25 @@ fn wipe_refused(t: Test, path: &std::path::Path) {
     );
 }
 
+/// A wipe of an image outside `disk_root` — named as it is, through a symlink under
+/// `disk_root`, or through `..` — is refused, and the image is untouched.
 #[test]
-fn wipe_outside_disk_root_is_refused() {
-    let t = site();
-    let outside = t.root().join("outside.qcow2");
-    make_qcow2(&outside, "1.1", "16M");
-    wipe_refused(t, &outside);
-}
-
-#[test]
-fn wipe_through_a_symlink_escaping_disk_root_is_refused() {
-    let t = site();
-    let outside = t.root().join("outside.qcow2");
-    make_qcow2(&outside, "1.1", "16M");
-    let link = images(&t).join("osd.qcow2");
-    std::os::unix::fs::symlink(&outside, &link).expect("symlink");
-    wipe_refused(t, &link);
-}
-
-#[test]
-fn wipe_through_dot_dot_is_refused() {
-    let t = site();
-    let outside = t.root().join("outside.qcow2");
-    make_qcow2(&outside, "1.1", "16M");
-    let sneaky = images(&t).join("..").join("outside.qcow2");
-    wipe_refused(t, &sneaky);
+fn a_wipe_that_leaves_disk_root_is_refused() {
+    for way in ["as it is", "through a symlink", "through `..`"] {
+        let t = site();
+        let outside = t.root().join("outside.qcow2");
+        make_qcow2(&outside, "1.1", "16M");
+        let path = match way {
+            "through a symlink" => {
+                let link = images(&t).join("osd.qcow2");
+                std::os::unix::fs::symlink(&outside, &link).expect("symlink");
+                link
+            }
+            "through `..`" => images(&t).join("..").join("outside.qcow2"),
+            _ => outside,
+        };
+        wipe_refused(t, &path);
+    }
 }
 
 #[test]
@@ -277,13 +279,8 @@ fn dry_run_plans_the_exact_release_and_sends_nothing() {
 #[test]
 fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
     let sim = SimServer::start("dirty");
-    let out = eval(
-        &sim,
-        &["--dry-run"],
-        &format!(
-            r#"{SEAL} juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#
-        ),
-    );
+    let changes = r#"juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#;
+    let out = eval(&sim, &["--dry-run"], &format!("{SEAL} {changes}"));
     out.status(0)
         .stderr_has("destroy-model openstack --force --no-wait --destroy-storage --no-prompt")
         .stderr_has("remove-machine -m openstack --force --no-prompt --no-wait 3");

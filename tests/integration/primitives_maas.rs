@@ -162,10 +162,7 @@ fn release_of_an_unknown_machine_is_reported_gone() {
 #[test]
 fn release_all_releases_every_target_and_returns_one_result_each() {
     let sim = SimServer::start("partial");
-    let results = applied(
-        &sim,
-        "release_all(maas_machines(site.targets).map(|m| m.system_id))",
-    );
+    let results = applied(&sim, RELEASE_TARGETS);
     assert_eq!(each_str(&results, "hostname"), TARGETS);
     // partial: openstack0/1 are already Ready, the other three are released.
     let already = "already_released";

@@ -16,6 +16,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// sequences and carriage returns removed; `seen` is how far the test has read.
 struct Repl {
     session: Session,
+    /// The test's root dir, which `says` shows as `<root>`.
+    root: String,
     screen: String,
     raw: Vec<u8>,
     seen: usize,
@@ -89,6 +91,7 @@ impl Repl {
             .expect("set the pty size");
         let mut repl = Repl {
             session,
+            root: test.root().display().to_string(),
             screen: String::new(),
             raw: Vec::new(),
             seen: 0,
@@ -164,6 +167,22 @@ impl Repl {
         self.prompt()
     }
 
+    /// Type `entry`, press Enter: what it printed before the next prompt is exactly
+    /// `printed` (the echo of the entry's own line left out, the test's root as `<root>`).
+    fn says(&mut self, entry: &str, printed: &str) {
+        let shown = self.printed(entry);
+        assert_eq!(shown, printed, "after {entry:?}\n{}", self.screen);
+    }
+
+    /// Type `entry`, press Enter: what it printed before the next prompt (the echo of the
+    /// entry's own line left out, the test's root as `<root>`).
+    fn printed(&mut self, entry: &str) -> String {
+        let out = self.run(entry);
+        let after_echo = out.split_once('\n').map_or("", |(_, rest)| rest);
+        let before_prompt = after_echo.rsplit_once(FRESH).map_or(after_echo, |(b, _)| b);
+        before_prompt.replace(&self.root, "<root>")
+    }
+
     /// Ctrl-D at the prompt; the REPL must end with status 0.
     fn quit(mut self) {
         self.send("\x04");
@@ -200,24 +219,25 @@ fn a_count_a_multiline_function_and_session_scope() {
         repl.screen
     );
     repl.run("let xs = [3, 1, 2];");
-    assert!(repl.run("xs.len()").contains("\n3\n"), "{}", repl.screen);
+    repl.says("xs.len()", "3\n");
     // An open brace continues the entry on the next line instead of failing.
     repl.send("fn double(x) {\r");
     repl.expect("fn double(x) {\n");
     repl.send("  x * 2\r");
     repl.send("}\r");
     repl.prompt();
-    let out = repl.run("double(xs.len() * 7)");
-    assert!(out.contains("\n42\n"), "{out}");
-    let out = repl.run(":scope");
-    assert!(out.contains("\nxs: array = [3,1,2]\n"), "{out}");
-    assert!(out.contains("\nfn double(x)\n"), "{out}");
+    repl.says("double(xs.len() * 7)", "42\n");
+    // The first line is the site, cut to the terminal's width.
+    let scope = repl.printed(":scope");
+    let (_site, rest) = scope.split_once('\n').expect("more than the site");
+    assert_eq!(
+        rest,
+        "const dry_run: bool = true\nxs: array = [3,1,2]\nfn double(x)\n"
+    );
     let out = repl.run(":help");
     assert!(out.contains(":save FILE"), "{out}");
     assert!(out.contains(":arm"), "{out}");
-    assert!(repl
-        .run(":plan")
-        .contains("nothing planned in this session"));
+    repl.says(":plan", "nothing planned in this session\n");
     repl.quit();
 }
 
@@ -245,10 +265,9 @@ fn json_flag_is_refused_with_a_pointer_to_eval() {
 fn arrays_of_maps_print_as_aligned_tables() {
     let test = repl_test();
     let mut repl = Repl::start(&test);
-    let out = repl.run(r#"[#{name: "a", size: 1}, #{name: "bbb", size: 22}]"#);
-    assert!(
-        out.contains("name  size\n----  ----\na     1\nbbb   22\n(2 rows)\n"),
-        "{out}"
+    repl.says(
+        r#"[#{name: "a", size: 1}, #{name: "bbb", size: 22}]"#,
+        "name  size\n----  ----\na     1\nbbb   22\n(2 rows)\n",
     );
     let out = repl.run(r#"#{b: [1, 2], a: "x"}"#);
     assert!(
@@ -264,11 +283,7 @@ fn tab_completes_commands_site_keys_and_session_names() {
     let mut repl = Repl::start(&test);
     repl.send(":do\t");
     repl.expect(":doc");
-    let out = repl.run(" glob");
-    assert!(
-        out.contains("glob(pattern: String) -> Array    [read]"),
-        "{out}"
-    );
+    repl.says(" glob", "glob(pattern: String) -> Array    [read]\n    Sorted paths matching a glob pattern (`~/` expands to the home dir). An invalid\n    pattern is an error; no match is an empty array.\n    \n    ```rhai\n    let disks = glob(site.osd_disks);\n    ```\n");
 
     repl.send("site.ma\t");
     repl.expect("site.maas");
@@ -279,8 +294,7 @@ fn tab_completes_commands_site_keys_and_session_names() {
     repl.run("let machine_count = 5;");
     repl.send("machine_c\t");
     repl.expect("machine_count");
-    let out = repl.run(" + 1");
-    assert!(out.contains("\n6\n"), "{out}");
+    repl.says(" + 1", "6\n");
     repl.quit();
 }
 
@@ -294,14 +308,12 @@ fn load_runs_a_runbook_and_imports_last_across_entries_and_complete() {
         .file("stdlib/words.rhai", "fn twice(s) { s + s }\n");
     let mut repl = Repl::start(&test);
     repl.run(":load hello");
-    let out = repl.run("shout(greeting)");
-    assert!(out.contains("\nhi!\n"), "{out}");
+    repl.says("shout(greeting)", "hi!\n");
     repl.run(r#"import "words" as words;"#);
     // Tab completes the functions of a module the session imported.
     repl.send("words::tw\t");
     repl.expect("words::twice(");
-    let out = repl.run("greeting)");
-    assert!(out.contains("\nhihi\n"), "{out}");
+    repl.says("greeting)", "hihi\n");
     repl.quit();
 }
 
@@ -315,19 +327,14 @@ fn save_writes_a_draft_that_runbook_check_accepts() {
     repl.send("}\r");
     repl.prompt();
     repl.run("let m = twice(n)");
-    let out = repl.run("no_such_function(m)");
-    assert!(out.contains("error: "), "{out}");
+    repl.says("no_such_function(m)", "error: Function not found: no_such_function (i64)\n  --> <repl:4>:1:1\n  |\n1 | no_such_function(m)\n  | ^\n");
     let out = repl.run(":save runbooks/draft.rhai");
     assert!(
         out.contains("saved 3 entries to `runbooks/draft.rhai`"),
         "{out}"
     );
     assert!(!out.contains("warning"), "{out}");
-    let out = repl.run(":save runbooks/draft.rhai");
-    assert!(
-        out.contains("error: `runbooks/draft.rhai` already exists"),
-        "{out}"
-    );
+    repl.says(":save runbooks/draft.rhai", "error: `runbooks/draft.rhai` already exists; not overwriting it\nhint: save under another name, or remove it first\n");
     // An entry that leaned on a failed one: the draft is saved, with a warning.
     repl.run(r#"let q = 1; throw "stop here";"#);
     repl.run("q + 1");
@@ -357,8 +364,7 @@ fn save_warns_as_check_would_about_functions_only_a_load_defined() {
     let test = repl_test().file("runbooks/helpers.rhai", "fn shout(s) { s + \"!\" }\n");
     let mut repl = Repl::start(&test);
     repl.run(":load helpers");
-    let out = repl.run(r#"shout("hi")"#);
-    assert!(out.contains("\nhi!\n"), "{out}");
+    repl.says(r#"shout("hi")"#, "hi!\n");
     let out = repl.run(":save drafts/loaded.rhai");
     assert!(
         out.contains("check it with `runbook check drafts/loaded.rhai`"),
@@ -391,20 +397,22 @@ fn bad_input_gets_clear_errors() {
         "{out}"
     );
     assert!(out.contains("hint: `:help` lists the commands"), "{out}");
-    let out = repl.run(":doc no_such_primitive");
-    assert!(
-        out.contains("error: no primitive `no_such_primitive`"),
-        "{out}"
+    repl.says(
+        ":doc no_such_primitive",
+        "error: no primitive `no_such_primitive`\nhint: `runbook doc` lists every primitive\n",
     );
-    let out = repl.run(":load no_such_runbook");
-    assert!(out.contains("error: no runbook `no_such_runbook`"), "{out}");
+    repl.says(":load no_such_runbook", "error: no runbook `no_such_runbook` for site `demo` (looked in `sites/demo/no_such_runbook.rhai`, `runbooks/no_such_runbook.rhai` under `<root>` and the built-in copies)\nhint: available runbooks: accept, destroy-model, remediate, teardown, verify, wipe-osd\n");
     let out = repl.run(":site nowhere");
     assert!(out.contains("error: still on site `demo`"), "{out}");
     assert!(out.contains("no site `nowhere`"), "{out}");
-    let out = repl.run(":save");
-    assert!(out.contains("error: `:save` needs FILE"), "{out}");
-    let out = repl.run(":plan now");
-    assert!(out.contains("error: `:plan` takes no argument"), "{out}");
+    repl.says(
+        ":save",
+        "error: `:save` needs FILE, e.g. `:save draft.rhai`\n",
+    );
+    repl.says(
+        ":plan now",
+        "error: `:plan` takes no argument (got `now`)\n",
+    );
     // Script errors point into the line typed.
     let out = repl.run("let x = 1;");
     assert_eq!(out.matches("error").count(), 0, "{out}");
@@ -426,7 +434,7 @@ fn ctrl_c_stops_an_entry_or_clears_the_line_and_the_session_goes_on() {
     repl.send("\x03");
     let out = repl.prompt();
     assert!(out.contains("interrupted (Ctrl-C)"), "{out}");
-    assert!(repl.run("spins > 0").contains("\ntrue\n"));
+    repl.says("spins > 0", "true\n");
     // A second interrupted entry works the same (the flag was cleared).
     repl.send("print(\"again\"); loop { spins += 1; }\r");
     repl.expect("\nagain\n");
@@ -436,7 +444,7 @@ fn ctrl_c_stops_an_entry_or_clears_the_line_and_the_session_goes_on() {
     repl.send("if true {\r");
     repl.send("\x03");
     repl.prompt();
-    assert!(repl.run("1 + 1").contains("\n2\n"));
+    repl.says("1 + 1", "2\n");
     repl.quit();
 }
 
@@ -450,8 +458,7 @@ fn history_persists_in_the_state_dir_and_a_failed_save_only_warns() {
     let text = std::fs::read_to_string(&history).expect("history file");
     assert!(text.contains("40 + 2"), "{text}");
     let mut repl = Repl::start(&test);
-    let out = repl.run(":history");
-    assert!(out.contains("    1  40 + 2\n"), "{out}");
+    repl.says(":history", "    1  40 + 2\n    2  :history\n");
     repl.quit();
 
     // A state dir that cannot be created: a warning, and the REPL works on.
@@ -480,19 +487,20 @@ fn arm_asks_for_the_site_name_and_disarm_goes_back() {
     assert!(shown.contains("site:            demo"), "{shown}");
     assert!(shown.contains("MAAS:"), "{shown}");
     assert!(shown.contains("Juju controller:"), "{shown}");
-    let out = repl.run("yes");
-    assert!(
-        out.contains("error: not armed: typed `yes`, expected `demo`"),
-        "{out}"
+    repl.says(
+        "yes",
+        "error: not armed: typed `yes`, expected `demo`; the session stays read-only\n",
     );
-    assert!(repl.run("dry_run").contains("\ntrue\n"));
+    repl.says("dry_run", "true\n");
 
     repl.send(":arm\r");
     repl.expect("[demo]: ");
-    let out = repl.run("demo");
-    assert!(out.contains("ARMED"), "{out}");
+    repl.says(
+        "demo",
+        "ARMED: state-changing calls now run against site `demo`; `:disarm` to go back\n",
+    );
     assert!(repl.screen[repl.seen - 20..].contains("demo (ARMED)> "));
-    assert!(repl.run("dry_run").contains("\nfalse\n"));
+    repl.says("dry_run", "false\n");
     repl.run(":disarm");
     assert!(repl.screen[repl.seen - 20..].contains("demo (read-only)> "));
     repl.quit();
@@ -522,37 +530,33 @@ fn releases(sim: &SimServer) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `maas_machines()` of scenario `dirty` as the REPL shows it.
+const MACHINES_TABLE: &str = "hostname           system_id  status    owner  power  locked
+-----------------  ---------  --------  -----  -----  ------
+juju-controller-0  hk84nd     Deployed  admin  on     false
+openstack0         jnn7x2     Deployed  admin  on     false
+openstack1         kq495n     Deployed  admin  on     false
+openstack2         mshcdb     Deployed  admin  on     false
+openstack3         nw0em0     Deployed  admin  on     false
+capi-mgmt          pydhwk     Deployed  admin  on     false
+alice-build0       q1tk48     Deployed  alice  on     false
+alice-build1       r39nbx     Deployed  alice  on     false
+alice-db0          s5prjh     Deployed  alice  on     false
+(9 rows)
+";
+
 #[test]
 fn simulator_machines_as_a_count_and_a_table() {
     let sim = SimServer::start("dirty");
     let test = lab(&sim);
     let mut repl = Repl::start(&test);
-    let count = sim.state()["machines"].as_array().unwrap().len();
-    let out = repl.run("maas_machines().len()");
-    assert!(out.contains(&format!("\n{count}\n")), "{out}");
-
-    let out = repl.run("maas_machines()");
-    assert!(
-        out.contains("\nhostname           system_id  status    owner  power  locked\n"),
-        "{out}"
-    );
-    let id = sim.machine("openstack0")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        out.contains(&format!(
-            "\nopenstack0         {id}     Deployed  admin  on     false\n"
-        )),
-        "{out}"
-    );
-    assert!(out.contains(&format!("({count} rows)")), "{out}");
+    repl.says("maas_machines().len()", "9\n");
+    repl.says("maas_machines()", MACHINES_TABLE);
 
     // Tab completes a primitive's name; the hint line does not get in the way.
     repl.send("maas_who\t");
     repl.expect("maas_whoami(");
-    let out = repl.run(")");
-    assert!(out.contains("\nadmin\n"), "{out}");
+    repl.says(")", "admin\n");
     repl.quit();
     assert!(!sim.changed());
 }
@@ -563,8 +567,10 @@ fn unarmed_release_is_planned_shown_and_changes_nothing() {
     let test = lab(&sim);
     let mut repl = Repl::start(&test);
     // Nothing is frozen yet: the gate refuses, saying to detect first.
-    let out = repl.run(r#"release(maas_machines(["openstack0"])[0].system_id)"#);
-    assert!(out.contains("run the detection first"), "{out}");
+    repl.says(
+        r#"release(maas_machines(["openstack0"])[0].system_id)"#,
+        "error: refused by guard `release.frozen`: nothing was frozen by a state detection in this run; run the detection first (`state::detect(run)`, which calls `detect_cloud()`)\n  --> <repl:1>:1:1\n  |\n1 | release(maas_machines([\"openstack0\"])[0].system_id)\n  | ^\n",
+    );
     repl.run("detect_cloud();");
     repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
     let id = sim.machine("openstack0")["system_id"]
@@ -581,16 +587,15 @@ fn unarmed_release_is_planned_shown_and_changes_nothing() {
         out.contains("read-only: 1 state-changing call was planned, not executed"),
         "{out}"
     );
-    let out = repl.run(":plan");
-    assert!(
-        out.contains(&format!("1. [destroy] POST machines/{id}/?op=release")),
-        "{out}"
-    );
+    // The plan names the machine, the run (its id varies) and the MAAS it goes to.
+    let plan = repl.printed(":plan");
+    let head = format!("\ndry-run plan (1 effect; nothing was changed):\n  1. [destroy] POST machines/{id}/?op=release comment=\"runbook run ");
+    let tail = format!("\" erase=false (MAAS {}/api/2.0/)\n", sim.maas_url);
+    assert!(plan.starts_with(&head) && plan.ends_with(&tail), "{plan}");
     // Guards hold unarmed too: a machine outside `site.targets` is refused, not planned.
-    let out = repl.run(r#"release(maas_machines(["alice-db0"])[0].system_id)"#);
-    assert!(out.contains("refused by guard `release.frozen`"), "{out}");
+    repl.says(r#"release(maas_machines(["alice-db0"])[0].system_id)"#, "error: refused by guard `release.frozen`: machine `s5prjh` (alice-db0) is not one of the targets frozen by the detection (jnn7x2 openstack0, kq495n openstack1, mshcdb openstack2, nw0em0 openstack3, pydhwk capi-mgmt)\n  --> <repl:5>:1:1\n  |\n1 | release(maas_machines([\"alice-db0\"])[0].system_id)\n  | ^\n");
     // ...and the session goes on.
-    assert!(repl.run("1 + 1").contains("\n2\n"));
+    repl.says("1 + 1", "2\n");
     repl.quit();
 
     assert!(releases(&sim).is_empty(), "{:?}", sim.log());
@@ -617,8 +622,10 @@ fn armed_release_asks_and_then_releases() {
         shown.contains("Juju controller: maas-controller"),
         "{shown}"
     );
-    let out = repl.run("lab");
-    assert!(out.contains("ARMED"), "{out}");
+    repl.says(
+        "lab",
+        "ARMED: state-changing calls now run against site `lab`; `:disarm` to go back\n",
+    );
 
     // The gate still asks for the destructive call itself.
     repl.send("release(m.system_id)\r");

@@ -8,6 +8,9 @@ use crate::common::Test;
 
 const TARGETS: [&str; 3] = ["a", "b", "c"];
 
+/// The owner of the machines this run may release.
+const ADMIN: Option<&str> = Some("admin");
+
 /// A JSON value as a Rhai literal (`null` → `()`, objects → `#{...}`).
 fn rhai(v: &Value) -> String {
     match v {
@@ -60,6 +63,15 @@ fn deployed(owner: &str) -> Vec<Value> {
     TARGETS.iter().map(|h| machine(h, 6, Some(owner))).collect()
 }
 
+/// Targets `a`, `b` and `c` with these statuses and owners.
+fn targets(states: [(i64, Option<&str>); 3]) -> Vec<Value> {
+    TARGETS
+        .iter()
+        .zip(states)
+        .map(|(h, (status, owner))| machine(h, status, owner))
+        .collect()
+}
+
 fn ctl() -> Value {
     model("controller", "alive")
 }
@@ -110,7 +122,11 @@ fn absent_all_ready_is_clean() {
     let d = classify(vec![ctl()], ready());
     assert_route(&d, "clean", "absent:all_ready");
     assert_eq!(d["next"], "verify");
-    assert!(reason(&d).contains("already torn down"));
+    assert_eq!(
+        reason(&d),
+        "Cloud is already torn down. Skip to §3 verification.",
+        "{d:#}"
+    );
     assert_eq!(d["targets"].as_array().unwrap().len(), 3);
 }
 
@@ -128,7 +144,7 @@ fn absent_all_deployed_is_the_anomaly_that_stops() {
     let d = classify(vec![ctl()], deployed("admin"));
     assert_route(&d, "anomaly", "absent:all_deployed_or_other");
     assert_eq!(d["next"], "stop");
-    assert!(reason(&d).contains("someone else owns the machines"));
+    assert_eq!(reason(&d), "No Juju model, but machines are not Ready. Likely: someone else owns the machines, OR commissioning is mid-flight. Investigate before continuing.", "{d:#}");
 }
 
 #[test]
@@ -149,12 +165,7 @@ fn present_all_deployed_is_dirty() {
 
 #[test]
 fn mixed_without_model_is_partial() {
-    let machines = vec![
-        machine("a", 4, None),
-        machine("b", 6, Some("admin")),
-        machine("c", 12, Some("admin")),
-    ];
-    let d = classify(vec![ctl()], machines);
+    let d = classify(vec![ctl()], targets([(4, None), (6, ADMIN), (12, ADMIN)]));
     assert_route(&d, "partial", "absent:partial");
     assert_eq!(d["next"], "release");
     assert_eq!(d["ready"], 1);
@@ -162,12 +173,10 @@ fn mixed_without_model_is_partial() {
 
 #[test]
 fn mixed_with_model_is_partial() {
-    let machines = vec![
-        machine("a", 4, None),
-        machine("b", 6, Some("admin")),
-        machine("c", 6, Some("admin")),
-    ];
-    let d = classify(vec![model("openstack", "alive")], machines);
+    let d = classify(
+        vec![model("openstack", "alive")],
+        targets([(4, None), (6, ADMIN), (6, ADMIN)]),
+    );
     assert_route(&d, "partial", "present:partial");
 }
 
@@ -193,12 +202,7 @@ fn a_juju4_model_with_empty_life_and_status_destroying_is_dying() {
 
 #[test]
 fn releasing_targets_without_a_model_are_a_teardown_in_progress_not_an_anomaly() {
-    let machines = vec![
-        machine("a", 12, Some("admin")),
-        machine("b", 12, Some("admin")),
-        machine("c", 6, Some("admin")),
-    ];
-    let d = classify(vec![ctl()], machines);
+    let d = classify(vec![ctl()], targets([(12, ADMIN), (12, ADMIN), (6, ADMIN)]));
     assert_route(&d, "in-progress", "absent:all_deployed_or_other");
     assert_eq!(d["settling"], 2);
 }
@@ -227,14 +231,12 @@ fn a_dying_model_with_every_target_back_is_still_the_anomaly_row() {
 
 #[test]
 fn a_teardown_in_progress_still_never_releases_someone_elses_machine() {
-    let machines = vec![
-        machine("a", 12, Some("admin")),
-        machine("b", 6, Some("alice")),
-        machine("c", 12, Some("admin")),
-    ];
-    let d = classify(vec![ctl()], machines);
+    let d = classify(
+        vec![ctl()],
+        targets([(12, ADMIN), (6, Some("alice")), (12, ADMIN)]),
+    );
     assert_route(&d, "unknown", "absent:all_deployed_or_other");
-    assert!(reason(&d).contains("owned by `alice`"), "{d:#}");
+    assert_eq!(reason(&d), "target `b` (id-b) is Deployed and owned by `alice`, not by `admin`: this run may not release it", "{d:#}");
 }
 
 // --- fail closed: UNKNOWN ---
@@ -247,7 +249,7 @@ fn a_target_missing_from_maas_is_unknown() {
     );
     assert_eq!(d["route"], "unknown", "{d:#}");
     assert_eq!(d["next"], "stop");
-    assert!(reason(&d).contains("`c` is missing from MAAS"), "{d:#}");
+    assert_eq!(reason(&d), "target `c` is missing from MAAS (no machine with that hostname is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser)", "{d:#}");
 }
 
 #[test]
@@ -256,7 +258,11 @@ fn a_target_listed_twice_is_unknown() {
     machines.push(json!({"system_id": "id-c2", "hostname": "c", "status": 4, "status_name": "Ready", "owner": null}));
     let d = classify(vec![ctl()], machines);
     assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(reason(&d).contains("matches 2 MAAS machines"), "{d:#}");
+    assert_eq!(
+        reason(&d),
+        "target `c` matches 2 MAAS machines (id-c, id-c2)",
+        "{d:#}"
+    );
 }
 
 #[test]
@@ -266,15 +272,13 @@ fn a_target_in_a_failed_state_is_unknown() {
         (13, "Releasing failed"),
         (8, "Broken"),
     ] {
-        let machines = vec![
-            machine("a", 6, Some("admin")),
-            machine("b", status, Some("admin")),
-            machine("c", 6, Some("admin")),
-        ];
-        let d = classify(vec![model("openstack", "alive")], machines);
+        let d = classify(
+            vec![model("openstack", "alive")],
+            targets([(6, ADMIN), (status, ADMIN), (6, ADMIN)]),
+        );
         assert_eq!(d["route"], "unknown", "{name}: {d:#}");
         assert!(
-            reason(&d).contains(&format!("failed state: {name}")),
+            reason(&d) == format!("target `b` (id-b) is in a failed state: {name}"),
             "{d:#}"
         );
     }
@@ -282,24 +286,17 @@ fn a_target_in_a_failed_state_is_unknown() {
 
 #[test]
 fn a_target_owned_by_someone_else_on_a_route_that_acts_is_unknown() {
-    let machines = vec![
-        machine("a", 6, Some("admin")),
-        machine("b", 6, Some("bob")),
-        machine("c", 6, Some("admin")),
-    ];
-    let d = classify(vec![model("openstack", "alive")], machines);
-    assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(
-        reason(&d).contains("owned by `bob`, not by `admin`"),
-        "{d:#}"
+    let d = classify(
+        vec![model("openstack", "alive")],
+        targets([(6, ADMIN), (6, Some("bob")), (6, ADMIN)]),
     );
+    assert_eq!(d["route"], "unknown", "{d:#}");
+    assert_eq!(reason(&d), "target `b` (id-b) is Deployed and owned by `bob`, not by `admin`: this run may not release it", "{d:#}");
 
-    let machines = vec![
-        machine("a", 4, None),
-        machine("b", 6, Some("bob")),
-        machine("c", 6, Some("admin")),
-    ];
-    let d = classify(vec![ctl()], machines);
+    let d = classify(
+        vec![ctl()],
+        targets([(4, None), (6, Some("bob")), (6, ADMIN)]),
+    );
     assert_eq!(
         d["route"], "unknown",
         "partial with a foreign target: {d:#}"
@@ -308,14 +305,9 @@ fn a_target_owned_by_someone_else_on_a_route_that_acts_is_unknown() {
 
 #[test]
 fn a_not_ready_target_with_no_owner_on_a_route_that_acts_is_unknown() {
-    let machines = vec![
-        machine("a", 4, None),
-        machine("b", 1, None),
-        machine("c", 6, Some("admin")),
-    ];
-    let d = classify(vec![ctl()], machines);
+    let d = classify(vec![ctl()], targets([(4, None), (1, None), (6, ADMIN)]));
     assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(reason(&d).contains("Commissioning with no owner"), "{d:#}");
+    assert_eq!(reason(&d), "target `b` (id-b) is Commissioning with no owner: there is nothing this run may release, and it will not become Ready by itself", "{d:#}");
 }
 
 #[test]
@@ -327,7 +319,7 @@ fn two_of_the_sites_models_present_is_unknown() {
         site,
     );
     assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(reason(&d).contains("one model at a time"), "{d:#}");
+    assert_eq!(reason(&d), "2 of the site's models are present (openstack, ceph); this runbook tears down one model at a time", "{d:#}");
 }
 
 #[test]
@@ -335,7 +327,11 @@ fn a_site_without_targets_is_unknown() {
     let site = json!({"models": ["openstack"], "targets": []});
     let d = classify_site(vec![ctl()], vec![], site);
     assert_eq!(d["route"], "unknown", "{d:#}");
-    assert!(reason(&d).contains("lists no targets"), "{d:#}");
+    assert_eq!(
+        reason(&d),
+        "the site lists no targets (`site.targets` is empty)",
+        "{d:#}"
+    );
 }
 
 // --- what the classifier ignores ---
