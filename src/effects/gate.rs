@@ -152,6 +152,12 @@ impl Gate {
         self.apply(effect, guard, act)
     }
 
+    /// The guard on `facts` for an effect that will not run (e.g. a destroy of a model that
+    /// is already gone): a refusal is journaled and stops the call like any other.
+    pub fn check(&self, effect: &Effect, facts: &Facts) -> Result<(), GateError> {
+        self.guard(facts).map_err(|r| self.refuse(effect, r))
+    }
+
     /// Journal a refusal of one effect and return it; the run goes on, and ends refused
     /// (exit 4) because the journal records a refusal.
     pub fn refuse_one(&self, effect: &Effect, refusal: Refusal) -> Refusal {

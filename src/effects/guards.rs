@@ -29,6 +29,8 @@ pub struct Scope {
     pub pointer_file: PathBuf,
     /// `None`: the site has no disk images (bare metal); every wipe is refused.
     pub disk_root: Option<PathBuf>,
+    /// The glob of the OSD disk images; only paths it matches are wiped.
+    pub osd_disks: String,
     pub wipe_osd: bool,
 }
 
@@ -42,6 +44,7 @@ impl Scope {
             backup_root: site.backup_root.clone(),
             pointer_file: site.pointer_file.clone(),
             disk_root,
+            osd_disks: site.osd_disks.clone(),
             wipe_osd: site.wipe_osd,
         }
     }
@@ -62,6 +65,11 @@ pub enum Facts {
         model: ModelFacts,
         sealed: Vec<String>,
         prior: Option<Seal>,
+    },
+    /// `juju destroy-model` of a model a fresh `juju models` does not list (a no-op): the
+    /// name (or uuid) the script passed.
+    DestroyAbsent {
+        name: String,
     },
     /// `juju remove-machine`: the model as a fresh `juju models` shows it.
     RemoveMachine {
@@ -146,6 +154,7 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             rules::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
             model_identity("destroy_model.identity", frozen, model)
         }
+        Facts::DestroyAbsent { name } => destroy_absent(scope, frozen, name),
         Facts::RemoveMachine { model } => {
             rules::guard_remove_machine(&scope.models, model)?;
             model_identity("remove_machine.identity", frozen, model)
@@ -330,6 +339,30 @@ pub fn deployed_by_frozen_model(frozen: &Frozen, m: &MachineFacts) -> Result<(),
     Ok(())
 }
 
+/// A destroy of a model Juju does not list changes nothing, but it is still only for one of
+/// the site's models (by short name, or the frozen model's uuid): a typo or another
+/// controller's model is refused, not reported as already gone.
+fn destroy_absent(scope: &Scope, frozen: Option<&Frozen>, name: &str) -> Result<(), Refusal> {
+    let named = scope
+        .models
+        .iter()
+        .any(|e| e.rsplit('/').next() == Some(name));
+    let frozen_uuid = frozen
+        .and_then(|f| f.model.as_ref())
+        .is_some_and(|m| m.uuid == name);
+    if named || frozen_uuid {
+        return Ok(());
+    }
+    refuse(
+        "destroy_model.scope",
+        format!(
+            "model `{}` is not in `site.models` ({}) nor the uuid of the model the detection froze (Juju does not list it on this controller either)",
+            name.escape_debug(),
+            scope.models.join(", ")
+        ),
+    )
+}
+
 /// The model a fresh read shows must be the frozen one: same uuid, same controller uuid.
 fn model_identity(
     guard: &'static str,
@@ -365,8 +398,8 @@ fn model_identity(
     Ok(())
 }
 
-/// `wipe_qcow2`: the site wipes, has a disk root, the file is under it, and every frozen
-/// target is Ready, unowned and powered off on a fresh read.
+/// `wipe_qcow2`: the site wipes, has a disk root, the file is one of its `osd_disks` and
+/// under the root, and every frozen target is Ready, unowned and powered off on a fresh read.
 fn wipe(
     scope: &Scope,
     frozen: Option<&Frozen>,
@@ -386,6 +419,7 @@ fn wipe(
         );
     }
     rules::guard_wipe(root, path)?;
+    rules::guard_osd_disks(&scope.osd_disks, path)?;
     let Some(frozen) = frozen else {
         return refuse("wipe.targets", DETECT_FIRST.to_string());
     };
@@ -472,6 +506,7 @@ mod tests {
             backup_root: "/b".into(),
             pointer_file: "/p".into(),
             disk_root: Some("/nonexistent-disks".into()),
+            osd_disks: "/nonexistent-disks/*.qcow2".into(),
             wipe_osd: true,
         }
     }
@@ -691,6 +726,28 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_model_is_only_passed_for_the_sites_own() {
+        let absent = |name: &str, s: &Scope, f: Option<&Frozen>| {
+            decide(s, f, &Facts::DestroyAbsent { name: name.into() })
+        };
+        let f = frozen();
+        assert_eq!(absent("openstack", &scope(), None), Ok(()));
+        assert_eq!(absent(MODEL, &scope(), Some(&f)), Ok(()));
+        let qualified = Scope {
+            models: vec!["admin/openstack".into()],
+            ..scope()
+        };
+        assert_eq!(absent("openstack", &qualified, None), Ok(()));
+        for name in ["nosuchmodel", OTHER, "admin", ""] {
+            let e = absent(name, &scope(), Some(&f)).unwrap_err();
+            assert_eq!(e.guard, "destroy_model.scope", "{name}");
+            assert!(e.reason.contains(&format!("model `{name}`")), "{e}");
+        }
+        // Without a detection a uuid names nothing of the site's.
+        assert!(absent(MODEL, &scope(), None).is_err());
+    }
+
+    #[test]
     fn a_dying_model_may_be_destroyed_again_on_an_earlier_runs_pre_destroy_backup() {
         let f = frozen();
         let strict = Scope {
@@ -774,6 +831,7 @@ mod tests {
         std::fs::write(&disk, b"x").unwrap();
         let mut s = scope();
         s.disk_root = Some(tmp.path().to_path_buf());
+        s.osd_disks = format!("{}/*.qcow2", tmp.path().display());
         let f = frozen();
         let ready = MachineFacts {
             owner: None,
@@ -808,6 +866,12 @@ mod tests {
         assert_eq!(
             wipe(&off, vec![ready.clone()]).unwrap_err().guard,
             "wipe.enabled"
+        );
+        let mut narrow = s.clone();
+        narrow.osd_disks = format!("{}/openstack[0-3]-1.qcow2", tmp.path().display());
+        assert_eq!(
+            wipe(&narrow, vec![ready.clone()]).unwrap_err().guard,
+            "wipe.osd_disks"
         );
         let mut bare = s.clone();
         bare.disk_root = None;

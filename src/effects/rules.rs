@@ -105,6 +105,55 @@ pub fn guard_remove_machine(models: &[String], model: &ModelFacts) -> Result<(),
     guard_model("remove_machine", models, model)
 }
 
+/// `wipe_qcow2`: the path, as given, is one of the site's OSD disks (`osd_disks`, a glob;
+/// empty: the site has none), with no `.`/`..` step and not itself a symlink, so a name
+/// the glob admits cannot stand for another image under `disk_root`.
+pub fn guard_osd_disks(osd_disks: &str, path: &Path) -> Result<(), Refusal> {
+    let refuse = |reason: String| {
+        Err(Refusal {
+            guard: "wipe.osd_disks",
+            reason,
+        })
+    };
+    let shown = path.display().to_string();
+    let shown = shown.escape_debug();
+    if osd_disks.trim().is_empty() {
+        return refuse(format!(
+            "`{shown}` is not one of the site's OSD disks: `osd_disks` is empty (the site has none)"
+        ));
+    }
+    let pattern = match glob::Pattern::new(osd_disks) {
+        Ok(p) => p,
+        Err(e) => {
+            return refuse(format!(
+                "`osd_disks` `{osd_disks}` is not a valid glob: {e}"
+            ))
+        }
+    };
+    let literal = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    let plain = path
+        .components()
+        .all(|c| !matches!(c, Component::CurDir | Component::ParentDir));
+    if !plain || !pattern.matches_path_with(path, literal) {
+        return refuse(format!(
+            "`{shown}` does not match the site's OSD disks `osd_disks` = `{osd_disks}`"
+        ));
+    }
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return refuse(format!(
+            "`{shown}` matches `osd_disks` = `{osd_disks}` but is a symlink; only the image itself is wiped"
+        ));
+    }
+    Ok(())
+}
+
 /// `wipe_qcow2`: the path resolves (symlinks followed) to a file under `disk_root`.
 pub fn guard_wipe(disk_root: &Path, path: &Path) -> Result<(), Refusal> {
     let refuse = |reason: String| {
@@ -329,6 +378,46 @@ mod tests {
         std::os::unix::fs::symlink(&outside, root.join("link.qcow2")).unwrap();
         assert!(guard_wipe(&root, &root.join("link.qcow2")).is_err());
         assert!(guard_wipe(&tmp.path().join("nope"), &disk).is_err());
+    }
+
+    #[test]
+    fn osd_disks_branches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let glob = format!("{}/openstack[0-3]-1.qcow2", root.display());
+        let disk = root.join("openstack0-1.qcow2");
+        std::fs::write(&disk, b"x").unwrap();
+        assert_eq!(guard_osd_disks(&glob, &disk), Ok(()));
+        // Not yet created: the glob still decides (the wipe guard then says it is missing).
+        assert_eq!(
+            guard_osd_disks(&glob, &root.join("openstack3-1.qcow2")),
+            Ok(())
+        );
+        let other = root.join("db-prod.qcow2");
+        std::fs::write(&other, b"x").unwrap();
+        let e = guard_osd_disks(&glob, &other).unwrap_err();
+        assert_eq!(e.guard, "wipe.osd_disks");
+        assert!(
+            e.reason.contains("db-prod.qcow2") && e.reason.contains(&glob),
+            "{}",
+            e.reason
+        );
+        assert!(guard_osd_disks(&glob, &root.join("openstack4-1.qcow2")).is_err());
+        assert!(guard_osd_disks(&glob, &root.join("x/../openstack0-1.qcow2")).is_err());
+        assert!(guard_osd_disks(&glob, &root.join("./openstack0-1.qcow2")).is_err());
+        let star = format!("{}/*.qcow2", root.display());
+        assert!(guard_osd_disks(&star, &root.join("sub/openstack0-1.qcow2")).is_err());
+        assert!(guard_osd_disks("", &disk)
+            .unwrap_err()
+            .reason
+            .contains("empty"));
+        assert!(guard_osd_disks("[", &disk).is_err());
+        let link = root.join("openstack1-1.qcow2");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        assert!(guard_osd_disks(&glob, &link)
+            .unwrap_err()
+            .reason
+            .contains("symlink"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The `disk` family of primitives: thin adapters over [`crate::clients::qcow2`].
 //!
 //! `stat_qcow2` reads an image's header; `wipe_qcow2` goes through the gate with the wipe
-//! guard (only under `site.disk_root`) and a confirmation naming the file.
+//! guard (only `site.osd_disks`, under `site.disk_root`) and a confirmation naming the file.
 
 use std::path::Path;
 
@@ -164,7 +164,8 @@ pub mod disk_functions {
     /// Recreate a qcow2 image empty with the same virtual size (`qemu-img create -f qcow2`),
     /// keeping its owner and mode, replacing it atomically (KVM test cloud only: libvirt
     /// secondary disks survive a MAAS release). Refused unless the site enables the wipe
-    /// (`wipe_osd`) and has a `disk_root`, the path resolves to a file under it, and a fresh
+    /// (`wipe_osd`) and has a `disk_root`, the path as given matches the site's `osd_disks`
+    /// glob (and is not a symlink), it resolves to a file under `disk_root`, and a fresh
     /// MAAS read shows every target frozen by the detection Ready, unowned and powered off;
     /// asks the operator to type the file name (or `--yes`). Returns
     /// the image's new `stat_qcow2` map with `planned: false` and the `command`; in a dry

@@ -162,8 +162,23 @@ pub(crate) fn destroy_model(
         Ok(juju::shell_line(&argv))
     };
     let Some(model) = model_facts(&rc, juju, name).map_err(script_error)? else {
-        // Nothing to destroy: the model is already gone (or was never there).
+        // Nothing to destroy: the model is already gone (or was never there). Only the site's
+        // own model may be reported so; the gate refuses any other name or uuid.
         let command = command_for(name)?;
+        let effect = Effect {
+            name: "juju_destroy_model".into(),
+            class: class_of("juju_destroy_model"),
+            target: format!("model {name}"),
+            args: json!({ "name": name, "opts": opts }),
+            command: command.clone(),
+            confirm: None,
+        };
+        let facts = Facts::DestroyAbsent {
+            name: name.to_string(),
+        };
+        rc.gate()
+            .check(&effect, &facts)
+            .map_err(|e| e.into_rhai())?;
         return to_map(with_keys(
             json!({ "model": name, "result": "absent", "planned": false, "command": command }),
             &DESTROY_KEYS,
@@ -501,8 +516,8 @@ pub mod juju_functions {
     /// and this run sealed its backup (`seal_backup`), which still verifies right before the
     /// destroy — unless `require_backup: false`. Asks
     /// the operator to type the model name (or `--yes`). Returns `#{model, result, command,
-    /// planned, message, last_line}`: `result` is `destroyed`, `absent` when the model is
-    /// already gone, or `in-progress` (with `message` and `last_line`) when Juju still
+    /// planned, message, last_line}`: `result` is `destroyed`, `absent` when the site's model
+    /// is already gone (any other name or uuid is refused, listed or not), or `in-progress` (with `message` and `last_line`) when Juju still
     /// waited at `timeouts.destroy_cli`; in a dry run `planned: true` and the `command`. The
     /// keys that do not apply are `()`. Errors if Juju fails or times out, or if `NAME`
     /// is qualified (`admin/openstack`): give the short name or the uuid.

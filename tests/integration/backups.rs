@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::common::session::testcloud;
 use crate::common::{Output, Test};
-use crate::primitives_fixture::{site, with_sim};
+use crate::primitives_fixture::{eval, site, with_sim};
+use crate::primitives_juju::SEAL;
 use crate::sim_server::{SimServer, TEST_SPEED};
 
 /// The captures a pre-destroy backup must hold, with valid content.
@@ -302,13 +303,9 @@ fn a_live_model_that_juju_4_cannot_export_is_backed_up_without_a_bundle() {
 #[test]
 fn a_capture_spoiled_after_the_seal_stops_the_destroy() {
     let sim = SimServer::start("dirty");
-    let script = format!(
-        "detect_cloud(); {} write_backup(dir, \"status.json\", \"{{\\\"model\\\": {{\"); juju_destroy_model(\"openstack\")",
-        crate::primitives_juju::SEAL
-    );
-    let out = with_sim(site(), &sim)
-        .args(&["--site", "t", "eval", "--yes", &script])
-        .run();
+    let spoil = r#"write_backup(dir, "status.json", "{\"model\": {");"#;
+    let destroy = format!(r#"{SEAL} {spoil} juju_destroy_model("openstack")"#);
+    let out = eval(&sim, &["--yes"], &destroy);
     out.status(4)
         .stderr_has("refused by guard `destroy_model.backup`")
         .stderr_has("a capture changed after the seal");

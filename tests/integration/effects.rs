@@ -5,19 +5,24 @@ use std::time::Duration;
 
 use expectrl::WaitStatus;
 
-use crate::common::Test;
+use crate::common::{journal_lines, Test};
 
-fn run_in_pty(answer: &str) -> i32 {
-    let t = Test::new().file(
-        "runbooks/c.rhai",
-        "confirm(\"type the site name to continue\", site.name);\nprint(\"approved\");",
-    );
-    let t = t.args(&["run", "c"]);
+/// A runbook that asks for the site's name, then says it was approved.
+const CONFIRM: &str =
+    "confirm(\"type the site name to continue\", site.name);\nprint(\"approved\");";
+
+/// `CONFIRM` run on a pseudo-terminal, waiting at its question.
+fn asked(t: &Test) -> expectrl::Session {
     let mut session = expectrl::Session::spawn(t.command()).expect("spawn in a pty");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     session
         .expect("type the site name to continue [demo]: ")
         .expect("the question");
+    session
+}
+
+fn run_in_pty(answer: &str) -> i32 {
+    let mut session = asked(&Test::script(CONFIRM));
     session.send_line(answer).expect("answer");
     if answer == "demo" {
         session.expect("approved").expect("approved");
@@ -41,17 +46,8 @@ fn wrong_answer_declines_with_exit_4() {
 
 #[test]
 fn ctrl_c_at_the_prompt_declines_and_exits_130_with_a_journal_line() {
-    let t = Test::new()
-        .file(
-            "runbooks/c.rhai",
-            "confirm(\"type the site name to continue\", site.name);\nprint(\"approved\");",
-        )
-        .args(&["run", "c"]);
-    let mut session = expectrl::Session::spawn(t.command()).expect("spawn in a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(20)));
-    session
-        .expect("type the site name to continue [demo]: ")
-        .expect("the question");
+    let t = Test::script(CONFIRM);
+    let mut session = asked(&t);
     // One Ctrl-C ends the wait at once (it used to be ignored until a line came).
     session
         .send(expectrl::ControlCode::EndOfText)
@@ -66,12 +62,9 @@ fn ctrl_c_at_the_prompt_declines_and_exits_130_with_a_journal_line() {
         WaitStatus::Exited(_, code) => assert_eq!(code, 130),
         other => panic!("unexpected {other:?}"),
     }
-    let pattern = format!("{}/**/journal.jsonl", t.root().parent().unwrap().display());
-    let path = glob::glob(&pattern)
-        .unwrap()
-        .flatten()
-        .next()
-        .expect("a journal");
-    let journal = std::fs::read_to_string(path).unwrap();
-    assert!(journal.contains("\"outcome\":\"interrupted\""), "{journal}");
+    let journal = journal_lines(t.path());
+    assert!(
+        journal.iter().any(|l| l["outcome"] == "interrupted"),
+        "{journal:#?}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::Test;
+use crate::common::{journal_lines, Test};
 
 #[test]
 fn runaway_loop_ends_with_clear_error() {
@@ -58,12 +58,7 @@ fn strict_variables_reject_undefined() {
 
 #[test]
 fn ctrl_c_exits_130_with_journal_line() {
-    let t = Test::new()
-        .file(
-            "runbooks/wait.rhai",
-            "backup_dir(\"started\");\nloop { sleep(0.05); }\n",
-        )
-        .args(&["run", "wait"]);
+    let t = Test::script("backup_dir(\"started\");\nloop { sleep(0.05); }\n");
     let home = t.home();
     let mut child = t
         .command()
@@ -83,19 +78,9 @@ fn ctrl_c_exits_130_with_journal_line() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    let pattern = format!(
-        "{}/.local/state/runbook/demo/runs/*/journal.jsonl",
-        home.display()
-    );
-    let journal = glob::glob(&pattern)
-        .unwrap()
-        .flatten()
-        .next()
-        .expect("a journal");
-    let text = std::fs::read_to_string(journal).unwrap();
+    let journal = journal_lines(&home);
     assert!(
-        text.lines()
-            .any(|l| l.contains("\"outcome\":\"interrupted\"")),
-        "{text}"
+        journal.iter().any(|l| l["outcome"] == "interrupted"),
+        "{journal:#?}"
     );
 }

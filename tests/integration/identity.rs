@@ -12,13 +12,6 @@ fn id_of(hostname: &str) -> String {
     probe.system_id(hostname)
 }
 
-fn release_posts(sim: &SimServer) -> Vec<String> {
-    requests(sim)
-        .into_iter()
-        .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .collect()
-}
-
 /// Point 4: a target whose owner, lock or hostname changes between the detection's read
 /// and the release is refused on the release's own fresh read: zero release requests for
 /// it, the others released, the run refused (exit 4).
@@ -44,7 +37,7 @@ fn a_machine_that_changed_after_the_detection_is_not_released() {
         out.status(4)
             .stderr_has(&format!("refused by guard `{guard}`"))
             .stderr_has(&moved);
-        let posts = release_posts(&sim);
+        let posts = sim.release_posts();
         assert!(
             !posts.iter().any(|p| p.contains(&moved)),
             "{field}: released anyway: {posts:#?}"
@@ -128,5 +121,5 @@ fn before_any_detection_every_destroy_class_call_is_refused() {
             .stderr_has("run the detection first");
     }
     assert_unchanged(&sim);
-    assert!(release_posts(&sim).is_empty());
+    assert!(sim.release_posts().is_empty());
 }

@@ -4,7 +4,7 @@
 //! log shows nothing changed.
 
 use crate::identity_controllers::teardown;
-use crate::primitives_fixture::{eval_in, site, with_sim};
+use crate::primitives_fixture::{eval_in, site, with_sim, without_backup};
 use crate::sim_server::{SimServer, TEST_SPEED};
 
 #[test]
@@ -84,10 +84,7 @@ fn a_controller_that_disappears_after_the_detection_stops_the_run() {
 #[test]
 fn a_controller_that_disappears_before_the_destroy_is_never_sent_a_destroy() {
     let sim = SimServer::with("dirty", &["controller-gone-after:machines"], TEST_SPEED);
-    let t = site()
-        .sim(&sim)
-        .set("require_backup", "false")
-        .set("juju.controller", "maas-controller");
+    let t = without_backup(&sim).set("juju.controller", "maas-controller");
     let out = eval_in(
         t,
         &["--yes"],

@@ -107,10 +107,7 @@ fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
     let out = teardown(&sim, &["--set", "juju.controller="]);
     out.status(3);
     assert_eq!(out.json()["route"], "unknown");
-    let openstack0 = sim.machine("openstack0")["system_id"]
-        .as_str()
-        .expect("system id")
-        .to_string();
+    let openstack0 = sim.system_id("openstack0");
     out.stderr_has(&format!(
         "target `openstack0` ({openstack0}) was deployed by Juju controller `{SITE_CONTROLLER_UUID}`, not by `lab-controller` (`{LAB_CONTROLLER_UUID}`)"
     ))
@@ -188,11 +185,9 @@ fn a_bare_name_that_cannot_pick_one_model_is_ambiguous() {
 /// is bob's model on bob's nodes.)
 #[test]
 fn a_destroy_of_another_users_model_names_it_qualified() {
-    use crate::primitives_fixture::{eval_in, site};
+    use crate::primitives_fixture::{eval_in, without_backup};
     let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
-    let t = site()
-        .sim(&sim)
-        .set("require_backup", "false")
+    let t = without_backup(&sim)
         .set("models", r#"["bob/openstack"]"#)
         .set("targets", r#"["bob-openstack0", "bob-openstack1"]"#);
     let out = eval_in(
@@ -220,10 +215,7 @@ fn a_model_on_other_nodes_is_not_the_sites_model() {
     let sim = SimServer::with("clean", &["other-controller"], TEST_SPEED);
     let out = teardown(&sim, &["--set", "juju.controller="]);
     out.status(3);
-    let lab0 = sim.machine("lab-openstack0")["system_id"]
-        .as_str()
-        .expect("system id")
-        .to_string();
+    let lab0 = sim.system_id("lab-openstack0");
     out.stderr_has(&format!(
         "model `admin/openstack` ({LAB_MODEL_UUID}) on controller `lab-controller` has machine 0 on MAAS node `{lab0}` (lab-openstack0), which is not one of the site's targets"
     ));

@@ -26,10 +26,7 @@ fn a_target_deleted_by_the_destroy_is_no_go_naming_its_snapshot() {
 
 fn deleted_on(juju: &str) {
     let sim = SimServer::with_juju("dirty", &["delete-on-destroy:openstack2"], TEST_SPEED, juju);
-    let deleted = sim.machine("openstack2")["system_id"]
-        .as_str()
-        .expect("openstack2 exists before the run")
-        .to_string();
+    let deleted = sim.system_id("openstack2");
     let out = teardown(&sim);
     out.status(1);
     let doc = out.json();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::session::testcloud;
 use crate::common::{Output, Test};
 use crate::primitives_fixture::eval;
-use crate::sim_server::{SimServer, TARGETS};
+use crate::sim_server::{SimServer, TARGETS, TEST_SPEED};
 
 const NOT_VISIBLE: &str =
     "is visible to `admin` — gone, or owned by another user: MAAS hides those from a user who is not a superuser";
@@ -32,14 +32,6 @@ fn get(sim: &SimServer, path: &str) -> reqwest::blocking::Response {
 
 fn get_json(sim: &SimServer, path: &str) -> Value {
     get(sim, path).json().expect("a JSON answer")
-}
-
-/// Every release POST the simulator received.
-fn release_posts(sim: &SimServer) -> Vec<String> {
-    sim.requests_of("maas")
-        .into_iter()
-        .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .collect()
 }
 
 #[test]
@@ -68,7 +60,7 @@ fn a_superuser_key_could_release_alices_machine_so_the_owner_guard_refuses_it() 
         assert_eq!(r["result"], "refused", "{r}");
     }
     // The request log: not one release POST, for alice's machine or any other.
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
     for h in TARGETS {
         let m = sim.machine(h);
@@ -100,16 +92,14 @@ fn a_teardown_whose_targets_include_alices_machine_stops_and_releases_nothing() 
         .stderr_has("is Deployed and owned by `alice`, not by `admin`: this run may not release it")
         .says("  Nothing was changed. Investigate before running the teardown again:");
     assert_eq!(out.json()["route"], "unknown");
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");
 }
 
 #[test]
 fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
-    let sim = SimServer::scenario("dirty")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let me = get_json(&sim, "users/?op=whoami");
     assert_eq!(
         (me["username"].as_str(), me["is_superuser"].as_bool()),
@@ -128,10 +118,7 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
         get_json(&sim, "machines/?owner=alice"),
         serde_json::json!([])
     );
-    let alice = sim.machine("alice-db0")["system_id"]
-        .as_str()
-        .expect("alice-db0 exists")
-        .to_string();
+    let alice = sim.system_id("alice-db0");
     assert_eq!(get(&sim, &format!("machines/{alice}/")).status(), 403);
     let release = sim
         .maas(Method::POST, &format!("machines/{alice}/?op=release"))
@@ -151,9 +138,7 @@ fn a_non_superuser_sees_only_its_own_and_unowned_machines() {
 #[test]
 fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
     // foreign: alice owns the targets, and this key's user cannot see them.
-    let sim = SimServer::scenario("foreign")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("foreign", &["maas-non-superuser"], TEST_SPEED);
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(3)
         .stderr_has("[UNKNOWN]")
@@ -182,15 +167,13 @@ fn targets_hidden_from_a_non_superuser_stop_the_teardown_and_fail_acceptance() {
             format!("missing from MAAS (no machine with that hostname {NOT_VISIBLE})")
         );
     }
-    assert_eq!(release_posts(&sim), Vec::<String>::new());
+    assert_eq!(sim.release_posts(), Vec::<String>::new());
     sim.assert_unchanged();
 }
 
 #[test]
 fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
-    let sim = SimServer::scenario("dirty")
-        .fault("maas-non-superuser")
-        .start();
+    let sim = SimServer::with("dirty", &["maas-non-superuser"], TEST_SPEED);
     let out = run(&sim, "teardown", &["--yes"]);
     out.status(0);
     let doc = out.json();
@@ -205,7 +188,7 @@ fn a_non_superuser_that_owns_its_targets_tears_down_to_go() {
     }
     // Only the targets were released; alice's machines were never asked for.
     let ids: Vec<String> = TARGETS.iter().map(|h| sim.system_id(h)).collect();
-    for post in release_posts(&sim) {
+    for post in sim.release_posts() {
         assert!(ids.iter().any(|id| post.contains(id.as_str())), "{post}");
     }
     assert_eq!(sim.machine("alice-db0")["status_name"], "Deployed");

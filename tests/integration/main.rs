@@ -7,6 +7,7 @@ mod backups;
 mod check;
 mod cli;
 mod defaults;
+mod destroy_scope;
 mod diagnostics;
 mod discover;
 mod doc;
@@ -54,6 +55,7 @@ mod sites;
 mod standalone;
 mod streams;
 mod unattended;
+mod wipe_scope;
 
 mod demo;
 mod region;

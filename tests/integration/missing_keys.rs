@@ -3,7 +3,8 @@
 //! the site schema does not have; primitive results carry every optional key (as `()`).
 
 use crate::common::Test;
-use crate::primitives_fixture::{assert_unchanged, requests, site, with_sim};
+use crate::primitives_fixture::{assert_unchanged, eval, requests, site, with_sim};
+use crate::primitives_juju::SEAL;
 use crate::sim_server::SimServer;
 
 /// Runs `script` as `runbooks/typo.rhai` with `--yes` against a `dirty` simulator (targets
@@ -88,13 +89,9 @@ fn optional_result_keys_are_present_as_unit() {
     out.status(0).stdout_has("[(), (), (), true]");
     assert_unchanged(&sim);
 
-    let destroy = format!(
-        "detect_cloud(); {} let r = juju_destroy_model(\"openstack\"); [r.model, r.result, r.message, r.last_line, r.planned]",
-        crate::primitives_juju::SEAL
-    );
-    let out = with_sim(site(), &sim)
-        .args(&["--site", "t", "eval", "--dry-run", &destroy])
-        .run();
+    let fields = "[r.model, r.result, r.message, r.last_line, r.planned]";
+    let destroy = format!(r#"{SEAL} let r = juju_destroy_model("openstack"); {fields}"#);
+    let out = eval(&sim, &["--dry-run"], &destroy);
     out.status(0).stdout_has("[(), (), (), (), true]");
     assert_unchanged(&sim);
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Output, Test, BIN};
+use crate::common::{two_fields, Output, Test, BIN};
 use crate::sim_server::SimServer;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -119,13 +119,7 @@ fn executed(out: &Output) -> Vec<String> {
     journal(out)
         .into_iter()
         .filter(|l| l["outcome"] == "executed" && l["class"] == "destroy")
-        .map(|l| {
-            format!(
-                "{} {}",
-                l["effect"].as_str().unwrap_or(""),
-                l["target"].as_str().unwrap_or("")
-            )
-        })
+        .map(|l| two_fields(&l, "effect", "target"))
         .collect()
 }
 
@@ -242,15 +236,8 @@ fn apply_refuses_a_machine_that_changed_owner() {
     let op = Operator::new();
     op.plan(&sim, REPO, &[]).status(0);
     // Someone releases openstack0 by hand: it ends Ready with no owner.
-    let id = sim.machine("openstack0")["system_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let released = sim
-        .maas(reqwest::Method::POST, &format!("machines/{id}/?op=release"))
-        .send()
-        .expect("release");
-    assert_eq!(released.status(), 200);
+    let id = sim.system_id("openstack0");
+    assert_eq!(sim.machine_op(&id, "release").status(), 200);
     sim.wait_for(
         "openstack0 Ready",
         std::time::Duration::from_secs(10),

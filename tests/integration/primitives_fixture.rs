@@ -20,7 +20,7 @@ use crate::sim_server::SimServer;
 pub use crate::sim_server::TARGETS;
 
 /// A test whose root holds `sites/t/site.rhai` and an empty `images/` (the site's
-/// `disk_root`). Juju commands time out after 20 s, MAAS requests after 5 s.
+/// `disk_root`; its `osd_disks` is every file in it). Juju commands time out after 20 s, MAAS requests after 5 s.
 pub fn site() -> Test {
     let t = Test::new();
     let images = t.root().join("images");
@@ -32,6 +32,7 @@ pub fn site() -> Test {
     models: ["openstack"],
     targets: [{}],
     disk_root: {:?},
+    osd_disks: {:?},
     wipe_osd: true,
     juju: #{{ timeout: 20 }},
     maas: #{{ timeout: 5 }},
@@ -39,6 +40,7 @@ pub fn site() -> Test {
 "#,
         targets.join(", "),
         images.display().to_string(),
+        format!("{}/*", images.display()),
     );
     t.file("sites/t/site.rhai", &text)
 }
@@ -91,6 +93,11 @@ pub fn eval_error(expr: &str, error: &str) -> String {
     let column = call.len() - expr.len() + 1;
     let caret = " ".repeat(column - 1);
     format!("{error}\n  --> <eval>:1:{column}\n  |\n1 | {call}\n  | {caret}^")
+}
+
+/// Site `t` against `sim` with `require_backup` off, for destroys that need no Phase A.
+pub fn without_backup(sim: &SimServer) -> Test {
+    site().sim(sim).set("require_backup", "false")
 }
 
 /// `runbook --site t eval FLAGS... EXPR` with the test as it is.

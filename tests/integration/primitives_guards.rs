@@ -48,11 +48,7 @@ fn release_of_someone_elses_machine_or_of_a_non_target_is_refused() {
 fn release_of_a_locked_machine_is_refused() {
     let sim = SimServer::start("dirty");
     let id = sim.system_id("openstack0");
-    let lock = sim
-        .maas(reqwest::Method::POST, &format!("machines/{id}/?op=lock"))
-        .send()
-        .expect("lock");
-    assert_eq!(lock.status(), 200);
+    assert_eq!(sim.machine_op(&id, "lock").status(), 200);
     assert_eq!(sim.machine("openstack0")["locked"], true);
     let before = sim.log().len();
     let out = eval(&sim, &["--yes"], &release_of(&sim, "openstack0"));

@@ -261,31 +261,27 @@ fn a_pinned_site_refuses_an_exported_profile_of_another_maas() {
     assert_eq!(whoami_requests(&sim), 0, "refused before any request");
 
     // The same MAAS by either name is no disagreement; the header names the source.
-    let out = run(&pinned_url, ("MAAS_PROFILE", "ops"), &[]);
-    out.status(0).stdout_is("admin\n");
-    assert!(
-        out.stderr.contains(&format!(
-            "MAAS: {}/api/2.0/ as `admin` (from the site's `maas.url`)",
-            sim.maas_url
-        )),
-        "{}",
-        out.stderr
-    );
-    let out = run(pinned_profile, ("MAAS_PROFILE", "ops"), &[]);
-    out.status(0).stdout_is("admin\n");
-    assert!(
-        out.stderr
-            .contains("(from the `maas login` profile of `MAAS_PROFILE`)"),
-        "{}",
-        out.stderr
-    );
-    let out = run(pinned_profile, ("NO_COLOR", "1"), &[]);
-    out.status(0).stdout_is("admin\n");
-    assert!(
-        out.stderr
-            .contains("(from the `maas login` profile of the site's `maas.profile`)"),
-        "{}",
-        out.stderr
-    );
+    for (site, env, source) in [
+        (
+            pinned_url.as_str(),
+            ("MAAS_PROFILE", "ops"),
+            "the site's `maas.url`",
+        ),
+        (
+            pinned_profile,
+            ("MAAS_PROFILE", "ops"),
+            "the `maas login` profile of `MAAS_PROFILE`",
+        ),
+        (
+            pinned_profile,
+            ("NO_COLOR", "1"),
+            "the `maas login` profile of the site's `maas.profile`",
+        ),
+    ] {
+        let out = run(site, env, &[]);
+        out.status(0).stdout_is("admin\n").says(&format!(
+            "MAAS: http://127.0.0.1:<port>/MAAS/api/2.0/ as `admin` (from {source})"
+        ));
+    }
     assert_eq!(whoami_requests(&sim), 3);
 }

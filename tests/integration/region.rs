@@ -25,14 +25,6 @@ fn machines(sim: &SimServer) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// The MAAS requests in the log that changed something or asked for a release.
-fn release_requests(sim: &SimServer) -> Vec<String> {
-    sim.requests_of("maas")
-        .into_iter()
-        .filter(|r| r.starts_with("POST") && r.contains("op=release"))
-        .collect()
-}
-
 #[test]
 fn a_region_is_torn_down_target_by_target_and_nothing_else_is_touched() {
     let n = 200;
@@ -71,7 +63,7 @@ fn a_region_is_torn_down_target_by_target_and_nothing_else_is_touched() {
         })
         .filter_map(|m| m["system_id"].as_str().map(str::to_string))
         .collect();
-    for r in release_requests(&sim) {
+    for r in sim.release_posts() {
         let id = r
             .split("/machines/")
             .nth(1)
@@ -92,5 +84,5 @@ fn a_range_naming_one_node_too_many_stops_before_anything_changes() {
     assert_eq!(out.json()["route"], "unknown");
     out.stderr_has("target `node00050` is missing from MAAS");
     assert!(!sim.changed(), "nothing may change: {:?}", sim.log());
-    assert!(release_requests(&sim).is_empty());
+    assert!(sim.release_posts().is_empty());
 }

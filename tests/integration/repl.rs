@@ -573,10 +573,7 @@ fn unarmed_release_is_planned_shown_and_changes_nothing() {
     );
     repl.run("detect_cloud();");
     repl.run(r#"let m = maas_machines(["openstack0"])[0];"#);
-    let id = sim.machine("openstack0")["system_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = sim.system_id("openstack0");
     let out = repl.run("release(m.system_id)");
     assert!(
         out.contains(&format!("plan  POST machines/{id}/?op=release")),

@@ -48,10 +48,10 @@ fn python_libmaas_connects_lists_and_releases() {
         "libmaas check failed:\n{}\n{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let released = sim
-        .log()
-        .into_iter()
-        .filter(|e| e["changed"] == true)
-        .count();
-    assert_eq!(released, 1, "exactly one release changed the cloud");
+    let changes = sim.changes();
+    assert_eq!(
+        changes.len(),
+        1,
+        "one release changed the cloud: {changes:?}"
+    );
 }

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::common::two_fields;
 use crate::sim_server::{SimServer, TARGETS};
 
 /// Juju's force-destroy of the model `openstack`, as the procedure runs it.
@@ -30,14 +31,15 @@ impl SimServer {
         self.log()
             .into_iter()
             .filter(|e| e["changed"] == true)
-            .map(|e| {
-                format!(
-                    "{} {}",
-                    e["kind"].as_str().unwrap_or(""),
-                    e["request"].as_str().unwrap_or("")
-                )
-            })
+            .map(|e| two_fields(&e, "kind", "request"))
             .collect()
+    }
+
+    /// Every release POST MAAS received.
+    pub fn release_posts(&self) -> Vec<String> {
+        let mut posts = self.requests_of("maas");
+        posts.retain(|r| r.starts_with("POST") && r.contains("op=release"));
+        posts
     }
 
     /// Nothing was released, destroyed or removed; the changes otherwise.

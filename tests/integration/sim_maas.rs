@@ -19,13 +19,6 @@ fn get(sim: &SimServer, path: &str) -> Value {
     json(sim.maas(Method::GET, path).send().expect("GET"))
 }
 
-/// `POST machines/ID/?op=release`.
-fn release(sim: &SimServer, id: &str) -> reqwest::blocking::Response {
-    sim.maas(Method::POST, &format!("machines/{id}/?op=release"))
-        .send()
-        .expect("POST")
-}
-
 #[test]
 fn anonymous_version_and_describe_with_absolute_uris() {
     let sim = SimServer::start("clean");
@@ -134,10 +127,10 @@ fn release_moves_releasing_then_ready_and_refuses_what_is_not_yours() {
     assert_eq!(r["status_name"], "Releasing");
     sim.wait_status("openstack1", "Ready", Duration::from_secs(5));
     assert!(sim.machine("openstack1")["owner"].is_null());
-    assert_eq!(release(&sim, &id).status(), 200);
+    assert_eq!(sim.machine_op(&id, "release").status(), 200);
     let alice = sim.system_id("alice-db0");
-    assert_eq!(release(&sim, &alice).status(), 403);
-    let missing = release(&sim, "nope00");
+    assert_eq!(sim.machine_op(&alice, "release").status(), 403);
+    let missing = sim.machine_op("nope00", "release");
     assert_eq!(missing.status(), 404);
     assert_eq!(
         missing.text().unwrap(),
@@ -196,7 +189,7 @@ fn bulk_release_accepts_multipart_with_base64_parts() {
 fn release_fails_fault_ends_in_releasing_failed() {
     let sim = SimServer::with("dirty", &["release-fails:capi-mgmt"], 20.0);
     let id = sim.system_id("capi-mgmt");
-    assert_eq!(release(&sim, &id).status(), 200);
+    assert_eq!(sim.machine_op(&id, "release").status(), 200);
     sim.wait_status("capi-mgmt", "Releasing failed", Duration::from_secs(5));
 }
 

@@ -255,6 +255,13 @@ impl SimServer {
             .unwrap_or(Value::Null)
     }
 
+    /// `POST machines/ID/?op=OP`, as an operator would by hand (`release`, `lock`, ...).
+    pub fn machine_op(&self, id: &str, op: &str) -> reqwest::blocking::Response {
+        self.maas(reqwest::Method::POST, &format!("machines/{id}/?op={op}"))
+            .send()
+            .expect("POST to the simulator")
+    }
+
     /// The system id of the machine with `hostname`.
     pub fn system_id(&self, hostname: &str) -> String {
         self.machine(hostname)["system_id"]

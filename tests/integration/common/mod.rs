@@ -382,3 +382,9 @@ pub fn fields_where(
         .filter_map(|item| item[field].as_str().map(str::to_string))
         .collect()
 }
+
+/// `item[a]` and `item[b]` as `A B` (a missing one empty).
+pub fn two_fields(item: &serde_json::Value, a: &str, b: &str) -> String {
+    let field = |key: &str| item[key].as_str().unwrap_or("").to_string();
+    format!("{} {}", field(a), field(b))
+}
