@@ -80,7 +80,11 @@ fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
     // Every read is its own subprocess: run them side by side.
     let (controllers, models) = std::thread::scope(|scope| {
         let controllers = scope.spawn(|| read(&["controllers", "--format", "json"]));
-        let models = read(&["models", "--format", "json"]);
+        // A site that names its controller is recorded from it, whichever is current.
+        let models = match juju.controller() {
+            Some(c) => read(&["models", "-c", c, "--format", "json"]),
+            None => read(&["models", "--format", "json"]),
+        };
         (joined(controllers), models)
     });
     let (controllers, models) = (controllers?, models?);
@@ -108,8 +112,10 @@ fn read_juju(juju: &JujuClient, site_models: &[String]) -> Result<JujuPart> {
         .unwrap_or_default();
     let mut details = Map::new();
     let mut node_ids = BTreeSet::new();
+    // `CONTROLLER:MODEL` when the site names its controller.
+    let targets: Vec<String> = recorded.iter().map(|name| juju.target(name)).collect();
     let read_all = std::thread::scope(|scope| {
-        let threads: Vec<_> = recorded
+        let threads: Vec<_> = targets
             .iter()
             .map(|name| {
                 let reads = [

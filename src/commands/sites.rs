@@ -87,7 +87,8 @@ fn print_keys(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("Site settings (`sites/NAME/site.rhai`, `--set KEY=VALUE`); a key left out takes its default.\n");
+    println!("Site settings (`sites/NAME/site.rhai`, `--set KEY=VALUE`); a key left out takes its default;");
+    println!("`--set KEY=null` unsets an optional one.\n");
     for k in KEYS {
         let default = match k.kind.default_value() {
             Value::Null => "not set".to_string(),

@@ -73,7 +73,8 @@ pub fn pick_controller(
 pub fn is_site_model(entry: &str, m: &Model, user: &str) -> bool {
     match entry.split_once('/') {
         Some((owner, name)) => m.owner == owner && m.name == name,
-        None => m.name == entry && (user.is_empty() || m.owner == user),
+        // No known user (a `juju controllers` without one): a bare name matches nothing.
+        None => m.name == entry && !user.is_empty() && m.owner == user,
     }
 }
 
@@ -86,6 +87,8 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
     let juju = rc.juju()?;
     let controllers = juju.controllers()?;
     let controller = pick_controller(&controllers, juju.controller())?;
+    // The site may name no controller: from here on every command names the one read now.
+    juju.pin(&controller.name)?;
     let models = juju.models()?;
     let site = rc.site();
     let whoami = rc.whoami()?;
@@ -93,6 +96,14 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
     let machines = rc.block_on(client.machines(&site.targets))?;
 
     let mut problems = Vec::new();
+    if controller.user.is_empty() {
+        for bare in site.models.iter().filter(|e| !e.contains('/')) {
+            problems.push(format!(
+                "`juju controllers` names no logged-in user for controller `{}`, so the site's bare model name `{bare}` cannot be told from another user's; write it qualified in the site (`models: [\"OWNER/{bare}\"]`)",
+                controller.name
+            ));
+        }
+    }
     let mut evidence = Vec::new();
     let mut out_models = Vec::new();
     let mut candidates: Vec<&Model> = Vec::new();
@@ -177,6 +188,10 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         }
     }
 
+    if let Some(m) = &model {
+        problems.extend(untied(site, m, &controller, &machines, &targets));
+    }
+
     let frozen = Frozen {
         controller: Some(FrozenController {
             name: controller.name.clone(),
@@ -201,6 +216,41 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         evidence,
         frozen,
     })
+}
+
+/// teardown.md §2: know which cloud. A site that names no controller (`juju.controller`)
+/// trusts the shell's current one; that is only safe when something ties the model found
+/// there to the site: at least one target that Juju deployed for it (its MAAS `owner_data`
+/// names the model's and the controller's uuids). Otherwise another controller's model of
+/// the same name would be destroyed. The built-in simulator's controller is the site's own.
+fn untied(
+    site: &crate::site::Site,
+    model: &FrozenModel,
+    controller: &Controller,
+    machines: &[Machine],
+    targets: &[FrozenTarget],
+) -> Option<String> {
+    if site.juju.controller.is_some() || site.sim.is_some() {
+        return None;
+    }
+    let deployed_it: std::collections::HashSet<&str> = machines
+        .iter()
+        .filter(|m| {
+            m.juju_model_uuid.as_deref() == Some(model.uuid.as_str())
+                && m.juju_controller_uuid.as_deref() == Some(controller.uuid.as_str())
+        })
+        .map(|m| m.system_id.as_str())
+        .collect();
+    if targets
+        .iter()
+        .any(|t| deployed_it.contains(t.system_id.as_str()))
+    {
+        return None;
+    }
+    Some(format!(
+        "the site names no Juju controller and none of its targets was deployed by model `{}` ({}) on `{}`, the shell's current controller: nothing ties that model to this site, so nothing is changed; if it is the site's model, name its controller in the site (`juju.controller: \"{}\"`) and run again",
+        model.qualified, model.uuid, controller.name, controller.name
+    ))
 }
 
 /// teardown.md §2: the site's model runs on the site's targets. A machine of the model on
@@ -365,6 +415,9 @@ mod tests {
             let m = model(owner, name);
             assert_eq!(is_site_model(site_model, &m, "admin"), is, "{site_model} {m:?}");
         }
+        // With no logged-in user known, a bare name is nobody's model; a qualified one still is.
+        assert!(!is_site_model("openstack", &model("admin", "openstack"), ""));
+        assert!(is_site_model("admin/openstack", &model("admin", "openstack"), ""));
     }
 
     fn controller(name: &str, current: bool) -> Controller {

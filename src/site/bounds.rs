@@ -31,6 +31,11 @@ pub fn check(tree: &Value, origin: impl Fn(&str) -> Option<String>) -> Result<()
             other => other.to_string(),
         };
         match &key.kind {
+            _ if value.as_str().is_some_and(|s| s.trim().is_empty()) => bail!(
+                "`{}` is empty{from}: it must be {} (leave an optional setting out rather than empty)",
+                key.name,
+                key.kind.expects()
+            ),
             Kind::Choice { of, .. } => bail!(
                 "`{}` = {shown} is not a choice{from}: it must be one of {}",
                 key.name,
@@ -49,12 +54,37 @@ pub fn check(tree: &Value, origin: impl Fn(&str) -> Option<String>) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::keys::defaults_tree;
+    use crate::site::keys;
     use serde_json::json;
+
+    /// The defaults of a site called `t`.
+    fn defaults_tree(with_sim: bool) -> Value {
+        let mut tree = keys::defaults_tree(with_sim);
+        tree["name"] = json!("t");
+        tree
+    }
 
     #[test]
     fn defaults_are_in_range() {
         check(&defaults_tree(true), |_| None).unwrap();
+    }
+
+    #[test]
+    fn empty_text_is_refused_but_an_empty_glob_is_none() {
+        let mut tree = defaults_tree(false);
+        tree["juju"]["controller"] = json!("");
+        assert_eq!(
+            check(&tree, |_| Some("`--set`".into())).unwrap_err().to_string(),
+            "`juju.controller` is empty (set in `--set`): it must be text (leave an optional setting out rather than empty)"
+        );
+        tree["juju"]["controller"] = json!(null);
+        tree["osd_disks"] = json!("");
+        check(&tree, |_| None).unwrap();
+        tree["pointer_file"] = json!(" ");
+        assert!(check(&tree, |_| None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("`pointer_file` is empty"));
     }
 
     #[test]

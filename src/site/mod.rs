@@ -266,7 +266,7 @@ fn set_leaf(doc: &mut Value, key: &str, value: Value) -> Result<()> {
 /// Parse a `--set` value, typed by the key it sets ([`keys::KEYS`]): text keys take the
 /// text as is; others take JSON (`30`, `true`, `["a","b"]`), falling back to the text. A list
 /// (`targets`, `models`) also takes plain comma-separated names, ranges included:
-/// `targets=node[00000-00999],infra0`. An empty value unsets an optional key.
+/// `targets=node[00000-00999],infra0`. `KEY=null` unsets an optional key.
 pub fn parse_override(key: &str, text: &str) -> Value {
     let kind = keys::find(key).map(|k| &k.kind);
     match kind {
@@ -274,8 +274,9 @@ pub fn parse_override(key: &str, text: &str) -> Value {
             let names = text.split(',').map(str::trim).filter(|t| !t.is_empty());
             Value::Array(names.map(|t| Value::String(t.to_string())).collect())
         }
-        // An empty value unsets an optional key (`--set juju.controller=`).
-        Some(keys::Kind::OptionalText | keys::Kind::OptionalPath) if text.trim().is_empty() => {
+        // `null` unsets an optional key explicitly (an empty value is an error: it is what an
+        // unset shell variable gives).
+        Some(keys::Kind::OptionalText | keys::Kind::OptionalPath) if text.trim() == "null" => {
             Value::Null
         }
         Some(kind) if kind.is_text() => Value::String(text.to_string()),
@@ -422,9 +423,8 @@ mod tests {
         assert_eq!(parse_set("sim.juju=4.0").unwrap().1, json!("4.0"));
         assert_eq!(parse_set("sim.scenario=clean").unwrap().1, json!("clean"));
         assert_eq!(parse_set("maas.erase=quick").unwrap().1, json!("quick"));
-        assert_eq!(parse_set("juju.controller=").unwrap().1, Value::Null);
-        assert_eq!(parse_set("state_dir= ").unwrap().1, Value::Null);
-        assert_eq!(parse_set("backup_prefix=").unwrap().1, json!(""));
+        assert_eq!(parse_set("juju.controller=").unwrap().1, json!(""));
+        assert_eq!(parse_set("juju.controller=null").unwrap().1, Value::Null);
         assert!(parse_set("novalue")
             .unwrap_err()
             .to_string()

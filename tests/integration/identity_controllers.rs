@@ -104,7 +104,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
 #[test]
 fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
     let sim = SimServer::with("dirty", &["other-controller"], TEST_SPEED);
-    let out = teardown(&sim, &["--set", "juju.controller="]);
+    let out = teardown(&sim, &["--set", "juju.controller=null"]);
     out.status(3);
     assert_eq!(out.json()["route"], "unknown");
     let openstack0 = sim.system_id("openstack0");
@@ -198,7 +198,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
     out.status(0);
     assert_eq!(
         juju_changes(&sim),
-        ["destroy-model bob/openstack --force --destroy-storage --no-prompt"]
+        ["destroy-model maas-controller:bob/openstack --force --destroy-storage --no-prompt"]
     );
     assert_eq!(
         sim.model(SITE_MODEL_UUID).expect("admin's model")["life"],
@@ -213,7 +213,7 @@ fn a_destroy_of_another_users_model_names_it_qualified() {
 #[test]
 fn a_model_on_other_nodes_is_not_the_sites_model() {
     let sim = SimServer::with("clean", &["other-controller"], TEST_SPEED);
-    let out = teardown(&sim, &["--set", "juju.controller="]);
+    let out = teardown(&sim, &["--set", "juju.controller=null"]);
     out.status(3);
     let lab0 = sim.system_id("lab-openstack0");
     out.stderr_has(&format!(
@@ -221,4 +221,75 @@ fn a_model_on_other_nodes_is_not_the_sites_model() {
     ));
     assert!(!sim.changed(), "changed: {:#?}", juju_changes(&sim));
     untouched(&sim, "lab-", "admin");
+}
+
+/// A site that names no controller trusts the shell's current one only while a target ties
+/// the model found there to the site. Here the site's `openstack` model is listed but no
+/// target carries its uuids in MAAS `owner_data` (as a freshly added model of the same name
+/// on another controller would look): UNKNOWN, exit 3, nothing changed, and the way out named.
+#[test]
+fn an_unpinned_site_with_nothing_tying_the_model_to_it_changes_nothing() {
+    let ids: Vec<String> = {
+        let probe = SimServer::start("dirty");
+        [
+            "openstack0",
+            "openstack1",
+            "openstack2",
+            "openstack3",
+            "capi-mgmt",
+        ]
+        .iter()
+        .map(|h| probe.system_id(h))
+        .collect()
+    };
+    let faults: Vec<String> = ids
+        .iter()
+        .flat_map(|id| {
+            [
+                format!("preset:{id}:juju-model-uuid="),
+                format!("preset:{id}:juju-controller-uuid="),
+            ]
+        })
+        .collect();
+    let faults: Vec<&str> = faults.iter().map(String::as_str).collect();
+    let sim = SimServer::with("dirty", &faults, TEST_SPEED);
+    let out = teardown(&sim, &["--set", "juju.controller=null"]);
+    out.status(3);
+    assert_eq!(out.json()["route"], "unknown");
+    out.stderr_has(&format!(
+        "the site names no Juju controller and none of its targets was deployed by model `admin/openstack` ({SITE_MODEL_UUID}) on `maas-controller`, the shell's current controller: nothing ties that model to this site, so nothing is changed; if it is the site's model, name its controller in the site (`juju.controller: \"maas-controller\"`) and run again"
+    ));
+    assert!(juju_changes(&sim).is_empty(), "{:?}", juju_changes(&sim));
+    sim.assert_unchanged();
+    // Named, the same controller is the site's: the teardown goes ahead.
+    let sim = SimServer::with("dirty", &faults, TEST_SPEED);
+    teardown(&sim, &[]).outcome(0, "dirty", Some("go"));
+}
+
+/// An unpinned site's run names the controller its detection read in every later juju
+/// command, so a `juju switch` in another shell mid-run changes nothing: from the request
+/// log, only reads before the detection froze it go to "the current controller".
+#[test]
+fn an_unpinned_site_names_the_detected_controller_in_every_later_command() {
+    let sim = SimServer::start("dirty");
+    teardown(&sim, &["--set", "juju.controller=null"]).outcome(0, "dirty", Some("go"));
+    let juju = sim.requests_of("juju");
+    let first_models = juju
+        .iter()
+        .position(|r| r.starts_with("models"))
+        .expect("detection read the models");
+    let unnamed: Vec<&String> = juju[first_models..]
+        .iter()
+        .filter(|r| !(r.starts_with("version") || r.starts_with("controllers")))
+        .filter(|r| !(r.contains("maas-controller:openstack") || r.contains("-c maas-controller")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "commands without the controller: {unnamed:#?}"
+    );
+    assert!(
+        juju.iter()
+            .any(|r| r.starts_with("destroy-model maas-controller:openstack")),
+        "{juju:#?}"
+    );
 }

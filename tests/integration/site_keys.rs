@@ -108,23 +108,36 @@ fn a_list_setting_takes_comma_separated_names() {
         .stdout_is("[\"admin/openstack\", \"ceph\"]\n");
 }
 
-/// `--set KEY=` unsets an optional setting: the site's pinned controller is dropped, so the
-/// shell's current one is used (and the header says so); a text setting keeps the empty text.
+/// `--set KEY=` (e.g. `--set juju.controller=$CTRL` with `CTRL` unset) is an error, never a
+/// quiet drop of the site's pin or an empty path; an empty glob (`osd_disks`) means none.
 #[test]
-fn an_empty_set_unsets_an_optional_setting() {
+fn an_empty_value_is_refused_naming_the_key() {
+    for (set, error) in [
+        (
+            "juju.controller=",
+            "error: `juju.controller` is empty (set in `--set`): it must be text (leave an optional setting out rather than empty)\n",
+        ),
+        (
+            "backup_root=",
+            "error: `backup_root` is empty (set in `--set`): it must be a path (leave an optional setting out rather than empty)\n",
+        ),
+    ] {
+        let out = Test::new()
+            .args(&["eval", "site.name", "--site", "testcloud", "--set", set])
+            .run();
+        out.status(2);
+        assert_eq!(out.stderr, error, "--set {set}");
+    }
     Test::new()
         .args(&[
             "eval",
-            "[site.juju.controller == (), site.backup_prefix]",
+            "site.osd_disks",
             "--site",
             "testcloud",
             "--set",
-            "juju.controller=",
-            "--set",
-            "backup_prefix=",
+            "osd_disks=",
         ])
         .run()
         .status(0)
-        .stdout_is("[true, \"\"]\n")
-        .stderr_has("(from juju's current controller (`juju switch`))");
+        .stdout_is("\n");
 }

@@ -23,8 +23,10 @@ pub struct JujuClient {
     bin: String,
     timeout: Duration,
     /// The pinned controller: every command names it (`-c C`, `-m C:MODEL`), so the
-    /// shell's current controller never matters. `None`: Juju's current controller.
-    controller: Option<String>,
+    /// shell's current controller never matters. Set by the site (`juju.controller`), else
+    /// by the detection once it has read which controller is current ([`Self::pin`]);
+    /// unset: Juju's current controller.
+    controller: std::sync::OnceLock<String>,
     /// `juju version`, read by the first command of the run.
     version: std::sync::OnceLock<JujuVersion>,
     /// Held while `juju version` runs, so reads started side by side ask it once.
@@ -58,16 +60,29 @@ impl JujuClient {
         JujuClient {
             bin: bin.into(),
             timeout,
-            controller: None,
+            controller: std::sync::OnceLock::new(),
             version: std::sync::OnceLock::new(),
             asking_version: Default::default(),
         }
     }
 
     /// Pin every command to `controller` (site `juju.controller`).
-    pub fn with_controller(mut self, controller: Option<String>) -> Self {
-        self.controller = controller.filter(|c| !c.is_empty());
+    pub fn with_controller(self, controller: Option<String>) -> Self {
+        if let Some(c) = controller.filter(|c| !c.is_empty()) {
+            let _ = self.controller.set(c);
+        }
         self
+    }
+
+    /// Pin every later command to `controller`, the one the detection read and froze: a
+    /// `juju switch` in another shell mid-run then changes nothing. Pinning to another
+    /// controller than the one already pinned is an error.
+    pub fn pin(&self, controller: &str) -> Result<()> {
+        let pinned = self.controller.get_or_init(|| controller.to_string());
+        if pinned != controller {
+            bail!("internal error: juju commands are pinned to controller `{pinned}`, not `{controller}`");
+        }
+        Ok(())
     }
 
     pub fn bin(&self) -> &str {
@@ -76,12 +91,12 @@ impl JujuClient {
 
     /// The pinned controller, if any.
     pub fn controller(&self) -> Option<&str> {
-        self.controller.as_deref()
+        self.controller.get().map(String::as_str)
     }
 
     /// How a command names `model`: `CONTROLLER:MODEL` when pinned, else as given.
     pub fn target(&self, model: &str) -> String {
-        match &self.controller {
+        match self.controller.get() {
             Some(c) if !model.contains(':') => format!("{c}:{model}"),
             _ => model.to_string(),
         }
@@ -109,7 +124,7 @@ impl JujuClient {
     /// `juju models --format json`: every model this user can see.
     pub fn models(&self) -> Result<Vec<Model>> {
         let mut args = vec!["models"];
-        if let Some(c) = &self.controller {
+        if let Some(c) = self.controller.get() {
             args.extend(["-c", c.as_str()]);
         }
         args.extend(["--format", "json"]);
