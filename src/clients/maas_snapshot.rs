@@ -13,11 +13,14 @@ use serde_json::{json, Map, Value};
 pub const SNAPSHOT_FILE: &str = "maas-targets.json";
 
 /// A power parameter whose value is a secret (BMC password, key, token): not written.
+/// `k_g` is the IPMI BMC key (IPMI 2.0 `-y`): as secret as the password.
 fn secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     ["pass", "secret", "token", "key"]
         .iter()
         .any(|s| k.contains(s))
+        || k == "k_g"
+        || k.ends_with("_k_g")
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -247,8 +250,8 @@ mod tests {
 
     #[test]
     fn a_record_keeps_what_re_adding_needs_and_no_secret() {
-        let power =
-            Ok(json!({"power_address": "10.0.1.5", "power_user": "maas", "power_pass": "hunter2"}));
+        let power = Ok(json!({"power_address": "10.0.1.5", "power_user": "maas",
+            "power_pass": "hunter2", "k_g": "0xBMCKEY0123", "cipher_suite_id": "3"}));
         let r = record(&raw(), &power);
         assert_eq!(r["system_id"], "4y3h7n");
         assert_eq!(r["interfaces"][0]["mac_address"], "52:54:00:aa:bb:01");
@@ -259,10 +262,12 @@ mod tests {
         );
         assert_eq!(r["power_parameters"]["power_address"], "10.0.1.5");
         assert!(!r.to_string().contains("hunter2"), "{r}");
-        assert!(r["power_parameters_note"]
-            .as_str()
-            .unwrap()
-            .contains("power_pass"));
+        assert!(!r.to_string().contains("BMCKEY"), "{r}");
+        assert_eq!(
+            r["power_parameters_note"],
+            "secret power parameters not saved: k_g, power_pass"
+        );
+        assert_eq!(r["power_parameters"]["cipher_suite_id"], "3");
         let readd: Vec<&str> = r["readd"]
             .as_array()
             .unwrap()
@@ -272,6 +277,7 @@ mod tests {
         assert!(readd[0].starts_with("maas $PROFILE machines create hostname=openstack0 architecture=amd64/generic mac_addresses=52:54:00:aa:bb:01"), "{readd:?}");
         assert!(readd[0].contains("power_parameters_power_address=10.0.1.5"));
         assert!(readd[0].contains("power_parameters_power_pass=\"$POWER_POWER_PASS\""));
+        assert!(readd[0].contains("power_parameters_k_g=\"$POWER_K_G\""));
         assert!(readd.contains(&"maas $PROFILE tag update-nodes ceph add=$NEW_SYSTEM_ID"));
         assert!(readd.contains(&"maas $PROFILE machine update $NEW_SYSTEM_ID zone=az1"));
         assert_eq!(shell_word("a b'c"), r"'a b'\''c'");

@@ -86,8 +86,8 @@ fn deleted_on(juju: &str) {
 
     // Phase D says so; the scorecard's row names the snapshot; the others are GO.
     let snapshot_text = snapshot_path.display().to_string();
-    out.stderr_has("deleted from MAAS during the destroy")
-        .stderr_has(&format!("system id {deleted} no longer exists"))
+    out.stderr_has("deleted during the destroy (juju#22691)")
+        .stderr_has(&format!("system id {deleted} is no longer visible"))
         .stderr_has(&snapshot_text);
     let failed: Vec<&Value> = doc["checks"]
         .as_array()
@@ -99,7 +99,7 @@ fn deleted_on(juju: &str) {
     assert_eq!(failed[0]["name"], "openstack2 Ready, owner (none)");
     let detail = failed[0]["detail"].as_str().unwrap_or("");
     assert!(
-        detail.contains("deleted from MAAS during the destroy") && detail.contains(&snapshot_text),
+        detail.contains("deleted during the destroy") && detail.contains(&snapshot_text),
         "{detail}"
     );
     for h in ["openstack0", "openstack1", "openstack3", "capi-mgmt"] {

@@ -17,6 +17,7 @@ mod engine;
 mod files;
 mod first_stop;
 mod guide;
+mod hidden_target;
 mod identity;
 mod identity_bad_input;
 mod identity_controllers;
