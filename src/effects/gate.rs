@@ -21,7 +21,7 @@ use crate::effects::effect::{
     Transcript,
 };
 use crate::effects::frozen::Frozen;
-use crate::effects::guards::{Facts, Scope};
+use crate::effects::guards::{Facts, Scope, CHECKED_AGAIN_WHEN_RUN};
 use crate::effects::journal::{Entry, Journal, Outcome};
 use crate::effects::plan::Allowlist;
 use crate::stop::Stop;
@@ -345,7 +345,20 @@ impl Gate {
         guard: Result<(), Refusal>,
         act: impl FnOnce() -> anyhow::Result<T>,
     ) -> Result<Applied<T>, GateError> {
-        if let Err(refusal) = guard.and_then(|()| self.admit_planned(&effect)) {
+        match guard {
+            Err(r) if self.is_dry_run() && CHECKED_AGAIN_WHEN_RUN.contains(&r.guard) => {
+                self.report.message(
+                    "note",
+                    &format!(
+                        "{}: guard `{}` is checked again when it runs; now: {}",
+                        effect.target, r.guard, r.reason
+                    ),
+                );
+            }
+            Err(refusal) => return Err(self.refuse(&effect, refusal)),
+            Ok(()) => {}
+        }
+        if let Err(refusal) = self.admit_planned(&effect) {
             return Err(self.refuse(&effect, refusal));
         }
         if self.is_dry_run() {

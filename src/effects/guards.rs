@@ -102,6 +102,12 @@ pub enum Facts {
     },
 }
 
+/// Guards on a state the run's own earlier effects bring about: a wipe needs every target
+/// Ready and off, which Phase C's releases make so. A dry run (or `runbook plan`) has
+/// released nothing, so it plans through these and says the check comes again when the
+/// effect runs; a real run (and `apply`) refuses on them like on any guard.
+pub const CHECKED_AGAIN_WHEN_RUN: &[&str] = &["wipe.targets_ready"];
+
 fn refuse(guard: &'static str, reason: String) -> Result<(), Refusal> {
     Err(Refusal { guard, reason })
 }
@@ -442,7 +448,7 @@ fn wipe(
         let ready = m.status_name == "Ready";
         if !ready || m.owner.is_some() || m.power_state != "off" {
             return refuse(
-                "wipe.targets",
+                "wipe.targets_ready",
                 format!(
                     "target `{}` ({}) is {}, owner `{}`, power {}: every target must be Ready, unowned and powered off",
                     m.hostname,
@@ -854,13 +860,16 @@ mod tests {
             power_state: "on".into(),
             ..ready.clone()
         };
-        assert_eq!(wipe(&s, vec![on]).unwrap_err().guard, "wipe.targets");
+        assert_eq!(wipe(&s, vec![on]).unwrap_err().guard, "wipe.targets_ready");
         assert_eq!(wipe(&s, vec![]).unwrap_err().guard, "wipe.targets");
         let owned = MachineFacts {
             owner: Some("admin".into()),
             ..ready.clone()
         };
-        assert_eq!(wipe(&s, vec![owned]).unwrap_err().guard, "wipe.targets");
+        assert_eq!(
+            wipe(&s, vec![owned]).unwrap_err().guard,
+            "wipe.targets_ready"
+        );
         let mut off = s.clone();
         off.wipe_osd = false;
         assert_eq!(

@@ -313,13 +313,14 @@ fn images_of(out: &crate::common::Output) -> std::path::PathBuf {
 /// powered off on a fresh MAAS read; before any detection, no wipe at all.
 #[test]
 fn wipe_needs_a_detection_and_every_target_ready_and_off() {
-    for (scenario, detect, why) in [
+    for (scenario, detect, guard, why) in [
         (
             "dirty",
             true,
+            "wipe.targets_ready",
             "every target must be Ready, unowned and powered off",
         ),
-        ("clean", false, "run the detection first"),
+        ("clean", false, "wipe.targets", "run the detection first"),
     ] {
         let sim = SimServer::start(scenario);
         let t = site();
@@ -334,7 +335,7 @@ fn wipe_needs_a_detection_and_every_target_ready_and_off() {
         };
         let out = eval_in(with_sim(t, &sim), &["--yes"], &expr);
         out.status(4)
-            .stderr_has("refused by guard `wipe.targets`")
+            .stderr_has(&format!("refused by guard `{guard}`"))
             .stderr_has(why);
         assert_eq!(bytes(&image), before, "{scenario}: the image was touched");
         assert_unchanged(&sim);

@@ -469,23 +469,25 @@ fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
 }
 
 /// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
-/// before the destroy: the failed command and its stderr, nothing changed, the pointer not
-/// moved.
+/// before the destroy: the failed command and its stderr, nothing changed on the cloud, the
+/// pointer not moved; the account lists Phase A's incomplete backup dir (`written`).
 #[test]
 fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
     let juju = "/tmp/runbook-sim-<uuid>/juju";
     // Phase A's capture fails only when Juju can give neither the bundle nor its stand-in
     // (`show-model` and `model-config`).
-    for (faults, command, argv) in [
+    for (faults, command, argv, written) in [
         (
             &["juju-fail:models"][..],
             "models",
             "models -c maas-controller --format json",
+            false,
         ),
         (
             &["juju-fail:export-bundle", "juju-fail:model-config"][..],
             "model-config",
             "model-config -m maas-controller:openstack --format json",
+            true,
         ),
     ] {
         let sim = SimServer::with("dirty", faults, TEST_SPEED);
@@ -495,7 +497,13 @@ fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
 stderr:
 ERROR cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})"
         ));
-        out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+        if written {
+            out.says("run ended: error — no verdict\nalready changed (per the journal):");
+            let said = out.transcript();
+            assert!(said.contains("; incomplete, no seal"), "{said}");
+        } else {
+            out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+        }
         assert!(sim.juju_commands("destroy-model").is_empty(), "no destroy");
         sim.assert_unchanged();
         assert!(out.pointer().is_none(), "the pointer is not moved");
@@ -693,6 +701,51 @@ fn wipe_osd_dry_run_plans_the_wipes_and_leaves_the_disks_alone() {
         );
     }
     assert_eq!(sizes(), before, "the disks are unchanged");
+}
+
+/// The whole teardown's dry run (and so `runbook plan`) on a KVM site whose OSD disks hold
+/// data, while the targets are still Deployed: the wipes are planned after the releases
+/// that will make them possible — the dry run says the targets' state is checked again when
+/// each wipe runs — instead of the run being refused; nothing is touched.
+#[test]
+fn teardown_dry_run_plans_the_wipes_behind_the_releases() {
+    let images = qcow2_images(true);
+    let before: Vec<Vec<u8>> = (0..4)
+        .map(|i| std::fs::read(images.path().join(format!("openstack{i}-1.qcow2"))).expect("image"))
+        .collect();
+    let sim = SimServer::start("dirty");
+    let dir = images.path().display().to_string();
+    let out = run(&sim, "teardown")
+        .set("osd_disks", &format!("{dir}/openstack[0-3]-1.qcow2"))
+        .set("disk_root", &dir)
+        .args(&["--dry-run"])
+        .run();
+    out.status(0);
+    let plan = out.json()["plan"].as_array().expect("the plan").clone();
+    let effects: Vec<&str> = plan.iter().filter_map(|e| e["effect"].as_str()).collect();
+    let first_wipe = effects
+        .iter()
+        .position(|e| *e == "wipe_qcow2")
+        .expect("wipes planned");
+    let last_release = effects
+        .iter()
+        .rposition(|e| e.starts_with("release"))
+        .expect("releases planned");
+    assert!(last_release < first_wipe, "{effects:?}");
+    assert_eq!(
+        effects.iter().filter(|e| **e == "wipe_qcow2").count(),
+        4,
+        "{effects:?}"
+    );
+    out.stderr_has(&format!(
+        "note {dir}/openstack0-1.qcow2: guard `wipe.targets_ready` is checked again when it runs; now: target `openstack0` ("
+    ));
+    for (i, bytes) in before.iter().enumerate() {
+        let now =
+            std::fs::read(images.path().join(format!("openstack{i}-1.qcow2"))).expect("image");
+        assert!(&now == bytes, "openstack{i}-1.qcow2 was touched");
+    }
+    sim.assert_unchanged();
 }
 
 #[test]
