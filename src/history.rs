@@ -122,6 +122,47 @@ pub fn latest(state_dir: &Path, this_run: &str, marks: &SiteMarks) -> Option<Pre
     Some(summarize(&path, &lines, marks.targets.len()))
 }
 
+/// The backup the journals say was sealed before the destroy: the newest earlier run (not
+/// `this_run`) that issued the destroy of one of the site's models, and the last backup it
+/// (or, if it sealed none, an earlier run) sealed, as `(dir, run id)`. The pointer file
+/// names the same backup unless someone moved or removed it; the scorecard then says which
+/// backup it should name.
+pub fn sealed_before_destroy(
+    state_dir: &Path,
+    this_run: &str,
+    marks: &SiteMarks,
+) -> Option<(PathBuf, String)> {
+    let runs = std::fs::read_dir(state_dir.join("runs")).ok()?;
+    let mut ids: Vec<String> = runs
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|id| id != this_run)
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let mut destroyed = false;
+    for id in ids {
+        let lines = read_lines(&state_dir.join("runs").join(&id).join("journal.jsonl"));
+        let parsed: Vec<Value> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        destroyed = destroyed
+            || parsed.iter().any(|l| {
+                l["effect"] == "juju_destroy_model" && l["outcome"] != "refused" && marks.touches(l)
+            });
+        if !destroyed {
+            continue;
+        }
+        let sealed = parsed.iter().rev().find(|l| {
+            l["effect"] == "seal_backup" && l["outcome"] == "executed" && marks.touches(l)
+        });
+        if let Some(dir) = sealed.and_then(|l| l["args"]["dir"].as_str()) {
+            return Some((PathBuf::from(dir), id));
+        }
+    }
+    None
+}
+
 /// One earlier run's journal, summarized.
 pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
     let parsed: Vec<Value> = lines

@@ -7,7 +7,8 @@
 //!   `apply`, `rehearse`, `record`, `sim`), `repl/` (the interactive session, read-only until
 //!   `:arm`), and what only they use: `services` (starts the demo's simulator), `recorder`
 //!   (`sim record`'s read-only capture of a real cloud), `plan_facts` (the facts a plan rests on),
-//!   `reach` (whether a script can reach a confirmation: a run that cannot confirm changes nothing);
+//!   `reach` (whether a script can reach a confirmation: a run that cannot confirm changes nothing),
+//!   `site_lock` (one run at a time may change a site);
 //! - `sim/` — the built-in simulated cloud, reached only from `commands`;
 //! - `engine` — the Rhai engine (strict variables, resolver, every primitive);
 //! - `primitives/` — one Rhai plugin module per family;

@@ -88,6 +88,23 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
             .unwrap_or(time)
     };
     let mut out = Vec::new();
+    let sealed: Vec<&str> = executed("seal_backup")
+        .iter()
+        .filter_map(|l| l["args"]["dir"].as_str())
+        .collect();
+    // A backup dir made and written to but never sealed is a change too (a stopped Phase A).
+    for l in executed("backup_dir") {
+        let dir = field(l, "target");
+        if !sealed.contains(&dir.as_str()) {
+            let files = executed("write_backup")
+                .iter()
+                .filter(|w| w["args"]["dir"].as_str() == Some(dir.as_str()))
+                .count();
+            out.push(format!(
+                "backup directory {dir} created, {files} file(s) written; incomplete, no seal"
+            ));
+        }
+    }
     for l in executed("seal_backup") {
         let dir = l["args"]["dir"].as_str().unwrap_or_default();
         out.push(format!("backup sealed for {}: {dir}", field(l, "target")));
@@ -114,6 +131,26 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
             field(l, "target"),
             clock(l)
         ));
+    }
+    // A destroy Juju did not confirm (interrupted, timed out, failed) once its command was
+    // issued (the write-ahead intent): the controller may carry it on all the same.
+    for intent in lines
+        .iter()
+        .filter(|l| l["effect"] == "juju_destroy_model" && l["outcome"] == "intent")
+    {
+        let failed = lines.iter().any(|l| {
+            l["effect"] == "juju_destroy_model"
+                && l["target"] == intent["target"]
+                && l["outcome"] == "failed"
+                && l["time"].as_str() >= intent["time"].as_str()
+        });
+        if failed {
+            out.push(format!(
+                "destroy of {} was issued at {} (the controller may carry on)",
+                field(intent, "target"),
+                clock(intent)
+            ));
+        }
     }
     let released = executed("release").len();
     if released > 0 || targets > 0 && !executed("juju_destroy_model").is_empty() {
@@ -237,6 +274,30 @@ mod tests {
         );
         assert!(destroyed_something(&lines));
         assert!(changes_from_journal(&[], 5).is_empty());
+    }
+
+    #[test]
+    fn an_interrupted_destroy_and_an_unsealed_backup_are_changes() {
+        let lines: Vec<String> = [
+            serde_json::json!({"time": "2026-12-03T10:02:00.000Z", "effect": "backup_dir",
+                "target": "/b/x", "outcome": "executed"}),
+            serde_json::json!({"time": "2026-12-03T10:02:01.000Z", "effect": "write_backup",
+                "target": "/b/x/f", "args": {"dir": "/b/x"}, "outcome": "executed"}),
+            serde_json::json!({"time": "2026-12-03T10:02:11.000Z", "effect": "juju_destroy_model",
+                "target": "model openstack", "outcome": "intent"}),
+            serde_json::json!({"time": "2026-12-03T10:02:15.000Z", "effect": "juju_destroy_model",
+                "target": "model openstack", "outcome": "failed", "detail": "interrupted"}),
+        ]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+        assert_eq!(
+            changes_from_journal(&lines, 0),
+            [
+                "backup directory /b/x created, 1 file(s) written; incomplete, no seal",
+                "destroy of model openstack was issued at 10:02:11 UTC (the controller may carry on)",
+            ]
+        );
     }
 
     #[test]

@@ -273,6 +273,15 @@ impl Report {
     /// How a run that did not complete ended, and what it had already changed (from the
     /// journal), so the operator knows where the cloud stands.
     pub fn print_ending(&self, changes: &[String]) {
+        self.print_ending_with(
+            changes,
+            "run the same command again; it detects where the teardown stands and finishes it",
+        );
+    }
+
+    /// As [`Report::print_ending`], with `resume` saying how to continue after an
+    /// interruption or an error that changed something (after `to continue: `).
+    pub fn print_ending_with(&self, changes: &[String], resume: &str) {
         let ending = self.ending();
         if ending == Ending::Completed {
             return;
@@ -296,9 +305,7 @@ impl Report {
             }
         }
         if matches!(ending, Ending::Interrupted(_) | Ending::Error) && !changes.is_empty() {
-            self.line(
-                "to continue: run the same command again; it detects where the teardown stands and finishes it",
-            );
+            self.line(&format!("to continue: {resume}"));
         }
     }
 

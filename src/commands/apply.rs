@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::commands::Session;
+use crate::commands::{site_lock, Session};
 use crate::config::{Config, Env};
 use crate::effects::journal::Outcome;
 use crate::effects::plan::{Allowlist, Plan};
@@ -25,6 +25,11 @@ use crate::resolve::Kind;
 const APPLIED: &str = "applied-plans.jsonl";
 
 pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
+    if let Some(first) = global.set.first() {
+        bail!(
+            "`--set {first}` does not apply to `runbook apply`: the plan carries the settings it was made with; to change a setting, make a new plan with `runbook plan RUNBOOK --site SITE --set {first} -o PLAN`"
+        );
+    }
     let plan = Plan::load(&args.plan)?;
     if let Some(site) = &global.site {
         if *site != plan.site {
@@ -44,6 +49,14 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         env: Env::from_process(),
     };
     let session = Session::start(&config, false, true)?;
+    // Held to the end: the single-use check below and the run itself are one at a time.
+    let _lock = match site_lock::take(
+        &session.ctx,
+        &format!("runbook apply {}", args.plan.display()),
+    )? {
+        Ok(lock) => lock,
+        Err(text) => return site_lock::refuse(&session, config.json, &plan.runbook, &text),
+    };
     session.announce(&format!(
         "apply plan {} (`{}` made {})",
         plan.short_id(),
@@ -69,7 +82,10 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
         for r in &reasons {
             eprintln!("  - {r}");
         }
-        eprintln!("nothing was changed\nhint: review the change, then make a new plan with `runbook plan {} -o PLAN`", plan.runbook);
+        eprintln!(
+            "nothing was changed\nhint: review the change, then make a new plan with `runbook plan {} --site {} -o PLAN`",
+            plan.runbook, plan.site
+        );
         Ok(Ending::Refused.exit_code(None))
     };
     if let Some(reason) = expired(&plan)? {
@@ -127,7 +143,15 @@ pub fn run(config: &Config, global: &GlobalArgs, args: &ApplyArgs) -> Result<i32
     if let Some(text) = &error {
         eprint!("{}", crate::term::escape(text));
     }
-    report.print_ending(&session.changes());
+    // A plan is single-use: applying it again is refused, so say what does continue.
+    report.print_ending_with(
+        &session.changes(),
+        &format!(
+            "this plan is spent (single-use); run `runbook run {r} --site {s}`, which detects where the teardown stands and finishes it, or make a new plan with `runbook plan {r} --site {s} -o PLAN` and apply that",
+            r = plan.runbook,
+            s = plan.site
+        ),
+    );
     if config.json {
         let journal = session.ctx.gate().journal().path();
         let extra = error

@@ -20,6 +20,7 @@ pub mod run;
 pub mod services;
 pub mod sim;
 pub mod site_keys;
+pub mod site_lock;
 pub mod sites;
 
 use std::cell::RefCell;

@@ -8,13 +8,22 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
-use crate::commands::Session;
+use crate::commands::{site_lock, Session};
 use crate::config::Config;
 use crate::outcome::Ending;
 
 pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
     let file = config.resolver().runbook(&args.runbook)?;
+    // A run that may change the site holds its lock to the end; a dry run changes nothing.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        match site_lock::take(&session.ctx, &format!("runbook run {}", args.runbook))? {
+            Ok(lock) => Some(lock),
+            Err(text) => return site_lock::refuse(&session, config.json, &args.runbook, &text),
+        }
+    };
     session.announce(&format!("run `{}` ({})", args.runbook, file.display));
     let (_, error) = super::plan::execute(&session, &file);
     let report = session.ctx.report();

@@ -7,7 +7,7 @@ use rhai::Dynamic;
 
 use crate::context::RunContext;
 use crate::effects::EffectClass;
-use crate::history::{latest, SiteMarks};
+use crate::history::{latest, sealed_before_destroy, SiteMarks};
 use crate::primitives::support::RhaiResult;
 
 /// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is
@@ -15,6 +15,7 @@ use crate::primitives::support::RhaiResult;
 pub const EFFECTS: &[(&str, EffectClass)] = &[
     ("previous_run", EffectClass::Read),
     ("pre_destroy_backup", EffectClass::Read),
+    ("journaled_pre_destroy_backup", EffectClass::Read),
 ];
 
 #[export_module]
@@ -38,17 +39,44 @@ pub mod history_functions {
             .state_dir
             .clone()
             .unwrap_or_else(crate::effects::journal::default_state_dir);
-        let marks = SiteMarks {
-            backup_root: site.backup_root.clone(),
-            pointer_file: site.pointer_file.clone(),
-            models: site.models.clone(),
-            targets: site.targets.clone(),
-        };
-        match latest(&state_dir, run.run_id(), &marks) {
+        match latest(&state_dir, run.run_id(), &marks(site)) {
             None => Ok(Dynamic::UNIT),
             Some(previous) => rhai::serde::to_dynamic(&previous)
                 .map_err(|e| format!("cannot hand the previous run to the script: {e}").into()),
         }
+    }
+
+    /// The backup the journals say was taken before the destroy: the last one sealed by the
+    /// newest earlier run that issued the destroy of one of the site's models (or by a run
+    /// before it), whatever the pointer file says now. As `#{dir, run_id, verified,
+    /// pre_destroy, model}` (`verified`: its manifest verifies; `pre_destroy`: its seal says
+    /// the model was alive; `model`: `()` without a seal), or `()` when no journal has one.
+    ///
+    /// ```rhai
+    /// let b = journaled_pre_destroy_backup();
+    /// if b != () && b.verified { print(`run ${b.run_id} sealed ${b.dir} before its destroy`); }
+    /// ```
+    #[rhai_fn(return_raw, volatile)]
+    pub fn journaled_pre_destroy_backup(ctx: NativeCallContext) -> RhaiResult {
+        let run = RunContext::from_call(&ctx)?;
+        let site = run.site();
+        let state_dir = site
+            .state_dir
+            .clone()
+            .unwrap_or_else(crate::effects::journal::default_state_dir);
+        let Some((dir, run_id)) = sealed_before_destroy(&state_dir, run.run_id(), &marks(site))
+        else {
+            return Ok(Dynamic::UNIT);
+        };
+        let seal = crate::backup::seal::read_seal(&dir);
+        let value = serde_json::json!({
+            "dir": dir.display().to_string(),
+            "run_id": run_id,
+            "verified": crate::backup::verify_backup(&dir, false).is_ok(),
+            "pre_destroy": seal.as_ref().is_some_and(|s| s.is_pre_destroy()),
+            "model": seal.map(|s| s.model),
+        });
+        rhai::serde::to_dynamic(&value)
     }
 
     /// The backup taken before the destroy: the one the site's pointer file names, when it
@@ -77,5 +105,15 @@ pub mod history_functions {
             .map_err(|e| format!("cannot hand the backup's seal to the script: {e}"))?;
         value["dir"] = serde_json::Value::String(dir.display().to_string());
         rhai::serde::to_dynamic(&value)
+    }
+}
+
+/// What makes an earlier run's journal one of `site`'s.
+fn marks(site: &crate::site::Site) -> SiteMarks {
+    SiteMarks {
+        backup_root: site.backup_root.clone(),
+        pointer_file: site.pointer_file.clone(),
+        models: site.models.clone(),
+        targets: site.targets.clone(),
     }
 }

@@ -127,7 +127,14 @@ mod tests {
         ("maas_status", &["maas_status", "maas_status_name"]),
         ("disk", &["stat_qcow2", "wipe_qcow2"]),
         ("detect", &["detect_cloud", "frozen"]),
-        ("history", &["pre_destroy_backup", "previous_run"]),
+        (
+            "history",
+            &[
+                "journaled_pre_destroy_backup",
+                "pre_destroy_backup",
+                "previous_run",
+            ],
+        ),
         (
             "files",
             &[

@@ -31,22 +31,33 @@ const ENDED_UNCHANGED: &str =
     "run ended: error — no verdict\nalready changed: nothing (per the journal)";
 
 /// YAML where JSON was asked for stops the detection; a `juju status` that prints nothing
-/// stops Phase A: each names the exact command, and nothing is destroyed or released.
+/// stops Phase A: each names the exact command, and nothing is destroyed or released. The
+/// account lists what was written (`None`: nothing; Phase A's dir with its first capture).
 #[test]
 fn bad_output_before_the_destroy_stops_the_run_naming_the_command() {
-    for (case, error) in [
+    for (case, error, written) in [
         (
             "models) printf 'models:\\n- name: admin/openstack\\n  short-name: openstack\\n'; exit 0;;",
             "error: cannot read the output of `<tmp>/root/juju models -c maas-controller --format json`: `juju models` output is not the JSON Juju prints (expected `{\"models\": [...]}`): it begins `models:` (YAML or text: is this `juju` ignoring `--format json`?)",
+            None,
         ),
         (
             "status) exit 0;;",
             "error: cannot read the output of `<tmp>/root/juju status -m maas-controller:openstack --format json`: `juju status` printed nothing (and exited 0); expected the JSON Juju prints",
+            Some(" created, 1 file(s) written; incomplete, no seal"),
         ),
     ] {
         let sim = SimServer::start("dirty");
         let out = teardown_with_juju(&sim, case);
-        out.status(2).says(error).says(ENDED_UNCHANGED);
+        out.status(2).says(error);
+        match written {
+            None => out.says(ENDED_UNCHANGED),
+            Some(dir) => {
+                let said = out.transcript();
+                assert!(said.contains(dir), "`{dir}` not in\n{said}");
+                out.says("run ended: error — no verdict\nalready changed (per the journal):")
+            }
+        };
         sim.assert_unchanged();
         assert!(sim.juju_commands("destroy-model").is_empty());
         assert!(sim.released_ids().is_empty());

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod account;
 mod backups;
 mod check;
 mod cli;
@@ -43,6 +44,7 @@ mod repl;
 mod replay;
 mod report;
 mod rerun;
+mod rerun_backup;
 mod resolve;
 mod scenarios;
 mod signals;
@@ -52,6 +54,7 @@ mod sim_juju;
 mod sim_maas;
 pub mod sim_server;
 mod site_keys;
+mod site_lock;
 mod sites;
 mod standalone;
 mod streams;

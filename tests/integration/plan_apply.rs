@@ -58,6 +58,11 @@ impl Operator {
 
     /// `runbook ARGS` against `sim`, as this operator.
     fn runbook(&self, sim: &SimServer, args: &[&str]) -> Output {
+        self.command(sim, args).run()
+    }
+
+    /// The command `runbook ARGS` against `sim`, as this operator, not yet run.
+    fn command(&self, sim: &SimServer, args: &[&str]) -> Test {
         Test::new()
             .args(args)
             .env("MAAS_URL", &sim.maas_url)
@@ -66,7 +71,6 @@ impl Operator {
             .env("RUNBOOK_SIM_URL", &sim.base_url)
             .env("HOME", &self.path("home").display().to_string())
             .env("XDG_STATE_HOME", &self.path("state").display().to_string())
-            .run()
     }
 
     /// `runbook plan teardown -o plan.json` with short waits and no OSD disks.
@@ -215,7 +219,8 @@ fn assert_refused(op: &Operator, sim: &SimServer, drift: &str) {
     out.status(4)
         .stderr_has("error: refused: plan")
         .stderr_has(drift)
-        .stderr_has("nothing was changed");
+        .stderr_has("nothing was changed")
+        .stderr_has("make a new plan with `runbook plan teardown --site testcloud -o PLAN`");
     let after: Vec<Value> = sim.log()[before..]
         .iter()
         .filter(|e| e["changed"] == true)
@@ -343,6 +348,46 @@ fn an_unconfirmed_plan_is_refused_and_stays_usable() {
         .stderr_has("stdin is not a terminal; rerun with `--yes`");
     assert!(!sim.changed());
     op.apply(&sim, &["--yes"]).status(0);
+}
+
+#[test]
+fn set_with_apply_is_an_error_and_the_plan_stays_usable() {
+    let sim = SimServer::start("dirty");
+    let op = Operator::new();
+    op.plan(&sim, REPO, &[]).status(0);
+    let out = op.apply(&sim, &["--yes", "--set", "timeouts.model_gone=5"]);
+    out.status(2).stderr_has(
+        "error: `--set timeouts.model_gone=5` does not apply to `runbook apply`: the plan carries the settings it was made with",
+    );
+    assert!(!sim.changed());
+    op.apply(&sim, &["--yes"]).status(0);
+}
+
+#[test]
+fn an_interrupted_apply_says_how_to_continue_without_the_spent_plan() {
+    // The destroyed model stays dying and Phase B waits for Juju: SIGTERM lands there.
+    let sim = SimServer::scenario("dirty").fault("model-slow:100").start();
+    let op = Operator::new();
+    op.plan(&sim, REPO, &["--set", "timeouts.destroy_cli=300"])
+        .status(0);
+    let plan = op.path("plan.json").display().to_string();
+    let mut run = op.command(&sim, &["apply", &plan, "--yes"]).start();
+    run.wait_for_request(&sim, "the destroy", |e| {
+        e["request"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("destroy-model")
+            && e["changed"] == true
+    });
+    let out = run.stop(libc::SIGTERM);
+    out.status(143)
+        .stdout_has("to continue: this plan is spent (single-use); run `runbook run teardown --site testcloud`")
+        .stdout_has("or make a new plan with `runbook plan teardown --site testcloud -o PLAN` and apply that")
+        .stdout_lacks("run the same command again");
+    // As it says: the same apply again is refused.
+    op.apply(&sim, &["--yes"])
+        .status(4)
+        .stderr_has("single-use");
 }
 
 #[test]

@@ -469,23 +469,25 @@ fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
 }
 
 /// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
-/// before the destroy: the failed command and its stderr, nothing changed, the pointer not
-/// moved.
+/// before the destroy: the failed command and its stderr, nothing changed on the cloud, the
+/// pointer not moved; the account lists Phase A's incomplete backup dir (`written`).
 #[test]
 fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
     let juju = "/tmp/runbook-sim-<uuid>/juju";
     // Phase A's capture fails only when Juju can give neither the bundle nor its stand-in
     // (`show-model` and `model-config`).
-    for (faults, command, argv) in [
+    for (faults, command, argv, written) in [
         (
             &["juju-fail:models"][..],
             "models",
             "models -c maas-controller --format json",
+            false,
         ),
         (
             &["juju-fail:export-bundle", "juju-fail:model-config"][..],
             "model-config",
             "model-config -m maas-controller:openstack --format json",
+            true,
         ),
     ] {
         let sim = SimServer::with("dirty", faults, TEST_SPEED);
@@ -495,7 +497,13 @@ fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
 stderr:
 ERROR cannot connect to API: simulated failure of `juju {command}` (fault juju-fail:{command})"
         ));
-        out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+        if written {
+            out.says("run ended: error — no verdict\nalready changed (per the journal):");
+            let said = out.transcript();
+            assert!(said.contains("; incomplete, no seal"), "{said}");
+        } else {
+            out.says(&format!("run ended: error — no verdict\n{NOTHING_CHANGED}"));
+        }
         assert!(sim.juju_commands("destroy-model").is_empty(), "no destroy");
         sim.assert_unchanged();
         assert!(out.pointer().is_none(), "the pointer is not moved");
