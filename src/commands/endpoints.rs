@@ -83,5 +83,9 @@ pub fn header(ctx: &RunContext, origins: &Origins) -> Vec<String> {
             origins.juju
         ),
     };
-    vec![maas, juju]
+    // The URL may come from a `~/.maascli.db` profile, names from Juju: never raw.
+    [maas, juju]
+        .iter()
+        .map(|l| crate::term::escape_line(l).into_owned())
+        .collect()
 }

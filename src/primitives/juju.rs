@@ -148,6 +148,34 @@ fn destroy_result(name: &str, command: &str, outcome: DestroyOutcome) -> serde_j
     }
 }
 
+/// The exact command `juju_destroy_model(name, opts)` runs now: the model found by identity,
+/// addressed as the call addresses it, on the pinned controller (what "will run" shows).
+fn destroy_command(rc: &RunContext, juju: &JujuClient, name: &str, opts: &DestroyOptions) -> anyhow::Result<String> {
+    let target = match model_facts(rc, juju, name)? {
+        Some(model) => addressed(rc, juju, &model)?,
+        None => name.to_string(),
+    };
+    Ok(juju::shell_line(&juju::destroy_model_argv(
+        juju.bin(),
+        &juju.target(&target),
+        opts,
+    )?))
+}
+
+/// The exact command `juju_remove_machine(model, id, opts)` runs now.
+fn remove_command(rc: &RunContext, juju: &JujuClient, model: &str, id: &str, opts: &RemoveOptions) -> anyhow::Result<String> {
+    let target = match model_facts(rc, juju, model)? {
+        Some(found) => addressed(rc, juju, &found)?,
+        None => model.to_string(),
+    };
+    Ok(juju::shell_line(&juju::remove_machine_argv(
+        juju.bin(),
+        &juju.target(&target),
+        id,
+        opts,
+    )))
+}
+
 pub(crate) fn destroy_model(
     ctx: &NativeCallContext,
     name: &str,
@@ -241,7 +269,8 @@ pub(crate) fn destroy_model(
                 &target,
                 &opts,
                 deadline,
-                &mut |line| rc.note(line),
+                // Progress comes straight from the juju process: escaped before the terminal.
+                &mut |line| rc.note(&crate::term::escape_line(line)),
                 &|| rc.interrupted(),
             )?;
             Ok(destroy_result(name, &command, outcome))
@@ -323,6 +352,8 @@ pub const EFFECTS: &[(&str, EffectClass)] = &[
     ("juju_export_bundle", EffectClass::Read),
     ("juju_show_model", EffectClass::Read),
     ("juju_model_config", EffectClass::Read),
+    ("juju_destroy_command", EffectClass::Read),
+    ("juju_remove_command", EffectClass::Read),
     ("juju_destroy_model", EffectClass::Destroy),
     ("juju_remove_machine", EffectClass::Destroy),
 ];
@@ -575,5 +606,38 @@ pub mod juju_functions {
     ) -> RhaiResult {
         let opts: RemoveOptions = options("juju_remove_machine", opts)?;
         remove_machine(&ctx, model, id, opts)
+    }
+
+    /// The exact command line `juju_destroy_model(name, opts)` would run now (the juju
+    /// binary, the model as the call addresses it on the site's controller, every flag), to
+    /// show the operator before the call; it only reads (`juju models`). Errors as
+    /// `juju_models()`, or on options `juju_destroy_model` refuses.
+    ///
+    /// ```rhai
+    /// print(`will run: ${juju_destroy_command("openstack", #{ force: true, no_wait: true })}`);
+    /// ```
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_destroy_command(ctx: NativeCallContext, name: &str, opts: Map) -> RhaiResult {
+        short_name("juju_destroy_command", name)?;
+        let opts: DestroyOptions = options("juju_destroy_command", opts)?;
+        Ok(with_juju(&ctx, |rc, j| destroy_command(rc, j, name, &opts))?.into())
+    }
+
+    /// The exact command line `juju_remove_machine(model, id, opts)` would run now; it only
+    /// reads (`juju models`). Errors as `juju_models()`.
+    ///
+    /// ```rhai
+    /// print(`will run: ${juju_remove_command("openstack", "3", #{ force: true })}`);
+    /// ```
+    #[rhai_fn(volatile, return_raw)]
+    pub fn juju_remove_command(
+        ctx: NativeCallContext,
+        model: &str,
+        id: &str,
+        opts: Map,
+    ) -> RhaiResult {
+        short_name("juju_remove_command", model)?;
+        let opts: RemoveOptions = options("juju_remove_command", opts)?;
+        Ok(with_juju(&ctx, |rc, j| remove_command(rc, j, model, id, &opts))?.into())
     }
 }

@@ -97,6 +97,7 @@ mod tests {
             "juju",
             &[
                 "juju_controllers",
+                "juju_destroy_command",
                 "juju_destroy_model",
                 "juju_disabled_commands",
                 "juju_export_bundle",
@@ -104,6 +105,7 @@ mod tests {
                 "juju_model",
                 "juju_model_config",
                 "juju_models",
+                "juju_remove_command",
                 "juju_remove_machine",
                 "juju_require_destroy_allowed",
                 "juju_show_model",

@@ -59,9 +59,11 @@ mod sites;
 mod standalone;
 mod streams;
 mod unattended;
+mod will_run;
 mod wipe_scope;
 
 mod demo;
 mod region;
 mod routing;
 mod teardown_sim;
+mod terminal_escapes;

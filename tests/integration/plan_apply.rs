@@ -145,7 +145,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     planned
         .status(0)
         .stdout_has("dry-run plan (14 effects; nothing was changed)")
-        .stdout_has("destroy-model openstack --force")
+        .stdout_has("destroy-model maas-controller:openstack --force")
         .stdout_has("saved to");
     assert!(
         !sim.changed(),

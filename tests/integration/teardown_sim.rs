@@ -135,7 +135,7 @@ fn dirty_with_yes_on(sim: &SimServer) {
     // until the model was gone (its progress dots vary), and Phase C and D follow.
     out.says(DIRTY)
         .says(PHASE_A)
-        .says("  will run: juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt
+        .says("  will run: /tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt
   Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and goes on with Phases C and D while the controller carries on
   ... Destroying model")
         .stderr_has("  ... Waiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)...")
@@ -228,7 +228,7 @@ fn destroying_is_remediated_and_is_go_on(sim: &SimServer) {
   Juju has the model but MAAS shows machines Ready. Likely: model is in 'destroying' state. Run the destroy-model runbook Phase D remediation.")
         .says("==> Phase D remediation of model `openstack` (teardown.md §3.3)
   will list the model's lingering machines, remove each with `--force`, re-attempt the model removal
-  (juju destroy-model openstack --force --no-wait --destroy-storage --no-prompt), and wait again up to 10s;
+  (/tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt), and wait again up to 10s;
   then release any target still not Ready (ours only) and wait up to 10s
   model `openstack` has no machines left")
         .says(TORN_DOWN);
