@@ -4,7 +4,8 @@
 //! per machine, so within 1.2x — and `release_all` at the default concurrency (16) against
 //! the ideal (2,000 requests of 20 ms, 16 at a time: 2.5 s). The primitives as a script
 //! calls them: guards, `--yes`, journal, one GET and one POST per machine; and the client
-//! alone at 16, to show what the primitive adds. Every run gets a fresh simulator so every
+//! alone at 16, to show what the primitive adds, and one request alone, to show what a
+//! 20 ms request costs end to end. Every run gets a fresh simulator so every
 //! machine is really released, with its targets frozen as a detection would freeze them.
 //! Concurrent runs: median of 3; the serial runs (about 45 s each) once.
 
@@ -69,6 +70,16 @@ fn client_only() -> Duration {
     took
 }
 
+/// One request alone through the client (`GET users/?op=whoami`, median of 50): what a
+/// 20 ms request costs end to end, the simulator's timer and the client's own work
+/// included, against which the batches' share of the ideal reads.
+fn one_request() -> Duration {
+    let sim = fixture::sim("clean", &[LATENCY]);
+    let client = fixture::client(&fixture::maas_of(&sim));
+    let rt = fixture::runtime();
+    measure::median(50, || rt.block_on(client.whoami()).expect("whoami"))
+}
+
 /// What the journal alone costs for a batch: one line per machine, each appended and
 /// synced to disk (`Gate::finish` → `Journal::record`), in a temp dir like a run's state.
 fn journal_only() -> Duration {
@@ -116,6 +127,7 @@ pub fn run() {
     let ideal = |concurrency: u32| Duration::from_millis(20) * 2 * MACHINES as u32 / concurrency;
     let concurrent = median3(|| primitive(How::Batch, 16));
     let client = median3(client_only);
+    let request = one_request();
     let serial = primitive(How::Batch, 1);
     let script_loop = primitive(How::Loop, 1);
     for (how, concurrency, took) in [
@@ -151,4 +163,15 @@ pub fn run() {
             },
         ]);
     }
+    table.row(vec![
+        "one request alone (a GET), median of 50".to_string(),
+        "1".to_string(),
+        measure::ms(request),
+        "-".to_string(),
+        "-".to_string(),
+        format!(
+            "{:.0}% (ideal 20 ms)",
+            100.0 * 0.020 / request.as_secs_f64()
+        ),
+    ]);
 }

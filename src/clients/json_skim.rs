@@ -7,11 +7,41 @@
 //! caller keeps are parsed (and so checked in full) by serde_json; the ones it skips are
 //! checked to be terminated and well nested, and the whole body to be one array or object
 //! with nothing after it. Not a general parser: it knows nothing of numbers or literals.
+//!
+//! A walk can run on a body still arriving: where the bytes end inside a value the error
+//! is [`Truncated`] ([`is_truncated`]), and the walk can be resumed at the element it was
+//! on ([`Objects::resume`]) once more bytes are in.
 
 use anyhow::{bail, Result};
 
 /// Deeper nesting than this is refused (serde_json's own recursion limit).
 const MAX_DEPTH: u32 = 128;
+
+/// The bytes ended inside a value: the JSON is cut short, or (a body still arriving) the
+/// rest has not come yet.
+#[derive(Debug)]
+pub struct Truncated(usize);
+
+impl std::fmt::Display for Truncated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the JSON ends early (byte {})", self.0)
+    }
+}
+
+impl std::error::Error for Truncated {}
+
+/// Whether `e` says only that the bytes ended early (more may make it whole).
+pub fn is_truncated(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Truncated>().is_some()
+}
+
+/// The byte at `i`, or [`Truncated`] past the end.
+fn byte(b: &[u8], i: usize) -> Result<u8> {
+    match b.get(i) {
+        Some(&c) => Ok(c),
+        None => Err(Truncated(i).into()),
+    }
+}
 
 /// A walk over a JSON array of objects, one object at a time, without building them.
 pub struct Objects<'a> {
@@ -25,7 +55,7 @@ impl<'a> Objects<'a> {
     /// Starts at the opening `[` of `body`.
     pub fn new(body: &'a [u8]) -> Result<Objects<'a>> {
         let at = skip_ws(body, 0);
-        if body.get(at) != Some(&b'[') {
+        if byte(body, at)? != b'[' {
             bail!("expected a JSON array at byte {at}");
         }
         let at = skip_ws(body, at + 1);
@@ -40,6 +70,22 @@ impl<'a> Objects<'a> {
         Ok(walk)
     }
 
+    /// Goes on at byte `at` of `body` (a [`Objects::position`] on an earlier, shorter copy
+    /// of the same bytes).
+    pub fn resume(body: &'a [u8], at: usize) -> Objects<'a> {
+        Objects {
+            body,
+            at,
+            ended: false,
+        }
+    }
+
+    /// Where the next element starts: resume there after a [`Truncated`] error. Once the
+    /// array has ended, one past its `]`.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
     /// Hands each member of the next element (an object) to `member(key, value)`; false
     /// once the array has ended (and nothing but whitespace follows it).
     pub fn next_object(
@@ -49,11 +95,12 @@ impl<'a> Objects<'a> {
         if self.ended {
             return Ok(false);
         }
-        let end = object_at(self.body, self.at, member)?;
+        // Whitespace again: the bytes may have ended inside it when the walk was resumed.
+        let end = object_at(self.body, skip_ws(self.body, self.at), member)?;
         let i = skip_ws(self.body, end);
-        match self.body.get(i) {
-            Some(b',') => self.at = skip_ws(self.body, i + 1),
-            Some(b']') => self.end(i + 1)?,
+        match byte(self.body, i)? {
+            b',' => self.at = skip_ws(self.body, i + 1),
+            b']' => self.end(i + 1)?,
             _ => bail!("expected `,` or `]` in the array at byte {i}"),
         }
         Ok(true)
@@ -61,6 +108,7 @@ impl<'a> Objects<'a> {
 
     fn end(&mut self, i: usize) -> Result<()> {
         self.ended = true;
+        self.at = i;
         end_of_body(self.body, i)
     }
 }
@@ -82,15 +130,15 @@ fn object_at<'a>(
     mut i: usize,
     mut member: impl FnMut(&[u8], &'a [u8]) -> Result<()>,
 ) -> Result<usize> {
-    if body.get(i) != Some(&b'{') {
+    if byte(body, i)? != b'{' {
         bail!("expected a JSON object at byte {i}");
     }
     i = skip_ws(body, i + 1);
-    if body.get(i) == Some(&b'}') {
+    if byte(body, i)? == b'}' {
         return Ok(i + 1);
     }
     loop {
-        if body.get(i) != Some(&b'"') {
+        if byte(body, i)? != b'"' {
             bail!("expected a member name at byte {i}");
         }
         let key_end = skip_string(body, i)?;
@@ -103,22 +151,23 @@ fn object_at<'a>(
             raw_key
         };
         i = skip_ws(body, key_end);
-        if body.get(i) != Some(&b':') {
+        if byte(body, i)? != b':' {
             bail!("expected `:` after a member name at byte {i}");
         }
         i = skip_ws(body, i + 1);
         let end = skip_value(body, i)?;
         member(key, &body[i..end])?;
         i = skip_ws(body, end);
-        match body.get(i) {
-            Some(b',') => i = skip_ws(body, i + 1),
-            Some(b'}') => return Ok(i + 1),
+        match byte(body, i)? {
+            b',' => i = skip_ws(body, i + 1),
+            b'}' => return Ok(i + 1),
             _ => bail!("expected `,` or `}}` after a member at byte {i}"),
         }
     }
 }
 
-fn end_of_body(body: &[u8], i: usize) -> Result<()> {
+/// Nothing but whitespace from byte `i` to the end of `body`.
+pub fn end_of_body(body: &[u8], i: usize) -> Result<()> {
     let i = skip_ws(body, i);
     if i == body.len() {
         Ok(())
@@ -136,10 +185,10 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// Where the value starting at `i` ends (one past its last byte).
 fn skip_value(b: &[u8], i: usize) -> Result<usize> {
-    match b.get(i) {
-        Some(b'"') => skip_string(b, i),
-        Some(b'{' | b'[') => skip_nested(b, i),
-        Some(_) => {
+    match byte(b, i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => skip_nested(b, i),
+        _ => {
             let mut j = i;
             while j < b.len() && !is_delimiter(b[j]) {
                 j += 1;
@@ -147,9 +196,11 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize> {
             if j == i {
                 bail!("expected a JSON value at byte {i}");
             }
+            // A number or literal runs up to what follows it: at the end of the bytes it may
+            // go on in bytes still to come (a member's value is never last in an object).
+            byte(b, j)?;
             Ok(j)
         }
-        None => bail!("the JSON ends early (byte {i})"),
     }
 }
 
@@ -186,7 +237,7 @@ fn skip_string(b: &[u8], i: usize) -> Result<usize> {
             // A backslash escapes the next byte (a `\uXXXX` has no quote or backslash after it).
             Some(b'\\') => j += 2,
             Some(_) => j += 1,
-            None => bail!("a string starting at byte {i} is not terminated"),
+            None => return Err(Truncated(j.min(b.len())).into()),
         }
     }
 }
@@ -224,7 +275,7 @@ fn skip_nested(b: &[u8], i: usize) -> Result<usize> {
         }
         j += 1;
     }
-    bail!("an array or object starting at byte {i} is not closed")
+    Err(Truncated(b.len()).into())
 }
 
 #[cfg(test)]
@@ -296,6 +347,53 @@ mod tests {
                 r#"l="é\"x""#.to_string()
             ]]
         );
+    }
+
+    /// Walks `bytes` from `at` (the start when `None`), adding each object's keys to `got`;
+    /// where the bytes end early, returns where to resume.
+    fn walk_from(bytes: &[u8], at: Option<usize>, got: &mut Vec<String>) -> Result<Option<usize>> {
+        let mut walk = match at {
+            None => Objects::new(bytes)?,
+            Some(at) => Objects::resume(bytes, at),
+        };
+        loop {
+            let mut keys = String::new();
+            match walk.next_object(|k, v| {
+                keys.push_str(&format!(
+                    "{}={} ",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                ));
+                Ok(())
+            }) {
+                Ok(true) => got.push(keys),
+                Ok(false) => return Ok(None),
+                Err(e) if is_truncated(&e) => return Ok(Some(walk.position())),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_cut_anywhere_is_truncated_and_resumes_to_the_same_objects() {
+        let body = br#"[ {"a":12,"b":"x\"y","c":[1,{"d":null}]} , {"e":true} ]"#;
+        let mut whole = Vec::new();
+        assert_eq!(walk_from(body, None, &mut whole).unwrap(), None);
+        assert_eq!(whole.len(), 2);
+        for cut in 0..body.len() {
+            let mut got = Vec::new();
+            // Cut short, the walk stops where the bytes end (never on a number cut in two),
+            // and goes on from there once they are all in.
+            let at = match walk_from(&body[..cut], None, &mut got) {
+                Ok(Some(at)) => Some(at),
+                Err(e) if is_truncated(&e) => None,
+                other => panic!("cut at {cut}: {other:?}"),
+            };
+            assert_eq!(walk_from(body, at, &mut got).unwrap(), None, "cut at {cut}");
+            assert_eq!(got, whole, "cut at {cut}");
+        }
+        assert!(!is_truncated(&objects("[{\"a\":1}] x").unwrap_err()));
+        assert!(!is_truncated(&objects("[{\"a\":1}}").unwrap_err()));
     }
 
     #[test]

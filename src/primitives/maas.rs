@@ -43,6 +43,33 @@ fn release_map(value: serde_json::Value) -> RhaiResult {
     to_map(with_keys(value, &RELEASE_KEYS))
 }
 
+/// Machines as scripts see them (the keys of [`Machine`]'s `Serialize`), built directly:
+/// through serde (`to_map`) 10,000 machines took about as long as parsing them.
+fn machine_maps(machines: Vec<Machine>) -> Dynamic {
+    let text = |v: Option<String>| v.map(Dynamic::from).unwrap_or(Dynamic::UNIT);
+    let maps: Array = machines
+        .into_iter()
+        .map(|m| {
+            let mut map = Map::new();
+            map.insert("system_id".into(), m.system_id.into());
+            map.insert("hostname".into(), m.hostname.into());
+            map.insert("status_name".into(), m.status_name.into());
+            map.insert("status".into(), m.status.into());
+            map.insert("owner".into(), text(m.owner));
+            map.insert("locked".into(), m.locked.into());
+            map.insert("power_state".into(), m.power_state.into());
+            map.insert("pool".into(), m.pool.into());
+            map.insert("zone".into(), m.zone.into());
+            let tags: Array = m.tags.into_iter().map(Dynamic::from).collect();
+            map.insert("tags".into(), tags.into());
+            map.insert("juju_model_uuid".into(), text(m.juju_model_uuid));
+            map.insert("juju_controller_uuid".into(), text(m.juju_controller_uuid));
+            map.into()
+        })
+        .collect();
+    maps.into()
+}
+
 fn facts(m: &Machine) -> MachineFacts {
     MachineFacts {
         system_id: m.system_id.clone(),
@@ -342,7 +369,9 @@ pub mod maas_functions {
     pub fn maas_machines(ctx: NativeCallContext) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
-        to_map(rc.block_on(client.machines(&[])).map_err(script_error)?)
+        Ok(machine_maps(
+            rc.block_on(client.machines(&[])).map_err(script_error)?,
+        ))
     }
 
     /// The machines with these hostnames (those MAAS knows; a missing one is simply not in
@@ -363,7 +392,9 @@ pub mod maas_functions {
         }
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
-        to_map(rc.block_on(client.machines(&names)).map_err(script_error)?)
+        Ok(machine_maps(
+            rc.block_on(client.machines(&names)).map_err(script_error)?,
+        ))
     }
 
     /// A MAAS setting by name (`GET maas/?op=get_config&name=NAME`), e.g.
@@ -519,6 +550,20 @@ mod tests {
             .confirm
             .is_none());
         assert!(!serde_json::to_string(&e.args).unwrap().contains(":b:c"));
+    }
+
+    #[test]
+    fn machine_maps_are_what_serde_makes_of_a_machine() {
+        let mut m = machine(maas::status::DEPLOYED);
+        m.tags = vec!["osd".into()];
+        m.juju_model_uuid = Some("u-1".into());
+        let unowned = Machine {
+            owner: None,
+            ..machine(maas::status::READY)
+        };
+        let direct = machine_maps(vec![m.clone(), unowned.clone()]);
+        let serde = to_map(vec![m, unowned]).unwrap();
+        assert_eq!(format!("{direct:?}"), format!("{serde:?}"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Result};
 use reqwest::{Method, StatusCode};
 
+use super::wire::MachineStream;
 use super::MaasClient;
 
 /// GET attempts before giving up on connection errors and 5xx (a timeout is not retried).
@@ -87,11 +88,23 @@ impl MaasClient {
 
     /// GET with bounded retries on connection errors and 5xx; a timeout ends it at once.
     pub(super) async fn get(&self, path: &str) -> Result<Reply> {
+        self.get_streamed(path, None).await
+    }
+
+    /// As [`MaasClient::get`]; a 2xx body is also handed to `stream` as it arrives.
+    pub(super) async fn get_streamed(
+        &self,
+        path: &str,
+        mut stream: Option<&mut MachineStream>,
+    ) -> Result<Reply> {
         let mut delay = self.backoff_start;
         let mut attempt = 1;
         loop {
             let last = attempt >= GET_ATTEMPTS;
-            match self.send(Method::GET, path, None).await {
+            match self
+                .send(Method::GET, path, None, stream.as_deref_mut())
+                .await
+            {
                 Ok(reply) if reply.status.is_server_error() && !last => {
                     tokio::time::sleep(reply_delay(&reply, delay)).await;
                 }
@@ -114,12 +127,14 @@ impl MaasClient {
         }
     }
 
-    /// One request with a fresh OAuth header; the whole body is read into memory once.
+    /// One request with a fresh OAuth header; the whole body is read into memory once, or,
+    /// a 2xx one with a `stream`, handed to it (started afresh) as it arrives instead.
     pub(super) async fn send(
         &self,
         method: Method,
         path: &str,
         form: Option<&[(String, String)]>,
+        mut stream: Option<&mut MachineStream>,
     ) -> std::result::Result<Reply, SendError> {
         let url = self.url(path);
         let mut request = self
@@ -155,11 +170,22 @@ impl MaasClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         // Read chunk by chunk into one buffer sized from Content-Length: peak memory stays
-        // near the body size (collecting and then flattening would double it).
-        let mut body =
-            Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 30) as usize);
+        // near the body size (collecting and then flattening would double it). A streamed
+        // body goes to the stream instead, which keeps only what it has not parsed yet.
+        if let Some(stream) = stream.as_deref_mut() {
+            stream.reset();
+        }
+        let mut stream = stream.filter(|_| status.is_success());
+        let expected = match stream {
+            Some(_) => 0,
+            None => response.content_length().unwrap_or(0).min(1 << 30) as usize,
+        };
+        let mut body = Vec::with_capacity(expected);
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            body.extend_from_slice(&chunk);
+            match stream.as_deref_mut() {
+                Some(stream) => stream.push(&chunk),
+                None => body.extend_from_slice(&chunk),
+            }
         }
         Ok(Reply {
             status,
