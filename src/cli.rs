@@ -314,5 +314,6 @@ Fault specs (repeatable --fault):
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
-                          locked, hostname, status (code), power_state, juju-model-uuid
-                          or juju-controller-uuid — a cloud that moves between reads";
+                          locked, hostname, status (code), power_state, power_type
+                          (virsh or ipmi: a BMC with a `k_g` key), juju-model-uuid or
+                          juju-controller-uuid — a cloud that moves between reads";

@@ -46,12 +46,13 @@ pub enum Fault {
 }
 
 /// The machine fields `mutate` may change.
-pub const MUTABLE_FIELDS: [&str; 7] = [
+pub const MUTABLE_FIELDS: [&str; 8] = [
     "owner",
     "locked",
     "hostname",
     "status",
     "power_state",
+    "power_type",
     "juju-model-uuid",
     "juju-controller-uuid",
 ];

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::juju_commands::{self, JujuRequest};
 use super::oauth;
-use super::state::{status_name, Cloud};
+use super::state::{status_name, Cloud, MaasMachine};
 
 const API: &str = "/MAAS/api/2.0/";
 
@@ -334,10 +334,7 @@ fn maas_route(
         (["machines", id], &Method::GET) if op == Some("power_parameters") => {
             match cloud.machine_by_system_id(id) {
                 Some(_) if !cloud.faults.superuser() => (text(403, ""), false),
-                Some(m) => (
-                    json_body(200, power_parameters(&m.hostname).to_string()),
-                    false,
-                ),
+                Some(m) => (json_body(200, power_parameters(m).to_string()), false),
                 None => (text(404, "No Machine matches the given query."), false),
             }
         }
@@ -559,9 +556,15 @@ fn get_config(cloud: &Cloud, params: &[(String, String)]) -> Response<Body> {
     json_body(200, value.to_string())
 }
 
-/// A virsh machine's power parameters (the simulator's machines are `power_type: virsh`).
-fn power_parameters(hostname: &str) -> serde_json::Value {
-    json!({"power_address": "qemu+ssh://ubuntu@10.20.0.1/system", "power_id": hostname, "power_pass": "simulated-secret"})
+/// A machine's power parameters: a virsh VM's (the simulator's default), or an IPMI BMC's
+/// (`preset:ID:power_type=ipmi`) with its `k_g` key, as MAAS's ipmi driver keeps them.
+fn power_parameters(m: &MaasMachine) -> serde_json::Value {
+    if m.power_type == "ipmi" {
+        return json!({"power_address": format!("10.20.1.{}", m.index + 10), "power_user": "maas",
+            "power_pass": "simulated-secret", "k_g": "simulated-bmc-key", "power_driver": "LAN_2_0",
+            "power_boot_type": "efi", "cipher_suite_id": "3", "privilege_level": "OPERATOR"});
+    }
+    json!({"power_address": "qemu+ssh://ubuntu@10.20.0.1/system", "power_id": m.hostname, "power_pass": "simulated-secret"})
 }
 
 /// `version/`: MAAS writes `capabilities`, `version` (the short version) and `subversion`

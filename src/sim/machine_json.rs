@@ -140,7 +140,7 @@ fn fixed(m: &MaasMachine) -> String {
         "description": "",
         "domain": {"authoritative": true, "ttl": null, "name": "maas",
             "resource_record_count": 0, "is_default": true, "id": 0, "resource_uri": format!("{API}/domains/0/")},
-        "status_action": "", "power_type": "virsh",
+        "status_action": "", "power_type": m.power_type,
         "architecture": "amd64/generic", "min_hwe_kernel": "",
         "node_type": 0, "node_type_name": "Machine", "parent": null, "pod": null,
         "cpu_count": 8, "cpu_speed": 2400, "memory": 32768, "storage": 279_172.874_24, "swap_size": null,

@@ -278,6 +278,10 @@ fn maas_machine(index: usize, raw: &Value) -> Result<MaasMachine> {
             Some("error") => "error",
             _ => "unknown",
         },
+        power_type: match raw.get("power_type").and_then(Value::as_str) {
+            Some("ipmi") => "ipmi",
+            _ => "virsh",
+        },
         zone: name_of("zone"),
         pool: name_of("pool"),
         tags: raw

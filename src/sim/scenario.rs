@@ -89,6 +89,7 @@ impl Builder {
             agent_name: model_uuid.unwrap_or_default().to_string(),
             locked: false,
             power_state: if deployed { "on" } else { "off" },
+            power_type: "virsh",
             zone: "default".to_string(),
             pool: "default".to_string(),
             fixed_json: None,

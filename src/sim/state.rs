@@ -70,6 +70,8 @@ pub struct MaasMachine {
     pub agent_name: String,
     pub locked: bool,
     pub power_state: &'static str,
+    /// `virsh` (the simulator's VMs) or `ipmi` (a bare-metal BMC, with a `k_g` key).
+    pub power_type: &'static str,
     pub zone: String,
     pub pool: String,
     pub tags: Vec<String>,
@@ -493,6 +495,11 @@ impl Cloud {
                     m.status = code;
                     m.status_message = status_name(code).to_string();
                 }
+            }
+            "power_type" => {
+                m.power_type = if value == "ipmi" { "ipmi" } else { "virsh" };
+                // The power type is among the members rendered once: render them again.
+                m.fixed_json = None;
             }
             "power_state" => {
                 m.power_state = match value {

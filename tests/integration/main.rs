@@ -56,6 +56,7 @@ pub mod sim_server;
 mod site_keys;
 mod site_lock;
 mod sites;
+mod snapshot_secrets;
 mod standalone;
 mod streams;
 mod unattended;
