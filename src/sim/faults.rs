@@ -350,6 +350,18 @@ impl Faults {
     }
 
     /// The `mutate` changes to make now (once: the first call after a machine read).
+    /// The system ids the `mutate` and `preset` faults name, each with its fault's kind.
+    pub fn machine_ids(&self) -> Vec<(&'static str, &str)> {
+        self.list
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Mutate(id, ..) => Some(("mutate", id.as_str())),
+                Fault::Preset(id, ..) => Some(("preset", id.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn take_mutations(&mut self) -> Vec<(String, String, String)> {
         if self.mutated {
             return Vec::new();

@@ -421,6 +421,24 @@ pub fn build(scenario: &str, faults: Faults, clock: Clock) -> anyhow::Result<Clo
         juju: super::juju_formats::JujuMajor::default(),
         replay: None,
     };
+    // A fault naming a machine the scenario does not have would silently do nothing.
+    for (kind, id) in cloud.faults.machine_ids() {
+        if !cloud.by_system_id.contains_key(id) {
+            let mut known: Vec<String> = cloud
+                .machines
+                .iter()
+                .take(8)
+                .map(|m| format!("{} ({})", m.system_id, m.hostname))
+                .collect();
+            if cloud.machines.len() > 8 {
+                known.push("...".into());
+            }
+            bail!(
+                "fault `{kind}` names system id `{id}`, which scenario `{scenario}` does not have (its machines: {})",
+                known.join(", ")
+            );
+        }
+    }
     cloud.index_hostnames();
     render_all(&mut cloud.machines);
     // Fault `preset`: the starting state the first read already sees.
@@ -451,6 +469,23 @@ mod tests {
 
     fn cloud(s: &str) -> Cloud {
         build(s, Faults::default(), Clock::new(1000.0)).unwrap()
+    }
+
+    #[test]
+    fn a_fault_naming_a_machine_the_scenario_lacks_is_an_error() {
+        for spec in ["preset:nope:owner=bob", "mutate:nope:locked=true"] {
+            let faults = Faults::parse(&[spec.to_string()]).unwrap();
+            let e = build("dirty", faults, Clock::new(1.0))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                e.contains("names system id `nope`, which scenario `dirty` does not have"),
+                "{e}"
+            );
+        }
+        let faults = Faults::parse(&["preset:jnn7x2:owner=bob".to_string()]).unwrap();
+        assert!(build("dirty", faults, Clock::new(1.0)).is_ok());
     }
 
     #[test]

@@ -506,6 +506,40 @@ fn arm_asks_for_the_site_name_and_disarm_goes_back() {
     repl.quit();
 }
 
+/// An armed session holds the site's lock: a second session (same state dir) is not armed,
+/// told which one holds it, until the first disarms.
+#[test]
+fn a_second_session_cannot_arm_while_another_is_armed() {
+    let test = repl_test();
+    let mut first = Repl::start(&test);
+    first.send(":arm\r");
+    first.expect("[demo]: ");
+    first.says(
+        "demo",
+        "ARMED: state-changing calls now run against site `demo`; `:disarm` to go back\n",
+    );
+    let mut second = Repl::start(&test);
+    let out = second.run(":arm");
+    for said in [
+        "error: not armed: refused: run ",
+        "-repl-",
+        "`runbook repl, armed`",
+        "is already changing site `demo`; one run at a time may change a site",
+    ] {
+        assert!(out.contains(said), "`{said}` not in\n{out}");
+    }
+    second.says("dry_run", "true\n");
+    first.run(":disarm");
+    second.send(":arm\r");
+    second.expect("type the site name to arm this session [demo]: ");
+    second.says(
+        "demo",
+        "ARMED: state-changing calls now run against site `demo`; `:disarm` to go back\n",
+    );
+    first.quit();
+    second.quit();
+}
+
 // ---- Against the simulated cloud (`runbook sim serve`) ----
 
 const LAB_SITE: &str = r#"#{

@@ -214,6 +214,11 @@ fn arm(session: &mut ReplSession, terminal: &mut dyn Terminal) -> Result<()> {
         println!("already armed");
         return Ok(());
     }
+    // Taken before asking: an armed session changes the site, one at a time (see site_lock).
+    let lock = match crate::commands::site_lock::take(session.ctx(), "runbook repl, armed")? {
+        Ok(lock) => lock,
+        Err(text) => bail!("not armed: {text}"),
+    };
     let ctx = session.ctx();
     let site = ctx.site().name.clone();
     let maas = ctx
@@ -224,6 +229,7 @@ fn arm(session: &mut ReplSession, terminal: &mut dyn Terminal) -> Result<()> {
     let answer = terminal.ask(&format!("{} [{}]: ", c.question, c.expected));
     match answer {
         Some(a) if a.trim() == c.expected => {
+            session.hold_lock(lock);
             session.set_armed(true);
             eprintln!(
                 "ARMED: state-changing calls now run against site `{site}`; `:disarm` to go back"

@@ -63,6 +63,8 @@ pub struct ReplSession {
     saved: Vec<Saved>,
     entries: usize,
     interrupted: Arc<AtomicBool>,
+    /// The site's lock, held while armed (one session or run at a time changes a site).
+    lock: Option<crate::commands::site_lock::SiteLock>,
     _services: Option<ServiceGuard>,
 }
 
@@ -100,6 +102,7 @@ impl ReplSession {
             saved: Vec::new(),
             entries: 0,
             interrupted,
+            lock: None,
             _services: services,
         })
     }
@@ -133,6 +136,11 @@ impl ReplSession {
         &self.module_functions
     }
 
+    /// Keep the site's lock until the session is disarmed or moves to another site.
+    pub fn hold_lock(&mut self, lock: crate::commands::site_lock::SiteLock) {
+        self.lock = Some(lock);
+    }
+
     pub fn is_armed(&self) -> bool {
         !self.ctx.gate().is_dry_run()
     }
@@ -141,6 +149,9 @@ impl ReplSession {
     /// from the gate live (`engine.rs`); the scope's constant (what `:scope` shows and the
     /// compiler sees) follows too.
     pub fn set_armed(&mut self, armed: bool) {
+        if !armed {
+            self.lock = None;
+        }
         self.ctx.gate().set_armed(armed);
         self.set_constant("dry_run", Dynamic::from(!armed));
     }
@@ -168,7 +179,8 @@ impl ReplSession {
                 })?;
             module_functions.insert(import.alias.clone(), functions);
         }
-        // Drop the old site's services before keeping the new ones.
+        // Drop the old site's services (and lock) before keeping the new ones.
+        self.lock = None;
         self._services = None;
         self._services = services;
         self.config = config;
