@@ -71,10 +71,6 @@ impl Seal {
 mod tests {
     use super::*;
 
-    fn seal(uuid: &str, life: &str) -> Seal {
-        Seal::example(uuid, life)
-    }
-
     #[test]
     fn only_a_verified_sealed_backup_of_a_live_model_is_pointed_pre_destroy() {
         let dir = tempfile::tempdir().unwrap();
@@ -86,12 +82,12 @@ mod tests {
         let write = |s: &Seal| {
             std::fs::write(backup.join(SEAL), serde_json::to_string(s).unwrap()).unwrap()
         };
-        write(&seal("X", "alive"));
+        write(&Seal::example("X", "alive"));
         assert!(
             pointed_pre_destroy(&pointer).is_none(),
             "a backup that does not verify (no manifest) is not one"
         );
-        write(&seal("X", "dying"));
+        write(&Seal::example("X", "dying"));
         assert!(pointed_pre_destroy(&pointer).is_none());
     }
 }

@@ -484,6 +484,11 @@ mod tests {
         }
     }
 
+    /// Whether the gate lets `e` run now (and it ran).
+    fn executes(g: &Gate, e: Effect) -> bool {
+        matches!(g.apply(e, Ok(()), || Ok(1)), Ok(Applied::Executed(1)))
+    }
+
     #[test]
     fn gate_without_terminal_or_yes_declines_destroy() {
         let (_t, g) = gate(false, false, false);
@@ -499,10 +504,7 @@ mod tests {
     #[test]
     fn gate_yes_runs_and_journals() {
         let (_t, g) = gate(false, true, false);
-        assert!(matches!(
-            g.apply(effect(true), Ok(()), || Ok(1)),
-            Ok(Applied::Executed(1))
-        ));
+        assert!(executes(&g, effect(true)));
         // Write-ahead: the intent of the destroy-class effect, then its outcome.
         let lines = g.journal().lines();
         assert!(lines[0].contains("\"outcome\":\"intent\""), "{lines:?}");
@@ -560,10 +562,7 @@ mod tests {
     fn a_change_before_a_confirmation_that_cannot_be_given_is_refused() {
         // Without a confirmation ahead, a change runs unattended.
         let (_t, g) = gate(false, false, false);
-        assert!(matches!(
-            g.apply(effect(false), Ok(()), || Ok(1)),
-            Ok(Applied::Executed(1))
-        ));
+        assert!(executes(&g, effect(false)));
         // With one ahead, nothing runs: the first change is refused, and journaled so.
         let (_t, g) = gate(false, false, false);
         g.expect_confirmation("`release` at x.rhai:3:1".into());

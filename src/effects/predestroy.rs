@@ -66,15 +66,11 @@ mod tests {
     use super::*;
     use crate::backup::seal::Seal;
 
-    fn seal(uuid: &str, life: &str) -> Seal {
-        Seal::example(uuid, life)
-    }
-
     #[test]
     fn the_pointer_keeps_the_pre_destroy_backup_of_a_model() {
-        let held = (PathBuf::from("/b/pre-1"), seal("X", "alive"));
+        let held = (PathBuf::from("/b/pre-1"), Seal::example("X", "alive"));
         let to = Path::new("/b/pre-2");
-        let dying = seal("X", "dying");
+        let dying = Seal::example("X", "dying");
         let r = guard_pointer_move(Some(&held), to, Some(&dying)).unwrap_err();
         assert_eq!(r.guard, "set_pointer.pre_destroy");
         assert!(
@@ -86,12 +82,12 @@ mod tests {
             "no seal"
         );
         assert!(
-            guard_pointer_move(Some(&held), to, Some(&seal("", "unknown"))).is_err(),
+            guard_pointer_move(Some(&held), to, Some(&Seal::example("", "unknown"))).is_err(),
             "a seal that does not know its model"
         );
         // A newer backup of the live model, another model's, or the same dir: allowed.
-        assert!(guard_pointer_move(Some(&held), to, Some(&seal("X", "alive"))).is_ok());
-        assert!(guard_pointer_move(Some(&held), to, Some(&seal("Y", "dying"))).is_ok());
+        assert!(guard_pointer_move(Some(&held), to, Some(&Seal::example("X", "alive"))).is_ok());
+        assert!(guard_pointer_move(Some(&held), to, Some(&Seal::example("Y", "dying"))).is_ok());
         assert!(guard_pointer_move(Some(&held), Path::new("/b/pre-1"), None).is_ok());
         // Nothing held: anything goes.
         assert!(guard_pointer_move(None, to, Some(&dying)).is_ok());
@@ -99,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_prior_backup_covers_only_a_redestroy_of_the_same_dying_model() {
-        let prior = seal("X", "alive");
+        let prior = Seal::example("X", "alive");
         assert!(covers_redestroy(Some(&prior), "X", "dying"));
         assert!(
             !covers_redestroy(Some(&prior), "X", "alive"),

@@ -367,13 +367,7 @@ impl Faults {
             return Vec::new();
         }
         self.mutated = true;
-        self.list
-            .iter()
-            .filter_map(|f| match f {
-                Fault::Mutate(id, field, value) => Some((id.clone(), field.clone(), value.clone())),
-                _ => None,
-            })
-            .collect()
+        self.field_changes(false)
     }
 
     /// Note that `juju COMMAND` succeeded.
@@ -406,10 +400,19 @@ impl Faults {
 
     /// The `preset` changes: (system id, field, value).
     pub fn presets(&self) -> Vec<(String, String, String)> {
+        self.field_changes(true)
+    }
+
+    /// The (system id, field, value) changes of the `preset` faults, or of the `mutate` ones.
+    fn field_changes(&self, presets: bool) -> Vec<(String, String, String)> {
         self.list
             .iter()
             .filter_map(|f| match f {
-                Fault::Preset(id, field, value) => Some((id.clone(), field.clone(), value.clone())),
+                Fault::Preset(id, field, value) | Fault::Mutate(id, field, value)
+                    if matches!(f, Fault::Preset(..)) == presets =>
+                {
+                    Some((id.clone(), field.clone(), value.clone()))
+                }
                 _ => None,
             })
             .collect()

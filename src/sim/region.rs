@@ -7,7 +7,7 @@
 //! Name the targets with the range form `--set 'targets=node[00000-0NNNN]'` (N−1, five
 //! digits), e.g. `node[00000-00999]` for `region:1000`.
 
-use super::scenario::{Builder, CONTROLLER_UUID, OPENSTACK_MODEL_UUID, OTHER_USER, USER};
+use super::scenario::{alive_openstack, Builder, OPENSTACK_MODEL_UUID, OTHER_USER, USER};
 use super::state::{Application, JujuMachine, Model, Unit};
 
 /// The most targets a region may have (the list stays within what a MAAS answers quickly).
@@ -71,16 +71,5 @@ pub(super) fn populate(b: &mut Builder, n: usize) -> Model {
         units("ceph-mon", &mut (0..n.min(3))),
         units("nova-compute", &mut (0..n)),
     ];
-    Model {
-        name: "openstack".to_string(),
-        uuid: OPENSTACK_MODEL_UUID.to_string(),
-        owner: USER.to_string(),
-        controller_uuid: CONTROLLER_UUID.to_string(),
-        is_controller: false,
-        dying: false,
-        awaiting_force: false,
-        removal_due: None,
-        machines,
-        applications,
-    }
+    alive_openstack(machines, applications)
 }

@@ -152,6 +152,11 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
                 .collect(),
         })
         .collect();
+    alive_openstack(juju_machines, applications)
+}
+
+/// The site's `openstack` model, alive, of `USER` on the site's controller.
+pub(super) fn alive_openstack(machines: Vec<JujuMachine>, applications: Vec<Application>) -> Model {
     Model {
         name: "openstack".to_string(),
         uuid: OPENSTACK_MODEL_UUID.to_string(),
@@ -161,7 +166,7 @@ fn openstack_model(machines: &[MaasMachine], stuck_machine: Option<&str>) -> Mod
         dying: false,
         awaiting_force: false,
         removal_due: None,
-        machines: juju_machines,
+        machines,
         applications,
     }
 }

@@ -83,6 +83,14 @@ pub struct MaasMachine {
     pub fixed_json: Option<std::sync::Arc<str>>,
 }
 
+impl MaasMachine {
+    /// A new status, with the message MAAS shows beside it.
+    fn set_status(&mut self, status: u8, message: &str) {
+        self.status = status;
+        self.status_message = message.to_string();
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct JujuMachine {
     pub id: String,
@@ -370,8 +378,7 @@ impl Cloud {
             let erased = self.machines[i].release_due.unwrap_or(now);
             let due = erased + self.clock.scaled(self.clock.delays.release);
             let m = &mut self.machines[i];
-            m.status = RELEASING;
-            m.status_message = "Releasing".to_string();
+            m.set_status(RELEASING, "Releasing");
             m.release_due = Some(due);
             if due > now {
                 self.rerender(i);
@@ -383,11 +390,12 @@ impl Cloud {
         let m = &mut self.machines[i];
         m.release_due = None;
         if fails {
-            m.status = RELEASING_FAILED;
-            m.status_message = "Failed to release node: power driver error".to_string();
+            m.set_status(
+                RELEASING_FAILED,
+                "Failed to release node: power driver error",
+            );
         } else {
-            m.status = READY;
-            m.status_message = "Released".to_string();
+            m.set_status(READY, "Released");
             m.owner = None;
             m.owner_data.clear();
             m.power_state = "off";
@@ -460,11 +468,9 @@ impl Cloud {
             });
         let m = &mut self.machines[i];
         if erase {
-            m.status = DISK_ERASING;
-            m.status_message = "Erasing disks".to_string();
+            m.set_status(DISK_ERASING, "Erasing disks");
         } else {
-            m.status = RELEASING;
-            m.status_message = "Releasing".to_string();
+            m.set_status(RELEASING, "Releasing");
         }
         m.agent_name.clear();
         m.release_due = Some(due);
@@ -492,8 +498,7 @@ impl Cloud {
             }
             "status" => {
                 if let Ok(code) = value.parse::<u8>() {
-                    m.status = code;
-                    m.status_message = status_name(code).to_string();
+                    m.set_status(code, status_name(code));
                 }
             }
             "power_type" => {

@@ -425,26 +425,32 @@ pub mod tests {
     }
 
     #[test]
-    fn errors_point_into_the_entry() {
+    fn errors_point_into_the_entry_and_into_an_earlier_functions() {
         let (_t, mut s) = session();
         ok(s.eval("let y = 1;"));
-        let e = error(s.eval("let z = y;\nz.no_such_property()"));
-        assert!(e.contains("--> <repl:2>:2:"), "{e}");
-        assert!(e.contains("2 | z.no_such_property()"), "{e}");
-        let e = error(s.eval("let = ;"));
-        assert!(e.contains("--> <repl:3>:1:"), "{e}");
-        let e = error(s.eval("undefined_variable + 1"));
-        assert!(e.contains("undefined_variable"), "{e}");
-    }
-
-    #[test]
-    fn error_in_an_earlier_function_shows_its_entry() {
-        let (_t, mut s) = session();
         ok(s.eval("fn boom() {\n  throw \"bad thing\";\n}"));
-        let e = error(s.eval("boom()"));
-        assert!(e.starts_with("error: bad thing\n"), "{e}");
-        assert!(e.contains("  throw \"bad thing\";"), "{e}");
-        assert!(e.contains("in call to `boom` at <repl:2>:1:1"), "{e}");
+        // (entry, the error exactly: its position names the entry, `<repl:N>`)
+        for (entry, want) in [
+            (
+                "let z = y;\nz.no_such_property()",
+                "error: Function not found: no_such_property (i64)\n  --> <repl:3>:2:3\n  |\n2 | z.no_such_property()\n  |   ^\n",
+            ),
+            (
+                "let = ;",
+                "error: Expecting name of a variable\n  --> <repl:4>:1:5\n  |\n1 | let = ;\n  |     ^\n",
+            ),
+            (
+                "undefined_variable + 1",
+                "error: Undefined variable: undefined_variable\n  --> <repl:5>:1:1\n  |\n1 | undefined_variable + 1\n  | ^\n",
+            ),
+            // An error inside a function defined earlier shows that entry, then the call.
+            (
+                "boom()",
+                "error: bad thing\n  --> <repl:2>:2:3\n  |\n2 |   throw \"bad thing\";\n  |   ^\n   = in call to `boom` at <repl:6>:1:1\n",
+            ),
+        ] {
+            assert_eq!(error(s.eval(entry)), want, "{entry}");
+        }
     }
 
     #[test]
