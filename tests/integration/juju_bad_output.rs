@@ -12,7 +12,7 @@ use crate::sim_server::SimServer;
 /// The operator's teardown (`--json --yes`, short waits, no OSD disks) against `sim` with a
 /// `juju` in the test's root: `case "$1" in {cases} esac`, then the simulator's juju with
 /// the same arguments; the transcript shows the wrapper as `<tmp>/root/juju`.
-fn teardown_with_juju(sim: &SimServer, cases: &str) -> Output {
+pub fn teardown_with_juju(sim: &SimServer, cases: &str) -> Output {
     let t = testcloud(sim, "teardown")
         .args(&["--json", "--yes"])
         .set("timeouts.destroy_cli", "20");

@@ -2,9 +2,7 @@
 //! `destroy-model` that prints a screen-clearing sequence in its progress, and a profile whose
 //! URL carries one, show `\x1b` as text and never the raw byte.
 
-use std::os::unix::fs::PermissionsExt;
-
-use crate::common::session::testcloud;
+use crate::juju_bad_output::teardown_with_juju;
 use crate::primitives_fixture::{eval_in, site};
 use crate::sim_server::SimServer;
 
@@ -13,17 +11,9 @@ const ESC: char = '\u{1b}';
 #[test]
 fn destroy_model_progress_is_escaped() {
     let sim = SimServer::start("dirty");
-    let t = testcloud(&sim, "teardown")
-        .args(&["--json", "--yes"])
-        .set("timeouts.destroy_cli", "20");
-    let path = t.root().join("juju");
-    let script = format!(
-        "#!/bin/sh\nSIM='{}'\ncase \"$1\" in\ndestroy-model) printf '\\033[2Jhostile progress\\n' >&2;;\nesac\nexec \"$SIM\" \"$@\"\n",
-        sim.juju_bin
-    );
-    std::fs::write(&path, script).expect("write the wrapper");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = t.env("JUJU_BIN", &path.display().to_string()).run();
+    // Its progress clears the screen, then Juju goes on as usual.
+    let hostile = "destroy-model) printf '\\033[2Jhostile progress\\n' >&2;;";
+    let out = teardown_with_juju(&sim, hostile);
     out.status(0).stderr_has("  ... \\x1b[2Jhostile progress");
     assert!(
         !out.stderr.contains(ESC) && !out.stdout.contains(ESC),
