@@ -22,13 +22,7 @@ fn sigterm_during_the_destroy_lists_the_destroy_as_issued() {
         .args(&["--yes"])
         .set("timeouts.destroy_cli", "300");
     let mut run = t.start();
-    run.wait_for_request(&sim, "the destroy", |e| {
-        e["request"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("destroy-model")
-            && e["changed"] == true
-    });
+    run.wait_for_destroy(&sim);
     let out = run.stop(libc::SIGTERM);
     out.status(143)
         .stdout_has("already changed (per the journal):");

@@ -372,13 +372,7 @@ fn an_interrupted_apply_says_how_to_continue_without_the_spent_plan() {
         .status(0);
     let plan = op.path("plan.json").display().to_string();
     let mut run = op.command(&sim, &["apply", &plan, "--yes"]).start();
-    run.wait_for_request(&sim, "the destroy", |e| {
-        e["request"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("destroy-model")
-            && e["changed"] == true
-    });
+    run.wait_for_destroy(&sim);
     let out = run.stop(libc::SIGTERM);
     out.status(143)
         .stdout_has("to continue: this plan is spent (single-use); run `runbook run teardown --site testcloud`")

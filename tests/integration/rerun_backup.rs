@@ -18,13 +18,7 @@ fn a_rerun_after_the_pointer_was_removed_is_no_go_naming_the_journaled_backup() 
         .set("timeouts.machines_ready", "30")
         .set("timeouts.destroy_cli", "300");
     let mut first = t.start();
-    first.wait_for_request(&sim, "the destroy", |e| {
-        e["request"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("destroy-model")
-            && e["changed"] == true
-    });
+    first.wait_for_destroy(&sim);
     first.stop(libc::SIGKILL).status(128 + libc::SIGKILL);
     let sealed = pointer(&t.home()).expect("Phase A moved the pointer");
     let pointer_file = t.home().join(".last-pre-caracal-destroy-backup");

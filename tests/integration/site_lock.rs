@@ -70,13 +70,7 @@ fn a_second_teardown_during_the_first_is_refused_and_the_first_is_go() {
     let sim = SimServer::scenario("dirty").fault("model-slow:100").start();
     let t = teardown(&sim);
     let mut first = t.start();
-    first.wait_for_request(&sim, "the destroy", |e| {
-        e["request"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("destroy-model")
-            && e["changed"] == true
-    });
+    first.wait_for_destroy(&sim);
     let holder = run_id(&first.stdout());
     let pid = first.pid();
 

@@ -96,6 +96,14 @@ impl Running {
         self.wait_for(what, |text| cond(text).then_some(()));
     }
 
+    /// Waits until the run's `juju destroy-model` reached the simulator and changed the cloud.
+    pub fn wait_for_destroy(&mut self, sim: &SimServer) {
+        self.wait_for_request(sim, "the destroy", |e| {
+            let request = e["request"].as_str().unwrap_or("");
+            request.starts_with("destroy-model") && e["changed"] == true
+        });
+    }
+
     /// Waits until the simulator's request log has an entry for which `cond` holds.
     pub fn wait_for_request(&mut self, sim: &SimServer, what: &str, cond: impl Fn(&Value) -> bool) {
         self.wait_until(what, |_| sim.log().iter().any(&cond));
