@@ -358,12 +358,9 @@ fn maas_hang_ends_at_the_request_timeout() {
 
 #[test]
 fn maas_unreachable_names_the_url_after_bounded_retries() {
-    // Bind and drop a listener: the port is closed.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let url = format!("http://127.0.0.1:{port}/MAAS");
+    // Port 1: privileged and outside the ephemeral range every simulator binds from, so no
+    // other test can be listening there (a port bound and dropped here could be reused).
+    let url = "http://127.0.0.1:1/MAAS".to_string();
     let t = site()
         .env("MAAS_URL", &url)
         .env("MAAS_API_KEY", "ck:tk:secret");
