@@ -80,7 +80,7 @@ fn a_release_is_one_fresh_read_and_one_request() {
     }
 }
 
-fn frozen_ids(sim: &SimServer) -> Vec<String> {
+pub fn frozen_ids(sim: &SimServer) -> Vec<String> {
     [
         "openstack0",
         "openstack1",

@@ -229,19 +229,8 @@ fn a_model_on_other_nodes_is_not_the_sites_model() {
 /// on another controller would look): UNKNOWN, exit 3, nothing changed, and the way out named.
 #[test]
 fn an_unpinned_site_with_nothing_tying_the_model_to_it_changes_nothing() {
-    let ids: Vec<String> = {
-        let probe = SimServer::start("dirty");
-        [
-            "openstack0",
-            "openstack1",
-            "openstack2",
-            "openstack3",
-            "capi-mgmt",
-        ]
-        .iter()
-        .map(|h| probe.system_id(h))
-        .collect()
-    };
+    // The site's targets' system ids, as the `dirty` scenario makes them.
+    let ids = crate::identity::frozen_ids(&SimServer::start("dirty"));
     let faults: Vec<String> = ids
         .iter()
         .flat_map(|id| {
