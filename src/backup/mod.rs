@@ -98,12 +98,16 @@ pub fn verify_backup(dir: &Path, failed_export_ok: bool) -> anyhow::Result<()> {
             );
         }
     }
+    /// A capture the manifest lists: read it and check its content.
+    fn check_listed(path: &Path, capture: &captures::Capture) -> anyhow::Result<()> {
+        let bytes = fs::read(path)
+            .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
+        captures::check_content(path, capture.format, &bytes)
+    }
     for capture in captures::REQUIRED {
         let path = dir.join(capture.file);
         if manifest.files.contains_key(capture.file) {
-            let bytes = fs::read(&path)
-                .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
-            captures::check_content(&path, capture.format, &bytes)?;
+            check_listed(&path, capture)?;
             continue;
         }
         match capture
@@ -126,9 +130,7 @@ pub fn verify_backup(dir: &Path, failed_export_ok: bool) -> anyhow::Result<()> {
                                 .join(" and ")
                         );
                     }
-                    let bytes = fs::read(&path)
-                        .with_context(|| format!("cannot read backup file `{}`", path.display()))?;
-                    captures::check_content(&path, fallback.format, &bytes)?;
+                    check_listed(&path, fallback)?;
                 }
             }
             Some(record) => bail!(

@@ -21,7 +21,7 @@ use crate::effects::effect::{
     Transcript,
 };
 use crate::effects::frozen::Frozen;
-use crate::effects::guards::{Facts, Scope, CHECKED_AGAIN_WHEN_RUN};
+use crate::effects::guards::{checked_again_when_run, Facts, Scope};
 use crate::effects::journal::{Entry, Journal, Outcome};
 use crate::effects::plan::Allowlist;
 use crate::stop::Stop;
@@ -346,7 +346,7 @@ impl Gate {
         act: impl FnOnce() -> anyhow::Result<T>,
     ) -> Result<Applied<T>, GateError> {
         match guard {
-            Err(r) if self.is_dry_run() && CHECKED_AGAIN_WHEN_RUN.contains(&r.guard) => {
+            Err(r) if self.is_dry_run() && checked_again_when_run(&r) => {
                 self.report.message(
                     "note",
                     &format!(

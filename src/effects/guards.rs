@@ -106,7 +106,12 @@ pub enum Facts {
 /// Ready and off, which Phase C's releases make so. A dry run (or `runbook plan`) has
 /// released nothing, so it plans through these and says the check comes again when the
 /// effect runs; a real run (and `apply`) refuses on them like on any guard.
-pub const CHECKED_AGAIN_WHEN_RUN: &[&str] = &["wipe.targets_ready"];
+const CHECKED_AGAIN_WHEN_RUN: &[&str] = &["wipe.targets_ready"];
+
+/// Whether a dry run plans through `refusal` (see [`CHECKED_AGAIN_WHEN_RUN`]).
+pub fn checked_again_when_run(refusal: &Refusal) -> bool {
+    CHECKED_AGAIN_WHEN_RUN.contains(&refusal.guard)
+}
 
 fn refuse(guard: &'static str, reason: String) -> Result<(), Refusal> {
     Err(Refusal { guard, reason })

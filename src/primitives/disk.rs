@@ -73,7 +73,7 @@ pub(crate) fn wipe(ctx: &NativeCallContext, path: &str) -> RhaiResult {
     let guard = rc.gate().guard(&facts);
     // Read the image only when the guard allows touching it (or only waits for the targets
     // to be released, in a dry run); a refusal says why first.
-    let later = matches!(&guard, Err(r) if crate::effects::guards::CHECKED_AGAIN_WHEN_RUN.contains(&r.guard));
+    let later = matches!(&guard, Err(r) if crate::effects::guards::checked_again_when_run(r));
     let info = if guard.is_ok() || later {
         Some(qcow2::stat(file).map_err(script_error)?)
     } else {

@@ -26,10 +26,7 @@ pub fn check(tree: &Value, origin: impl Fn(&str) -> Option<String>) -> Result<()
         let from = origin(key.name)
             .map(|o| format!(" (set in {o})"))
             .unwrap_or_default();
-        let shown = match value {
-            Value::String(s) => format!("\"{}\"", s.escape_debug()),
-            other => other.to_string(),
-        };
+        let shown = super::keys::shown(value);
         match &key.kind {
             _ if value.as_str().is_some_and(|s| s.trim().is_empty()) => bail!(
                 "`{}` is empty{from}: it must be {} (leave an optional setting out rather than empty)",

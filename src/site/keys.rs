@@ -276,6 +276,14 @@ pub const KEYS: &[Key] = &[
     ),
 ];
 
+/// A setting's value as an error shows it: text quoted and escaped, anything else as JSON.
+pub fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("\"{}\"", s.escape_debug()),
+        other => other.to_string(),
+    }
+}
+
 /// The setting called `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)

@@ -158,10 +158,7 @@ impl Site {
 
 /// A value of the wrong type for `key`, said in the key table's words where it has them.
 fn wrong_type(key: &str, origin: &str, value: &Value, e: serde_json::Error) -> anyhow::Error {
-    let shown = match value {
-        Value::String(s) => format!("\"{}\"", s.escape_debug()),
-        other => other.to_string(),
-    };
+    let shown = keys::shown(value);
     if let Some(k) = keys::find(key) {
         return anyhow!(
             "key `{key}` in {origin} has the wrong type: it must be {} (got {shown})",
