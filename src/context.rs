@@ -73,7 +73,7 @@ impl RunContext {
     pub fn whoami(&self) -> anyhow::Result<String> {
         let cached = self.whoami.get_or_init(|| {
             self.maas()
-                .and_then(|client| self.block_on(client.whoami()))
+                .and_then(|client| self.read(client.whoami()))
                 .map_err(|e| format!("{e:#}"))
         });
         cached.clone().map_err(|e| anyhow::anyhow!(e))
@@ -148,6 +148,32 @@ impl RunContext {
                 .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"))
         });
         runtime.block_on(future)
+    }
+
+    /// A read on the host's runtime that a stop abandons at once (`in_flight::read`): the
+    /// read's error then says so, and the run ends interrupted (the script error a signal
+    /// cut short). Changes use [`RunContext::block_on`] and `in_flight::change`.
+    pub fn read<T>(&self, future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        let flag = self.interrupted.clone();
+        self.block_on(async move { crate::in_flight::read(&flag, future).await })
+            .unwrap_or_else(|| {
+                Err(anyhow::anyhow!(
+                    "interrupted: the read in flight was abandoned (it changed nothing)"
+                ))
+            })
+    }
+
+    /// The interrupt flag itself, for waits that run on the runtime (`in_flight`).
+    pub fn interrupt_flag(&self) -> &AtomicBool {
+        &self.interrupted
+    }
+
+    /// How long a release already sent is waited for after a stop: `in_flight`'s grace,
+    /// never longer than a request may take (site `maas.timeout`).
+    pub fn release_grace(&self) -> std::time::Duration {
+        crate::in_flight::RELEASE_GRACE.min(std::time::Duration::from_secs(
+            self.site.maas.timeout.max(1),
+        ))
     }
 
     /// Models this run sealed a backup of with `seal_backup` (read by the destroy guard).

@@ -55,6 +55,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
             "term",
             "color",
             "signals",
+            "in_flight",
             "layers",
         ],
     ),

@@ -33,7 +33,7 @@
 //! - leaves: `diagnostic` (script errors), `stop` (why a script stopped — refused, halted,
 //!   interrupted — carried in its error), `limits` (the engine's), `term` (control
 //!   characters escaped before printing), `color`, `signals` (SIGINT/SIGTERM/SIGHUP stop a
-//!   run between steps).
+//!   run between steps), `in_flight` (what a stop does to a MAAS request in flight).
 
 pub mod backup;
 pub mod cli;
@@ -47,6 +47,7 @@ pub mod effects;
 pub mod embedded;
 pub mod engine;
 pub mod history;
+pub mod in_flight;
 #[cfg(test)]
 mod layers;
 pub mod limits;

@@ -153,7 +153,10 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
         }
     }
     let released = executed("release").len();
-    if released > 0 || targets > 0 && !executed("juju_destroy_model").is_empty() {
+    let release_sent = lines
+        .iter()
+        .any(|l| l["effect"] == "release" && l["outcome"] == "intent");
+    if released > 0 || targets > 0 && (release_sent || !executed("juju_destroy_model").is_empty()) {
         let of = if targets > 0 {
             format!(" of {targets}")
         } else {
@@ -177,6 +180,21 @@ pub fn changes_from_journal(lines: &[String], targets: usize) -> Vec<String> {
             clock(l)
         ));
     }
+    // Sent, but the run stopped before the answer: the detail says what to check.
+    for l in lines.iter().filter(|l| l["outcome"] == "unknown") {
+        out.push(format!(
+            "{} of {}: outcome unknown — {}",
+            field(l, "effect"),
+            field(l, "target"),
+            field(l, "detail")
+        ));
+    }
+    let cancelled = lines.iter().filter(|l| l["outcome"] == "cancelled").count();
+    if cancelled > 0 {
+        out.push(format!(
+            "{cancelled} admitted change(s) not sent: the run stopped first (nothing changed by them)"
+        ));
+    }
     out
 }
 
@@ -198,7 +216,7 @@ pub fn cut_short(lines: &[String]) -> Option<String> {
             && l["detail"]
                 .as_str()
                 .is_some_and(|d| d.starts_with("interrupted"));
-        open_intent || interrupted
+        open_intent || interrupted || l["outcome"] == "unknown"
     })?;
     let _ = i;
     let effect = l["effect"].as_str().unwrap_or_default();
@@ -206,6 +224,8 @@ pub fn cut_short(lines: &[String]) -> Option<String> {
     let mut text = format!("{effect} of {target} was in flight");
     if effect == "juju_destroy_model" {
         text.push_str(" (the controller may carry on destroying the model by itself)");
+    } else if l["outcome"] == "unknown" {
+        text.push_str(" (no answer before the run stopped: its outcome is unknown)");
     }
     Some(text)
 }
@@ -318,5 +338,33 @@ mod tests {
             "effect": "juju_destroy_model", "target": "model openstack", "outcome": "executed"})
         .to_string();
         assert_eq!(cut_short(&[lines[0].clone(), done]), None);
+    }
+
+    #[test]
+    fn a_release_cut_short_is_unknown_and_one_never_sent_is_not_a_change() {
+        let line = |target: &str, outcome: &str, detail: &str| {
+            serde_json::json!({"time": "2026-12-03T10:02:11.000Z", "effect": "release",
+                "class": "destroy", "target": target, "outcome": outcome, "detail": detail})
+            .to_string()
+        };
+        let lines = vec![
+            line("machine a (h0)", "intent", ""),
+            line("machine b (h1)", "intent", ""),
+            line("machine a (h0)", "unknown", "check `maas p machine read a`"),
+            line("machine b (h1)", "cancelled", "not sent"),
+        ];
+        assert_eq!(
+            changes_from_journal(&lines, 2),
+            [
+                "0 of 2 releases done",
+                "release of machine a (h0): outcome unknown — check `maas p machine read a`",
+                "1 admitted change(s) not sent: the run stopped first (nothing changed by them)",
+            ]
+        );
+        assert_eq!(
+            cut_short(&lines).as_deref(),
+            Some("release of machine a (h0) was in flight (no answer before the run stopped: its outcome is unknown)")
+        );
+        assert!(!destroyed_something(&lines));
     }
 }

@@ -59,7 +59,7 @@ pub fn read(ctx: &RunContext) -> Result<Facts> {
     }
     let maas = ctx.maas()?;
     let (user, machines) =
-        ctx.block_on(async { futures::try_join!(maas.whoami(), maas.machines(&site.targets)) })?;
+        ctx.read(async { futures::try_join!(maas.whoami(), maas.machines(&site.targets)) })?;
     facts.insert("maas.user".into(), user);
     for host in &site.targets {
         let key = |k: &str| format!("machine.{host}.{k}");

@@ -386,7 +386,8 @@ impl Gate {
         }
     }
 
-    /// Journal the outcome of an admitted effect (`executed` or `failed`) with its duration.
+    /// Journal the outcome of an admitted effect (`executed`, `failed`, or `unknown` /
+    /// `cancelled` when a stop cut it short) with its duration.
     pub fn finish(
         &self,
         effect: &Effect,
@@ -396,9 +397,10 @@ impl Gate {
         let ms = took.as_millis() as u64;
         match outcome {
             Ok(_) => self.journal.record(effect, Outcome::Executed, None, ms),
-            Err(e) => self
-                .journal
-                .record(effect, Outcome::Failed, Some(&format!("{e:#}")), ms),
+            Err(e) => {
+                self.journal
+                    .record(effect, Outcome::of_error(e), Some(&format!("{e:#}")), ms)
+            }
         }
     }
 
@@ -419,10 +421,9 @@ impl Gate {
             .zip(&details)
             .map(|((effect, outcome), detail)| Entry {
                 effect,
-                outcome: if outcome.is_ok() {
-                    Outcome::Executed
-                } else {
-                    Outcome::Failed
+                outcome: match outcome {
+                    Ok(_) => Outcome::Executed,
+                    Err(e) => Outcome::of_error(e),
                 },
                 detail: detail.as_deref(),
                 duration_ms: ms,

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::effects::Effect;
 
-/// `planned | executed | refused | failed | intent` per effect; a declined confirmation is
-/// `refused` (its detail says so). A run a signal ended has one more line, `interrupted`
+/// `planned | executed | refused | failed | intent | unknown | cancelled` per effect; a
+/// declined confirmation is `refused` (its detail says so). A run a signal ended has one more line, `interrupted`
 /// ([`Journal::record_interruption`]): how the run ended, not an effect's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,6 +27,27 @@ pub enum Outcome {
     /// Written (and synced) before a destroy-class effect runs: after a SIGKILL, an intent
     /// without a later `executed`/`failed` line is what was in flight.
     Intent,
+    /// Sent, but the run stopped before the answer came (`in_flight::OutcomeUnknown`): the
+    /// system may or may not have done it; the detail says what to check.
+    Unknown,
+    /// Admitted (its intent written) but never sent: the stop came first (`in_flight::NotSent`).
+    Cancelled,
+}
+
+impl Outcome {
+    /// The outcome of an admitted effect whose action returned `e`: `unknown` or
+    /// `cancelled` when a stop cut it short (see `in_flight`), else `failed`.
+    pub fn of_error(e: &anyhow::Error) -> Outcome {
+        if e.downcast_ref::<crate::in_flight::OutcomeUnknown>()
+            .is_some()
+        {
+            Outcome::Unknown
+        } else if e.downcast_ref::<crate::in_flight::NotSent>().is_some() {
+            Outcome::Cancelled
+        } else {
+            Outcome::Failed
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -93,7 +93,7 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
     let site = rc.site();
     let whoami = rc.whoami()?;
     let client = rc.maas()?;
-    let machines = rc.block_on(client.machines(&site.targets))?;
+    let machines = rc.read(client.machines(&site.targets))?;
 
     let mut problems = Vec::new();
     if controller.user.is_empty() {

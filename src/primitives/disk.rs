@@ -46,7 +46,7 @@ fn fresh_targets(rc: &RunContext) -> anyhow::Result<Vec<MachineFacts>> {
         _ => return Ok(Vec::new()),
     };
     let client = rc.maas()?;
-    let machines = rc.block_on(client.machines_by_id(&ids))?;
+    let machines = rc.read(client.machines_by_id(&ids))?;
     Ok(machines
         .into_iter()
         .map(|m| MachineFacts {

@@ -17,9 +17,12 @@ use crate::clients::maas::{self, MaasClient, Machine, ReleaseOptions, ReleaseRes
 use crate::clients::maas_snapshot;
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
+use crate::effects::journal::Outcome;
 use crate::effects::{
-    Admission, Applied, Confirmation, Effect, EffectClass, MachineFacts, Refusal,
+    Admission, Applied, Confirmation, Effect, EffectClass, GateError, MachineFacts, Refusal,
 };
+use crate::in_flight::{self, NotSent, OutcomeUnknown};
+use crate::stop::Stop;
 use crate::primitives::support::{
     class_of, options, script_error, strings, to_map, with_keys, RhaiResult,
 };
@@ -180,7 +183,7 @@ pub(crate) fn release_one(
     let whoami = rc.whoami().map_err(script_error)?;
     // The ONE fresh read the guard runs on; the POST follows it directly.
     let machine = rc
-        .block_on(client.machine(system_id))
+        .read(client.machine(system_id))
         .map_err(script_error)?;
     let Some(m) = machine else {
         // Gone from MAAS (e.g. a composed VM Juju already released): reported, not fatal.
@@ -198,9 +201,11 @@ pub(crate) fn release_one(
     let applied = rc
         .gate()
         .apply_on(effect, &facts, || {
-            Ok(outcome_value(rc.block_on(client.release_read(&m, &opts))?))
+            Ok(outcome_value(rc.block_on(release_in_flight(
+                &rc, client, &m, &opts,
+            ))?))
         })
-        .map_err(|e| e.into_rhai())?;
+        .map_err(stopped_or_rhai)?;
     match applied {
         Applied::Executed(v) => release_map(v),
         Applied::Planned => release_map(planned(&m, &command)),
@@ -215,7 +220,9 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     let whoami = rc.whoami().map_err(script_error)?;
     // Exactly two requests per machine: one fresh GET here (the guard runs on it), one POST
     // below. A machine that changed since the detection is refused and named; the others go on.
-    let reads = rc.block_on(client.machine_each(&ids));
+    let reads = rc
+        .read(async { Ok(client.machine_each(&ids).await) })
+        .map_err(script_error)?;
     let mut results: Vec<serde_json::Value> = Vec::with_capacity(ids.len());
     let mut batch: Vec<(usize, Machine, Facts)> = Vec::new();
     for (i, (id, read)) in ids.iter().zip(reads).enumerate() {
@@ -273,7 +280,20 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
     }
     let started = Instant::now();
     let admitted: Vec<&Machine> = go.iter().map(|&k| &batch[k].1).collect();
-    let outcomes = rc.block_on(client.release_read_each(&admitted, &opts));
+    let outcomes: Vec<anyhow::Result<maas::ReleaseOutcome>> = rc.block_on(async {
+        // As the client's own batch: bounded, unordered while in flight, results in order.
+        let mut done: Vec<(usize, anyhow::Result<maas::ReleaseOutcome>)> =
+            futures::stream::iter(admitted.iter().enumerate())
+                .map(|(i, m)| {
+                    let (rc, opts) = (&*rc, &opts);
+                    async move { (i, release_in_flight(rc, client, m, opts).await) }
+                })
+                .buffer_unordered(client.concurrency())
+                .collect()
+                .await;
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
+    });
     let took = started.elapsed();
     let outcomes: Vec<(usize, anyhow::Result<serde_json::Value>)> = go
         .iter()
@@ -285,6 +305,7 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
         .map(|(k, o)| (&effects[*k], o.as_ref()))
         .collect();
     rc.gate().finish_all(&journaled, took);
+    let stop = stop_in_batch(&outcomes);
     for (k, outcome) in outcomes {
         let (i, m, _) = &batch[k];
         results[*i] = match outcome {
@@ -295,7 +316,80 @@ pub(crate) fn release_many(ctx: &NativeCallContext, system_ids: Array) -> RhaiRe
             }),
         };
     }
+    if let Some(stop) = stop {
+        return Err(stop.into_rhai());
+    }
     release_map(serde_json::Value::Array(results))
+}
+
+/// One release, as a stop finds it (`in_flight`): never sent once the run is stopping;
+/// once sent, waited for (saying so) up to the grace after a stop, then abandoned with its
+/// outcome unknown and what to check.
+async fn release_in_flight(
+    rc: &RunContext,
+    client: &MaasClient,
+    m: &Machine,
+    opts: &ReleaseOptions,
+) -> anyhow::Result<maas::ReleaseOutcome> {
+    let which = format!("{} ({})", m.system_id, crate::term::escape(&m.hostname));
+    let flag = rc.interrupt_flag();
+    if flag.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(NotSent {
+            detail: format!(
+                "interrupted before its request was sent: machine {which} was not asked to release"
+            ),
+        }
+        .into());
+    }
+    let grace = rc.release_grace();
+    let waiting = || {
+        rc.report().diag(&format!(
+            "waiting for the release of {which} in flight (up to {}s)…",
+            grace.as_secs()
+        ))
+    };
+    match in_flight::change(flag, grace, waiting, client.release_read(m, opts)).await {
+        Some(outcome) => outcome,
+        None => {
+            let profile = rc.site().maas.profile.as_deref().unwrap_or("$PROFILE");
+            Err(OutcomeUnknown {
+                detail: format!(
+                    "interrupted ({}) with its request in flight and no answer within {}s: MAAS may or may not have released it; check `maas {profile} machine read {}` (Releasing, Disk erasing or Ready: released), or run the same command again (it reads the machine afresh)",
+                    crate::signals::describe(crate::signals::received()),
+                    grace.as_secs(),
+                    m.system_id
+                ),
+            }
+            .into())
+        }
+    }
+}
+
+/// The stop a batch of releases ends in when a signal cut some short (not sent, or their
+/// outcome unknown): the run ends interrupted, and the script cannot catch it.
+fn stop_in_batch(outcomes: &[(usize, anyhow::Result<serde_json::Value>)]) -> Option<Stop> {
+    let cut: Vec<Outcome> = outcomes
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().err().map(Outcome::of_error))
+        .collect();
+    let unknown = cut.iter().filter(|o| **o == Outcome::Unknown).count();
+    let not_sent = cut.iter().filter(|o| **o == Outcome::Cancelled).count();
+    (unknown + not_sent > 0).then(|| {
+        Stop::Interrupted(format!(
+            "interrupted during the releases: {unknown} with an unknown outcome, {not_sent} not sent"
+        ))
+    })
+}
+
+/// The gate's error as a script error; an action a signal cut short (see `in_flight`) ends
+/// the run interrupted instead of being an error a script could catch.
+fn stopped_or_rhai(e: GateError) -> Box<EvalAltResult> {
+    match e {
+        GateError::Failed(e) if Outcome::of_error(&e) != Outcome::Failed => {
+            Stop::Interrupted(format!("{e:#}")).into_rhai()
+        }
+        e => e.into_rhai(),
+    }
 }
 
 /// `maas_snapshot(ids)`: the machine objects, then each one's power parameters
@@ -305,14 +399,17 @@ fn snapshot(ctx: &NativeCallContext, system_ids: Array) -> RhaiResult {
     let rc = RunContext::from_call(ctx)?;
     let client = rc.maas().map_err(script_error)?;
     let raw = rc
-        .block_on(client.machine_objects(&ids))
+        .read(client.machine_objects(&ids))
         .map_err(script_error)?;
-    let powers: Vec<anyhow::Result<Result<serde_json::Value, String>>> = rc.block_on(
-        futures::stream::iter(raw.iter())
-            .map(|m| client.power_parameters(m["system_id"].as_str().unwrap_or("")))
-            .buffered(client.concurrency())
-            .collect(),
-    );
+    let powers: Vec<anyhow::Result<Result<serde_json::Value, String>>> = rc
+        .read(async {
+            Ok(futures::stream::iter(raw.iter())
+                .map(|m| client.power_parameters(m["system_id"].as_str().unwrap_or("")))
+                .buffered(client.concurrency())
+                .collect()
+                .await)
+        })
+        .map_err(script_error)?;
     let mut records = Vec::with_capacity(raw.len());
     for (m, power) in raw.iter().zip(powers) {
         records.push(maas_snapshot::record(m, &power.map_err(script_error)?));
@@ -370,7 +467,7 @@ pub mod maas_functions {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
         Ok(machine_maps(
-            rc.block_on(client.machines(&[])).map_err(script_error)?,
+            rc.read(client.machines(&[])).map_err(script_error)?,
         ))
     }
 
@@ -393,7 +490,7 @@ pub mod maas_functions {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
         Ok(machine_maps(
-            rc.block_on(client.machines(&names)).map_err(script_error)?,
+            rc.read(client.machines(&names)).map_err(script_error)?,
         ))
     }
 
@@ -408,7 +505,7 @@ pub mod maas_functions {
     pub fn maas_config(ctx: NativeCallContext, name: &str) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
-        to_map(rc.block_on(client.config(name)).map_err(script_error)?)
+        to_map(rc.read(client.config(name)).map_err(script_error)?)
     }
 
     /// The machines with these system ids (those MAAS still has; a deleted one is simply
@@ -427,7 +524,7 @@ pub mod maas_functions {
         let rc = RunContext::from_call(&ctx)?;
         let client = rc.maas().map_err(script_error)?;
         to_map(
-            rc.block_on(client.machines_by_id(&ids))
+            rc.read(client.machines_by_id(&ids))
                 .map_err(script_error)?,
         )
     }

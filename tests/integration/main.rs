@@ -48,6 +48,7 @@ mod rerun_backup;
 mod resolve;
 mod scenarios;
 mod signals;
+mod signals_in_flight;
 mod sim_conformance;
 mod sim_evidence;
 mod sim_juju;
