@@ -28,6 +28,7 @@ mod maas_deleted;
 mod maas_erase;
 mod maas_permissions;
 mod maas_status;
+mod maas_tls;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;
