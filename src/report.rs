@@ -373,10 +373,15 @@ impl Report {
             "outcome": self.ending().name(),
             "plan": *self.plan.borrow(),
             "journal": journal.map(|p| p.display().to_string()),
-            "journal_incomplete": *self.journal_incomplete.borrow(),
         });
-        if let (Some((k, v)), Some(map)) = (extra, doc.as_object_mut()) {
-            map.insert(k.to_string(), v);
+        if let Some(map) = doc.as_object_mut() {
+            if let Some((k, v)) = extra {
+                map.insert(k.to_string(), v);
+            }
+            // Only when it is: why the journal on disk lacks lines of this run.
+            if let Some(why) = self.journal_incomplete.borrow().as_ref() {
+                map.insert("journal_incomplete".into(), why.clone().into());
+            }
         }
         doc
     }
@@ -513,6 +518,11 @@ mod tests {
             serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
                 "steps": [], "checks": [], "verdict": null, "outcome": "completed", "plan": [],
                 "journal": null})
+        );
+        r.set_journal_incomplete(Some("cannot write the journal `j`: disk full".into()));
+        assert_eq!(
+            r.document("teardown", "demo", None, None)["journal_incomplete"],
+            "cannot write the journal `j`: disk full"
         );
     }
 }

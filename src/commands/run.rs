@@ -31,7 +31,10 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     } else {
         match site_lock::take(&session.ctx, &format!("runbook run {}", args.runbook))? {
             Ok(lock) => Some(lock),
-            Err(text) => return site_lock::refuse(&session, config.json, &args.runbook, &text),
+            Err(text) => {
+                journal.discard_unused();
+                return site_lock::refuse(&session, config.json, &args.runbook, &text);
+            }
         }
     };
     session.announce(&format!("run `{}` ({})", args.runbook, file.display));

@@ -112,6 +112,20 @@ impl Journal {
         self.append(&[]).map_err(|e| self.failed(e))
     }
 
+    /// Remove what [`Journal::open`] made, if no line was recorded: a run refused before
+    /// it did anything (another run holds the site) leaves no journal of its own.
+    pub fn discard_unused(&self) {
+        if self.in_memory || !self.lines.borrow().is_empty() {
+            return;
+        }
+        if std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&self.path);
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+
     /// Whether the journal can take a line now (its file opens for appending), checked
     /// right before a change whose line is written after it. An incomplete journal never
     /// can: a gap in the record would make the lines after it misleading.
@@ -356,6 +370,8 @@ mod tests {
         assert_eq!(ok.state_dir(), dir.path());
         assert_eq!(std::fs::read_to_string(ok.path().unwrap()).unwrap(), "");
         assert_eq!(ok.incomplete(), None);
+        ok.discard_unused();
+        assert!(!dir.path().join("runs/r4").exists());
     }
 
     #[test]
