@@ -23,6 +23,7 @@ mod identity;
 mod identity_bad_input;
 mod identity_controllers;
 mod identity_property;
+mod journal_unwritable;
 mod juju_bad_output;
 mod maas_deleted;
 mod maas_erase;
