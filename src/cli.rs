@@ -316,4 +316,8 @@ Fault specs (repeatable --fault):
                           answered, change that machine: FIELD is owner (empty: none),
                           locked, hostname, status (code), power_state, power_type
                           (virsh or ipmi: a BMC with a `k_g` key), juju-model-uuid or
-                          juju-controller-uuid — a cloud that moves between reads";
+                          juju-controller-uuid — a cloud that moves between reads
+  mutate-at-read:SYSTEM_ID:FIELD=VALUE
+                          as `mutate`, but right before that machine's own first read
+                          (`GET machines/SYSTEM_ID/`, a release's fresh read): a cloud
+                          that moves after the run's last look, just before a release";

@@ -47,6 +47,9 @@ pub struct Report {
     ending: Cell<Option<Ending>>,
     /// An error run whose scorecard was still read (after the cloud was changed).
     scored: Cell<bool>,
+    /// Why the journal on disk is incomplete, when it is: the account is then this run's
+    /// memory of what it did, and says so.
+    journal_incomplete: RefCell<Option<String>>,
 }
 
 impl Report {
@@ -64,6 +67,11 @@ impl Report {
 
     pub fn ending(&self) -> Ending {
         self.ending.get().unwrap_or(Ending::Completed)
+    }
+
+    /// The journal on disk lacks lines of this run (`why`): the account says so.
+    pub fn set_journal_incomplete(&self, why: Option<String>) {
+        *self.journal_incomplete.borrow_mut() = why;
     }
 
     /// The checks recorded from here on are the scorecard of a run that failed after it
@@ -283,9 +291,22 @@ impl Report {
     /// interruption or an error that changed something (after `to continue: `).
     pub fn print_ending_with(&self, changes: &[String], resume: &str) {
         let ending = self.ending();
+        let incomplete = self.journal_incomplete.borrow().clone();
+        if let Some(why) = &incomplete {
+            self.line("");
+            self.line(&format!(
+                "warning: the journal is incomplete ({}); what this run did is told from its own memory",
+                escape(why)
+            ));
+        }
         if ending == Ending::Completed {
             return;
         }
+        let source = if incomplete.is_some() {
+            "this run's memory; the journal is incomplete"
+        } else {
+            "per the journal"
+        };
         self.line("");
         self.line(&format!(
             "run ended: {}{}",
@@ -297,9 +318,9 @@ impl Report {
             }
         ));
         if changes.is_empty() {
-            self.line("already changed: nothing (per the journal)");
+            self.line(&format!("already changed: nothing ({source})"));
         } else {
-            self.line("already changed (per the journal):");
+            self.line(&format!("already changed ({source}):"));
             for c in changes {
                 self.line(&format!("  - {}", escape(c)));
             }
@@ -353,8 +374,14 @@ impl Report {
             "plan": *self.plan.borrow(),
             "journal": journal.map(|p| p.display().to_string()),
         });
-        if let (Some((k, v)), Some(map)) = (extra, doc.as_object_mut()) {
-            map.insert(k.to_string(), v);
+        if let Some(map) = doc.as_object_mut() {
+            if let Some((k, v)) = extra {
+                map.insert(k.to_string(), v);
+            }
+            // Only when it is: why the journal on disk lacks lines of this run.
+            if let Some(why) = self.journal_incomplete.borrow().as_ref() {
+                map.insert("journal_incomplete".into(), why.clone().into());
+            }
         }
         doc
     }
@@ -491,6 +518,11 @@ mod tests {
             serde_json::json!({"version": 1, "runbook": "teardown", "site": "demo", "route": "CLEAN",
                 "steps": [], "checks": [], "verdict": null, "outcome": "completed", "plan": [],
                 "journal": null})
+        );
+        r.set_journal_incomplete(Some("cannot write the journal `j`: disk full".into()));
+        assert_eq!(
+            r.document("teardown", "demo", None, None)["journal_incomplete"],
+            "cannot write the journal `j`: disk full"
         );
     }
 }

@@ -237,7 +237,7 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
     };
     let (juju_part, maas_part) = std::thread::scope(|scope| {
         let juju_thread = scope.spawn(|| read_juju(juju, &site.models));
-        let maas_part = ctx.block_on(async {
+        let maas_part = ctx.read(async {
             futures::try_join!(
                 maas.get_raw("version/"),
                 maas.get_raw("users/?op=whoami"),
@@ -270,7 +270,7 @@ pub fn record(ctx: &RunContext, options: RecordOptions) -> Result<Capture> {
             let mut query = form_urlencoded::Serializer::new(String::new());
             query.extend_pairs(missing.iter().map(|id| ("id", id.as_str())));
             let path = format!("machines/?{}", query.finish());
-            let more = ctx.block_on(maas.get_raw(&path))?;
+            let more = ctx.read(maas.get_raw(&path))?;
             machines.extend(machine_list(&more, &path, &secrets)?);
         }
     }

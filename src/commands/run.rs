@@ -15,13 +15,26 @@ use crate::outcome::Ending;
 pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     let session = Session::start(config, args.dry_run, args.yes)?;
     let file = config.resolver().runbook(&args.runbook)?;
+    // The journal's file is made now: a run that could not record its changes is refused
+    // before it reads or changes anything.
+    let journal = session.ctx.gate().journal();
+    if let Err(e) = journal.open() {
+        let text = format!(
+            "refused: {e:#}\nnothing was changed: no change is made that the journal cannot record\n{}",
+            crate::effects::gate::journal_hint(journal.state_dir())
+        );
+        return site_lock::refuse(&session, config.json, &args.runbook, &text);
+    }
     // A run that may change the site holds its lock to the end; a dry run changes nothing.
     let _lock = if args.dry_run {
         None
     } else {
         match site_lock::take(&session.ctx, &format!("runbook run {}", args.runbook))? {
             Ok(lock) => Some(lock),
-            Err(text) => return site_lock::refuse(&session, config.json, &args.runbook, &text),
+            Err(text) => {
+                journal.discard_unused();
+                return site_lock::refuse(&session, config.json, &args.runbook, &text);
+            }
         }
     };
     session.announce(&format!("run `{}` ({})", args.runbook, file.display));
@@ -37,6 +50,7 @@ pub fn run(config: &Config, args: &RunArgs) -> Result<i32> {
     if report.ending() == Ending::Error {
         session.score_after_failure();
     }
+    report.set_journal_incomplete(session.ctx.gate().journal().incomplete());
     report.print_plan_summary();
     report.print_scorecard();
     report.print_ending(&session.changes());

@@ -87,8 +87,6 @@ pub enum GateError {
     Declined(Stop),
     /// The action ran and failed (journaled as `failed`).
     Failed(anyhow::Error),
-    /// The write-ahead `intent` line could not be written: nothing ran; the run ends.
-    Journal(String),
 }
 
 /// Facts about a MAAS machine the release guard needs (read fresh by the primitive).

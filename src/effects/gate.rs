@@ -6,6 +6,7 @@
 //! ending as the [`Stop`] its error carries, not as state kept here.
 
 use std::cell::{Cell, RefCell};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -181,9 +182,25 @@ impl Gate {
                 duration_ms: 0,
             })
             .collect();
+        match (self.journal.try_record_all(&entries), effects.first()) {
+            (Err(e), Some(first)) => {
+                let refusal = journal_refusal(first, &e, self.journal.state_dir());
+                Err(self.refuse(first, refusal))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The refusal of a change the journal cannot record now (write-ahead: no change
+    /// without its record; see `journal`), checked right before it. A dry run writes nothing.
+    fn unrecordable(&self, effect: &Effect) -> Option<Refusal> {
+        if self.is_dry_run() {
+            return None;
+        }
         self.journal
-            .try_record_all(&entries)
-            .map_err(|e| GateError::Journal(format!("{e:#}; nothing was changed")))
+            .writable()
+            .err()
+            .map(|e| journal_refusal(effect, &e, self.journal.state_dir()))
     }
 
     /// A batch decided machine by machine (e.g. `release_all`): each effect's guard runs on
@@ -228,10 +245,11 @@ impl Gate {
             }
             return Ok(out);
         }
-        if let Some((e, r)) = admitted
-            .iter()
-            .find_map(|e| self.unconfirmable(e).map(|r| (e, r)))
-        {
+        if let Some((e, r)) = admitted.iter().find_map(|e| {
+            self.unrecordable(e)
+                .or_else(|| self.unconfirmable(e))
+                .map(|r| (e, r))
+        }) {
             return Err(self.refuse(e, r));
         }
         let owned: Vec<Effect> = admitted.iter().map(|e| (*e).clone()).collect();
@@ -365,7 +383,10 @@ impl Gate {
             self.plan(&effect);
             return Ok(Applied::Planned);
         }
-        if let Some(refusal) = self.unconfirmable(&effect) {
+        if let Some(refusal) = self
+            .unrecordable(&effect)
+            .or_else(|| self.unconfirmable(&effect))
+        {
             return Err(self.refuse(&effect, refusal));
         }
         if let Some(c) = confirmation_for(&effect) {
@@ -441,6 +462,28 @@ impl Gate {
     pub fn can_confirm(&self) -> bool {
         self.yes || self.terminal || self.is_dry_run()
     }
+}
+
+/// Why `effect` is not made: the journal could not record it (`error` names the file and
+/// the OS error), and what to do.
+fn journal_refusal(effect: &Effect, error: &anyhow::Error, state_dir: &Path) -> Refusal {
+    Refusal {
+        guard: "journal.writable",
+        reason: format!(
+            "{error:#}; a change the journal cannot record is not made: not this `{}` of {}, nor any after it\n{}",
+            effect.name,
+            effect.target,
+            journal_hint(state_dir)
+        ),
+    }
+}
+
+/// What to do about a journal that cannot be written under `state_dir`.
+pub fn journal_hint(state_dir: &Path) -> String {
+    format!(
+        "hint: make `{}` a directory this user can write (or free space on its disk), or choose another with `--set state_dir=DIR`; then run the same command again",
+        state_dir.display()
+    )
 }
 
 #[cfg(test)]
@@ -592,6 +635,36 @@ mod tests {
             let (_t, g) = gate(dry, yes, false);
             g.expect_confirmation("`release` at x.rhai:3:1".into());
             assert!(g.apply(effect(false), Ok(()), || Ok(1)).is_ok());
+        }
+    }
+
+    #[test]
+    fn no_change_is_made_that_the_journal_cannot_record() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = tmp.path().join("state");
+        std::fs::write(&state, "").unwrap();
+        for e in [effect(false), effect(true)] {
+            let g = Gate::new(
+                false,
+                true,
+                false,
+                Journal::new(&state, "r", false),
+                Rc::new(Silent),
+            );
+            let mut ran = false;
+            match g.apply(e, Ok(()), || {
+                ran = true;
+                Ok(1)
+            }) {
+                Err(GateError::Refused(r)) => {
+                    assert_eq!(r.guard, "journal.writable");
+                    assert!(r.reason.contains("Not a directory"), "{}", r.reason);
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(!ran);
+            // The refusal is kept in memory for the run's account.
+            assert!(g.journal().lines()[0].contains("\"outcome\":\"refused\""));
         }
     }
 

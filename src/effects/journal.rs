@@ -1,5 +1,11 @@
 //! The append-only record of a run: one JSON line per effect in
-//! `<state dir>/runs/<run-id>/journal.jsonl`. The file is created at the first line.
+//! `<state dir>/runs/<run-id>/journal.jsonl`. `runbook run` creates the file when it starts
+//! ([`Journal::open`]), so a state dir it cannot write refuses the run before anything
+//! changes; otherwise the file is created at the first line.
+//!
+//! A line that cannot be written makes the journal *incomplete* ([`Journal::incomplete`]):
+//! the gate then admits no further change (none without its record), and the run's account
+//! is told from the lines kept in memory, which has every line, and says so.
 //!
 //! In dry-run nothing is written anywhere (the file system stays unchanged): the journal is
 //! kept in memory and the plan printed at the end is the record. Secrets never reach it:
@@ -80,6 +86,8 @@ pub struct Journal {
     lines: RefCell<Vec<String>>,
     /// Redacted from every line, as a safety net (effects carry no secrets by contract).
     secret: RefCell<Option<String>>,
+    /// Why the first line that could not be written was not (`None`: every line is on disk).
+    incomplete: RefCell<Option<String>>,
 }
 
 impl Journal {
@@ -90,7 +98,68 @@ impl Journal {
             in_memory,
             lines: RefCell::new(Vec::new()),
             secret: RefCell::new(None),
+            incomplete: RefCell::new(None),
         }
+    }
+
+    /// Create the run's directory and its (empty) journal file now, and sync them: the
+    /// proof, before the run changes anything, that its record can be kept. Nothing in
+    /// dry-run.
+    pub fn open(&self) -> anyhow::Result<()> {
+        if self.in_memory {
+            return Ok(());
+        }
+        self.append(&[]).map_err(|e| self.failed(e))
+    }
+
+    /// Remove what [`Journal::open`] made, if no line was recorded: a run refused before
+    /// it did anything (another run holds the site) leaves no journal of its own.
+    pub fn discard_unused(&self) {
+        if self.in_memory || !self.lines.borrow().is_empty() {
+            return;
+        }
+        if std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&self.path);
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+
+    /// Whether the journal can take a line now (its file opens for appending), checked
+    /// right before a change whose line is written after it. An incomplete journal never
+    /// can: a gap in the record would make the lines after it misleading.
+    pub fn writable(&self) -> anyhow::Result<()> {
+        if self.in_memory {
+            return Ok(());
+        }
+        if let Some(why) = self.incomplete() {
+            anyhow::bail!("{why}");
+        }
+        self.open()
+    }
+
+    /// The state dir the journal is under (`<state dir>/runs/<run-id>/journal.jsonl`).
+    pub fn state_dir(&self) -> &Path {
+        self.path
+            .ancestors()
+            .nth(3)
+            .unwrap_or_else(|| Path::new("."))
+    }
+
+    /// Why the journal on disk lacks lines this run recorded (see the module doc), if it does.
+    pub fn incomplete(&self) -> Option<String> {
+        self.incomplete.borrow().clone()
+    }
+
+    /// Record the first failure to write (later ones add nothing): the error, naming the file.
+    fn failed(&self, e: anyhow::Error) -> anyhow::Error {
+        let e = anyhow::anyhow!("cannot write the journal `{}`: {e:#}", self.path.display());
+        let mut incomplete = self.incomplete.borrow_mut();
+        if incomplete.is_none() {
+            *incomplete = Some(format!("{e:#}"));
+        }
+        e
     }
 
     /// Never write `secret` (the MAAS API key): it is replaced by `<redacted>`.
@@ -123,8 +192,12 @@ impl Journal {
     /// Record a batch (e.g. the outcomes of `release_all`): one write and one sync for all
     /// of them, instead of one per line.
     pub fn record_all(&self, entries: &[Entry]) {
+        let first = self.incomplete().is_none();
         if let Err(e) = self.try_record_all(entries) {
-            eprintln!("warning: {e:#}");
+            // Once: the run's account says the journal is incomplete.
+            if first {
+                eprintln!("warning: {e:#}");
+            }
         }
     }
 
@@ -133,9 +206,7 @@ impl Journal {
     pub fn try_record_all(&self, entries: &[Entry]) -> anyhow::Result<()> {
         let texts: Vec<String> = entries.iter().map(|e| self.line_text(e)).collect();
         let written = if !self.in_memory && !texts.is_empty() {
-            self.append(&texts).map_err(|e| {
-                anyhow::anyhow!("cannot write the journal `{}`: {e:#}", self.path.display())
-            })
+            self.append(&texts).map_err(|e| self.failed(e))
         } else {
             Ok(())
         };
@@ -158,16 +229,15 @@ impl Journal {
             detail: Some(detail),
             duration_ms: 0,
         });
+        let first = self.incomplete().is_none();
         let written = if self.in_memory {
             Ok(())
         } else {
             self.append(std::slice::from_ref(&text))
+                .map_err(|e| self.failed(e))
         };
-        if let Err(e) = written {
-            eprintln!(
-                "warning: cannot write the journal `{}`: {e:#}",
-                self.path.display()
-            );
+        if let (Err(e), true) = (written, first) {
+            eprintln!("warning: {e:#}");
         }
         self.lines.borrow_mut().push(text);
     }
@@ -204,9 +274,11 @@ impl Journal {
             .create(true)
             .append(true)
             .open(&self.path)?;
-        let mut block = texts.join("\n");
-        block.push('\n');
-        f.write_all(block.as_bytes())?;
+        if !texts.is_empty() {
+            let mut block = texts.join("\n");
+            block.push('\n');
+            f.write_all(block.as_bytes())?;
+        }
         f.sync_data()?;
         Ok(())
     }
@@ -258,6 +330,48 @@ mod tests {
         assert_eq!(v["duration_ms"], 7);
         assert_eq!(v["args"]["oops"], "<redacted>");
         assert!(v["time"].is_string());
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_written_says_why_and_stays_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the state dir should be.
+        let state = dir.path().join("state");
+        std::fs::write(&state, "").unwrap();
+        let j = Journal::new(&state, "r3", false);
+        let e = j.open().unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "cannot write the journal `{}/runs/r3/journal.jsonl`: ",
+                state.display()
+            )) && e.contains("os error"),
+            "{e}"
+        );
+        assert_eq!(j.incomplete(), Some(e.clone()));
+        let effect = Effect {
+            name: "set_pointer".into(),
+            class: EffectClass::Change,
+            target: "p".into(),
+            args: serde_json::json!({}),
+            command: "c".into(),
+            confirm: None,
+        };
+        // The line is kept in memory (the run's account), the journal stays incomplete
+        // even once the dir can be written again.
+        j.record(&effect, Outcome::Executed, None, 1);
+        assert_eq!(j.lines().len(), 1);
+        std::fs::remove_file(&state).unwrap();
+        assert!(j.writable().is_err());
+        assert_eq!(j.incomplete(), Some(e));
+        // A journal that can be written: `open` makes the empty file.
+        let ok = Journal::new(dir.path(), "r4", false);
+        ok.open().unwrap();
+        ok.writable().unwrap();
+        assert_eq!(ok.state_dir(), dir.path());
+        assert_eq!(std::fs::read_to_string(ok.path().unwrap()).unwrap(), "");
+        assert_eq!(ok.incomplete(), None);
+        ok.discard_unused();
+        assert!(!dir.path().join("runs/r4").exists());
     }
 
     #[test]

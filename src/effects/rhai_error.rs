@@ -12,9 +12,6 @@ impl GateError {
             GateError::Refused(r) => Stop::Refused(r.to_string()).into_rhai(),
             GateError::Declined(stop) => stop.into_rhai(),
             GateError::Failed(e) => format!("{e:#}").into(),
-            GateError::Journal(reason) => {
-                rhai::EvalAltResult::ErrorTerminated(reason.into(), rhai::Position::NONE).into()
-            }
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum Fault {
     ControllerGoneAfter(String),
     /// (system id, field, value): as `Mutate`, applied to the starting state.
     Preset(String, String, String),
+    /// (system id, field, value): as `Mutate`, applied right before that machine's own first
+    /// read (`GET machines/ID/`, a release's fresh read).
+    MutateAtRead(String, String, String),
 }
 
 /// The machine fields `mutate` may change.
@@ -123,7 +126,7 @@ impl Fault {
             "maas-non-superuser" if arg.is_none() => Fault::MaasNonSuperuser,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
-            "mutate" | "preset" => {
+            "mutate" | "preset" | "mutate-at-read" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
                     .split_once(':')
@@ -138,10 +141,10 @@ impl Fault {
                     );
                 }
                 let (id, field, value) = (id.to_string(), field.to_string(), value.to_string());
-                if kind == "mutate" {
-                    Fault::Mutate(id, field, value)
-                } else {
-                    Fault::Preset(id, field, value)
+                match kind {
+                    "mutate" => Fault::Mutate(id, field, value),
+                    "preset" => Fault::Preset(id, field, value),
+                    _ => Fault::MutateAtRead(id, field, value),
                 }
             }
             "maas-down-after" => Fault::MaasDownAfter(need("command")?),
@@ -189,6 +192,8 @@ pub struct Faults {
     juju_done: Vec<String>,
     /// Whether a `maas-hang-first` fault has held its request already.
     hung_first: Vec<String>,
+    /// The system ids whose `mutate-at-read` faults have fired.
+    read_once: Vec<String>,
 }
 
 impl Faults {
@@ -203,6 +208,7 @@ impl Faults {
             mutated: false,
             juju_done: Vec::new(),
             hung_first: Vec::new(),
+            read_once: Vec::new(),
         })
     }
 
@@ -357,6 +363,7 @@ impl Faults {
             .filter_map(|f| match f {
                 Fault::Mutate(id, ..) => Some(("mutate", id.as_str())),
                 Fault::Preset(id, ..) => Some(("preset", id.as_str())),
+                Fault::MutateAtRead(id, ..) => Some(("mutate-at-read", id.as_str())),
                 _ => None,
             })
             .collect()
@@ -368,6 +375,28 @@ impl Faults {
         }
         self.mutated = true;
         self.field_changes(false)
+    }
+
+    /// The `mutate-at-read` changes to make before machine `id`'s own read is answered
+    /// (once per machine): (field, value).
+    pub fn take_changes_at_read(&mut self, id: &str) -> Vec<(String, String)> {
+        if self.read_once.iter().any(|done| done == id) {
+            return Vec::new();
+        }
+        let changes: Vec<(String, String)> = self
+            .list
+            .iter()
+            .filter_map(|f| match f {
+                Fault::MutateAtRead(on, field, value) if on == id => {
+                    Some((field.clone(), value.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !changes.is_empty() {
+            self.read_once.push(id.to_string());
+        }
+        changes
     }
 
     /// Note that `juju COMMAND` succeeded.

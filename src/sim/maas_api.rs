@@ -197,6 +197,18 @@ pub async fn dispatch(
         .unwrap_or("127.0.0.1")
         .to_string();
     let params = params(&uri, &headers, &body);
+    // Fault `mutate-at-read`: the machine moves right before its own read is answered.
+    if method == Method::GET {
+        let id = path
+            .strip_prefix(&format!("{API}machines/"))
+            .and_then(|rest| rest.strip_suffix('/'))
+            .filter(|id| !id.is_empty() && !id.contains('/'));
+        if let Some(id) = id.map(str::to_string) {
+            for (field, value) in cloud.faults.take_changes_at_read(&id) {
+                cloud.mutate(&id, &field, &value);
+            }
+        }
+    }
     let (response, changed) = maas_route(&mut cloud, &method, &path, &headers, &params, &host);
     cloud.record("maas", request, response.status().as_u16() as i64, changed);
     if method == Method::POST {

@@ -473,7 +473,11 @@ mod tests {
 
     #[test]
     fn a_fault_naming_a_machine_the_scenario_lacks_is_an_error() {
-        for spec in ["preset:nope:owner=bob", "mutate:nope:locked=true"] {
+        for spec in [
+            "preset:nope:owner=bob",
+            "mutate:nope:locked=true",
+            "mutate-at-read:nope:owner=bob",
+        ] {
             let faults = Faults::parse(&[spec.to_string()]).unwrap();
             let e = build("dirty", faults, Clock::new(1.0))
                 .err()

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::common::session::testcloud;
 use crate::common::{Output, Running, Test};
+use crate::primitives_fixture::{detected, site, with_sim};
 use crate::sim_server::SimServer;
 
 /// Far longer than any of these runs may take to stop: a wait for MAAS shows up as a
@@ -166,4 +167,48 @@ fn a_signal_during_a_hung_release_waits_briefly_then_records_its_outcome_unknown
         .stdout_has("continuing an interrupted teardown");
     assert_eq!(sim.juju_commands("destroy-model").len(), 1);
     sim.assert_torn_down();
+}
+
+#[test]
+fn a_signal_during_a_single_hung_release_records_its_outcome_unknown() {
+    // `release(id)` on its own (the REPL's and a script's one-machine release).
+    let sim = SimServer::scenario("dirty")
+        .fault("maas-hang-first:op=release")
+        .start();
+    let id = sim.system_id("openstack1");
+    let expr = detected(&format!(r#"release("{id}")"#));
+    let t = with_sim(site(), &sim)
+        .set("maas.timeout", MAAS_TIMEOUT)
+        .args(&["--site", "t", "eval", "--yes", &expr]);
+    let mut run = t.start();
+    wait_for_held(&mut run, &sim, "op=release");
+    let (out, took) = stop(run, libc::SIGINT);
+    out.status(130)
+        .stderr_has(&format!(
+            "waiting for the release of {id} (openstack1) in flight (up to 5s)…"
+        ))
+        .stderr_has("error: interrupted (Ctrl-C)");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(10),
+        "the stop took {took:?} (grace 5s, maas.timeout {MAAS_TIMEOUT}s)"
+    );
+    let lines = out.journal_lines();
+    let release: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["effect"] == "release")
+        .filter_map(|l| l["outcome"].as_str())
+        .collect();
+    assert_eq!(release, ["intent", "unknown"], "{lines:#?}");
+    let unknown = lines
+        .iter()
+        .find(|l| l["outcome"] == "unknown")
+        .and_then(|l| l["detail"].as_str())
+        .unwrap_or_default();
+    assert!(
+        unknown.contains(&format!("check `maas $PROFILE machine read {id}`")),
+        "{unknown}"
+    );
+    // The held request is the only release sent, and the simulator never applied it.
+    assert_eq!(sim.released_ids(), std::slice::from_ref(&id));
+    assert_eq!(sim.machine("openstack1")["status_name"], "Deployed");
 }

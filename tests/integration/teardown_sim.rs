@@ -468,6 +468,68 @@ fn a_release_that_fails_in_maas_is_no_go_naming_the_machine() {
     - look at the machines that are not Ready in MAAS (events, power); once they are released, run `runbook run accept`");
 }
 
+/// A target locked after the detection is left alone in Phase C, and Phase D does not wait
+/// its whole timeout for a machine nothing will move: it stops once the others are Ready,
+/// says why that one will not become Ready and what to do; NO-GO, never released.
+#[test]
+fn a_target_locked_after_the_detection_is_left_and_not_waited_for() {
+    let sim = SimServer::with("dirty", &["mutate:mshcdb:locked=true"], TEST_SPEED);
+    let out = teardown_yes_with(&sim, &[("timeouts.machines_ready", "30")]);
+    out.outcome(1, "dirty", Some("no-go"));
+    assert_eq!(out.failed_checks(), ["openstack2 Ready, owner (none)"]);
+    out.says("  leaving openstack2 (mshcdb): locked in MAAS")
+        .says("  warn openstack2 (mshcdb) is Deployed: locked in MAAS — nothing will move it to Ready by itself; find out why (its MAAS events), release it in MAAS once it is safe, then run `runbook run accept`")
+        .stderr_has("5 targets Ready, owner (none): done")
+        .stderr_lacks("timed out");
+    let posts = sim.release_posts();
+    assert!(!posts.iter().any(|p| p.contains("mshcdb")), "{posts:#?}");
+}
+
+/// A target renamed after the detection is the same machine under another name: Phase C
+/// leaves it (it is never released under a name it was not frozen with), Phase D and the
+/// scorecard say what it is called now rather than "missing"; NO-GO, never released.
+#[test]
+fn a_target_renamed_after_the_detection_is_named_and_left() {
+    let sim = SimServer::with("partial", &["mutate:kq495n:hostname=db-prod"], TEST_SPEED);
+    let out = teardown(&sim, &["--yes"]);
+    out.outcome(1, "partial", Some("no-go"));
+    assert_eq!(out.failed_checks(), ["openstack1 Ready, owner (none)"]);
+    out.says("  leaving openstack1 (kq495n): renamed to `db-prod` after the detection: not released under a name it was not frozen with")
+        .stderr_has("  warn openstack1: system id kq495n, frozen at detection as openstack1, is now called `db-prod` in MAAS (")
+        .stderr_has("[NO-GO] openstack1 Ready, owner (none) — system id kq495n, frozen at detection as openstack1, is now called `db-prod`");
+    let posts = sim.release_posts();
+    assert!(!posts.iter().any(|p| p.contains("kq495n")), "{posts:#?}");
+}
+
+/// A target that changes owner after Phase C's last look, right before its release: the
+/// release guard's fresh read refuses it (no POST), the others are released, the refusal
+/// is said once and not asked again, Phase D does not wait for it, and the run ends
+/// refused (exit 4, no verdict).
+#[test]
+fn a_target_taken_by_another_user_right_before_its_release_is_refused_once() {
+    let sim = SimServer::with(
+        "partial",
+        &["mutate-at-read:mshcdb:owner=alice"],
+        TEST_SPEED,
+    );
+    let out = teardown_yes_with(&sim, &[("timeouts.machines_ready", "30")]);
+    out.outcome(4, "partial", None);
+    let refusal = "FAIL machine mshcdb (openstack2): refused by guard `release.owner`: machine `mshcdb` (openstack2) is owned by `alice`, not `admin`";
+    assert_eq!(
+        out.stderr.matches("refused by guard").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    out.stderr_has(refusal)
+        .stderr_lacks("asking MAAS again")
+        .stderr_has("warn openstack2 (mshcdb) is Deployed: owned by `alice`, not `admin` — nothing will move it to Ready by itself")
+        .stderr_has("5 targets Ready, owner (none): done");
+    let posts = sim.release_posts();
+    assert!(!posts.iter().any(|p| p.contains("mshcdb")), "{posts:#?}");
+    assert_eq!(posts.len(), 2, "the other two owned targets: {posts:#?}");
+}
+
 /// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
 /// before the destroy: the failed command and its stderr, nothing changed on the cloud, the
 /// pointer not moved; the account lists Phase A's incomplete backup dir (`written`).

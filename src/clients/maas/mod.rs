@@ -352,7 +352,7 @@ impl MaasClient {
                 self.http_error(Method::POST, &path, &reply)
             }
             Ok(reply) => return Err(self.http_error(Method::POST, &path, &reply)),
-            Err(SendError::Timeout(e)) | Err(SendError::Connect(e)) => {
+            Err(SendError::Timeout(e)) | Err(SendError::Connect(e)) | Err(SendError::Tls(e)) => {
                 anyhow!("`POST {}` failed: {}", self.url(&path), self.key.redact(&e))
             }
         };

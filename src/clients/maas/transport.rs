@@ -42,7 +42,12 @@ impl Reply {
 pub(super) enum SendError {
     Timeout(String),
     Connect(String),
+    /// MAAS's certificate was not accepted: asking again cannot help.
+    Tls(String),
 }
+
+/// What to do when MAAS's TLS certificate is not accepted.
+const TLS_HINT: &str = "hint: MAAS's TLS certificate is not trusted or not valid for this address: give the CA that signed it with site `maas.ca_file` (or `--set maas.ca_file=PATH`; a `maas login --cacerts` profile carries its own), and check that the MAAS URL names the host the certificate was made for";
 
 impl MaasClient {
     pub(super) fn url(&self, path: &str) -> String {
@@ -113,6 +118,13 @@ impl MaasClient {
                 Err(SendError::Timeout(e)) => {
                     bail!("`GET {}` failed: {}", self.url(path), self.key.redact(&e))
                 }
+                Err(SendError::Tls(e)) => {
+                    bail!(
+                        "`GET {}` failed: {}\n{TLS_HINT}",
+                        self.url(path),
+                        self.key.redact(&e)
+                    )
+                }
                 Err(SendError::Connect(e)) if last => {
                     bail!(
                         "`GET {}` failed after {attempt} attempts: {}",
@@ -158,6 +170,10 @@ impl MaasClient {
             let text = format!("{:#}", anyhow::Error::from(e.without_url()));
             if timeout {
                 SendError::Timeout(format!("timed out ({text})"))
+            } else if text.contains("certificate") {
+                // rustls says `invalid peer certificate: UnknownIssuer` (or `Expired`,
+                // `NotValidForName`); reqwest offers no typed way to tell.
+                SendError::Tls(text)
             } else {
                 SendError::Connect(text)
             }
