@@ -82,6 +82,7 @@ fn facts(m: &Machine) -> MachineFacts {
         hostname: m.hostname.clone(),
         owner: m.owner.clone(),
         locked: m.locked,
+        status: m.status,
         status_name: m.status_name.clone(),
         power_state: m.power_state.clone(),
         juju_model_uuid: m.juju_model_uuid.clone(),
