@@ -264,7 +264,8 @@ fn machines_outside_targets(
     controller: &Controller,
     site_machines: &[Machine],
 ) -> anyhow::Result<Vec<String>> {
-    let addressed = if m.owner == controller.user || m.qualified.is_empty() {
+    // By its qualified name: a bare one is Juju's logged-in user's model, maybe another.
+    let addressed = if m.qualified.is_empty() {
         &m.name
     } else {
         &m.qualified

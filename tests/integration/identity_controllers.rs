@@ -73,7 +73,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
         assert!(!changes.is_empty(), "{juju}: nothing destroyed");
         for c in &changes {
             assert!(
-                c.contains("maas-controller:openstack") && !c.contains(LAB_MODEL_UUID),
+                c.contains("maas-controller:admin/openstack") && !c.contains(LAB_MODEL_UUID),
                 "{juju}: {c}"
             );
         }
@@ -137,7 +137,7 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
         assert_eq!(
             juju_changes(&sim),
             [
-                "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"
+                "destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"
             ],
             "{models}"
         );
@@ -270,7 +270,9 @@ fn an_unpinned_site_names_the_detected_controller_in_every_later_command() {
     let unnamed: Vec<&String> = juju[first_models..]
         .iter()
         .filter(|r| !(r.starts_with("version") || r.starts_with("controllers")))
-        .filter(|r| !(r.contains("maas-controller:openstack") || r.contains("-c maas-controller")))
+        .filter(|r| {
+            !(r.contains("maas-controller:admin/openstack") || r.contains("-c maas-controller"))
+        })
         .collect();
     assert!(
         unnamed.is_empty(),
@@ -278,7 +280,7 @@ fn an_unpinned_site_names_the_detected_controller_in_every_later_command() {
     );
     assert!(
         juju.iter()
-            .any(|r| r.starts_with("destroy-model maas-controller:openstack")),
+            .any(|r| r.starts_with("destroy-model maas-controller:admin/openstack")),
         "{juju:#?}"
     );
 }
