@@ -314,7 +314,8 @@ Fault specs (repeatable --fault):
   mutate:SYSTEM_ID:FIELD=VALUE
                           once the first MAAS machine read (`GET machines...`) has been
                           answered, change that machine: FIELD is owner (empty: none),
-                          locked, hostname, status (code), power_state, power_type
+                          locked, hostname, status (code), status_name (a name
+                          that contradicts the code), power_state, power_type
                           (virsh or ipmi: a BMC with a `k_g` key), juju-model-uuid or
                           juju-controller-uuid — a cloud that moves between reads
   mutate-at-read:SYSTEM_ID:FIELD=VALUE

@@ -96,6 +96,9 @@ pub struct MachineFacts {
     pub hostname: String,
     pub owner: Option<String>,
     pub locked: bool,
+    /// MAAS's status code: what the guards decide on.
+    pub status: i64,
+    /// The name MAAS gives it, for people; a name that is not the code's is refused.
     pub status_name: String,
     pub power_state: String,
     /// `owner_data["juju-model-uuid"]`: the Juju model that deployed it, when MAAS says.

@@ -246,7 +246,7 @@ fn release(
 /// still allocated means it changed hands in between (Juju releasing it would have left it
 /// Ready or Releasing, which pass).
 fn still_carries_frozen_owner_data(t: &FrozenTarget, m: &MachineFacts) -> Result<(), Refusal> {
-    if matches!(m.status_name.as_str(), "Ready" | "Releasing") {
+    if rules::is_released(m) {
         return Ok(());
     }
     for (key, guard, was, now) in [
@@ -450,7 +450,8 @@ fn wipe(
                 ),
             );
         };
-        let ready = m.status_name == "Ready";
+        rules::status_is_consistent("wipe.status", m)?;
+        let ready = m.status == crate::clients::maas::status::READY;
         if !ready || m.owner.is_some() || m.power_state != "off" {
             return refuse(
                 "wipe.targets_ready",
@@ -567,6 +568,7 @@ mod tests {
             hostname: "openstack0".into(),
             owner: Some("admin".into()),
             locked: false,
+            status: crate::clients::maas::status::DEPLOYED,
             status_name: "Deployed".into(),
             power_state: "on".into(),
             juju_model_uuid: Some(MODEL.into()),
@@ -674,6 +676,7 @@ mod tests {
             // Juju released it meanwhile: MAAS clears owner_data; nothing to protect.
             for status in ["Ready", "Releasing"] {
                 let gone = MachineFacts {
+                    status: crate::clients::maas::status::status_code(status).unwrap(),
                     status_name: status.into(),
                     ..m.clone()
                 };
@@ -846,6 +849,7 @@ mod tests {
         let f = frozen();
         let ready = MachineFacts {
             owner: None,
+            status: crate::clients::maas::status::READY,
             status_name: "Ready".into(),
             power_state: "off".into(),
             ..machine()

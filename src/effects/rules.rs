@@ -5,10 +5,36 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::backup::MANIFEST;
+use crate::clients::maas::status;
 use crate::effects::effect::{MachineFacts, ModelFacts, Refusal};
 
-/// `release`: the machine's hostname is in `site.targets`, it is not locked, and (unless it
-/// is already Ready/Releasing, which is a no-op) its owner is `whoami`.
+/// A machine record whose `status_name` is not the name of its status code contradicts
+/// itself (a proxy or a MAAS bug rewrote one of them): no change is decided on it.
+pub fn status_is_consistent(guard: &'static str, m: &MachineFacts) -> Result<(), Refusal> {
+    let named = status::status_name(m.status);
+    if named == m.status_name {
+        return Ok(());
+    }
+    Err(Refusal {
+        guard,
+        reason: format!(
+            "machine `{}` ({}) has status code {} ({named}) but status_name `{}`: MAAS's record contradicts itself; nothing is decided on it",
+            m.system_id,
+            m.hostname,
+            m.status,
+            m.status_name.escape_debug()
+        ),
+    })
+}
+
+/// Ready or Releasing by MAAS's status code: a release would change nothing.
+pub fn is_released(m: &MachineFacts) -> bool {
+    matches!(m.status, status::READY | status::RELEASING)
+}
+
+/// `release`: the machine's hostname is in `site.targets`, it is not locked, its record is
+/// consistent, and (unless it is already Ready/Releasing by its status code, which is a
+/// no-op) its owner is `whoami`.
 pub fn guard_release(targets: &[String], whoami: &str, m: &MachineFacts) -> Result<(), Refusal> {
     let refuse = |reason: String| {
         Err(Refusal {
@@ -33,7 +59,8 @@ pub fn guard_release(targets: &[String], whoami: &str, m: &MachineFacts) -> Resu
             ),
         });
     }
-    if matches!(m.status_name.as_str(), "Ready" | "Releasing") {
+    status_is_consistent("release.status", m)?;
+    if is_released(m) {
         return Ok(());
     }
     match &m.owner {
@@ -246,6 +273,7 @@ mod tests {
             hostname: host.into(),
             owner: owner.map(str::to_string),
             locked,
+            status: status::status_code(status).unwrap_or(-1),
             status_name: status.into(),
             power_state: "on".into(),
             juju_model_uuid: None,
@@ -255,6 +283,21 @@ mod tests {
 
     fn targets() -> Vec<String> {
         vec!["openstack0".into(), "capi-mgmt".into()]
+    }
+
+    #[test]
+    fn release_decides_on_the_status_code_and_refuses_a_record_that_contradicts_itself() {
+        // Deployed by its code, "Releasing" by its name, another user's: not a no-op.
+        let mut m = machine("openstack0", Some("bob"), false, "Deployed");
+        m.status_name = "Releasing".into();
+        let refused = guard_release(&targets(), "admin", &m).unwrap_err();
+        assert_eq!(refused.guard, "release.status");
+        assert!(refused
+            .reason
+            .contains("status code 6 (Deployed) but status_name `Releasing`"));
+        // Releasing by its code, named so: nothing to do, whoever owns it.
+        let m = machine("openstack0", Some("bob"), false, "Releasing");
+        assert_eq!(guard_release(&targets(), "admin", &m), Ok(()));
     }
 
     #[test]

@@ -54,6 +54,7 @@ fn fresh_targets(rc: &RunContext) -> anyhow::Result<Vec<MachineFacts>> {
             hostname: m.hostname,
             owner: m.owner,
             locked: m.locked,
+            status: m.status,
             status_name: m.status_name,
             power_state: m.power_state,
             juju_model_uuid: m.juju_model_uuid,

@@ -49,11 +49,12 @@ pub enum Fault {
 }
 
 /// The machine fields `mutate` may change.
-pub const MUTABLE_FIELDS: [&str; 8] = [
+pub const MUTABLE_FIELDS: [&str; 9] = [
     "owner",
     "locked",
     "hostname",
     "status",
+    "status_name",
     "power_state",
     "power_type",
     "juju-model-uuid",

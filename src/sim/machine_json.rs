@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::state::{status_name, MaasMachine};
+use super::state::MaasMachine;
 
 const API: &str = "/MAAS/api/2.0";
 
@@ -112,7 +112,7 @@ pub fn render(m: &mut MaasMachine) {
     let now = json!({
         "system_id": m.system_id, "hostname": m.hostname, "fqdn": format!("{}.maas", m.hostname),
         "owner": m.owner, "owner_data": m.owner_data, "locked": m.locked,
-        "status": m.status, "status_name": status_name(m.status), "status_message": m.status_message,
+        "status": m.status, "status_name": m.shown_status_name(), "status_message": m.status_message,
         "power_state": m.power_state,
         "pool": {"name": m.pool, "description": "Default pool", "id": 0, "resource_uri": format!("{API}/resourcepool/0/")},
         "zone": {"name": m.zone, "description": "", "id": 1, "resource_uri": format!("{API}/zones/{}/", m.zone)},
@@ -191,7 +191,7 @@ pub fn render_over(recorded: &Map<String, Value>, m: &MaasMachine) -> String {
         ("owner_data", json!(m.owner_data)),
         ("locked", json!(m.locked)),
         ("status", json!(m.status)),
-        ("status_name", json!(status_name(m.status))),
+        ("status_name", json!(m.shown_status_name())),
         ("status_message", json!(m.status_message)),
         ("power_state", json!(m.power_state)),
     ];

@@ -263,6 +263,7 @@ fn maas_machine(index: usize, raw: &Value) -> Result<MaasMachine> {
         system_id: text("system_id")?,
         hostname: text("hostname")?,
         status,
+        status_name_shown: None,
         status_message: raw
             .get("status_message")
             .and_then(Value::as_str)

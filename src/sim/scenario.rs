@@ -81,6 +81,7 @@ impl Builder {
             system_id: system_id(index),
             hostname: hostname.to_string(),
             status: if deployed { DEPLOYED } else { READY },
+            status_name_shown: None,
             status_message: if deployed { "Deployed" } else { "Ready" }.to_string(),
             owner: owner.map(str::to_string),
             owner_data: model_uuid

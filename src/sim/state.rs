@@ -64,6 +64,9 @@ pub struct MaasMachine {
     pub system_id: String,
     pub hostname: String,
     pub status: u8,
+    /// Fault `preset`/`mutate` `status_name`: a name that contradicts the code, as a broken
+    /// proxy or MAAS could serve (`None`: the code's own name).
+    pub status_name_shown: Option<String>,
     pub status_message: String,
     pub owner: Option<String>,
     pub owner_data: BTreeMap<String, String>,
@@ -84,6 +87,13 @@ pub struct MaasMachine {
 }
 
 impl MaasMachine {
+    /// The `status_name` MAAS's JSON shows for this machine.
+    pub fn shown_status_name(&self) -> &str {
+        self.status_name_shown
+            .as_deref()
+            .unwrap_or_else(|| status_name(self.status))
+    }
+
     /// A new status, with the message MAAS shows beside it.
     fn set_status(&mut self, status: u8, message: &str) {
         self.status = status;
@@ -501,6 +511,7 @@ impl Cloud {
                     m.set_status(code, status_name(code));
                 }
             }
+            "status_name" => m.status_name_shown = text(),
             "power_type" => {
                 m.power_type = if value == "ipmi" { "ipmi" } else { "virsh" };
                 // The power type is among the members rendered once: render them again.

@@ -530,6 +530,27 @@ fn a_target_taken_by_another_user_right_before_its_release_is_refused_once() {
     assert_eq!(posts.len(), 2, "the other two owned targets: {posts:#?}");
 }
 
+/// The release guard decides on MAAS's status code, never on its name: a fresh read whose
+/// `status_name` says Releasing while its code says Deployed (and its owner is another user)
+/// contradicts itself and is refused — no POST — rather than taken for "already released".
+#[test]
+fn a_fresh_read_that_contradicts_itself_is_refused_not_released() {
+    let sim = SimServer::with(
+        "partial",
+        &[
+            "mutate-at-read:mshcdb:owner=alice",
+            "mutate-at-read:mshcdb:status_name=Releasing",
+        ],
+        TEST_SPEED,
+    );
+    let out = teardown_yes_with(&sim, &[("timeouts.machines_ready", "30")]);
+    out.outcome(4, "partial", None);
+    out.stderr_has("refused by guard `release.status`: machine `mshcdb` (openstack2) has status code 6 (Deployed) but status_name `Releasing`: MAAS's record contradicts itself");
+    let posts = sim.release_posts();
+    assert!(!posts.iter().any(|p| p.contains("mshcdb")), "{posts:#?}");
+    assert_eq!(posts.len(), 2, "the other two owned targets: {posts:#?}");
+}
+
 /// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
 /// before the destroy: the failed command and its stderr, nothing changed on the cloud, the
 /// pointer not moved; the account lists Phase A's incomplete backup dir (`written`).

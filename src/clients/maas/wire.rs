@@ -45,13 +45,22 @@ struct RawMachine {
     owner: Option<String>,
     locked: Option<bool>,
     power_state: Option<String>,
-    pool: Option<NameRef>,
-    zone: Option<NameRef>,
+    /// `pool.name`.
+    pool: Option<String>,
+    /// `zone.name`.
+    zone: Option<String>,
     tag_names: Option<Vec<Option<String>>>,
-    /// Free-form strings; Juju writes its model and controller uuids here.
-    owner_data: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// From `owner_data`, free-form strings where Juju writes its model and controller.
+    owner_data: OwnerData,
     /// Which of the fields above were given (a null counts): one given twice is refused.
     seen: [bool; 11],
+}
+
+/// What we keep of `owner_data`: the Juju model and controller uuids, when not empty.
+#[derive(Default)]
+struct OwnerData {
+    juju_model_uuid: Option<String>,
+    juju_controller_uuid: Option<String>,
 }
 
 impl RawMachine {
@@ -65,33 +74,43 @@ impl RawMachine {
 
     /// One member of a machine object: kept if it is one of ours, else skipped unread.
     fn member(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        fn set<'a, T: Deserialize<'a>>(
-            slot: &mut Option<T>,
-            seen: &mut bool,
-            key: &str,
-            value: &'a [u8],
-        ) -> Result<()> {
-            if std::mem::replace(seen, true) {
-                bail!("duplicate field `{key}`");
-            }
-            *slot = serde_json::from_slice(value).with_context(|| format!("field `{key}`"))?;
-            Ok(())
+        let (n, name) = match key {
+            b"system_id" => (0, "system_id"),
+            b"hostname" => (1, "hostname"),
+            b"status" => (2, "status"),
+            b"status_name" => (3, "status_name"),
+            b"owner" => (4, "owner"),
+            b"locked" => (5, "locked"),
+            b"power_state" => (6, "power_state"),
+            b"pool" => (7, "pool"),
+            b"zone" => (8, "zone"),
+            b"tag_names" => (9, "tag_names"),
+            b"owner_data" => (10, "owner_data"),
+            _ => return Ok(()),
+        };
+        if std::mem::replace(&mut self.seen[n], true) {
+            bail!("duplicate field `{name}`");
         }
-        let seen = &mut self.seen;
-        match key {
-            b"system_id" => set(&mut self.system_id, &mut seen[0], "system_id", value),
-            b"hostname" => set(&mut self.hostname, &mut seen[1], "hostname", value),
-            b"status" => set(&mut self.status, &mut seen[2], "status", value),
-            b"status_name" => set(&mut self.status_name, &mut seen[3], "status_name", value),
-            b"owner" => set(&mut self.owner, &mut seen[4], "owner", value),
-            b"locked" => set(&mut self.locked, &mut seen[5], "locked", value),
-            b"power_state" => set(&mut self.power_state, &mut seen[6], "power_state", value),
-            b"pool" => set(&mut self.pool, &mut seen[7], "pool", value),
-            b"zone" => set(&mut self.zone, &mut seen[8], "zone", value),
-            b"tag_names" => set(&mut self.tag_names, &mut seen[9], "tag_names", value),
-            b"owner_data" => set(&mut self.owner_data, &mut seen[10], "owner_data", value),
-            _ => Ok(()),
+        self.set(n, value)
+            .with_context(|| format!("field `{name}`"))
+    }
+
+    /// Field `n` (as [`RawMachine::member`] numbers them) from its JSON `value`.
+    fn set(&mut self, n: usize, value: &[u8]) -> Result<()> {
+        match n {
+            0 => self.system_id = text(value)?,
+            1 => self.hostname = text(value)?,
+            2 => self.status = serde_json::from_slice(value)?,
+            3 => self.status_name = text(value)?,
+            4 => self.owner = text(value)?,
+            5 => self.locked = serde_json::from_slice(value)?,
+            6 => self.power_state = text(value)?,
+            7 => self.pool = name_of(value)?,
+            8 => self.zone = name_of(value)?,
+            9 => self.tag_names = serde_json::from_slice(value)?,
+            _ => self.owner_data = OwnerData::parse(value)?,
         }
+        Ok(())
     }
 
     fn finish(self) -> Result<RawMachine> {
@@ -102,21 +121,80 @@ impl RawMachine {
     }
 }
 
+/// A string or null. Most strings have no escape: those are taken as they are (checked to
+/// be UTF-8 without control characters, as serde_json would); the rest go through
+/// serde_json, which decodes them or says why they are not a string.
+fn text(value: &[u8]) -> Result<Option<String>> {
+    if let [b'"', inner @ .., b'"'] = value {
+        if !inner.iter().any(|&c| c == b'\\' || c < 0x20) {
+            return Ok(Some(std::str::from_utf8(inner)?.to_owned()));
+        }
+    }
+    Ok(serde_json::from_slice(value)?)
+}
+
+/// The `name` of a `{"name": ...}` object (a pool, a zone) or null; its other members are
+/// skimmed over.
+fn name_of(value: &[u8]) -> Result<Option<String>> {
+    if value.first() != Some(&b'{') {
+        // Null, or not an object: serde_json says which.
+        let name: Option<NameRef> = serde_json::from_slice(value)?;
+        return Ok(name.and_then(|n| n.name));
+    }
+    let (mut name, mut seen) = (None, false);
+    json_skim::members(value, |key, value| {
+        if key == b"name" {
+            if std::mem::replace(&mut seen, true) {
+                bail!("duplicate field `name`");
+            }
+            name = text(value)?;
+        }
+        Ok(())
+    })?;
+    Ok(name)
+}
+
+impl OwnerData {
+    /// `owner_data`: an object of free-form values, or null. A key given twice counts
+    /// once, its last value (as a map keeps it).
+    fn parse(value: &[u8]) -> Result<OwnerData> {
+        let mut data = OwnerData::default();
+        if value.first() != Some(&b'{') {
+            // Null, or not an object: serde_json says which.
+            serde_json::from_slice::<Option<serde_json::Map<String, serde_json::Value>>>(value)?;
+            return Ok(data);
+        }
+        json_skim::members(value, |key, value| {
+            let slot = match key {
+                b"juju-model-uuid" => &mut data.juju_model_uuid,
+                b"juju-controller-uuid" => &mut data.juju_controller_uuid,
+                _ => return Ok(()),
+            };
+            *slot = owner_value(value)?;
+            Ok(())
+        })?;
+        Ok(data)
+    }
+}
+
+/// One `owner_data` value as a string: an empty string or null is none, another JSON
+/// value its JSON text.
+fn owner_value(value: &[u8]) -> Result<Option<String>> {
+    if value.first() == Some(&b'"') {
+        return Ok(text(value)?.filter(|s| !s.is_empty()));
+    }
+    Ok(match serde_json::from_slice::<serde_json::Value>(value)? {
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    })
+}
+
 impl From<RawMachine> for Machine {
     fn from(m: RawMachine) -> Machine {
         let status = m.status.unwrap_or(-1);
-        let owner_data = m.owner_data.unwrap_or_default();
-        let data = |key: &str| {
-            owner_data.get(key).and_then(|v| match v {
-                serde_json::Value::Null => None,
-                serde_json::Value::String(s) if s.is_empty() => None,
-                serde_json::Value::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            })
-        };
         Machine {
-            juju_model_uuid: data("juju-model-uuid"),
-            juju_controller_uuid: data("juju-controller-uuid"),
+            juju_model_uuid: m.owner_data.juju_model_uuid,
+            juju_controller_uuid: m.owner_data.juju_controller_uuid,
             system_id: m.system_id.unwrap_or_default(),
             hostname: m.hostname.unwrap_or_default(),
             status_name: m
@@ -127,8 +205,8 @@ impl From<RawMachine> for Machine {
             owner: m.owner.filter(|o| !o.is_empty()),
             locked: m.locked.unwrap_or(false),
             power_state: m.power_state.unwrap_or_else(|| "unknown".into()),
-            pool: m.pool.and_then(|p| p.name).unwrap_or_default(),
-            zone: m.zone.and_then(|z| z.name).unwrap_or_default(),
+            pool: m.pool.unwrap_or_default(),
+            zone: m.zone.unwrap_or_default(),
             tags: m
                 .tag_names
                 .unwrap_or_default()
@@ -416,6 +494,66 @@ mod tests {
     fn whoami_parses() {
         assert_eq!(parse_whoami(br#"{"is_superuser":true,"username":"admin","email":"a@b","is_local":true,"resource_uri":"/MAAS/api/2.0/users/admin/"}"#).unwrap(), "admin");
         assert!(parse_whoami(b"Authorization Error").is_err());
+    }
+
+    #[test]
+    fn kept_fields_are_decoded_as_serde_decodes_them() {
+        let m = parse_machine(
+            r#"{"system_id":"a\"b\\c\u0041\ud83e\udd80","hostname":"h\u00e9 é","status":6,
+            "owner":"","pool":{"id":0,"name":"p\/1","skip":[{"name":"not this"}]},
+            "zone":{"description":"x"},"tag_names":["t\n",null],
+            "owner_data":{"juju-model-uuid":"","juju-controller-uuid":{"b":[1, 2]},
+              "other":"x","juju-model-uuid":"m\u002d1"}}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(m.system_id, "a\"b\\cA🦀");
+        assert_eq!(m.hostname, "hé é");
+        assert_eq!(
+            (m.owner, m.pool.as_str(), m.zone.as_str()),
+            (None, "p/1", "")
+        );
+        assert_eq!(m.tags, ["t\n"]);
+        // A key given twice in `owner_data` counts once, its last value.
+        assert_eq!(m.juju_model_uuid.as_deref(), Some("m-1"));
+        assert_eq!(m.juju_controller_uuid.as_deref(), Some(r#"{"b":[1,2]}"#));
+        let empty = parse_machine(br#"{"system_id":"x","owner_data":{"juju-model-uuid":null}}"#);
+        assert_eq!(empty.unwrap().juju_model_uuid, None);
+    }
+
+    #[test]
+    fn kept_fields_serde_refuses_are_refused_with_their_name() {
+        for (object, field) in [
+            (&br#"{"system_id":5}"#[..], "system_id"),
+            (b"{\"system_id\":\"x\",\"hostname\":\"a\x01\"}", "hostname"),
+            (b"{\"system_id\":\"x\",\"owner\":\"\xff\"}", "owner"),
+            (br#"{"system_id":"x","hostname":"\x"}"#, "hostname"),
+            (br#"{"system_id":"x","status":"6"}"#, "status"),
+            (br#"{"system_id":"x","locked":1}"#, "locked"),
+            (br#"{"system_id":"x","pool":"default"}"#, "pool"),
+            (br#"{"system_id":"x","pool":{"name":1}}"#, "pool"),
+            (
+                br#"{"system_id":"x","zone":{"name":"a","name":"b"}}"#,
+                "zone",
+            ),
+            (br#"{"system_id":"x","tag_names":"a"}"#, "tag_names"),
+            (br#"{"system_id":"x","owner_data":[]}"#, "owner_data"),
+            (
+                br#"{"system_id":"x","owner_data":{"juju-model-uuid":tru}}"#,
+                "owner_data",
+            ),
+            (
+                br#"{"system_id":"x","hostname":"a","hostname":"a"}"#,
+                "hostname",
+            ),
+        ] {
+            let e = format!("{:#}", parse_machine(object).unwrap_err());
+            assert!(
+                e.contains(&format!("field `{field}`")),
+                "{}: {e}",
+                String::from_utf8_lossy(object)
+            );
+        }
     }
 
     #[test]
