@@ -163,6 +163,78 @@ pub fn sealed_before_destroy(
     None
 }
 
+/// The destroy an earlier run issued, by identity: which of the site's models (name and
+/// uuid) and when, from that run's journal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssuedDestroy {
+    pub run_id: String,
+    pub model: String,
+    pub uuid: String,
+    /// When its destroy was recorded (`HH:MM:SS UTC`).
+    pub at: String,
+    pub journal: String,
+}
+
+/// The newest earlier run (not `this_run`) whose journal shows the destroy of one of the
+/// site's models reaching Juju (`intent`, `executed` or `unknown`: a refused, cancelled or
+/// failed one did not), with the model's uuid: the destroy line's own `uuid`, else (journals
+/// written before it carried one) that run's seal of the model while it was alive, which the
+/// destroy guard required. A destroy whose uuid the journal does not say is no evidence.
+pub fn issued_destroy(
+    state_dir: &Path,
+    this_run: &str,
+    marks: &SiteMarks,
+) -> Option<IssuedDestroy> {
+    let runs = std::fs::read_dir(state_dir.join("runs")).ok()?;
+    let mut ids: Vec<String> = runs
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|id| id != this_run)
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    for id in ids {
+        let path = state_dir.join("runs").join(&id).join("journal.jsonl");
+        let parsed: Vec<Value> = read_lines(&path)
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let reached = |l: &&Value| {
+            l["effect"] == "juju_destroy_model"
+                && ["intent", "executed", "unknown"].contains(&l["outcome"].as_str().unwrap_or(""))
+                && marks.touches(l)
+        };
+        let Some(destroy) = parsed.iter().rev().find(reached) else {
+            continue;
+        };
+        let model = destroy["args"]["name"].as_str().unwrap_or_default();
+        let sealed = || {
+            parsed.iter().rev().find_map(|l| {
+                (l["effect"] == "seal_backup"
+                    && l["outcome"] == "executed"
+                    && l["args"]["model"] == model
+                    && l["args"]["life"] == "alive")
+                    .then(|| l["args"]["model_uuid"].as_str())
+                    .flatten()
+            })
+        };
+        let uuid = destroy["args"]["uuid"].as_str().or_else(sealed)?;
+        if !crate::effects::frozen::is_uuid(uuid) {
+            return None;
+        }
+        let at = destroy["time"].as_str().unwrap_or_default();
+        return Some(IssuedDestroy {
+            run_id: id.clone(),
+            model: model.to_string(),
+            uuid: uuid.to_string(),
+            at: chrono::DateTime::parse_from_rfc3339(at)
+                .map(|t| t.format("%H:%M:%S UTC").to_string())
+                .unwrap_or_else(|_| at.to_string()),
+            journal: path.display().to_string(),
+        });
+    }
+    None
+}
+
 /// One earlier run's journal, summarized.
 pub fn summarize(path: &Path, lines: &[String], targets: usize) -> PreviousRun {
     let parsed: Vec<Value> = lines
@@ -279,6 +351,54 @@ mod tests {
         let interrupted = summarize(Path::new("j"), &[destroy("intent"), stop], 5);
         assert_eq!(interrupted.ended, "interrupted");
         assert!(interrupted.how.contains("SIGTERM"), "{}", interrupted.how);
+    }
+
+    #[test]
+    fn the_issued_destroy_names_its_model_by_uuid_from_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let uuid = "3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63";
+        let destroy = |outcome, args| line("juju_destroy_model", "model openstack", outcome, args);
+        // A refused destroy reached nothing; a destroy that does not say its uuid, in a run
+        // that sealed no live model, is no evidence.
+        write(
+            dir.path(),
+            "20261203T100211Z-aaaa",
+            &[destroy(
+                "refused",
+                serde_json::json!({"name": "openstack", "uuid": uuid}),
+            )],
+        );
+        write(
+            dir.path(),
+            "20261203T100300Z-bbbb",
+            &[destroy(
+                "executed",
+                serde_json::json!({"name": "openstack"}),
+            )],
+        );
+        assert!(issued_destroy(dir.path(), "now", &marks()).is_none());
+        // Older journals: the uuid of the run's seal of the live model.
+        let seal = line(
+            "seal_backup",
+            "model openstack",
+            "executed",
+            serde_json::json!({"dir": "/home/u/backups/pre-1", "model": "openstack",
+                "model_uuid": uuid, "life": "alive"}),
+        );
+        write(
+            dir.path(),
+            "20261203T100400Z-cccc",
+            &[
+                seal,
+                destroy("intent", serde_json::json!({"name": "openstack"})),
+            ],
+        );
+        let issued = issued_destroy(dir.path(), "now", &marks()).expect("the killed run's");
+        assert_eq!(
+            (issued.model.as_str(), issued.uuid.as_str()),
+            ("openstack", uuid)
+        );
+        assert_eq!(issued.run_id, "20261203T100400Z-cccc");
     }
 
     #[test]

@@ -292,7 +292,8 @@ pub(crate) fn destroy_model(
         name: "juju_destroy_model".into(),
         class: class_of("juju_destroy_model"),
         target: format!("model {}", model.name),
-        args: json!({ "name": name, "opts": opts }),
+        // The uuid: a re-run reads from the journal which model this destroy was of.
+        args: json!({ "name": name, "uuid": model.uuid, "opts": opts }),
         command: command.clone(),
         confirm: Some(Confirmation {
             summary,

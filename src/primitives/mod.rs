@@ -132,6 +132,7 @@ mod tests {
         (
             "history",
             &[
+                "journaled_destroy",
                 "journaled_pre_destroy_backup",
                 "pre_destroy_backup",
                 "previous_run",

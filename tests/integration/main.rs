@@ -48,6 +48,7 @@ mod replay;
 mod report;
 mod rerun;
 mod rerun_backup;
+mod rerun_destroyed;
 mod resolve;
 mod scenarios;
 mod signals;
