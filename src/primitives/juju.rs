@@ -170,21 +170,44 @@ fn gated(applied: Applied<serde_json::Value>, command: &str, keys: &[&str]) -> R
     to_map(with_keys(value, keys))
 }
 
-/// The script's view of a destroy that ran: gone, or still going on in the controller.
-fn destroy_result(name: &str, command: &str, outcome: DestroyOutcome) -> serde_json::Value {
-    match outcome {
-        DestroyOutcome::Destroyed => {
+/// The script's view of a destroy that ran: gone, still going on in the controller, or —
+/// the deadline passed and a fresh `juju models` still shows the model alive (`alive`) —
+/// never started.
+fn destroy_result(
+    name: &str,
+    command: &str,
+    outcome: DestroyOutcome,
+    alive: Option<&juju::Model>,
+) -> serde_json::Value {
+    match (outcome, alive) {
+        (DestroyOutcome::Destroyed, _) => {
             json!({ "model": name, "result": "destroyed", "planned": false, "command": command })
         }
-        DestroyOutcome::StillInProgress { waited, last_line } => json!({
+        (DestroyOutcome::StillInProgress { waited, last_line }, Some(m)) => json!({
+            "model": name, "result": "not-started", "planned": false, "command": command,
+            "message": format!(
+                "the destroy did not start: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped, and `juju models` still shows model `{}` ({}) alive (status `{}`); nothing was released. Look at the controller (`juju show-model {}:{}`, `juju debug-log -m {}:controller`), then run the teardown again",
+                waited.as_secs(), addressed(m), m.uuid, m.status, m.controller, addressed(m), m.controller
+            ),
+            "last_line": last_line,
+        }),
+        (DestroyOutcome::StillInProgress { waited, last_line }, None) => json!({
             "model": name, "result": "in-progress", "planned": false, "command": command,
             "message": format!(
-                "destroy issued, still in progress: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped; the controller carries on",
+                "destroy issued, still in progress: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped; `juju models` shows the model dying (or gone), the controller carries on",
                 waited.as_secs()
             ),
             "last_line": last_line,
         }),
     }
+}
+
+/// After the destroy CLI's deadline: the model with `uuid` if a fresh `juju models` still
+/// lists it alive (neither dying nor dead nor `destroying`: the destroy never started).
+fn still_alive(juju: &JujuClient, uuid: &str) -> anyhow::Result<Option<juju::Model>> {
+    Ok(juju.models()?.into_iter().find(|m| {
+        m.uuid == uuid && m.life == "alive" && m.status != "destroying"
+    }))
 }
 
 /// The exact command `juju_destroy_model(name, opts)` runs now: the model found by identity,
@@ -305,6 +328,8 @@ pub(crate) fn destroy_model(
             expected: model.name.clone(),
         }),
     };
+    // Set when the destroy never started (see below).
+    let not_started: std::cell::RefCell<Option<String>> = Default::default();
     let applied = rc
         .gate()
         .apply_on(effect, &facts, || {
@@ -317,9 +342,26 @@ pub(crate) fn destroy_model(
                 &mut |line| rc.note(&crate::term::escape_line(line)),
                 &|| rc.interrupted(),
             )?;
-            Ok(destroy_result(name, &command, outcome))
-        })
-        .map_err(|e| e.into_rhai())?;
+            let alive = match outcome {
+                DestroyOutcome::StillInProgress { .. } => still_alive(juju, &model.uuid)?,
+                DestroyOutcome::Destroyed => None,
+            };
+            let result = destroy_result(name, &command, outcome, alive.as_ref());
+            if result["result"] == "not-started" {
+                let why = result["message"].as_str().unwrap_or("the destroy did not start");
+                *not_started.borrow_mut() = Some(why.to_string());
+                // Journaled as failed: the destroy Juju was asked for did not happen.
+                anyhow::bail!("{why}");
+            }
+            Ok(result)
+        });
+    // A destroy that never started: going on to Phase C would release the targets under a
+    // live model. Stop here (exit 3), whatever the script would do next; a script cannot
+    // catch it.
+    if let Some(why) = not_started.borrow_mut().take() {
+        return Err(Stop::Halted(format!("model `{name}`: {why}")).into_rhai());
+    }
+    let applied = applied.map_err(|e| e.into_rhai())?;
     gated(applied, &command, &DESTROY_KEYS)
 }
 

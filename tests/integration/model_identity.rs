@@ -225,3 +225,40 @@ fn the_site_model_gone_is_gone_whatever_else_has_its_name() {
     let listed = sim.juju(&["models", "--format", "json"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains(ADMIN_UUID));
 }
+
+/// M1: Phase B's deadline passes while `juju models` still shows the model alive (the
+/// destroy CLI hung before the controller took it): the run stops (exit 3), saying the
+/// destroy did not start and what to do; nothing is released.
+#[test]
+fn a_destroy_that_never_started_stops_before_any_release() {
+    for major in JUJU_MAJORS {
+        let sim = SimServer::with_juju(
+            "dirty",
+            &["juju-hang-first:destroy-model", "juju-keeps-nodes"],
+            TEST_SPEED,
+            major,
+        );
+        let out = testcloud(&sim, "teardown")
+            .args(&["--yes"])
+            .set("timeouts.destroy_cli", "2")
+            .run();
+        out.status(3)
+            .stderr_has("stopped: model `openstack`: the destroy did not start: `juju destroy-model` was still waiting after 2s (site `timeouts.destroy_cli`) and was stopped, and `juju models` still shows model `admin/openstack` (3d9f6c1a-5b2e-4f80-a7c4-92e1b8d05f63) alive")
+            .stderr_has("nothing was released. Look at the controller (`juju show-model maas-controller:admin/openstack`")
+            .stdout_lacks("destroy issued, still in progress")
+            .stdout_lacks("==> Phase C");
+        let posts: Vec<String> = sim
+            .requests_of("maas")
+            .into_iter()
+            .filter(|r| r.starts_with("POST"))
+            .collect();
+        assert!(posts.is_empty(), "{major}: {posts:#?}");
+        let failed = out.journal_lines();
+        assert!(
+            failed
+                .iter()
+                .any(|l| l["effect"] == "juju_destroy_model" && l["outcome"] == "failed"),
+            "{major}: the destroy is journaled as failed"
+        );
+    }
+}

@@ -136,7 +136,7 @@ fn dirty_with_yes_on(sim: &SimServer) {
     out.says(DIRTY)
         .says(PHASE_A)
         .says("  will run: /tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt
-  Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and goes on with Phases C and D while the controller carries on
+  Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and reads `juju models`: dying, it goes on with Phases C and D while the controller carries on; still alive, the destroy did not start and the run stops, nothing released
   ... Destroying model")
         .stderr_has("  ... Waiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)...")
         .says("  ... Model destroyed.
@@ -360,7 +360,7 @@ fn a_model_that_never_goes_on(sim: &SimServer) {
     );
     out.outcome(1, "dirty", Some("no-go"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; the controller carries on; Phase D decides from `juju models` whether it went
+    out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; `juju models` shows the model dying (or gone), the controller carries on; Phase D decides from `juju models` whether it went
 ==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)")
         .says("==> Phase D — verification: model gone, targets Ready (teardown.md §3.2 step 4)")
         .says("  FAIL model `openstack` is still listed after remediation — controller-side state may be corrupted (teardown.md §3.3). Escalate to the Juju controller's owner: do not deploy
