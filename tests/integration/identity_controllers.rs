@@ -122,7 +122,16 @@ fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
 /// says why it is not the site's.
 #[test]
 fn another_users_model_of_the_same_name_is_not_the_sites() {
-    for models in [r#"models=["openstack"]"#, r#"models=["admin/openstack"]"#] {
+    for (models, why) in [
+        (
+            r#"models=["openstack"]"#,
+            "owner `bob`, the controller's user is `admin`",
+        ),
+        (
+            r#"models=["admin/openstack"]"#,
+            "the site names `admin/openstack`",
+        ),
+    ] {
         let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
         let bob = sim
             .model("004d4419-134a-4a54-87a8-2b9a480fa941")
@@ -131,9 +140,9 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
         let out = teardown(&sim, &["--set", models]);
         out.status(0);
         assert_eq!(out.json()["verdict"], "go", "{models}\n{}", out.stderr);
-        out.says(
-            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
-        );
+        out.says(&format!(
+            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's ({why})"
+        ));
         assert_eq!(
             juju_changes(&sim),
             [

@@ -3,8 +3,8 @@
 //! every command about its model — the block check, the capture, the pre-flight, the
 //! destroy, remediation — name `CONTROLLER:ops/openstack` (Juju resolves a bare name to the
 //! logged-in user's model, another one), on Juju 3.6 and 4.0. A destroy that never started
-//! by its deadline stops the run before anything is released. Each proved from the
-//! simulator's request log.
+//! by its deadline stops the run before anything is released. Identity problems are named
+//! for what they are, once. Each proved from the simulator's request log.
 
 use std::path::PathBuf;
 
@@ -141,7 +141,10 @@ fn a_qualified_site_model_is_named_so_in_every_command() {
         out.stderr_has(&format!(
             "    model       {SITE_MODEL} (uuid {SITE_UUID}), life alive"
         ))
-        .stderr_has("    contents    8 applications, 13 units (0 subordinate), 5 machines");
+        .stderr_has("    contents    8 applications, 13 units (0 subordinate), 5 machines")
+        .stderr_has(&format!(
+            "model `admin/openstack` ({ADMIN_UUID}) on controller `maas-controller` has the site's model name but is not the site's (the site names `{SITE_MODEL}`)"
+        ));
         // The backup holds that model's status, sealed for its uuid.
         let backups = out.backups();
         assert_eq!(backups.len(), 1, "{major}");
@@ -261,4 +264,50 @@ fn a_destroy_that_never_started_stops_before_any_release() {
             "{major}: the destroy is journaled as failed"
         );
     }
+}
+
+/// M9: a target MAAS hides from a user who is not a superuser is reported missing (hidden),
+/// not as "not one of the site's targets".
+#[test]
+fn a_hidden_target_is_not_called_outside_the_site() {
+    let id = SimServer::start("dirty").system_id("openstack0");
+    let owner = format!("preset:{id}:owner=bob");
+    let sim = SimServer::with("dirty", &["maas-non-superuser", &owner], TEST_SPEED);
+    let out = testcloud(&sim, "teardown").args(&["--yes"]).run();
+    out.status(3)
+        .stdout_has("target `openstack0` is missing from MAAS (no machine with that hostname is visible to `admin`")
+        .stdout_lacks("which is not one of the site's targets")
+        .stderr_lacks("which is not one of the site's targets");
+    assert!(!sim.changed());
+}
+
+/// M9: a target deployed by another user's model is one problem, listed once.
+#[test]
+fn a_target_of_another_model_is_listed_once() {
+    let id = SimServer::start("dirty").system_id("openstack2");
+    let probe = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
+    let listed = probe.juju(&["models", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("models JSON");
+    let bob = listed["models"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["name"] == "bob/openstack"))
+        .and_then(|m| m["model-uuid"].as_str())
+        .expect("bob/openstack")
+        .to_string();
+    let preset = format!("preset:{id}:juju-model-uuid={bob}");
+    let sim = SimServer::with("dirty", &["other-user-model", &preset], TEST_SPEED);
+    let out = testcloud(&sim, "teardown").args(&["--yes"]).run();
+    out.status(3);
+    // The transcript lists the problems at the decision and again at the stop: one
+    // distinct problem names bob's model.
+    let mut mentions: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("- ") && l.contains(&bob))
+        .collect();
+    mentions.sort();
+    mentions.dedup();
+    assert_eq!(mentions.len(), 1, "{}", out.stdout);
+    assert!(!sim.changed());
 }
