@@ -33,6 +33,7 @@ mod maas_tls;
 mod missing_keys;
 mod outcomes;
 mod plan_apply;
+mod pointer_file;
 mod primitives_disk;
 mod primitives_errors;
 mod primitives_fixture;
