@@ -318,6 +318,10 @@ Fault specs (repeatable --fault):
                           that contradicts the code), power_state, power_type
                           (virsh or ipmi: a BMC with a `k_g` key), juju-model-uuid or
                           juju-controller-uuid — a cloud that moves between reads
+  juju-machine-joins:HOSTNAME
+                          after the first `juju machines`, model `openstack` gains a
+                          machine on MAAS node HOSTNAME (a node that is not a target):
+                          the model moved after the detection read it
   mutate-at-read:SYSTEM_ID:FIELD=VALUE
                           as `mutate`, but right before that machine's own first read
                           (`GET machines/SYSTEM_ID/`, a release's fresh read): a cloud

@@ -89,6 +89,16 @@ pub enum GateError {
     Failed(anyhow::Error),
 }
 
+/// A Juju machine as a fresh `juju machines` shows it: which MAAS node it runs on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JujuNodeFacts {
+    /// The Juju machine id (`3`, or `3/lxd/0` for a container, which runs on machine 3's node).
+    pub id: String,
+    /// The MAAS system id of the node (`instance-id`); empty or `pending` when none yet.
+    pub instance_id: String,
+    pub hostname: String,
+}
+
 /// Facts about a MAAS machine the release guard needs (read fresh by the primitive).
 #[derive(Debug, Clone)]
 pub struct MachineFacts {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::backup::pointer::{judge, Existing};
 use crate::backup::seal::Seal;
-use crate::effects::effect::{MachineFacts, ModelFacts, Refusal};
+use crate::effects::effect::{JujuNodeFacts, MachineFacts, ModelFacts, Refusal};
 use crate::effects::frozen::{is_uuid, Frozen, FrozenTarget};
 use crate::effects::predestroy;
 use crate::effects::rules;
@@ -66,12 +66,19 @@ pub enum Facts {
         model: ModelFacts,
         sealed: Vec<String>,
         prior: Option<Seal>,
+        /// The model's machines as a fresh `juju machines` shows them (or why it failed).
+        machines: Result<Vec<JujuNodeFacts>, String>,
     },
     /// `juju destroy-model` of a model a fresh `juju models` does not list (a no-op): the
     /// name (or uuid) the script passed.
     DestroyAbsent { name: String },
-    /// `juju remove-machine`: the model as a fresh `juju models` shows it.
-    RemoveMachine { model: ModelFacts },
+    /// `juju remove-machine`: the model as a fresh `juju models` shows it, and the machine
+    /// as a fresh `juju machines` shows it (`None`: not listed; for a container, its host's
+    /// node) or why that read failed.
+    RemoveMachine {
+        model: ModelFacts,
+        machine: Result<Option<JujuNodeFacts>, String>,
+    },
     /// `wipe_qcow2`: the path, and every frozen target as a fresh MAAS read shows it.
     Wipe {
         path: PathBuf,
@@ -155,18 +162,46 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
             model,
             sealed,
             prior,
+            machines,
         } => {
             let mut sealed = sealed.clone();
             if predestroy::covers_redestroy(prior.as_ref(), &model.uuid, &model.life) {
                 sealed.push(model.name.clone());
             }
             rules::guard_destroy_model(&scope.models, scope.require_backup, &sealed, model)?;
-            model_identity("destroy_model.identity", frozen, model)
+            model_identity("destroy_model.identity", frozen, model)?;
+            match machines {
+                Ok(machines) => machines
+                    .iter()
+                    .try_for_each(|m| on_frozen_target("destroy_model.machines", frozen, &model.name, m)),
+                // A dying model Juju cannot report on may still need destroying again
+                // (teardown.md §3.3); a live one is not destroyed unseen.
+                Err(_) if model.life != "alive" => Ok(()),
+                Err(e) => refuse(
+                    "destroy_model.machines",
+                    format!(
+                        "could not read the machines of model `{}` right before its destroy ({e}); a live model is not destroyed without knowing which MAAS nodes it would release",
+                        model.name
+                    ),
+                ),
+            }
         }
         Facts::DestroyAbsent { name } => destroy_absent(scope, frozen, name),
-        Facts::RemoveMachine { model } => {
+        Facts::RemoveMachine { model, machine } => {
             rules::guard_remove_machine(&scope.models, model)?;
-            model_identity("remove_machine.identity", frozen, model)
+            model_identity("remove_machine.identity", frozen, model)?;
+            match machine {
+                Ok(Some(m)) => on_frozen_target("remove_machine.target", frozen, &model.name, m),
+                // Not listed: Juju will say so; nothing of anyone's is released.
+                Ok(None) => Ok(()),
+                Err(e) => refuse(
+                    "remove_machine.target",
+                    format!(
+                        "could not read the machines of model `{}` right before the removal ({e}); a machine is not removed without knowing which MAAS node it would release",
+                        model.name
+                    ),
+                ),
+            }
         }
         Facts::Wipe { path, targets } => wipe(scope, frozen, path, targets),
         Facts::WriteBackup {
@@ -378,6 +413,39 @@ fn destroy_absent(scope: &Scope, frozen: Option<&Frozen>, name: &str) -> Result<
 }
 
 /// The model a fresh read shows must be the frozen one: same uuid, same controller uuid.
+/// A machine of the site's model, on a fresh read, runs on a target the detection froze (or
+/// on no node yet): removing it, or destroying its model, releases only frozen targets. A
+/// model that gained a machine on another node since the detection is not the one frozen.
+fn on_frozen_target(
+    guard: &'static str,
+    frozen: Option<&Frozen>,
+    model: &str,
+    m: &JujuNodeFacts,
+) -> Result<(), Refusal> {
+    let Some(frozen) = frozen else {
+        return refuse(guard, DETECT_FIRST.to_string());
+    };
+    let instance = m.instance_id.as_str();
+    if instance.is_empty() || instance == "pending" || frozen.target(instance).is_some() {
+        return Ok(());
+    }
+    refuse(
+        guard,
+        format!(
+            "machine {} of model `{model}` runs on MAAS node `{}` ({}), which is not one of the targets frozen by the detection ({}): the model is not only the site's machines any more",
+            m.id,
+            instance.escape_debug(),
+            if m.hostname.is_empty() { "no hostname" } else { m.hostname.as_str() },
+            frozen
+                .targets
+                .iter()
+                .map(|t| format!("{} {}", t.system_id, t.hostname))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
 fn model_identity(
     guard: &'static str,
     frozen: Option<&Frozen>,
@@ -567,6 +635,7 @@ mod tests {
         assert!(e.reason.contains("abc123"), "{}", e.reason);
         let destroy = Facts::RemoveMachine {
             model: model(MODEL, CTL),
+            machine: Ok(None),
         };
         assert_eq!(
             decide(&scope(), Some(&f), &destroy).unwrap_err().guard,
@@ -728,6 +797,7 @@ mod tests {
                     model: m,
                     sealed: vec![],
                     prior: None,
+                    machines: Ok(vec![]),
                 },
             )
         };
@@ -747,9 +817,69 @@ mod tests {
             Some(&f),
             &Facts::RemoveMachine {
                 model: model(OTHER, CTL),
+                machine: Ok(None),
             },
         );
         assert_eq!(remove.unwrap_err().guard, "remove_machine.identity");
+    }
+
+    #[test]
+    fn a_machine_of_the_model_on_a_node_not_frozen_stops_its_removal_and_the_destroy() {
+        let f = frozen();
+        let node = |id: &str, instance: &str| JujuNodeFacts {
+            id: id.into(),
+            instance_id: instance.into(),
+            hostname: "h".into(),
+        };
+        let remove = |m: Result<Option<JujuNodeFacts>, String>| {
+            decide(
+                &scope(),
+                Some(&f),
+                &Facts::RemoveMachine {
+                    model: model(MODEL, CTL),
+                    machine: m,
+                },
+            )
+        };
+        assert_eq!(remove(Ok(Some(node("0", "abc123")))), Ok(()));
+        assert_eq!(remove(Ok(Some(node("7", "pending")))), Ok(()));
+        assert_eq!(remove(Ok(None)), Ok(()));
+        let r = remove(Ok(Some(node("5", "hk84nd")))).unwrap_err();
+        assert_eq!(r.guard, "remove_machine.target");
+        assert!(
+            r.reason.contains("machine 5 of model") && r.reason.contains("`hk84nd`"),
+            "{r}"
+        );
+        assert_eq!(
+            remove(Err("juju failed".into())).unwrap_err().guard,
+            "remove_machine.target"
+        );
+        let destroy = |life: &str, machines: Result<Vec<JujuNodeFacts>, String>| {
+            decide(
+                &Scope {
+                    require_backup: false,
+                    ..scope()
+                },
+                Some(&f),
+                &Facts::DestroyModel {
+                    model: ModelFacts {
+                        life: life.into(),
+                        ..model(MODEL, CTL)
+                    },
+                    sealed: vec![],
+                    prior: None,
+                    machines,
+                },
+            )
+        };
+        assert_eq!(destroy("alive", Ok(vec![node("0", "abc123")])), Ok(()));
+        let r = destroy("alive", Ok(vec![node("0", "abc123"), node("5", "hk84nd")])).unwrap_err();
+        assert_eq!(r.guard, "destroy_model.machines");
+        assert_eq!(
+            destroy("alive", Err("x".into())).unwrap_err().guard,
+            "destroy_model.machines"
+        );
+        assert_eq!(destroy("dying", Err("x".into())), Ok(()));
     }
 
     #[test]
@@ -800,6 +930,7 @@ mod tests {
                     },
                     sealed: vec![],
                     prior,
+                    machines: Ok(vec![]),
                 },
             )
         };

@@ -32,8 +32,8 @@ pub mod rules;
 pub use crate::stop::Stop;
 pub use confirm::confirm_with;
 pub use effect::{
-    Admission, Applied, Confirmation, Effect, EffectClass, GateError, MachineFacts, ModelFacts,
-    PlanEntry, Refusal, Transcript,
+    Admission, Applied, Confirmation, Effect, EffectClass, GateError, JujuNodeFacts, MachineFacts,
+    ModelFacts, PlanEntry, Refusal, Transcript,
 };
 pub use gate::Gate;
 pub use rules::{

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
 use crate::effects::guards::Facts;
-use crate::effects::{Applied, Confirmation, Effect, EffectClass, ModelFacts};
+use crate::effects::{Applied, Confirmation, Effect, EffectClass, JujuNodeFacts, ModelFacts};
 use crate::primitives::detect;
 use crate::primitives::support::{class_of, options, script_error, to_map, with_keys, RhaiResult};
 use crate::stop::Stop;
@@ -218,6 +218,10 @@ pub(crate) fn destroy_model(
         model: model_facts_of(&model),
         sealed: rc.verified_sealed_models(),
         prior: crate::backup::seal::pointed_pre_destroy(&rc.site().pointer_file).map(|(_, s)| s),
+        machines: juju
+            .machines(&target)
+            .map(|machines| machines.iter().map(node_facts).collect())
+            .map_err(|e| first_line(&format!("{e:#}")).to_string()),
     };
     let guard = rc.gate().guard(&facts);
     // The summary is only worth a `juju status` when the guard lets the call through.
@@ -301,12 +305,24 @@ pub(crate) fn remove_machine(
         id,
         &opts,
     ));
+    let machines = juju.machines(&target);
+    // A container runs on its host machine's node: that node is what the guard checks.
+    let host = id.split('/').next().unwrap_or(id);
     let facts = Facts::RemoveMachine {
         model: model_facts_of(&found),
+        machine: machines
+            .as_ref()
+            .map(|ms| {
+                ms.iter().find(|m| m.id == host).map(|m| JujuNodeFacts {
+                    id: id.to_string(),
+                    ..node_facts(m)
+                })
+            })
+            .map_err(|e| first_line(&format!("{e:#}")).to_string()),
     };
     let guard = rc.gate().guard(&facts);
     let summary = if guard.is_ok() {
-        let machines = juju.machines(&target).map_err(script_error)?;
+        let machines = machines.map_err(script_error)?;
         match machines.iter().find(|m| m.id == id) {
             Some(m) => format!(
                 "machine `{}` of model `{model}`: instance `{}`, host `{}`, status `{}`, life `{}`",
@@ -338,6 +354,15 @@ pub(crate) fn remove_machine(
         })
         .map_err(|e| e.into_rhai())?;
     gated(applied, &command, &REMOVE_KEYS)
+}
+
+/// Which MAAS node a Juju machine runs on, for the gate.
+fn node_facts(m: &juju::Machine) -> JujuNodeFacts {
+    JujuNodeFacts {
+        id: m.id.clone(),
+        instance_id: m.instance_id.clone(),
+        hostname: m.hostname.clone(),
+    }
 }
 
 /// Each primitive's effect class, declared once: `runbook doc` shows it and the gate is

@@ -43,6 +43,9 @@ pub enum Fault {
     ControllerGoneAfter(String),
     /// (system id, field, value): as `Mutate`, applied to the starting state.
     Preset(String, String, String),
+    /// After the first `juju machines`, model `openstack` gains a machine on this MAAS node
+    /// (by hostname): the model changed since the detection read it.
+    JujuMachineJoins(String),
     /// (system id, field, value): as `Mutate`, applied right before that machine's own first
     /// read (`GET machines/ID/`, a release's fresh read).
     MutateAtRead(String, String, String),
@@ -127,6 +130,7 @@ impl Fault {
             "maas-non-superuser" if arg.is_none() => Fault::MaasNonSuperuser,
             "delete-on-destroy" => Fault::DeleteOnDestroy(need("hostname")?),
             "juju-keeps-nodes" if arg.is_none() => Fault::JujuKeepsNodes,
+            "juju-machine-joins" => Fault::JujuMachineJoins(need("hostname")?),
             "mutate" | "preset" | "mutate-at-read" => {
                 let arg = need("system_id:field=value")?;
                 let parsed = arg
@@ -195,6 +199,8 @@ pub struct Faults {
     hung_first: Vec<String>,
     /// The system ids whose `mutate-at-read` faults have fired.
     read_once: Vec<String>,
+    /// Whether the `juju-machine-joins` fault has fired.
+    joined: bool,
 }
 
 impl Faults {
@@ -210,6 +216,7 @@ impl Faults {
             juju_done: Vec::new(),
             hung_first: Vec::new(),
             read_once: Vec::new(),
+            joined: false,
         })
     }
 
@@ -398,6 +405,20 @@ impl Faults {
             self.read_once.push(id.to_string());
         }
         changes
+    }
+
+    /// The MAAS hostname a machine joins model `openstack` on, once `juju COMMAND` (the
+    /// first `machines`) has succeeded; `None` before, after, or without the fault.
+    pub fn take_machine_join(&mut self, command: &str) -> Option<String> {
+        if self.joined || command != "machines" {
+            return None;
+        }
+        let host = self.list.iter().find_map(|f| match f {
+            Fault::JujuMachineJoins(host) => Some(host.clone()),
+            _ => None,
+        })?;
+        self.joined = true;
+        Some(host)
     }
 
     /// Note that `juju COMMAND` succeeded.

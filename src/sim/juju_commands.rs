@@ -256,6 +256,9 @@ pub fn run(cloud: &mut Cloud, req: &JujuRequest) -> (JujuReply, bool) {
         result.unwrap_or_else(|(code, msg)| (JujuReply::error(code, &msg), false));
     if reply.code == 0 {
         cloud.faults.juju_succeeded(command);
+        if let Some(host) = cloud.faults.take_machine_join(command) {
+            cloud.join_machine("openstack", &host);
+        }
     }
     if reply.code == 0 && cloud.faults.juju_malformed(command) && !reply.stdout.is_empty() {
         reply.stdout = truncated(&reply.stdout);

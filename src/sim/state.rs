@@ -282,6 +282,37 @@ impl Cloud {
             .find(|m| m.name == name || m.uuid == name)
     }
 
+    /// Fault `juju-machine-joins`: model `model` gains a machine on the MAAS node `hostname`
+    /// (a no-op when either is missing).
+    pub fn join_machine(&mut self, model: &str, hostname: &str) {
+        let Some(&index) = self.indexes_by_hostname(hostname).first() else {
+            return;
+        };
+        let (system_id, hostname) = {
+            let m = &self.machines[index];
+            (m.system_id.clone(), m.hostname.clone())
+        };
+        let Some(model) = self.model_mut(model) else {
+            return;
+        };
+        let next = model
+            .machines
+            .iter()
+            .filter_map(|m| m.id.parse::<usize>().ok())
+            .max()
+            .map_or(0, |n| n + 1);
+        model.machines.push(JujuMachine {
+            id: next.to_string(),
+            system_id,
+            hostname,
+            index,
+            dying: false,
+            stuck: false,
+            keep_instance: false,
+            removal_due: None,
+        });
+    }
+
     pub fn model_mut(&mut self, name: &str) -> Option<&mut Model> {
         self.models
             .iter_mut()

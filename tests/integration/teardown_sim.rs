@@ -551,6 +551,51 @@ fn a_fresh_read_that_contradicts_itself_is_refused_not_released() {
     assert_eq!(posts.len(), 2, "the other two owned targets: {posts:#?}");
 }
 
+/// The site's model gains a machine on a node that is not a target after the detection
+/// read it: the destroy would release that node too, so the gate refuses the destroy on its
+/// fresh read of the model's machines — no destroy, no release.
+#[test]
+fn a_model_that_gained_a_machine_on_another_node_is_not_destroyed() {
+    let sim = SimServer::with(
+        "dirty",
+        &["juju-machine-joins:juju-controller-0"],
+        TEST_SPEED,
+    );
+    let out = teardown(&sim, &["--yes"]);
+    out.outcome(4, "dirty", None);
+    out.stderr_has("refused by guard `destroy_model.machines`: machine 5 of model `openstack` runs on MAAS node")
+        .stderr_has("(juju-controller-0), which is not one of the targets frozen by the detection");
+    assert!(
+        sim.requests_of("juju")
+            .iter()
+            .all(|r| !r.starts_with("destroy-model")),
+        "{:#?}",
+        sim.requests_of("juju")
+    );
+    assert!(sim.release_posts().is_empty(), "{:#?}", sim.release_posts());
+
+    // Nor is that machine removed on its own: removing it would release a node not frozen.
+    let sim = SimServer::with(
+        "dirty",
+        &["juju-machine-joins:juju-controller-0"],
+        TEST_SPEED,
+    );
+    let out = crate::primitives_fixture::eval(
+        &sim,
+        &["--yes"],
+        "juju_remove_machine(\"openstack\", \"5\")",
+    );
+    out.status(4)
+        .stderr_has("refused by guard `remove_machine.target`: machine 5 of model `openstack` runs on MAAS node");
+    assert!(
+        sim.requests_of("juju")
+            .iter()
+            .all(|r| !r.starts_with("remove-machine")),
+        "{:#?}",
+        sim.requests_of("juju")
+    );
+}
+
 /// Juju failing at the detection, or at Phase A's capture, is an error that stops the run
 /// before the destroy: the failed command and its stderr, nothing changed on the cloud, the
 /// pointer not moved; the account lists Phase A's incomplete backup dir (`written`).
