@@ -371,6 +371,14 @@ pub fn maas_credentials(env: &Env, site: &Site) -> Result<Option<MaasCredentials
     }
     let name = site.maas.profile.clone().unwrap_or_default();
     let p = maas_profiles::find(&maas_profiles::existing_dbs(), &name)?;
+    // A profile's key goes to the profile's MAAS only: a `MAAS_URL` (or `maas.url`) that
+    // names another one would hand it the key.
+    if let Some(url) = site.maas.url.as_deref().filter(|u| !same_maas(u, &p.url)) {
+        bail!(
+            "the MAAS API key would come from maas CLI profile `{name}`, whose MAAS is `{}`, but the MAAS URL in use is `{url}`: refusing to send the profile's key to another MAAS\nhint: unset `MAAS_URL` (or drop `maas.url`) to use the profile's MAAS, or give the key of `{url}` itself (`MAAS_API_KEY`, site `maas.api_key_file`, or that MAAS's own profile)",
+            p.url
+        );
+    }
     Ok(Some(MaasCredentials {
         api_key: p.api_key,
         ca_pem: p.cacerts,

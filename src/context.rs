@@ -308,7 +308,8 @@ impl RunContext {
         self.clients.maas_or_init(|| {
             let url = self.maas_url().ok_or_else(|| {
                 anyhow::anyhow!(
-                    "no MAAS URL: set `MAAS_URL` or site `maas.url` (e.g. `http://maas:5240/MAAS`)"
+                    "no MAAS URL: set `MAAS_URL`, site `maas.url` (e.g. `http://maas:5240/MAAS`), or a `maas login` profile (`--profile NAME`)\n{}",
+                    crate::maas_profiles::no_key_hint()
                 )
             })?;
             let creds = crate::config::maas_credentials(&self.env, &self.site)?.ok_or_else(|| {

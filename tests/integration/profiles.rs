@@ -158,6 +158,13 @@ fn no_key_lists_the_profiles_or_says_to_log_in() {
         .status(2)
         .stderr_has("no MAAS API key")
         .stderr_has("run `maas login");
+    // No URL either: the same list, and how to choose one.
+    let t = logged_in(&[("prod", &sim.maas_url, &sim.api_key)]);
+    whoami(t, &[])
+        .status(2)
+        .stderr_has("no MAAS URL")
+        .stderr_has("the maas CLI has profile(s) `prod`")
+        .stderr_has("--profile NAME");
     assert_eq!(whoami_requests(&sim), 0, "nothing was sent without a key");
 }
 
@@ -284,4 +291,26 @@ fn a_pinned_site_refuses_an_exported_profile_of_another_maas() {
         ));
     }
     assert_eq!(whoami_requests(&sim), 3);
+}
+
+/// A profile's key goes to the profile's MAAS only: `MAAS_PROFILE` of MAAS A with an
+/// exported `MAAS_URL` of MAAS B is refused before any request, naming both — B never sees
+/// the key, A is not asked either.
+#[test]
+fn a_profiles_key_is_never_sent_to_another_maas() {
+    let a = SimServer::start("dirty");
+    let b = SimServer::start("dirty");
+    let t = logged_in(&[("admin", &a.maas_url, &a.api_key)]);
+    let out = whoami(
+        t.env("MAAS_PROFILE", "admin").env("MAAS_URL", &b.maas_url),
+        &[],
+    );
+    out.status(2)
+        .stderr_has(&format!(
+            "the MAAS API key would come from maas CLI profile `admin`, whose MAAS is `{}/api/2.0/`, but the MAAS URL in use is `{}`: refusing to send the profile's key to another MAAS",
+            a.maas_url, b.maas_url
+        ))
+        .stderr_has("hint: unset `MAAS_URL`");
+    assert_eq!(whoami_requests(&a), 0, "{:#?}", a.log());
+    assert!(b.log().is_empty(), "MAAS B was contacted: {:#?}", b.log());
 }

@@ -252,6 +252,18 @@ fn entries_from_a_pipe_run_without_a_terminal() {
         .stderr_has("read-only until `:arm`");
 }
 
+/// `:arm` from a pipe is refused, like every other typed confirmation: the site name on the
+/// next line is just an entry, and the session stays read-only.
+#[test]
+fn arm_from_a_pipe_is_refused() {
+    Test::new()
+        .args(&["repl"])
+        .stdin(":arm\ndemo\n:quit\n")
+        .run()
+        .stderr_has("error: not armed: arming needs the site name typed at a terminal, and the REPL's input is not one; the session stays read-only")
+        .stderr_lacks("ARMED");
+}
+
 #[test]
 fn json_flag_is_refused_with_a_pointer_to_eval() {
     Test::new()

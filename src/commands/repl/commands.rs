@@ -214,6 +214,10 @@ fn arm(session: &mut ReplSession, terminal: &mut dyn Terminal) -> Result<()> {
         println!("already armed");
         return Ok(());
     }
+    // Like every other typed confirmation: a person at a terminal, not a line in a pipe.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        bail!("not armed: arming needs the site name typed at a terminal, and the REPL's input is not one; the session stays read-only\nhint: a script that changes the cloud is a runbook: `runbook run FILE --site SITE`");
+    }
     // Taken before asking: an armed session changes the site, one at a time (see site_lock).
     let lock = match crate::commands::site_lock::take(session.ctx(), "runbook repl, armed")? {
         Ok(lock) => lock,
