@@ -227,7 +227,7 @@ pub fn parse_machines(body: &[u8]) -> Result<Vec<Machine>> {
 /// A machine list parsed while its body arrives: the bytes come in chunks, the machines
 /// complete in them are parsed every [`MachineStream::STEP`] bytes and their bytes let go,
 /// so parsing overlaps the download and the body is never held whole (95 MB for 10,000
-/// machines).
+/// machines). A chunk of at least `STEP` bytes is parsed where it lies, not copied.
 #[derive(Default)]
 pub struct MachineStream {
     /// The bytes from the first machine not parsed yet on.
@@ -247,21 +247,62 @@ impl MachineStream {
         *self = MachineStream::default();
     }
 
+    /// How much of a big chunk is copied to complete the machine cut in two before it.
+    const HEAD: usize = 64 * 1024;
+
     /// The next bytes of the body.
     pub fn push(&mut self, chunk: &[u8]) {
         if self.walk.failed.is_some() {
             return;
         }
+        if chunk.len() >= Self::STEP && self.walk.at.is_some() && !self.walk.done() {
+            return self.push_in_place(chunk);
+        }
         self.buf.extend_from_slice(chunk);
         let at = self.walk.at.unwrap_or(0);
         if self.buf.len() >= at + Self::STEP && !self.walk.done() {
             self.walk.step(&self.buf, false, self.dropped);
-            // Let the parsed machines' bytes go: the rest moves to the front.
-            if let (Some(at), false) = (self.walk.at, self.walk.done()) {
-                self.buf.drain(..at);
-                self.dropped += at;
-                self.walk.at = Some(0);
+            self.keep_rest();
+        }
+    }
+
+    /// A big chunk (as a fast server sends a long list) is walked where it lies, not
+    /// copied: only its first bytes are, to complete the machine cut in two before it,
+    /// and the machine it cuts in two at its end.
+    fn push_in_place(&mut self, chunk: &[u8]) {
+        let chunk_at = self.buf.len();
+        let head = chunk.len().min(Self::HEAD);
+        self.buf.extend_from_slice(&chunk[..head]);
+        self.walk.step(&self.buf, false, self.dropped);
+        match self.walk.at {
+            // The next machine starts in the chunk: go on there.
+            Some(at) if at >= chunk_at && !self.walk.done() => {
+                self.buf.clear();
+                self.dropped += chunk_at;
+                self.walk.at = Some(at - chunk_at);
+                self.walk.step(chunk, false, self.dropped);
+                if self.walk.failed.is_none() {
+                    // What the walk did not reach: a machine cut in two, or what follows `]`.
+                    let at = self.walk.at.unwrap_or(0);
+                    self.buf.extend_from_slice(&chunk[at..]);
+                    self.dropped += at;
+                    self.walk.at = Some(0);
+                }
             }
+            // A machine longer than the head, or the list ended or broke in it.
+            _ => {
+                self.buf.extend_from_slice(&chunk[head..]);
+                self.keep_rest();
+            }
+        }
+    }
+
+    /// Lets the parsed machines' bytes go: the rest moves to the front.
+    fn keep_rest(&mut self) {
+        if let (Some(at), false) = (self.walk.at, self.walk.done()) {
+            self.buf.drain(..at);
+            self.dropped += at;
+            self.walk.at = Some(0);
         }
     }
 
@@ -416,38 +457,87 @@ mod tests {
         );
     }
 
+    /// `body` pushed in chunks of the `sizes` in turn: the most the stream held, what it
+    /// held at the end, and the list.
+    fn streamed(body: &str, sizes: &[usize]) -> (usize, usize, Result<Vec<Machine>>) {
+        let mut stream = MachineStream::default();
+        let (mut at, mut buffered) = (0, 0);
+        for size in sizes.iter().cycle() {
+            if at == body.len() {
+                break;
+            }
+            let end = body.len().min(at + size);
+            stream.push(&body.as_bytes()[at..end]);
+            buffered = buffered.max(stream.buf.len());
+            at = end;
+        }
+        (buffered, stream.buf.len(), stream.finish())
+    }
+
     #[test]
     fn a_list_streamed_in_chunks_is_the_list_parsed_whole() {
-        let n = 3 * MachineStream::STEP / machine_json("id0", "node0", 6, Some("admin")).len();
-        let machines: Vec<String> = (0..n)
+        let step = MachineStream::STEP;
+        let n = 8 * step / machine_json("id0", "node0", 6, Some("admin")).len();
+        let mut machines: Vec<String> = (0..n)
             .map(|i| machine_json(&format!("id{i}"), &format!("node{i}"), 6, Some("admin")))
             .collect();
+        // A machine longer than the part of a big chunk copied to complete one.
+        machines[n / 2] = machines[n / 2].replacen(
+            "{",
+            &format!(r#"{{"long":"{}","#, "x".repeat(2 * MachineStream::HEAD)),
+            1,
+        );
         let body = format!(" [\n{}\n] \n", machines.join(" ,\n"));
-        assert!(body.len() > 2 * MachineStream::STEP, "several steps");
+        assert!(body.len() > 8 * step, "several steps");
         let whole = parse_machines(body.as_bytes()).unwrap();
         assert_eq!(whole.len(), n);
-        for size in [1000, 4096, 70_001] {
-            let mut stream = MachineStream::default();
-            for chunk in body.as_bytes().chunks(size) {
-                stream.push(chunk);
-            }
-            assert!(
-                stream.buf.len() < MachineStream::STEP + size,
-                "parsed bytes are let go"
-            );
-            assert_eq!(stream.finish().unwrap(), whole, "chunks of {size}");
+        for sizes in [
+            &[1000][..],
+            &[4096],
+            &[70_001],
+            &[step],
+            &[step + 12_345],
+            &[3 * step],
+            &[10, step + 1, 3000, 2 * step + 7],
+        ] {
+            let (buffered, _, list) = streamed(&body, sizes);
+            let biggest = sizes.iter().max().copied().unwrap_or(0);
+            assert!(buffered < step + biggest, "parsed bytes are let go");
+            assert_eq!(list.unwrap(), whole, "chunks of {sizes:?}");
         }
-        let stream_of = |text: &str| {
-            let mut stream = MachineStream::default();
-            for chunk in text.as_bytes().chunks(3000) {
-                stream.push(chunk);
-            }
-            stream.finish()
-        };
-        let cut = &body[..body.len() / 2];
-        assert!(format!("{:#}", stream_of(cut).unwrap_err()).contains("ends early"));
-        let trailing = format!("{body} x");
-        assert!(stream_of(&trailing).is_err(), "bytes after the `]`");
+        // A big chunk is walked where it lies: only a machine cut in two is kept.
+        let (_, kept, _) = streamed(&body[..3 * (step + 1)], &[step + 1]);
+        assert!(kept < step / 8, "{kept} bytes kept");
+        for sizes in [&[3000][..], &[step + 1], &[100, 2 * step]] {
+            let cut = &body[..body.len() / 2];
+            let e = format!("{:#}", streamed(cut, sizes).2.unwrap_err());
+            assert!(e.contains("ends early"), "{e}");
+            let trailing = format!("{body} x");
+            assert!(streamed(&trailing, sizes).2.is_err(), "bytes after the `]`");
+            // An error past the first chunk names the machine and where it is.
+            let broken = body.replacen(r#""hostname":"node7""#, r#""hostname":7"#, 1);
+            let e = format!("{:#}", streamed(&broken, sizes).2.unwrap_err());
+            assert!(
+                e.contains("machine 7 of the list") && e.contains("`hostname`"),
+                "{e}"
+            );
+            let m = n / 4;
+            let at = body.find(&format!(r#""system_id":"id{m}""#)).unwrap();
+            let at = at + body[at..].find(r#""links":[]"#).unwrap() + r#""links":["#.len();
+            let broken = format!("{}}}{}", &body[..at], &body[at + 1..]);
+            let e = format!("{:#}", streamed(&broken, sizes).2.unwrap_err());
+            let number_after = |text: &str| -> usize {
+                let rest = &e[e.find(text).unwrap() + text.len()..];
+                let digits = rest.find(|c: char| !c.is_ascii_digit());
+                rest[..digits.unwrap_or(rest.len())].parse().unwrap()
+            };
+            assert!(e.contains(&format!("machine {m} of the list")), "{e}");
+            assert_eq!(
+                number_after("at byte ") + number_after("from byte "),
+                at,
+                "{e}"
+            );
+        }
     }
 
     fn fixture(name: &str) -> Vec<u8> {
