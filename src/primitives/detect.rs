@@ -78,6 +78,22 @@ pub fn is_site_model(entry: &str, m: &Model, user: &str) -> bool {
     }
 }
 
+/// Why `m`, which has the short name of the site's `entry`, is not the site's model.
+fn not_the_site_model(m: &Model, entry: &str, user: &str) -> String {
+    let why = if entry.contains('/') {
+        format!("the site names `{entry}`")
+    } else {
+        format!(
+            "owner `{}`, the controller's user is `{user}`",
+            m.owner
+        )
+    };
+    format!(
+        "juju: model `{}` ({}) on controller `{}` has the site's model name but is not the site's ({why})",
+        m.qualified, m.uuid, m.controller
+    )
+}
+
 fn short(entry: &str) -> &str {
     entry.rsplit('/').next().unwrap_or(entry)
 }
@@ -121,11 +137,10 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         }
         if mine {
             candidates.push(m);
-        } else if !m.is_controller && site.models.iter().any(|e| short(e) == m.name) {
-            evidence.push(format!(
-                "juju: model `{}` ({}) on controller `{}` has the site's model name but is not the site's (owner `{}`, the controller's user is `{}`)",
-                m.qualified, m.uuid, m.controller, m.owner, controller.user
-            ));
+        } else if !m.is_controller {
+            if let Some(entry) = site.models.iter().find(|e| short(e) == m.name) {
+                evidence.push(not_the_site_model(m, entry, &controller.user));
+            }
         }
         let mut v = serde_json::to_value(m)?;
         v["site_model"] = serde_json::Value::Bool(mine);
@@ -153,7 +168,13 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
     };
 
     if let Some(m) = candidates.first().filter(|_| candidates.len() == 1) {
-        problems.extend(machines_outside_targets(juju, m, &controller, &machines)?);
+        problems.extend(machines_outside_targets(
+            juju,
+            m,
+            &controller,
+            &machines,
+            &site.targets,
+        )?);
     }
     let foreign_models: Vec<String> = models
         .iter()
@@ -178,7 +199,8 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
             juju_controller_uuid: m.juju_controller_uuid.clone(),
         });
         problems.extend(cross_check(m, model.as_ref(), &controller));
-        if let Some(uuid) = m.juju_model_uuid.as_deref() {
+        // With a frozen model, `cross_check` already named this mismatch (both uuids).
+        if let Some(uuid) = m.juju_model_uuid.as_deref().filter(|_| model.is_none()) {
             if foreign_models.iter().any(|f| f == uuid) {
                 problems.push(format!(
                     "target `{}` ({}) was deployed by Juju model `{uuid}`, which is not the site's model",
@@ -269,8 +291,10 @@ fn machines_outside_targets(
     m: &Model,
     controller: &Controller,
     site_machines: &[Machine],
+    targets: &[String],
 ) -> anyhow::Result<Vec<String>> {
-    let addressed = if m.owner == controller.user || m.qualified.is_empty() {
+    // By its qualified name: a bare one is Juju's logged-in user's model, maybe another.
+    let addressed = if m.qualified.is_empty() {
         &m.name
     } else {
         &m.qualified
@@ -282,11 +306,18 @@ fn machines_outside_targets(
     };
     // A set, not a scan per machine: a thousand-node model against a thousand targets.
     let site_ids: HashSet<&str> = site_machines.iter().map(|t| t.system_id.as_str()).collect();
+    // A target MAAS does not show (hidden from a user who is not a superuser, or gone) is
+    // reported missing by the classifier, which routes UNKNOWN: a machine of the model on a
+    // node of that host name is not also called "not one of the site's targets".
+    let seen: HashSet<&str> = site_machines.iter().map(|t| t.hostname.as_str()).collect();
+    let unseen_target =
+        |hostname: &str| targets.iter().any(|t| t == hostname) && !seen.contains(hostname);
     Ok(listed
         .iter()
         // Containers and machines not provisioned yet are on no MAAS node of their own.
         .filter(|j| !j.id.contains('/') && !j.instance_id.is_empty())
         .filter(|j| !site_ids.contains(j.instance_id.as_str()))
+        .filter(|j| !unseen_target(&j.hostname))
         .map(|j| {
             format!(
                 "model `{}` ({}) on controller `{}` has machine {} on MAAS node `{}` ({}), which is not one of the site's targets: it is not the site's model",

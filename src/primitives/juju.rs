@@ -4,6 +4,12 @@
 //! (`juju_destroy_model`, `juju_remove_machine`) read fresh facts (`juju models`, `juju
 //! status`), evaluate their guard (`effects/rules.rs`), and hand the call to the gate, which
 //! refuses, plans, confirms, runs and journals it.
+//!
+//! Identity, not names: once `detect_cloud()` froze the site's model, every command about it
+//! names it qualified (`CONTROLLER:OWNER/MODEL`, as Juju printed it), and `juju_model` finds
+//! it by uuid; a script passing the short name can never reach another user's model of the
+//! same name, which a bare `-m CONTROLLER:MODEL` would (Juju resolves it to the logged-in
+//! user's).
 
 use std::rc::Rc;
 
@@ -13,6 +19,7 @@ use serde_json::json;
 
 use crate::clients::juju::{self, DestroyOptions, DestroyOutcome, JujuClient, RemoveOptions};
 use crate::context::RunContext;
+use crate::effects::frozen::FrozenModel;
 use crate::effects::guards::Facts;
 use crate::effects::{Applied, Confirmation, Effect, EffectClass, JujuNodeFacts, ModelFacts};
 use crate::primitives::detect;
@@ -72,16 +79,48 @@ fn logged_in_user(rc: &RunContext, juju: &JujuClient) -> anyhow::Result<String> 
         .unwrap_or_default())
 }
 
-/// How a changing command names `model` (found by identity): its short name when it is the
-/// logged-in user's (Juju resolves a bare name to that user's model), else `owner/name`, so
-/// Juju can never resolve the command to another user's model of the same short name.
-fn addressed(rc: &RunContext, juju: &JujuClient, model: &juju::Model) -> anyhow::Result<String> {
-    let user = logged_in_user(rc, juju)?;
-    Ok(if model.owner == user || model.qualified.is_empty() {
+/// How a changing command names `model` (found by identity): its qualified name as Juju
+/// printed it (`owner/name`, `qualifier/name` on 4.x), so Juju can never resolve the command
+/// to another user's model of the same short name, whoever is logged in.
+fn addressed(model: &juju::Model) -> String {
+    if model.qualified.is_empty() {
         model.name.clone()
     } else {
         model.qualified.clone()
-    })
+    }
+}
+
+/// Does `name` (a short name, `owner/name` or uuid, as a script passes it) name the frozen
+/// model?
+fn names_frozen(f: &FrozenModel, name: &str) -> bool {
+    name == f.name || name == f.uuid || (!f.qualified.is_empty() && name == f.qualified)
+}
+
+/// How a read names `model`: the site's frozen model by its qualified name (a bare name is
+/// resolved by Juju to the logged-in user's model, which may be another one: the backup,
+/// the pre-flight and remediation must read the model the destroy acts on); any other model
+/// as given.
+fn read_address(rc: &RunContext, model: &str) -> String {
+    match rc.frozen().and_then(|f| f.model) {
+        Some(f) if names_frozen(&f, model) && !f.qualified.is_empty() => f.qualified,
+        _ => model.to_string(),
+    }
+}
+
+/// `juju_model(name)`: the site's frozen model by its uuid when `name` names it (gone when
+/// that uuid is no longer listed, whatever else has its short name); any other name as
+/// Juju resolves it (a bare name: the logged-in user's model).
+fn site_model_or_named(
+    rc: &RunContext,
+    juju: &JujuClient,
+    name: &str,
+) -> anyhow::Result<Option<juju::Model>> {
+    match rc.frozen().and_then(|f| f.model) {
+        Some(f) if names_frozen(&f, name) => {
+            Ok(juju.models()?.into_iter().find(|m| m.uuid == f.uuid))
+        }
+        _ => juju.model(name, &logged_in_user(rc, juju)?),
+    }
 }
 
 /// The facts the gate decides a destroy or removal on, from a fresh `juju models`.
@@ -131,16 +170,31 @@ fn gated(applied: Applied<serde_json::Value>, command: &str, keys: &[&str]) -> R
     to_map(with_keys(value, keys))
 }
 
-/// The script's view of a destroy that ran: gone, or still going on in the controller.
-fn destroy_result(name: &str, command: &str, outcome: DestroyOutcome) -> serde_json::Value {
-    match outcome {
-        DestroyOutcome::Destroyed => {
+/// The script's view of a destroy that ran: gone, still going on in the controller, or —
+/// the deadline passed and a fresh `juju models` still shows the model alive (`alive`) —
+/// never started.
+fn destroy_result(
+    name: &str,
+    command: &str,
+    outcome: DestroyOutcome,
+    alive: Option<&juju::Model>,
+) -> serde_json::Value {
+    match (outcome, alive) {
+        (DestroyOutcome::Destroyed, _) => {
             json!({ "model": name, "result": "destroyed", "planned": false, "command": command })
         }
-        DestroyOutcome::StillInProgress { waited, last_line } => json!({
+        (DestroyOutcome::StillInProgress { waited, last_line }, Some(m)) => json!({
+            "model": name, "result": "not-started", "planned": false, "command": command,
+            "message": format!(
+                "the destroy did not start: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped, and `juju models` still shows model `{}` ({}) alive (status `{}`); nothing was released. Look at the controller (`juju show-model {}:{}`, `juju debug-log -m {}:controller`), then run the teardown again",
+                waited.as_secs(), addressed(m), m.uuid, m.status, m.controller, addressed(m), m.controller
+            ),
+            "last_line": last_line,
+        }),
+        (DestroyOutcome::StillInProgress { waited, last_line }, None) => json!({
             "model": name, "result": "in-progress", "planned": false, "command": command,
             "message": format!(
-                "destroy issued, still in progress: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped; the controller carries on",
+                "destroy issued, still in progress: `juju destroy-model` was still waiting after {}s (site `timeouts.destroy_cli`) and was stopped; `juju models` shows the model dying (or gone), the controller carries on",
                 waited.as_secs()
             ),
             "last_line": last_line,
@@ -148,11 +202,19 @@ fn destroy_result(name: &str, command: &str, outcome: DestroyOutcome) -> serde_j
     }
 }
 
+/// After the destroy CLI's deadline: the model with `uuid` if a fresh `juju models` still
+/// lists it alive (neither dying nor dead nor `destroying`: the destroy never started).
+fn still_alive(juju: &JujuClient, uuid: &str) -> anyhow::Result<Option<juju::Model>> {
+    Ok(juju.models()?.into_iter().find(|m| {
+        m.uuid == uuid && m.life == "alive" && m.status != "destroying"
+    }))
+}
+
 /// The exact command `juju_destroy_model(name, opts)` runs now: the model found by identity,
 /// addressed as the call addresses it, on the pinned controller (what "will run" shows).
 fn destroy_command(rc: &RunContext, juju: &JujuClient, name: &str, opts: &DestroyOptions) -> anyhow::Result<String> {
     let target = match model_facts(rc, juju, name)? {
-        Some(model) => addressed(rc, juju, &model)?,
+        Some(model) => addressed(&model),
         None => name.to_string(),
     };
     Ok(juju::shell_line(&juju::destroy_model_argv(
@@ -165,7 +227,7 @@ fn destroy_command(rc: &RunContext, juju: &JujuClient, name: &str, opts: &Destro
 /// The exact command `juju_remove_machine(model, id, opts)` runs now.
 fn remove_command(rc: &RunContext, juju: &JujuClient, model: &str, id: &str, opts: &RemoveOptions) -> anyhow::Result<String> {
     let target = match model_facts(rc, juju, model)? {
-        Some(found) => addressed(rc, juju, &found)?,
+        Some(found) => addressed(&found),
         None => model.to_string(),
     };
     Ok(juju::shell_line(&juju::remove_machine_argv(
@@ -212,7 +274,7 @@ pub(crate) fn destroy_model(
             &DESTROY_KEYS,
         ));
     };
-    let target = addressed(&rc, juju, &model).map_err(script_error)?;
+    let target = addressed(&model);
     let command = command_for(&target)?;
     let facts = Facts::DestroyModel {
         model: model_facts_of(&model),
@@ -266,6 +328,8 @@ pub(crate) fn destroy_model(
             expected: model.name.clone(),
         }),
     };
+    // Set when the destroy never started (see below).
+    let not_started: std::cell::RefCell<Option<String>> = Default::default();
     let applied = rc
         .gate()
         .apply_on(effect, &facts, || {
@@ -278,9 +342,26 @@ pub(crate) fn destroy_model(
                 &mut |line| rc.note(&crate::term::escape_line(line)),
                 &|| rc.interrupted(),
             )?;
-            Ok(destroy_result(name, &command, outcome))
-        })
-        .map_err(|e| e.into_rhai())?;
+            let alive = match outcome {
+                DestroyOutcome::StillInProgress { .. } => still_alive(juju, &model.uuid)?,
+                DestroyOutcome::Destroyed => None,
+            };
+            let result = destroy_result(name, &command, outcome, alive.as_ref());
+            if result["result"] == "not-started" {
+                let why = result["message"].as_str().unwrap_or("the destroy did not start");
+                *not_started.borrow_mut() = Some(why.to_string());
+                // Journaled as failed: the destroy Juju was asked for did not happen.
+                anyhow::bail!("{why}");
+            }
+            Ok(result)
+        });
+    // A destroy that never started: going on to Phase C would release the targets under a
+    // live model. Stop here (exit 3), whatever the script would do next; a script cannot
+    // catch it.
+    if let Some(why) = not_started.borrow_mut().take() {
+        return Err(Stop::Halted(format!("model `{name}`: {why}")).into_rhai());
+    }
+    let applied = applied.map_err(|e| e.into_rhai())?;
     gated(applied, &command, &DESTROY_KEYS)
 }
 
@@ -298,7 +379,7 @@ pub(crate) fn remove_machine(
         .ok_or_else(|| {
             format!("model `{model}` is not in `juju models`; cannot remove machine `{id}` from it")
         })?;
-    let target = addressed(&rc, juju, &found).map_err(script_error)?;
+    let target = addressed(&found);
     let command = juju::shell_line(&juju::remove_machine_argv(
         juju.bin(),
         &juju.target(&target),
@@ -439,7 +520,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_model(ctx: NativeCallContext, name: &str) -> RhaiResult {
-        match with_juju(&ctx, |rc, j| j.model(name, &logged_in_user(rc, j)?))? {
+        match with_juju(&ctx, |rc, j| site_model_or_named(rc, j, name))? {
             Some(m) => to_map(m),
             None => Ok(Dynamic::UNIT),
         }
@@ -456,7 +537,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_status(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        to_map(with_juju(&ctx, |_, j| j.status(model))?)
+        to_map(with_juju(&ctx, |rc, j| j.status(&read_address(rc, model)))?)
     }
 
     /// The model's machines, sorted by id (`2` before `10`), as maps `#{id, instance_id,
@@ -468,7 +549,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_machines(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        to_map(with_juju(&ctx, |_, j| j.machines(model))?)
+        to_map(with_juju(&ctx, |rc, j| j.machines(&read_address(rc, model)))?)
     }
 
     /// The registered controllers as maps `#{name, uuid, cloud, region, agent_version,
@@ -494,7 +575,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_disabled_commands(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        to_map(with_juju(&ctx, |_, j| j.disabled_commands(model))?)
+        to_map(with_juju(&ctx, |rc, j| j.disabled_commands(&read_address(rc, model)))?)
     }
 
     /// Refuse the run now (exit 4) when `juju disable-command` blocks destroying `model`
@@ -509,7 +590,8 @@ pub mod juju_functions {
     pub fn juju_require_destroy_allowed(ctx: NativeCallContext, model: &str) -> RhaiResult {
         let rc = RunContext::from_call(&ctx)?;
         let juju = rc.juju().map_err(script_error)?;
-        let blocks = juju.disabled_commands(model).map_err(script_error)?;
+        let target = read_address(&rc, model);
+        let blocks = juju.disabled_commands(&target).map_err(script_error)?;
         let Some(block) = blocks.iter().find(|b| b.blocks("destroy-model")) else {
             return Ok(Dynamic::TRUE);
         };
@@ -519,8 +601,10 @@ pub mod juju_functions {
             format!(" (\"{}\")", block.message.escape_debug())
         };
         let reason = format!(
-            "refused: Juju blocks destroying model `{model}`: `juju disable-command {}` is in force{message}; nothing was changed. Lift it with `juju enable-command {} -m {model}` once the destroy is intended, then run again",
-            block.command_set, block.command_set
+            "refused: Juju blocks destroying model `{model}`: `juju disable-command {}` is in force{message}; nothing was changed. Lift it with `juju enable-command {} -m {}` once the destroy is intended, then run again",
+            block.command_set,
+            block.command_set,
+            juju.target(&target)
         );
         Err(Stop::Refused(reason).into_rhai())
     }
@@ -536,7 +620,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_export_bundle(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        let bundle = with_juju(&ctx, |_, j| j.export_bundle(model));
+        let bundle = with_juju(&ctx, |rc, j| j.export_bundle(&read_address(rc, model)));
         if bundle.is_err() {
             RunContext::from_call(&ctx)?.record_export_failed(model);
         }
@@ -552,7 +636,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_show_model(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        Ok(with_juju(&ctx, |_, j| j.show_model_json(model))?.into())
+        Ok(with_juju(&ctx, |rc, j| j.show_model_json(&read_address(rc, model)))?.into())
     }
 
     /// The model's configuration as `juju model-config -m MODEL --format json` prints it
@@ -564,7 +648,7 @@ pub mod juju_functions {
     /// ```
     #[rhai_fn(volatile, return_raw)]
     pub fn juju_model_config(ctx: NativeCallContext, model: &str) -> RhaiResult {
-        Ok(with_juju(&ctx, |_, j| j.model_config_json(model))?.into())
+        Ok(with_juju(&ctx, |rc, j| j.model_config_json(&read_address(rc, model)))?.into())
     }
 
     /// Destroy a model: `juju destroy-model NAME --force --no-wait --destroy-storage

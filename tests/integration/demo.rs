@@ -15,7 +15,7 @@ fn demo_teardown_is_go_with_a_sealed_backup() {
     let out = demo(&["--yes"]).run();
     out.outcome(0, "dirty", Some("go"));
     out.stderr_has("[DIRTY]")
-        .stderr_has("/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt")
+        .stderr_has("/juju destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt")
         .stderr_has("verdict: GO");
     let backups = out.home().join(".local/state/runbook/demo/backups");
     let dirs = out.files_under(&backups);

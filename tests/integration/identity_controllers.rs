@@ -73,7 +73,7 @@ fn the_pinned_controller_wins_over_the_current_one() {
         assert!(!changes.is_empty(), "{juju}: nothing destroyed");
         for c in &changes {
             assert!(
-                c.contains("maas-controller:openstack") && !c.contains(LAB_MODEL_UUID),
+                c.contains("maas-controller:admin/openstack") && !c.contains(LAB_MODEL_UUID),
                 "{juju}: {c}"
             );
         }
@@ -122,7 +122,16 @@ fn an_unpinned_site_on_the_wrong_current_controller_is_unknown() {
 /// says why it is not the site's.
 #[test]
 fn another_users_model_of_the_same_name_is_not_the_sites() {
-    for models in [r#"models=["openstack"]"#, r#"models=["admin/openstack"]"#] {
+    for (models, why) in [
+        (
+            r#"models=["openstack"]"#,
+            "owner `bob`, the controller's user is `admin`",
+        ),
+        (
+            r#"models=["admin/openstack"]"#,
+            "the site names `admin/openstack`",
+        ),
+    ] {
         let sim = SimServer::with("dirty", &["other-user-model"], TEST_SPEED);
         let bob = sim
             .model("004d4419-134a-4a54-87a8-2b9a480fa941")
@@ -131,13 +140,13 @@ fn another_users_model_of_the_same_name_is_not_the_sites() {
         let out = teardown(&sim, &["--set", models]);
         out.status(0);
         assert_eq!(out.json()["verdict"], "go", "{models}\n{}", out.stderr);
-        out.says(
-            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's (owner `bob`, the controller's user is `admin`)",
-        );
+        out.says(&format!(
+            "    model `bob/openstack` (004d4419-134a-4a54-87a8-2b9a480fa941) on controller `maas-controller` has the site's model name but is not the site's ({why})"
+        ));
         assert_eq!(
             juju_changes(&sim),
             [
-                "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"
+                "destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"
             ],
             "{models}"
         );
@@ -270,7 +279,9 @@ fn an_unpinned_site_names_the_detected_controller_in_every_later_command() {
     let unnamed: Vec<&String> = juju[first_models..]
         .iter()
         .filter(|r| !(r.starts_with("version") || r.starts_with("controllers")))
-        .filter(|r| !(r.contains("maas-controller:openstack") || r.contains("-c maas-controller")))
+        .filter(|r| {
+            !(r.contains("maas-controller:admin/openstack") || r.contains("-c maas-controller"))
+        })
         .collect();
     assert!(
         unnamed.is_empty(),
@@ -278,7 +289,7 @@ fn an_unpinned_site_names_the_detected_controller_in_every_later_command() {
     );
     assert!(
         juju.iter()
-            .any(|r| r.starts_with("destroy-model maas-controller:openstack")),
+            .any(|r| r.starts_with("destroy-model maas-controller:admin/openstack")),
         "{juju:#?}"
     );
 }

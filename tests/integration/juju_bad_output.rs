@@ -43,7 +43,7 @@ fn bad_output_before_the_destroy_stops_the_run_naming_the_command() {
         ),
         (
             "status) exit 0;;",
-            "error: cannot read the output of `<tmp>/root/juju status -m maas-controller:openstack --format json`: `juju status` printed nothing (and exited 0); expected the JSON Juju prints",
+            "error: cannot read the output of `<tmp>/root/juju status -m maas-controller:admin/openstack --format json`: `juju status` printed nothing (and exited 0); expected the JSON Juju prints",
             Some(" created, 1 file(s) written; incomplete, no seal"),
         ),
     ] {
@@ -75,7 +75,7 @@ fn a_destroy_cli_that_dies_midway_stops_the_run_and_nothing_follows_it() {
     );
     out.status(2).says(
         "  ... Destroying model
-error: `<tmp>/root/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt` failed (killed by signal 9 (SIGKILL))
+error: `<tmp>/root/juju destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt` failed (killed by signal 9 (SIGKILL))
 stderr:
 Destroying model",
     );

@@ -31,6 +31,7 @@ mod maas_permissions;
 mod maas_status;
 mod maas_tls;
 mod missing_keys;
+mod model_identity;
 mod outcomes;
 mod plan_apply;
 mod pointer_file;

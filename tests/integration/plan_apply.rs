@@ -145,7 +145,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     planned
         .status(0)
         .stdout_has("dry-run plan (14 effects; nothing was changed)")
-        .stdout_has("destroy-model maas-controller:openstack --force")
+        .stdout_has("destroy-model maas-controller:admin/openstack --force")
         .stdout_has("saved to");
     assert!(
         !sim.changed(),
@@ -200,7 +200,7 @@ fn apply_after_no_change_does_what_a_direct_run_does_once() {
     assert_eq!(effects, executed(&direct));
     assert!(changes(&sim)
         .iter()
-        .any(|c| c.starts_with("destroy-model maas-controller:openstack")));
+        .any(|c| c.starts_with("destroy-model maas-controller:admin/openstack")));
 
     // Single-use: a second apply is refused and changes nothing.
     let before = sim.log().len();

@@ -85,7 +85,7 @@ fn juju_destroy_model_failure_is_an_error_and_journalled() {
     );
     juju_failed(&out);
     out.stderr_has(
-        "destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt",
+        "destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt",
     )
     .stderr_has("ERROR");
     let failed: Vec<_> = out
@@ -109,8 +109,10 @@ fn juju_remove_machine_failure_is_an_error() {
     let sim = faulty(&["juju-fail:remove-machine"]);
     let out = eval(&sim, &["--yes"], r#"juju_remove_machine("openstack", "1")"#);
     juju_failed(&out);
-    out.stderr_has("remove-machine -m maas-controller:openstack --force --no-prompt --no-wait 1")
-        .stderr_has("failed (exit status 1)");
+    out.stderr_has(
+        "remove-machine -m maas-controller:admin/openstack --force --no-prompt --no-wait 1",
+    )
+    .stderr_has("failed (exit status 1)");
     assert_unchanged(&sim);
 }
 

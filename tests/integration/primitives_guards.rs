@@ -278,8 +278,8 @@ fn dry_run_plans_backup_and_destroy_and_writes_nothing() {
     let changes = r#"juju_destroy_model("openstack"); juju_remove_machine("openstack", "3")"#;
     let out = eval(&sim, &["--dry-run"], &format!("{SEAL} {changes}"));
     out.status(0)
-        .stderr_has("destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt")
-        .stderr_has("remove-machine -m maas-controller:openstack --force --no-prompt --no-wait 3");
+        .stderr_has("destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt")
+        .stderr_has("remove-machine -m maas-controller:admin/openstack --force --no-prompt --no-wait 3");
     assert_unchanged(&sim);
     assert!(!requests(&sim)
         .iter()

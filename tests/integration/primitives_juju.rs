@@ -124,7 +124,7 @@ fn destroy_model_after_a_sealed_backup_destroys_it() {
     let command = r["command"].as_str().unwrap();
     assert!(
         command
-            .ends_with("destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"),
+            .ends_with("destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"),
         "{command}"
     );
     assert!(
@@ -206,7 +206,7 @@ fn remove_machine_with_yes_removes_it() {
     let command = r["command"].as_str().unwrap();
     assert!(
         command.ends_with(
-            "remove-machine -m maas-controller:openstack --force --no-prompt --no-wait 3"
+            "remove-machine -m maas-controller:admin/openstack --force --no-prompt --no-wait 3"
         ),
         "{command}"
     );
@@ -314,7 +314,7 @@ fn bad_calls_are_errors_that_say_what_to_do() {
         ),
         (
             r#"juju_destroy_model("openstack", #{ force: false, no_wait: true })"#,
-            "error: `no_wait` and `timeout` need `force: true` for `juju destroy-model maas-controller:openstack`".to_string(),
+            "error: `no_wait` and `timeout` need `force: true` for `juju destroy-model maas-controller:admin/openstack`".to_string(),
         ),
         (
             r#"juju_remove_machine("openstack", "1", #{ bogus: 1 })"#,
@@ -322,7 +322,7 @@ fn bad_calls_are_errors_that_say_what_to_do() {
         ),
         (
             r#"juju_remove_machine("openstack", "99")"#,
-            format!("error: `{juju} remove-machine -m maas-controller:openstack --force --no-prompt --no-wait 99` failed (exit status 1)\nstderr:\nERROR removing machine failed: machine 99 not found"),
+            format!("error: `{juju} remove-machine -m maas-controller:admin/openstack --force --no-prompt --no-wait 99` failed (exit status 1)\nstderr:\nERROR removing machine failed: machine 99 not found"),
         ),
     ] {
         eval(&sim, &["--yes"], expr)

@@ -38,7 +38,7 @@ fn a_rehearsal_runs_the_teardown_on_a_replica_and_the_real_cloud_is_untouched() 
     out.status(0)
         .stdout_has("rehearse: recorded site `testcloud`")
         .stdout_has("route: dirty")
-        .stdout_has("destroy-model maas-controller:openstack")
+        .stdout_has("destroy-model maas-controller:admin/openstack")
         .stdout_has("verdict: GO");
     let last = out.stdout.trim_end().lines().last().unwrap_or("");
     assert!(

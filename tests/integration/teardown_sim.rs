@@ -84,7 +84,7 @@ fn dirty_with_yes_on(sim: &SimServer) {
     // Phase B: exactly the procedure's command, once.
     assert_eq!(
         sim.juju_commands("destroy-model"),
-        ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"]
+        ["destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"]
     );
     // Phase C: only the frozen targets, never anyone else's machines. (Juju releases the
     // model's machines too, so Phase C may find some already Releasing.)
@@ -135,8 +135,8 @@ fn dirty_with_yes_on(sim: &SimServer) {
     // until the model was gone (its progress dots vary), and Phase C and D follow.
     out.says(DIRTY)
         .says(PHASE_A)
-        .says("  will run: /tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt
-  Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and goes on with Phases C and D while the controller carries on
+        .says("  will run: /tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt
+  Juju waits until the model is gone; after 3s (site `timeouts.destroy_cli`) runbook stops waiting and reads `juju models`: dying, it goes on with Phases C and D while the controller carries on; still alive, the destroy did not start and the run stops, nothing released
   ... Destroying model")
         .stderr_has("  ... Waiting for model to be removed, 5 machine(s), 8 application(s), 4 volume(s)...")
         .says("  ... Model destroyed.
@@ -219,7 +219,7 @@ fn destroying_is_remediated_and_is_go_on(sim: &SimServer) {
     let out = torn_down(sim, "anomaly");
     assert_eq!(
         sim.juju_commands("destroy-model"),
-        ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"],
+        ["destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"],
         "the model removal is re-attempted once"
     );
     assert!(sim.released_ids().is_empty(), "targets were already Ready");
@@ -228,7 +228,7 @@ fn destroying_is_remediated_and_is_go_on(sim: &SimServer) {
   Juju has the model but MAAS shows machines Ready. Likely: model is in 'destroying' state. Run the destroy-model runbook Phase D remediation.")
         .says("==> Phase D remediation of model `openstack` (teardown.md §3.3)
   will list the model's lingering machines, remove each with `--force`, re-attempt the model removal
-  (/tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt), and wait again up to 10s;
+  (/tmp/runbook-sim-<uuid>/juju destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt), and wait again up to 10s;
   then release any target still not Ready (ours only) and wait up to 10s
   model `openstack` has no machines left")
         .says(TORN_DOWN);
@@ -293,7 +293,7 @@ fn dirty_dry_run_plans_every_effect_and_changes_nothing() {
     let plan = doc["plan"].to_string();
     assert!(
         // The site pins its controller: the model is named on it (`CONTROLLER:MODEL`).
-        plan.contains("destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"),
+        plan.contains("destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"),
         "{plan}"
     );
     assert!(
@@ -360,7 +360,7 @@ fn a_model_that_never_goes_on(sim: &SimServer) {
     );
     out.outcome(1, "dirty", Some("no-go"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; the controller carries on; Phase D decides from `juju models` whether it went
+    out.says("  warn model `openstack`: destroy issued, still in progress: `juju destroy-model` was still waiting after 1s (site `timeouts.destroy_cli`) and was stopped; `juju models` shows the model dying (or gone), the controller carries on; Phase D decides from `juju models` whether it went
 ==> Phase C — release target machines in MAAS (teardown.md §3.2 step 3)")
         .says("==> Phase D — verification: model gone, targets Ready (teardown.md §3.2 step 4)")
         .says("  FAIL model `openstack` is still listed after remediation — controller-side state may be corrupted (teardown.md §3.3). Escalate to the Juju controller's owner: do not deploy
@@ -380,7 +380,7 @@ fn a_blocked_destroy_is_refused_before_phase_a() {
     cloud.each_juju(|sim| {
         let out = teardown(sim, &["--yes"]);
         assert_refused_before_phase_a(sim, &out);
-        out.says("error: refused: Juju blocks destroying model `openstack`: `juju disable-command destroy-model` is in force (\"protect the cloud (simulated `juju disable-command destroy-model`)\"); nothing was changed. Lift it with `juju enable-command destroy-model -m openstack` once the destroy is intended, then run again");
+        out.says("error: refused: Juju blocks destroying model `openstack`: `juju disable-command destroy-model` is in force (\"protect the cloud (simulated `juju disable-command destroy-model`)\"); nothing was changed. Lift it with `juju enable-command destroy-model -m maas-controller:admin/openstack` once the destroy is intended, then run again");
     });
 }
 
@@ -614,7 +614,7 @@ fn juju_failing_before_the_destroy_is_an_error_that_changes_nothing() {
         (
             &["juju-fail:export-bundle", "juju-fail:model-config"][..],
             "model-config",
-            "model-config -m maas-controller:openstack --format json",
+            "model-config -m maas-controller:admin/openstack --format json",
             true,
         ),
     ] {

@@ -28,7 +28,7 @@ fn will_run_is_the_command_that_runs() {
     assert_eq!(shown, sim.juju_commands("destroy-model"), "{}", out.stderr);
     assert_eq!(
         shown,
-        ["destroy-model maas-controller:openstack --force --no-wait --destroy-storage --no-prompt"]
+        ["destroy-model maas-controller:admin/openstack --force --no-wait --destroy-storage --no-prompt"]
     );
     // The remediation's removals and re-destroy (a machine that lingers).
     let sim = SimServer::with("stuck", &[], TEST_SPEED);
@@ -40,7 +40,7 @@ fn will_run_is_the_command_that_runs() {
     assert!(
         shown
             .iter()
-            .any(|c| c.starts_with("remove-machine -m maas-controller:openstack")),
+            .any(|c| c.starts_with("remove-machine -m maas-controller:admin/openstack")),
         "{shown:#?}"
     );
     // Every command that ran was announced as it ran, and nothing else was announced (the
