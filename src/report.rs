@@ -221,6 +221,11 @@ impl Report {
         self.ending().exit_code(self.verdict())
     }
 
+    /// Whether `fail()` was called in this run: its verdict is NO-GO whatever the checks say.
+    pub fn has_failed(&self) -> bool {
+        *self.failed.borrow()
+    }
+
     /// `go` when every check passed, `no-go` when one failed or `fail()` was called, `None`
     /// when the run made no checks and reported no failure.
     pub fn checks_verdict(&self) -> Option<&'static str> {

@@ -83,6 +83,7 @@ pub const EFFECTS: &[(&str, EffectClass)] = &[
     ("sleep", EffectClass::Read),
     ("confirm", EffectClass::Read),
     ("can_confirm", EffectClass::Read),
+    ("failed_so_far", EffectClass::Read),
     ("now", EffectClass::Read),
     ("to_json", EffectClass::Read),
 ];
@@ -308,6 +309,17 @@ pub mod flow_functions {
     #[rhai_fn(volatile)]
     pub fn can_confirm(ctx: NativeCallContext) -> bool {
         RunContext::from_call(&ctx).is_ok_and(|run| run.gate().can_confirm())
+    }
+
+    /// Whether `fail()` was called earlier in this run (an escalation): its verdict is NO-GO
+    /// whatever the acceptance checks say, so a script must not announce GO.
+    ///
+    /// ```rhai
+    /// if failed_so_far() { warn("an earlier step failed: do not deploy"); }
+    /// ```
+    #[rhai_fn(volatile, return_raw)]
+    pub fn failed_so_far(ctx: NativeCallContext) -> RhaiResult<bool> {
+        Ok(RunContext::from_call(&ctx)?.report().has_failed())
     }
 
     /// The current UTC time, RFC 3339 (`2026-05-27T10:00:00Z`).

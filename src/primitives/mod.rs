@@ -157,6 +157,7 @@ mod tests {
                 "check",
                 "confirm",
                 "fail",
+                "failed_so_far",
                 "halt",
                 "note",
                 "now",

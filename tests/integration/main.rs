@@ -17,6 +17,7 @@ mod effects;
 mod engine;
 mod files;
 mod first_stop;
+mod go_after_failure;
 mod guide;
 mod hidden_target;
 mod identity;
