@@ -23,7 +23,7 @@ const MAX_DEPTH: u32 = 128;
 /// The bytes ended inside a value: the JSON is cut short, or (a body still arriving) the
 /// rest has not come yet.
 #[derive(Debug)]
-pub struct Truncated(usize);
+pub struct Truncated(pub usize);
 
 impl std::fmt::Display for Truncated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,12 +38,57 @@ pub fn is_truncated(e: &anyhow::Error) -> bool {
     e.downcast_ref::<Truncated>().is_some()
 }
 
-/// The byte at `i`, or [`Truncated`] past the end.
-fn byte(b: &[u8], i: usize) -> Result<u8> {
+/// Why a walk stopped inside a value: the bytes ended there (more may come), or they are
+/// not JSON (or the caller refused a member). Not an `anyhow::Error` until it leaves: a
+/// walk over a body still arriving stops short once per chunk, and an `anyhow::Error`
+/// captures a backtrace when `RUST_BACKTRACE` is set (about 0.1 M instructions each).
+enum Stop {
+    Short(usize),
+    Bad(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(e: anyhow::Error) -> Stop {
+        Stop::Bad(e)
+    }
+}
+
+impl From<Stop> for anyhow::Error {
+    fn from(stop: Stop) -> anyhow::Error {
+        match stop {
+            Stop::Short(at) => Truncated(at).into(),
+            Stop::Bad(e) => e,
+        }
+    }
+}
+
+type Walk<T> = std::result::Result<T, Stop>;
+
+/// `bail!` for a walk: the bytes are not JSON.
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err(Stop::Bad(anyhow::anyhow!($($arg)*)))
+    };
+}
+
+/// The byte at `i`, or [`Stop::Short`] past the end.
+fn byte(b: &[u8], i: usize) -> Walk<u8> {
     match b.get(i) {
         Some(&c) => Ok(c),
-        None => Err(Truncated(i).into()),
+        None => Err(Stop::Short(i)),
     }
+}
+
+/// What [`Objects::next_object`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// An object, its members handed over.
+    Object,
+    /// The end of the array (and nothing but whitespace after it).
+    End,
+    /// The bytes end inside the next element: resume at [`Objects::position`] once more
+    /// are in.
+    Short,
 }
 
 /// A walk over a JSON array of objects, one object at a time, without building them.
@@ -78,21 +123,28 @@ impl<'a> Objects<'a> {
         }
     }
 
-    /// Where the next element starts: resume there after a [`Truncated`] error. Once the
-    /// array has ended, one past its `]`.
+    /// Where the next element starts: resume there after [`Next::Short`]. Once the array
+    /// has ended, one past its `]`.
     pub fn position(&self) -> usize {
         self.at
     }
 
-    /// Hands each member of the next element (an object) to `member(key, value)`; false
-    /// once the array has ended (and nothing but whitespace follows it).
+    /// Hands each member of the next element (an object) to `member(key, value)`.
     pub fn next_object(
         &mut self,
         member: impl FnMut(&[u8], &'a [u8]) -> Result<()>,
-    ) -> Result<bool> {
+    ) -> Result<Next> {
         if self.ended {
-            return Ok(false);
+            return Ok(Next::End);
         }
+        match self.element(member) {
+            Ok(next) => Ok(next),
+            Err(Stop::Short(_)) => Ok(Next::Short),
+            Err(Stop::Bad(e)) => Err(e),
+        }
+    }
+
+    fn element(&mut self, member: impl FnMut(&[u8], &'a [u8]) -> Result<()>) -> Walk<Next> {
         let body = self.skim.body;
         // Whitespace again: the bytes may have ended inside it when the walk was resumed.
         let end = self.skim.object_at(skip_ws(body, self.at), member)?;
@@ -100,9 +152,9 @@ impl<'a> Objects<'a> {
         match byte(body, i)? {
             b',' => self.at = skip_ws(body, i + 1),
             b']' => self.end(i + 1)?,
-            _ => bail!("expected `,` or `]` in the array at byte {i}"),
+            _ => refuse!("expected `,` or `]` in the array at byte {i}"),
         }
-        Ok(true)
+        Ok(Next::Object)
     }
 
     fn end(&mut self, i: usize) -> Result<()> {
@@ -159,10 +211,10 @@ impl<'a> Skim<'a> {
         &mut self,
         mut i: usize,
         mut member: impl FnMut(&[u8], &'a [u8]) -> Result<()>,
-    ) -> Result<usize> {
+    ) -> Walk<usize> {
         let body = self.body;
         if byte(body, i)? != b'{' {
-            bail!("expected a JSON object at byte {i}");
+            refuse!("expected a JSON object at byte {i}");
         }
         i = skip_ws(body, i + 1);
         if byte(body, i)? == b'}' {
@@ -170,20 +222,21 @@ impl<'a> Skim<'a> {
         }
         loop {
             if byte(body, i)? != b'"' {
-                bail!("expected a member name at byte {i}");
+                refuse!("expected a member name at byte {i}");
             }
             let (key_end, escaped) = self.string_at(i)?;
             let raw_key = &body[i + 1..key_end - 1];
             let decoded;
             let key = if escaped {
-                decoded = serde_json::from_slice::<String>(&body[i..key_end])?;
+                decoded = serde_json::from_slice::<String>(&body[i..key_end])
+                    .map_err(anyhow::Error::from)?;
                 decoded.as_bytes()
             } else {
                 raw_key
             };
             i = skip_ws(body, key_end);
             if byte(body, i)? != b':' {
-                bail!("expected `:` after a member name at byte {i}");
+                refuse!("expected `:` after a member name at byte {i}");
             }
             i = skip_ws(body, i + 1);
             let end = self.skip_value(i)?;
@@ -192,13 +245,13 @@ impl<'a> Skim<'a> {
             match byte(body, i)? {
                 b',' => i = skip_ws(body, i + 1),
                 b'}' => return Ok(i + 1),
-                _ => bail!("expected `,` or `}}` after a member at byte {i}"),
+                _ => refuse!("expected `,` or `}}` after a member at byte {i}"),
             }
         }
     }
 
     /// Where the value starting at `i` ends (one past its last byte).
-    fn skip_value(&mut self, i: usize) -> Result<usize> {
+    fn skip_value(&mut self, i: usize) -> Walk<usize> {
         let b = self.body;
         match byte(b, i)? {
             b'"' => Ok(self.string_at(i)?.0),
@@ -209,7 +262,7 @@ impl<'a> Skim<'a> {
                     j += 1;
                 }
                 if j == i {
-                    bail!("expected a JSON value at byte {i}");
+                    refuse!("expected a JSON value at byte {i}");
                 }
                 // A number or literal runs up to what follows it: at the end of the bytes
                 // it may go on in bytes still to come (a member's value is never last in an
@@ -223,7 +276,7 @@ impl<'a> Skim<'a> {
     /// `i` is at an opening quote; returns one past the closing quote, and whether the
     /// string has a backslash (an escape) in it.
     #[inline]
-    fn string_at(&mut self, i: usize) -> Result<(usize, bool)> {
+    fn string_at(&mut self, i: usize) -> Walk<(usize, bool)> {
         let (mut escaped_in, mut slashes) = (0, 0);
         let mut from = i + 1;
         loop {
@@ -243,7 +296,7 @@ impl<'a> Skim<'a> {
     }
 
     /// `i` is at `{` or `[`; returns one past the bracket that closes it.
-    fn skip_nested(&mut self, i: usize) -> Result<usize> {
+    fn skip_nested(&mut self, i: usize) -> Walk<usize> {
         // One bit per open level, 1 for an object: the closing bracket must match it.
         let mut open: u128 = 0;
         let mut depth = 0u32;
@@ -266,14 +319,14 @@ impl<'a> Skim<'a> {
                 let c = self.body[k];
                 if c == b'{' || c == b'[' {
                     if depth == MAX_DEPTH {
-                        bail!("the JSON nests deeper than {MAX_DEPTH} levels at byte {k}");
+                        refuse!("the JSON nests deeper than {MAX_DEPTH} levels at byte {k}");
                     }
                     open = (open << 1) | u128::from(c == b'{');
                     depth += 1;
                     continue;
                 }
                 if (open & 1 == 1) != (c == b'}') {
-                    bail!("mismatched `{}` at byte {k}", c as char);
+                    refuse!("mismatched `{}` at byte {k}", c as char);
                 }
                 open >>= 1;
                 depth -= 1;
@@ -289,10 +342,10 @@ impl<'a> Skim<'a> {
 }
 
 /// A backslash outside a string (at a bit of `stray`) is not JSON.
-fn no_stray(stray: u64, start: usize) -> Result<()> {
+fn no_stray(stray: u64, start: usize) -> Walk<()> {
     if stray != 0 {
         let at = start + stray.trailing_zeros() as usize;
-        bail!("a backslash outside a string at byte {at}");
+        refuse!("a backslash outside a string at byte {at}");
     }
     Ok(())
 }
@@ -363,14 +416,14 @@ impl Marks {
         },
     };
 
-    /// The block of `body` that byte `i` is in, and where it starts; [`Truncated`] past the
+    /// The block of `body` that byte `i` is in, and where it starts; [`Stop::Short`] past the
     /// end of the bytes. Bytes past the end in the last block are not marked.
     #[inline]
-    fn block(&mut self, body: &[u8], i: usize) -> Result<(usize, Block)> {
+    fn block(&mut self, body: &[u8], i: usize) -> Walk<(usize, Block)> {
         let start = i & !63;
         if start != self.start {
             if i >= body.len() {
-                return Err(Truncated(body.len()).into());
+                return Err(Stop::Short(body.len()));
             }
             self.read(body, start);
         }
@@ -526,7 +579,7 @@ mod tests {
         let mut out = Vec::new();
         loop {
             let mut keys = Vec::new();
-            let more = walk.next_object(|k, v| {
+            let next = walk.next_object(|k, v| {
                 keys.push(format!(
                     "{}={}",
                     String::from_utf8_lossy(k),
@@ -534,10 +587,11 @@ mod tests {
                 ));
                 Ok(())
             })?;
-            if !more {
-                return Ok(out);
+            match next {
+                Next::Object => out.push(keys),
+                Next::End => return Ok(out),
+                Next::Short => bail!(Truncated(body.len())),
             }
-            out.push(keys);
         }
     }
 
@@ -573,9 +627,9 @@ mod tests {
                 ));
                 Ok(())
             }) {
-                Ok(true) => got.push(keys),
-                Ok(false) => return Ok(None),
-                Err(e) if is_truncated(&e) => return Ok(Some(walk.position())),
+                Ok(Next::Object) => got.push(keys),
+                Ok(Next::End) => return Ok(None),
+                Ok(Next::Short) => return Ok(Some(walk.position())),
                 Err(e) => return Err(e),
             }
         }

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::status::status_name;
-use crate::clients::json_skim;
+use crate::clients::json_skim::{self, Next};
 
 /// A MAAS machine as scripts see it (`maas_machines()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -363,15 +363,16 @@ impl ListWalk {
         loop {
             self.at = Some(walk.position());
             let mut raw = RawMachine::default();
-            match walk.next_object(|key, value| raw.member(key, value)) {
-                Ok(true) => self.machines.push(Machine::from(raw.finish()?)),
-                Ok(false) => {
+            match walk.next_object(|key, value| raw.member(key, value))? {
+                Next::Object => self.machines.push(Machine::from(raw.finish()?)),
+                Next::End => {
                     self.ended = true;
                     self.at = Some(walk.position());
                     return Ok(());
                 }
-                Err(e) if !whole && json_skim::is_truncated(&e) => return Ok(()),
-                Err(e) => return Err(e),
+                // The rest of the machine is still to come.
+                Next::Short if !whole => return Ok(()),
+                Next::Short => return Err(json_skim::Truncated(body.len()).into()),
             }
         }
     }
