@@ -39,6 +39,18 @@ pub struct RunContext {
     whoami: OnceCell<Result<String, String>>,
     /// When the run must stop (site `limits.max_seconds`), and that limit in seconds.
     deadline: std::cell::Cell<Option<(std::time::Instant, u64)>>,
+    /// The first detection's read of the cloud: what the route was decided on.
+    detection: OnceCell<DetectionRead>,
+}
+
+/// What `detect_cloud()` read, as read: a plan's facts are these (`runbook plan` compares
+/// them with a read after the dry run to see whether the cloud moved meanwhile).
+#[derive(Debug, Clone)]
+pub struct DetectionRead {
+    pub controllers: Vec<crate::clients::juju::Controller>,
+    pub models: Vec<crate::clients::juju::Model>,
+    pub whoami: String,
+    pub machines: Vec<crate::clients::maas::Machine>,
 }
 
 impl RunContext {
@@ -65,7 +77,18 @@ impl RunContext {
             clients: crate::clients::Clients::default(),
             whoami: OnceCell::new(),
             deadline: std::cell::Cell::new(None),
+            detection: OnceCell::new(),
         }
+    }
+
+    /// Keep the detection's read; only the first one counts (the route rests on it).
+    pub fn keep_detection(&self, read: DetectionRead) {
+        let _ = self.detection.set(read);
+    }
+
+    /// The first detection's read in this run, if one ran.
+    pub fn detection(&self) -> Option<&DetectionRead> {
+        self.detection.get()
     }
 
     /// The MAAS user of this run's API key: read once (`GET users/?op=whoami`), then cached

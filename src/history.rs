@@ -123,8 +123,9 @@ pub fn latest(state_dir: &Path, this_run: &str, marks: &SiteMarks) -> Option<Pre
 }
 
 /// The backup the journals say was sealed before the destroy: the newest earlier run (not
-/// `this_run`) that issued the destroy of one of the site's models, and the last backup it
-/// (or, if it sealed none, an earlier run) sealed, as `(dir, run id)`. The pointer file
+/// `this_run`; `""` reads them all) that issued the destroy of one of the site's models, and
+/// the last backup of a live model it sealed before that destroy (or, if it sealed none, an
+/// earlier run sealed), as `(dir, run id)`. The pointer file
 /// names the same backup unless someone moved or removed it; the scorecard then says which
 /// backup it should name.
 pub fn sealed_before_destroy(
@@ -146,15 +147,23 @@ pub fn sealed_before_destroy(
             .iter()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
-        destroyed = destroyed
-            || parsed.iter().any(|l| {
-                l["effect"] == "juju_destroy_model" && l["outcome"] != "refused" && marks.touches(l)
-            });
-        if !destroyed {
-            continue;
-        }
-        let sealed = parsed.iter().rev().find(|l| {
-            l["effect"] == "seal_backup" && l["outcome"] == "executed" && marks.touches(l)
+        let first_destroy = parsed.iter().position(|l| {
+            l["effect"] == "juju_destroy_model" && l["outcome"] != "refused" && marks.touches(l)
+        });
+        // The destroying run's own seals count only before its destroy.
+        let before = match (first_destroy, destroyed) {
+            (Some(i), _) => &parsed[..i],
+            (None, true) => &parsed[..],
+            (None, false) => continue,
+        };
+        destroyed = true;
+        // A capture of a model being destroyed (a remediation's) is no pre-destroy backup;
+        // journals that do not say the life are taken at their word.
+        let sealed = before.iter().rev().find(|l| {
+            l["effect"] == "seal_backup"
+                && l["outcome"] == "executed"
+                && marks.touches(l)
+                && (l["args"]["life"].is_null() || l["args"]["life"] == "alive")
         });
         if let Some(dir) = sealed.and_then(|l| l["args"]["dir"].as_str()) {
             return Some((PathBuf::from(dir), id));
@@ -399,6 +408,47 @@ mod tests {
             ("openstack", uuid)
         );
         assert_eq!(issued.run_id, "20261203T100400Z-cccc");
+    }
+
+    #[test]
+    fn the_backup_sealed_before_the_destroy_is_of_the_live_model_and_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let seal = |d: &str, life: &str| {
+            line(
+                "seal_backup",
+                "model openstack",
+                "executed",
+                serde_json::json!({"dir": d, "model": "openstack", "life": life}),
+            )
+        };
+        let destroy = line(
+            "juju_destroy_model",
+            "model openstack",
+            "executed",
+            serde_json::json!({"name": "openstack"}),
+        );
+        write(
+            dir.path(),
+            "20261203T100211Z-aaaa",
+            &[seal("/home/u/backups/pre-1", "alive")],
+        );
+        // The destroying run sealed pre-2 before its destroy, and a capture of the dying
+        // model after it: pre-2 is the one.
+        write(
+            dir.path(),
+            "20261203T100300Z-bbbb",
+            &[
+                seal("/home/u/backups/pre-2", "alive"),
+                destroy.clone(),
+                seal("/home/u/backups/pre-3", "dying"),
+            ],
+        );
+        let found = sealed_before_destroy(dir.path(), "", &marks()).map(|(d, _)| d);
+        assert_eq!(found, Some(PathBuf::from("/home/u/backups/pre-2")));
+        // A re-destroy that sealed nothing: the earlier run's.
+        write(dir.path(), "20261203T100400Z-cccc", &[destroy]);
+        let found = sealed_before_destroy(dir.path(), "", &marks()).map(|(d, _)| d);
+        assert_eq!(found, Some(PathBuf::from("/home/u/backups/pre-2")));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The backup format on disk: a backup dir holds its capture files and `manifest.json`
 //! (`{"files": {"NAME": {"size": N, "sha256": "…"}}}`), the required captures
-//! ([`captures`]) and, once sealed, `seal.json` ([`seal`]). Plain files and no Rhai: the
+//! ([`captures`]) and, once sealed, `seal.json` ([`seal`]); the pointer file naming the last
+//! one ([`pointer`]). Plain files and no Rhai: the
 //! `files` primitives write backups through the effects gate, and the gate's guards, the run
 //! context and a re-run read them back from here.
 
 pub mod captures;
+pub mod pointer;
 pub mod seal;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::PlanArgs;
-use crate::commands::Session;
+use crate::commands::{plan_facts, Session};
 use crate::config::Config;
 use crate::effects::plan::{self, Plan, PlannedEffect, SourceHash};
 use crate::outcome::exit;
@@ -78,8 +78,23 @@ pub fn run(config: &Config, args: &PlanArgs) -> Result<i32> {
         eprintln!("no plan saved: the dry run did not complete");
         return Ok(code);
     }
-    let facts = crate::commands::plan_facts::read(&session.ctx)
-        .context("cannot read the facts the plan rests on")?;
+    // The facts are what the route and the effects were decided on: the detection's read.
+    // A cloud that moved since then makes a plan that `apply` would run on a state nobody
+    // reviewed: refused, naming each change.
+    let now = plan_facts::read(&session.ctx).context("cannot read the facts the plan rests on")?;
+    let facts = plan_facts::detected(&session.ctx).unwrap_or_else(|| now.clone());
+    let moved = plan_facts::drift(&facts, &now);
+    if !moved.is_empty() {
+        eprintln!("error: refused: the cloud changed while the plan was made (detection → now):");
+        for m in &moved {
+            eprintln!("  - {}", crate::term::escape(m));
+        }
+        eprintln!(
+            "no plan saved: the route and its effects rest on the state at the detection\nhint: find out what is changing the cloud, then run `runbook plan {}` again",
+            args.runbook
+        );
+        return Ok(exit::REFUSED);
+    }
     let site = session.ctx.site();
     let created = chrono::Utc::now();
     let expires =

@@ -3,25 +3,25 @@
 //! owner, status, lock). `plan` saves them; `apply` reads them again and refuses on any
 //! difference, naming each (old → new).
 //!
-//! Facts are a flat `key → value` map so a drift is a plain comparison. They are read here
-//! from the same clients the runbooks use; once detection freezes identities in the run
-//! context, this is the one place to take them from there instead.
+//! Facts are a flat `key → value` map so a drift is a plain comparison. A plan's facts are
+//! its detection's read (what the route and the effects were decided on); `apply` and the
+//! plan's own check that the cloud did not move meanwhile read them fresh.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use crate::context::RunContext;
+use crate::context::{DetectionRead, RunContext};
+use crate::site::Site;
 
 pub type Facts = BTreeMap<String, String>;
 
 /// What stands for "not there" (a model not listed, a target MAAS does not know).
 pub const ABSENT: &str = "(absent)";
 
-/// Reads the facts of `ctx`'s site.
+/// Reads the facts of `ctx`'s site fresh from the cloud.
 pub fn read(ctx: &RunContext) -> Result<Facts> {
     let site = ctx.site();
-    let mut facts = Facts::new();
     let juju = ctx.juju()?;
     let models = juju
         .models()
@@ -29,16 +29,41 @@ pub fn read(ctx: &RunContext) -> Result<Facts> {
     let controllers = juju
         .controllers()
         .context("cannot read the Juju controllers for the plan's facts")?;
+    let maas = ctx.maas()?;
+    let (whoami, machines) =
+        ctx.read(async { futures::try_join!(maas.whoami(), maas.machines(&site.targets)) })?;
+    Ok(facts_of(
+        site,
+        &DetectionRead {
+            controllers,
+            models,
+            whoami,
+            machines,
+        },
+    ))
+}
+
+/// The facts as the run's detection read them (what its route and effects were decided
+/// on), if a detection ran.
+pub fn detected(ctx: &RunContext) -> Option<Facts> {
+    ctx.detection().map(|read| facts_of(ctx.site(), read))
+}
+
+/// The facts of `site` in one read of the cloud.
+fn facts_of(site: &Site, read: &DetectionRead) -> Facts {
+    let mut facts = Facts::new();
+    let models = &read.models;
     // The controller the site's models live on (else the one listed first).
     let controller_uuid = models
         .iter()
         .find(|m| site.models.contains(&m.name))
         .map(|m| m.controller_uuid.clone())
         .filter(|u| !u.is_empty());
-    let controller = controllers
+    let controller = read
+        .controllers
         .iter()
         .find(|c| Some(&c.uuid) == controller_uuid.as_ref())
-        .or_else(|| controllers.first());
+        .or_else(|| read.controllers.first());
     facts.insert(
         "juju.controller".into(),
         controller.map_or(ABSENT.to_string(), |c| format!("{} ({})", c.name, c.uuid)),
@@ -57,13 +82,10 @@ pub fn read(ctx: &RunContext) -> Result<Facts> {
             }
         }
     }
-    let maas = ctx.maas()?;
-    let (user, machines) =
-        ctx.read(async { futures::try_join!(maas.whoami(), maas.machines(&site.targets)) })?;
-    facts.insert("maas.user".into(), user);
+    facts.insert("maas.user".into(), read.whoami.clone());
     for host in &site.targets {
         let key = |k: &str| format!("machine.{host}.{k}");
-        match machines.iter().find(|m| &m.hostname == host) {
+        match read.machines.iter().find(|m| &m.hostname == host) {
             Some(m) => {
                 facts.insert(key("system_id"), m.system_id.clone());
                 facts.insert(
@@ -78,7 +100,7 @@ pub fn read(ctx: &RunContext) -> Result<Facts> {
             }
         }
     }
-    Ok(facts)
+    facts
 }
 
 /// Every fact that differs, as `key: old → new` (a fact only one side has counts too).

@@ -578,6 +578,7 @@ mod tests {
         // Nothing is in scope for a gate without a site: the gate's own guard refuses.
         let facts = Facts::BackupDir {
             dir: "/elsewhere/b".into(),
+            pointer: crate::backup::pointer::Existing::Missing,
         };
         let r = g
             .admit_each(&[effect(true)], std::slice::from_ref(&facts), None)

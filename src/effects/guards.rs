@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::backup::pointer::{judge, Existing};
 use crate::backup::seal::Seal;
 use crate::effects::effect::{JujuNodeFacts, MachineFacts, ModelFacts, Refusal};
 use crate::effects::frozen::{is_uuid, Frozen, FrozenTarget};
@@ -70,9 +71,7 @@ pub enum Facts {
     },
     /// `juju destroy-model` of a model a fresh `juju models` does not list (a no-op): the
     /// name (or uuid) the script passed.
-    DestroyAbsent {
-        name: String,
-    },
+    DestroyAbsent { name: String },
     /// `juju remove-machine`: the model as a fresh `juju models` shows it, and the machine
     /// as a fresh `juju machines` shows it (`None`: not listed; for a container, its host's
     /// node) or why that read failed.
@@ -94,13 +93,14 @@ pub enum Facts {
         run_dirs: Vec<PathBuf>,
         dir: PathBuf,
     },
-    BackupDir {
-        dir: PathBuf,
-    },
-    /// `set_pointer`: the file, the verified pre-destroy backup it names now (if any), the
-    /// new target and its seal.
+    /// `backup_dir`: the dir, and what the site's pointer file holds now (the backup will
+    /// move it: a file that is not a pointer stops the backup before anything is written).
+    BackupDir { dir: PathBuf, pointer: Existing },
+    /// `set_pointer`: the file and what it holds now, the verified pre-destroy backup it
+    /// names now (if any), the new target and its seal.
     SetPointer {
         path: PathBuf,
+        existing: Existing,
         current: Option<(PathBuf, Seal)>,
         target: PathBuf,
         new: Option<Seal>,
@@ -219,14 +219,19 @@ fn decide_one(scope: &Scope, frozen: Option<&Frozen>, facts: &Facts) -> Result<(
                 )
             }
         }
-        Facts::BackupDir { dir } => backup_dir(scope, dir),
+        Facts::BackupDir { dir, pointer } => {
+            backup_dir(scope, dir)?;
+            pointer_file("backup_dir.pointer_file", scope, pointer)
+        }
         Facts::SetPointer {
             path,
+            existing,
             current,
             target,
             new,
         } => {
             set_pointer(scope, path)?;
+            pointer_file("set_pointer.pointer_file", scope, existing)?;
             predestroy::guard_pointer_move(current.as_ref(), target, new.as_ref())
         }
     }
@@ -551,6 +556,16 @@ fn backup_dir(scope: &Scope, dir: &Path) -> Result<(), Refusal> {
         );
     }
     Ok(())
+}
+
+/// The site's pointer file is never overwritten unless it is one (see `backup::pointer`).
+fn pointer_file(guard: &'static str, scope: &Scope, existing: &Existing) -> Result<(), Refusal> {
+    judge(&scope.pointer_file, &scope.backup_root, existing).map_err(|why| Refusal {
+        guard,
+        reason: format!(
+            "{why}\nhint: if it is a stale pointer, move it away; else fix `pointer_file` in the site (or `--set pointer_file=PATH`)"
+        ),
+    })
 }
 
 fn set_pointer(scope: &Scope, path: &Path) -> Result<(), Refusal> {
@@ -945,6 +960,7 @@ mod tests {
         let ok = |f: Facts| decide(&s, None, &f);
         let pointer = |path: &str| Facts::SetPointer {
             path: path.into(),
+            existing: Existing::Missing,
             current: None,
             target: "/b/x-1".into(),
             new: None,
@@ -953,16 +969,19 @@ mod tests {
         assert!(ok(pointer("/etc/passwd")).is_err());
         assert_eq!(
             ok(Facts::BackupDir {
-                dir: "/b/x-1".into()
+                dir: "/b/x-1".into(),
+                pointer: Existing::Missing,
             }),
             Ok(())
         );
         assert!(ok(Facts::BackupDir {
-            dir: "/tmp/x-1".into()
+            dir: "/tmp/x-1".into(),
+            pointer: Existing::Missing,
         })
         .is_err());
         assert!(ok(Facts::BackupDir {
-            dir: "/b/x/y".into()
+            dir: "/b/x/y".into(),
+            pointer: Existing::Missing,
         })
         .is_err());
     }

@@ -227,6 +227,12 @@ fn detect(rc: &RunContext) -> anyhow::Result<Detected> {
         problems: problems.clone(),
     };
     rc.gate().freeze(frozen.clone());
+    rc.keep_detection(crate::context::DetectionRead {
+        controllers: controllers.clone(),
+        models: models.clone(),
+        whoami: whoami.clone(),
+        machines: machines.clone(),
+    });
     Ok(Detected {
         models: out_models,
         machines,

@@ -120,7 +120,10 @@ pub mod files_functions {
             format!("mkdir -p {}", dir.display()),
         );
         let target = dir.clone();
-        let facts = Facts::BackupDir { dir: dir.clone() };
+        let facts = Facts::BackupDir {
+            dir: dir.clone(),
+            pointer: crate::backup::pointer::read_existing(&run.site().pointer_file),
+        };
         run.gate()
             .apply_on(e, &facts, || {
                 fs::create_dir_all(&target)
@@ -259,6 +262,7 @@ pub mod files_functions {
         // of that model taken while it was being destroyed (`crate::effects::predestroy`).
         let facts = Facts::SetPointer {
             path: file.clone(),
+            existing: crate::backup::pointer::read_existing(&file),
             current: crate::backup::seal::pointed_pre_destroy(&file),
             target: PathBuf::from(target),
             new: run.seal_of(Path::new(target)),

@@ -138,7 +138,9 @@ pub mod history_functions {
 
     /// The backup taken before the destroy: the one the site's pointer file names, when it
     /// verifies and its seal says it captured one of the site's models while that model was
-    /// alive — and, once detection froze the model, that very model (same uuid). As
+    /// alive — and, once detection froze the model, that very model (same uuid); and, when
+    /// the journals say which backup the run that issued the destroy sealed before it, that
+    /// very backup (an older one of the same model is not it). As
     /// `#{dir, model, model_uuid, controller_uuid, life, run_id, sealed_at}`, or `()`.
     ///
     /// ```rhai
@@ -157,6 +159,17 @@ pub mod history_functions {
             && frozen_uuid.is_none_or(|uuid| uuid == seal.model_uuid);
         if !ours {
             return Ok(Dynamic::UNIT);
+        }
+        // The journals (this run's too: its own Phase A before its destroy) name the backup
+        // the destroying run sealed; an older backup of the same model is not that one.
+        let state_dir = site
+            .state_dir
+            .clone()
+            .unwrap_or_else(crate::effects::journal::default_state_dir);
+        if let Some((journaled, _)) = sealed_before_destroy(&state_dir, "", &marks(site)) {
+            if journaled != dir {
+                return Ok(Dynamic::UNIT);
+            }
         }
         let mut value = serde_json::to_value(&seal)
             .map_err(|e| format!("cannot hand the backup's seal to the script: {e}"))?;

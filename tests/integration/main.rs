@@ -35,6 +35,7 @@ mod missing_keys;
 mod model_identity;
 mod outcomes;
 mod plan_apply;
+mod pointer_file;
 mod primitives_disk;
 mod primitives_errors;
 mod primitives_fixture;

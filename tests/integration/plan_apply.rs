@@ -436,3 +436,27 @@ fn a_damaged_foreign_or_newer_plan_file_is_a_clear_error() {
         );
     }
 }
+
+/// The plan's facts are those its route was decided on. A target locked in MAAS right after
+/// the detection read it unlocked (the simulator's `mutate` fault): the dry run routed DIRTY
+/// on the unlocked read, so a plan saved with the later read (`locked: true`) would look
+/// current to `apply` while resting on a state nobody reviewed. `plan` refuses (exit 4),
+/// naming the change, and saves nothing; the cloud is unchanged.
+#[test]
+fn a_cloud_that_moves_during_the_plan_is_refused_and_no_plan_is_saved() {
+    let sim = SimServer::with("dirty", &["mutate:jnn7x2:locked=true"], 0.5);
+    let op = Operator::new();
+    let planned = op.plan(&sim, REPO, &[]);
+    planned
+        .status(4)
+        .stdout_has("[DIRTY]")
+        .stderr_has("the cloud changed while the plan was made")
+        .stderr_has("machine.openstack0.locked: false → true")
+        .stderr_has("no plan saved");
+    assert!(!op.path("plan.json").exists(), "a plan file was saved");
+    assert!(
+        !sim.changed(),
+        "planning changed the cloud: {:?}",
+        changes(&sim)
+    );
+}
